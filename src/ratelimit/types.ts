@@ -1,0 +1,24 @@
+/** Per-key rate limits (rolling minute) and quotas (UTC day); memory and Redis implementations. */
+export interface RateLimits {
+  perMinute: number;
+  perDay: number;
+}
+
+export interface RateDecision {
+  allowed: boolean;
+  /** Why it was refused: the per-minute limit or the daily quota. */
+  reason?: 'rate_limit_exceeded' | 'quota_exceeded';
+  /** The per-minute limit (what X-RateLimit-Limit reports). */
+  limit: number;
+  remaining: number;
+  /** Unix seconds when the window resets. */
+  resetAt: number;
+  /** Seconds to wait, on refusal. */
+  retryAfter?: number;
+}
+
+export interface RateLimiter {
+  /** Counts one request for `keyId` at `nowMs` and says whether it may proceed. */
+  consume(keyId: string, limits: RateLimits, nowMs: number): Promise<RateDecision>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,147 @@
+/**
+ * The store: one interface, implemented by sqlite/ (embedded default) and postgres/ (scale-out).
+ * Every implementation passes the same contract suite (test/store/contract.ts).
+ * All methods are async so that both engines fit; times are RFC 3339 UTC strings.
+ */
+import type { IndicatorType, StoredType } from '../indicators/types.ts';
+import type { Override, Sighting, SightingRecord } from '../model.ts';
+
+export const SCOPES = ['read:lookup', 'read:iocs', 'read:export', 'admin'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+export const TIERS = ['free', 'pro', 'enterprise'] as const;
+export type Tier = (typeof TIERS)[number];
+
+export interface ApiKeyRecord {
+  id: string;
+  keyPrefix: string;
+  /** Hex SHA-256 of the whole key; the key itself is never stored. */
+  keyHash: string;
+  name: string;
+  tier: Tier;
+  scopes: Scope[];
+  createdAt: string;
+  lastUsedAt: string | null;
+  expiresAt: string | null;
+  revokedAt: string | null;
+}
+
+export interface ApiKeyRepository {
+  create(key: ApiKeyRecord): Promise<void>;
+  findByHash(keyHash: string): Promise<ApiKeyRecord | null>;
+  get(id: string): Promise<ApiKeyRecord | null>;
+  list(): Promise<ApiKeyRecord[]>;
+  /** Returns false when no such key (or already revoked). */
+  revoke(id: string, at: string): Promise<boolean>;
+  touch(id: string, at: string): Promise<void>;
+  count(): Promise<number>;
+}
+
+export interface OverrideRepository {
+  get(type: IndicatorType, value: string): Promise<Override | null>;
+  put(override: Override): Promise<void>;
+  delete(type: IndicatorType, value: string): Promise<boolean>;
+  list(): Promise<Override[]>;
+}
+
+export type IngestMode = 'snapshot' | 'incremental';
+
+export interface IngestOptions {
+  feedId: string;
+  mode: IngestMode;
+  /** Run time (RFC 3339): default first/last seen, and the stamp of every sighting confirmed. */
+  runAt: string;
+  /**
+   * Snapshot feeds only: if the run would delist more than this share (0–1) of the feed's
+   * currently listed sightings, the run is refused as suspect and nothing changes.
+   */
+  maxDropShare?: number;
+}
+
+export interface IngestResult {
+  /** Records received. */
+  received: number;
+  added: number;
+  updated: number;
+  unchanged: number;
+  /** Snapshot feeds: sightings no longer listed after this run. */
+  delisted: number;
+}
+
+export type IngestFailure =
+  | { kind: 'suspect_drop'; previous: number; current: number; message: string }
+  | { kind: 'aborted'; message: string; cause?: unknown };
+
+/** Thrown by ingest when a run is refused; the store is left exactly as before the run. */
+export class IngestError extends Error {
+  constructor(readonly failure: IngestFailure) {
+    super(failure.message);
+    this.name = 'IngestError';
+  }
+}
+
+export type FeedRunStatus = 'success' | 'failure' | 'not_modified' | 'running';
+
+export interface FeedRunRecord {
+  feedId: string;
+  startedAt: string;
+  finishedAt: string | null;
+  status: FeedRunStatus;
+  result: IngestResult | null;
+  /** Malformed rows skipped, with the first few for the operator. */
+  rejected: number;
+  rejectedSamples: string[];
+  error: string | null;
+  /** Conditional GET validators kept for the next fetch. */
+  etag: string | null;
+  lastModified: string | null;
+}
+
+export interface FeedState {
+  feedId: string;
+  lastRun: FeedRunRecord | null;
+  lastSuccessAt: string | null;
+  lastErrorAt: string | null;
+  lastError: string | null;
+  etag: string | null;
+  lastModified: string | null;
+  /** Sightings currently listed by the feed. */
+  listedCount: number;
+  /** All sightings the feed ever reported (listed or not). */
+  totalCount: number;
+}
+
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres';
+  /** Applies pending migrations; idempotent. */
+  migrate(): Promise<void>;
+  /** Cheap reachability check (health, 503 handling). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  /** All sightings of one canonical indicator, every feed, listed or not. */
+  sightingsOf(type: StoredType, value: string): Promise<Sighting[]>;
+  /** `cidr` sightings whose range contains the given IP (ipv4 or ipv6 canonical form). */
+  rangesContaining(ip: string): Promise<Sighting[]>;
+
+  /**
+   * One feed run as one transaction. Records may repeat an indicator (last one wins, tags merged).
+   * Snapshot mode delists the feed's sightings not seen in this run. Throws IngestError
+   * (or the parser's own error from the iterable) and leaves the store unchanged on failure.
+   */
+  ingest(options: IngestOptions, records: AsyncIterable<SightingRecord> | Iterable<SightingRecord>): Promise<IngestResult>;
+  /** Removes everything a feed reported (used when an operator deletes a feed). */
+  purgeFeed(feedId: string): Promise<number>;
+
+  recordFeedRun(run: FeedRunRecord): Promise<void>;
+  feedStates(): Promise<FeedState[]>;
+  feedState(feedId: string): Promise<FeedState | null>;
+
+  /** Counts for /health and stats. */
+  stats(): Promise<{ indicators: number; sightings: number; lastIngestAt: string | null }>;
+  /** Increases by at least one every time an ingest run commits a change; caches key on it. */
+  dataVersion(): Promise<number>;
+
+  readonly keys: ApiKeyRepository;
+  readonly overrides: OverrideRepository;
+}
