@@ -38,3 +38,12 @@ export interface FeedDefinition {
   /** Format options (plain-list default type/threat type, csv column mapping, TAXII collection, …). */
   options?: Record<string, unknown>;
 }
+
+/**
+ * Mutual exclusion for feed runs: one run per feed at a time, and with several instances only
+ * one of them runs it. In-process by default; a PostgreSQL advisory-lock version serves scale-out.
+ */
+export interface RunLock {
+  /** Runs `fn` while holding `name`; resolves `undefined` without running when another holder has it. */
+  withLock<T>(name: string, fn: () => Promise<T>): Promise<T | undefined>;
+}
