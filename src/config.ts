@@ -1,0 +1,200 @@
+/**
+ * All settings, parsed and validated once at boot from `VERDICT_*` environment variables
+ * (optionally seeded from a JSON file named by `VERDICT_CONFIG_FILE`). The result is frozen.
+ * A bad setting throws ConfigError naming the variable, so start-up stops with a clear message.
+ */
+import { readFileSync } from 'node:fs';
+import { TIERS, type Tier } from './store/types.ts';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const FAILURE_POLICIES = ['open', 'closed'] as const;
+export type FailurePolicy = (typeof FAILURE_POLICIES)[number];
+
+export interface TierLimits {
+  /** Requests per rolling minute. */
+  perMinute: number;
+  /** Requests per UTC day. */
+  perDay: number;
+  /** Most results one request may return (bulk, lists). */
+  maxResults: number;
+  bulk: boolean;
+}
+
+export interface Config {
+  host: string;
+  port: number;
+  /** A file path, `sqlite:` URL or `:memory:` for the embedded store; `postgres://` for scale-out. */
+  databaseUrl: string;
+  redisUrl: string | null;
+  /** The first admin key, used instead of a generated one when the key table is empty. */
+  adminKey: string | null;
+  logLevel: LogLevel;
+  /** The operator's extra feed definitions (JSON), merged into the bundled catalog. */
+  feedsFile: string | null;
+  /** Run the feed scheduler inside `serve`. */
+  scheduler: boolean;
+  cacheTtlSeconds: number;
+  redisFailurePolicy: FailurePolicy;
+  /** Largest accepted request body, in bytes. */
+  bodyLimit: number;
+  /** Trust X-Forwarded-* headers (behind a reverse proxy). */
+  trustProxy: boolean;
+  tiers: Readonly<Record<Tier, Readonly<TierLimits>>>;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly setting: string,
+    message: string,
+  ) {
+    super(`${setting}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Defaults of API.md §3; enterprise limits are meant to be set by the operator. */
+export const DEFAULT_TIERS: Readonly<Record<Tier, TierLimits>> = {
+  free: { perMinute: 10, perDay: 1_000, maxResults: 100, bulk: false },
+  pro: { perMinute: 1_000, perDay: 1_000_000, maxResults: 10_000, bulk: true },
+  enterprise: { perMinute: 10_000, perDay: 100_000_000, maxResults: 10_000, bulk: true },
+};
+
+/** Every setting: its variable, default and meaning. The README's configuration table mirrors it. */
+export const SETTINGS = [
+  { env: 'VERDICT_HOST', default: '127.0.0.1', description: 'Address to listen on' },
+  { env: 'VERDICT_PORT', default: '8080', description: 'TCP port to listen on' },
+  { env: 'VERDICT_DATABASE_URL', default: './data/verdict.db', description: 'Store: SQLite file path, `sqlite:` URL or `:memory:`; `postgres://…` for PostgreSQL' },
+  { env: 'VERDICT_REDIS_URL', default: '(none)', description: 'Redis for shared rate limits and the lookup cache (scale-out)' },
+  { env: 'VERDICT_REDIS_FAILURE_POLICY', default: 'open', description: '`open` lets requests through when Redis is down, `closed` refuses them (503)' },
+  { env: 'VERDICT_ADMIN_KEY', default: '(generated)', description: 'First admin key (`sk_live_` + ≥ 32 base62 characters) used when no key exists yet' },
+  { env: 'VERDICT_LOG_LEVEL', default: 'info', description: 'fatal, error, warn, info, debug, trace or silent' },
+  { env: 'VERDICT_FEEDS_FILE', default: '(none)', description: 'JSON file with extra feed definitions' },
+  { env: 'VERDICT_SCHEDULER', default: 'on', description: '`off` disables the in-process feed scheduler' },
+  { env: 'VERDICT_CACHE_TTL_SECONDS', default: '60', description: 'Lookup cache lifetime (0 disables the cache)' },
+  { env: 'VERDICT_BODY_LIMIT', default: '1048576', description: 'Largest request body in bytes' },
+  { env: 'VERDICT_TRUST_PROXY', default: 'false', description: 'Trust X-Forwarded-* headers' },
+  { env: 'VERDICT_TIER_<TIER>_PER_MINUTE', default: 'free 10, pro 1000, enterprise 10000', description: 'Requests per minute for a tier (`FREE`, `PRO`, `ENTERPRISE`)' },
+  { env: 'VERDICT_TIER_<TIER>_PER_DAY', default: 'free 1000, pro 1000000, enterprise 100000000', description: 'Requests per UTC day for a tier' },
+  { env: 'VERDICT_CONFIG_FILE', default: '(none)', description: 'JSON file of `VERDICT_*` settings; environment variables win' },
+] as const;
+
+const ADMIN_KEY_RE = /^sk_live_[0-9A-Za-z]{32,}$/;
+const HOST_RE = /^[0-9A-Za-z.:\-[\]]+$/;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function text(env: Env, name: string): string | null {
+  const v = env[name];
+  if (v === undefined) return null;
+  const t = v.trim();
+  return t === '' ? null : t;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = text(env, name);
+  if (raw === null) return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = text(env, name);
+  if (raw === null) return fallback;
+  const v = raw.toLowerCase();
+  if (['1', 'true', 'on', 'yes'].includes(v)) return true;
+  if (['0', 'false', 'off', 'no'].includes(v)) return false;
+  throw new ConfigError(name, `must be on/off (true/false), got "${raw}"`);
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = text(env, name);
+  if (raw === null) return fallback;
+  const v = raw.toLowerCase();
+  if (!(allowed as readonly string[]).includes(v)) {
+    throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${raw}"`);
+  }
+  return v as T;
+}
+
+/** Reads `VERDICT_CONFIG_FILE` (a flat JSON object of VERDICT_* settings); the environment wins. */
+function withConfigFile(env: Env): Env {
+  const file = text(env, 'VERDICT_CONFIG_FILE');
+  if (file === null) return env;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError('VERDICT_CONFIG_FILE', `cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError('VERDICT_CONFIG_FILE', `${file} must hold a JSON object of VERDICT_* settings`);
+  }
+  const merged: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(parsed)) {
+    if (!k.startsWith('VERDICT_')) throw new ConfigError('VERDICT_CONFIG_FILE', `unknown setting "${k}" in ${file}`);
+    if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
+      throw new ConfigError(k, `in ${file} must be a string, number or boolean`);
+    }
+    merged[k] = String(v);
+  }
+  return { ...merged, ...env };
+}
+
+function databaseUrl(env: Env): string {
+  const raw = text(env, 'VERDICT_DATABASE_URL') ?? './data/verdict.db';
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(raw)?.[1]?.toLowerCase();
+  if (scheme !== undefined && !['sqlite', 'postgres', 'postgresql', 'file'].includes(scheme)) {
+    throw new ConfigError('VERDICT_DATABASE_URL', `unsupported scheme "${scheme}://" (use a file path, sqlite:, or postgres://)`);
+  }
+  return raw;
+}
+
+function redisUrl(env: Env): string | null {
+  const raw = text(env, 'VERDICT_REDIS_URL');
+  if (raw === null) return null;
+  if (!/^rediss?:\/\//i.test(raw)) throw new ConfigError('VERDICT_REDIS_URL', 'must start with redis:// or rediss://');
+  return raw;
+}
+
+function tiers(env: Env): Record<Tier, TierLimits> {
+  const out = {} as Record<Tier, TierLimits>;
+  for (const tier of TIERS) {
+    const d = DEFAULT_TIERS[tier];
+    const up = tier.toUpperCase();
+    const perMinute = integer(env, `VERDICT_TIER_${up}_PER_MINUTE`, d.perMinute, 1, 1_000_000_000);
+    const perDay = integer(env, `VERDICT_TIER_${up}_PER_DAY`, d.perDay, 1, 1_000_000_000_000);
+    out[tier] = Object.freeze({ ...d, perMinute, perDay });
+  }
+  return out;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const e = withConfigFile(env);
+  const host = text(e, 'VERDICT_HOST') ?? '127.0.0.1';
+  if (!HOST_RE.test(host)) throw new ConfigError('VERDICT_HOST', `"${host}" is not a host name or address`);
+  const adminKey = text(e, 'VERDICT_ADMIN_KEY');
+  if (adminKey !== null && !ADMIN_KEY_RE.test(adminKey)) {
+    // never echo the value: it is a secret
+    throw new ConfigError('VERDICT_ADMIN_KEY', 'must be "sk_live_" followed by at least 32 letters or digits');
+  }
+  const config: Config = {
+    host,
+    port: integer(e, 'VERDICT_PORT', 8080, 0, 65_535),
+    databaseUrl: databaseUrl(e),
+    redisUrl: redisUrl(e),
+    adminKey,
+    logLevel: oneOf(e, 'VERDICT_LOG_LEVEL', LOG_LEVELS, 'info'),
+    feedsFile: text(e, 'VERDICT_FEEDS_FILE'),
+    scheduler: boolean(e, 'VERDICT_SCHEDULER', true),
+    cacheTtlSeconds: integer(e, 'VERDICT_CACHE_TTL_SECONDS', 60, 0, 86_400),
+    redisFailurePolicy: oneOf(e, 'VERDICT_REDIS_FAILURE_POLICY', FAILURE_POLICIES, 'open'),
+    bodyLimit: integer(e, 'VERDICT_BODY_LIMIT', 1_048_576, 1_024, 104_857_600),
+    trustProxy: boolean(e, 'VERDICT_TRUST_PROXY', false),
+    tiers: Object.freeze(tiers(e)),
+  };
+  return Object.freeze(config);
+}
