@@ -1,0 +1,140 @@
+/**
+ * The composition root's wiring: every dependency is built here, once, from the config, and passed
+ * down. Tests pass `overrides` to swap any part (a fixed clock, a fake scheduler, an in-memory store).
+ */
+import { randomBytes } from 'node:crypto';
+import { pino, type Logger } from 'pino';
+import type { Config } from './config.ts';
+import type { Intelligence, HuntingQueryBuilder } from './model.ts';
+import type { Store } from './store/types.ts';
+import type { RateLimiter } from './ratelimit/types.ts';
+import type { LookupCache } from './cache/types.ts';
+import type { RunLock } from './feeds/types.ts';
+import type { FeedCatalog, FeedScheduler } from './feeds/index.ts';
+
+export interface Ids {
+  /** `req_` + 20 url-safe characters. */
+  requestId(): string;
+  /** `key_` + 16 url-safe characters. */
+  keyId(): string;
+}
+
+export interface Deps {
+  config: Config;
+  logger: Logger;
+  clock: () => Date;
+  ids: Ids;
+  store: Store;
+  catalog: FeedCatalog;
+  intel: Intelligence;
+  hunting: HuntingQueryBuilder;
+  rateLimiter: RateLimiter;
+  /** Null when caching is off (`VERDICT_CACHE_TTL_SECONDS=0`). */
+  cache: LookupCache | null;
+  runLock: RunLock;
+  /** Built here, started only by `serve` (so the CLI and tests never run feeds by accident). */
+  scheduler: FeedScheduler;
+  close(): Promise<void>;
+}
+
+export const randomIds: Ids = {
+  requestId: () => 'req_' + randomBytes(15).toString('base64url'),
+  keyId: () => 'key_' + randomBytes(12).toString('base64url'),
+};
+
+/** Paths pino blanks out wherever they appear in a log object: keys never reach the log. */
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers["x-api-key"]',
+  'headers.authorization',
+  'headers["x-api-key"]',
+  'authorization',
+  'key',
+  'apiKey',
+  'adminKey',
+  'config.adminKey',
+  '*.key',
+  '*.apiKey',
+  '*.adminKey',
+];
+
+export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
+  const opts = { level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
+  return destination ? pino(opts, destination) : pino(opts);
+}
+
+export async function buildDeps(config: Config, overrides: Partial<Deps> = {}): Promise<Deps> {
+  const logger = overrides.logger ?? createLogger(config.logLevel);
+  const clock = overrides.clock ?? (() => new Date());
+  const ids = overrides.ids ?? randomIds;
+  const opened: { close(): Promise<void> }[] = [];
+  try {
+    const store = overrides.store ?? (await (await import('./store/index.ts')).openStore(config.databaseUrl, { logger }));
+    if (!overrides.store) {
+      opened.push(store);
+      await store.migrate();
+    }
+    const feeds = await import('./feeds/index.ts');
+    const catalog = overrides.catalog ?? feeds.loadCatalog({ extraFeedsFile: config.feedsFile });
+    const intel = overrides.intel ?? (await import('./intel.ts')).createIntelligence();
+    const hunting = overrides.hunting ?? (await import('./hunting/index.ts')).createHuntingQueryBuilder();
+    const rateLimiter = overrides.rateLimiter ?? (await makeRateLimiter(config, logger));
+    if (!overrides.rateLimiter) opened.push(rateLimiter);
+    const cache = overrides.cache !== undefined ? overrides.cache : await makeCache(config, logger);
+    if (overrides.cache === undefined && cache) opened.push(cache);
+    const runLock = overrides.runLock ?? feeds.createLocalRunLock();
+    const scheduler = overrides.scheduler ?? feeds.createFeedScheduler({ store, catalog, logger, clock, runLock });
+    const deps: Deps = {
+      config,
+      logger,
+      clock,
+      ids,
+      store,
+      catalog,
+      intel,
+      hunting,
+      rateLimiter,
+      cache,
+      runLock,
+      scheduler,
+      async close() {
+        await scheduler.stop();
+        await closeAll(opened, logger);
+      },
+    };
+    return deps;
+  } catch (err) {
+    await closeAll(opened, logger);
+    throw err;
+  }
+}
+
+async function makeRateLimiter(config: Config, logger: Logger): Promise<RateLimiter> {
+  if (config.redisUrl) {
+    const { createRedisRateLimiter } = await import('./ratelimit/redis.ts');
+    return createRedisRateLimiter({ url: config.redisUrl, failurePolicy: config.redisFailurePolicy, logger });
+  }
+  const { createMemoryRateLimiter } = await import('./ratelimit/memory.ts');
+  return createMemoryRateLimiter();
+}
+
+async function makeCache(config: Config, logger: Logger): Promise<LookupCache | null> {
+  if (config.cacheTtlSeconds === 0) return null;
+  if (config.redisUrl) {
+    const { createRedisLookupCache } = await import('./cache/redis.ts');
+    return createRedisLookupCache({ url: config.redisUrl, ttlSeconds: config.cacheTtlSeconds, logger });
+  }
+  const { createMemoryLookupCache } = await import('./cache/memory.ts');
+  return createMemoryLookupCache({ ttlSeconds: config.cacheTtlSeconds });
+}
+
+/** Closes in reverse order of opening; one failure does not keep the others open. */
+async function closeAll(items: { close(): Promise<void> }[], logger: Logger): Promise<void> {
+  for (const item of items.reverse()) {
+    try {
+      await item.close();
+    } catch (err) {
+      logger.warn({ err }, 'close failed');
+    }
+  }
+}

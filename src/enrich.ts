@@ -1,0 +1,231 @@
+/**
+ * The lookup use case: parse → gather evidence from the store → assess → hunt → the response of
+ * API.md §4. The HTTP route and `verdict lookup` both call `lookup`; neither knows how it is built.
+ */
+import { getDomain } from 'tldts';
+import { parseIndicator } from './indicators/index.ts';
+import type { IndicatorType, StoredType } from './indicators/types.ts';
+import type {
+  Assessment,
+  ContextSighting,
+  Evidence,
+  EvidenceSighting,
+  FeedInfo,
+  HuntingPlatform,
+  HuntingQueryBuilder,
+  Intelligence,
+  Override,
+  Sighting,
+} from './model.ts';
+import type { Store } from './store/types.ts';
+import type { LookupCache } from './cache/types.ts';
+
+/** The seed fields first, in the seed's order, then the additional fields (API.md §4). */
+export interface LookupSource {
+  feed_name: string;
+  category: string;
+  first_seen: string;
+  last_seen: string;
+  threat_type: string | null;
+  malware_family: string | null;
+  confidence: number | null;
+  reference_url: string | null;
+}
+
+export interface LookupResponse {
+  value: string;
+  type: IndicatorType;
+  risk_score: string;
+  confidence: string;
+  mitre_techniques: { id: string; name: string }[];
+  hunting_queries: Record<string, string>;
+  sources: LookupSource[];
+  found: boolean;
+  first_seen: string | null;
+  last_seen: string | null;
+  risk: { score: number; level: string; factors: Record<string, unknown>[] };
+  threat_types: string[];
+  malware_families: string[];
+  tags: string[];
+  warninglists: { id: string; name: string }[];
+  related: Record<string, unknown>;
+}
+
+export type LookupOutcome =
+  | { ok: true; result: LookupResponse }
+  | { ok: false; problem: 'invalid_indicator'; expectedTypes: StoredType[]; reasons: { type: StoredType; reason: string }[] };
+
+export interface LookupRequest {
+  value: string;
+  type?: IndicatorType;
+  /** Extra hunting platforms besides the seed's `splunk` and `kql`. */
+  platforms?: readonly HuntingPlatform[];
+}
+
+export interface EnrichDeps {
+  store: Store;
+  catalog: { info(id: string): FeedInfo | undefined };
+  intel: Intelligence;
+  hunting: HuntingQueryBuilder;
+  cache: LookupCache | null;
+  clock: () => Date;
+}
+
+/** The seed's hunting queries are always present; callers may ask for more. */
+const SEED_PLATFORMS: readonly HuntingPlatform[] = ['splunk', 'kql'];
+
+export function createLookup(deps: EnrichDeps) {
+  const feedInfo = (feedId: string): FeedInfo =>
+    // a feed removed from the catalog still shows what it reported, as an internal source of unknown reliability
+    deps.catalog.info(feedId) ?? { id: feedId, name: feedId, category: 'internal', reliability: 'F' };
+  const withFeed = (s: Sighting): EvidenceSighting => ({ ...s, feed: feedInfo(s.feedId) });
+  const asContext = (relation: ContextSighting['relation']) => (s: Sighting): ContextSighting => ({ ...withFeed(s), relation });
+
+  async function gatherContext(type: IndicatorType, value: string): Promise<ContextSighting[]> {
+    const { store } = deps;
+    if (type === 'ipv4' || type === 'ipv6') return (await store.rangesContaining(value)).map(asContext('range'));
+    if (type === 'domain') return parentSightings(value);
+    if (type === 'url') {
+      const host = urlHost(value);
+      if (host === null) return [];
+      if (host.type === 'domain') {
+        const own = (await store.sightingsOf('domain', host.value)).map(asContext('host'));
+        return [...own, ...(await parentSightings(host.value))];
+      }
+      const own = (await store.sightingsOf(host.type, host.value)).map(asContext('host'));
+      const ranges = (await store.rangesContaining(host.value)).map(asContext('range'));
+      return [...own, ...ranges];
+    }
+    return [];
+  }
+
+  async function parentSightings(domain: string): Promise<ContextSighting[]> {
+    const out: ContextSighting[] = [];
+    for (const parent of parentDomains(domain)) {
+      out.push(...(await deps.store.sightingsOf('domain', parent)).map(asContext('parent_domain')));
+    }
+    return out;
+  }
+
+  async function compute(type: IndicatorType, value: string, override: Override | null, platforms: readonly HuntingPlatform[]): Promise<LookupResponse> {
+    const now = deps.clock();
+    const sightings = (await deps.store.sightingsOf(type, value)).map(withFeed);
+    const context = await gatherContext(type, value);
+    const evidence: Evidence = { type, value, sightings, context, override };
+    const assessment = deps.intel.assess(evidence, now);
+    const hunting = deps.hunting.build(
+      {
+        type,
+        value,
+        level: assessment.risk.level,
+        techniques: assessment.techniques.map((t) => t.id),
+        context: {
+          threatTypes: assessment.threatTypes,
+          malwareFamilies: assessment.malwareFamilies,
+          references: unique(sightings.map((s) => s.referenceUrl).filter((u): u is string => u !== null)),
+        },
+      },
+      platforms,
+    );
+    return toResponse(type, value, sightings, assessment, hunting);
+  }
+
+  return {
+    async lookup(req: LookupRequest): Promise<LookupOutcome> {
+      const parsed = parseIndicator(req.value, req.type);
+      if (!parsed.ok) {
+        return { ok: false, problem: 'invalid_indicator', expectedTypes: unique(parsed.tried.map((t) => t.type)), reasons: parsed.tried };
+      }
+      // parseIndicator detects lookup types only, never cidr
+      const type = parsed.type as IndicatorType;
+      const value = parsed.value;
+      const platforms = unique([...SEED_PLATFORMS, ...(req.platforms ?? [])]);
+      // Overrides change without bumping the data version, so they are read first and bypass the cache.
+      const override = await deps.store.overrides.get(type, value);
+      if (override !== null || deps.cache === null) return { ok: true, result: await compute(type, value, override, platforms) };
+      const cacheKey = `lookup:${type}:${value}:${platforms.join(',')}`;
+      const version = await deps.store.dataVersion();
+      const hit = await deps.cache.get(cacheKey, version);
+      if (hit !== undefined) return { ok: true, result: hit as LookupResponse };
+      const result = await compute(type, value, null, platforms);
+      await deps.cache.set(cacheKey, version, result);
+      return { ok: true, result };
+    },
+  };
+}
+
+export type Lookup = ReturnType<typeof createLookup>;
+
+function toResponse(
+  type: IndicatorType,
+  value: string,
+  sightings: EvidenceSighting[],
+  a: Assessment,
+  hunting: Partial<Record<HuntingPlatform, string>>,
+): LookupResponse {
+  const ordered = [...sightings].sort((x, y) => (x.feed.name < y.feed.name ? -1 : x.feed.name > y.feed.name ? 1 : 0));
+  const firsts = sightings.map((s) => s.firstSeen).sort();
+  const lasts = sightings.map((s) => s.lastSeen).sort();
+  const queries: Record<string, string> = {};
+  for (const [platform, query] of Object.entries(hunting)) if (typeof query === 'string') queries[platform] = query;
+  return {
+    value,
+    type,
+    risk_score: a.risk.level,
+    confidence: a.confidence,
+    mitre_techniques: a.techniques.map((t) => ({ id: t.id, name: t.name })),
+    hunting_queries: queries,
+    sources: ordered.map((s) => ({
+      feed_name: s.feed.name,
+      category: s.feed.category,
+      first_seen: s.firstSeen,
+      last_seen: s.lastSeen,
+      threat_type: s.threatType,
+      malware_family: s.malwareFamily,
+      confidence: s.confidence,
+      reference_url: s.referenceUrl,
+    })),
+    found: sightings.length > 0,
+    first_seen: firsts[0] ?? null,
+    last_seen: lasts[lasts.length - 1] ?? null,
+    risk: { score: a.risk.score, level: a.risk.level, factors: a.risk.factors },
+    threat_types: a.threatTypes,
+    malware_families: a.malwareFamilies,
+    tags: a.tags,
+    warninglists: a.warninglists.map((w) => ({ id: w.id, name: w.name })),
+    related: a.related,
+  };
+}
+
+/** `a.b.evil.co.uk` → `b.evil.co.uk`, `evil.co.uk` (stops at the registrable domain). */
+export function parentDomains(domain: string): string[] {
+  const registrable = getDomain(domain, { allowPrivateDomains: false });
+  if (registrable === null || registrable === domain) return [];
+  const out: string[] = [];
+  let rest = domain;
+  while (rest !== registrable) {
+    const dot = rest.indexOf('.');
+    if (dot < 0) break;
+    rest = rest.slice(dot + 1);
+    out.push(rest);
+  }
+  return out;
+}
+
+/** The host of a canonical URL, typed for a store lookup. */
+export function urlHost(url: string): { type: 'domain' | 'ipv4' | 'ipv6'; value: string } | null {
+  let host: string;
+  try {
+    host = new URL(url).hostname;
+  } catch {
+    return null;
+  }
+  if (host === '') return null;
+  if (host.startsWith('[') && host.endsWith(']')) return { type: 'ipv6', value: host.slice(1, -1) };
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(host)) return { type: 'ipv4', value: host };
+  return { type: 'domain', value: host };
+}
+
+function unique<T>(xs: readonly T[]): T[] {
+  return [...new Set(xs)];
+}

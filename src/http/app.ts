@@ -1,0 +1,100 @@
+/**
+ * The Fastify app, without listen: `buildApp(deps)` is what `serve` starts and what tests drive
+ * through `app.inject()`. Hooks in order: request id → auth + rate limit (API routes) → handler;
+ * every error goes through the one handler that speaks the catalog.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Deps } from '../deps.ts';
+import { createLookup } from '../enrich.ts';
+import { createKeyService } from '../keys/service.ts';
+import { createAuthHook } from './auth.ts';
+import { createErrorHandler, sendError } from './error-handler.ts';
+import { createHttpMetrics, type HttpMetrics } from './metrics.ts';
+import { registerLookupRoute } from './routes/lookup.ts';
+import { registerHealthRoute } from './routes/health.ts';
+import { registerKeyRoutes } from './routes/keys.ts';
+import { registerFeedRoutes } from './routes/feeds.ts';
+import { registerOverrideRoutes } from './routes/overrides.ts';
+import { registerServiceRoutes } from './routes/service.ts';
+
+export type AppDeps = Pick<Deps, 'config' | 'logger' | 'clock' | 'ids' | 'store' | 'catalog' | 'intel' | 'hunting' | 'rateLimiter' | 'cache' | 'scheduler'>;
+
+/** An incoming X-Request-Id is kept only when short and made of safe characters (API.md). */
+const SAFE_REQUEST_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
+/** Room for a 2,048-character indicator in a path parameter (overrides). */
+const MAX_PARAM_LENGTH = 2_200;
+
+export async function buildApp(deps: AppDeps, opts: { metrics?: HttpMetrics } = {}): Promise<FastifyInstance> {
+  const metrics = opts.metrics ?? createHttpMetrics();
+  const app = Fastify({
+    // pino's Logger is a FastifyBaseLogger; widening keeps the app's type the default one routes expect
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: deps.config.bodyLimit,
+    trustProxy: deps.config.trustProxy,
+    requestIdHeader: false,
+    requestIdLogLabel: 'request_id',
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id'];
+      return typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : deps.ids.requestId();
+    },
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+  });
+
+  // Known paths and their methods, to tell 405 from 404.
+  const routes: { pattern: RegExp; methods: Set<string> }[] = [];
+  app.addHook('onRoute', (r) => {
+    const methods = (Array.isArray(r.method) ? r.method : [r.method]).map((m) => m.toUpperCase());
+    const source = '^' + r.url.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z0-9_]+/g, '[^/]+').replace(/\*/g, '.*') + '/?$';
+    const existing = routes.find((x) => x.pattern.source === source);
+    if (existing) methods.forEach((m) => existing.methods.add(m));
+    else routes.push({ pattern: new RegExp(source), methods: new Set(methods) });
+  });
+
+  app.decorateRequest('apiKey', null);
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+  app.addHook('onRequest', createAuthHook(deps));
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    metrics.observe(req.method, route, reply.statusCode, reply.elapsedTime / 1000);
+  });
+  app.setErrorHandler(createErrorHandler(deps.store));
+  app.setNotFoundHandler(async (req, reply) => {
+    const path = (req.url.split('?')[0] ?? '/').replace(/\/+$/, '') || '/';
+    const allowed = routes.filter((r) => r.pattern.test(path)).flatMap((r) => [...r.methods]);
+    if (allowed.length > 0) {
+      return sendError(reply, 'method_not_allowed', `Method ${req.method} is not allowed here. Allowed: ${[...new Set(allowed)].join(', ')}.`, undefined, {
+        allow: [...new Set(allowed)].join(', '),
+      });
+    }
+    return sendError(reply, 'not_found', 'No such route.');
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Verdict API', version: '1', description: 'Self-hosted threat-intelligence lookups. Errors follow one catalog; see docs/api.md.' },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'Authorization: Bearer sk_live_...' },
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+        },
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true }, uiHooks: {} });
+  // The UI's own routes are public (no scope).
+  const lookup = createLookup(deps);
+  const keys = createKeyService({ keys: deps.store.keys, clock: deps.clock, newId: deps.ids.keyId });
+  registerLookupRoute(app, lookup);
+  registerHealthRoute(app, deps);
+  registerKeyRoutes(app, keys);
+  registerFeedRoutes(app, deps);
+  registerOverrideRoutes(app, { overrides: deps.store.overrides, clock: deps.clock });
+  registerServiceRoutes(app, metrics);
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,90 @@
+/**
+ * Authentication, scope check and rate limiting for `/api/...` routes, run as one onRequest hook
+ * so that nothing else (body parsing, validation) happens for a refused request. A route states
+ * its scope in `config.scope`; `null` marks a public route.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
+import type { RateLimiter } from '../ratelimit/types.ts';
+import type { ApiKeyRecord, Scope, Store } from '../store/types.ts';
+import { hashesEqual, hashKey, hasScope, isWellFormedKey, toRfc3339 } from '../keys/keys.ts';
+import { ApiError } from './errors.ts';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The scope the route needs; null for public routes. Absent means the route is unmatched. */
+    scope?: Scope | null;
+  }
+  interface FastifyRequest {
+    apiKey: ApiKeyRecord | null;
+  }
+}
+
+export interface AuthDeps {
+  config: Config;
+  store: Store;
+  rateLimiter: RateLimiter;
+  clock: () => Date;
+  logger: Logger;
+}
+
+/** last_used_at is refreshed at most this often, so reads do not turn into a write each. */
+const TOUCH_INTERVAL_MS = 60_000;
+const BEARER_RE = /^Bearer[ \t]+(\S*)\s*$/i;
+
+/** The key from `Authorization: Bearer …` or `X-API-Key`; '' when a header is present but empty. */
+export function presentedKey(req: FastifyRequest): string | null {
+  const auth = req.headers.authorization;
+  if (typeof auth === 'string' && auth.trim() !== '') {
+    const m = BEARER_RE.exec(auth);
+    // any other scheme is a key we cannot accept, not a missing one
+    return m ? (m[1] ?? '') : '\u0000';
+  }
+  const x = req.headers['x-api-key'];
+  const v = Array.isArray(x) ? x[0] : x;
+  if (typeof v === 'string' && v.trim() !== '') return v.trim();
+  return null;
+}
+
+export function createAuthHook(deps: AuthDeps) {
+  async function authenticate(req: FastifyRequest, now: Date): Promise<ApiKeyRecord> {
+    const key = presentedKey(req);
+    if (key === null || key === '') throw new ApiError('missing_api_key');
+    if (!isWellFormedKey(key)) throw new ApiError('invalid_api_key');
+    const hash = hashKey(key);
+    const record = await deps.store.keys.findByHash(hash);
+    if (record === null || !hashesEqual(record.keyHash, hash) || record.revokedAt !== null) throw new ApiError('invalid_api_key');
+    if (record.expiresAt !== null && Date.parse(record.expiresAt) <= now.getTime()) throw new ApiError('expired_api_key');
+    return record;
+  }
+
+  function touch(record: ApiKeyRecord, now: Date): void {
+    const last = record.lastUsedAt === null ? 0 : Date.parse(record.lastUsedAt);
+    if (now.getTime() - last < TOUCH_INTERVAL_MS) return;
+    deps.store.keys.touch(record.id, toRfc3339(now)).catch((err: unknown) => deps.logger.warn({ err, keyId: record.id }, 'could not record key use'));
+  }
+
+  return async function authHook(req: FastifyRequest, reply: FastifyReply): Promise<void> {
+    req.apiKey = null;
+    const scope = req.routeOptions.config.scope;
+    if (scope === undefined || scope === null) return;
+    const now = deps.clock();
+    const record = await authenticate(req, now);
+    req.apiKey = record;
+    if (!hasScope(record, scope)) {
+      throw new ApiError('insufficient_scope', `This request needs the "${scope}" scope.`, { required: scope });
+    }
+    const limits = deps.config.tiers[record.tier];
+    const decision = await deps.rateLimiter.consume(record.id, { perMinute: limits.perMinute, perDay: limits.perDay }, now.getTime());
+    reply.header('x-ratelimit-limit', String(decision.limit));
+    reply.header('x-ratelimit-remaining', String(decision.remaining));
+    reply.header('x-ratelimit-reset', String(Math.ceil(decision.resetAt)));
+    if (!decision.allowed) {
+      const code = decision.reason ?? 'rate_limit_exceeded';
+      const retryAfter = String(Math.max(1, Math.ceil(decision.retryAfter ?? 1)));
+      throw new ApiError(code, undefined, { retry_after: Number(retryAfter), limit: decision.limit }, { 'retry-after': retryAfter });
+    }
+    touch(record, now);
+  };
+}

@@ -1,0 +1,117 @@
+/** GET /api/v1/feeds (catalog with health) and POST /api/v1/feeds/{id}/sync (admin: run a feed now). */
+import { Type } from 'typebox';
+import type { FastifyInstance } from 'fastify';
+import type { FeedDefinition } from '../../feeds/types.ts';
+import type { FeedRunRecord, FeedState, Store } from '../../store/types.ts';
+import { ApiError } from '../errors.ts';
+import { AUTH_ERRORS, KEY_SECURITY, errorResponses } from '../schemas.ts';
+
+export interface FeedRoutesDeps {
+  store: Store;
+  catalog: { list(): FeedDefinition[]; get(id: string): FeedDefinition | undefined };
+  scheduler: { runNow(feedId: string): Promise<FeedRunRecord> };
+}
+
+const security = KEY_SECURITY;
+const NullableString = Type.Union([Type.String(), Type.Null()]);
+
+const RunView = Type.Object({
+  feed_id: Type.String(),
+  started_at: Type.String(),
+  finished_at: NullableString,
+  status: Type.String(),
+  result: Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()]),
+  rejected: Type.Integer(),
+  rejected_samples: Type.Array(Type.String()),
+  error: NullableString,
+});
+
+const FeedView = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  category: Type.String(),
+  reliability: Type.String(),
+  format: Type.String(),
+  url: NullableString,
+  interval_seconds: Type.Integer(),
+  mode: Type.String(),
+  enabled: Type.Boolean(),
+  license: Type.String(),
+  health: Type.Object({
+    last_run: Type.Union([RunView, Type.Null()]),
+    last_success_at: NullableString,
+    last_error_at: NullableString,
+    last_error: NullableString,
+    listed_count: Type.Integer(),
+    total_count: Type.Integer(),
+  }),
+});
+
+function runView(r: FeedRunRecord) {
+  return {
+    feed_id: r.feedId,
+    started_at: r.startedAt,
+    finished_at: r.finishedAt,
+    status: r.status,
+    result: r.result ? { ...r.result } : null,
+    rejected: r.rejected,
+    rejected_samples: r.rejectedSamples,
+    error: r.error,
+  };
+}
+
+function feedView(f: FeedDefinition, s: FeedState | undefined) {
+  return {
+    id: f.id,
+    name: f.name,
+    category: f.category,
+    reliability: f.reliability,
+    format: f.format,
+    url: f.url,
+    interval_seconds: f.interval,
+    mode: f.mode,
+    enabled: f.enabled,
+    license: f.license,
+    health: {
+      last_run: s?.lastRun ? runView(s.lastRun) : null,
+      last_success_at: s?.lastSuccessAt ?? null,
+      last_error_at: s?.lastErrorAt ?? null,
+      last_error: s?.lastError ?? null,
+      listed_count: s?.listedCount ?? 0,
+      total_count: s?.totalCount ?? 0,
+    },
+  };
+}
+
+export function registerFeedRoutes(app: FastifyInstance, deps: FeedRoutesDeps): void {
+  app.get(
+    '/api/v1/feeds',
+    {
+      config: { scope: 'read:lookup' },
+      schema: { summary: 'The feed catalog with health', tags: ['feeds'], security, response: { 200: Type.Object({ feeds: Type.Array(FeedView) }), ...errorResponses(...AUTH_ERRORS) } },
+    },
+    async () => {
+      const states = new Map((await deps.store.feedStates()).map((s) => [s.feedId, s]));
+      return { feeds: deps.catalog.list().map((f) => feedView(f, states.get(f.id))) };
+    },
+  );
+
+  app.post(
+    '/api/v1/feeds/:id/sync',
+    {
+      config: { scope: 'admin' },
+      schema: {
+        summary: 'Run one feed now',
+        tags: ['feeds'],
+        security,
+        params: Type.Object({ id: Type.String({ maxLength: 100 }) }),
+        response: { 200: RunView, ...errorResponses(404, ...AUTH_ERRORS) },
+      },
+    },
+    async (req) => {
+      const { id } = req.params as { id: string };
+      if (deps.catalog.get(id) === undefined) throw new ApiError('not_found', `No feed with id "${id}".`);
+      return runView(await deps.scheduler.runNow(id));
+    },
+  );
+}

@@ -1,0 +1,86 @@
+/** GET /api/v1/lookup — enrich one indicator (seed document + API.md §4). */
+import { Type } from 'typebox';
+import type { FastifyInstance } from 'fastify';
+import { INDICATOR_TYPES, TYPE_ALIASES, type IndicatorType } from '../../indicators/types.ts';
+import { HUNTING_PLATFORMS, type HuntingPlatform } from '../../model.ts';
+import type { Lookup } from '../../enrich.ts';
+import { ApiError } from '../errors.ts';
+import { AUTH_ERRORS, KEY_SECURITY, LookupResult, errorResponses } from '../schemas.ts';
+
+export const MAX_VALUE_LENGTH = 2048;
+const TYPE_NAMES = [...INDICATOR_TYPES, ...Object.keys(TYPE_ALIASES)];
+
+const Query = Type.Object({
+  value: Type.Optional(Type.String({ maxLength: MAX_VALUE_LENGTH, description: 'The indicator (IP, domain, URL, hash, CVE, ATT&CK id, email); defanged forms accepted' })),
+  ioc: Type.Optional(Type.String({ maxLength: MAX_VALUE_LENGTH, description: 'Alias of `value`' })),
+  type: Type.Optional(Type.String({ maxLength: 32, description: `Type hint: ${TYPE_NAMES.join(', ')}` })),
+  platforms: Type.Optional(Type.String({ maxLength: 200, description: `Extra hunting platforms, comma-separated: ${HUNTING_PLATFORMS.join(', ')}` })),
+});
+
+interface QueryShape {
+  value?: string;
+  ioc?: string;
+  type?: string;
+  platforms?: string;
+}
+
+function resolveType(raw: string | undefined): IndicatorType | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const t = raw.trim().toLowerCase();
+  const alias = TYPE_ALIASES[t];
+  if (alias !== undefined) return alias;
+  if ((INDICATOR_TYPES as string[]).includes(t)) return t as IndicatorType;
+  throw new ApiError('invalid_parameter', `Unknown type "${raw.slice(0, 40)}". Allowed: ${TYPE_NAMES.join(', ')}.`, { parameter: 'type', allowed: TYPE_NAMES });
+}
+
+function resolvePlatforms(raw: string | undefined): HuntingPlatform[] {
+  if (raw === undefined || raw.trim() === '') return [];
+  const out: HuntingPlatform[] = [];
+  for (const p of raw.split(',')) {
+    const name = p.trim().toLowerCase();
+    if (name === '') continue;
+    if (!(HUNTING_PLATFORMS as readonly string[]).includes(name)) {
+      throw new ApiError('invalid_parameter', `Unknown hunting platform "${name.slice(0, 40)}". Allowed: ${HUNTING_PLATFORMS.join(', ')}.`, {
+        parameter: 'platforms',
+        allowed: [...HUNTING_PLATFORMS],
+      });
+    }
+    out.push(name as HuntingPlatform);
+  }
+  return out;
+}
+
+export function registerLookupRoute(app: FastifyInstance, lookup: Lookup): void {
+  app.get(
+    '/api/v1/lookup',
+    {
+      config: { scope: 'read:lookup' },
+      schema: {
+        summary: 'Enrich one indicator',
+        description: 'Risk, confidence, ATT&CK techniques, reporting feeds and hunting queries for one indicator. Tier: free.',
+        tags: ['lookup'],
+        security: KEY_SECURITY,
+        querystring: Query,
+        response: { 200: LookupResult, ...errorResponses(400, ...AUTH_ERRORS) },
+      },
+    },
+    async (req) => {
+      const q = req.query as QueryShape;
+      const raw = q.value ?? q.ioc;
+      if (raw === undefined || raw.trim() === '') {
+        throw new ApiError('missing_parameter', 'Parameter "value" is required (the indicator to look up).', { parameter: 'value' });
+      }
+      const type = resolveType(q.type);
+      const platforms = resolvePlatforms(q.platforms);
+      const outcome = await lookup.lookup({ value: raw, ...(type ? { type } : {}), platforms });
+      if (!outcome.ok) {
+        const what = type ? `a valid ${type}` : 'a valid indicator of any supported type';
+        throw new ApiError('invalid_indicator', `The value is not ${what}.`, {
+          expected_types: outcome.expectedTypes,
+          reasons: outcome.reasons.map((r) => ({ type: r.type, reason: r.reason })),
+        });
+      }
+      return outcome.result;
+    },
+  );
+}

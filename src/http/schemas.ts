@@ -1,0 +1,91 @@
+/**
+ * Route schemas shared by several routes. Response schemas fix field order (fast-json-stringify
+ * writes properties in schema order) and feed the OpenAPI document.
+ */
+import { Type } from 'typebox';
+import { ERROR_CODES } from './errors.ts';
+import { CONFIDENCE_LEVELS, FEED_CATEGORIES, RISK_LEVELS } from '../model.ts';
+import { SCOPES, TIERS } from '../store/types.ts';
+
+const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
+const Time = Type.String({ format: 'date-time' });
+
+export const ErrorEnvelope = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.Enum(ERROR_CODES),
+      message: Type.String(),
+      request_id: Type.String(),
+      details: Type.Optional(Type.Object({}, { additionalProperties: true })),
+    }),
+  },
+  { description: 'Every error response: one code from the error catalog.' },
+);
+
+/** The error responses a route may give, by status, all with the one envelope. */
+export function errorResponses(...statuses: number[]): Record<number, unknown> {
+  const out: Record<number, unknown> = {};
+  for (const s of statuses) out[s] = ErrorEnvelope;
+  return out;
+}
+
+/** Statuses every authenticated route can answer besides its own. */
+export const AUTH_ERRORS = [401, 403, 429, 500, 503] as const;
+
+export const Source = Type.Object({
+  feed_name: Type.String(),
+  category: Type.Enum([...FEED_CATEGORIES]),
+  first_seen: Time,
+  last_seen: Time,
+  threat_type: Type.Union([Type.String(), Type.Null()]),
+  malware_family: Type.Union([Type.String(), Type.Null()]),
+  confidence: Type.Union([Type.Integer({ minimum: 0, maximum: 100 }), Type.Null()]),
+  reference_url: Type.Union([Type.String(), Type.Null()]),
+});
+
+export const LookupResult = Type.Object(
+  {
+    value: Type.String({ description: 'The canonical form of the indicator' }),
+    type: Type.String({ description: 'The detected or given type' }),
+    risk_score: Type.Enum([...RISK_LEVELS]),
+    confidence: Type.Enum([...CONFIDENCE_LEVELS]),
+    mitre_techniques: Type.Array(Type.Object({ id: Type.String(), name: Type.String() })),
+    hunting_queries: Type.Object(
+      { splunk: Type.String(), kql: Type.String() },
+      { additionalProperties: Type.String(), description: 'Ready-to-run queries by platform; splunk and kql always' },
+    ),
+    sources: Type.Array(Source),
+    found: Type.Boolean({ description: 'Whether any source reported the indicator. Not found is not "safe".' }),
+    first_seen: Type.Union([Time, Type.Null()]),
+    last_seen: Type.Union([Time, Type.Null()]),
+    risk: Type.Object({
+      score: Type.Number({ minimum: 0, maximum: 100 }),
+      level: Type.Enum([...RISK_LEVELS]),
+      factors: Type.Array(
+        Type.Object({ kind: Type.String(), description: Type.String() }, { additionalProperties: true }),
+      ),
+    }),
+    threat_types: Type.Array(Type.String()),
+    malware_families: Type.Array(Type.String()),
+    tags: Type.Array(Type.String()),
+    warninglists: Type.Array(Type.Object({ id: Type.String(), name: Type.String() })),
+    related: Type.Object({}, { additionalProperties: true }),
+  },
+);
+
+export const KeyView = Type.Object(
+  {
+    id: Type.String(),
+    key_prefix: Type.String(),
+    name: Type.String(),
+    tier: Type.Enum([...TIERS]),
+    scopes: Type.Array(Type.Enum([...SCOPES])),
+    created_at: Time,
+    last_used_at: Nullable(Time),
+    expires_at: Nullable(Time),
+    revoked_at: Nullable(Time),
+  },
+);
+
+/** OpenAPI security requirement of every keyed route: either header works. */
+export const KEY_SECURITY: { [scheme: string]: string[] }[] = [{ bearer: [] }, { apiKey: [] }];

@@ -1,0 +1,115 @@
+/**
+ * Key use cases shared by the admin routes and `verdict keys`: create, list, get, revoke, and the
+ * first admin key on an empty store.
+ */
+import type { ApiKeyRecord, ApiKeyRepository, Scope, Tier } from '../store/types.ts';
+import { SCOPES, TIERS } from '../store/types.ts';
+import { hashKey, isWellFormedKey, mintKey, toRfc3339 } from './keys.ts';
+
+/** A key as clients see it: never the hash. */
+export interface KeyView {
+  id: string;
+  key_prefix: string;
+  name: string;
+  tier: Tier;
+  scopes: Scope[];
+  created_at: string;
+  last_used_at: string | null;
+  expires_at: string | null;
+  revoked_at: string | null;
+}
+
+export function keyView(r: ApiKeyRecord): KeyView {
+  return {
+    id: r.id,
+    key_prefix: r.keyPrefix,
+    name: r.name,
+    tier: r.tier,
+    scopes: r.scopes,
+    created_at: r.createdAt,
+    last_used_at: r.lastUsedAt,
+    expires_at: r.expiresAt,
+    revoked_at: r.revokedAt,
+  };
+}
+
+export interface KeyServiceDeps {
+  keys: ApiKeyRepository;
+  clock: () => Date;
+  newId: () => string;
+}
+
+export interface CreateKeyInput {
+  name: string;
+  tier: Tier;
+  scopes?: Scope[];
+  expiresInDays?: number | null;
+}
+
+export type KeyInputProblem = { field: string; reason: string };
+
+export const MAX_KEY_NAME = 200;
+export const DEFAULT_SCOPES: readonly Scope[] = ['read:lookup'];
+
+/** Checks user input for a new key; returns the problem or null. */
+export function checkKeyInput(input: { name?: unknown; tier?: unknown; scopes?: unknown; expiresInDays?: unknown }): KeyInputProblem | null {
+  if (typeof input.name !== 'string' || input.name.trim() === '' || input.name.length > MAX_KEY_NAME) {
+    return { field: 'name', reason: `must be a non-empty string of at most ${MAX_KEY_NAME} characters` };
+  }
+  if (typeof input.tier !== 'string' || !(TIERS as readonly string[]).includes(input.tier)) {
+    return { field: 'tier', reason: `must be one of ${TIERS.join(', ')}` };
+  }
+  if (input.scopes !== undefined) {
+    if (!Array.isArray(input.scopes) || input.scopes.length === 0) return { field: 'scopes', reason: 'must be a non-empty list' };
+    const bad = input.scopes.find((s) => typeof s !== 'string' || !(SCOPES as readonly string[]).includes(s));
+    if (bad !== undefined) return { field: 'scopes', reason: `unknown scope "${String(bad)}"; allowed: ${SCOPES.join(', ')}` };
+  }
+  if (input.expiresInDays !== undefined && input.expiresInDays !== null) {
+    const d = input.expiresInDays;
+    if (typeof d !== 'number' || !Number.isInteger(d) || d < 1 || d > 3650) {
+      return { field: 'expires_in_days', reason: 'must be a whole number of days between 1 and 3650' };
+    }
+  }
+  return null;
+}
+
+export function createKeyService(deps: KeyServiceDeps) {
+  return {
+    /** Returns the stored record and the key, which must be shown once and then forgotten. */
+    async create(input: CreateKeyInput): Promise<{ key: string; record: ApiKeyRecord }> {
+      const now = deps.clock();
+      const days = input.expiresInDays ?? null;
+      const expiresAt = days === null ? null : toRfc3339(new Date(now.getTime() + days * 86_400_000));
+      const minted = mintKey(deps.newId(), { name: input.name.trim(), tier: input.tier, scopes: input.scopes ?? [...DEFAULT_SCOPES], expiresAt }, now);
+      await deps.keys.create(minted.record);
+      return minted;
+    },
+    list: () => deps.keys.list(),
+    get: (id: string) => deps.keys.get(id),
+    /** Revokes and returns the record, or null when there is no such active key. */
+    async revoke(id: string): Promise<ApiKeyRecord | null> {
+      const ok = await deps.keys.revoke(id, toRfc3339(deps.clock()));
+      return ok ? deps.keys.get(id) : null;
+    },
+    /**
+     * On an empty key table: stores the configured admin key, or mints one. Returns the key only
+     * when it was generated here (the caller prints it once); null when keys already existed.
+     */
+    async ensureAdminKey(configured: string | null): Promise<{ record: ApiKeyRecord; key: string | null } | null> {
+      if ((await deps.keys.count()) > 0) return null;
+      const input = { name: 'admin', tier: 'enterprise' as const, scopes: ['admin' as const], expiresAt: null };
+      if (configured !== null) {
+        if (!isWellFormedKey(configured)) throw new Error('VERDICT_ADMIN_KEY is not a well-formed key');
+        const minted = mintKey(deps.newId(), input, deps.clock(), configured);
+        await deps.keys.create(minted.record);
+        return { record: minted.record, key: null };
+      }
+      const minted = mintKey(deps.newId(), input, deps.clock());
+      await deps.keys.create(minted.record);
+      return { record: minted.record, key: minted.key };
+    },
+    hashKey,
+  };
+}
+
+export type KeyService = ReturnType<typeof createKeyService>;
