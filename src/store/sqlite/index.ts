@@ -1,0 +1,232 @@
+/**
+ * The embedded store: one SQLite file through better-sqlite3.
+ *
+ * Three connections to the same file: a writer (ingest and every other write, serialized by a
+ * WriteGate), a reader (every read; under WAL it sees only committed data, so lookups served
+ * during a long import never see half of it) and a "toucher" with no busy wait, used only for
+ * API-key last-use stamps so that a request never waits on an import's write lock.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Logger } from 'pino';
+import type { StoredType } from '../../indicators/types.ts';
+import type { SightingRecord } from '../../model.ts';
+import type { IngestOptions, IngestResult, Store } from '../types.ts';
+import { createFeedRunStore } from './feed-runs.ts';
+import { prepareIngest, runIngest } from './ingest.ts';
+import { createKeyRepository } from './keys.ts';
+import { applyMigrations } from './migrations.ts';
+import { createOverrideRepository } from './overrides.ts';
+import { networkKey, parseIp } from './ranges.ts';
+import { SIGHTING_COLUMNS, toSighting } from './rows.ts';
+import type { SightingRow } from './rows.ts';
+import { WriteGate } from './write-gate.ts';
+
+export interface SqliteStoreOptions {
+  logger?: Logger;
+  /** How long a write waits for another process's write lock (ms). Default 5000. */
+  busyTimeoutMs?: number;
+  /** Memory-mapped I/O size in bytes. Default 128 MiB. */
+  mmapBytes?: number;
+  /** Page cache of the write connection in KiB (bigger speeds up large imports). Default 32 MiB. */
+  writeCacheKiB?: number;
+  /** An API key's last use is written at most once per interval. Default 60 000 ms. */
+  keyTouchIntervalMs?: number;
+}
+
+export interface SqliteStore extends Store {
+  readonly kind: 'sqlite';
+  /** The database file (a temporary one for `:memory:`). */
+  readonly path: string;
+}
+
+function configure(db: Database.Database, o: Required<Omit<SqliteStoreOptions, 'logger'>>, cacheKiB: number): void {
+  db.pragma('journal_mode = WAL');
+  // NORMAL under WAL: a power cut may lose the last commits, never consistency
+  db.pragma('synchronous = NORMAL');
+  db.pragma(`busy_timeout = ${Math.trunc(o.busyTimeoutMs)}`);
+  db.pragma(`mmap_size = ${Math.trunc(o.mmapBytes)}`);
+  db.pragma(`cache_size = -${Math.trunc(cacheKiB)}`);
+  // keep the WAL from staying huge after a large import
+  db.pragma('journal_size_limit = 67108864');
+}
+
+/** Opens (creating it and its folder when needed) and migrates a SQLite store. */
+export async function openSqliteStore(file: string, opts: SqliteStoreOptions = {}): Promise<SqliteStore> {
+  if (typeof file !== 'string' || file.length === 0) throw new TypeError('sqlite store: a file path is required');
+  const o = {
+    busyTimeoutMs: opts.busyTimeoutMs ?? 5000,
+    mmapBytes: opts.mmapBytes ?? 128 * 1024 * 1024,
+    writeCacheKiB: opts.writeCacheKiB ?? 32 * 1024,
+    keyTouchIntervalMs: opts.keyTouchIntervalMs ?? 60_000,
+  };
+  // `:memory:` gets a private temporary file: three connections must share one database, and
+  // a file gives it the same WAL semantics as production.
+  let tempDir: string | null = null;
+  let path = file;
+  if (file === ':memory:') {
+    tempDir = mkdtempSync(join(tmpdir(), 'verdict-store-'));
+    path = join(tempDir, 'verdict.db');
+  } else {
+    mkdirSync(dirname(path), { recursive: true });
+  }
+
+  const opened: Database.Database[] = [];
+  try {
+    const writer = new Database(path);
+    opened.push(writer);
+    configure(writer, o, o.writeCacheKiB);
+    applyMigrations(writer);
+    const reader = new Database(path);
+    opened.push(reader);
+    configure(reader, o, 8 * 1024);
+    const toucher = new Database(path);
+    opened.push(toucher);
+    configure(toucher, { ...o, busyTimeoutMs: 0 }, 512);
+    return new SqliteStoreImpl(path, tempDir, writer, reader, toucher, o.keyTouchIntervalMs, opts.logger);
+  } catch (err) {
+    for (const db of opened) db.close();
+    if (tempDir !== null) rmSync(tempDir, { recursive: true, force: true });
+    throw new Error(`sqlite store ${file}: cannot open: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+class SqliteStoreImpl implements SqliteStore {
+  readonly kind = 'sqlite' as const;
+  readonly keys;
+  readonly overrides;
+  private readonly gate = new WriteGate();
+  private readonly feedRuns;
+  private readonly ingestStatements;
+  private readonly q;
+  private closed = false;
+
+  constructor(
+    readonly path: string,
+    private readonly tempDir: string | null,
+    private readonly writer: Database.Database,
+    private readonly reader: Database.Database,
+    private readonly toucher: Database.Database,
+    touchIntervalMs: number,
+    private readonly logger: Logger | undefined,
+  ) {
+    this.keys = createKeyRepository({
+      reader,
+      writer,
+      toucher,
+      gate: this.gate,
+      touchIntervalMs,
+      onTouchError: (err) => this.logger?.warn({ err }, 'api key last-use stamp failed'),
+    });
+    this.overrides = createOverrideRepository(reader, writer, this.gate);
+    this.feedRuns = createFeedRunStore(reader, writer, this.gate);
+    this.ingestStatements = prepareIngest(writer);
+    this.q = {
+      ping: reader.prepare('SELECT 1').pluck(),
+      sightingsOf: reader.prepare(`SELECT ${SIGHTING_COLUMNS} FROM sightings WHERE type = ? AND value = ? ORDER BY feed_id`),
+      prefixes: reader.prepare('SELECT prefix FROM cidr_prefixes WHERE family = ? ORDER BY prefix DESC').pluck(),
+      rangesAt: reader.prepare(
+        `SELECT ${SIGHTING_COLUMNS.split(', ').map((c) => `s.${c}`).join(', ')}
+         FROM cidr_ranges r JOIN sightings s ON s.type = 'cidr' AND s.value = r.value
+         WHERE r.family = ? AND r.prefix = ? AND r.start = ?
+         ORDER BY s.value, s.feed_id`,
+      ),
+      meta: reader.prepare('SELECT value FROM meta WHERE key = ?').pluck(),
+      purge: writer.prepare('DELETE FROM sightings WHERE feed_id = ?'),
+      purgeState: writer.prepare('UPDATE feed_state SET listed_count = 0, total_count = 0 WHERE feed_id = ?'),
+      orphanRanges: writer.prepare(`DELETE FROM cidr_ranges WHERE NOT EXISTS (SELECT 1 FROM sightings s WHERE s.type = 'cidr' AND s.value = cidr_ranges.value)`),
+      clearPrefixes: writer.prepare('DELETE FROM cidr_prefixes'),
+      refillPrefixes: writer.prepare('INSERT INTO cidr_prefixes (family, prefix) SELECT DISTINCT family, prefix FROM cidr_ranges'),
+      countSightings: writer.prepare('SELECT COUNT(*) FROM sightings').pluck(),
+      countIndicators: writer.prepare('SELECT COUNT(*) FROM (SELECT DISTINCT type, value FROM sightings)').pluck(),
+      setMeta: writer.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+      bumpVersion: writer.prepare(`UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'data_version'`),
+    };
+  }
+
+  async migrate(): Promise<void> {
+    await this.gate.run(() => {
+      applyMigrations(this.writer);
+    });
+  }
+
+  async ping(): Promise<void> {
+    this.q.ping.get();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    // wait for a running ingest to finish rather than cutting it off mid-transaction
+    await this.gate.run(() => undefined);
+    this.toucher.close();
+    this.reader.close();
+    this.writer.close();
+    if (this.tempDir !== null) rmSync(this.tempDir, { recursive: true, force: true });
+  }
+
+  async sightingsOf(type: StoredType, value: string) {
+    return (this.q.sightingsOf.all(type, value) as SightingRow[]).map(toSighting);
+  }
+
+  async rangesContaining(ip: string) {
+    const parsed = typeof ip === 'string' ? parseIp(ip) : null;
+    if (parsed === null) throw new TypeError(`rangesContaining: ${JSON.stringify(ip)} is not an IP address`);
+    const out = [];
+    for (const prefix of this.q.prefixes.all(parsed.family) as number[]) {
+      const rows = this.q.rangesAt.all(parsed.family, prefix, networkKey(parsed, prefix)) as SightingRow[];
+      for (const r of rows) out.push(toSighting(r));
+    }
+    return out; // most specific range first
+  }
+
+  async ingest(options: IngestOptions, records: AsyncIterable<SightingRecord> | Iterable<SightingRecord>): Promise<IngestResult> {
+    return this.gate.run(() => runIngest(this.writer, this.ingestStatements, options, records));
+  }
+
+  async purgeFeed(feedId: string): Promise<number> {
+    if (typeof feedId !== 'string' || feedId.length === 0) throw new TypeError('purgeFeed: feedId must be a non-empty string');
+    const q = this.q;
+    const purge = this.writer.transaction(() => {
+      const removed = q.purge.run(feedId).changes;
+      if (removed === 0) return 0;
+      q.purgeState.run(feedId);
+      q.orphanRanges.run();
+      q.clearPrefixes.run();
+      q.refillPrefixes.run();
+      // rare operation: recount rather than track per-indicator deltas
+      q.setMeta.run('sightings', String(q.countSightings.get()));
+      q.setMeta.run('indicators', String(q.countIndicators.get()));
+      q.bumpVersion.run();
+      return removed;
+    });
+    return this.gate.run(() => purge.immediate());
+  }
+
+  recordFeedRun(run: Parameters<Store['recordFeedRun']>[0]) {
+    return this.feedRuns.record(run);
+  }
+
+  feedStates() {
+    return this.feedRuns.states();
+  }
+
+  feedState(feedId: string) {
+    return this.feedRuns.state(feedId);
+  }
+
+  async stats() {
+    const lastIngestAt = this.q.meta.get('last_ingest_at') as string | undefined;
+    return {
+      indicators: Number(this.q.meta.get('indicators')),
+      sightings: Number(this.q.meta.get('sightings')),
+      lastIngestAt: lastIngestAt ?? null,
+    };
+  }
+
+  async dataVersion() {
+    return Number(this.q.meta.get('data_version'));
+  }
+}

@@ -1,0 +1,366 @@
+/**
+ * One feed run as one SQLite transaction.
+ *
+ * better-sqlite3 is synchronous, yet records arrive from an async iterable (a streaming parser).
+ * The run therefore opens `BEGIN IMMEDIATE` on the write connection, processes records in
+ * batches between awaits, and ends with COMMIT or ROLLBACK. That is safe because the write
+ * connection is used by nothing else meanwhile (the WriteGate queues other writes) and reads go
+ * through a second connection, which under WAL sees only committed data. Other processes wait
+ * on the file lock (busy timeout) or fail fast; they never see a half-applied run.
+ *
+ * Each row remembers the run that last touched it (`run_seq`) and what that run did to it
+ * (`run_state`), which gives snapshot delisting, duplicate merging and exact counts without
+ * holding the run's keys in memory.
+ */
+import type Database from 'better-sqlite3';
+import { STORED_TYPES } from '../../indicators/types.ts';
+import { THREAT_TYPES } from '../../model.ts';
+import type { SightingRecord } from '../../model.ts';
+import { IngestError } from '../types.ts';
+import type { IngestOptions, IngestResult } from '../types.ts';
+import { parseCidrRange } from './ranges.ts';
+
+const BATCH_SIZE = 4096;
+const MAX_VALUE_LENGTH = 65_536;
+const STORED_TYPE_SET: ReadonlySet<string> = new Set(STORED_TYPES);
+const THREAT_TYPE_SET: ReadonlySet<string> = new Set(THREAT_TYPES);
+const INGEST_MODES: ReadonlySet<string> = new Set(['snapshot', 'incremental']);
+
+/** What the row's last run did to it (column run_state). */
+const RunState = { Unchanged: 0, Added: 1, Updated: 2 } as const;
+type RunState = (typeof RunState)[keyof typeof RunState];
+
+/** Positions in the raw row returned by `existing` (raw arrays skip building an object per row). */
+const Col = {
+  FirstSeen: 0,
+  LastSeen: 1,
+  ThreatType: 2,
+  MalwareFamily: 3,
+  Tags: 4,
+  Confidence: 5,
+  ReferenceUrl: 6,
+  AttackIds: 7,
+  Attributes: 8,
+  Listed: 9,
+  RunSeq: 10,
+  RunState: 11,
+} as const;
+type ExistingRow = [string, string, string | null, string | null, string, number | null, string | null, string, string, number, number, number];
+
+export interface IngestStatements {
+  insertNew: Database.Statement;
+  existing: Database.Statement;
+  update: Database.Statement;
+  stamp: Database.Statement;
+  indicatorFeeds: Database.Statement;
+  insertRange: Database.Statement;
+  insertPrefix: Database.Statement;
+  feedCounts: Database.Statement;
+  delist: Database.Statement;
+  nextRunSeq: Database.Statement;
+  addMeta: Database.Statement;
+  setMeta: Database.Statement;
+  saveCounts: Database.Statement;
+}
+
+export function prepareIngest(db: Database.Database): IngestStatements {
+  return {
+    insertNew: db.prepare(
+      `INSERT INTO sightings (type, value, feed_id, first_seen, last_seen, threat_type, malware_family, tags, confidence,
+         reference_url, attack_ids, attributes, listed, updated_at, run_seq, run_state)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ${RunState.Added})
+       ON CONFLICT DO NOTHING`,
+    ),
+    existing: db
+      .prepare(
+        `SELECT first_seen, last_seen, threat_type, malware_family, tags, confidence, reference_url, attack_ids, attributes,
+           listed, run_seq, run_state
+         FROM sightings WHERE type = ? AND value = ? AND feed_id = ?`,
+      )
+      .raw(),
+    update: db.prepare(
+      `UPDATE sightings SET first_seen = ?, last_seen = ?, threat_type = ?, malware_family = ?, tags = ?, confidence = ?,
+         reference_url = ?, attack_ids = ?, attributes = ?, listed = 1, updated_at = ?, run_seq = ?, run_state = ?
+       WHERE type = ? AND value = ? AND feed_id = ?`,
+    ),
+    stamp: db.prepare(
+      `UPDATE sightings SET last_seen = ?, updated_at = ?, run_seq = ?, run_state = ${RunState.Unchanged}
+       WHERE type = ? AND value = ? AND feed_id = ?`,
+    ),
+    indicatorFeeds: db.prepare('SELECT COUNT(*) FROM sightings WHERE type = ? AND value = ?').pluck(),
+    insertRange: db.prepare('INSERT OR IGNORE INTO cidr_ranges (family, prefix, start, end, value) VALUES (?, ?, ?, ?, ?)'),
+    insertPrefix: db.prepare('INSERT OR IGNORE INTO cidr_prefixes (family, prefix) VALUES (?, ?)'),
+    feedCounts: db.prepare('SELECT COUNT(*) AS total, COALESCE(SUM(listed), 0) AS listed FROM sightings WHERE feed_id = ?'),
+    delist: db.prepare('UPDATE sightings SET listed = 0 WHERE feed_id = ? AND listed = 1 AND run_seq <> ?'),
+    nextRunSeq: db.prepare(`UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'run_seq' RETURNING CAST(value AS INTEGER)`).pluck(),
+    addMeta: db.prepare('UPDATE meta SET value = CAST(value AS INTEGER) + ? WHERE key = ?'),
+    setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+    saveCounts: db.prepare(
+      `INSERT INTO feed_state (feed_id, listed_count, total_count) VALUES (?, ?, ?)
+       ON CONFLICT (feed_id) DO UPDATE SET listed_count = excluded.listed_count, total_count = excluded.total_count`,
+    ),
+  };
+}
+
+function fail(message: string, cause?: unknown): IngestError {
+  return new IngestError(cause === undefined ? { kind: 'aborted', message } : { kind: 'aborted', message, cause });
+}
+
+export function validateOptions(o: IngestOptions): void {
+  if (o === null || typeof o !== 'object') throw fail('ingest options are required');
+  if (typeof o.feedId !== 'string' || o.feedId.length === 0) throw fail('ingest options: feedId must be a non-empty string');
+  if (!INGEST_MODES.has(o.mode)) throw fail(`ingest options: mode must be 'snapshot' or 'incremental', got ${JSON.stringify(o.mode)}`);
+  if (typeof o.runAt !== 'string' || Number.isNaN(Date.parse(o.runAt))) throw fail(`ingest options: runAt must be an RFC 3339 time, got ${JSON.stringify(o.runAt)}`);
+  if (o.maxDropShare !== undefined && !(typeof o.maxDropShare === 'number' && o.maxDropShare >= 0 && o.maxDropShare <= 1)) {
+    throw fail(`ingest options: maxDropShare must be a number between 0 and 1, got ${JSON.stringify(o.maxDropShare)}`);
+  }
+}
+
+/** Sorted, de-duplicated JSON array: the canonical stored form of tags and ATT&CK ids. */
+function setJson(list: readonly string[] | undefined): string {
+  if (list === undefined || list.length === 0) return '[]';
+  if (list.length === 1) return JSON.stringify(list);
+  return JSON.stringify([...new Set(list)].sort());
+}
+
+function mergeSetJson(storedJson: string, incomingJson: string): string {
+  if (storedJson === '[]' || storedJson === incomingJson) return incomingJson;
+  if (incomingJson === '[]') return storedJson;
+  const merged = new Set<string>([...(JSON.parse(storedJson) as string[]), ...(JSON.parse(incomingJson) as string[])]);
+  return JSON.stringify([...merged].sort());
+}
+
+function checkTime(v: unknown, field: string, n: number): string | null {
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'string' || Number.isNaN(Date.parse(v))) throw fail(`record ${n}: ${field} must be an RFC 3339 time, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function checkStringList(v: unknown, field: string, n: number): string[] | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v) || v.some((t) => typeof t !== 'string')) throw fail(`record ${n}: ${field} must be an array of strings`);
+  return v as string[];
+}
+
+function optionalString(v: unknown, field: string, n: number): string | null {
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'string') throw fail(`record ${n}: ${field} must be a string or null`);
+  return v;
+}
+
+class IngestRun {
+  received = 0;
+  added = 0;
+  updated = 0;
+  unchanged = 0;
+  /** Rows this run confirmed that were listed before it. */
+  confirmedListed = 0;
+  /** Rows this run confirmed that a previous snapshot had delisted. */
+  relisted = 0;
+  newIndicators = 0;
+
+  constructor(
+    private readonly s: IngestStatements,
+    private readonly feedId: string,
+    private readonly runAt: string,
+    private readonly runSeq: number,
+    /** The feed had no rows before: try the insert first and skip the lookup. */
+    private readonly fresh: boolean,
+  ) {}
+
+  processBatch(batch: readonly SightingRecord[]): void {
+    for (const r of batch) this.process(r);
+  }
+
+  private process(r: SightingRecord): void {
+    const n = ++this.received;
+    if (r === null || typeof r !== 'object') throw fail(`record ${n}: not an object`);
+    const { type, value } = r;
+    if (!STORED_TYPE_SET.has(type)) throw fail(`record ${n}: unknown indicator type ${JSON.stringify(type)}`);
+    if (typeof value !== 'string' || value.length === 0 || value.length > MAX_VALUE_LENGTH) {
+      throw fail(`record ${n}: value must be a non-empty string of at most ${MAX_VALUE_LENGTH} characters`);
+    }
+    const threatType = r.threatType ?? null;
+    if (threatType !== null && !THREAT_TYPE_SET.has(threatType)) throw fail(`record ${n}: unknown threat type ${JSON.stringify(threatType)}`);
+    const confidence = r.confidence ?? null;
+    if (confidence !== null && !(typeof confidence === 'number' && confidence >= 0 && confidence <= 100)) {
+      throw fail(`record ${n}: confidence must be a number from 0 to 100`);
+    }
+    const statedFirst = checkTime(r.firstSeen, 'firstSeen', n);
+    const statedLast = checkTime(r.lastSeen, 'lastSeen', n);
+    const family = optionalString(r.malwareFamily, 'malwareFamily', n);
+    const reference = optionalString(r.referenceUrl, 'referenceUrl', n);
+    const tags = setJson(checkStringList(r.tags, 'tags', n));
+    const attackIds = setJson(checkStringList(r.attackIds, 'attackIds', n));
+    let attributes = '{}';
+    if (r.attributes !== undefined && r.attributes !== null) {
+      if (typeof r.attributes !== 'object' || Array.isArray(r.attributes)) throw fail(`record ${n}: attributes must be an object`);
+      attributes = JSON.stringify(r.attributes);
+    }
+    if (type === 'cidr' && parseCidrRange(value) === null) throw fail(`record ${n}: ${JSON.stringify(value)} is not a CIDR range`);
+
+    const s = this.s;
+    const lastSeen = statedLast ?? this.runAt;
+    if (this.fresh) {
+      const info = s.insertNew.run(type, value, this.feedId, statedFirst ?? this.runAt, lastSeen, threatType, family, tags, confidence, reference, attackIds, attributes, this.runAt, this.runSeq);
+      if (info.changes === 1) return this.onAdded(type, value);
+    }
+    const ex = s.existing.get(type, value, this.feedId) as ExistingRow | undefined;
+    if (ex === undefined) {
+      s.insertNew.run(type, value, this.feedId, statedFirst ?? this.runAt, lastSeen, threatType, family, tags, confidence, reference, attackIds, attributes, this.runAt, this.runSeq);
+      return this.onAdded(type, value);
+    }
+    if (ex[Col.RunSeq] === this.runSeq) return this.mergeDuplicate(r, ex, statedFirst, lastSeen, threatType, family, tags, confidence, reference, attackIds, attributes);
+
+    if (ex[Col.Listed] === 1) this.confirmedListed++;
+    else this.relisted++;
+    const same =
+      ex[Col.Listed] === 1 &&
+      (statedFirst === null || statedFirst === ex[Col.FirstSeen]) &&
+      (statedLast === null || statedLast === ex[Col.LastSeen]) &&
+      threatType === ex[Col.ThreatType] &&
+      family === ex[Col.MalwareFamily] &&
+      tags === ex[Col.Tags] &&
+      confidence === ex[Col.Confidence] &&
+      reference === ex[Col.ReferenceUrl] &&
+      attackIds === ex[Col.AttackIds] &&
+      attributes === ex[Col.Attributes];
+    if (same) {
+      // Only the run's own stamps move: last confirmation and, for undated lists, last seen.
+      s.stamp.run(lastSeen, this.runAt, this.runSeq, type, value, this.feedId);
+      this.unchanged++;
+      return;
+    }
+    s.update.run(statedFirst ?? ex[Col.FirstSeen], lastSeen, threatType, family, tags, confidence, reference, attackIds, attributes, this.runAt, this.runSeq, RunState.Updated, type, value, this.feedId);
+    this.updated++;
+  }
+
+  /** The same indicator again in this run: last one wins, tags and ATT&CK ids merged. */
+  private mergeDuplicate(
+    r: SightingRecord,
+    ex: ExistingRow,
+    statedFirst: string | null,
+    lastSeen: string,
+    threatType: string | null,
+    family: string | null,
+    tags: string,
+    confidence: number | null,
+    reference: string | null,
+    attackIds: string,
+    attributes: string,
+  ): void {
+    const mergedTags = mergeSetJson(ex[Col.Tags], tags);
+    const mergedAttack = mergeSetJson(ex[Col.AttackIds], attackIds);
+    const firstSeen = statedFirst ?? ex[Col.FirstSeen];
+    const same =
+      firstSeen === ex[Col.FirstSeen] &&
+      lastSeen === ex[Col.LastSeen] &&
+      threatType === ex[Col.ThreatType] &&
+      family === ex[Col.MalwareFamily] &&
+      mergedTags === ex[Col.Tags] &&
+      confidence === ex[Col.Confidence] &&
+      reference === ex[Col.ReferenceUrl] &&
+      mergedAttack === ex[Col.AttackIds] &&
+      attributes === ex[Col.Attributes];
+    if (same) return;
+    let state = ex[Col.RunState] as RunState;
+    if (state === RunState.Unchanged) {
+      this.unchanged--;
+      this.updated++;
+      state = RunState.Updated;
+    }
+    this.s.update.run(firstSeen, lastSeen, threatType, family, mergedTags, confidence, reference, mergedAttack, attributes, this.runAt, this.runSeq, state, r.type, r.value, this.feedId);
+  }
+
+  private onAdded(type: string, value: string): void {
+    this.added++;
+    if ((this.s.indicatorFeeds.get(type, value) as number) === 1) this.newIndicators++;
+    if (type === 'cidr') {
+      const k = parseCidrRange(value);
+      if (k !== null) {
+        this.s.insertRange.run(k.family, k.prefix, k.start, k.end, value);
+        this.s.insertPrefix.run(k.family, k.prefix);
+      }
+    }
+  }
+}
+
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+function isAsyncIterable<T>(x: AsyncIterable<T> | Iterable<T>): x is AsyncIterable<T> {
+  return typeof (x as AsyncIterable<T>)[Symbol.asyncIterator] === 'function';
+}
+
+/** Runs one ingest on `db`; the caller holds the write gate. */
+export async function runIngest(
+  db: Database.Database,
+  s: IngestStatements,
+  options: IngestOptions,
+  records: AsyncIterable<SightingRecord> | Iterable<SightingRecord>,
+): Promise<IngestResult> {
+  validateOptions(options);
+  if (records === null || typeof records !== 'object' || (!isAsyncIterable(records) && typeof (records as Iterable<SightingRecord>)[Symbol.iterator] !== 'function')) {
+    throw fail('ingest records must be an iterable or async iterable');
+  }
+  const { feedId, mode, runAt } = options;
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    const runSeq = s.nextRunSeq.get() as number;
+    const before = s.feedCounts.get(feedId) as { total: number; listed: number };
+    const run = new IngestRun(s, feedId, runAt, runSeq, before.total === 0);
+
+    let batch: SightingRecord[] = [];
+    const flush = async (): Promise<void> => {
+      run.processBatch(batch);
+      batch = [];
+      // let lookups (on the read connection) and timers run during a long import
+      await yieldToEventLoop();
+    };
+    if (isAsyncIterable(records)) {
+      for await (const r of records) {
+        batch.push(r);
+        if (batch.length >= BATCH_SIZE) await flush();
+      }
+    } else {
+      for (const r of records) {
+        batch.push(r);
+        if (batch.length >= BATCH_SIZE) await flush();
+      }
+    }
+    run.processBatch(batch);
+
+    let delisted = 0;
+    if (mode === 'snapshot') {
+      const wouldDelist = before.listed - run.confirmedListed;
+      const max = options.maxDropShare;
+      if (max !== undefined && before.listed > 0 && wouldDelist / before.listed > max) {
+        const current = run.added + run.confirmedListed + run.relisted;
+        throw new IngestError({
+          kind: 'suspect_drop',
+          previous: before.listed,
+          current,
+          message: `feed ${feedId}: the run would delist ${wouldDelist} of ${before.listed} listed sightings (more than ${Math.round(max * 100)}%); refused as suspect, previous data kept`,
+        });
+      }
+      if (wouldDelist > 0) delisted = s.delist.run(feedId, runSeq).changes;
+    }
+
+    const listedAfter = before.listed + run.added + run.relisted - delisted;
+    s.saveCounts.run(feedId, listedAfter, before.total + run.added);
+    s.addMeta.run(run.added, 'sightings');
+    s.addMeta.run(run.newIndicators, 'indicators');
+    s.setMeta.run('last_ingest_at', runAt);
+    if (run.added + run.updated + delisted > 0) s.addMeta.run(1, 'data_version');
+    db.exec('COMMIT');
+    return { received: run.received, added: run.added, updated: run.updated, unchanged: run.unchanged, delisted };
+  } catch (err) {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    if (err instanceof IngestError) throw err;
+    if (isSqliteError(err)) throw fail(`feed ${feedId}: store write failed: ${(err as Error).message}`, err);
+    throw err; // the parser's own error, as the interface promises
+  }
+}
+
+function isSqliteError(err: unknown): boolean {
+  return err instanceof Error && err.name === 'SqliteError';
+}

@@ -1,0 +1,144 @@
+/**
+ * Versioned schema migrations. Each runs once, in order, in its own transaction; the applied
+ * versions are recorded in schema_migrations, so applying them again is a no-op. Never edit a
+ * shipped migration: add the next version instead.
+ */
+import type Database from 'better-sqlite3';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+      -- One row per (indicator, feed). Point lookups by canonical value hit the primary key;
+      -- WITHOUT ROWID keeps the row inside the key's b-tree (one seek, no rowid indirection).
+      CREATE TABLE sightings (
+        type TEXT NOT NULL,
+        value TEXT NOT NULL,
+        feed_id TEXT NOT NULL,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        threat_type TEXT,
+        malware_family TEXT,
+        tags TEXT NOT NULL DEFAULT '[]',
+        confidence REAL,
+        reference_url TEXT,
+        attack_ids TEXT NOT NULL DEFAULT '[]',
+        attributes TEXT NOT NULL DEFAULT '{}',
+        listed INTEGER NOT NULL DEFAULT 1,
+        updated_at TEXT NOT NULL,
+        -- the ingest run that last touched the row, and what that run did to it (see ingest.ts)
+        run_seq INTEGER NOT NULL DEFAULT 0,
+        run_state INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (type, value, feed_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX sightings_by_feed ON sightings (feed_id, listed);
+
+      -- Derived from cidr sightings: one row per distinct range value.
+      CREATE TABLE cidr_ranges (
+        family INTEGER NOT NULL,
+        prefix INTEGER NOT NULL,
+        start TEXT NOT NULL,
+        end TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (family, prefix, start, value)
+      ) WITHOUT ROWID;
+      -- The prefix lengths present, so containment probes only those.
+      CREATE TABLE cidr_prefixes (
+        family INTEGER NOT NULL,
+        prefix INTEGER NOT NULL,
+        PRIMARY KEY (family, prefix)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        key_prefix TEXT NOT NULL,
+        key_hash TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        tier TEXT NOT NULL,
+        scopes TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        last_used_at TEXT,
+        expires_at TEXT,
+        revoked_at TEXT
+      );
+
+      CREATE TABLE overrides (
+        type TEXT NOT NULL,
+        value TEXT NOT NULL,
+        verdict TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        created_by TEXT,
+        PRIMARY KEY (type, value)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE feed_runs (
+        id INTEGER PRIMARY KEY,
+        feed_id TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        record TEXT NOT NULL,
+        UNIQUE (feed_id, started_at)
+      );
+
+      CREATE TABLE feed_state (
+        feed_id TEXT PRIMARY KEY,
+        last_run TEXT,
+        last_success_at TEXT,
+        last_error_at TEXT,
+        last_error TEXT,
+        etag TEXT,
+        last_modified TEXT,
+        listed_count INTEGER NOT NULL DEFAULT 0,
+        total_count INTEGER NOT NULL DEFAULT 0
+      ) WITHOUT ROWID;
+
+      -- Counters: data_version, run_seq, indicators, sightings, last_ingest_at.
+      CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      ) WITHOUT ROWID;
+      INSERT INTO meta (key, value) VALUES ('data_version', '0'), ('run_seq', '0'), ('indicators', '0'), ('sightings', '0');
+    `,
+  },
+];
+
+/** Applies the pending migrations; returns the versions applied by this call. */
+export function applyMigrations(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS, now: () => Date = () => new Date()): number[] {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    applied_at TEXT NOT NULL
+  )`);
+  const applied: number[] = [];
+  const isApplied = db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').pluck();
+  const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+  for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+    // BEGIN IMMEDIATE takes the write lock first, so two processes starting at once cannot
+    // both apply the same version: the second re-checks after the first committed.
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      if (isApplied.get(m.version) === undefined) {
+        db.exec(m.sql);
+        record.run(m.version, m.name, now().toISOString());
+        applied.push(m.version);
+      }
+      db.exec('COMMIT');
+    } catch (err) {
+      db.exec('ROLLBACK');
+      throw new Error(`store migration ${m.version} (${m.name}) failed: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  return applied;
+}
+
+export function schemaVersion(db: Database.Database): number {
+  const v = db.prepare('SELECT MAX(version) FROM schema_migrations').pluck().get();
+  return typeof v === 'number' ? v : 0;
+}

@@ -1,0 +1,92 @@
+/** Mapping between table rows and domain records. */
+import type { StoredType } from '../../indicators/types.ts';
+import type { Override, Sighting, ThreatType } from '../../model.ts';
+import type { IndicatorType } from '../../indicators/types.ts';
+import type { ApiKeyRecord, Scope, Tier } from '../types.ts';
+
+export const SIGHTING_COLUMNS =
+  'type, value, feed_id, first_seen, last_seen, threat_type, malware_family, tags, confidence, reference_url, attack_ids, attributes, listed, updated_at';
+
+export interface SightingRow {
+  type: string;
+  value: string;
+  feed_id: string;
+  first_seen: string;
+  last_seen: string;
+  threat_type: string | null;
+  malware_family: string | null;
+  tags: string;
+  confidence: number | null;
+  reference_url: string | null;
+  attack_ids: string;
+  attributes: string;
+  listed: number;
+  updated_at: string;
+}
+
+export function toSighting(r: SightingRow): Sighting {
+  return {
+    type: r.type as StoredType,
+    value: r.value,
+    feedId: r.feed_id,
+    firstSeen: r.first_seen,
+    lastSeen: r.last_seen,
+    threatType: r.threat_type as ThreatType | null,
+    malwareFamily: r.malware_family,
+    tags: JSON.parse(r.tags) as string[],
+    confidence: r.confidence,
+    referenceUrl: r.reference_url,
+    attackIds: JSON.parse(r.attack_ids) as string[],
+    attributes: JSON.parse(r.attributes) as Record<string, unknown>,
+    listed: r.listed === 1,
+    updatedAt: r.updated_at,
+  };
+}
+
+export interface ApiKeyRow {
+  id: string;
+  key_prefix: string;
+  key_hash: string;
+  name: string;
+  tier: string;
+  scopes: string;
+  created_at: string;
+  last_used_at: string | null;
+  expires_at: string | null;
+  revoked_at: string | null;
+}
+
+export function toApiKey(r: ApiKeyRow): ApiKeyRecord {
+  return {
+    id: r.id,
+    keyPrefix: r.key_prefix,
+    keyHash: r.key_hash,
+    name: r.name,
+    tier: r.tier as Tier,
+    scopes: JSON.parse(r.scopes) as Scope[],
+    createdAt: r.created_at,
+    lastUsedAt: r.last_used_at,
+    expiresAt: r.expires_at,
+    revokedAt: r.revoked_at,
+  };
+}
+
+export interface OverrideRow {
+  type: string;
+  value: string;
+  verdict: string;
+  reason: string;
+  created_at: string;
+  created_by: string | null;
+}
+
+export function toOverride(r: OverrideRow): Override {
+  return {
+    type: r.type as IndicatorType,
+    value: r.value,
+    verdict: r.verdict as 'allow' | 'deny',
+    reason: r.reason,
+    createdAt: r.created_at,
+    createdBy: r.created_by,
+  };
+}

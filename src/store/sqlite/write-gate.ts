@@ -1,0 +1,49 @@
+/**
+ * One writer at a time on the write connection. An ingest holds its transaction open across
+ * awaits (it pulls records from a streaming parser), so every other write in this process must
+ * wait for it — otherwise it would run inside the ingest's transaction and share its fate.
+ */
+export class WriteGate {
+  private tail: Promise<void> = Promise.resolve();
+  private held = false;
+  private readonly deferred: (() => void)[] = [];
+
+  get busy(): boolean {
+    return this.held;
+  }
+
+  /** Runs `fn` once every earlier holder has finished. */
+  async run<T>(fn: () => T | Promise<T>): Promise<T> {
+    const previous = this.tail;
+    let release!: () => void;
+    this.tail = new Promise<void>((resolve) => (release = resolve));
+    await previous;
+    this.held = true;
+    try {
+      return await fn();
+    } finally {
+      this.held = false;
+      this.flushDeferred();
+      release();
+    }
+  }
+
+  /**
+   * Best-effort writes (key last-use stamps): run now when the gate is free, otherwise once
+   * the current holder releases it. Never makes the caller wait.
+   */
+  runSoon(fn: () => void): void {
+    if (!this.held) fn();
+    else this.deferred.push(fn);
+  }
+
+  private flushDeferred(): void {
+    for (const fn of this.deferred.splice(0)) {
+      try {
+        fn();
+      } catch {
+        // best-effort by contract: a lost last-use stamp is harmless
+      }
+    }
+  }
+}
