@@ -1,0 +1,12 @@
+/**
+ * The indicator engine: the one place that turns a messy string into a canonical indicator.
+ * Pure functions, no I/O; used by the API, the feeds and the CLI.
+ */
+export * from './types.ts';
+export { refang } from './refang.ts';
+export { normalize, MAX_INDICATOR_LENGTH } from './normalize.ts';
+export { parseIndicator, detect, type ParseResult } from './detect.ts';
+export { extract, type ExtractedIndicator, type ExtractOptions } from './extract.ts';
+export { registrableDomain } from './domain.ts';
+export { parseUrl, normalizeHost } from './url.ts';
+export type { Normalized } from './result.ts';
