@@ -1,0 +1,65 @@
+/**
+ * Hunting queries: one generator per SIEM behind HuntingQueryBuilder. Every generator prepares
+ * its per-type templates when the builder is created; `build` only escapes and joins.
+ */
+import { isIndicatorType } from '../indicators/types.ts';
+import {
+  HUNTING_PLATFORMS,
+  RISK_LEVELS,
+  type HuntingInput,
+  type HuntingPlatform,
+  type HuntingQueryBuilder,
+  type RiskLevel,
+} from '../model.ts';
+import { createEsqlGenerator } from './esql.ts';
+import { createKqlGenerator } from './kql.ts';
+import { createSigmaGenerator } from './sigma.ts';
+import { createSplunkGenerator, createSplunkTstatsGenerator } from './splunk.ts';
+import type { QueryGenerator } from './types.ts';
+
+export { kqlString, splString, esqlString, sigmaString, yamlString } from './escape.ts';
+export type { QueryGenerator } from './types.ts';
+
+export interface HuntingOptions {
+  /** Time window written into KQL and ES|QL queries, in days (default 30). */
+  lookbackDays?: number;
+}
+
+/** Thrown for input no generator can honour (unknown type or platform, non-string value). */
+export class HuntingInputError extends TypeError {
+  override name = 'HuntingInputError';
+}
+
+function isPlatform(p: unknown): p is HuntingPlatform {
+  return typeof p === 'string' && (HUNTING_PLATFORMS as readonly string[]).includes(p);
+}
+
+function check(input: HuntingInput): void {
+  if (input === null || typeof input !== 'object') throw new HuntingInputError('hunting input must be an object');
+  if (typeof input.type !== 'string' || !isIndicatorType(input.type)) throw new HuntingInputError(`unknown indicator type: ${String(input.type)}`);
+  if (typeof input.value !== 'string' || input.value.length === 0) throw new HuntingInputError('indicator value must be a non-empty string');
+  if (!(RISK_LEVELS as readonly string[]).includes(input.level as RiskLevel)) throw new HuntingInputError(`unknown risk level: ${String(input.level)}`);
+  if (!Array.isArray(input.techniques)) throw new HuntingInputError('techniques must be an array of ATT&CK ids');
+}
+
+export function createHuntingQueryBuilder(options: HuntingOptions = {}): HuntingQueryBuilder {
+  const days = options.lookbackDays ?? 30;
+  const generators: Record<HuntingPlatform, QueryGenerator> = {
+    splunk: createSplunkGenerator(),
+    splunk_tstats: createSplunkTstatsGenerator(),
+    kql: createKqlGenerator({ lookback: `${days}d` }),
+    sigma: createSigmaGenerator(),
+    esql: createEsqlGenerator({ lookbackDays: days }),
+  };
+  return {
+    build(input: HuntingInput, platforms: readonly HuntingPlatform[] = HUNTING_PLATFORMS): Partial<Record<HuntingPlatform, string>> {
+      check(input);
+      const out: Partial<Record<HuntingPlatform, string>> = {};
+      for (const p of platforms) {
+        if (!isPlatform(p)) throw new HuntingInputError(`unknown hunting platform: ${String(p)}; expected one of ${HUNTING_PLATFORMS.join(', ')}`);
+        out[p] = generators[p].generate(input);
+      }
+      return out;
+    },
+  };
+}
