@@ -138,3 +138,16 @@ async function closeAll(items: { close(): Promise<void> }[], logger: Logger): Pr
     }
   }
 }
+
+/** The configured store, migrated: for CLI commands that need nothing else (keys). */
+export async function openConfiguredStore(config: Config, logger?: Logger): Promise<Store> {
+  const { openStore } = await import('./store/index.ts');
+  const store = await openStore(config.databaseUrl, logger ? { logger } : {});
+  try {
+    await store.migrate();
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  return store;
+}

@@ -1,5 +1,82 @@
 import type { Command } from 'commander';
+import { loadConfig } from '../config.ts';
+import { buildDeps, createLogger } from '../deps.ts';
+import { createLookup, type LookupResponse } from '../enrich.ts';
+import { INDICATOR_TYPES, TYPE_ALIASES, type IndicatorType } from '../indicators/types.ts';
+import { HUNTING_PLATFORMS, type HuntingPlatform } from '../model.ts';
 
-export function registerLookup(_program: Command): void {
-  // filled in by its issue
+export function registerLookup(program: Command): void {
+  program
+    .command('lookup')
+    .description('Look up one indicator in the configured store (the same result as GET /api/v1/lookup)')
+    .argument('<value>', 'the indicator: IP, domain, URL, hash, CVE, ATT&CK id or email (defanged forms accepted)')
+    .option('--type <type>', `type hint: ${[...INDICATOR_TYPES, ...Object.keys(TYPE_ALIASES)].join(', ')}`)
+    .option('--platforms <list>', `extra hunting platforms, comma-separated: ${HUNTING_PLATFORMS.join(', ')}`)
+    .option('--json', 'print the API response as one JSON document')
+    .action(async (value: string, opts: { type?: string; platforms?: string; json?: boolean }) => {
+      const type = opts.type === undefined ? undefined : resolveType(opts.type);
+      const platforms = parsePlatforms(opts.platforms);
+      const config = loadConfig();
+      // the CLI keeps stdout for results; diagnostics go to stderr
+      const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, process.stderr);
+      const deps = await buildDeps(config, { logger, cache: null });
+      try {
+        const outcome = await createLookup(deps).lookup({ value, ...(type ? { type } : {}), platforms });
+        if (!outcome.ok) {
+          const message = `not a valid ${type ?? 'indicator'}: ${outcome.reasons.map((r) => `${r.type}: ${r.reason}`).join('; ')}`;
+          if (opts.json) process.stdout.write(JSON.stringify({ error: { code: 'invalid_indicator', message, details: { expected_types: outcome.expectedTypes } } }) + '\n');
+          else process.stderr.write(message + '\n');
+          process.exitCode = 2;
+          return;
+        }
+        process.stdout.write(opts.json ? JSON.stringify(outcome.result, null, 2) + '\n' : formatLookup(outcome.result));
+      } finally {
+        await deps.close();
+      }
+    });
+}
+
+function resolveType(raw: string): IndicatorType {
+  const t = raw.trim().toLowerCase();
+  const resolved = TYPE_ALIASES[t] ?? ((INDICATOR_TYPES as string[]).includes(t) ? (t as IndicatorType) : undefined);
+  if (resolved === undefined) throw new Error(`unknown --type "${raw}"; allowed: ${[...INDICATOR_TYPES, ...Object.keys(TYPE_ALIASES)].join(', ')}`);
+  return resolved;
+}
+
+function parsePlatforms(raw: string | undefined): HuntingPlatform[] {
+  if (raw === undefined) return [];
+  return raw
+    .split(',')
+    .map((p) => p.trim().toLowerCase())
+    .filter((p) => p !== '')
+    .map((p) => {
+      if (!(HUNTING_PLATFORMS as readonly string[]).includes(p)) throw new Error(`unknown platform "${p}"; allowed: ${HUNTING_PLATFORMS.join(', ')}`);
+      return p as HuntingPlatform;
+    });
+}
+
+/** The lookup for a person: verdict first, then why, then what to do about it. */
+export function formatLookup(r: LookupResponse): string {
+  const lines: string[] = [];
+  lines.push(`${r.value}  (${r.type})`);
+  lines.push(`  risk        ${r.risk_score} (${r.risk.score}/100), confidence ${r.confidence}`);
+  lines.push(`  found       ${r.found ? `yes, first seen ${r.first_seen ?? '?'}, last seen ${r.last_seen ?? '?'}` : 'no source reported it (which does not make it safe)'}`);
+  if (r.sources.length > 0) {
+    lines.push('  sources');
+    for (const s of r.sources) {
+      const what = [s.threat_type, s.malware_family].filter((x) => x !== null).join(', ');
+      lines.push(`    - ${s.feed_name} (${s.category})${what ? `: ${what}` : ''}, last seen ${s.last_seen}`);
+    }
+  }
+  if (r.mitre_techniques.length > 0) lines.push(`  techniques  ${r.mitre_techniques.map((t) => `${t.id} ${t.name}`).join('; ')}`);
+  if (r.threat_types.length > 0) lines.push(`  threats     ${r.threat_types.join(', ')}`);
+  if (r.malware_families.length > 0) lines.push(`  malware     ${r.malware_families.join(', ')}`);
+  if (r.warninglists.length > 0) lines.push(`  on lists    ${r.warninglists.map((w) => w.name).join('; ')}`);
+  if (r.risk.factors.length > 0) {
+    lines.push('  why');
+    for (const f of r.risk.factors) lines.push(`    - ${String(f['description'] ?? f['kind'])}`);
+  }
+  lines.push('  hunting queries');
+  for (const [platform, query] of Object.entries(r.hunting_queries)) lines.push(`    ${platform}:`, ...query.split('\n').map((l) => `      ${l}`));
+  return lines.join('\n') + '\n';
 }

@@ -34,7 +34,6 @@ export async function buildApp(deps: AppDeps, opts: { metrics?: HttpMetrics } = 
     bodyLimit: deps.config.bodyLimit,
     trustProxy: deps.config.trustProxy,
     requestIdHeader: false,
-    requestIdLogLabel: 'request_id',
     genReqId: (req) => {
       const incoming = req.headers['x-request-id'];
       return typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : deps.ids.requestId();
@@ -52,6 +51,8 @@ export async function buildApp(deps: AppDeps, opts: { metrics?: HttpMetrics } = 
     else routes.push({ pattern: new RegExp(source), methods: new Set(methods) });
   });
 
+  // Bodies are JSON only; anything else is a 415 rather than a string a route would not expect.
+  app.removeContentTypeParser('text/plain');
   app.decorateRequest('apiKey', null);
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);

@@ -1,0 +1,72 @@
+/**
+ * Start-up: load config → build deps → bundled data → first admin key → build app → listen →
+ * scheduler. Returns a handle whose close() shuts everything down in order.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config.ts';
+import { buildDeps, type Deps } from './deps.ts';
+import { buildApp } from './http/app.ts';
+import { createKeyService } from './keys/service.ts';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  deps: Deps;
+  address: string;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Where the one-time admin key notice goes (stdout, not the log: keys never reach the log). */
+  print?: (text: string) => void;
+  overrides?: Partial<Deps>;
+}
+
+export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
+  const print = opts.print ?? ((t: string) => process.stdout.write(t + '\n'));
+  const deps = await buildDeps(config, opts.overrides);
+  try {
+    const { loadBundledData } = await import('./feeds/index.ts');
+    await loadBundledData(deps.store, deps.catalog, deps.clock());
+    const keys = createKeyService({ keys: deps.store.keys, clock: deps.clock, newId: deps.ids.keyId });
+    const admin = await keys.ensureAdminKey(config.adminKey);
+    if (admin !== null && admin.key !== null) {
+      print(
+        [
+          '',
+          'Created the first admin key (scope admin, tier enterprise). It is shown only this once:',
+          '',
+          `    ${admin.key}`,
+          '',
+          `Try: curl -H "Authorization: Bearer ${admin.key}" "http://${displayHost(config.host)}:${config.port}/api/v1/lookup?value=192.0.2.1&type=ipv4"`,
+          '',
+        ].join('\n'),
+      );
+    } else if (admin !== null) {
+      deps.logger.info({ keyId: admin.record.id }, 'stored VERDICT_ADMIN_KEY as the first admin key');
+    }
+    const app = await buildApp(deps);
+    const address = await app.listen({ host: config.host, port: config.port });
+    if (config.scheduler) deps.scheduler.start();
+    let closing: Promise<void> | null = null;
+    return {
+      app,
+      deps,
+      address,
+      close() {
+        closing ??= (async () => {
+          await app.close();
+          await deps.close();
+        })();
+        return closing;
+      },
+    };
+  } catch (err) {
+    await deps.close();
+    throw err;
+  }
+}
+
+function displayHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
