@@ -1,0 +1,107 @@
+/**
+ * Turns feed records into lines of PostgreSQL's COPY text format, checking each record the way
+ * the SQLite store does (same rules, same messages), so both stores refuse the same runs.
+ */
+import ipaddr from 'ipaddr.js';
+import { STORED_TYPES } from '../../indicators/types.ts';
+import { THREAT_TYPES } from '../../model.ts';
+import type { SightingRecord } from '../../model.ts';
+import { IngestError } from '../types.ts';
+
+const MAX_VALUE_LENGTH = 65_536;
+const STORED_TYPE_SET: ReadonlySet<string> = new Set(STORED_TYPES);
+const THREAT_TYPE_SET: ReadonlySet<string> = new Set(THREAT_TYPES);
+
+export function ingestFailure(message: string, cause?: unknown): IngestError {
+  return new IngestError(cause === undefined ? { kind: 'aborted', message } : { kind: 'aborted', message, cause });
+}
+
+/** COPY text format: backslash, tab, newline and carriage return must be escaped; NULL is \N. */
+const COPY_SPECIAL = /[\\\t\n\r]/;
+const COPY_SPECIAL_ALL = /[\\\t\n\r]/g;
+const COPY_ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+function field(v: string | number | null): string {
+  if (v === null) return '\\N';
+  if (typeof v === 'number') return String(v);
+  return COPY_SPECIAL.test(v) ? v.replace(COPY_SPECIAL_ALL, (c) => COPY_ESCAPES[c] ?? c) : v;
+}
+
+/** Sorted, de-duplicated JSON array: the stored form of tags and ATT&CK ids (as in SQLite). */
+function setJson(list: readonly string[] | undefined): string {
+  if (list === undefined || list.length === 0) return '[]';
+  if (list.length === 1) return JSON.stringify(list);
+  return JSON.stringify([...new Set(list)].sort());
+}
+
+function checkTime(v: unknown, name: string, n: number): string | null {
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'string' || Number.isNaN(Date.parse(v))) throw ingestFailure(`record ${n}: ${name} must be an RFC 3339 time, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function checkStringList(v: unknown, name: string, n: number): string[] | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v) || v.some((t) => typeof t !== 'string')) throw ingestFailure(`record ${n}: ${name} must be an array of strings`);
+  return v as string[];
+}
+
+function optionalString(v: unknown, name: string, n: number): string | null {
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'string') throw ingestFailure(`record ${n}: ${name} must be a string or null`);
+  return v;
+}
+
+/** The network a CIDR value denotes, in PostgreSQL `cidr` input form (host bits cleared), or null. */
+export function cidrNetwork(value: string): string | null {
+  let parsed: [ipaddr.IPv4 | ipaddr.IPv6, number];
+  try {
+    parsed = ipaddr.parseCIDR(value);
+  } catch {
+    return null;
+  }
+  const [addr, prefix] = parsed;
+  const bytes = addr.toByteArray();
+  for (let i = 0; i < bytes.length; i++) {
+    const keep = Math.max(0, Math.min(8, prefix - i * 8));
+    bytes[i] = (bytes[i] ?? 0) & ~(0xff >> keep) & 0xff;
+  }
+  return `${ipaddr.fromByteArray(bytes).toString()}/${prefix}`;
+}
+
+/** Staging table columns, in COPY order. */
+export const STAGING_COLUMNS =
+  'seq, type, value, first_seen, last_seen, threat_type, malware_family, tags, confidence, reference_url, attack_ids, attributes, range';
+
+/** One COPY line for record number `n` (1-based); throws IngestError for a malformed record. */
+export function copyLine(r: SightingRecord, n: number): string {
+  if (r === null || typeof r !== 'object') throw ingestFailure(`record ${n}: not an object`);
+  const { type, value } = r;
+  if (!STORED_TYPE_SET.has(type)) throw ingestFailure(`record ${n}: unknown indicator type ${JSON.stringify(type)}`);
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_VALUE_LENGTH) {
+    throw ingestFailure(`record ${n}: value must be a non-empty string of at most ${MAX_VALUE_LENGTH} characters`);
+  }
+  const threatType = r.threatType ?? null;
+  if (threatType !== null && !THREAT_TYPE_SET.has(threatType)) throw ingestFailure(`record ${n}: unknown threat type ${JSON.stringify(threatType)}`);
+  const confidence = r.confidence ?? null;
+  if (confidence !== null && !(typeof confidence === 'number' && confidence >= 0 && confidence <= 100)) {
+    throw ingestFailure(`record ${n}: confidence must be a number from 0 to 100`);
+  }
+  const firstSeen = checkTime(r.firstSeen, 'firstSeen', n);
+  const lastSeen = checkTime(r.lastSeen, 'lastSeen', n);
+  const family = optionalString(r.malwareFamily, 'malwareFamily', n);
+  const reference = optionalString(r.referenceUrl, 'referenceUrl', n);
+  const tags = setJson(checkStringList(r.tags, 'tags', n));
+  const attackIds = setJson(checkStringList(r.attackIds, 'attackIds', n));
+  let attributes = '{}';
+  if (r.attributes !== undefined && r.attributes !== null) {
+    if (typeof r.attributes !== 'object' || Array.isArray(r.attributes)) throw ingestFailure(`record ${n}: attributes must be an object`);
+    attributes = JSON.stringify(r.attributes);
+  }
+  let range: string | null = null;
+  if (type === 'cidr') {
+    range = cidrNetwork(value);
+    if (range === null) throw ingestFailure(`record ${n}: ${JSON.stringify(value)} is not a CIDR range`);
+  }
+  return [n, type, value, firstSeen, lastSeen, threatType, family, tags, confidence, reference, attackIds, attributes, range].map(field).join('\t') + '\n';
+}

@@ -1,0 +1,352 @@
+/**
+ * The scale-out store: PostgreSQL through a `pg` pool. Every query runs under a statement
+ * timeout and a client-side read timeout, and connecting gives up quickly, so a database outage
+ * turns into StoreUnavailableError (HTTP 503) instead of a hung request. Several API instances
+ * share one database; ingests serialize on an advisory lock and commit as one transaction each.
+ */
+import pg from 'pg';
+import ipaddr from 'ipaddr.js';
+import type { Logger } from 'pino';
+import type { StoredType } from '../../indicators/types.ts';
+import type { Override, Sighting, SightingRecord } from '../../model.ts';
+import type { ApiKeyRecord, ApiKeyRepository, FeedRunRecord, FeedState, IngestOptions, IngestResult, OverrideRepository, Store } from '../types.ts';
+import { rethrow } from './errors.ts';
+import { runIngest, validateOptions } from './ingest.ts';
+import { applyMigrations } from './migrations.ts';
+import {
+  KEY_COLUMNS,
+  OVERRIDE_COLUMNS,
+  SIGHTING_COLUMNS,
+  STATE_COLUMNS,
+  toApiKey,
+  toOverride,
+  toSighting,
+  toState,
+  validateKey,
+  validateOverride,
+  validateRun,
+} from './rows.ts';
+import type { ApiKeyRow, OverrideRow, SightingRow, StateRow } from './rows.ts';
+
+export { StoreUnavailableError } from './errors.ts';
+
+export interface PostgresStoreOptions {
+  logger?: Logger;
+  /** Schema to use (created if missing); default: the connection's search_path (normally `public`). */
+  schema?: string;
+  /** Pool size per instance. Default 10. */
+  maxConnections?: number;
+  /** Server-side limit for every ordinary statement (ms). Default 5000. */
+  statementTimeoutMs?: number;
+  /** Limit for one whole ingest transaction's statements (ms). Default 600 000. */
+  ingestTimeoutMs?: number;
+  /** How long to wait for a connection before reporting the database unavailable (ms). Default 2000. */
+  connectTimeoutMs?: number;
+  /** An API key's last use is written at most once per interval. Default 60 000 ms. */
+  keyTouchIntervalMs?: number;
+}
+
+export interface PostgresStore extends Store {
+  readonly kind: 'postgres';
+  /** The pool, shared with the PostgreSQL run lock (src/leader/postgres.ts). */
+  readonly pool: pg.Pool;
+}
+
+const SCHEMA_RE = /^[a-z_][a-z0-9_]{0,62}$/;
+const RUNS_KEPT = 50;
+
+/** Opens (and migrates) a PostgreSQL store. */
+export async function openPostgresStore(url: string, opts: PostgresStoreOptions = {}): Promise<PostgresStore> {
+  if (typeof url !== 'string' || !/^postgres(ql)?:\/\//i.test(url)) throw new TypeError('postgres store: a postgres:// URL is required');
+  if (opts.schema !== undefined && !SCHEMA_RE.test(opts.schema)) {
+    throw new TypeError(`postgres store: schema ${JSON.stringify(opts.schema)} must be a lower-case SQL identifier`);
+  }
+  const statementTimeoutMs = opts.statementTimeoutMs ?? 5000;
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: opts.maxConnections ?? 10,
+    connectionTimeoutMillis: opts.connectTimeoutMs ?? 2000,
+    idleTimeoutMillis: 30_000,
+    statement_timeout: statementTimeoutMs,
+    keepAlive: true,
+    ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}),
+  });
+  // An idle client losing its connection must not crash the process; the next query reports it.
+  pool.on('error', (err) => opts.logger?.warn({ err }, 'postgres: idle connection lost'));
+  const store = new PostgresStoreImpl(pool, statementTimeoutMs, opts);
+  try {
+    if (opts.schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${opts.schema}`);
+    await store.migrate();
+  } catch (err) {
+    await pool.end().catch(() => {});
+    const detail = err instanceof Error ? err.message : String(err);
+    throw new Error(`postgres store: cannot open ${redact(url)}: ${detail}`, { cause: err });
+  }
+  return store;
+}
+
+function redact(url: string): string {
+  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+}
+
+class PostgresStoreImpl implements PostgresStore {
+  readonly kind = 'postgres' as const;
+  readonly keys: ApiKeyRepository;
+  readonly overrides: OverrideRepository;
+  private closed = false;
+  private readonly readTimeoutMs: number;
+  private readonly ingestTimeoutMs: number;
+
+  constructor(
+    readonly pool: pg.Pool,
+    statementTimeoutMs: number,
+    private readonly opts: PostgresStoreOptions,
+  ) {
+    // The client-side timeout catches a silent network partition the server cannot see.
+    this.readTimeoutMs = statementTimeoutMs + 1000;
+    this.ingestTimeoutMs = opts.ingestTimeoutMs ?? 600_000;
+    this.keys = this.keyRepository(opts.keyTouchIntervalMs ?? 60_000);
+    this.overrides = this.overrideRepository();
+  }
+
+  private async q<R extends pg.QueryResultRow>(what: string, text: string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
+    try {
+      return await this.pool.query<R>({ text, values, query_timeout: this.readTimeoutMs } as pg.QueryConfig);
+    } catch (err) {
+      rethrow(err, what);
+    }
+  }
+
+  private async withClient<T>(what: string, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      rethrow(err, what);
+    }
+    let broken: Error | undefined;
+    try {
+      return await fn(client);
+    } catch (err) {
+      // A connection that failed mid-COPY or mid-transaction is not trusted again.
+      if (err instanceof Error && !(err.name === 'IngestError' && (err as { failure?: { kind?: string } }).failure?.kind === 'suspect_drop')) broken = err;
+      throw err;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  async migrate(): Promise<void> {
+    await this.withClient('migrate', (c) => applyMigrations(c).then(() => undefined));
+  }
+
+  async ping(): Promise<void> {
+    await this.q('ping', 'SELECT 1');
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+
+  async sightingsOf(type: StoredType, value: string): Promise<Sighting[]> {
+    const r = await this.q<SightingRow>('lookup', `SELECT ${SIGHTING_COLUMNS} FROM sightings WHERE type = $1 AND value = $2 ORDER BY feed_id`, [type, value]);
+    return r.rows.map(toSighting);
+  }
+
+  async rangesContaining(ip: string): Promise<Sighting[]> {
+    if (typeof ip !== 'string' || !ipaddr.isValid(ip)) throw new TypeError(`rangesContaining: ${JSON.stringify(ip)} is not an IP address`);
+    // GiST (inet_ops) answers "ranges containing this address"; most specific range first, as SQLite does.
+    const r = await this.q<SightingRow>(
+      'range lookup',
+      `SELECT ${SIGHTING_COLUMNS} FROM sightings WHERE range >>= $1::inet ORDER BY masklen(range) DESC, value, feed_id`,
+      [ip],
+    );
+    return r.rows.map(toSighting);
+  }
+
+  async ingest(options: IngestOptions, records: AsyncIterable<SightingRecord> | Iterable<SightingRecord>): Promise<IngestResult> {
+    validateOptions(options);
+    if (records === null || typeof records !== 'object' || (typeof (records as AsyncIterable<unknown>)[Symbol.asyncIterator] !== 'function' && typeof (records as Iterable<unknown>)[Symbol.iterator] !== 'function')) {
+      const { ingestFailure } = await import('./copy-rows.ts');
+      throw ingestFailure('ingest records must be an iterable or async iterable');
+    }
+    return this.withClient('ingest', (c) => runIngest(c, options, records, this.ingestTimeoutMs));
+  }
+
+  async purgeFeed(feedId: string): Promise<number> {
+    if (typeof feedId !== 'string' || feedId.length === 0) throw new TypeError('purgeFeed: feedId must be a non-empty string');
+    return this.withClient('purge', async (c) => {
+      await c.query('BEGIN');
+      try {
+        await c.query('SELECT pg_advisory_xact_lock(7331002)');
+        // Indicators only this feed reported disappear from the indicator count.
+        const gone = await c.query<{ type: string; value: string }>('DELETE FROM sightings WHERE feed_id = $1 RETURNING type, value', [feedId]);
+        const removed = gone.rowCount ?? 0;
+        if (removed === 0) {
+          await c.query('COMMIT');
+          return 0;
+        }
+        await c.query('UPDATE feed_state SET listed_count = 0, total_count = 0 WHERE feed_id = $1', [feedId]);
+        await c.query(`UPDATE store_state SET sightings = (SELECT count(*) FROM sightings),
+            indicators = (SELECT count(*) FROM (SELECT DISTINCT type, value FROM sightings) d), data_version = data_version + 1 WHERE id = 1`);
+        await c.query('COMMIT');
+        return removed;
+      } catch (err) {
+        await c.query('ROLLBACK').catch(() => {});
+        rethrow(err, 'purge');
+      }
+    });
+  }
+
+  async recordFeedRun(run: FeedRunRecord): Promise<void> {
+    validateRun(run);
+    await this.withClient('feed run record', async (c) => {
+      await c.query('BEGIN');
+      try {
+        const json = JSON.stringify(run);
+        await c.query(
+          `INSERT INTO feed_runs (feed_id, started_at, record) VALUES ($1, $2, $3)
+           ON CONFLICT (feed_id, started_at) DO UPDATE SET record = excluded.record`,
+          [run.feedId, run.startedAt, json],
+        );
+        await c.query(
+          `DELETE FROM feed_runs WHERE feed_id = $1 AND id NOT IN (SELECT id FROM feed_runs WHERE feed_id = $1 ORDER BY id DESC LIMIT ${RUNS_KEPT})`,
+          [run.feedId],
+        );
+        const prev = (await c.query<StateRow>(`SELECT ${STATE_COLUMNS} FROM feed_state WHERE feed_id = $1 FOR UPDATE`, [run.feedId])).rows[0];
+        const at = run.finishedAt ?? run.startedAt;
+        let lastSuccessAt = prev?.last_success_at ?? null;
+        let lastErrorAt = prev?.last_error_at ?? null;
+        let lastError = prev?.last_error ?? null;
+        let etag = prev?.etag ?? null;
+        let lastModified = prev?.last_modified ?? null;
+        if (run.status === 'success') {
+          lastSuccessAt = at;
+          etag = run.etag ?? null;
+          lastModified = run.lastModified ?? null;
+        } else if (run.status === 'not_modified') {
+          lastSuccessAt = at;
+          etag = run.etag ?? etag;
+          lastModified = run.lastModified ?? lastModified;
+        } else if (run.status === 'failure') {
+          lastErrorAt = at;
+          lastError = run.error ?? 'unknown error';
+        }
+        await c.query(
+          `INSERT INTO feed_state (feed_id, last_run, last_success_at, last_error_at, last_error, etag, last_modified)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)
+           ON CONFLICT (feed_id) DO UPDATE SET last_run = excluded.last_run, last_success_at = excluded.last_success_at,
+             last_error_at = excluded.last_error_at, last_error = excluded.last_error, etag = excluded.etag,
+             last_modified = excluded.last_modified`,
+          [run.feedId, json, lastSuccessAt, lastErrorAt, lastError, etag, lastModified],
+        );
+        await c.query('COMMIT');
+      } catch (err) {
+        await c.query('ROLLBACK').catch(() => {});
+        rethrow(err, 'feed run record');
+      }
+    });
+  }
+
+  async feedStates(): Promise<FeedState[]> {
+    return (await this.q<StateRow>('feed states', `SELECT ${STATE_COLUMNS} FROM feed_state ORDER BY feed_id`)).rows.map(toState);
+  }
+
+  async feedState(feedId: string): Promise<FeedState | null> {
+    const row = (await this.q<StateRow>('feed state', `SELECT ${STATE_COLUMNS} FROM feed_state WHERE feed_id = $1`, [feedId])).rows[0];
+    return row === undefined ? null : toState(row);
+  }
+
+  async stats(): Promise<{ indicators: number; sightings: number; lastIngestAt: string | null }> {
+    const r = (await this.q<{ indicators: string; sightings: string; last_ingest_at: string | null }>(
+      'stats',
+      'SELECT indicators, sightings, last_ingest_at FROM store_state WHERE id = 1',
+    )).rows[0];
+    return { indicators: Number(r?.indicators ?? 0), sightings: Number(r?.sightings ?? 0), lastIngestAt: r?.last_ingest_at ?? null };
+  }
+
+  async dataVersion(): Promise<number> {
+    const r = (await this.q<{ v: string }>('data version', 'SELECT data_version AS v FROM store_state WHERE id = 1')).rows[0];
+    return Number(r?.v ?? 0);
+  }
+
+  private keyRepository(touchIntervalMs: number): ApiKeyRepository {
+    const lastWritten = new Map<string, number>();
+    return {
+      create: async (key: ApiKeyRecord) => {
+        validateKey(key);
+        try {
+          await this.pool.query(
+            `INSERT INTO api_keys (${KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+            [key.id, key.keyPrefix, key.keyHash, key.name, key.tier, JSON.stringify(key.scopes), key.createdAt, key.lastUsedAt ?? null, key.expiresAt ?? null, key.revokedAt ?? null],
+          );
+        } catch (err) {
+          if ((err as { code?: string }).code === '23505') throw new Error(`api key ${key.id}: a key with this id or hash already exists`, { cause: err });
+          rethrow(err, 'key create');
+        }
+      },
+      findByHash: async (keyHash: string) => {
+        const row = (await this.q<ApiKeyRow>('key lookup', `SELECT ${KEY_COLUMNS} FROM api_keys WHERE key_hash = $1`, [keyHash])).rows[0];
+        return row === undefined ? null : toApiKey(row);
+      },
+      get: async (id: string) => {
+        const row = (await this.q<ApiKeyRow>('key lookup', `SELECT ${KEY_COLUMNS} FROM api_keys WHERE id = $1`, [id])).rows[0];
+        return row === undefined ? null : toApiKey(row);
+      },
+      list: async () => (await this.q<ApiKeyRow>('key list', `SELECT ${KEY_COLUMNS} FROM api_keys ORDER BY created_at, id`)).rows.map(toApiKey),
+      revoke: async (id: string, at: string) =>
+        ((await this.q('key revoke', 'UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL', [at, id])).rowCount ?? 0) === 1,
+      touch: async (id: string, at: string) => {
+        const t = Date.parse(at);
+        if (Number.isNaN(t)) throw new TypeError(`touch: ${JSON.stringify(at)} is not an RFC 3339 time`);
+        const last = lastWritten.get(id);
+        if (last !== undefined && t - last < touchIntervalMs && t >= last) return;
+        lastWritten.set(id, t);
+        try {
+          // never moves last use backwards (another instance may have written a later one)
+          await this.q('key touch', 'UPDATE api_keys SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $1)', [at, id]);
+        } catch (err) {
+          lastWritten.delete(id);
+          // a lost last-use stamp is harmless; the request it belongs to must not fail for it
+          this.opts.logger?.warn({ err }, 'api key last-use stamp failed');
+        }
+      },
+      count: async () => Number((await this.q<{ c: string }>('key count', 'SELECT count(*) AS c FROM api_keys')).rows[0]?.c ?? 0),
+    };
+  }
+
+  private overrideRepository(): OverrideRepository {
+    return {
+      get: async (type, value) => {
+        const row = (await this.q<OverrideRow>('override lookup', `SELECT ${OVERRIDE_COLUMNS} FROM overrides WHERE type = $1 AND value = $2`, [type, value])).rows[0];
+        return row === undefined ? null : toOverride(row);
+      },
+      put: async (o: Override) => {
+        validateOverride(o);
+        await this.q(
+          'override put',
+          `WITH up AS (
+             INSERT INTO overrides (${OVERRIDE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (type, value) DO UPDATE SET verdict = excluded.verdict, reason = excluded.reason,
+               created_at = excluded.created_at, created_by = excluded.created_by
+             RETURNING 1)
+           UPDATE store_state SET data_version = data_version + 1 WHERE id = 1 AND EXISTS (SELECT 1 FROM up)`,
+          [o.type, o.value, o.verdict, o.reason, o.createdAt, o.createdBy ?? null],
+        );
+      },
+      delete: async (type, value) => {
+        const r = await this.q<{ n: string }>(
+          'override delete',
+          `WITH gone AS (DELETE FROM overrides WHERE type = $1 AND value = $2 RETURNING 1),
+                bump AS (UPDATE store_state SET data_version = data_version + 1 WHERE id = 1 AND EXISTS (SELECT 1 FROM gone) RETURNING 1)
+           SELECT count(*) AS n FROM gone`,
+          [type, value],
+        );
+        return Number(r.rows[0]?.n ?? 0) > 0;
+      },
+      list: async () => (await this.q<OverrideRow>('override list', `SELECT ${OVERRIDE_COLUMNS} FROM overrides ORDER BY type, value`)).rows.map(toOverride),
+    };
+  }
+}

@@ -1,0 +1,244 @@
+/**
+ * One feed run as one PostgreSQL transaction: records stream through COPY into a temporary
+ * staging table, then a handful of set-based statements merge them into `sightings`.
+ *
+ * Semantics match the SQLite store (the shared contract suite checks it): a repeated indicator
+ * keeps the last record's fields with tags and ATT&CK ids merged; a confirmed sighting whose facts
+ * did not change counts as unchanged (only its stamps move); snapshot runs delist what they did
+ * not confirm, unless that would drop more than `maxDropShare`. Ingests are serialized by a
+ * transaction-scoped advisory lock so counters stay exact with several writers.
+ */
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type pg from 'pg';
+import copyStreams from 'pg-copy-streams';
+import type { SightingRecord } from '../../model.ts';
+import { IngestError } from '../types.ts';
+import type { IngestOptions, IngestResult } from '../types.ts';
+import { STAGING_COLUMNS, copyLine, ingestFailure } from './copy-rows.ts';
+import { isUnavailable, StoreUnavailableError } from './errors.ts';
+
+const INGEST_LOCK = 7_331_002;
+const CHUNK_BYTES = 256 * 1024;
+const INGEST_MODES: ReadonlySet<string> = new Set(['snapshot', 'incremental']);
+
+export function validateOptions(o: IngestOptions): void {
+  if (o === null || typeof o !== 'object') throw ingestFailure('ingest options are required');
+  if (typeof o.feedId !== 'string' || o.feedId.length === 0) throw ingestFailure('ingest options: feedId must be a non-empty string');
+  if (!INGEST_MODES.has(o.mode)) throw ingestFailure(`ingest options: mode must be 'snapshot' or 'incremental', got ${JSON.stringify(o.mode)}`);
+  if (typeof o.runAt !== 'string' || Number.isNaN(Date.parse(o.runAt))) {
+    throw ingestFailure(`ingest options: runAt must be an RFC 3339 time, got ${JSON.stringify(o.runAt)}`);
+  }
+  if (o.maxDropShare !== undefined && !(typeof o.maxDropShare === 'number' && o.maxDropShare >= 0 && o.maxDropShare <= 1)) {
+    throw ingestFailure(`ingest options: maxDropShare must be a number between 0 and 1, got ${JSON.stringify(o.maxDropShare)}`);
+  }
+}
+
+function isAsyncIterable<T>(x: AsyncIterable<T> | Iterable<T>): x is AsyncIterable<T> {
+  return typeof (x as AsyncIterable<T>)[Symbol.asyncIterator] === 'function';
+}
+
+/** COPY text in chunks; counts records as it goes. */
+async function* copyChunks(records: AsyncIterable<SightingRecord> | Iterable<SightingRecord>, counter: { n: number }): AsyncGenerator<string> {
+  let chunk = '';
+  const iterable: AsyncIterable<SightingRecord> = isAsyncIterable(records)
+    ? records
+    : (async function* () {
+        yield* records;
+      })();
+  for await (const r of iterable) {
+    chunk += copyLine(r, ++counter.n);
+    if (chunk.length >= CHUNK_BYTES) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  if (chunk.length > 0) yield chunk;
+}
+
+// A record that only differs in stamps (last_seen absent, updated_at) is unchanged, as in SQLite.
+const SAME = `s.listed
+  AND (r.first_seen IS NULL OR r.first_seen = s.first_seen)
+  AND (r.last_seen IS NULL OR r.last_seen = s.last_seen)
+  AND r.threat_type IS NOT DISTINCT FROM s.threat_type
+  AND r.malware_family IS NOT DISTINCT FROM s.malware_family
+  AND r.tags = s.tags
+  AND r.confidence IS NOT DISTINCT FROM s.confidence
+  AND r.reference_url IS NOT DISTINCT FROM s.reference_url
+  AND r.attack_ids = s.attack_ids
+  AND r.attributes = s.attributes`;
+
+/** Merge of repeated indicators: the last record wins, tags and ATT&CK ids are the union (C order = JS sort). */
+const BUILD_RUN_WITH_DUPLICATES = `
+  CREATE TEMP TABLE ingest_dup_rows ON COMMIT DROP AS
+    SELECT d.* FROM ingest_staging d JOIN ingest_keys k ON k.type = d.type AND k.value = d.value WHERE k.n > 1;
+  CREATE INDEX ON ingest_dup_rows (type, value, seq);
+  ANALYZE ingest_dup_rows;
+  CREATE TEMP TABLE ingest_run ON COMMIT DROP AS
+  SELECT s.type, s.value,
+    CASE WHEN k.n = 1 THEN s.first_seen ELSE (
+      SELECT d.first_seen FROM ingest_dup_rows d
+      WHERE d.type = s.type AND d.value = s.value AND d.first_seen IS NOT NULL ORDER BY d.seq DESC LIMIT 1) END AS first_seen,
+    s.last_seen, s.threat_type, s.malware_family,
+    CASE WHEN k.n = 1 THEN s.tags ELSE (
+      SELECT coalesce(jsonb_agg(DISTINCT t.v COLLATE "C" ORDER BY t.v COLLATE "C"), '[]'::jsonb)
+      FROM ingest_dup_rows d CROSS JOIN LATERAL jsonb_array_elements_text(d.tags) AS t(v)
+      WHERE d.type = s.type AND d.value = s.value) END AS tags,
+    s.confidence, s.reference_url,
+    CASE WHEN k.n = 1 THEN s.attack_ids ELSE (
+      SELECT coalesce(jsonb_agg(DISTINCT t.v COLLATE "C" ORDER BY t.v COLLATE "C"), '[]'::jsonb)
+      FROM ingest_dup_rows d CROSS JOIN LATERAL jsonb_array_elements_text(d.attack_ids) AS t(v)
+      WHERE d.type = s.type AND d.value = s.value) END AS attack_ids,
+    s.attributes, s.range
+  FROM ingest_keys k JOIN ingest_staging s ON s.seq = k.last_seq;`;
+
+interface Counts {
+  added: number;
+  confirmedListed: number;
+  relisted: number;
+  unchanged: number;
+}
+
+async function one<T extends pg.QueryResultRow>(client: pg.ClientBase, sql: string, params: unknown[] = []): Promise<T> {
+  const r = await client.query<T>(sql, params);
+  return r.rows[0]!;
+}
+
+export async function runIngest(
+  client: pg.ClientBase,
+  options: IngestOptions,
+  records: AsyncIterable<SightingRecord> | Iterable<SightingRecord>,
+  statementTimeoutMs: number,
+): Promise<IngestResult> {
+  const { feedId, mode, runAt } = options;
+  await client.query('BEGIN');
+  try {
+    await client.query(`SET LOCAL statement_timeout = ${Math.trunc(statementTimeoutMs)}`);
+    await client.query('SELECT pg_advisory_xact_lock($1)', [INGEST_LOCK]);
+    await client.query(`CREATE TEMP TABLE ingest_staging (
+        seq bigint NOT NULL, type text COLLATE "C" NOT NULL, value text COLLATE "C" NOT NULL,
+        first_seen text, last_seen text, threat_type text, malware_family text, tags jsonb NOT NULL,
+        confidence double precision, reference_url text, attack_ids jsonb NOT NULL, attributes jsonb NOT NULL, range cidr
+      ) ON COMMIT DROP`);
+
+    const counter = { n: 0 };
+    const copy = client.query(copyStreams.from(`COPY ingest_staging (${STAGING_COLUMNS}) FROM STDIN`));
+    await pipeline(Readable.from(copyChunks(records, counter)), copy);
+    const received = counter.n;
+    const runSeq = Number((await one<{ seq: string }>(client, "SELECT nextval('ingest_run_seq') AS seq")).seq);
+    const before = await one<{ total: string; listed: string }>(
+      client,
+      'SELECT count(*) AS total, count(*) FILTER (WHERE listed) AS listed FROM sightings WHERE feed_id = $1',
+      [feedId],
+    );
+    const beforeTotal = Number(before.total);
+    const beforeListed = Number(before.listed);
+
+    // Repeated indicators are rare; find out cheaply whether the merge step is needed at all.
+    await client.query(`CREATE TEMP TABLE ingest_keys ON COMMIT DROP AS
+      SELECT type, value, count(*) AS n, max(seq) AS last_seq FROM ingest_staging GROUP BY type, value`);
+    const keyCount = Number((await one<{ c: string }>(client, 'SELECT count(*) AS c FROM ingest_keys')).c);
+    let run = 'ingest_staging';
+    if (keyCount < received) {
+      await client.query(BUILD_RUN_WITH_DUPLICATES);
+      run = 'ingest_run';
+    }
+    await client.query(`ANALYZE ${run}`);
+
+    let counts: Counts;
+    if (beforeTotal === 0) {
+      counts = { added: keyCount, confirmedListed: 0, relisted: 0, unchanged: 0 };
+    } else {
+      const c = await one<Record<keyof Counts, string>>(
+        client,
+        `SELECT count(*) FILTER (WHERE s.feed_id IS NULL) AS "added",
+           count(*) FILTER (WHERE s.listed) AS "confirmedListed",
+           count(*) FILTER (WHERE NOT s.listed) AS "relisted",
+           count(*) FILTER (WHERE ${SAME}) AS "unchanged"
+         FROM ${run} r LEFT JOIN sightings s ON s.type = r.type AND s.value = r.value AND s.feed_id = $1`,
+        [feedId],
+      );
+      counts = { added: Number(c.added), confirmedListed: Number(c.confirmedListed), relisted: Number(c.relisted), unchanged: Number(c.unchanged) };
+    }
+    const updated = counts.confirmedListed + counts.relisted - counts.unchanged;
+
+    if (mode === 'snapshot') {
+      const wouldDelist = beforeListed - counts.confirmedListed;
+      const max = options.maxDropShare;
+      if (max !== undefined && beforeListed > 0 && wouldDelist / beforeListed > max) {
+        throw new IngestError({
+          kind: 'suspect_drop',
+          previous: beforeListed,
+          current: counts.added + counts.confirmedListed + counts.relisted,
+          message: `feed ${feedId}: the run would delist ${wouldDelist} of ${beforeListed} listed sightings (more than ${Math.round(max * 100)}%); refused as suspect, previous data kept`,
+        });
+      }
+    }
+
+    if (beforeTotal > 0) {
+      await client.query(
+        `UPDATE sightings s SET
+           first_seen = coalesce(r.first_seen, s.first_seen), last_seen = coalesce(r.last_seen, $2),
+           threat_type = r.threat_type, malware_family = r.malware_family, tags = r.tags, confidence = r.confidence,
+           reference_url = r.reference_url, attack_ids = r.attack_ids, attributes = r.attributes,
+           listed = true, updated_at = $2, run_seq = $3
+         FROM ${run} r WHERE s.feed_id = $1 AND s.type = r.type AND s.value = r.value`,
+        [feedId, runAt, runSeq],
+      );
+    }
+
+    let newIndicators = 0;
+    if (counts.added > 0) {
+      const anySightings = (await client.query('SELECT 1 FROM sightings LIMIT 1')).rowCount ?? 0;
+      newIndicators =
+        anySightings === 0
+          ? counts.added
+          : Number(
+              (await one<{ c: string }>(
+                client,
+                `SELECT count(*) AS c FROM ${run} r WHERE NOT EXISTS (SELECT 1 FROM sightings s WHERE s.type = r.type AND s.value = r.value)`,
+              )).c,
+            );
+      await client.query(
+        `INSERT INTO sightings (type, value, feed_id, first_seen, last_seen, threat_type, malware_family, tags, confidence,
+           reference_url, attack_ids, attributes, listed, updated_at, range, run_seq)
+         SELECT r.type, r.value, $1, coalesce(r.first_seen, $2), coalesce(r.last_seen, $2), r.threat_type, r.malware_family,
+           r.tags, r.confidence, r.reference_url, r.attack_ids, r.attributes, true, $2, r.range, $3
+         FROM ${run} r ${beforeTotal > 0 ? 'ON CONFLICT DO NOTHING' : ''}`,
+        [feedId, runAt, runSeq],
+      );
+    }
+
+    let delisted = 0;
+    if (mode === 'snapshot' && beforeListed - counts.confirmedListed > 0) {
+      const r = await client.query('UPDATE sightings SET listed = false WHERE feed_id = $1 AND listed AND run_seq <> $2', [feedId, runSeq]);
+      delisted = r.rowCount ?? 0;
+    }
+
+    const listedAfter = beforeListed + counts.added + counts.relisted - delisted;
+    await client.query(
+      `INSERT INTO feed_state (feed_id, listed_count, total_count) VALUES ($1, $2, $3)
+       ON CONFLICT (feed_id) DO UPDATE SET listed_count = excluded.listed_count, total_count = excluded.total_count`,
+      [feedId, listedAfter, beforeTotal + counts.added],
+    );
+    const changed = counts.added + updated + delisted > 0;
+    await client.query(
+      `UPDATE store_state SET sightings = sightings + $1, indicators = indicators + $2, last_ingest_at = $3,
+         data_version = data_version + $4 WHERE id = 1`,
+      [counts.added, newIndicators, runAt, changed ? 1 : 0],
+    );
+    await client.query('COMMIT');
+    return { received, added: counts.added, updated, unchanged: counts.unchanged, delisted };
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    if (err instanceof IngestError || err instanceof StoreUnavailableError) throw err;
+    if (isUnavailable(err)) throw new StoreUnavailableError(`PostgreSQL unavailable during ingest of ${feedId}: ${(err as Error).message}`, { cause: err });
+    if (isPgError(err)) throw ingestFailure(`feed ${feedId}: store write failed: ${(err as Error).message}`, err);
+    throw err; // the parser's own error, as the interface promises
+  }
+}
+
+function isPgError(err: unknown): boolean {
+  const code = err instanceof Error ? (err as Error & { code?: unknown }).code : undefined;
+  return typeof code === 'string' && code.length === 5;
+}

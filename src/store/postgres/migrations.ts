@@ -1,0 +1,136 @@
+/**
+ * PostgreSQL schema migrations. Each runs once, in order, inside one transaction that also holds
+ * an advisory lock, so instances starting together cannot apply the same version twice. Never
+ * edit a shipped migration: add the next version.
+ *
+ * Text columns compared or sorted by the store use COLLATE "C": byte order is what the SQLite
+ * store gives (so both return rows in the same order) and it is faster than a locale.
+ * Times are kept as the RFC 3339 text the feeds stated, exactly like the SQLite store.
+ */
+import type pg from 'pg';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+      CREATE TABLE sightings (
+        type text COLLATE "C" NOT NULL,
+        value text COLLATE "C" NOT NULL,
+        feed_id text COLLATE "C" NOT NULL,
+        first_seen text NOT NULL,
+        last_seen text NOT NULL,
+        threat_type text,
+        malware_family text,
+        tags jsonb NOT NULL DEFAULT '[]',
+        confidence double precision,
+        reference_url text,
+        attack_ids jsonb NOT NULL DEFAULT '[]',
+        attributes jsonb NOT NULL DEFAULT '{}',
+        listed boolean NOT NULL DEFAULT true,
+        updated_at text NOT NULL,
+        -- cidr sightings only: the range as PostgreSQL's own type, for containment through GiST
+        range cidr,
+        -- the ingest run that last confirmed the row (snapshot delisting)
+        run_seq bigint NOT NULL DEFAULT 0,
+        PRIMARY KEY (type, value, feed_id)
+      );
+      CREATE INDEX sightings_by_feed ON sightings (feed_id, listed);
+      CREATE INDEX sightings_ranges ON sightings USING gist (range inet_ops) WHERE range IS NOT NULL;
+
+      CREATE SEQUENCE ingest_run_seq;
+
+      CREATE TABLE api_keys (
+        id text PRIMARY KEY,
+        key_prefix text NOT NULL,
+        key_hash text NOT NULL UNIQUE,
+        name text NOT NULL,
+        tier text NOT NULL,
+        scopes jsonb NOT NULL,
+        created_at text NOT NULL,
+        last_used_at text,
+        expires_at text,
+        revoked_at text
+      );
+
+      CREATE TABLE overrides (
+        type text COLLATE "C" NOT NULL,
+        value text COLLATE "C" NOT NULL,
+        verdict text NOT NULL,
+        reason text NOT NULL,
+        created_at text NOT NULL,
+        created_by text,
+        PRIMARY KEY (type, value)
+      );
+
+      CREATE TABLE feed_runs (
+        id bigserial PRIMARY KEY,
+        feed_id text COLLATE "C" NOT NULL,
+        started_at text NOT NULL,
+        record jsonb NOT NULL,
+        UNIQUE (feed_id, started_at)
+      );
+
+      CREATE TABLE feed_state (
+        feed_id text COLLATE "C" PRIMARY KEY,
+        last_run jsonb,
+        last_success_at text,
+        last_error_at text,
+        last_error text,
+        etag text,
+        last_modified text,
+        listed_count bigint NOT NULL DEFAULT 0,
+        total_count bigint NOT NULL DEFAULT 0
+      );
+
+      -- One row of counters, updated at the end of each ingest (held locked only until commit).
+      CREATE TABLE store_state (
+        id int PRIMARY KEY CHECK (id = 1),
+        data_version bigint NOT NULL DEFAULT 0,
+        indicators bigint NOT NULL DEFAULT 0,
+        sightings bigint NOT NULL DEFAULT 0,
+        last_ingest_at text
+      );
+      INSERT INTO store_state (id) VALUES (1);
+    `,
+  },
+];
+
+/** Arbitrary constant: the advisory lock key that serializes migrations across instances. */
+const MIGRATION_LOCK = 7_331_001;
+
+/** Applies the pending migrations on `client`; returns the versions applied by this call. */
+export async function applyMigrations(client: pg.ClientBase, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
+  const applied: number[] = [];
+  await client.query('BEGIN');
+  try {
+    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version int PRIMARY KEY,
+      name text NOT NULL,
+      applied_at timestamptz NOT NULL DEFAULT now()
+    )`);
+    const done = new Set((await client.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
+    for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+      if (done.has(m.version)) continue;
+      try {
+        await client.query(m.sql);
+      } catch (err) {
+        throw new Error(`store migration ${m.version} (${m.name}) failed: ${(err as Error).message}`, { cause: err });
+      }
+      await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+      applied.push(m.version);
+    }
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  }
+  return applied;
+}
