@@ -1,0 +1,128 @@
+/**
+ * The feed catalog: data/feeds.json, plus the operator's file (VERDICT_FEEDS_FILE) whose entries
+ * add feeds or override bundled ones by id, field by field. Read once, checked, frozen.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { FEED_CATEGORIES, RELIABILITIES, type FeedInfo } from '../model.ts';
+import { FEED_FORMATS, type FeedDefinition } from './types.ts';
+
+export const BUNDLED_CATALOG = fileURLToPath(new URL('../../data/feeds.json', import.meta.url));
+
+export interface FeedCatalog {
+  list(): FeedDefinition[];
+  get(id: string): FeedDefinition | undefined;
+  info(id: string): FeedInfo | undefined;
+}
+
+export class CatalogError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CatalogError';
+  }
+}
+
+const ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+const KEYS = new Set(['id', 'name', 'category', 'reliability', 'format', 'url', 'interval', 'mode', 'enabled', 'license', 'verdict', 'options']);
+
+function oneOf(where: string, field: string, v: unknown, allowed: readonly string[]): string {
+  if (typeof v !== 'string' || !allowed.includes(v)) throw new CatalogError(`${where}: "${field}" must be one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** Checks one merged entry; the message names the file, the feed and the field. */
+export function checkDefinition(raw: Record<string, unknown>, where: string): FeedDefinition {
+  for (const k of Object.keys(raw)) if (!KEYS.has(k)) throw new CatalogError(`${where}: unknown field "${k}"`);
+  const id = raw.id;
+  if (typeof id !== 'string' || !ID.test(id)) throw new CatalogError(`${where}: "id" must be lowercase letters, digits, '.', '_' or '-', got ${JSON.stringify(id)}`);
+  const at = `${where} feed "${id}"`;
+  if (typeof raw.name !== 'string' || raw.name.trim() === '') throw new CatalogError(`${at}: "name" is required`);
+  const category = oneOf(at, 'category', raw.category, FEED_CATEGORIES) as FeedDefinition['category'];
+  const reliability = oneOf(at, 'reliability', raw.reliability, RELIABILITIES) as FeedDefinition['reliability'];
+  const format = oneOf(at, 'format', raw.format, FEED_FORMATS) as FeedDefinition['format'];
+  const mode = oneOf(at, 'mode', raw.mode ?? 'snapshot', ['snapshot', 'incremental']) as FeedDefinition['mode'];
+  const url = raw.url ?? null;
+  if (url !== null && (typeof url !== 'string' || !/^https?:\/\//i.test(url))) throw new CatalogError(`${at}: "url" must be an http(s) URL or null`);
+  const interval = raw.interval ?? (url === null ? 0 : 3600);
+  if (typeof interval !== 'number' || !Number.isInteger(interval) || interval < 0 || (url !== null && interval < 60)) {
+    throw new CatalogError(`${at}: "interval" must be whole seconds, at least 60 for a fetched feed`);
+  }
+  const enabled = raw.enabled ?? true;
+  if (typeof enabled !== 'boolean') throw new CatalogError(`${at}: "enabled" must be true or false`);
+  const license = raw.license ?? '';
+  if (typeof license !== 'string') throw new CatalogError(`${at}: "license" must be text`);
+  const def: FeedDefinition = { id, name: raw.name.trim(), category, reliability, format, url: url as string | null, interval, mode, enabled, license };
+  if (raw.verdict !== undefined) def.verdict = oneOf(at, 'verdict', raw.verdict, ['allow', 'deny']) as 'allow' | 'deny';
+  if (category === 'internal' && def.verdict === undefined) throw new CatalogError(`${at}: internal feeds need "verdict": "allow" or "deny"`);
+  if (raw.options !== undefined) {
+    if (typeof raw.options !== 'object' || raw.options === null || Array.isArray(raw.options)) throw new CatalogError(`${at}: "options" must be an object`);
+    def.options = raw.options as Record<string, unknown>;
+  }
+  if (format === 'csv-mapping' || format === 'jsonl-mapping') {
+    const fields = def.options?.fields as Record<string, unknown> | undefined;
+    if (typeof fields?.value !== 'string') throw new CatalogError(`${at}: ${format} needs "options.fields.value" naming the indicator column`);
+  }
+  return def;
+}
+
+function readEntries(file: string): Record<string, unknown>[] {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new CatalogError(`${file}: cannot read feed definitions (${err instanceof Error ? err.message : String(err)})`);
+  }
+  const list = Array.isArray(doc) ? doc : typeof doc === 'object' && doc !== null ? (doc as { feeds?: unknown }).feeds : undefined;
+  if (!Array.isArray(list)) throw new CatalogError(`${file}: expected {"feeds": [...]} or an array of feed definitions`);
+  return list.map((e, i) => {
+    if (typeof e !== 'object' || e === null || Array.isArray(e)) throw new CatalogError(`${file}: entry ${i} is not an object`);
+    return e as Record<string, unknown>;
+  });
+}
+
+function deepFreeze<T>(o: T): T {
+  if (typeof o === 'object' && o !== null) {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}
+
+export function catalogFrom(definitions: FeedDefinition[]): FeedCatalog {
+  const byId = new Map(definitions.map((d) => [d.id, deepFreeze(d)]));
+  const infos = new Map<string, FeedInfo>();
+  for (const d of byId.values()) {
+    const info: FeedInfo = { id: d.id, name: d.name, category: d.category, reliability: d.reliability };
+    if (d.verdict) info.verdict = d.verdict;
+    infos.set(d.id, Object.freeze(info));
+  }
+  return {
+    list: () => [...byId.values()],
+    get: (id) => byId.get(id),
+    info: (id) => infos.get(id),
+  };
+}
+
+/** The bundled catalog merged with the operator's extra feeds file (entries with a known id override it). */
+export function loadCatalog(opts: { extraFeedsFile?: string | null; catalogFile?: string } = {}): FeedCatalog {
+  const file = opts.catalogFile ?? BUNDLED_CATALOG;
+  const merged = new Map<string, Record<string, unknown>>();
+  for (const e of readEntries(file)) {
+    const id = String(e.id);
+    if (merged.has(id)) throw new CatalogError(`${file}: feed "${id}" is defined twice`);
+    merged.set(id, e);
+  }
+  const extra = opts.extraFeedsFile ?? null;
+  const fromExtra = new Set<string>();
+  if (extra !== null) {
+    for (const e of readEntries(extra)) {
+      const id = String(e.id);
+      fromExtra.add(id);
+      const base = merged.get(id);
+      merged.set(id, base ? { ...base, ...e, options: { ...(base.options as object | undefined), ...(e.options as object | undefined) } } : e);
+    }
+  }
+  const defs: FeedDefinition[] = [];
+  for (const [id, e] of merged) defs.push(checkDefinition(e, extra !== null && fromExtra.has(id) ? extra : file));
+  return catalogFrom(defs);
+}

@@ -1,0 +1,37 @@
+/** Format → parser, as one table. `misp-feed` and `taxii21` also have sources (a manifest, a paged API) in ../sources.ts. */
+import type { FeedFormat } from '../types.ts';
+import { parseCisaKev } from './cisa-kev.ts';
+import { parseCsvMapping } from './csv-mapping.ts';
+import { parseFeodoTrackerCsv } from './feodotracker-csv.ts';
+import { parseFeodoTrackerJson } from './feodotracker-json.ts';
+import { parseJsonlMapping } from './jsonl-mapping.ts';
+import { parseMalwareBazaarCsv } from './malwarebazaar-csv.ts';
+import { parseMispEvent } from './misp.ts';
+import { parsePlainList } from './plain-list.ts';
+import { parseSpamhausDrop } from './spamhaus-drop.ts';
+import { parseSpamhausDropNdjson } from './spamhaus-drop-ndjson.ts';
+import { parseStixBundle } from './stix.ts';
+import { parseThreatFoxJson } from './threatfox-json.ts';
+import type { FeedParser } from './types.ts';
+import { parseUrlhausCsv } from './urlhaus-csv.ts';
+
+export const PARSERS: Readonly<Record<FeedFormat, FeedParser>> = {
+  'plain-list': parsePlainList,
+  'spamhaus-drop': parseSpamhausDrop,
+  'spamhaus-drop-ndjson': parseSpamhausDropNdjson,
+  'cisa-kev': parseCisaKev,
+  'urlhaus-csv': parseUrlhausCsv,
+  'threatfox-json': parseThreatFoxJson,
+  'feodotracker-json': parseFeodoTrackerJson,
+  'feodotracker-csv': parseFeodoTrackerCsv,
+  'malwarebazaar-csv': parseMalwareBazaarCsv,
+  'misp-feed': parseMispEvent,
+  // a TAXII collection's objects arrive as pages of STIX objects; a saved bundle imports like STIX
+  taxii21: parseStixBundle,
+  'stix-bundle': parseStixBundle,
+  'csv-mapping': parseCsvMapping,
+  'jsonl-mapping': parseJsonlMapping,
+};
+
+export { FeedParseError, RejectTally, newContext } from './types.ts';
+export type { ByteSource, FeedParser, ParseContext } from './types.ts';

@@ -1,0 +1,40 @@
+/**
+ * Plain lists: one indicator a line, `#`/`;` comments (whole-line or trailing), as Emerging Threats,
+ * blocklist.de, CINS Army, OpenPhish and Tor exit lists publish them. DShield-style lists with
+ * several whitespace-separated columns pick theirs with `options.column`.
+ * Options: `type` (stored type, else detected), `threatType`, `tags`, `column` (0-based).
+ */
+import type { SightingRecord } from '../../model.ts';
+import { isThreatType } from '../threat-types.ts';
+import { toIndicator, typeOption } from './indicator.ts';
+import { lines, splitTags } from './text.ts';
+import type { ByteSource, ParseContext } from './types.ts';
+
+const WHITESPACE = /\s+/;
+const TRAILING_COMMENT = /\s[#;]/;
+
+export async function* parsePlainList(input: ByteSource, ctx: ParseContext): AsyncIterable<SightingRecord> {
+  const type = typeOption(ctx.options.type);
+  const threatType = isThreatType(ctx.options.threatType) ? ctx.options.threatType : null;
+  const tags = splitTags(ctx.options.tags);
+  const column = typeof ctx.options.column === 'number' ? ctx.options.column : 0;
+  for await (const line of lines(input)) {
+    const c = line.charCodeAt(0);
+    if (c === 35 /* # */ || c === 59 /* ; */) continue;
+    // a trailing comment needs whitespace before it: `;` and `#` also occur inside URLs
+    const cut = TRAILING_COMMENT.exec(line);
+    const text = (cut ? line.slice(0, cut.index) : line).trim();
+    if (text === '') continue;
+    const raw = column === 0 && !WHITESPACE.test(text) ? text : text.split(WHITESPACE)[column];
+    if (raw === undefined) {
+      ctx.tally.reject(line, `no column ${column}`);
+      continue;
+    }
+    const ind = toIndicator(raw, type);
+    if (!ind.ok) {
+      ctx.tally.reject(line, ind.reason);
+      continue;
+    }
+    yield { type: ind.type, value: ind.value, threatType, tags };
+  }
+}

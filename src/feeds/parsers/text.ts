@@ -1,0 +1,108 @@
+/** Byte-stream helpers shared by the parsers: streaming line splitting and whole-document reads. */
+import { FeedParseError, type ByteSource } from './types.ts';
+
+async function* chunks(input: ByteSource): AsyncIterable<Uint8Array | string> {
+  if (typeof input === 'string' || input instanceof Uint8Array) {
+    yield input;
+    return;
+  }
+  yield* input;
+}
+
+/** Lines without their terminators (LF or CRLF) and without a leading BOM; never holds the whole input. */
+export async function* lines(input: ByteSource): AsyncIterable<string> {
+  const decoder = new TextDecoder('utf-8');
+  let rest = '';
+  let first = true;
+  for await (const chunk of chunks(input)) {
+    let text = typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+    if (first && text.length > 0) {
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+      first = false;
+    }
+    rest += text;
+    let start = 0;
+    let nl = rest.indexOf('\n', start);
+    while (nl !== -1) {
+      const end = nl > start && rest.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+      yield rest.slice(start, end);
+      start = nl + 1;
+      nl = rest.indexOf('\n', start);
+    }
+    rest = rest.slice(start);
+  }
+  rest += decoder.decode();
+  if (rest.endsWith('\r')) rest = rest.slice(0, -1);
+  if (rest.length > 0) yield rest;
+}
+
+/** Reads a JSON document. JSON feeds (KEV, ThreatFox, MISP events, STIX bundles) are bounded by the fetch size cap. */
+export async function readJson(input: ByteSource, what: string): Promise<unknown> {
+  const parts: string[] = [];
+  const decoder = new TextDecoder('utf-8');
+  for await (const chunk of chunks(input)) parts.push(typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }));
+  parts.push(decoder.decode());
+  let text = parts.join('');
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new FeedParseError(`${what}: not valid JSON (${err instanceof Error ? err.message : String(err)})`, { cause: err });
+  }
+}
+
+export function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export function str(v: unknown): string | null {
+  if (typeof v === 'string') {
+    const t = v.trim();
+    return t === '' ? null : t;
+  }
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  return null;
+}
+
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+const SPACE_TIME = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}(?:\.\d+)?)$/;
+const EPOCH = /^\d{9,10}$/;
+
+/**
+ * A feed's date as RFC 3339 UTC, or null when absent or unreadable. Feeds write `YYYY-MM-DD`,
+ * `YYYY-MM-DD HH:MM:SS` (UTC, abuse.ch), ISO 8601, or Unix seconds (MISP).
+ */
+export function toIsoDate(raw: unknown): string | null {
+  const s = str(raw);
+  if (s === null) return null;
+  let candidate = s;
+  if (DATE_ONLY.test(s)) candidate = `${s}T00:00:00Z`;
+  else if (EPOCH.test(s)) candidate = new Date(Number(s) * 1000).toISOString();
+  else {
+    const m = SPACE_TIME.exec(s);
+    if (m) candidate = `${m[1]}T${m[2]}Z`;
+  }
+  const d = new Date(candidate);
+  if (Number.isNaN(d.getTime())) return null;
+  return d.toISOString().replace('.000Z', 'Z');
+}
+
+/** Splits a tag list (`a,b`, `a;b`, an array) into trimmed, non-empty, unique tags. */
+export function splitTags(raw: unknown): string[] {
+  const list = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(/[,;|]/) : [];
+  const out = new Set<string>();
+  for (const t of list) {
+    const s = str(t);
+    if (s !== null && s.toLowerCase() !== 'none' && s.toLowerCase() !== 'n/a') out.add(s);
+  }
+  return [...out];
+}
+
+/** A 0–100 confidence, or null. */
+export function toConfidence(raw: unknown): number | null {
+  const s = str(raw);
+  if (s === null) return null;
+  const n = Number(s);
+  if (!Number.isFinite(n) || n < 0 || n > 100) return null;
+  return Math.round(n);
+}

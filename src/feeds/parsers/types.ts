@@ -1,0 +1,44 @@
+/**
+ * The parser contract: one pure function per format. Bytes (a stream, a buffer or a string) in,
+ * SightingRecords out as an async iterable. Malformed rows are counted on the context's tally and
+ * skipped; a document that cannot be read at all (bad JSON, HTML) throws FeedParseError, which
+ * makes the run fail and leaves the store as it was.
+ */
+import type { SightingRecord } from '../../model.ts';
+
+export type ByteSource = AsyncIterable<Uint8Array> | Uint8Array | string;
+
+/** Counts malformed rows and keeps the first few for the operator. */
+export class RejectTally {
+  rejected = 0;
+  readonly samples: string[] = [];
+  constructor(readonly maxSamples = 5) {}
+
+  reject(row: string, reason: string): void {
+    this.rejected += 1;
+    if (this.samples.length < this.maxSamples) {
+      const shown = row.length > 160 ? `${row.slice(0, 160)}…` : row;
+      this.samples.push(`${reason}: ${shown}`);
+    }
+  }
+}
+
+export interface ParseContext {
+  tally: RejectTally;
+  /** The catalog entry's `options` (default indicator type, threat type, column mapping, …). */
+  options: Readonly<Record<string, unknown>>;
+}
+
+export type FeedParser = (input: ByteSource, ctx: ParseContext) => AsyncIterable<SightingRecord>;
+
+/** The whole document is unreadable (not a row): the run fails and nothing is ingested. */
+export class FeedParseError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'FeedParseError';
+  }
+}
+
+export function newContext(options: Readonly<Record<string, unknown>> = {}): ParseContext {
+  return { tally: new RejectTally(), options };
+}

@@ -1,0 +1,176 @@
+/**
+ * One feed run: gather the feed (download, spool, or a local file), parse it as a stream, ingest
+ * it as one store transaction, and record the outcome. Every failure — network, HTTP status,
+ * size, HTML, unpacking, parsing, a suspect drop, the store — is caught here, recorded as the
+ * run's error, and leaves the feed's data exactly as it was.
+ */
+import type { Logger } from 'pino';
+import type { SightingRecord } from '../model.ts';
+import type { FeedRunRecord, IngestOptions, Store } from '../store/types.ts';
+import { download, settingsFrom, type FetchDeps, type FetchFn, type FetchSettings } from './fetcher.ts';
+import { PARSERS } from './parsers/index.ts';
+import { parseMispEvent } from './parsers/misp.ts';
+import { stixObjectRecords } from './parsers/stix.ts';
+import { isRecord } from './parsers/text.ts';
+import { FeedParseError, RejectTally, type ParseContext } from './parsers/types.ts';
+import { openPayload } from './payload.ts';
+import { fetchTaxiiObjects, mispDirectoryRecords, mispFeedDirectory, spoolMispFeed } from './sources.ts';
+import type { FeedDefinition } from './types.ts';
+
+/** Share of a snapshot feed's listed indicators a run may delist before it is called suspect. */
+export const DEFAULT_MAX_DROP_SHARE = 0.5;
+
+export interface RunEnv {
+  store: Store;
+  logger: Logger;
+  clock: () => Date;
+  fetch: FetchFn;
+  sleep: (ms: number) => Promise<void>;
+  signal?: AbortSignal;
+  tmpDir?: string;
+  /** Where credentials named by a catalog entry (`options.authEnv`) are read. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Defaults for timeouts, size cap and retries; each catalog entry may override them. */
+  fetchSettings?: FetchSettings;
+}
+
+export type RunSource =
+  | { kind: 'remote' }
+  | { kind: 'file'; path: string; onProgress?: (bytesRead: number, totalBytes: number) => void; allowDrop?: boolean };
+
+interface Gathered {
+  records: AsyncIterable<SightingRecord> | Iterable<SightingRecord>;
+  etag: string | null;
+  lastModified: string | null;
+  cleanup(): Promise<void>;
+}
+
+const HTML_TYPE = /^\s*text\/html/i;
+
+function message(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  return err.message;
+}
+
+function authHeaders(def: FeedDefinition, env: RunEnv): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const opts = def.options ?? {};
+  if (isRecord(opts.headers)) for (const [k, v] of Object.entries(opts.headers)) if (typeof v === 'string') headers[k] = v;
+  if (typeof opts.authEnv === 'string') {
+    const value = (env.env ?? process.env)[opts.authEnv];
+    if (value) headers.authorization = value;
+  }
+  return headers;
+}
+
+async function gatherFile(def: FeedDefinition, source: Extract<RunSource, { kind: 'file' }>, ctx: ParseContext): Promise<Gathered> {
+  const none = { etag: null, lastModified: null, cleanup: async () => {} };
+  if (def.format === 'misp-feed') {
+    const dir = await mispFeedDirectory(source.path);
+    if (dir !== null) return { ...none, records: mispDirectoryRecords(dir, ctx) };
+  }
+  const progress = source.onProgress;
+  let total = 0;
+  const payload = await openPayload(source.path, {
+    expected: def.format,
+    ...(progress ? { onRead: (n: number) => progress(n, total) } : {}),
+  });
+  total = payload.size;
+  const parser = def.format === 'misp-feed' ? parseMispEvent : PARSERS[def.format];
+  return { ...none, records: parser(payload.stream, ctx) };
+}
+
+async function gatherRemote(def: FeedDefinition, env: RunEnv, ctx: ParseContext, settings: FetchSettings): Promise<Gathered | 'not_modified'> {
+  const url = def.url;
+  if (url === null) throw new FeedParseError(`feed "${def.id}" has no URL; import a file with "verdict feeds import ${def.id} FILE"`);
+  const deps: FetchDeps = { fetch: env.fetch, sleep: env.sleep, ...(env.signal ? { signal: env.signal } : {}), ...(env.tmpDir ? { tmpDir: env.tmpDir } : {}) };
+  const headers = authHeaders(def, env);
+  const state = await env.store.feedState(def.id);
+  const opts = def.options ?? {};
+  if (def.format === 'misp-feed') {
+    // incremental: events changed since the last success, with a day of overlap for clock skew
+    const since = state?.lastSuccessAt ? Math.floor(Date.parse(state.lastSuccessAt) / 1000) - 86_400 : 0;
+    const maxEvents = typeof opts.maxEvents === 'number' ? opts.maxEvents : 500;
+    const spool = await spoolMispFeed(url, since, maxEvents, settings, deps);
+    return { records: mispDirectoryRecords(spool.dir, ctx), etag: null, lastModified: null, cleanup: spool.cleanup };
+  }
+  if (def.format === 'taxii21') {
+    const overlapMs = 5 * 60_000;
+    const addedAfter = state?.lastSuccessAt ? new Date(Date.parse(state.lastSuccessAt) - overlapMs).toISOString() : null;
+    const res = await fetchTaxiiObjects(
+      {
+        apiRoot: url,
+        collectionId: typeof opts.collectionId === 'string' && opts.collectionId !== '' ? opts.collectionId : null,
+        collectionTitle: typeof opts.collectionTitle === 'string' ? opts.collectionTitle : null,
+        addedAfter,
+        headers,
+        ...(typeof opts.pageSize === 'number' ? { pageSize: opts.pageSize } : {}),
+        ...(typeof opts.maxObjects === 'number' ? { maxObjects: opts.maxObjects } : {}),
+      },
+      settings,
+      deps,
+    );
+    return { records: stixObjectRecords(res.objects, ctx), etag: null, lastModified: null, cleanup: async () => {} };
+  }
+  const d = await download({ url, etag: state?.etag ?? null, lastModified: state?.lastModified ?? null, headers }, settings, deps);
+  if (d.kind === 'not_modified') return 'not_modified';
+  try {
+    if (d.contentType !== null && HTML_TYPE.test(d.contentType)) throw new FeedParseError(`the server sent an HTML page (${d.contentType}), not ${def.format}`);
+    const payload = await openPayload(d.path, { expected: def.format });
+    return { records: PARSERS[def.format](payload.stream, ctx), etag: d.etag, lastModified: d.lastModified, cleanup: d.cleanup };
+  } catch (err) {
+    await d.cleanup();
+    throw err;
+  }
+}
+
+/** Runs one feed and records the run; never throws for a feed failure (the record says what went wrong). */
+export async function runFeed(def: FeedDefinition, source: RunSource, env: RunEnv): Promise<FeedRunRecord> {
+  const startedAt = env.clock().toISOString();
+  const tally = new RejectTally();
+  const ctx: ParseContext = { tally, options: def.options ?? {} };
+  const settings = settingsFrom(def.options, env.fetchSettings);
+  const run: FeedRunRecord = {
+    feedId: def.id,
+    startedAt,
+    finishedAt: null,
+    status: 'running',
+    result: null,
+    rejected: 0,
+    rejectedSamples: [],
+    error: null,
+    etag: null,
+    lastModified: null,
+  };
+  let gathered: Gathered | 'not_modified' | null = null;
+  try {
+    gathered = source.kind === 'file' ? await gatherFile(def, source, ctx) : await gatherRemote(def, env, ctx, settings);
+    if (gathered === 'not_modified') {
+      run.status = 'not_modified';
+    } else {
+      const opts: IngestOptions = { feedId: def.id, mode: def.mode, runAt: startedAt };
+      const share = typeof def.options?.maxDropShare === 'number' ? def.options.maxDropShare : DEFAULT_MAX_DROP_SHARE;
+      if (def.mode === 'snapshot' && !(source.kind === 'file' && source.allowDrop)) opts.maxDropShare = share;
+      run.result = await env.store.ingest(opts, gathered.records);
+      run.status = 'success';
+      run.etag = gathered.etag;
+      run.lastModified = gathered.lastModified;
+    }
+  } catch (err) {
+    run.status = 'failure';
+    run.error = message(err);
+    env.logger.warn({ feedId: def.id, err }, `feed run failed: ${run.error}`);
+  } finally {
+    if (gathered !== null && gathered !== 'not_modified') await gathered.cleanup().catch(() => {});
+  }
+  run.rejected = tally.rejected;
+  run.rejectedSamples = tally.samples;
+  run.finishedAt = env.clock().toISOString();
+  try {
+    await env.store.recordFeedRun(run);
+  } catch (err) {
+    env.logger.error({ feedId: def.id, err }, 'could not record the feed run');
+  }
+  if (run.status === 'success') env.logger.info({ feedId: def.id, result: run.result, rejected: run.rejected }, 'feed run complete');
+  return run;
+}

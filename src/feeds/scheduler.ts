@@ -1,0 +1,163 @@
+/**
+ * Runs each enabled feed that has a URL on its interval, one run per feed at a time (RunLock),
+ * one feed after another (ingest is I/O- and CPU-heavy; two cores are shared with the API).
+ * Start-up never waits on the network: the first check happens after `startDelayMs`, and a feed
+ * that cannot be reached only records a failed run.
+ */
+import type { Logger } from 'pino';
+import { fetch as undiciFetch } from 'undici';
+import type { FeedRunRecord, FeedState, Store } from '../store/types.ts';
+import type { FeedCatalog } from './catalog.ts';
+import type { FetchFn, FetchSettings } from './fetcher.ts';
+import { runFeed, type RunEnv, type RunSource } from './run.ts';
+import type { FeedDefinition, RunLock } from './types.ts';
+
+export interface FeedScheduler {
+  start(): void;
+  stop(): Promise<void>;
+  /** Runs a feed now. When another run of it holds the lock, resolves a `running` record that is not stored. */
+  runNow(feedId: string): Promise<FeedRunRecord>;
+  /** Imports a local file for a feed (the offline path; the only one for internal feeds). */
+  importFile(feedId: string, path: string, opts?: ImportOptions): Promise<FeedRunRecord>;
+}
+
+export interface ImportOptions {
+  onProgress?: (bytesRead: number, totalBytes: number) => void;
+  /** Accept a snapshot that delists more than the suspect-drop share (an operator emptying a list on purpose). */
+  allowDrop?: boolean;
+}
+
+export interface SchedulerDeps {
+  store: Store;
+  catalog: FeedCatalog;
+  logger: Logger;
+  clock: () => Date;
+  runLock: RunLock;
+  fetch?: FetchFn;
+  sleep?: (ms: number) => Promise<void>;
+  /** How often due feeds are looked for. */
+  tickMs?: number;
+  startDelayMs?: number;
+  tmpDir?: string;
+  env?: Readonly<Record<string, string | undefined>>;
+  fetchSettings?: FetchSettings;
+}
+
+/** After a failed run, try again sooner than the interval (but not more often than this). */
+export const RETRY_AFTER_FAILURE_S = 900;
+
+export class UnknownFeedError extends Error {
+  constructor(readonly feedId: string) {
+    super(`no feed with id "${feedId}" in the catalog`);
+    this.name = 'UnknownFeedError';
+  }
+}
+
+/** When a feed is next due (RFC 3339), or null for feeds the scheduler does not run. */
+export function nextRunAt(def: FeedDefinition, state: FeedState | null | undefined, now: Date): string | null {
+  if (!def.enabled || def.url === null || def.interval <= 0) return null;
+  const last = state?.lastRun;
+  if (!last) return now.toISOString();
+  const wait = last.status === 'failure' ? Math.min(def.interval, RETRY_AFTER_FAILURE_S) : def.interval;
+  return new Date(Date.parse(last.startedAt) + wait * 1000).toISOString();
+}
+
+const defaultSleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export function createFeedScheduler(deps: SchedulerDeps): FeedScheduler {
+  const stopper = new AbortController();
+  const env: RunEnv = {
+    store: deps.store,
+    logger: deps.logger,
+    clock: deps.clock,
+    fetch: deps.fetch ?? undiciFetch,
+    sleep: deps.sleep ?? defaultSleep,
+    signal: stopper.signal,
+    ...(deps.tmpDir ? { tmpDir: deps.tmpDir } : {}),
+    ...(deps.env ? { env: deps.env } : {}),
+    ...(deps.fetchSettings ? { fetchSettings: deps.fetchSettings } : {}),
+  };
+  let timer: NodeJS.Timeout | null = null;
+  let ticking: Promise<void> | null = null;
+  let stopped = false;
+
+  function definition(feedId: string): FeedDefinition {
+    const def = deps.catalog.get(feedId);
+    if (def === undefined) throw new UnknownFeedError(feedId);
+    return def;
+  }
+
+  async function locked(def: FeedDefinition, source: RunSource): Promise<FeedRunRecord> {
+    const result = await deps.runLock.withLock(`feed:${def.id}`, () => runFeed(def, source, env));
+    if (result !== undefined) return result;
+    const now = deps.clock().toISOString();
+    return {
+      feedId: def.id,
+      startedAt: now,
+      finishedAt: null,
+      status: 'running',
+      result: null,
+      rejected: 0,
+      rejectedSamples: [],
+      error: 'another run of this feed is in progress',
+      etag: null,
+      lastModified: null,
+    };
+  }
+
+  async function tick(): Promise<void> {
+    let states: Map<string, FeedState>;
+    try {
+      states = new Map((await deps.store.feedStates()).map((s) => [s.feedId, s]));
+    } catch (err) {
+      deps.logger.error({ err }, 'scheduler: cannot read feed states');
+      return;
+    }
+    for (const def of deps.catalog.list()) {
+      if (stopped) return;
+      const due = nextRunAt(def, states.get(def.id), deps.clock());
+      if (due === null || Date.parse(due) > deps.clock().getTime()) continue;
+      try {
+        await locked(def, { kind: 'remote' });
+      } catch (err) {
+        deps.logger.error({ err, feedId: def.id }, 'scheduler: run crashed');
+      }
+    }
+  }
+
+  function schedule(ms: number): void {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      ticking = tick().finally(() => {
+        ticking = null;
+        schedule(deps.tickMs ?? 30_000);
+      });
+    }, ms);
+    // the scheduler alone never keeps a process alive; serve and worker have their own reasons
+    timer.unref();
+  }
+
+  return {
+    start() {
+      if (timer !== null || stopped) return;
+      schedule(deps.startDelayMs ?? 2_000);
+    },
+    async stop() {
+      stopped = true;
+      if (timer !== null) clearTimeout(timer);
+      stopper.abort();
+      await ticking;
+    },
+    runNow(feedId) {
+      return locked(definition(feedId), { kind: 'remote' });
+    },
+    importFile(feedId, path, opts = {}) {
+      return locked(definition(feedId), {
+        kind: 'file',
+        path,
+        ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+        ...(opts.allowDrop ? { allowDrop: true } : {}),
+      });
+    },
+  };
+}

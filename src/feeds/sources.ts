@@ -1,0 +1,163 @@
+/**
+ * Feeds that are more than one document: a MISP feed (manifest.json + one file per event) and a
+ * TAXII 2.1 collection (pages of objects). Both are gathered before the store's transaction
+ * opens, so a slow server never holds the write lock.
+ */
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import type { SightingRecord } from '../model.ts';
+import { downloadJson, FetchError, type FetchDeps, type FetchSettings } from './fetcher.ts';
+import { mispEventRecords, readMispManifest } from './parsers/misp.ts';
+import { isRecord } from './parsers/text.ts';
+import { FeedParseError, type ParseContext } from './parsers/types.ts';
+
+const EVENT_FILE = /^[0-9a-f-]{36}$/i;
+
+/** Records of a MISP feed kept in a directory (manifest.json beside `<uuid>.json` event files). */
+export async function* mispDirectoryRecords(dir: string, ctx: ParseContext, sinceEpoch = 0): AsyncIterable<SightingRecord> {
+  let manifest: unknown;
+  try {
+    manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));
+  } catch (err) {
+    throw new FeedParseError(`MISP feed: cannot read manifest.json (${err instanceof Error ? err.message : String(err)})`, { cause: err });
+  }
+  for (const entry of readMispManifest(manifest)) {
+    if (entry.timestamp < sinceEpoch) continue;
+    let doc: unknown;
+    try {
+      doc = JSON.parse(await readFile(join(dir, `${entry.uuid}.json`), 'utf8'));
+    } catch (err) {
+      ctx.tally.reject(entry.uuid, `event file unreadable: ${err instanceof Error ? err.message : String(err)}`);
+      continue;
+    }
+    if (!isRecord(doc) || !isRecord(doc.Event)) {
+      ctx.tally.reject(entry.uuid, 'event file has no "Event"');
+      continue;
+    }
+    yield* mispEventRecords(doc.Event, ctx);
+  }
+}
+
+/** A local path to import as a MISP feed: a directory or its manifest.json → the directory; else null (one event file). */
+export async function mispFeedDirectory(path: string): Promise<string | null> {
+  const s = await stat(path);
+  if (s.isDirectory()) return path;
+  return basename(path) === 'manifest.json' ? dirname(path) : null;
+}
+
+export interface SpooledFeed {
+  dir: string;
+  events: number;
+  cleanup(): Promise<void>;
+}
+
+/**
+ * Downloads a MISP feed's manifest and the events changed since `sinceEpoch` (newest first,
+ * at most `maxEvents`) into a temporary directory laid out like the feed.
+ */
+export async function spoolMispFeed(url: string, sinceEpoch: number, maxEvents: number, settings: FetchSettings, deps: FetchDeps): Promise<SpooledFeed> {
+  const base = url.endsWith('/') ? url : `${url}/`;
+  const manifest = await downloadJson({ url: `${base}manifest.json` }, settings, deps);
+  if (manifest === null) throw new FetchError('manifest.json: unexpected 304', false);
+  const entries = readMispManifest(manifest.body)
+    .filter((e) => e.timestamp >= sinceEpoch)
+    .sort((a, b) => b.timestamp - a.timestamp)
+    .slice(0, maxEvents);
+  const dir = await mkdtemp(join(deps.tmpDir ?? tmpdir(), 'verdict-misp-'));
+  try {
+    const kept: Record<string, unknown> = {};
+    for (const e of entries) {
+      if (!EVENT_FILE.test(e.uuid)) continue;
+      const ev = await downloadJson({ url: `${base}${e.uuid}.json` }, settings, deps);
+      if (ev === null) continue;
+      await writeFile(join(dir, `${e.uuid}.json`), JSON.stringify(ev.body));
+      kept[e.uuid] = { timestamp: e.timestamp, info: e.info };
+    }
+    await writeFile(join(dir, 'manifest.json'), JSON.stringify(kept));
+    return { dir, events: Object.keys(kept).length, cleanup: () => rm(dir, { recursive: true, force: true }) };
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+export const TAXII_MEDIA_TYPE = 'application/taxii+json;version=2.1';
+
+export interface TaxiiRequest {
+  /** The API root, e.g. `https://taxii.example.org/api/v21/`. */
+  apiRoot: string;
+  collectionId?: string | null;
+  /** Picks the collection by title when no id is given. */
+  collectionTitle?: string | null;
+  addedAfter?: string | null;
+  pageSize?: number;
+  maxPages?: number;
+  maxObjects?: number;
+  headers?: Record<string, string>;
+}
+
+export interface TaxiiResult {
+  collectionId: string;
+  objects: unknown[];
+  pages: number;
+}
+
+async function taxiiGet(url: string, req: TaxiiRequest, settings: FetchSettings, deps: FetchDeps) {
+  const res = await downloadJson({ url, headers: { accept: TAXII_MEDIA_TYPE, ...req.headers } }, settings, deps);
+  if (res === null || !isRecord(res.body)) throw new FetchError(`${url}: expected a TAXII JSON object`, false);
+  return { body: res.body, header: res.header };
+}
+
+async function resolveCollection(root: string, req: TaxiiRequest, settings: FetchSettings, deps: FetchDeps): Promise<string> {
+  if (req.collectionId) return req.collectionId;
+  const { body } = await taxiiGet(`${root}collections/`, req, settings, deps);
+  const list = Array.isArray(body.collections) ? body.collections.filter(isRecord) : [];
+  const readable = list.filter((c) => c.can_read !== false);
+  const pick = req.collectionTitle ? readable.find((c) => c.title === req.collectionTitle) : readable[0];
+  if (pick === undefined || typeof pick.id !== 'string') {
+    throw new FetchError(req.collectionTitle ? `TAXII: no readable collection titled "${req.collectionTitle}"` : 'TAXII: the API root lists no readable collection; set options.collectionId', false);
+  }
+  return pick.id;
+}
+
+/**
+ * Pages a TAXII 2.1 collection's `objects/` endpoint with `added_after` and `next` (OpenCTI and
+ * CISA AIS both page this way); servers that omit `next` are followed by the
+ * `X-TAXII-Date-Added-Last` header instead.
+ */
+export async function fetchTaxiiObjects(req: TaxiiRequest, settings: FetchSettings, deps: FetchDeps): Promise<TaxiiResult> {
+  const root = req.apiRoot.endsWith('/') ? req.apiRoot : `${req.apiRoot}/`;
+  const collectionId = await resolveCollection(root, req, settings, deps);
+  const pageSize = req.pageSize ?? 1000;
+  const maxPages = req.maxPages ?? 500;
+  const maxObjects = req.maxObjects ?? 200_000;
+  const objects: unknown[] = [];
+  let next: string | null = null;
+  let addedAfter = req.addedAfter ?? null;
+  let pages = 0;
+  const seen = new Set<string>();
+  for (;;) {
+    const q = new URLSearchParams({ limit: String(pageSize) });
+    if (addedAfter) q.set('added_after', addedAfter);
+    if (next) q.set('next', next);
+    const url = `${root}collections/${encodeURIComponent(collectionId)}/objects/?${q.toString()}`;
+    if (seen.has(url)) throw new FetchError('TAXII: the server repeated a page (next cursor did not advance)', false);
+    seen.add(url);
+    const { body, header } = await taxiiGet(url, req, settings, deps);
+    pages++;
+    const page = Array.isArray(body.objects) ? body.objects : [];
+    objects.push(...page);
+    if (objects.length > maxObjects) throw new FetchError(`TAXII: more than ${maxObjects} objects in one run; lower the interval or raise options.maxObjects`, false);
+    if (body.more !== true || page.length === 0) break;
+    if (pages >= maxPages) throw new FetchError(`TAXII: more than ${maxPages} pages in one run`, false);
+    if (typeof body.next === 'string' && body.next !== '') next = body.next;
+    else {
+      const last = header('x-taxii-date-added-last');
+      if (last === null) break;
+      next = null;
+      addedAfter = last;
+    }
+  }
+  return { collectionId, objects, pages };
+}
