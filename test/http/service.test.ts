@@ -1,0 +1,108 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { makeHarness, type Harness } from './harness.ts';
+
+describe('service routes', () => {
+  let h: Harness;
+  before(async () => {
+    h = await makeHarness();
+    await h.ingest('cisa-alerts', [{ type: 'ipv4', value: '198.51.100.1' }]);
+  });
+  after(() => h.close());
+
+  test('health needs no key and reports the store and data freshness', async () => {
+    const res = await h.app.inject({ method: 'GET', url: '/api/v1/health' });
+    assert.equal(res.statusCode, 200, res.body);
+    const body = res.json();
+    assert.equal(body.status, 'ok');
+    assert.deepEqual(body.store, { kind: 'sqlite', reachable: true });
+    assert.equal(body.data.indicators, 1);
+    assert.equal(typeof body.data.last_ingest_at, 'string');
+    assert.equal(res.headers['x-ratelimit-limit'], undefined, 'no key, no rate-limit headers');
+  });
+
+  test('X-Request-Id: a safe incoming id is reused, an unsafe one replaced', async () => {
+    const kept = await h.app.inject({ method: 'GET', url: '/api/v1/health', headers: { 'x-request-id': 'trace-123_abc' } });
+    assert.equal(kept.headers['x-request-id'], 'trace-123_abc');
+    const replaced = await h.app.inject({ method: 'GET', url: '/api/v1/health', headers: { 'x-request-id': 'bad id <script>' } });
+    assert.match(String(replaced.headers['x-request-id']), /^req_/);
+    const long = await h.app.inject({ method: 'GET', url: '/api/v1/health', headers: { 'x-request-id': 'a'.repeat(65) } });
+    assert.match(String(long.headers['x-request-id']), /^req_/);
+  });
+
+  test('metrics: Prometheus text by route pattern, with no indicator values or keys', async () => {
+    await h.app.inject({ method: 'GET', url: '/api/v1/lookup?value=198.51.100.1', headers: h.auth() });
+    await h.app.inject({ method: 'GET', url: '/api/v1/lookup?value=bad', headers: h.auth() });
+    const res = await h.app.inject({ method: 'GET', url: '/metrics' });
+    assert.equal(res.statusCode, 200);
+    assert.match(String(res.headers['content-type']), /^text\/plain/);
+    assert.match(res.body, /verdict_http_requests_total\{method="GET",route="\/api\/v1\/lookup",status="200"\} 1/);
+    assert.match(res.body, /verdict_http_requests_total\{method="GET",route="\/api\/v1\/lookup",status="400"\} 1/);
+    assert.match(res.body, /verdict_http_request_duration_seconds_bucket\{method="GET",route="\/api\/v1\/lookup",status="200",le="\+Inf"\} 1/);
+    assert.ok(!res.body.includes('198.51.100.1'));
+    assert.ok(!res.body.includes(h.adminKey));
+  });
+
+  test('OpenAPI 3 document from the route schemas, and the docs UI', async () => {
+    const doc = (await h.app.inject({ method: 'GET', url: '/openapi.json' })).json();
+    assert.match(doc.openapi, /^3\./);
+    const lookup = doc.paths['/api/v1/lookup'].get;
+    assert.deepEqual(Object.keys(lookup.responses['200'].content['application/json'].schema.properties).slice(0, 7), [
+      'value', 'type', 'risk_score', 'confidence', 'mitre_techniques', 'hunting_queries', 'sources',
+    ]);
+    assert.ok(lookup.parameters.some((p: { name: string }) => p.name === 'value'));
+    for (const path of ['/api/v1/keys', '/api/v1/keys/{id}', '/api/v1/health', '/api/v1/feeds', '/api/v1/feeds/{id}/sync', '/api/v1/overrides/{type}/{value}']) {
+      assert.ok(doc.paths[path], `${path} is documented`);
+    }
+    const ui = await h.app.inject({ method: 'GET', url: '/docs/' });
+    assert.equal(ui.statusCode, 200);
+    assert.match(ui.body, /swagger/i);
+  });
+
+  test('feeds: the catalog with health; sync is admin-only and runs the scheduler', async () => {
+    const list = await h.app.inject({ method: 'GET', url: '/api/v1/feeds', headers: h.auth() });
+    assert.equal(list.statusCode, 200, list.body);
+    const cisa = list.json().feeds.find((f: { id: string }) => f.id === 'cisa-alerts');
+    assert.equal(cisa.name, 'CISA Alerts');
+    assert.equal(cisa.health.listed_count, 1);
+    const reader = await h.createKey('pro');
+    const refused = await h.app.inject({ method: 'POST', url: '/api/v1/feeds/cisa-alerts/sync', headers: h.auth(reader.key) });
+    assert.equal(refused.statusCode, 403);
+    const sync = await h.app.inject({ method: 'POST', url: '/api/v1/feeds/cisa-alerts/sync', headers: h.auth() });
+    assert.equal(sync.statusCode, 200, sync.body);
+    assert.equal(sync.json().feed_id, 'cisa-alerts');
+    assert.deepEqual((h.deps.scheduler as unknown as { runs: string[] }).runs, ['cisa-alerts']);
+    const unknown = await h.app.inject({ method: 'POST', url: '/api/v1/feeds/nope/sync', headers: h.auth() });
+    assert.equal(unknown.json().error.code, 'not_found');
+  });
+
+  test('overrides: put, get (normalized), list, delete; bad input is a 400', async () => {
+    const put = await h.app.inject({
+      method: 'PUT',
+      url: `/api/v1/overrides/url/${encodeURIComponent('hxxp://Evil.EXAMPLE.com/login')}`,
+      headers: h.auth(),
+      payload: { verdict: 'deny', reason: 'phishing seen internally' },
+    });
+    assert.equal(put.statusCode, 200, put.body);
+    assert.equal(put.json().value, 'http://evil.example.com/login');
+    assert.match(put.json().created_by, /^key_/);
+    const got = await h.app.inject({ method: 'GET', url: `/api/v1/overrides/url/${encodeURIComponent('http://evil.example.com/login')}`, headers: h.auth() });
+    assert.equal(got.statusCode, 200, got.body);
+    assert.equal(got.json().verdict, 'deny');
+    const list = await h.app.inject({ method: 'GET', url: '/api/v1/overrides', headers: h.auth() });
+    assert.equal(list.json().overrides.length, 1);
+    const badVerdict = await h.app.inject({ method: 'PUT', url: '/api/v1/overrides/ipv4/192.0.2.1', headers: h.auth(), payload: { verdict: 'maybe', reason: 'x' } });
+    assert.equal(badVerdict.json().error.code, 'invalid_parameter');
+    const badType = await h.app.inject({ method: 'PUT', url: '/api/v1/overrides/ipv9/192.0.2.1', headers: h.auth(), payload: { verdict: 'allow', reason: 'x' } });
+    assert.equal(badType.json().error.code, 'invalid_parameter');
+    const badValue = await h.app.inject({ method: 'PUT', url: '/api/v1/overrides/ipv4/not-an-ip', headers: h.auth(), payload: { verdict: 'allow', reason: 'x' } });
+    assert.equal(badValue.json().error.code, 'invalid_indicator');
+    const del = await h.app.inject({ method: 'DELETE', url: `/api/v1/overrides/url/${encodeURIComponent('http://evil.example.com/login')}`, headers: h.auth() });
+    assert.equal(del.statusCode, 204);
+    const gone = await h.app.inject({ method: 'GET', url: `/api/v1/overrides/url/${encodeURIComponent('http://evil.example.com/login')}`, headers: h.auth() });
+    assert.equal(gone.statusCode, 404);
+    const reader = await h.createKey('pro');
+    const refused = await h.app.inject({ method: 'GET', url: '/api/v1/overrides', headers: h.auth(reader.key) });
+    assert.equal(refused.statusCode, 403);
+  });
+});
