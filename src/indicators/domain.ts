@@ -17,8 +17,17 @@ const TLD_OPTIONS = { allowPrivateDomains: false, extractHostname: false, detect
 // `github.io`, which is what matters when grouping threat infrastructure. See docs/indicators.md.
 const REGISTRABLE_OPTIONS = { allowPrivateDomains: true, extractHostname: false, detectIp: false, validateHostname: false } as const;
 
+// Memo of TLD lookups: a few thousand TLDs exist, and extraction asks about the same ones again and
+// again. Bounded so that text full of made-up TLDs cannot grow it without limit.
+const TLD_MEMO = new Map<string, boolean>();
+const TLD_MEMO_MAX = 4096;
+
 function isKnownTld(tld: string): boolean {
-  return parseDomain(tld, TLD_OPTIONS).isIcann === true;
+  const known = TLD_MEMO.get(tld);
+  if (known !== undefined) return known;
+  const answer = parseDomain(tld, TLD_OPTIONS).isIcann === true;
+  if (TLD_MEMO.size < TLD_MEMO_MAX) TLD_MEMO.set(tld, answer);
+  return answer;
 }
 
 export function normalizeDomain(raw: string): Normalized {

@@ -39,7 +39,11 @@ export const REFANG_RULES: readonly RefangRule[] = [
 const RULES_SOURCE = REFANG_RULES.map((r) => `(${r.source})`).join('|');
 // Compiled once; callers clone it (String.prototype.replace with a /g regex resets lastIndex).
 const RULES_RE = new RegExp(RULES_SOURCE, 'gi');
-const ANY_RULE_RE = new RegExp(RULES_SOURCE, 'i');
+// Cheap pre-check: every rule needs one of these characters or letter pairs.
+const ANY_MARKER = /[[({\\\uFF0E\u3002\uFF61]|h(?:xx|\*\*|__|xt|tx)p|fxx?p/i;
+const ANY_RULE = new RegExp(RULES_SOURCE, 'i'); // not /g: no lastIndex state
+const hasDefanging = (s: string): boolean => ANY_MARKER.test(s) && ANY_RULE.test(s);
+const HAS_SPACE = /\s/;
 
 const WORD_CHAIN = /^[^\s]+(?:\s+(?:dot|at)\s+[^\s]+)+$/i;
 const WORD_DOT = /\s+dot\s+/gi;
@@ -52,11 +56,11 @@ function ruleFor(groups: (string | undefined)[]): RefangRule {
 
 /** Undoes common defanging. Text with nothing defanged is returned unchanged. */
 export function refang(text: string): string {
-  let out = ANY_RULE_RE.test(text)
+  let out = hasDefanging(text)
     ? text.replace(RULES_RE, (m: string, ...rest: unknown[]) => ruleFor(rest.slice(0, REFANG_RULES.length) as (string | undefined)[]).replace(m))
     : text;
   const trimmed = out.trim();
-  if (WORD_CHAIN.test(trimmed)) out = trimmed.replace(WORD_DOT, '.').replace(WORD_AT, '@');
+  if (HAS_SPACE.test(trimmed) && WORD_CHAIN.test(trimmed)) out = trimmed.replace(WORD_DOT, '.').replace(WORD_AT, '@');
   return out;
 }
 
@@ -76,7 +80,7 @@ export interface RefangedText {
 
 /** Refangs free text (no whole-input word rules) and records the edits for offset mapping. */
 export function refangWithMap(text: string): RefangedText {
-  if (!ANY_RULE_RE.test(text)) return { text, edits: [] };
+  if (!hasDefanging(text)) return { text, edits: [] };
   const edits: RefangEdit[] = [];
   const re = new RegExp(RULES_RE.source, 'gi');
   let out = '';
