@@ -1,0 +1,47 @@
+/** Reads the shipped ATT&CK tables and mapping rules from data/attack/ (once, at start-up). */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildAttackCatalog, type AttackCatalog, type AttackTables } from './catalog.ts';
+import { compileMappingRules, type MappingRules, type MappingRulesFile } from './rules.ts';
+
+export class AttackDataError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'AttackDataError';
+  }
+}
+
+function readJson(path: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as unknown;
+  } catch (cause) {
+    throw new AttackDataError(`cannot read ATT&CK data file ${path}`, { cause });
+  }
+}
+
+function need(ok: boolean, path: string, what: string): void {
+  if (!ok) throw new AttackDataError(`${path}: ${what}`);
+}
+
+export function loadAttackCatalog(dir: string): AttackCatalog {
+  const tp = join(dir, 'enterprise-techniques.json');
+  const sp = join(dir, 'enterprise-software-techniques.json');
+  const gp = join(dir, 'enterprise-groups.json');
+  const techniques = readJson(tp) as AttackTables['techniques'];
+  const software = readJson(sp) as AttackTables['software'];
+  const groups = readJson(gp) as AttackTables['groups'];
+  need(Array.isArray(techniques?.techniques) && Array.isArray(techniques?.tactics), tp, 'expected "tactics" and "techniques" arrays');
+  need(Array.isArray(software?.software), sp, 'expected a "software" array');
+  need(Array.isArray(groups?.groups), gp, 'expected a "groups" array');
+  return buildAttackCatalog({ techniques, software, groups });
+}
+
+export function loadMappingRules(dir: string): MappingRules {
+  const path = join(dir, 'mapping.json');
+  try {
+    return compileMappingRules(readJson(path) as MappingRulesFile);
+  } catch (cause) {
+    if (cause instanceof AttackDataError) throw cause;
+    throw new AttackDataError(`${path}: ${(cause as Error).message}`, { cause });
+  }
+}

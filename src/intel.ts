@@ -1,0 +1,172 @@
+/**
+ * The intelligence model: warning lists, the risk model and the ATT&CK mapping combined into one
+ * Assessment per indicator. Everything is loaded and compiled here, once; assess() is pure.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { getDomain } from 'tldts';
+import type { Assessment, Evidence, EvidenceSighting, Intelligence, RiskFactor } from './model.ts';
+import { createTechniqueMapper, describeAttackId, loadAttackCatalog, loadMappingRules, type AttackCatalog } from './attack/index.ts';
+import { parseScoringRules, scoreEvidence, ScoringRulesError, type ListedOn, type ScoringRules } from './scoring/index.ts';
+import { hostOf, loadWarninglists, type WarninglistMatch, type Warninglists } from './warninglists/index.ts';
+
+export interface IntelligenceOptions {
+  /** Folder holding scoring.json, attack/ and warninglists/ (default: the shipped data/). */
+  dataDir?: string;
+}
+
+const DEFAULT_DATA_DIR = fileURLToPath(new URL('../data/', import.meta.url));
+
+export function loadScoringRules(path: string): ScoringRules {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (cause) {
+    throw new ScoringRulesError(`cannot read ${path}: ${(cause as Error).message}`);
+  }
+  return parseScoringRules(raw);
+}
+
+export function createIntelligence(opts: IntelligenceOptions = {}): Intelligence & { readonly catalog: AttackCatalog; readonly rules: ScoringRules; readonly warninglists: Warninglists } {
+  const dir = opts.dataDir ?? DEFAULT_DATA_DIR;
+  const rules = loadScoringRules(join(dir, 'scoring.json'));
+  const catalog = loadAttackCatalog(join(dir, 'attack'));
+  const mapper = createTechniqueMapper(catalog, loadMappingRules(join(dir, 'attack')));
+  const warninglists = loadWarninglists(join(dir, 'warninglists'));
+
+  function familyName(raw: string): string {
+    return mapper.familySoftware(raw)?.name ?? raw.trim().replace(/^(?:win|elf|osx|apk|jar)\./i, '');
+  }
+
+  function assess(evidence: Evidence, now: Date): Assessment {
+    if (evidence.type === 'mitre-attack') return assessAttackId(evidence, catalog);
+
+    const hits = warninglists.match(evidence.type, evidence.value);
+    const registrable = registrableOf(evidence.type, evidence.value);
+    const listed = hits.map((h) => listedOn(h, evidence, registrable, rules));
+    const result = scoreEvidence({ type: evidence.type, sightings: evidence.sightings, context: evidence.context, override: evidence.override, warninglists: listed }, rules, now);
+
+    const threatTypes = new Set<string>();
+    const families = new Map<string, string>();
+    const tags = new Set<string>();
+    for (const s of [...evidence.sightings, ...evidence.context]) {
+      if (s.threatType !== null) threatTypes.add(s.threatType);
+      if (s.malwareFamily !== null && s.malwareFamily.trim() !== '') {
+        const name = familyName(s.malwareFamily);
+        if (!families.has(name.toLowerCase())) families.set(name.toLowerCase(), name);
+      }
+    }
+    for (const s of evidence.sightings) for (const t of s.tags) if (t.trim() !== '') tags.add(t.trim().toLowerCase());
+
+    return {
+      risk: { score: result.score, level: result.level, factors: result.factors },
+      confidence: result.confidence,
+      techniques: mapper.map(evidence.type, evidence.sightings),
+      threatTypes: [...threatTypes],
+      malwareFamilies: [...families.values()],
+      tags: [...tags],
+      warninglists: hits.map((h) => ({ id: h.id, name: h.name })),
+      related: relatedOf(evidence, registrable, mapper),
+    };
+  }
+
+  return { assess, catalog, rules, warninglists };
+}
+
+/** The registrable domain (private suffixes such as duckdns.org count as suffixes). */
+function registrableOf(type: string, value: string): string | null {
+  let host: string | null = null;
+  if (type === 'domain') host = value;
+  else if (type === 'url') host = hostOf(value);
+  else if (type === 'email') host = value.slice(value.lastIndexOf('@') + 1);
+  if (host === null || host === '') return null;
+  return getDomain(host, { allowPrivateDomains: true });
+}
+
+/**
+ * Whether a warning-list match may cap. A name list entry caps the name itself or its registrable
+ * domain (www.google.com under google.com), never a separately registered name below a shared
+ * platform (x.duckdns.org under duckdns.org); a URL's host does not vouch for the URL unless the rules say so.
+ */
+function listedOn(hit: WarninglistMatch, evidence: Evidence, registrable: string | null, rules: ScoringRules): ListedOn {
+  if (hit.via === 'host' && !rules.warninglists.capUrlHosts) {
+    return { id: hit.id, name: hit.name, canCap: false, note: 'a well-known host can still serve a malicious URL' };
+  }
+  if (hit.entry !== undefined && evidence.type === 'domain') {
+    const entry = hit.entry.trim().toLowerCase().replace(/^\./, '').replace(/\.$/, '');
+    const value = evidence.value.toLowerCase();
+    if (entry !== value && entry !== registrable) {
+      return { id: hit.id, name: hit.name, canCap: false, note: `the list names ${entry}, and ${value} is registered separately below it` };
+    }
+  }
+  return { id: hit.id, name: hit.name, canCap: true };
+}
+
+function relatedOf(evidence: Evidence, registrable: string | null, mapper: ReturnType<typeof createTechniqueMapper>): Record<string, unknown> {
+  const related: Record<string, unknown> = {};
+  if (registrable !== null) related['registrable_domain'] = registrable;
+  if (evidence.type === 'url') {
+    const host = hostOf(evidence.value);
+    if (host !== null) related['host'] = host;
+  }
+  const ranges = evidence.context.filter((c) => c.relation === 'range');
+  if (ranges.length > 0) related['ranges'] = ranges.map(rangeOf);
+  const parents = evidence.context.filter((c) => c.relation !== 'range');
+  if (parents.length > 0) {
+    related['containing'] = parents.map((c) => ({ relation: c.relation, type: c.type, value: c.value, feed_id: c.feedId, feed_name: c.feed.name, threat_type: c.threatType }));
+  }
+  const kev = evidence.sightings.find(isKev);
+  if (kev !== undefined) {
+    related['kev'] = kev.attributes;
+    related['kev_techniques'] = mapper.kevTechniques(kev.attributes).map((k) => ({ id: k.technique.id, name: k.technique.name, why: k.why }));
+  }
+  const software = new Map<string, { family: string; id: string; name: string }>();
+  for (const s of evidence.sightings) {
+    if (s.malwareFamily === null) continue;
+    const sw = mapper.familySoftware(s.malwareFamily);
+    if (sw !== null && !software.has(sw.id)) software.set(sw.id, { family: s.malwareFamily, ...sw });
+  }
+  if (software.size > 0) related['attack_software'] = [...software.values()];
+  return related;
+}
+
+function rangeOf(c: EvidenceSighting): Record<string, unknown> {
+  const sbl = c.attributes['sbl'];
+  return {
+    range: c.value,
+    feed_id: c.feedId,
+    feed_name: c.feed.name,
+    threat_type: c.threatType,
+    ...(typeof sbl === 'string' ? { sbl } : {}),
+    reference_url: c.referenceUrl,
+    listed: c.listed,
+  };
+}
+
+function isKev(s: EvidenceSighting): boolean {
+  return s.type === 'cve' && (s.feedId === 'cisa-kev' || (s.threatType === 'exploited_vulnerability' && typeof s.attributes['vulnerabilityName'] === 'string'));
+}
+
+function assessAttackId(evidence: Evidence, catalog: AttackCatalog): Assessment {
+  const d = describeAttackId(catalog, evidence.value);
+  const factors: RiskFactor[] = [
+    {
+      kind: 'reference',
+      description: d.found
+        ? 'ATT&CK ids are reference data: they describe behaviour and carry no risk of their own.'
+        : `${evidence.value} is not a current ATT&CK technique or tactic.`,
+      delta: 0,
+    },
+  ];
+  return {
+    risk: { score: 0, level: 'low', factors },
+    confidence: d.found ? 'high' : 'low',
+    techniques: d.techniques,
+    threatTypes: [],
+    malwareFamilies: [],
+    tags: [],
+    warninglists: [],
+    related: d.related,
+  };
+}

@@ -1,0 +1,226 @@
+/**
+ * The risk model. Each source's report becomes a probability that the indicator is malicious:
+ * reliability × stated confidence × decay (× a weight for delisted or containing-range evidence).
+ * Independent reports combine as a noisy-OR, P = 1 − Π(1 − pᵢ), so corroboration raises the score
+ * and weak or stale reports add little. The score is 100 × P × the severity of the worst credible
+ * threat type; warning lists cap it and analyst overrides fix its level. Pure: time is a parameter.
+ */
+import type { ConfidenceLevel, ContextSighting, EvidenceSighting, RiskFactor, RiskLevel } from '../model.ts';
+import { RISK_LEVELS, RELIABILITIES } from '../model.ts';
+import { ageInDays, decayFactor } from './decay.ts';
+import { ageWords, pct, round1, round3 } from './describe.ts';
+import { resolveOverride } from './override.ts';
+import type { ScoringRules } from './rules.ts';
+import type { ListedOn, ScoreResult, ScoringInput } from './types.ts';
+
+/** One piece of evidence weighed. */
+interface Weighed {
+  s: EvidenceSighting;
+  relation: ContextSighting['relation'] | null;
+  ageDays: number | null;
+  decay: number;
+  stated: number | null;
+  p: number;
+  severity: number;
+  severityReason: string | null;
+}
+
+export function levelOf(score: number, rules: ScoringRules): RiskLevel {
+  const l = rules.levels;
+  return score >= l.critical ? 'critical' : score >= l.high ? 'high' : score >= l.medium ? 'medium' : 'low';
+}
+
+/** The inclusive score band of a level. */
+export function bandOf(level: RiskLevel, rules: ScoringRules): [number, number] {
+  const l = rules.levels;
+  switch (level) {
+    case 'critical':
+      return [l.critical, 100];
+    case 'high':
+      return [l.high, l.critical - 1];
+    case 'medium':
+      return [l.medium, l.high - 1];
+    default:
+      return [0, l.medium - 1];
+  }
+}
+
+const rank = (l: RiskLevel): number => RISK_LEVELS.indexOf(l);
+
+function weigh(s: EvidenceSighting, relation: Weighed['relation'], type: ScoringInput['type'], rules: ScoringRules, now: Date): Weighed {
+  const ageDays = ageInDays(s.lastSeen, now) ?? ageInDays(s.updatedAt, now) ?? ageInDays(s.firstSeen, now);
+  // Evidence about a containing range decays by the range's own lifetime.
+  const decay = decayFactor(ageDays ?? 0, rules.decay[relation === 'range' ? 'cidr' : type]);
+  const stated = typeof s.confidence === 'number' && Number.isFinite(s.confidence) ? Math.min(100, Math.max(0, s.confidence)) : null;
+  let p = (rules.reliability[s.feed.reliability] ?? 0) * (stated === null ? rules.unstatedConfidence : stated / 100) * decay;
+  if (!s.listed) p *= rules.delistedWeight;
+  if (relation !== null) p *= rules.contextWeight[relation];
+  let severity = s.threatType === null ? rules.unknownThreatTypeSeverity : rules.severity[s.threatType];
+  let severityReason: string | null = null;
+  for (const m of rules.severityModifiers) {
+    if (m.threatType === s.threatType && s.attributes[m.attribute] === m.equals && m.severity > severity) {
+      severity = m.severity;
+      severityReason = m.reason;
+    }
+  }
+  return { s, relation, ageDays, decay, stated, p, severity, severityReason };
+}
+
+function sightingFactor(w: Weighed, delta: number, rules: ScoringRules): RiskFactor {
+  const s = w.s;
+  const what = `${s.threatType ?? 'an unspecified threat'}${s.malwareFamily ? ` (${s.malwareFamily})` : ''}`;
+  const stated = w.stated === null ? '' : `, stated confidence ${w.stated}`;
+  const listed = s.listed ? '' : ', no longer listed';
+  const subject = w.relation === null ? '' : ` the containing ${w.relation === 'parent_domain' ? 'parent domain' : w.relation} ${s.value}`;
+  return {
+    kind: w.relation === null ? 'sighting' : 'context',
+    description: `${s.feed.name} (${s.feed.category}, reliability ${s.feed.reliability}${stated}) reported${subject} as ${what}, last seen ${ageWords(w.ageDays)}${listed}: weight ${round3(w.p)}, ${delta >= 0 ? '+' : ''}${round1(delta)} points.`,
+    delta: round1(delta),
+    feed_id: s.feedId,
+    reliability: s.feed.reliability,
+    reliability_weight: rules.reliability[s.feed.reliability],
+    stated_confidence: w.stated,
+    threat_type: s.threatType,
+    age_days: w.ageDays === null ? null : round1(w.ageDays),
+    decay: round3(w.decay),
+    probability: round3(w.p),
+    ...(w.relation === null ? {} : { relation: w.relation, value: s.value }),
+  };
+}
+
+function decayFactorOf(w: Weighed, type: ScoringInput['type'], rules: ScoringRules): RiskFactor {
+  const rule = rules.decay[w.relation === 'range' ? 'cidr' : type];
+  const lifetime = rule?.lifetimeDays ?? null;
+  return {
+    kind: 'decay',
+    description: `${w.s.feed.name}'s report is ${ageWords(w.ageDays).replace(' ago', ' old')}; ${w.relation === 'range' ? 'range' : type} evidence fades over ${lifetime} days, so it keeps ${pct(w.decay)} of its weight.`,
+    feed_id: w.s.feedId,
+    age_days: w.ageDays === null ? null : round1(w.ageDays),
+    lifetime_days: lifetime,
+    speed: rule?.speed ?? null,
+    decay: round3(w.decay),
+  };
+}
+
+function confidenceOf(direct: readonly Weighed[], rules: ScoringRules): ConfidenceLevel {
+  const c = rules.confidence;
+  // Count, per reliability grade, the fresh sources whose own statement does not undercut them.
+  const counted = direct.filter((w) => w.p > 0 && w.decay >= c.freshDecayMin && (w.stated === null || w.stated >= c.statedConfidenceMin));
+  const atLeast = (min: (typeof RELIABILITIES)[number]) => {
+    const bound = RELIABILITIES.indexOf(min);
+    let n = 0;
+    for (const w of counted) if (RELIABILITIES.indexOf(w.s.feed.reliability) <= bound) n++;
+    return n;
+  };
+  if (c.high.some((r) => atLeast(r.minReliability) >= r.sources)) return 'high';
+  if (c.medium.some((r) => atLeast(r.minReliability) >= r.sources)) return 'medium';
+  return 'low';
+}
+
+export function scoreEvidence(input: ScoringInput, rules: ScoringRules, now: Date): ScoreResult {
+  const factors: RiskFactor[] = [];
+  const override = resolveOverride(input);
+  const direct: Weighed[] = [];
+  const all: Weighed[] = [];
+
+  for (const s of input.sightings) {
+    if (s.feed.category === 'internal' && (s.feed.verdict !== undefined || s.threatType === 'allowlisted' || s.threatType === 'denylisted')) continue;
+    if (s.threatType === 'allowlisted') {
+      factors.push({ kind: 'benign_report', description: `${s.feed.name} reports this indicator as benign; it does not add to the score.`, delta: 0, feed_id: s.feedId });
+      continue;
+    }
+    const w = weigh(s, null, input.type, rules, now);
+    direct.push(w);
+    all.push(w);
+  }
+  for (const s of input.context) {
+    if (s.threatType === 'allowlisted' || s.feed.category === 'internal') continue;
+    all.push(weigh(s, s.relation, input.type, rules, now));
+  }
+
+  // Severity: the worst threat type among credible reports (or among all, when none is credible).
+  const credible = all.filter((w) => w.p >= rules.credibleProbability);
+  let worst: Weighed | null = null;
+  for (const w of credible.length > 0 ? credible : all) if (worst === null || w.severity > worst.severity) worst = w;
+  const severity = worst?.severity ?? 0;
+
+  // Noisy-OR, strongest first, so each report's delta is what it adds to those before it.
+  const ordered = [...all].sort((a, b) => b.p - a.p);
+  let keep = 1;
+  for (const w of ordered) {
+    const before = 1 - keep;
+    keep *= 1 - w.p;
+    factors.push(sightingFactor(w, 100 * severity * (1 - keep - before), rules));
+    if (w.decay < 1) factors.push(decayFactorOf(w, input.type, rules));
+  }
+  const raw = 100 * severity * (1 - keep);
+  let score = Math.round(raw);
+
+  if (worst !== null) {
+    factors.push({
+      kind: 'severity',
+      description: `Worst credible threat type: ${worst.s.threatType ?? 'unspecified'}${worst.severityReason ? `, ${worst.severityReason}` : ''} (severity ${severity}); the combined weight is scaled by it.`,
+      threat_type: worst.s.threatType,
+      severity,
+    });
+  }
+  const contributing = ordered.filter((w) => w.p > 0);
+  if (contributing.length > 1) {
+    const alone = Math.round(100 * severity * (contributing[0] as Weighed).p);
+    factors.push({
+      kind: 'corroboration',
+      description: `${contributing.length} reports agree; combined as independent evidence (noisy-OR), the strongest alone gives ${alone} and all together ${score}.`,
+      sources: contributing.length,
+      strongest_alone: alone,
+      combined: score,
+    });
+  }
+  if (all.length === 0 && override === null) {
+    factors.push({ kind: 'no_evidence', description: 'No source reports this indicator. Not found is not the same as safe.', delta: 0 });
+  }
+
+  let level = levelOf(score, rules);
+  ({ score, level } = applyWarninglists(input.warninglists, score, level, override !== null, rules, factors));
+
+  let confidence = confidenceOf(direct, rules);
+  if (override !== null) {
+    const fixed = rules.overrides[override.verdict];
+    const [lo, hi] = bandOf(fixed, rules);
+    const next = Math.min(hi, Math.max(lo, score));
+    factors.push({
+      kind: 'override',
+      description: `${override.source} ${override.verdict === 'allow' ? 'allows' : 'denies'} this indicator${override.reason ? ` (${override.reason})` : ''}; the level is fixed at ${fixed}.`,
+      delta: next - score,
+      verdict: override.verdict,
+      ...(override.feedId === null ? {} : { feed_id: override.feedId }),
+    });
+    score = next;
+    level = fixed;
+    confidence = rules.confidence.override;
+  }
+  return { score, level, confidence, factors };
+}
+
+function applyWarninglists(lists: readonly ListedOn[], score: number, level: RiskLevel, overridden: boolean, rules: ScoringRules, factors: RiskFactor[]): { score: number; level: RiskLevel } {
+  for (const l of lists) {
+    const cap = rules.warninglists.caps[l.id];
+    if (cap === undefined) {
+      factors.push({ kind: 'warninglist_context', description: `On the warning list "${l.name}": context for an analyst, not a sign of safety; the score is not capped.`, list_id: l.id });
+      continue;
+    }
+    if (overridden || !l.canCap) {
+      const why = overridden ? 'an analyst override decides instead' : (l.note ?? 'the match does not cover the indicator itself');
+      factors.push({ kind: 'warninglist', description: `On the warning list "${l.name}", which would cap the level at ${cap}; not applied: ${why}.`, delta: 0, list_id: l.id, cap });
+      continue;
+    }
+    if (rank(level) > rank(cap)) {
+      const next = Math.min(score, bandOf(cap, rules)[1]);
+      factors.push({ kind: 'warninglist', description: `On the warning list "${l.name}" (known benign or special values): level capped from ${level} to ${cap}.`, delta: next - score, list_id: l.id, cap });
+      score = next;
+      level = cap;
+    } else {
+      factors.push({ kind: 'warninglist', description: `On the warning list "${l.name}" (known benign or special values): the level may not exceed ${cap}.`, delta: 0, list_id: l.id, cap });
+    }
+  }
+  return { score, level };
+}
