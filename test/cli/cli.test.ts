@@ -1,0 +1,89 @@
+/** The `verdict` command end to end, as a user runs it, against a store in a temp dir. */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { buildProgram } from '../../src/cli/main.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/verdict.js', import.meta.url));
+
+describe('verdict CLI', () => {
+  let dir: string;
+  let env: NodeJS.ProcessEnv;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'verdict-cli-'));
+    env = { ...process.env, VERDICT_DATABASE_URL: join(dir, 'verdict.db'), VERDICT_LOG_LEVEL: 'warn', VERDICT_CACHE_TTL_SECONDS: '0' };
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  const run = (...args: string[]) => {
+    const r = spawnSync(process.execPath, [BIN, ...args], { env, encoding: 'utf8', timeout: 30_000 });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+
+  test('keys create --json prints one document with the key; list shows it; revoke revokes it', () => {
+    const created = run('keys', 'create', '--name', 'soar', '--tier', 'pro', '--scopes', 'read:lookup,read:iocs', '--expires-in-days', '7', '--json');
+    assert.equal(created.code, 0, created.stderr);
+    const rec = JSON.parse(created.stdout);
+    assert.match(rec.key, /^sk_live_[0-9A-Za-z]{32,}$/);
+    assert.deepEqual([rec.name, rec.tier, rec.scopes], ['soar', 'pro', ['read:lookup', 'read:iocs']]);
+    assert.equal(rec.key_prefix, rec.key.slice(0, 12));
+
+    const list = run('keys', 'list', '--json');
+    assert.equal(list.code, 0, list.stderr);
+    const keys = JSON.parse(list.stdout).keys;
+    assert.deepEqual(keys.map((k: { id: string }) => k.id), [rec.id]);
+    assert.ok(!list.stdout.includes(rec.key), 'list never shows the key');
+
+    const revoked = run('keys', 'revoke', rec.id, '--json');
+    assert.equal(revoked.code, 0, revoked.stderr);
+    assert.equal(typeof JSON.parse(revoked.stdout).revoked_at, 'string');
+    const again = run('keys', 'revoke', rec.id);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /no active key/);
+  });
+
+  test('keys create refuses a bad tier with a clear message', () => {
+    const r = run('keys', 'create', '--name', 'x', '--tier', 'gold');
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /tier/);
+  });
+
+  test('lookup --json prints the API response; without --json a summary for a person', () => {
+    const json = run('lookup', 'hxxp://evil[.]example[.]com/x', '--json');
+    assert.equal(json.code, 0, json.stderr);
+    const body = JSON.parse(json.stdout);
+    assert.deepEqual(Object.keys(body).slice(0, 7), ['value', 'type', 'risk_score', 'confidence', 'mitre_techniques', 'hunting_queries', 'sources']);
+    assert.deepEqual([body.value, body.type, body.found], ['http://evil.example.com/x', 'url', false]);
+    const human = run('lookup', '192.0.2.1', '--type', 'ipv4');
+    assert.equal(human.code, 0, human.stderr);
+    assert.match(human.stdout, /^192\.0\.2\.1 {2}\(ipv4\)/);
+    assert.match(human.stdout, /hunting queries/);
+    const bad = run('lookup', '192.0.2.1', '--type', 'domain');
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /not a valid domain/);
+  });
+
+  test('--help works on every command', () => {
+    const r = run('keys', 'create', '--help');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Usage: verdict keys create/);
+    // the rest in-process: every command and subcommand has a usage line and a description
+    const walk = (cmd: Command): Command[] => [cmd, ...cmd.commands.flatMap(walk)];
+    for (const cmd of walk(buildProgram())) {
+      const help = cmd.helpInformation();
+      assert.match(help, /^Usage: verdict/, cmd.name());
+      if (['serve', 'lookup', 'keys', 'create', 'list', 'revoke'].includes(cmd.name())) assert.ok(cmd.description().length > 0, `${cmd.name()} has a description`);
+    }
+  });
+
+  test('a bad setting stops the command with a message naming it', () => {
+    const r = spawnSync(process.execPath, [BIN, 'keys', 'list'], { env: { ...env, VERDICT_PORT: 'x' }, encoding: 'utf8' });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /VERDICT_PORT/);
+  });
+});

@@ -1,0 +1,69 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from '../../src/config.ts';
+
+describe('loadConfig', () => {
+  test('defaults: embedded store, port 8080, scheduler on, free tier 10/min', () => {
+    const c = loadConfig({});
+    assert.equal(c.port, 8080);
+    assert.equal(c.databaseUrl, './data/verdict.db');
+    assert.equal(c.scheduler, true);
+    assert.equal(c.redisUrl, null);
+    assert.equal(c.adminKey, null);
+    assert.deepEqual([c.tiers.free.perMinute, c.tiers.free.perDay, c.tiers.pro.perMinute], [10, 1000, 1000]);
+    assert.ok(Object.isFrozen(c) && Object.isFrozen(c.tiers));
+  });
+
+  test('settings are read from VERDICT_* variables', () => {
+    const c = loadConfig({
+      VERDICT_HOST: '0.0.0.0',
+      VERDICT_PORT: '9090',
+      VERDICT_DATABASE_URL: 'sqlite:/tmp/v.db',
+      VERDICT_REDIS_URL: 'redis://127.0.0.1:6379/1',
+      VERDICT_SCHEDULER: 'off',
+      VERDICT_LOG_LEVEL: 'DEBUG',
+      VERDICT_TIER_ENTERPRISE_PER_MINUTE: '50000',
+      VERDICT_ADMIN_KEY: 'sk_live_' + 'a1'.repeat(16),
+    });
+    assert.deepEqual([c.host, c.port, c.databaseUrl, c.redisUrl, c.scheduler, c.logLevel, c.tiers.enterprise.perMinute], [
+      '0.0.0.0', 9090, 'sqlite:/tmp/v.db', 'redis://127.0.0.1:6379/1', false, 'debug', 50000,
+    ]);
+  });
+
+  const BAD: [Record<string, string>, string][] = [
+    [{ VERDICT_PORT: 'eighty' }, 'VERDICT_PORT'],
+    [{ VERDICT_PORT: '70000' }, 'VERDICT_PORT'],
+    [{ VERDICT_LOG_LEVEL: 'loud' }, 'VERDICT_LOG_LEVEL'],
+    [{ VERDICT_SCHEDULER: 'sometimes' }, 'VERDICT_SCHEDULER'],
+    [{ VERDICT_DATABASE_URL: 'mysql://x' }, 'VERDICT_DATABASE_URL'],
+    [{ VERDICT_REDIS_URL: 'http://x' }, 'VERDICT_REDIS_URL'],
+    [{ VERDICT_ADMIN_KEY: 'hunter2' }, 'VERDICT_ADMIN_KEY'],
+    [{ VERDICT_HOST: 'bad host!' }, 'VERDICT_HOST'],
+    [{ VERDICT_TIER_FREE_PER_MINUTE: '0' }, 'VERDICT_TIER_FREE_PER_MINUTE'],
+    [{ VERDICT_CACHE_TTL_SECONDS: '-5' }, 'VERDICT_CACHE_TTL_SECONDS'],
+  ];
+  for (const [env, name] of BAD) {
+    test(`a bad ${name} stops start-up with a message naming it`, () => {
+      assert.throws(() => loadConfig(env), (err: unknown) => err instanceof ConfigError && err.setting === name && err.message.startsWith(name));
+    });
+  }
+
+  test('the admin key is never echoed in the error', () => {
+    const secret = 'sk_live_tooshort';
+    assert.throws(() => loadConfig({ VERDICT_ADMIN_KEY: secret }), (err: Error) => !err.message.includes(secret));
+  });
+
+  test('a config file supplies settings; the environment wins', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'verdict-config-'));
+    const file = join(dir, 'verdict.json');
+    writeFileSync(file, JSON.stringify({ VERDICT_PORT: 9000, VERDICT_LOG_LEVEL: 'warn' }));
+    const c = loadConfig({ VERDICT_CONFIG_FILE: file, VERDICT_LOG_LEVEL: 'error' });
+    assert.deepEqual([c.port, c.logLevel], [9000, 'error']);
+    writeFileSync(file, '{"PORT": 1}');
+    assert.throws(() => loadConfig({ VERDICT_CONFIG_FILE: file }), /VERDICT_CONFIG_FILE/);
+    assert.throws(() => loadConfig({ VERDICT_CONFIG_FILE: join(dir, 'missing.json') }), /VERDICT_CONFIG_FILE/);
+  });
+});
