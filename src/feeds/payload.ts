@@ -6,7 +6,7 @@
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
-import { Transform, type Readable } from 'node:stream';
+import { PassThrough, Transform, type Readable } from 'node:stream';
 import unzipper from 'unzipper';
 import { FeedParseError } from './parsers/types.ts';
 
@@ -77,7 +77,13 @@ export async function openPayload(path: string, opts: { expected: string; zipEnt
   }
   let body: Readable = raw;
   if (compression === 'gzip') body = raw.pipe(createGunzip());
-  else if (compression === 'zip') body = raw.pipe(unzipper.ParseOne(opts.zipEntry));
+  else if (compression === 'zip') {
+    // ParseOne is an old-style duplex (not async iterable): pipe it into a PassThrough
+    const entry = raw.pipe(unzipper.ParseOne(opts.zipEntry));
+    const out = new PassThrough();
+    entry.on('error', (err: Error) => out.destroy(err));
+    body = entry.pipe(out);
+  }
   if (body !== raw) {
     // pipe() does not forward errors: a failed read must fail the unpacked stream too
     raw.on('error', (err) => body.destroy(err));

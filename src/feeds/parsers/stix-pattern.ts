@@ -27,6 +27,7 @@ const PATHS: Readonly<Record<string, StoredType | null>> = {
 // path, operator, single-quoted literal with backslash escapes
 const COMPARISON = /([a-z0-9-]+:[a-z0-9_.'\-[\]*]+)\s*(NOT\s+)?(=|!=|<>|>=|<=|>|<|MATCHES|LIKE|IN|ISSUBSET|ISSUPERSET)\s*('(?:[^'\\]|\\.)*'|\([^)]*\))/gi;
 const ESCAPE = /\\(.)/g;
+const OBSERVATION_START = /^[(\s]*\[/;
 
 export interface PatternTerm {
   type: StoredType | null;
@@ -38,7 +39,7 @@ export type PatternResult = { ok: true; terms: PatternTerm[]; skipped: number } 
 
 export function parseStixPattern(pattern: string): PatternResult {
   const p = pattern.trim();
-  if (!p.startsWith('[')) return { ok: false, reason: 'pattern does not start with an observation expression' };
+  if (!OBSERVATION_START.test(p)) return { ok: false, reason: 'pattern does not start with an observation expression' };
   let depth = 0;
   let inString = false;
   for (let i = 0; i < p.length; i++) {
