@@ -76,6 +76,8 @@ export interface AttackCatalog {
 /** Malpedia-style platform prefixes (`win.emotet`) that feeds put before family names. */
 const PLATFORM_PREFIX = /^(?:win|elf|osx|apk|jar|ps1|js|vbs|py|php|asp|ios|symbian)\./;
 
+const NAME_CACHE_MAX = 10_000;
+
 export function familyKey(name: string): string {
   return name.trim().toLowerCase().replace(PLATFORM_PREFIX, '').replace(/[^a-z0-9]/g, '');
 }
@@ -140,6 +142,8 @@ export function buildAttackCatalog(tables: AttackTables): AttackCatalog {
     for (const tid of grp.techniques) push(usersGroups, tid, grp);
   }
 
+  const nameCache = new Map<string, Software | null>();
+
   function usersOf(id: string): { groups: Group[]; software: Software[] } {
     const ids = [id, ...(subs.get(id) ?? []).map((s) => s.id)];
     const g = new Map<string, Group>();
@@ -166,7 +170,16 @@ export function buildAttackCatalog(tables: AttackTables): AttackCatalog {
     subtechniques: (id) => subs.get(id) ?? [],
     techniquesOfTactic: (shortname) => byTactic.get(shortname) ?? [],
     software: (id) => software.get(id),
-    softwareByName: (name) => softwareByKey.get(familyKey(name)),
+    softwareByName(name) {
+      // Feeds repeat a handful of family spellings; remember each so a lookup skips the regexes.
+      let sw = nameCache.get(name);
+      if (sw === undefined) {
+        sw = softwareByKey.get(familyKey(name)) ?? null;
+        if (nameCache.size >= NAME_CACHE_MAX) nameCache.clear();
+        nameCache.set(name, sw);
+      }
+      return sw ?? undefined;
+    },
     group: (id) => groups.get(id),
     usersOf,
     counts: { techniques: techniques.size, active: active.length, software: software.size, groups: groups.size },

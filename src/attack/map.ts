@@ -36,14 +36,15 @@ export function createTechniqueMapper(catalog: AttackCatalog, rules: MappingRule
   const current = (id: string): Technique | null => catalog.resolve(id).technique;
   const rank = (t: Technique): number => Math.min(...t.tactics.map((x) => rules.tacticRank.get(x) ?? 99));
 
-  // Per software and role, the techniques to show, computed once.
-  const familyCache = new Map<string, readonly Technique[]>();
+  // Per role and software, the techniques to show, computed once.
+  const familyCache = new Map<string, Map<string, readonly Technique[]>>();
   function familyTechniques(softwareId: string, type: string): readonly Technique[] {
     const role = rules.familyRoleOf(type);
     const sw = catalog.software(softwareId);
     if (role === null || sw === undefined) return [];
-    const key = `${role.role}\u0000${softwareId}`;
-    const cached = familyCache.get(key);
+    let byRole = familyCache.get(role.role);
+    if (byRole === undefined) familyCache.set(role.role, (byRole = new Map()));
+    const cached = byRole.get(softwareId);
     if (cached !== undefined) return cached;
     const seen = new Set<string>();
     const list: Technique[] = [];
@@ -56,7 +57,7 @@ export function createTechniqueMapper(catalog: AttackCatalog, rules: MappingRule
     }
     list.sort((a, b) => rank(a) - rank(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const out = list.slice(0, role.max);
-    familyCache.set(key, out);
+    byRole.set(softwareId, out);
     return out;
   }
 
@@ -105,11 +106,13 @@ export function createTechniqueMapper(catalog: AttackCatalog, rules: MappingRule
       if (byType === undefined) continue;
       for (const id of byType[type] ?? byType['*'] ?? []) add(current(id), 'threat_type');
     }
+    const families = new Set<string>();
     for (const s of sightings) {
       if (s.malwareFamily === null || s.malwareFamily === '') continue;
       const sw = catalog.softwareByName(s.malwareFamily);
-      if (sw !== undefined) for (const t of familyTechniques(sw.id, type)) add(t, 'malware_family');
+      if (sw !== undefined) families.add(sw.id);
     }
+    for (const id of families) for (const t of familyTechniques(id, type)) add(t, 'malware_family');
     return out;
   }
 

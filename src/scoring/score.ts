@@ -138,11 +138,17 @@ export function scoreEvidence(input: ScoringInput, rules: ScoringRules, now: Dat
     all.push(weigh(s, s.relation, input.type, rules, now));
   }
 
-  // Severity: the worst threat type among credible reports (or among all, when none is credible).
-  const credible = all.filter((w) => w.p >= rules.credibleProbability);
+  // Severity: the worst threat type among credible reports. A report below the credible weight
+  // counts in proportion to its weight, so that adding a report can never lower the score.
   let worst: Weighed | null = null;
-  for (const w of credible.length > 0 ? credible : all) if (worst === null || w.severity > worst.severity) worst = w;
-  const severity = worst?.severity ?? 0;
+  let severity = 0;
+  for (const w of all) {
+    const s = w.severity * Math.min(1, w.p / rules.credibleProbability);
+    if (worst === null || s > severity) {
+      worst = w;
+      severity = s;
+    }
+  }
 
   // Noisy-OR, strongest first, so each report's delta is what it adds to those before it.
   const ordered = [...all].sort((a, b) => b.p - a.p);
@@ -159,9 +165,9 @@ export function scoreEvidence(input: ScoringInput, rules: ScoringRules, now: Dat
   if (worst !== null) {
     factors.push({
       kind: 'severity',
-      description: `Worst credible threat type: ${worst.s.threatType ?? 'unspecified'}${worst.severityReason ? `, ${worst.severityReason}` : ''} (severity ${severity}); the combined weight is scaled by it.`,
+      description: `Worst credible threat type: ${worst.s.threatType ?? 'unspecified'}${worst.severityReason ? `, ${worst.severityReason}` : ''} (severity ${round3(severity)}${severity < worst.severity ? `, reduced from ${worst.severity} because the report is weak` : ''}); the combined weight is scaled by it.`,
       threat_type: worst.s.threatType,
-      severity,
+      severity: round3(severity),
     });
   }
   const contributing = ordered.filter((w) => w.p > 0);

@@ -1,0 +1,142 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { ageInDays, bandOf, decayFactor, levelOf, parseScoringRules, scoreEvidence, ScoringRulesError, type ScoringInput } from '../../src/scoring/index.ts';
+import { RELIABILITIES, type EvidenceSighting, type FeedInfo } from '../../src/model.ts';
+import { FEEDS, NOW, sighting } from '../intel/fixtures.ts';
+
+const shipped = JSON.parse(readFileSync(new URL('../../data/scoring.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+const rules = parseScoringRules(shipped);
+const input = (sightings: EvidenceSighting[], extra: Partial<ScoringInput> = {}): ScoringInput => ({ type: 'ipv4', sightings, context: [], override: null, warninglists: [], ...extra });
+
+test('decay follows score × (1 − (t/lifetime)^(1/speed))', () => {
+  const linear = { lifetimeDays: 60, speed: 1 };
+  const fast = { lifetimeDays: 60, speed: 2 };
+  const cases: [number, typeof linear | null, number][] = [
+    [0, linear, 1],
+    [30, linear, 0.5],
+    [15, fast, 0.5],
+    [60, linear, 0],
+    [600, linear, 0],
+    [-3, linear, 1],
+    [10_000, null, 1],
+  ];
+  for (const [age, rule, expected] of cases) assert.ok(Math.abs(decayFactor(age, rule) - expected) < 1e-9, `age ${age} speed ${rule?.speed}`);
+});
+
+test('decay never rises with age and stays within [0, 1]', () => {
+  fc.assert(
+    fc.property(fc.double({ min: 0, max: 1000, noNaN: true }), fc.double({ min: 0, max: 1000, noNaN: true }), fc.double({ min: 1, max: 400, noNaN: true }), fc.double({ min: 0.1, max: 5, noNaN: true }), (a, b, lifetimeDays, speed) => {
+      const [young, old] = a <= b ? [a, b] : [b, a];
+      const rule = { lifetimeDays, speed };
+      const y = decayFactor(young, rule);
+      const o = decayFactor(old, rule);
+      return o <= y && o >= 0 && y <= 1;
+    }),
+  );
+});
+
+test('ages: unreadable times are null, future times count as fresh', () => {
+  assert.equal(ageInDays('not a date', NOW), null);
+  assert.equal(ageInDays(null, NOW), null);
+  assert.equal(ageInDays('2027-01-01T00:00:00Z', NOW), 0);
+  assert.equal(ageInDays('2026-11-29T12:00:00Z', NOW), 1);
+});
+
+test('levels and bands meet at the thresholds', () => {
+  const l = rules.levels;
+  assert.equal(levelOf(l.medium - 1, rules), 'low');
+  assert.equal(levelOf(l.medium, rules), 'medium');
+  assert.equal(levelOf(l.high, rules), 'high');
+  assert.equal(levelOf(l.critical, rules), 'critical');
+  assert.deepEqual(bandOf('low', rules), [0, l.medium - 1]);
+  assert.deepEqual(bandOf('critical', rules), [l.critical, 100]);
+});
+
+const arbSighting = fc.record({
+  feed: fc.constantFrom<FeedInfo>(FEEDS.feodo, FEEDS.et, FEEDS.threatfox, FEEDS.cins, FEEDS.lowDomains, FEEDS.drop),
+  lastSeenDaysAgo: fc.integer({ min: 0, max: 120 }),
+  threatType: fc.constantFrom('botnet_cc', 'scanner', 'compromised', 'phishing', 'spam', 'tor_exit' as const),
+  confidence: fc.option(fc.integer({ min: 0, max: 100 }), { nil: undefined }),
+  listed: fc.boolean(),
+});
+
+test('corroboration never lowers the score, and the deltas explain it', () => {
+  fc.assert(
+    fc.property(fc.array(arbSighting, { minLength: 1, maxLength: 8 }), arbSighting, (specs, extra) => {
+      const base = specs.map((s, i) => sighting('ipv4', '91.215.85.17', { ...s, feed: { ...s.feed, id: `${s.feed.id}-${i}` } }));
+      const more = [...base, sighting('ipv4', '91.215.85.17', { ...extra, feed: { ...extra.feed, id: 'extra' } })];
+      const a = scoreEvidence(input(base), rules, NOW);
+      const b = scoreEvidence(input(more), rules, NOW);
+      const sum = a.factors.reduce((s, f) => s + (typeof f.delta === 'number' ? f.delta : 0), 0);
+      return a.score >= 0 && a.score <= 100 && Math.abs(sum - a.score) <= 1 && b.score >= a.score;
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test('stale, delisted or unconfident reports add less than fresh confident ones', () => {
+  const one = (spec: Partial<Parameters<typeof sighting>[2]>) =>
+    scoreEvidence(input([sighting('ipv4', '91.215.85.17', { feed: FEEDS.feodo, lastSeenDaysAgo: 0, threatType: 'botnet_cc', ...spec })]), rules, NOW).score;
+  const fresh = one({});
+  assert.ok(one({ lastSeenDaysAgo: 30 }) < fresh, 'older');
+  assert.ok(one({ listed: false }) < fresh, 'delisted');
+  assert.equal(one({ confidence: 0 }), 0, 'a source that states 0 confidence adds nothing');
+  assert.ok(one({ feed: FEEDS.lowDomains }) < fresh, 'less reliable');
+});
+
+test('scoring does not mutate its input and survives malformed sightings', () => {
+  const s = sighting('ipv4', '91.215.85.17', { feed: FEEDS.feodo, lastSeenDaysAgo: 2, threatType: 'botnet_cc' });
+  const odd = { ...sighting('ipv4', '91.215.85.17', { feed: { ...FEEDS.et, reliability: 'Z' as 'A' }, lastSeenDaysAgo: 0 }), lastSeen: 'garbage', updatedAt: 'garbage', firstSeen: '', confidence: Number.NaN };
+  const frozen = Object.freeze([Object.freeze(s), Object.freeze(odd)]);
+  const r = scoreEvidence(input(frozen as unknown as EvidenceSighting[]), rules, NOW);
+  assert.ok(Number.isFinite(r.score));
+  assert.equal(frozen.length, 2);
+});
+
+test('warning-list caps lower the level only when the match may cap', () => {
+  const strong = [sighting('ipv4', '8.8.8.8', { feed: FEEDS.feodo, lastSeenDaysAgo: 0, threatType: 'botnet_cc', confidence: 100 })];
+  const capped = scoreEvidence(input(strong, { warninglists: [{ id: 'public-dns-v4', name: 'resolvers', canCap: true }] }), rules, NOW);
+  const notCapped = scoreEvidence(input(strong, { warninglists: [{ id: 'public-dns-v4', name: 'resolvers', canCap: false, note: 'host only' }] }), rules, NOW);
+  const cloud = scoreEvidence(input(strong, { warninglists: [{ id: 'amazon-aws', name: 'AWS', canCap: true }] }), rules, NOW);
+  const context = scoreEvidence(input(strong, { warninglists: [{ id: 'sinkholes', name: 'sinkholes', canCap: true }] }), rules, NOW);
+  assert.equal(capped.level, 'low');
+  assert.equal(notCapped.level, 'critical');
+  assert.equal(cloud.level, 'medium');
+  assert.equal(context.level, 'critical', 'context lists never cap');
+  assert.ok(context.factors.some((f) => f.kind === 'warninglist_context'));
+});
+
+test('confidence: several reliable fresh sources, or one of reliability A, make it high', () => {
+  const conf = (specs: Parameters<typeof sighting>[2][]) => scoreEvidence(input(specs.map((s, i) => sighting('ipv4', '91.215.85.17', { ...s, feed: { ...s.feed, id: `f${i}` } }))), rules, NOW).confidence;
+  const b = { feed: FEEDS.feodo, lastSeenDaysAgo: 0, threatType: 'botnet_cc' } as const;
+  assert.equal(conf([]), 'low');
+  assert.equal(conf([b]), 'medium');
+  assert.equal(conf([b, b]), 'high');
+  assert.equal(conf([{ ...b, confidence: 20 }, b]), 'medium', 'a source doubting itself does not count');
+  assert.equal(conf([{ ...b, lastSeenDaysAgo: 50 }, b]), 'medium', 'stale sources do not count');
+  assert.equal(conf([{ ...b, feed: FEEDS.drop }]), 'high');
+});
+
+test('every reliability grade has a weight and A outweighs F', () => {
+  for (const r of RELIABILITIES) assert.equal(typeof rules.reliability[r], 'number');
+  assert.ok(rules.reliability.A > rules.reliability.C && rules.reliability.C > rules.reliability.E);
+});
+
+test('bad scoring rules fail with a message naming the field', () => {
+  const bad = (mutate: (r: Record<string, any>) => void, pattern: RegExp) => {
+    // any: the test edits arbitrary parts of a JSON copy.
+    const copy = structuredClone(shipped) as Record<string, any>;
+    mutate(copy);
+    assert.throws(() => parseScoringRules(copy), (e: unknown) => e instanceof ScoringRulesError && pattern.test(e.message));
+  };
+  bad((r) => delete r['reliability'].C, /reliability\.C is missing/);
+  bad((r) => (r['reliability'].A = 2), /reliability\.A must be a number from 0 to 1/);
+  bad((r) => (r['levels'] = { medium: 70, high: 60, critical: 80 }), /levels must rise/);
+  bad((r) => (r['severity'].ransomware = 1), /severity\.ransomware is not a known key/);
+  bad((r) => (r['decay'].ipv4 = { lifetimeDays: -1, speed: 1 }), /decay\.ipv4\.lifetimeDays/);
+  bad((r) => (r['warninglists'].caps.rfc1918 = 'none'), /warninglists\.caps\.rfc1918 must be one of/);
+  bad((r) => (r['confidence'].high = [{ sources: 2, minReliability: 'Q' }]), /confidence\.high\[0\]\.minReliability/);
+  assert.throws(() => parseScoringRules(null), ScoringRulesError);
+});
