@@ -6,7 +6,7 @@
  */
 
 // Characters that need an escape in the KQL literal, found in one pass. Built once.
-const KQL_SPECIAL = /["\\\u0000-\u001f\u007f-\u009f\u2028\u2029\ud800-\udfff]/;
+const KQL_SPECIAL = /["\\\u0000-\u001f\u007f-\u009f\u2028\u2029]|\p{Cs}/u;
 const SPL_SPECIAL = /["\\]/;
 const ESQL_SPECIAL = /["\\\n\r\t]/;
 
@@ -77,8 +77,9 @@ export function esqlString(value: string): string {
   return out + '"';
 }
 
-// YAML 1.2 printable set; anything outside it must be escaped in a double-quoted scalar.
-const YAML_NEEDS_DOUBLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]/;
+// Outside YAML 1.2's printable set, or a line break: needs a double-quoted scalar with escapes.
+// With the `u` flag a surrogate pair is one code point, so \p{Cs} finds only lone halves.
+const YAML_NEEDS_DOUBLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufeff\ufffe\uffff]|\p{Cs}/u;
 const SIGMA_WILDCARD = /[*?\\]/g;
 
 /**
