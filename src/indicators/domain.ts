@@ -30,7 +30,8 @@ function isKnownTld(tld: string): boolean {
   return answer;
 }
 
-export function normalizeDomain(raw: string): Normalized {
+/** Syntax only: lower case, punycode, one trailing dot dropped, labels checked; no TLD check. */
+export function canonicalHostname(raw: string): Normalized {
   let s = raw.trim();
   if (s === '') return fail('empty value');
   if (s.endsWith('.')) s = s.slice(0, -1);
@@ -45,25 +46,34 @@ export function normalizeDomain(raw: string): Normalized {
     s = s.toLowerCase();
   }
   const labels = s.split('.');
-  if (labels.length < 2) return fail('no dot: a domain needs a name and a top-level domain');
-  const tld = labels[labels.length - 1] as string;
-  if (ALL_DIGITS.test(tld)) return fail('numeric top-level label: looks like an IP address, not a domain');
   for (const label of labels) {
     if (label === '') return fail('empty label (consecutive, leading or extra trailing dots)');
-    if (label.length > 63) return fail(`label longer than 63 characters`);
+    if (label.length > 63) return fail('label longer than 63 characters');
     if (!LABEL.test(label)) return fail(`label "${label}" has characters or hyphens not allowed in a domain name`);
   }
-  if (!TLD.test(tld) || !isKnownTld(tld)) return fail(`"${tld}" is not a top-level domain on the Public Suffix List`);
   if (s.length > 253) return fail('longer than 253 characters');
   return ok(s);
 }
 
+export function normalizeDomain(raw: string): Normalized {
+  const c = canonicalHostname(raw);
+  if (!c.ok) return c;
+  const s = c.value;
+  const dot = s.lastIndexOf('.');
+  if (dot === -1) return fail('no dot: a domain needs a name and a top-level domain');
+  const tld = s.slice(dot + 1);
+  if (ALL_DIGITS.test(tld)) return fail('numeric top-level label: looks like an IP address, not a domain');
+  if (!TLD.test(tld) || !isKnownTld(tld)) return fail(`"${tld}" is not a top-level domain on the Public Suffix List`);
+  return ok(s);
+}
+
 /**
- * The registrable domain ("eTLD+1") of a domain, honouring private suffixes; null when the name
- * is itself a public suffix or is not a valid domain.
+ * The registrable domain ("eTLD+1") of a host name, honouring private suffixes and the PSL's
+ * default rule for unlisted TLDs; null when the name is itself a public suffix or malformed.
  */
-export function registrableDomain(domain: string): string | null {
-  const n = normalizeDomain(domain);
-  if (!n.ok) return null;
-  return parseDomain(n.value, REGISTRABLE_OPTIONS).domain;
+export function registrableDomain(name: string): string | null {
+  if (typeof name !== 'string') return null;
+  const c = canonicalHostname(name);
+  if (!c.ok) return null;
+  return parseDomain(c.value, REGISTRABLE_OPTIONS).domain;
 }

@@ -10,7 +10,7 @@
 import { normalizeDomain } from './domain.ts';
 import { normalizeCidr, normalizeIpv4, normalizeIpv6 } from './ip.ts';
 import { originalOffset, refangWithMap, type RefangEdit } from './refang.ts';
-import { AMBIGUOUS_SUFFIXES, HASH_TYPE_BY_LENGTH, URL_SCHEMES } from './rules.ts';
+import { FIELD_NAME_SUFFIXES, FILE_EXTENSION_SUFFIXES, HASH_TYPE_BY_LENGTH, PRODUCT_NAMES, URL_SCHEMES } from './rules.ts';
 import { normalizeCve, normalizeEmail } from './simple.ts';
 import type { StoredType } from './types.ts';
 import { parseUrl } from './url.ts';
@@ -36,8 +36,11 @@ export interface ExtractOptions {
 }
 
 // ---- named pieces -------------------------------------------------------------------------
-/** Characters a URL may contain in running text (stops at spaces, quotes, angle brackets). */
-const URL_CHAR = String.raw`[^\s<>"'\x60{}|\\^\x00-\x1f\x7f\u00a0\u2000-\u206f\u3000-\u303f\uff08\uff09\uff0c]`;
+/**
+ * Characters a URL may contain in running text: stops at spaces, quotes, angle brackets and
+ * commas (legal in URLs but far more often a CSV or list separator next to one).
+ */
+const URL_CHAR = String.raw`[^\s<>"'\x60{}|\\^,\x00-\x1f\x7f\u00a0\u2000-\u206f\u3000-\u303f\uff08\uff09\uff0c]`;
 const SCHEMES = Object.keys(URL_SCHEMES).sort((a, b) => b.length - a.length).join('|');
 const LETTER_EXT = String.raw`\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u052f`; // Latin-1 letters, Latin Extended, Greek, Cyrillic
 const LABEL = String.raw`[A-Za-z0-9_${LETTER_EXT}-]{1,63}`;
@@ -48,7 +51,7 @@ const LOCAL = String.raw`[A-Za-z0-9._%+-]`;
 const PIECES = {
   url: String.raw`(?<![A-Za-z0-9+.-])(?:${SCHEMES}):\/\/${URL_CHAR}+`,
   email: String.raw`(?<!${LOCAL})${LOCAL}{1,64}@${HOSTNAME}(?![A-Za-z0-9_${LETTER_EXT}-]|\.[A-Za-z0-9])`,
-  ipv6: String.raw`(?<![A-Za-z0-9_:.%])(?=[0-9a-f]{0,4}:[0-9a-f]{0,4}:)[0-9a-f:]{2,39}(?:(?<=:)\d{1,3}(?:\.\d{1,3}){3})?(?:%[A-Za-z0-9_.-]{1,16})?(?![A-Za-z0-9_:]|\.\d)`,
+  ipv6: String.raw`(?<![A-Za-z0-9_:.%])(?=[0-9a-f]{0,4}:[0-9a-f]{0,4}:)[0-9a-f:]{2,39}(?:(?<=:)\d{1,3}(?:\.\d{1,3}){3})?(?:%[A-Za-z0-9_.-]{1,16})?(?:\/\d{1,3}(?![A-Za-z0-9_\/]|\.\d))?(?![A-Za-z0-9_:]|\.\d)`,
   ipv4: String.raw`(?<![A-Za-z0-9_.])(?:\d{1,3}\.){3}\d{1,3}(?:\/\d{1,3}(?![A-Za-z0-9_\/]|\.\d))?(?![A-Za-z0-9_]|\.\d)`,
   hash: String.raw`(?<![A-Za-z0-9_])[0-9a-f]{32,128}(?![A-Za-z0-9_])`,
   cve: String.raw`(?<![A-Za-z0-9_-])CVE-\d{4}-\d{4,19}(?![A-Za-z0-9_])`,
@@ -149,6 +152,15 @@ function emitUrl(sink: Sink, candidate: string, start: number, hasScheme: boolea
   return true;
 }
 
+/** File names, field names and product names that happen to be valid domains (see rules.ts). */
+function isProbablyNotADomain(domain: string): boolean {
+  const dot = domain.lastIndexOf('.');
+  const suffix = domain.slice(dot + 1);
+  if (FIELD_NAME_SUFFIXES.has(suffix)) return true;
+  if (FILE_EXTENSION_SUFFIXES.has(suffix) && domain.indexOf('.') === dot) return true;
+  return PRODUCT_NAMES.has(domain);
+}
+
 function isDefanged(sink: Sink, start: number, end: number): boolean {
   if (sink.edits.length === 0) return false;
   const os = originalOffset(sink.edits, start, false);
@@ -173,7 +185,14 @@ function handle(sink: Sink, piece: PieceName, m: string, start: number): void {
       return;
     }
     case 'ipv6': {
-      let cand = m;
+      if (m.includes('/')) {
+        const c = normalizeCidr(m);
+        if (c.ok) {
+          emit(sink, 'cidr', c.value, start, start + m.length);
+          return;
+        }
+      }
+      let cand = m.includes('/') ? m.slice(0, m.indexOf('/')) : m;
       let r = normalizeIpv6(cand);
       if (!r.ok && cand.endsWith(':') && !cand.endsWith('::')) {
         cand = cand.slice(0, -1);
@@ -216,9 +235,7 @@ function handle(sink: Sink, piece: PieceName, m: string, start: number): void {
       if (slash !== -1 && trimUrlTail(m).length > slash + 1 && emitUrl(sink, m, start, false)) return;
       const r = normalizeDomain(host);
       if (!r.ok) return;
-      const labels = r.value.split('.');
-      const suffix = labels[labels.length - 1] as string;
-      if (labels.length === 2 && AMBIGUOUS_SUFFIXES.has(suffix) && !isDefanged(sink, start, start + host.length)) return;
+      if (isProbablyNotADomain(r.value) && !isDefanged(sink, start, start + host.length)) return;
       emit(sink, 'domain', r.value, start, start + host.length);
       return;
     }

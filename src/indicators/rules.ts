@@ -28,6 +28,10 @@ export const URL_SCHEMES: Readonly<Record<string, { defaultPort: number | null; 
   udp: { defaultPort: null, special: false },
   smb: { defaultPort: 445, special: false },
   irc: { defaultPort: 6667, special: false },
+  // JNDI injection strings (`${jndi:ldap://host:1389/x}`) carry their C2 as ldap/rmi URLs.
+  ldap: { defaultPort: 389, special: false },
+  ldaps: { defaultPort: 636, special: false },
+  rmi: { defaultPort: 1099, special: false },
 };
 
 /** The scheme assumed for a URL written without one (`evil.com/a`). */
@@ -53,15 +57,20 @@ export const DETECTION_ORDER: readonly IndicatorType[] = [
 
 /**
  * Public suffixes that are also common file extensions. In free text a bare `name.ext` with one
- * of these is far more often a file than a domain, so the extractor keeps it only when it was
- * defanged, has a subdomain, or is the host of a URL or an email address. (A lone value passed
+ * of these is far more often a file than a domain, so the extractor keeps a two-label name with
+ * one only when it was defanged or is the host of a URL or an email address. (A lone value passed
  * to `parseIndicator` is still a domain: `invoice.zip` is a valid lookup.)
- * The list also holds suffixes that collide with dotted field names in logs and alert JSON
- * (`process.name`, `rule.id`, `user.email`).
  */
-export const AMBIGUOUS_SUFFIXES: ReadonlySet<string> = new Set([
-  // file extensions that are also top-level domains
-  'zip', 'mov', 'one', 'cab', 'py', 'sh', 'md', 'rs', 'pl', 'so', 'ai', 'pm', 'cc', 'mk', 'ps', 'sc', 'ws',
-  // last words of common dotted field names
-  'name', 'id', 'email', 'host',
+export const FILE_EXTENSION_SUFFIXES: ReadonlySet<string> = new Set([
+  'zip', 'mov', 'one', 'cab', 'py', 'sh', 'md', 'rs', 'pl', 'so', 'ai', 'pm', 'cc', 'mk', 'ps', 'sc',
 ]);
+
+/**
+ * Suffixes that end dotted field names in logs and alert JSON (`dns.question.name`, `rule.id`,
+ * `user.email`): the extractor keeps such a name, whatever its length, only when it was defanged
+ * or is the host of a URL or an email address.
+ */
+export const FIELD_NAME_SUFFIXES: ReadonlySet<string> = new Set(['name', 'id', 'email', 'host']);
+
+/** Technology names that are registered domains but in prose almost always mean the product. */
+export const PRODUCT_NAMES: ReadonlySet<string> = new Set(['asp.net', 'vb.net', 'ado.net']);
