@@ -10,27 +10,41 @@ export interface AppliedOverride {
   feedId: string | null;
 }
 
-function verdictOf(s: EvidenceSighting): 'allow' | 'deny' | null {
-  if (s.feed.category !== 'internal' || !s.listed) return null;
-  if (s.feed.verdict !== undefined) return s.feed.verdict;
-  if (s.threatType === 'allowlisted') return 'allow';
-  if (s.threatType === 'denylisted') return 'deny';
-  return null;
+/** An internal-list sighting that states a verdict rather than evidence. */
+export function isVerdict(s: EvidenceSighting): boolean {
+  return s.feed.category === 'internal' && (s.feed.verdict !== undefined || s.threatType === 'allowlisted' || s.threatType === 'denylisted');
 }
 
-export function resolveOverride(input: Pick<ScoringInput, 'override' | 'sightings'>): AppliedOverride | null {
-  if (input.override !== null) {
-    return { verdict: input.override.verdict, reason: input.override.reason, source: 'An analyst override', feedId: null };
-  }
+function verdictOf(s: EvidenceSighting): 'allow' | 'deny' | null {
+  if (!s.listed || !isVerdict(s)) return null;
+  if (s.feed.verdict !== undefined) return s.feed.verdict;
+  return s.threatType === 'allowlisted' ? 'allow' : 'deny';
+}
+
+/** The latest internal verdict among the sightings; on a tie, deny (the safer mistake). */
+function latestVerdict(sightings: readonly EvidenceSighting[]): { s: EvidenceSighting; verdict: 'allow' | 'deny' } | null {
   let best: { s: EvidenceSighting; verdict: 'allow' | 'deny'; at: number } | null = null;
-  for (const s of input.sightings) {
+  for (const s of sightings) {
     const verdict = verdictOf(s);
     if (verdict === null) continue;
     const at = Date.parse(s.lastSeen) || 0;
-    // The latest decision wins; on a tie, deny (the safer mistake).
     if (best === null || at > best.at || (at === best.at && verdict === 'deny')) best = { s, verdict, at };
   }
-  if (best === null) return null;
-  const reason = typeof best.s.attributes['reason'] === 'string' ? best.s.attributes['reason'] : '';
-  return { verdict: best.verdict, reason, source: `The internal list ${best.s.feed.name}`, feedId: best.s.feedId };
+  return best;
+}
+
+/**
+ * Precedence: an API override, then the indicator's own internal-list entries, then an internal
+ * entry for what contains it (an allowlisted range or parent domain covers what lies inside).
+ */
+export function resolveOverride(input: Pick<ScoringInput, 'override' | 'sightings' | 'context'>): AppliedOverride | null {
+  if (input.override !== null) {
+    return { verdict: input.override.verdict, reason: input.override.reason, source: 'An analyst override', feedId: null };
+  }
+  const own = latestVerdict(input.sightings);
+  const found = own ?? latestVerdict(input.context);
+  if (found === null) return null;
+  const reason = typeof found.s.attributes['reason'] === 'string' ? found.s.attributes['reason'] : '';
+  const via = own === null ? ` (through ${found.s.value})` : '';
+  return { verdict: found.verdict, reason, source: `The internal list ${found.s.feed.name}${via}`, feedId: found.s.feedId };
 }

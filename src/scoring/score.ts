@@ -9,7 +9,7 @@ import type { ConfidenceLevel, ContextSighting, EvidenceSighting, RiskFactor, Ri
 import { RISK_LEVELS, RELIABILITIES } from '../model.ts';
 import { ageInDays, decayFactor } from './decay.ts';
 import { ageWords, pct, round1, round3 } from './describe.ts';
-import { resolveOverride } from './override.ts';
+import { isVerdict, resolveOverride } from './override.ts';
 import type { ScoringRules } from './rules.ts';
 import type { ListedOn, ScoreResult, ScoringInput } from './types.ts';
 
@@ -49,8 +49,8 @@ const rank = (l: RiskLevel): number => RISK_LEVELS.indexOf(l);
 
 function weigh(s: EvidenceSighting, relation: Weighed['relation'], type: ScoringInput['type'], rules: ScoringRules, now: Date): Weighed {
   const ageDays = ageInDays(s.lastSeen, now) ?? ageInDays(s.updatedAt, now) ?? ageInDays(s.firstSeen, now);
-  // Evidence about a containing range decays by the range's own lifetime.
-  const decay = decayFactor(ageDays ?? 0, rules.decay[relation === 'range' ? 'cidr' : type]);
+  // Evidence about a containing range, host or parent decays by that thing's own lifetime.
+  const decay = decayFactor(ageDays ?? 0, decayRuleOf(s, type, rules));
   const stated = typeof s.confidence === 'number' && Number.isFinite(s.confidence) ? Math.min(100, Math.max(0, s.confidence)) : null;
   let p = (rules.reliability[s.feed.reliability] ?? 0) * (stated === null ? rules.unstatedConfidence : stated / 100) * decay;
   if (!s.listed) p *= rules.delistedWeight;
@@ -88,12 +88,16 @@ function sightingFactor(w: Weighed, delta: number, rules: ScoringRules): RiskFac
   };
 }
 
+function decayRuleOf(s: EvidenceSighting, type: ScoringInput['type'], rules: ScoringRules) {
+  return Object.hasOwn(rules.decay, s.type) ? rules.decay[s.type] : rules.decay[type];
+}
+
 function decayFactorOf(w: Weighed, type: ScoringInput['type'], rules: ScoringRules): RiskFactor {
-  const rule = rules.decay[w.relation === 'range' ? 'cidr' : type];
+  const rule = decayRuleOf(w.s, type, rules);
   const lifetime = rule?.lifetimeDays ?? null;
   return {
     kind: 'decay',
-    description: `${w.s.feed.name}'s report is ${ageWords(w.ageDays).replace(' ago', ' old')}; ${w.relation === 'range' ? 'range' : type} evidence fades over ${lifetime} days, so it keeps ${pct(w.decay)} of its weight.`,
+    description: `${w.s.feed.name}'s report is ${ageWords(w.ageDays).replace(' ago', ' old')}; ${w.s.type} evidence fades over ${lifetime} days, so it keeps ${pct(w.decay)} of its weight.`,
     feed_id: w.s.feedId,
     age_days: w.ageDays === null ? null : round1(w.ageDays),
     lifetime_days: lifetime,
@@ -124,7 +128,7 @@ export function scoreEvidence(input: ScoringInput, rules: ScoringRules, now: Dat
   const all: Weighed[] = [];
 
   for (const s of input.sightings) {
-    if (s.feed.category === 'internal' && (s.feed.verdict !== undefined || s.threatType === 'allowlisted' || s.threatType === 'denylisted')) continue;
+    if (isVerdict(s)) continue;
     if (s.threatType === 'allowlisted') {
       factors.push({ kind: 'benign_report', description: `${s.feed.name} reports this indicator as benign; it does not add to the score.`, delta: 0, feed_id: s.feedId });
       continue;
@@ -134,7 +138,7 @@ export function scoreEvidence(input: ScoringInput, rules: ScoringRules, now: Dat
     all.push(w);
   }
   for (const s of input.context) {
-    if (s.threatType === 'allowlisted' || s.feed.category === 'internal') continue;
+    if (s.threatType === 'allowlisted' || isVerdict(s)) continue;
     all.push(weigh(s, s.relation, input.type, rules, now));
   }
 
