@@ -23,7 +23,8 @@ function renderLeg(leg: KqlLeg, columns: readonly string[]): string {
   const projected = columns
     .map((c) => {
       const expr = leg.project[c] ?? '""';
-      return `${c} = ${expr === '""' ? expr : `tostring(${expr})`}`;
+      // Literals are already strings; everything else is cast so every leg has the same schema.
+      return `${c} = ${expr.startsWith('"') ? expr : `tostring(${expr})`}`;
     })
     .join(', ');
   const lines = [`    (${leg.table}`];

@@ -13,12 +13,13 @@ import { TYPES, sampleInput } from './samples.ts';
 
 const update = process.env.UPDATE_GOLDEN === '1';
 const builder = createHuntingQueryBuilder();
-const EXT = { splunk: 'spl', splunk_tstats: 'spl', kql: 'kql', sigma: 'yml', esql: 'esql' } as const;
+/** File name after the type: platform and the extension editors highlight. */
+const FILE = { splunk: 'splunk.spl', splunk_tstats: 'splunk_tstats.spl', kql: 'kql', sigma: 'sigma.yml', esql: 'esql' } as const;
 
 describe('golden hunting queries', () => {
   for (const type of TYPES) {
     for (const platform of HUNTING_PLATFORMS) {
-      const file = new URL(`./golden/${type}.${platform}.${EXT[platform]}`, import.meta.url);
+      const file = new URL(`./golden/${type}.${FILE[platform]}`, import.meta.url);
       it(`${type} / ${platform}`, () => {
         const text = builder.build(sampleInput(type), [platform])[platform]!;
         const content = text.endsWith('\n') ? text : `${text}\n`;

@@ -150,7 +150,8 @@ const SIEM_HASH_LEGS: KqlLeg[] = [
   },
 ];
 
-const ALERT_COLUMNS = ['Host', 'Finding', 'Severity'] as const;
+/** Alerts and findings: the affected entity, what was found, how bad, and which product said so. */
+const ALERT_COLUMNS = ['Entity', 'Finding', 'Severity', 'Detector'] as const;
 
 /** SecurityAlert (Sentinel) and AlertInfo (Defender XDR) legs matching `column has ioc`. */
 const alertLegs = (securityAlert: readonly string[], alertInfo: readonly string[]): KqlLeg[] => [
@@ -158,13 +159,14 @@ const alertLegs = (securityAlert: readonly string[], alertInfo: readonly string[
     table: 'SecurityAlert',
     time: 'TimeGenerated',
     match: securityAlert.map((column) => ({ column, op: 'has' as const })),
-    project: { Host: 'CompromisedEntity', Finding: 'AlertName', Severity: 'AlertSeverity' },
+    project: { Entity: 'CompromisedEntity', Finding: 'AlertName', Severity: 'AlertSeverity', Detector: 'ProductName' },
   },
   {
     table: 'AlertInfo',
     time: 'Timestamp',
     match: alertInfo.map((column) => ({ column, op: 'has' as const })),
-    project: { Host: 'DetectionSource', Finding: 'Title', Severity: 'Severity' },
+    // AlertInfo holds no entity; AlertEvidence (joined on AlertId) has them when needed.
+    project: { Finding: 'Title', Severity: 'Severity', Detector: 'DetectionSource' },
   },
 ];
 
@@ -255,7 +257,7 @@ export const KQL_RULES: Readonly<Record<IndicatorType, KqlRule>> = {
   // Defender XDR records no SHA-512; CEF and Windows events carry whatever hash the product logs.
   sha512: { columns: NETWORK_COLUMNS, legs: SIEM_HASH_LEGS },
   email: {
-    columns: NETWORK_COLUMNS,
+    columns: ['Sender', 'Recipient', 'Detail'],
     legs: [
       {
         table: 'EmailEvents',
@@ -265,25 +267,25 @@ export const KQL_RULES: Readonly<Record<IndicatorType, KqlRule>> = {
           { column: 'SenderMailFromAddress', op: '=~' },
           { column: 'RecipientEmailAddress', op: '=~' },
         ],
-        project: { Host: 'DeliveryAction', Source: 'SenderFromAddress', Destination: 'RecipientEmailAddress' },
+        project: { Sender: 'SenderFromAddress', Recipient: 'RecipientEmailAddress', Detail: 'strcat(DeliveryAction, ": ", Subject)' },
       },
       {
         table: 'EmailAttachmentInfo',
         time: 'Timestamp',
         match: [{ column: 'SenderFromAddress', op: '=~' }, { column: 'RecipientEmailAddress', op: '=~' }],
-        project: { Host: 'FileName', Source: 'SenderFromAddress', Destination: 'RecipientEmailAddress' },
+        project: { Sender: 'SenderFromAddress', Recipient: 'RecipientEmailAddress', Detail: 'strcat("attachment: ", FileName)' },
       },
       {
         table: 'EmailPostDeliveryEvents',
         time: 'Timestamp',
         match: [{ column: 'RecipientEmailAddress', op: '=~' }],
-        project: { Host: 'ActionType', Source: 'Action', Destination: 'RecipientEmailAddress' },
+        project: { Recipient: 'RecipientEmailAddress', Detail: 'strcat(ActionType, ": ", Action)' },
       },
       {
         table: 'UrlClickEvents',
         time: 'Timestamp',
         match: [{ column: 'AccountUpn', op: '=~' }],
-        project: { Host: 'ActionType', Source: 'AccountUpn', Destination: 'Url' },
+        project: { Recipient: 'AccountUpn', Detail: 'strcat(ActionType, ": ", Url)' },
       },
     ],
   },
@@ -296,9 +298,10 @@ export const KQL_RULES: Readonly<Record<IndicatorType, KqlRule>> = {
         time: null,
         match: [{ column: 'CveId', op: '=~' }],
         project: {
-          Host: 'DeviceName',
+          Entity: 'DeviceName',
           Finding: 'strcat("vulnerable: ", SoftwareVendor, " ", SoftwareName, " ", SoftwareVersion)',
           Severity: 'VulnerabilitySeverityLevel',
+          Detector: '"Defender Vulnerability Management"',
         },
       },
       // … and alerts that name the CVE (exploitation attempts, IDS/EDR detections).
@@ -307,7 +310,12 @@ export const KQL_RULES: Readonly<Record<IndicatorType, KqlRule>> = {
         table: 'CommonSecurityLog',
         time: 'TimeGenerated',
         match: [{ column: 'Activity', op: 'has' }, { column: 'DeviceEventClassID', op: 'has' }, { column: 'AdditionalExtensions', op: 'has' }],
-        project: { Host: 'DeviceName', Finding: 'strcat(DeviceVendor, " ", DeviceProduct, ": ", Activity)', Severity: 'LogSeverity' },
+        project: {
+          Entity: 'coalesce(DestinationHostName, DestinationIP)',
+          Finding: 'Activity',
+          Severity: 'LogSeverity',
+          Detector: 'strcat(DeviceVendor, " ", DeviceProduct)',
+        },
       },
     ],
   },
