@@ -153,6 +153,19 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         assert.deepEqual([s.threatType, s.confidence, s.tags, s.attackIds], ['botnet_cc', 90, ['a', 'b'], ['T1046', 'T1071']]);
       });
 
+      it('merges repeats spread over a long first run of a feed', async () => {
+        const records = ips(300);
+        records[70] = ip('10.0.0.5', { tags: ['late'], threatType: 'scanner' });
+        records[71] = ip('10.0.0.5', { tags: ['later'] });
+        records[299] = ip('10.0.0.100', { confidence: 5 });
+        const result = await store.ingest(snapshot('f', T1), records);
+        assert.deepEqual(result, { received: 300, added: 297, updated: 0, unchanged: 0, delisted: 0 });
+        const [s] = await store.sightingsOf('ipv4', '10.0.0.5');
+        assert.deepEqual([s?.tags, s?.threatType], [['late', 'later'], null]);
+        assert.equal((await store.sightingsOf('ipv4', '10.0.0.100'))[0]?.confidence, 5);
+        assert.deepEqual([(await store.stats()).indicators, (await store.feedState('f'))?.listedCount], [297, 297]);
+      });
+
       it('counts a repeat that changes an otherwise unchanged sighting as one update', async () => {
         await store.ingest(incremental('f', T1), [ip('192.0.2.9', { tags: ['a'] })]);
         const result = await store.ingest(incremental('f', T2), [ip('192.0.2.9', { tags: ['a'] }), ip('192.0.2.9', { tags: ['b'] })]);

