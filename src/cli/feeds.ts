@@ -1,5 +1,219 @@
+/**
+ * `verdict feeds list|sync|import` and `verdict worker`. Thin: they open the configured store and
+ * catalog and call the same scheduler the service runs. `--json` prints one JSON document.
+ */
 import type { Command } from 'commander';
+import { pino, type Logger } from 'pino';
+import { loadConfig, type Config } from '../config.ts';
+import { buildDeps, openConfiguredStore } from '../deps.ts';
+import {
+  createFeedScheduler,
+  createLocalRunLock,
+  loadBundledData,
+  loadCatalog,
+  nextRunAt,
+  type FeedCatalog,
+  type FeedScheduler,
+} from '../feeds/index.ts';
+import type { FeedRunRecord, FeedState, Store } from '../store/types.ts';
 
-export function registerFeeds(_program: Command): void {
-  // filled in by its issue
+interface FeedContext {
+  config: Config;
+  store: Store;
+  catalog: FeedCatalog;
+  scheduler: FeedScheduler;
+  logger: Logger;
+}
+
+function stderrLogger(level: string): Logger {
+  // stdout carries the command's output (and --json); logs go to stderr
+  return pino({ level }, pino.destination(2));
+}
+
+async function withFeeds<T>(fn: (ctx: FeedContext) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  // the command prints the outcome itself; the log adds detail only when asked for
+  const logger = stderrLogger(config.logLevel === 'info' ? 'error' : config.logLevel);
+  const catalog = loadCatalog({ extraFeedsFile: config.feedsFile });
+  const store = await openConfiguredStore(config, logger);
+  const scheduler = createFeedScheduler({ store, catalog, logger, clock: () => new Date(), runLock: createLocalRunLock() });
+  try {
+    return await fn({ config, store, catalog, scheduler, logger });
+  } finally {
+    await scheduler.stop();
+    await store.close();
+  }
+}
+
+export interface FeedStatusRow {
+  id: string;
+  name: string;
+  category: string;
+  reliability: string;
+  format: string;
+  enabled: boolean;
+  last_success_at: string | null;
+  last_error_at: string | null;
+  last_error: string | null;
+  last_status: string | null;
+  listed_count: number;
+  total_count: number;
+  next_run_at: string | null;
+}
+
+export function statusRows(catalog: FeedCatalog, states: FeedState[], now: Date): FeedStatusRow[] {
+  const byId = new Map(states.map((s) => [s.feedId, s]));
+  return catalog.list().map((f) => {
+    const s = byId.get(f.id);
+    return {
+      id: f.id,
+      name: f.name,
+      category: f.category,
+      reliability: f.reliability,
+      format: f.format,
+      enabled: f.enabled,
+      last_success_at: s?.lastSuccessAt ?? null,
+      last_error_at: s?.lastErrorAt ?? null,
+      last_error: s?.lastError ?? null,
+      last_status: s?.lastRun?.status ?? null,
+      listed_count: s?.listedCount ?? 0,
+      total_count: s?.totalCount ?? 0,
+      next_run_at: nextRunAt(f, s, now),
+    };
+  });
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
+}
+
+export function formatStatus(rows: FeedStatusRow[]): string {
+  const head = ['ID', 'ON', 'CATEGORY', 'REL', 'LISTED', 'TOTAL', 'LAST SUCCESS', 'NEXT RUN', 'LAST ERROR'];
+  const body = rows.map((r) => [
+    r.id,
+    r.enabled ? 'yes' : 'no',
+    r.category,
+    r.reliability,
+    String(r.listed_count),
+    String(r.total_count),
+    r.last_success_at ?? 'never',
+    r.next_run_at ?? (r.enabled ? 'import only' : '-'),
+    r.last_error ? r.last_error.slice(0, 60) : '',
+  ]);
+  return table([head, ...body]);
+}
+
+export function formatRun(run: FeedRunRecord): string {
+  const lines = [`${run.feedId}: ${run.status}${run.error ? ` — ${run.error}` : ''}`];
+  if (run.result) {
+    const r = run.result;
+    lines.push(`  received ${r.received}, added ${r.added}, updated ${r.updated}, unchanged ${r.unchanged}, delisted ${r.delisted}`);
+  }
+  if (run.rejected > 0) {
+    lines.push(`  ${run.rejected} malformed row(s) skipped; first ones:`);
+    for (const s of run.rejectedSamples) lines.push(`    ${s}`);
+  }
+  return lines.join('\n');
+}
+
+/** A one-line progress bar on stderr, redrawn at most every 100 ms; only when stderr is a terminal. */
+export function progressBar(stream: NodeJS.WriteStream, label: string): { update(done: number, total: number): void; end(): void } {
+  let last = 0;
+  let drawn = false;
+  const width = 30;
+  return {
+    update(done, total) {
+      const now = Date.now();
+      if (now - last < 100 && done < total) return;
+      last = now;
+      const share = total > 0 ? Math.min(1, done / total) : 0;
+      const filled = Math.round(share * width);
+      stream.write(`\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(share * 100).toFixed(0).padStart(3)}% ${(done / 1048576).toFixed(1)} MiB`);
+      drawn = true;
+    },
+    end() {
+      if (drawn) stream.write('\n');
+    },
+  };
+}
+
+function print(json: boolean | undefined, value: unknown, text: string): void {
+  process.stdout.write(json ? JSON.stringify(value, null, 2) + '\n' : text + '\n');
+}
+
+export function registerFeeds(program: Command): void {
+  const feeds = program.command('feeds').description('Feed catalog, status, runs and offline imports');
+
+  feeds
+    .command('list')
+    .description('Status of every feed: last success, last error, indicator counts, next run')
+    .option('--json', 'print one JSON document')
+    .action(async (opts: { json?: boolean }) => {
+      await withFeeds(async ({ store, catalog }) => {
+        const rows = statusRows(catalog, await store.feedStates(), new Date());
+        print(opts.json, { feeds: rows }, formatStatus(rows));
+      });
+    });
+
+  feeds
+    .command('sync')
+    .description('Fetch and ingest one feed now')
+    .argument('<id>', 'feed id (see `verdict feeds list`)')
+    .option('--json', 'print the run record as JSON')
+    .action(async (id: string, opts: { json?: boolean }) => {
+      const run = await withFeeds(async ({ catalog, scheduler }) => {
+        if (!catalog.get(id)) throw new Error(`no feed with id "${id}" (see \`verdict feeds list\`)`);
+        return scheduler.runNow(id);
+      });
+      print(opts.json, run, formatRun(run));
+      if (run.status === 'failure') process.exitCode = 1;
+    });
+
+  feeds
+    .command('import')
+    .description('Ingest a local file as one run of a feed (the offline path; how internal lists are loaded)')
+    .argument('<id>', 'feed id')
+    .argument('<file>', 'the feed file (gzip and zip are unpacked; a MISP feed may be its directory)')
+    .option('--json', 'print the run record as JSON')
+    .option('--allow-drop', 'accept a snapshot that delists more than the suspect-drop share')
+    .action(async (id: string, file: string, opts: { json?: boolean; allowDrop?: boolean }) => {
+      const run = await withFeeds(async ({ catalog, scheduler }) => {
+        if (!catalog.get(id)) throw new Error(`no feed with id "${id}" (see \`verdict feeds list\`)`);
+        const bar = process.stderr.isTTY && !opts.json ? progressBar(process.stderr, `importing ${id}`) : null;
+        try {
+          return await scheduler.importFile(id, file, {
+            ...(bar ? { onProgress: (done: number, total: number) => bar.update(done, total) } : {}),
+            ...(opts.allowDrop ? { allowDrop: true } : {}),
+          });
+        } finally {
+          bar?.end();
+        }
+      });
+      print(opts.json, run, formatRun(run));
+      if (run.status === 'failure') process.exitCode = 1;
+    });
+
+  program
+    .command('worker')
+    .description('Run the feed scheduler alone (no HTTP): one ingestion process beside several API processes')
+    .action(async () => {
+      const config = loadConfig();
+      const deps = await buildDeps(config);
+      await loadBundledData(deps.store, deps.catalog, deps.clock(), { logger: deps.logger });
+      deps.scheduler.start();
+      deps.logger.info({ feeds: deps.catalog.list().filter((f) => f.enabled && f.url !== null).length }, 'feed worker started');
+      // the scheduler's timers do not hold the process open; this does, until a signal
+      const keepAlive = setInterval(() => {}, 1 << 30);
+      await new Promise<void>((resolve) => {
+        const stop = (signal: string): void => {
+          deps.logger.info({ signal }, 'feed worker stopping');
+          resolve();
+        };
+        process.once('SIGINT', () => stop('SIGINT'));
+        process.once('SIGTERM', () => stop('SIGTERM'));
+      });
+      clearInterval(keepAlive);
+      await deps.close();
+    });
 }

@@ -19,6 +19,22 @@ import type { FeedDefinition } from './types.ts';
 
 /** Share of a snapshot feed's listed indicators a run may delist before it is called suspect. */
 export const DEFAULT_MAX_DROP_SHARE = 0.5;
+/** A run whose rows are mostly malformed is the wrong format (or a changed one): it fails instead of importing the rest. */
+export const DEFAULT_MAX_REJECT_SHARE = 0.5;
+const MIN_REJECTS_TO_JUDGE = 10;
+
+/** Passes records through and fails the run, inside the store's transaction, when most rows were malformed. */
+async function* guardRejects(records: AsyncIterable<SightingRecord> | Iterable<SightingRecord>, tally: RejectTally, maxShare: number): AsyncIterable<SightingRecord> {
+  let good = 0;
+  for await (const r of records) {
+    good++;
+    yield r;
+  }
+  const bad = tally.rejected;
+  if (bad > 0 && (good === 0 || (bad >= MIN_REJECTS_TO_JUDGE && bad / (bad + good) > maxShare))) {
+    throw new FeedParseError(`${bad} of ${bad + good} rows were malformed (is this the right format?); first: ${tally.samples[0] ?? ''}`);
+  }
+}
 
 export interface RunEnv {
   store: Store;
@@ -151,7 +167,8 @@ export async function runFeed(def: FeedDefinition, source: RunSource, env: RunEn
       const opts: IngestOptions = { feedId: def.id, mode: def.mode, runAt: startedAt };
       const share = typeof def.options?.maxDropShare === 'number' ? def.options.maxDropShare : DEFAULT_MAX_DROP_SHARE;
       if (def.mode === 'snapshot' && !(source.kind === 'file' && source.allowDrop)) opts.maxDropShare = share;
-      run.result = await env.store.ingest(opts, gathered.records);
+      const rejectShare = typeof def.options?.maxRejectShare === 'number' ? def.options.maxRejectShare : DEFAULT_MAX_REJECT_SHARE;
+      run.result = await env.store.ingest(opts, guardRejects(gathered.records, tally, rejectShare));
       run.status = 'success';
       run.etag = gathered.etag;
       run.lastModified = gathered.lastModified;
@@ -159,7 +176,8 @@ export async function runFeed(def: FeedDefinition, source: RunSource, env: RunEn
   } catch (err) {
     run.status = 'failure';
     run.error = message(err);
-    env.logger.warn({ feedId: def.id, err }, `feed run failed: ${run.error}`);
+    env.logger.warn({ feedId: def.id, error: run.error }, 'feed run failed');
+    env.logger.debug({ feedId: def.id, err }, 'feed run failure detail');
   } finally {
     if (gathered !== null && gathered !== 'not_modified') await gathered.cleanup().catch(() => {});
   }
