@@ -132,7 +132,8 @@ function relatedOf(evidence: Evidence, registrable: string | null, mapper: Retur
 }
 
 function rangeOf(c: EvidenceSighting): Record<string, unknown> {
-  const sbl = c.attributes['sbl'];
+  // The agreed key is `sbl`; the Spamhaus parser also writes `sblId`.
+  const sbl = c.attributes['sbl'] ?? c.attributes['sblId'];
   return {
     range: c.value,
     feed_id: c.feedId,

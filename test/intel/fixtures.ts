@@ -17,7 +17,7 @@ export const FEEDS = {
   et: { id: 'et-compromised', name: 'ET Compromised IPs', category: 'community', reliability: 'C' },
   openphish: { id: 'openphish', name: 'OpenPhish', category: 'community', reliability: 'B' },
   blocklistde: { id: 'blocklist-de', name: 'blocklist.de', category: 'community', reliability: 'C' },
-  cins: { id: 'cins-army', name: 'CINS Army', category: 'community', reliability: 'C' },
+  cins: { id: 'cins-army', name: 'CINS Army', category: 'commercial', reliability: 'C' },
   tor: { id: 'tor-exits', name: 'Tor exit nodes', category: 'research', reliability: 'A' },
   lowDomains: { id: 'example-domain-list', name: 'Example domain blocklist', category: 'community', reliability: 'D' },
   allow: { id: 'internal-allowlist', name: 'Internal allowlist', category: 'internal', reliability: 'A', verdict: 'allow' },

@@ -116,3 +116,11 @@ test('a sighting from a feed no longer in the catalog still counts, at low relia
 test('createIntelligence fails fast, naming the file, when its data is missing', () => {
   assert.throws(() => createIntelligence({ dataDir: '/nonexistent' }), /scoring\.json/);
 });
+
+test('a DROP range names its SBL reference under either attribute key', () => {
+  const a = intel.assess(
+    evidence('ipv4', '1.10.16.5', [], { context: [rangeContext('1.10.16.0/20', { feed: FEEDS.drop, lastSeenDaysAgo: 0, threatType: 'hijacked_range', attributes: { sblId: 'SBL256894' } })] }),
+    NOW,
+  );
+  assert.deepEqual((a.related['ranges'] as { sbl: string }[]).map((r) => r.sbl), ['SBL256894']);
+});
