@@ -105,12 +105,14 @@ export const MIGRATIONS: readonly Migration[] = [
 /** Arbitrary constant: the advisory lock key that serializes migrations across instances. */
 const MIGRATION_LOCK = 7_331_001;
 
-/** Applies the pending migrations on `client`; returns the versions applied by this call. */
-export async function applyMigrations(client: pg.ClientBase, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
+/** Applies the pending migrations on `client` (creating `schema` first, a checked identifier); returns the versions applied. */
+export async function applyMigrations(client: pg.ClientBase, schema?: string, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
   const applied: number[] = [];
   await client.query('BEGIN');
   try {
     await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    // under the lock: instances starting together would otherwise race on CREATE SCHEMA
+    if (schema !== undefined) await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
     await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version int PRIMARY KEY,
       name text NOT NULL,
