@@ -50,7 +50,8 @@ const LOCAL = String.raw`[A-Za-z0-9._%+-]`;
 
 const PIECES = {
   url: String.raw`(?<![A-Za-z0-9+.-])(?:${SCHEMES}):\/\/${URL_CHAR}+`,
-  email: String.raw`(?<!${LOCAL})${LOCAL}{1,64}@${HOSTNAME}(?![A-Za-z0-9_${LETTER_EXT}-]|\.[A-Za-z0-9])`,
+  // A leading `-` or `+` is a list bullet or an option flag in text, not part of the address.
+  email: String.raw`(?<![A-Za-z0-9._%+])[A-Za-z0-9_%]${LOCAL}{0,63}@${HOSTNAME}(?![A-Za-z0-9_${LETTER_EXT}-]|\.[A-Za-z0-9])`,
   ipv6: String.raw`(?<![A-Za-z0-9_:.%])(?=[0-9a-f]{0,4}:[0-9a-f]{0,4}:)[0-9a-f:]{2,39}(?:(?<=:)\d{1,3}(?:\.\d{1,3}){3})?(?:%[A-Za-z0-9_.-]{1,16})?(?:\/\d{1,3}(?![A-Za-z0-9_\/]|\.\d))?(?![A-Za-z0-9_:]|\.\d)`,
   ipv4: String.raw`(?<![A-Za-z0-9_.])(?:\d{1,3}\.){3}\d{1,3}(?:\/\d{1,3}(?![A-Za-z0-9_\/]|\.\d))?(?![A-Za-z0-9_]|\.\d)`,
   hash: String.raw`(?<![A-Za-z0-9_])[0-9a-f]{32,128}(?![A-Za-z0-9_])`,
@@ -62,7 +63,7 @@ type PieceName = keyof typeof PIECES;
 const PIECE_NAMES = Object.keys(PIECES) as PieceName[];
 // The shared guard and first-character check let the engine skip positions inside words with one
 // test instead of one per alternative (most positions in prose are inside words).
-const CANDIDATES_SOURCE = `(?<![A-Za-z0-9_])(?=[A-Za-z0-9:${LETTER_EXT}])(?:${PIECE_NAMES.map((k) => `(${PIECES[k]})`).join('|')})`;
+const CANDIDATES_SOURCE = `(?<![A-Za-z0-9_])(?=[A-Za-z0-9_%:${LETTER_EXT}])(?:${PIECE_NAMES.map((k) => `(${PIECES[k]})`).join('|')})`;
 // Compiled once and cloned per call, so no /g state is shared between calls.
 const CANDIDATES = new RegExp(CANDIDATES_SOURCE, 'gi');
 
@@ -185,6 +186,8 @@ function handle(sink: Sink, piece: PieceName, m: string, start: number): void {
       return;
     }
     case 'ipv6': {
+      // `a::b`, `dead::beef` are scope operators in code far more often than addresses.
+      if (!HAS_DIGIT.test(m)) return;
       if (m.includes('/')) {
         const c = normalizeCidr(m);
         if (c.ok) {

@@ -32,8 +32,8 @@ export const REFANG_RULES: readonly RefangRule[] = [
   { name: 'bracketed slash [/]', source: String.raw`\[\/\]`, replace: () => '/' },
   { name: 'bracketed dot [.] (.) {.} [dot] (dot) {dot}', source: String.raw` ?(?:\[ ?(?:\.|dot) ?\]|\( ?(?:\.|dot) ?\)|\{ ?(?:\.|dot) ?\}) ?`, replace: dot },
   { name: 'bracketed at [@] (@) [at] (at) {at}', source: String.raw` ?(?:\[ ?(?:@|at) ?\]|\( ?(?:@|at) ?\)|\{ ?(?:@|at) ?\}) ?`, replace: at },
-  { name: 'backslash-escaped dot (regex style)', source: String.raw`(?<=[A-Za-z0-9])\\+\.(?=[A-Za-z0-9])`, replace: dot },
-  { name: 'full-width and ideographic dots between letters', source: String.raw`(?<=[A-Za-z0-9])[\uFF0E\u3002\uFF61](?=[A-Za-z0-9])`, replace: dot },
+  { name: 'backslash-escaped dot (regex style)', source: String.raw`(?<=[^\s\\])\\+\.(?=[^\s\\.])`, replace: dot },
+  { name: 'full-width and ideographic dots between letters', source: String.raw`(?<=[A-Za-z0-9_-])[\uFF0E\u3002\uFF61](?=[A-Za-z0-9_-])`, replace: dot },
 ];
 
 const RULES_SOURCE = REFANG_RULES.map((r) => `(${r.source})`).join('|');
