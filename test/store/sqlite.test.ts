@@ -1,7 +1,222 @@
+/**
+ * The SQLite store: the shared contract, plus what only the embedded engine has — database
+ * URLs, file settings, migrations, throttled key stamps and surviving a killed import.
+ */
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import { runStoreContract } from './contract.ts';
-import { openStore } from '../../src/store/index.ts';
+import { openStore, parseStoreUrl } from '../../src/store/index.ts';
+import type { StoreLocation } from '../../src/store/index.ts';
+import { openSqliteStore } from '../../src/store/sqlite/index.ts';
+import { applyMigrations, MIGRATIONS, schemaVersion } from '../../src/store/sqlite/migrations.ts';
+import type { SightingRecord } from '../../src/model.ts';
 
 runStoreContract('sqlite', async () => {
   const store = await openStore(':memory:');
   return { store, cleanup: () => store.close() };
+});
+
+let dir: string;
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'verdict-sqlite-test-'));
+});
+after(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('database URLs', () => {
+  const cases: { url: string; expect: StoreLocation }[] = [
+    { url: './data/verdict.db', expect: { engine: 'sqlite', path: './data/verdict.db' } },
+    { url: '/var/lib/verdict/v.db', expect: { engine: 'sqlite', path: '/var/lib/verdict/v.db' } },
+    { url: 'sqlite:./data/v.db', expect: { engine: 'sqlite', path: './data/v.db' } },
+    { url: 'sqlite:///var/lib/v.db', expect: { engine: 'sqlite', path: '/var/lib/v.db' } },
+    { url: 'sqlite://data/v.db?mode=rwc', expect: { engine: 'sqlite', path: 'data/v.db' } },
+    { url: 'file:/tmp/my%20db.sqlite', expect: { engine: 'sqlite', path: '/tmp/my db.sqlite' } },
+    { url: ':memory:', expect: { engine: 'sqlite', path: ':memory:' } },
+    { url: 'sqlite::memory:', expect: { engine: 'sqlite', path: ':memory:' } },
+    { url: 'postgres://u@db:5432/verdict', expect: { engine: 'postgres', url: 'postgres://u@db:5432/verdict' } },
+    { url: 'postgresql://u@db/verdict', expect: { engine: 'postgres', url: 'postgresql://u@db/verdict' } },
+  ];
+  for (const c of cases) {
+    it(`${c.url} → ${c.expect.engine}`, () => {
+      assert.deepEqual(parseStoreUrl(c.url), c.expect);
+    });
+  }
+  const bad: { url: string; message: RegExp }[] = [
+    { url: '', message: /empty/ },
+    { url: '   ', message: /empty/ },
+    { url: 'mysql://db/verdict', message: /"mysql:" is not supported/ },
+    { url: 'sqlite:', message: /names no file/ },
+  ];
+  for (const c of bad) {
+    it(`refuses ${JSON.stringify(c.url)}`, () => {
+      assert.throws(() => parseStoreUrl(c.url), c.message);
+    });
+  }
+  it('openStore refuses an unsupported URL before touching anything', async () => {
+    await assert.rejects(openStore('redis://localhost'), /not supported/);
+  });
+});
+
+describe('the database file', () => {
+  it('creates the folder and a WAL file with 16 KiB pages, and keeps data across reopen', async () => {
+    const path = join(dir, 'nested', 'deeper', 'verdict.db');
+    const store = await openStore(`sqlite:${path}`);
+    assert.equal(store.kind, 'sqlite');
+    await store.ingest({ feedId: 'f', mode: 'snapshot', runAt: '2026-01-01T00:00:00.000Z' }, [{ type: 'domain', value: 'evil.example' }]);
+    await store.close();
+    assert.ok(existsSync(path));
+    const db = new Database(path, { readonly: true });
+    assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+    assert.equal(db.pragma('page_size', { simple: true }), 16384);
+    db.close();
+    const again = await openStore(path);
+    assert.equal((await again.sightingsOf('domain', 'evil.example')).length, 1);
+    await again.close();
+  });
+
+  it('reports a file it cannot create with its name', async () => {
+    const blocker = join(dir, 'a-file');
+    const store = await openStore(blocker);
+    await store.close();
+    await assert.rejects(openStore(join(blocker, 'x.db')), (err: Error) => err.message.includes('a-file') && /cannot open/.test(err.message));
+  });
+
+  it('refuses calls after close with an error, not a crash', async () => {
+    const store = await openStore(':memory:');
+    await store.close();
+    await store.close();
+    await assert.rejects(store.sightingsOf('ipv4', '192.0.2.1'));
+  });
+});
+
+describe('migrations', () => {
+  it('apply once, in order, and record their versions', () => {
+    const db = new Database(':memory:');
+    assert.deepEqual(applyMigrations(db), MIGRATIONS.map((m) => m.version));
+    assert.deepEqual(applyMigrations(db), [], 'second run is a no-op');
+    const next = [...MIGRATIONS, { version: MIGRATIONS.length + 1, name: 'add a column', sql: 'ALTER TABLE overrides ADD COLUMN note TEXT' }];
+    assert.deepEqual(applyMigrations(db, next), [MIGRATIONS.length + 1]);
+    assert.equal(schemaVersion(db), MIGRATIONS.length + 1);
+    db.close();
+  });
+
+  it('a failing migration rolls back and names itself', () => {
+    const db = new Database(':memory:');
+    applyMigrations(db);
+    const broken = [...MIGRATIONS, { version: 99, name: 'broken', sql: 'CREATE TABLE t99 (a); SELECT * FROM no_such_table' }];
+    assert.throws(() => applyMigrations(db, broken), /migration 99 \(broken\) failed/);
+    assert.equal(schemaVersion(db), MIGRATIONS.length);
+    assert.equal(db.prepare(`SELECT COUNT(*) FROM sqlite_master WHERE name = 't99'`).pluck().get(), 0, 'partial DDL rolled back');
+    db.close();
+  });
+});
+
+describe('API key last-use stamps', () => {
+  const key = {
+    id: 'k1',
+    keyPrefix: 'sk_live_abcd',
+    keyHash: 'a'.repeat(64),
+    name: 'k',
+    tier: 'free' as const,
+    scopes: ['read:lookup' as const],
+    createdAt: '2026-01-01T00:00:00.000Z',
+    lastUsedAt: null,
+    expiresAt: null,
+    revokedAt: null,
+  };
+
+  it('are written at most once a minute per key and never move back', async () => {
+    const store = await openSqliteStore(':memory:');
+    await store.keys.create(key);
+    const stamps: [string, string][] = [
+      ['2026-01-01T10:00:00.000Z', '2026-01-01T10:00:00.000Z'],
+      ['2026-01-01T10:00:30.000Z', '2026-01-01T10:00:00.000Z'],
+      ['2026-01-01T10:01:00.000Z', '2026-01-01T10:01:00.000Z'],
+      ['2026-01-01T09:00:00.000Z', '2026-01-01T10:01:00.000Z'],
+    ];
+    for (const [at, expected] of stamps) {
+      await store.keys.touch('k1', at);
+      assert.equal((await store.keys.get('k1'))?.lastUsedAt, expected, `after touch at ${at}`);
+    }
+    await store.close();
+  });
+
+  it('do not wait for an import holding the write lock, and land once it commits', async () => {
+    const store = await openSqliteStore(':memory:');
+    await store.keys.create(key);
+    let release!: () => void;
+    const paused = new Promise<void>((r) => (release = r));
+    let started!: () => void;
+    const inside = new Promise<void>((r) => (started = r));
+    async function* slow(): AsyncGenerator<SightingRecord> {
+      yield { type: 'ipv4', value: '192.0.2.1' };
+      started();
+      await paused;
+    }
+    const importing = store.ingest({ feedId: 'f', mode: 'snapshot', runAt: '2026-01-01T00:00:00.000Z' }, slow());
+    await inside;
+    const t0 = performance.now();
+    await store.keys.touch('k1', '2026-01-01T12:00:00.000Z');
+    assert.ok(performance.now() - t0 < 100, 'touch returned without waiting');
+    assert.equal((await store.keys.get('k1'))?.lastUsedAt, null, 'deferred while the import runs');
+    release();
+    await importing;
+    assert.equal((await store.keys.get('k1'))?.lastUsedAt, '2026-01-01T12:00:00.000Z');
+    await store.close();
+  });
+});
+
+describe('a killed import', () => {
+  it('kill -9 during a large import leaves the previous data, and the next run completes', { timeout: 60_000 }, async () => {
+    const path = join(dir, 'crash', 'verdict.db');
+    const baseline: SightingRecord[] = Array.from({ length: 1000 }, (_, i) => ({ type: 'ipv4', value: `172.16.${i >> 8}.${i & 255}` }));
+    const first = await openSqliteStore(path);
+    await first.ingest({ feedId: 'crash-feed', mode: 'snapshot', runAt: '2026-01-01T00:00:00.000Z' }, baseline);
+    const versionBefore = await first.dataVersion();
+    await first.close();
+
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./ingest-child.ts', import.meta.url)), path, '5000000'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+    await new Promise<void>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (b: Buffer) => {
+        out += b.toString();
+        // well into the transaction: several hundred thousand rows written, many spilled to the WAL
+        if (/progress 300000/.test(out)) resolve();
+        if (/done/.test(out)) reject(new Error('the child finished before it could be killed'));
+      });
+      void exited.then(({ code }) => reject(new Error(`child exited early (${code}): ${stderr}`)));
+    });
+    child.kill('SIGKILL');
+    assert.equal((await exited).signal, 'SIGKILL');
+
+    const db = new Database(path);
+    assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
+    db.close();
+
+    const store = await openSqliteStore(path);
+    const state = await store.feedState('crash-feed');
+    assert.deepEqual([state?.listedCount, state?.totalCount], [1000, 1000], 'counts as before the killed run');
+    assert.equal((await store.stats()).sightings, 1000);
+    assert.equal(await store.dataVersion(), versionBefore);
+    assert.deepEqual(await store.sightingsOf('ipv4', '10.0.0.1'), [], 'nothing of the killed run is visible');
+    assert.equal((await store.sightingsOf('ipv4', '172.16.0.1'))[0]?.listed, true);
+
+    const next: SightingRecord[] = Array.from({ length: 20_000 }, (_, i) => ({ type: 'ipv4', value: `10.0.${i >> 8}.${i & 255}` }));
+    const result = await store.ingest({ feedId: 'crash-feed', mode: 'snapshot', runAt: '2026-01-03T00:00:00.000Z' }, next);
+    assert.deepEqual(result, { received: 20_000, added: 20_000, updated: 0, unchanged: 0, delisted: 1000 });
+    assert.equal((await store.feedState('crash-feed'))?.listedCount, 20_000);
+    await store.close();
+  });
 });

@@ -82,12 +82,11 @@ export async function openSqliteStore(file: string, opts: SqliteStoreOptions = {
   if (file === ':memory:') {
     tempDir = mkdtempSync(join(tmpdir(), 'verdict-store-'));
     path = join(tempDir, 'verdict.db');
-  } else {
-    mkdirSync(dirname(path), { recursive: true });
   }
 
   const opened: Database.Database[] = [];
   try {
+    if (tempDir === null) mkdirSync(dirname(path), { recursive: true });
     const writer = new Database(path);
     opened.push(writer);
     // The writer reads through its page cache, not mmap: an import touches every page of the

@@ -56,7 +56,7 @@ export function createKeyRepository(d: KeyRepositoryDeps): ApiKeyRepository {
         pending.delete(id);
       } catch (err) {
         // SQLITE_BUSY: a write transaction (an import) holds the file; retry on a later touch
-        if ((err as { code?: string }).code !== 'SQLITE_BUSY') {
+        if (!String((err as { code?: string }).code).startsWith('SQLITE_BUSY')) {
           pending.delete(id);
           d.onTouchError?.(err);
         }
@@ -64,6 +64,11 @@ export function createKeyRepository(d: KeyRepositoryDeps): ApiKeyRepository {
       }
     }
   };
+
+  // an import in this process held the write lock: write the stamps it delayed
+  d.gate.onRelease(() => {
+    if (pending.size > 0) flushPending();
+  });
 
   return {
     async create(key) {

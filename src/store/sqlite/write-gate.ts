@@ -6,7 +6,7 @@
 export class WriteGate {
   private tail: Promise<void> = Promise.resolve();
   private held = false;
-  private readonly deferred: (() => void)[] = [];
+  private readonly releaseHooks: (() => void)[] = [];
 
   get busy(): boolean {
     return this.held;
@@ -23,26 +23,22 @@ export class WriteGate {
       return await fn();
     } finally {
       this.held = false;
-      this.flushDeferred();
+      this.runReleaseHooks();
       release();
     }
   }
 
-  /**
-   * Best-effort writes (key last-use stamps): run now when the gate is free, otherwise once
-   * the current holder releases it. Never makes the caller wait.
-   */
-  runSoon(fn: () => void): void {
-    if (!this.held) fn();
-    else this.deferred.push(fn);
+  /** Calls `fn` each time the gate is released (used to retry deferred best-effort writes). */
+  onRelease(fn: () => void): void {
+    this.releaseHooks.push(fn);
   }
 
-  private flushDeferred(): void {
-    for (const fn of this.deferred.splice(0)) {
+  private runReleaseHooks(): void {
+    for (const fn of this.releaseHooks) {
       try {
         fn();
       } catch {
-        // best-effort by contract: a lost last-use stamp is harmless
+        // hooks are best-effort by contract (a lost last-use stamp is harmless)
       }
     }
   }
