@@ -148,10 +148,10 @@ export function createFeedScheduler(deps: SchedulerDeps): FeedScheduler {
       stopper.abort();
       await ticking;
     },
-    runNow(feedId) {
+    async runNow(feedId) {
       return locked(definition(feedId), { kind: 'remote' });
     },
-    importFile(feedId, path, opts = {}) {
+    async importFile(feedId, path, opts = {}) {
       return locked(definition(feedId), {
         kind: 'file',
         path,

@@ -1,0 +1,54 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { formatRun, formatStatus, statusRows } from '../../src/cli/feeds.ts';
+import { loadCatalog } from '../../src/feeds/index.ts';
+import { fixture } from './helpers.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/verdict.js', import.meta.url));
+
+function verdict(args: string[], db: string) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { env: { ...process.env, VERDICT_DATABASE_URL: db, VERDICT_LOG_LEVEL: 'error' }, encoding: 'utf8', timeout: 30_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+test('verdict feeds import then feeds list --json show the run and the counts', { timeout: 60_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'verdict-cli-feeds-'));
+  const db = join(dir, 'v.db');
+  try {
+    const imp = verdict(['feeds', 'import', 'internal-denylist', fixture('internal-denylist-handmade.csv'), '--json'], db);
+    assert.equal(imp.code, 0, imp.err);
+    const run = JSON.parse(imp.out) as { status: string; result: { added: number }; rejected: number };
+    assert.equal(run.status, 'success');
+    assert.equal(run.result.added, 3);
+    assert.equal(run.rejected, 1);
+    const list = verdict(['feeds', 'list', '--json'], db);
+    assert.equal(list.code, 0, list.err);
+    const rows = (JSON.parse(list.out) as { feeds: { id: string; listed_count: number; next_run_at: string | null }[] }).feeds;
+    assert.equal(rows.find((r) => r.id === 'internal-denylist')?.listed_count, 3);
+    assert.equal(rows.find((r) => r.id === 'internal-denylist')?.next_run_at, null, 'internal lists are import-only');
+    const bad = verdict(['feeds', 'import', 'no-such-feed', fixture('drop.txt')], db);
+    assert.equal(bad.code, 1);
+    assert.match(bad.err, /no feed with id "no-such-feed"/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('status table and run summary read as a person expects', () => {
+  const catalog = loadCatalog();
+  const now = new Date('2026-11-30T12:00:00Z');
+  const rows = statusRows(catalog, [{ feedId: 'urlhaus', lastRun: null, lastSuccessAt: '2026-11-30T11:00:00Z', lastErrorAt: null, lastError: null, etag: null, lastModified: null, listedCount: 42, totalCount: 50 }], now);
+  const urlhaus = rows.find((r) => r.id === 'urlhaus');
+  assert.equal(urlhaus?.listed_count, 42);
+  assert.equal(urlhaus?.next_run_at, now.toISOString(), 'never run: due now');
+  const text = formatStatus(rows);
+  assert.match(text.split('\n')[0] ?? '', /^ID\s+ON\s+CATEGORY/);
+  assert.match(text, /urlhaus\s+yes\s+community\s+B\s+42\s+50\s+2026-11-30T11:00:00Z/);
+  const summary = formatRun({ feedId: 'x', startedAt: '', finishedAt: '', status: 'success', result: { received: 3, added: 2, updated: 1, unchanged: 0, delisted: 0 }, rejected: 1, rejectedSamples: ['ipv4: bad: 1.2.3'], error: null, etag: null, lastModified: null });
+  assert.equal(summary, 'x: success\n  received 3, added 2, updated 1, unchanged 0, delisted 0\n  1 malformed row(s) skipped; first ones:\n    ipv4: bad: 1.2.3');
+});
