@@ -60,7 +60,9 @@ describe('KQL hunting queries', () => {
   });
 
   it('keep hostile values inside the one literal: same structure, zero diagnostics', () => {
-    for (const type of ['url', 'email', 'domain'] as const) {
+    // The value has one position in every KQL query (`let ioc`), so two query shapes suffice here;
+    // the property test below covers every type.
+    for (const type of ['url', 'cve'] as const) {
       const reference = analyzeKql(kql(type)).skeleton;
       for (const value of HOSTILE_VALUES) {
         const skeleton = assertClean(kql(type, value), value);
@@ -77,7 +79,7 @@ describe('KQL hunting queries', () => {
       fc.property(fc.constantFrom(...TYPES), fc.oneof(special, anyUnit, fc.string({ unit: 'binary', minLength: 1 })), (type, value) => {
         assert.deepEqual(assertClean(kql(type, value), value), references.get(type));
       }),
-      { numRuns: 100 },
+      { numRuns: 60 },
     );
   });
 });
