@@ -42,22 +42,31 @@ export function createIntelligence(opts: IntelligenceOptions = {}): Intelligence
   function assess(evidence: Evidence, now: Date): Assessment {
     if (evidence.type === 'mitre-attack') return assessAttackId(evidence, catalog);
 
-    const hits = warninglists.match(evidence.type, evidence.value);
-    const registrable = registrableOf(evidence.type, evidence.value);
+    const host = hostOfIndicator(evidence.type, evidence.value);
+    const hits = warninglists.match(evidence.type, evidence.value, evidence.type === 'url' ? host : undefined);
+    const registrable = host === null ? null : getDomain(host, { allowPrivateDomains: true });
     const listed = hits.map((h) => listedOn(h, evidence, registrable, rules));
     const result = scoreEvidence({ type: evidence.type, sightings: evidence.sightings, context: evidence.context, override: evidence.override, warninglists: listed }, rules, now);
 
     const threatTypes = new Set<string>();
     const families = new Map<string, string>();
     const tags = new Set<string>();
-    for (const s of [...evidence.sightings, ...evidence.context]) {
+    const gather = (s: EvidenceSighting): void => {
       if (s.threatType !== null) threatTypes.add(s.threatType);
       if (s.malwareFamily !== null && s.malwareFamily.trim() !== '') {
         const name = familyName(s.malwareFamily);
-        if (!families.has(name.toLowerCase())) families.set(name.toLowerCase(), name);
+        const key = name.toLowerCase();
+        if (!families.has(key)) families.set(key, name);
+      }
+    };
+    for (const s of evidence.sightings) {
+      gather(s);
+      for (const t of s.tags) {
+        const tag = t.trim().toLowerCase();
+        if (tag !== '') tags.add(tag);
       }
     }
-    for (const s of evidence.sightings) for (const t of s.tags) if (t.trim() !== '') tags.add(t.trim().toLowerCase());
+    for (const s of evidence.context) gather(s);
 
     return {
       risk: { score: result.score, level: result.level, factors: result.factors },
@@ -67,21 +76,23 @@ export function createIntelligence(opts: IntelligenceOptions = {}): Intelligence
       malwareFamilies: [...families.values()],
       tags: [...tags],
       warninglists: hits.map((h) => ({ id: h.id, name: h.name })),
-      related: relatedOf(evidence, registrable, mapper),
+      related: relatedOf(evidence, host, registrable, mapper),
     };
   }
 
   return { assess, catalog, rules, warninglists };
 }
 
-/** The registrable domain (private suffixes such as duckdns.org count as suffixes). */
-function registrableOf(type: string, value: string): string | null {
+/**
+ * The name whose registrable domain the indicator has (private suffixes such as duckdns.org count
+ * as suffixes): the domain itself, a URL's host, an email's domain.
+ */
+function hostOfIndicator(type: string, value: string): string | null {
   let host: string | null = null;
   if (type === 'domain') host = value;
   else if (type === 'url') host = hostOf(value);
   else if (type === 'email') host = value.slice(value.lastIndexOf('@') + 1);
-  if (host === null || host === '') return null;
-  return getDomain(host, { allowPrivateDomains: true });
+  return host === '' ? null : host;
 }
 
 /**
@@ -103,13 +114,10 @@ function listedOn(hit: WarninglistMatch, evidence: Evidence, registrable: string
   return { id: hit.id, name: hit.name, canCap: true };
 }
 
-function relatedOf(evidence: Evidence, registrable: string | null, mapper: ReturnType<typeof createTechniqueMapper>): Record<string, unknown> {
+function relatedOf(evidence: Evidence, host: string | null, registrable: string | null, mapper: ReturnType<typeof createTechniqueMapper>): Record<string, unknown> {
   const related: Record<string, unknown> = {};
   if (registrable !== null) related['registrable_domain'] = registrable;
-  if (evidence.type === 'url') {
-    const host = hostOf(evidence.value);
-    if (host !== null) related['host'] = host;
-  }
+  if (evidence.type === 'url' && host !== null) related['host'] = host;
   const ranges = evidence.context.filter((c) => c.relation === 'range');
   if (ranges.length > 0) related['ranges'] = ranges.map(rangeOf);
   const parents = evidence.context.filter((c) => c.relation !== 'range');

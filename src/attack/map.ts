@@ -31,6 +31,7 @@ export interface TechniqueMapper {
 }
 
 const STATED_ID = /\b(T\d{4}(?:\.\d{3})?)\b/i;
+const HAS_DIGITS = /\d{4}/;
 
 export function createTechniqueMapper(catalog: AttackCatalog, rules: MappingRules): TechniqueMapper {
   const current = (id: string): Technique | null => catalog.resolve(id).technique;
@@ -91,6 +92,8 @@ export function createTechniqueMapper(catalog: AttackCatalog, rules: MappingRule
     for (const s of sightings) {
       for (const id of s.attackIds) add(current(id.toUpperCase()), 'source');
       for (const tag of s.tags) {
+        // Most tags are words; only run the pattern on those that could hold an id.
+        if (tag.length < 5 || !HAS_DIGITS.test(tag)) continue;
         const m = STATED_ID.exec(tag);
         if (m !== null) add(current((m[1] as string).toUpperCase()), 'source');
       }

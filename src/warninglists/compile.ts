@@ -133,7 +133,7 @@ export function compileWarninglists(sources: readonly WarninglistSource[]): Warn
     return false;
   }
 
-  function match(type: string, value: string): WarninglistMatch[] {
+  function match(type: string, value: string, parsedHost?: string | null): WarninglistMatch[] {
     const out = new Collector();
     const v = value.trim().toLowerCase();
     if (type === 'ipv4' || type === 'ipv6') matchIp(v, 'value', out);
@@ -144,7 +144,7 @@ export function compileWarninglists(sources: readonly WarninglistSource[]): Warn
       if (at > 0) matchName('email', stripDot(v.slice(at + 1)), 'domain', out);
       scanText('email', v, 'value', out);
     } else if (type === 'url') {
-      const host = hostOf(v);
+      const host = parsedHost === undefined ? hostOf(v) : parsedHost;
       if (host !== null && !matchIp(host, 'host', out)) matchName('domain', host, 'host', out);
       scanText('url', v, 'value', out);
     }

@@ -49,6 +49,6 @@ export interface WarninglistSummary {
 
 export interface Warninglists {
   readonly lists: readonly WarninglistSummary[];
-  /** Every list the indicator is on, each list once, in load order. */
-  match(type: string, value: string): WarninglistMatch[];
+  /** Every list the indicator is on, each list once, in load order. `host`: a URL's host when the caller has parsed it. */
+  match(type: string, value: string, host?: string | null): WarninglistMatch[];
 }
