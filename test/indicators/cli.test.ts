@@ -1,0 +1,81 @@
+// `verdict extract`, run as a user runs it: a child process fed through stdin.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const BIN = fileURLToPath(new URL('../../bin/verdict.js', import.meta.url));
+
+function run(args: string[], stdin: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, 'extract', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(stdin);
+  });
+}
+
+// Each run starts a TypeScript process (a few seconds), so the cases run side by side.
+describe('verdict extract', { concurrency: true }, () => {
+  test('json: all of stdin is one text', async () => {
+    const r = await run([], '1.2.3.4 and hxxp://evil[.]com/a\nsecond line CVE-2021-44228\n');
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), {
+      indicators: [
+        { type: 'ipv4', value: '1.2.3.4', start: 0, end: 7 },
+        { type: 'url', value: 'http://evil.com/a', start: 12, end: 31 },
+        { type: 'domain', value: 'evil.com', start: 19, end: 29, partOf: { type: 'url', value: 'http://evil.com/a' } },
+        { type: 'cve', value: 'CVE-2021-44228', start: 44, end: 58 },
+      ],
+    });
+  });
+
+  test('json with --no-refang and --types', async () => {
+    const r = await run(['--no-refang', '--types', 'domain,ipv4'], 'evil[.]com good.org 1.2.3.4 CVE-2021-44228');
+    assert.equal(r.code, 0, r.stderr);
+    const got = (JSON.parse(r.stdout) as { indicators: { type: string; value: string }[] }).indicators.map((i) => `${i.type} ${i.value}`);
+    assert.deepEqual(got, ['domain good.org', 'ipv4 1.2.3.4']);
+  });
+
+  test('ndjson: one output line per input line, in order, ids echoed', async () => {
+    const input = [
+      JSON.stringify({ id: 1, text: 'mail bob@evil.com' }),
+      JSON.stringify({ id: 'b', text: 'nothing here' }),
+      '',
+      JSON.stringify({ id: { n: 3 }, text: '2001:db8::1' }),
+    ].join('\n');
+    const r = await run(['--format', 'ndjson', '--no-parts'], input);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as unknown);
+    assert.deepEqual(lines, [
+      { id: 1, indicators: [{ type: 'email', value: 'bob@evil.com', start: 5, end: 17 }] },
+      { id: 'b', indicators: [] },
+      { id: { n: 3 }, indicators: [{ type: 'ipv6', value: '2001:db8::1', start: 0, end: 11 }] },
+    ]);
+  });
+
+  test('ndjson: a bad line gets an error line in its place and exit code 1', async () => {
+    const r = await run(['--format', 'ndjson'], `not json\n${JSON.stringify({ id: 7 })}\n${JSON.stringify({ id: 8, text: '8.8.8.8' })}\n`);
+    assert.equal(r.code, 1);
+    const lines = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { id: unknown; error?: string; indicators?: unknown[] });
+    assert.equal(lines.length, 3);
+    assert.equal(lines[0]?.id, null);
+    assert.match(lines[0]?.error ?? '', /line 1: not JSON/);
+    assert.equal(lines[1]?.id, 7);
+    assert.match(lines[1]?.error ?? '', /string "text"/);
+    assert.deepEqual(lines[2], { id: 8, indicators: [{ type: 'ipv4', value: '8.8.8.8', start: 0, end: 7 }] });
+  });
+
+  test('an unknown type or format is a usage error, not a crash', async () => {
+    const bad = await run(['--types', 'ipv4,bogus'], '');
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /unknown type\(s\) bogus/);
+    const fmt = await run(['--format', 'xml'], '');
+    assert.notEqual(fmt.code, 0);
+    assert.match(fmt.stderr, /xml/);
+  });
+});

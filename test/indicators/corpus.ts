@@ -1,0 +1,69 @@
+/**
+ * The labelled corpus (test/fixtures/corpus) and precision/recall scoring, shared by the
+ * corpus test and bench/extract.ts. A document's indicators are compared as a set of distinct
+ * `type value` pairs in canonical form.
+ */
+import { readFileSync } from 'node:fs';
+import { STORED_TYPES, type StoredType } from '../../src/indicators/index.ts';
+
+export interface CorpusDocument {
+  name: string;
+  text: string;
+  labels: Set<string>;
+}
+
+const CORPUS_DIR = new URL('../fixtures/corpus/', import.meta.url);
+
+export function loadCorpus(): CorpusDocument[] {
+  const labels = JSON.parse(readFileSync(new URL('labels.json', CORPUS_DIR), 'utf8')) as Record<string, { type: StoredType; value: string }[]>;
+  return Object.entries(labels).map(([name, items]) => ({
+    name,
+    text: readFileSync(new URL(name, CORPUS_DIR), 'utf8'),
+    labels: new Set(items.map((i) => `${i.type} ${i.value}`)),
+  }));
+}
+
+export interface Counts {
+  tp: number;
+  fp: number;
+  fn: number;
+}
+export type Score = Record<StoredType, Counts> & { all: Counts };
+
+export function emptyScore(): Score {
+  const s = { all: { tp: 0, fp: 0, fn: 0 } } as Score;
+  for (const t of STORED_TYPES) s[t] = { tp: 0, fp: 0, fn: 0 };
+  return s;
+}
+
+const typeOf = (key: string): StoredType => key.slice(0, key.indexOf(' ')) as StoredType;
+
+/**
+ * Scores found pairs against labels. With `onlyTypes`, labels and findings of other types are
+ * ignored (for an extractor that does not support every type).
+ */
+export function score(docs: CorpusDocument[], find: (text: string) => Set<string>, onlyTypes?: ReadonlySet<StoredType>): { score: Score; misses: string[] } {
+  const s = emptyScore();
+  const misses: string[] = [];
+  const counted = (k: string): boolean => !onlyTypes || onlyTypes.has(typeOf(k));
+  for (const doc of docs) {
+    const found = find(doc.text);
+    for (const k of found) {
+      if (!counted(k)) continue;
+      const hit = doc.labels.has(k);
+      s[typeOf(k)][hit ? 'tp' : 'fp']++;
+      s.all[hit ? 'tp' : 'fp']++;
+      if (!hit) misses.push(`${doc.name}: false positive ${k}`);
+    }
+    for (const k of doc.labels) {
+      if (!counted(k) || found.has(k)) continue;
+      s[typeOf(k)].fn++;
+      s.all.fn++;
+      misses.push(`${doc.name}: missed ${k}`);
+    }
+  }
+  return { score: s, misses };
+}
+
+export const precision = (c: Counts): number => (c.tp + c.fp === 0 ? 1 : c.tp / (c.tp + c.fp));
+export const recall = (c: Counts): number => (c.tp + c.fn === 0 ? 1 : c.tp / (c.tp + c.fn));
