@@ -71,7 +71,8 @@ export function createSigmaGenerator(): QueryGenerator {
         'status: experimental',
         `description: ${yamlString(description(p.rule, input))}`,
       ];
-      const refs = [...new Set(input.context?.references ?? [])];
+      const own = p.rule.reference?.pattern.test(input.value) ? [p.rule.reference.url(input.value)] : [];
+      const refs = [...new Set([...own, ...(input.context?.references ?? [])])];
       if (refs.length > 0) lines.push('references:', ...refs.map((r) => `  - ${yamlString(r)}`));
       lines.push('author: Verdict');
       const t = tags(input);

@@ -104,4 +104,12 @@ describe('Sigma hunting rules', () => {
     assert.match(rule.description, /botnet_cc/);
     assert.match(rule.description, /emotet/);
   });
+
+  it('adds the public page of a CVE or ATT&CK id first, only for canonical ids', () => {
+    const refs = (text: string): string[] | undefined => (parse(text) as { references?: string[] }).references;
+    assert.deepEqual(refs(sigma('cve')), ['https://nvd.nist.gov/vuln/detail/CVE-2021-44228', 'https://example.org/report']);
+    assert.deepEqual(refs(sigma('mitre-attack')), ['https://attack.mitre.org/techniques/T1059/001/', 'https://example.org/report']);
+    assert.deepEqual(refs(sigma('mitre-attack', 'TA0011', { context: {} })), ['https://attack.mitre.org/tactics/TA0011/']);
+    assert.equal(refs(sigma('cve', 'CVE-2021-44228/../x', { context: {} })), undefined);
+  });
 });

@@ -20,6 +20,8 @@ export interface SigmaRule {
   logsource: { category?: string; product?: string; service?: string };
   selections: readonly SigmaSelection[];
   falsepositives: readonly string[];
+  /** A public page about the indicator itself, for values of the canonical form only. */
+  reference?: { pattern: RegExp; url: (value: string) => string };
 }
 
 const ip = (label: string): SigmaRule => ({
@@ -75,6 +77,7 @@ export const SIGMA_RULES: Readonly<Record<IndicatorType, SigmaRule>> = {
     logsource: { category: 'antivirus' },
     selections: [{ name: 'signature', field: 'Signature|contains' }],
     falsepositives: ['Detections of exploit documents that were blocked before running'],
+    reference: { pattern: /^CVE-\d{4}-\d{4,}$/, url: (v) => `https://nvd.nist.gov/vuln/detail/${v}` },
   },
   'mitre-attack': {
     label: 'ATT&CK technique',
@@ -82,5 +85,9 @@ export const SIGMA_RULES: Readonly<Record<IndicatorType, SigmaRule>> = {
     logsource: { product: 'm365', service: 'threat_detection' },
     selections: [{ name: 'technique', field: null }],
     falsepositives: ['Informational alerts mapped to the same technique'],
+    reference: {
+      pattern: /^(?:T\d{4}(?:\.\d{3})?|TA\d{4})$/,
+      url: (v) => (v.startsWith('TA') ? `https://attack.mitre.org/tactics/${v}/` : `https://attack.mitre.org/techniques/${v.replace('.', '/')}/`),
+    },
   },
 };
