@@ -125,8 +125,8 @@ test('every reliability grade has a weight and A outweighs F', () => {
 });
 
 test('bad scoring rules fail with a message naming the field', () => {
+  // any: each case edits an arbitrary, deeply nested part of a JSON copy of the shipped rules.
   const bad = (mutate: (r: Record<string, any>) => void, pattern: RegExp) => {
-    // any: the test edits arbitrary parts of a JSON copy.
     const copy = structuredClone(shipped) as Record<string, any>;
     mutate(copy);
     assert.throws(() => parseScoringRules(copy), (e: unknown) => e instanceof ScoringRulesError && pattern.test(e.message));
