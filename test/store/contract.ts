@@ -133,6 +133,15 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         assert.deepEqual([s.tags, s.attackIds, s.attributes, s.listed], [[], [], {}, true]);
       });
 
+      it('returns times as RFC 3339 UTC with milliseconds, whatever offset the feed used', async () => {
+        await store.ingest(incremental('f', '2026-01-01T02:00:00+02:00'), [
+          ip('192.0.2.1', { firstSeen: '2025-12-30T10:00:00Z', lastSeen: '2025-12-31T01:30:00.5+01:00' }),
+        ]);
+        const [s] = await store.sightingsOf('ipv4', '192.0.2.1');
+        assert.deepEqual([s?.firstSeen, s?.lastSeen, s?.updatedAt], ['2025-12-30T10:00:00.000Z', '2025-12-31T00:30:00.500Z', T1]);
+        assert.equal((await store.stats()).lastIngestAt, T1);
+      });
+
       it('keeps one sighting per feed and finds none for an unknown value', async () => {
         await store.ingest(snapshot('feed-b', T1), [ip('192.0.2.1', { threatType: 'scanner' })]);
         await store.ingest(snapshot('feed-a', T1), [ip('192.0.2.1', { threatType: 'botnet_cc' })]);
@@ -324,6 +333,7 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         { name: 'an unknown threat type', record: { type: 'ipv4', value: '192.0.2.1', threatType: 'evil' } },
         { name: 'a confidence above 100', record: { type: 'ipv4', value: '192.0.2.1', confidence: 101 } },
         { name: 'a bad time', record: { type: 'ipv4', value: '192.0.2.1', firstSeen: 'yesterday' } },
+        { name: 'a time without a zone', record: { type: 'ipv4', value: '192.0.2.1', lastSeen: '2026-01-01T00:00:00' } },
         { name: 'tags that are not strings', record: { type: 'ipv4', value: '192.0.2.1', tags: [1] } },
         { name: 'a cidr that is not a range', record: { type: 'cidr', value: 'not-a-range' } },
         { name: 'a null record', record: null },
@@ -348,6 +358,7 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         { name: 'no feed id', options: { feedId: '', mode: 'snapshot', runAt: T1 } },
         { name: 'an unknown mode', options: { feedId: 'f', mode: 'sometimes', runAt: T1 } },
         { name: 'a bad run time', options: { feedId: 'f', mode: 'snapshot', runAt: 'now' } },
+        { name: 'a run time that is not RFC 3339', options: { feedId: 'f', mode: 'snapshot', runAt: 'Thu, 01 Jan 2026 00:00:00 GMT' } },
         { name: 'a share above 1', options: { feedId: 'f', mode: 'snapshot', runAt: T1, maxDropShare: 2 } },
       ];
       for (const c of badOptions) {

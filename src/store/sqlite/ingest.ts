@@ -48,7 +48,7 @@ const Col = {
   RunSeq: 10,
   RunState: 11,
 } as const;
-type ExistingRow = [string, string, string | null, string | null, string, number | null, string | null, string, string, number, number, number];
+type ExistingRow = [number, number, string | null, string | null, string | null, number | null, string | null, string | null, string | null, number, number, number];
 
 export interface IngestStatements {
   insertNew: Database.Statement;
@@ -125,30 +125,43 @@ export function validateOptions(o: IngestOptions): void {
   if (o === null || typeof o !== 'object') throw fail('ingest options are required');
   if (typeof o.feedId !== 'string' || o.feedId.length === 0) throw fail('ingest options: feedId must be a non-empty string');
   if (!INGEST_MODES.has(o.mode)) throw fail(`ingest options: mode must be 'snapshot' or 'incremental', got ${JSON.stringify(o.mode)}`);
-  if (typeof o.runAt !== 'string' || Number.isNaN(Date.parse(o.runAt))) throw fail(`ingest options: runAt must be an RFC 3339 time, got ${JSON.stringify(o.runAt)}`);
+  if (toMillis(o.runAt) === null) throw fail(`ingest options: runAt must be an RFC 3339 time, got ${JSON.stringify(o.runAt)}`);
   if (o.maxDropShare !== undefined && !(typeof o.maxDropShare === 'number' && o.maxDropShare >= 0 && o.maxDropShare <= 1)) {
     throw fail(`ingest options: maxDropShare must be a number between 0 and 1, got ${JSON.stringify(o.maxDropShare)}`);
   }
 }
 
-/** Sorted, de-duplicated JSON array: the canonical stored form of tags and ATT&CK ids. */
-function setJson(list: readonly string[] | undefined): string {
-  if (list === undefined || list.length === 0) return '[]';
+/** Sorted, de-duplicated JSON array (NULL when empty): the stored form of tags and ATT&CK ids. */
+function setJson(list: readonly string[] | undefined): string | null {
+  if (list === undefined || list.length === 0) return null;
   if (list.length === 1) return JSON.stringify(list);
-  return JSON.stringify([...new Set(list)].sort());
+  let ordered = true;
+  for (let i = 1; i < list.length && ordered; i++) ordered = (list[i - 1] as string) < (list[i] as string);
+  // already a sorted set (the common case): skip the Set and the sort
+  return JSON.stringify(ordered ? list : [...new Set(list)].sort());
 }
 
-function mergeSetJson(storedJson: string, incomingJson: string): string {
-  if (storedJson === '[]' || storedJson === incomingJson) return incomingJson;
-  if (incomingJson === '[]') return storedJson;
+function mergeSetJson(storedJson: string | null, incomingJson: string | null): string | null {
+  if (storedJson === null || storedJson === incomingJson) return incomingJson;
+  if (incomingJson === null) return storedJson;
   const merged = new Set<string>([...(JSON.parse(storedJson) as string[]), ...(JSON.parse(incomingJson) as string[])]);
   return JSON.stringify([...merged].sort());
 }
 
-function checkTime(v: unknown, field: string, n: number): string | null {
+// RFC 3339 date-time; checked before Date.parse, which also takes looser forms
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$/;
+
+export function toMillis(v: unknown): number | null {
+  if (typeof v !== 'string' || !RFC3339.test(v)) return null;
+  const ms = Date.parse(v);
+  return Number.isNaN(ms) ? null : ms;
+}
+
+function checkTime(v: unknown, field: string, n: number): number | null {
   if (v === undefined || v === null) return null;
-  if (typeof v !== 'string' || Number.isNaN(Date.parse(v))) throw fail(`record ${n}: ${field} must be an RFC 3339 time, got ${JSON.stringify(v)}`);
-  return v;
+  const ms = toMillis(v);
+  if (ms === null) throw fail(`record ${n}: ${field} must be an RFC 3339 time, got ${JSON.stringify(v)}`);
+  return ms;
 }
 
 function checkStringList(v: unknown, field: string, n: number): string[] | undefined {
@@ -167,15 +180,15 @@ function optionalString(v: unknown, field: string, n: number): string | null {
 type Encoded = [
   type: string,
   value: string,
-  statedFirst: string | null,
-  statedLast: string | null,
+  statedFirst: number | null,
+  statedLast: number | null,
   threatType: string | null,
   family: string | null,
-  tags: string,
+  tags: string | null,
   confidence: number | null,
   reference: string | null,
-  attackIds: string,
-  attributes: string,
+  attackIds: string | null,
+  attributes: string | null,
 ];
 
 function encode(r: SightingRecord, n: number): Encoded {
@@ -191,10 +204,11 @@ function encode(r: SightingRecord, n: number): Encoded {
   if (confidence !== null && !(typeof confidence === 'number' && confidence >= 0 && confidence <= 100)) {
     throw fail(`record ${n}: confidence must be a number from 0 to 100`);
   }
-  let attributes = '{}';
+  let attributes: string | null = null;
   if (r.attributes !== undefined && r.attributes !== null) {
     if (typeof r.attributes !== 'object' || Array.isArray(r.attributes)) throw fail(`record ${n}: attributes must be an object`);
     attributes = JSON.stringify(r.attributes);
+    if (attributes === '{}') attributes = null;
   }
   if (type === 'cidr' && parseCidrRange(value) === null) throw fail(`record ${n}: ${JSON.stringify(value)} is not a CIDR range`);
   const family = optionalString(r.malwareFamily, 'malwareFamily', n);
@@ -220,7 +234,8 @@ class IngestRun {
   constructor(
     private readonly s: IngestStatements,
     private readonly feedId: string,
-    private readonly runAt: string,
+    /** The run time, epoch ms. */
+    private readonly runAt: number,
     private readonly runSeq: number,
     /**
      * The feed had no rows before: rows go in by multi-row INSERT, and only a chunk that hit a
@@ -311,7 +326,7 @@ class IngestRun {
   }
 
   /** The same indicator again in this run: last one wins, tags and ATT&CK ids merged. */
-  private mergeDuplicate(e: Encoded, ex: ExistingRow, lastSeen: string): void {
+  private mergeDuplicate(e: Encoded, ex: ExistingRow, lastSeen: number): void {
     const [type, value, statedFirst, , threatType, family, tags, confidence, reference, attackIds, attributes] = e;
     const mergedTags = mergeSetJson(ex[Col.Tags], tags);
     const mergedAttack = mergeSetJson(ex[Col.AttackIds], attackIds);
@@ -361,7 +376,8 @@ export async function runIngest(
   if (records === null || typeof records !== 'object' || (!isAsyncIterable(records) && typeof (records as Iterable<SightingRecord>)[Symbol.iterator] !== 'function')) {
     throw fail('ingest records must be an iterable or async iterable');
   }
-  const { feedId, mode, runAt } = options;
+  const { feedId, mode } = options;
+  const runAt = toMillis(options.runAt) as number; // validated above
   db.exec('BEGIN IMMEDIATE');
   try {
     const runSeq = s.nextRunSeq.get() as number;
@@ -412,7 +428,7 @@ export async function runIngest(
     }
     s.addMeta.run(run.added, 'sightings');
     s.addMeta.run(run.newIndicators, 'indicators');
-    s.setMeta.run('last_ingest_at', runAt);
+    s.setMeta.run('last_ingest_at', new Date(runAt).toISOString());
     if (run.added + run.updated + delisted > 0) s.addMeta.run(1, 'data_version');
     db.exec('COMMIT');
     return { received: run.received, added: run.added, updated: run.updated, unchanged: run.unchanged, delisted };

@@ -22,17 +22,20 @@ export const MIGRATIONS: readonly Migration[] = [
         type TEXT NOT NULL,
         value TEXT NOT NULL,
         feed_id TEXT NOT NULL,
-        first_seen TEXT NOT NULL,
-        last_seen TEXT NOT NULL,
+        -- times as epoch milliseconds (6 bytes instead of 24 for the text form; rows are half
+        -- as wide, which made imports faster and the file smaller), read back as RFC 3339 UTC
+        first_seen INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL,
         threat_type TEXT,
         malware_family TEXT,
-        tags TEXT NOT NULL DEFAULT '[]',
+        -- JSON; NULL stands for the empty list / object (no bytes stored)
+        tags TEXT,
         confidence REAL,
         reference_url TEXT,
-        attack_ids TEXT NOT NULL DEFAULT '[]',
-        attributes TEXT NOT NULL DEFAULT '{}',
+        attack_ids TEXT,
+        attributes TEXT,
         listed INTEGER NOT NULL DEFAULT 1,
-        updated_at TEXT NOT NULL,
+        updated_at INTEGER NOT NULL,
         -- the ingest run that last touched the row, and what that run did to it (see ingest.ts)
         run_seq INTEGER NOT NULL DEFAULT 0,
         run_state INTEGER NOT NULL DEFAULT 0,

@@ -11,35 +11,37 @@ export interface SightingRow {
   type: string;
   value: string;
   feed_id: string;
-  first_seen: string;
-  last_seen: string;
+  first_seen: number;
+  last_seen: number;
   threat_type: string | null;
   malware_family: string | null;
-  tags: string;
+  tags: string | null;
   confidence: number | null;
   reference_url: string | null;
-  attack_ids: string;
-  attributes: string;
+  attack_ids: string | null;
+  attributes: string | null;
   listed: number;
-  updated_at: string;
+  updated_at: number;
 }
+
+const iso = (ms: number): string => new Date(ms).toISOString();
 
 export function toSighting(r: SightingRow): Sighting {
   return {
     type: r.type as StoredType,
     value: r.value,
     feedId: r.feed_id,
-    firstSeen: r.first_seen,
-    lastSeen: r.last_seen,
+    firstSeen: iso(r.first_seen),
+    lastSeen: iso(r.last_seen),
     threatType: r.threat_type as ThreatType | null,
     malwareFamily: r.malware_family,
-    tags: JSON.parse(r.tags) as string[],
+    tags: r.tags === null ? [] : (JSON.parse(r.tags) as string[]),
     confidence: r.confidence,
     referenceUrl: r.reference_url,
-    attackIds: JSON.parse(r.attack_ids) as string[],
-    attributes: JSON.parse(r.attributes) as Record<string, unknown>,
+    attackIds: r.attack_ids === null ? [] : (JSON.parse(r.attack_ids) as string[]),
+    attributes: r.attributes === null ? {} : (JSON.parse(r.attributes) as Record<string, unknown>),
     listed: r.listed === 1,
-    updatedAt: r.updated_at,
+    updatedAt: iso(r.updated_at),
   };
 }
 
