@@ -18,7 +18,12 @@ export function toIndicator(raw: string, type?: StoredType | null): IndicatorOut
     const r = normalize('cidr', trimmed);
     return r.ok ? { ok: true, type: 'cidr', value: r.value } : { ok: false, reason: r.reason };
   }
-  if (type !== undefined && type !== null && !isIndicatorType(type)) return { ok: false, reason: `unknown type ${String(type)}` };
+  if (type !== undefined && type !== null) {
+    if (!isIndicatorType(type)) return { ok: false, reason: `unknown type ${String(type)}` };
+    // most feed values are already clean: the plain check first, refanging only when it fails
+    const plain = normalize(type, trimmed);
+    if (plain.ok) return { ok: true, type, value: plain.value };
+  }
   const r = parseIndicator(trimmed, type ?? undefined);
   if (r.ok) return { ok: true, type: r.type, value: r.value };
   const why = r.tried.map((t) => `${t.type}: ${t.reason}`).join('; ');
