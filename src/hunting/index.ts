@@ -39,7 +39,18 @@ function check(input: HuntingInput): void {
   if (typeof input.type !== 'string' || !isIndicatorType(input.type)) throw new HuntingInputError(`unknown indicator type: ${String(input.type)}`);
   if (typeof input.value !== 'string' || input.value.length === 0) throw new HuntingInputError('indicator value must be a non-empty string');
   if (!(RISK_LEVELS as readonly string[]).includes(input.level as RiskLevel)) throw new HuntingInputError(`unknown risk level: ${String(input.level)}`);
-  if (!Array.isArray(input.techniques)) throw new HuntingInputError('techniques must be an array of ATT&CK ids');
+  if (!isStringArray(input.techniques)) throw new HuntingInputError('techniques must be an array of ATT&CK ids');
+  const context: unknown = input.context;
+  if (context === undefined) return;
+  if (context === null || typeof context !== 'object') throw new HuntingInputError('context must be an object');
+  for (const key of ['threatTypes', 'malwareFamilies', 'references'] as const) {
+    const list = (context as Record<string, unknown>)[key];
+    if (list !== undefined && !isStringArray(list)) throw new HuntingInputError(`context.${key} must be an array of strings`);
+  }
+}
+
+function isStringArray(list: unknown): list is string[] {
+  return Array.isArray(list) && list.every((x) => typeof x === 'string');
 }
 
 export function createHuntingQueryBuilder(options: HuntingOptions = {}): HuntingQueryBuilder {

@@ -35,6 +35,9 @@ describe('HuntingQueryBuilder', () => {
     ['unknown level', { ...sampleInput('ipv4'), level: 'severe' }, /unknown risk level: severe/],
     ['techniques not an array', { ...sampleInput('ipv4'), techniques: 'T1071' }, /techniques must be an array/],
     ['null input', null, /must be an object/],
+    ['a technique that is not a string', { ...sampleInput('ipv4'), techniques: ['T1071', 7] }, /techniques must be an array/],
+    ['context not an object', { ...sampleInput('ipv4'), context: 'botnet' }, /context must be an object/],
+    ['context list of non-strings', { ...sampleInput('ipv4'), context: { references: [{ url: 'x' }] } }, /context\.references must be an array of strings/],
   ];
   for (const [name, input, message] of bad) {
     it(`rejects ${name} with a clear error`, () => {
