@@ -178,16 +178,16 @@ function toResponse(
     sources: ordered.map((s) => ({
       feed_name: s.feed.name,
       category: s.feed.category,
-      first_seen: s.firstSeen,
-      last_seen: s.lastSeen,
+      first_seen: rfc3339(s.firstSeen),
+      last_seen: rfc3339(s.lastSeen),
       threat_type: s.threatType,
       malware_family: s.malwareFamily,
       confidence: s.confidence,
       reference_url: s.referenceUrl,
     })),
     found: sightings.length > 0,
-    first_seen: firsts[0] ?? null,
-    last_seen: lasts[lasts.length - 1] ?? null,
+    first_seen: firsts[0] === undefined ? null : rfc3339(firsts[0]),
+    last_seen: lasts[lasts.length - 1] === undefined ? null : rfc3339(lasts[lasts.length - 1]!),
     risk: { score: a.risk.score, level: a.risk.level, factors: a.risk.factors },
     threat_types: a.threatTypes,
     malware_families: a.malwareFamilies,
@@ -212,6 +212,9 @@ export function parentDomains(domain: string): string[] {
   return out;
 }
 
+/** WHATWG URL parsing has already turned any IPv4 host into dotted-decimal form. */
+const IPV4_HOST = /^\d{1,3}(?:\.\d{1,3}){3}$/;
+
 /** The host of a canonical URL, typed for a store lookup. */
 export function urlHost(url: string): { type: 'domain' | 'ipv4' | 'ipv6'; value: string } | null {
   let host: string;
@@ -222,8 +225,14 @@ export function urlHost(url: string): { type: 'domain' | 'ipv4' | 'ipv6'; value:
   }
   if (host === '') return null;
   if (host.startsWith('[') && host.endsWith(']')) return { type: 'ipv6', value: host.slice(1, -1) };
-  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(host)) return { type: 'ipv4', value: host };
+  if (IPV4_HOST.test(host)) return { type: 'ipv4', value: host };
   return { type: 'domain', value: host };
+}
+
+const WHOLE_SECOND_MS = /\.000Z$/;
+/** API times are RFC 3339 UTC to the second when nothing finer is known: `2026-11-30T12:00:00Z`. */
+function rfc3339(t: string): string {
+  return t.replace(WHOLE_SECOND_MS, 'Z');
 }
 
 function unique<T>(xs: readonly T[]): T[] {

@@ -12,6 +12,7 @@ import { createKeyService } from '../keys/service.ts';
 import { createAuthHook } from './auth.ts';
 import { createErrorHandler, sendError } from './error-handler.ts';
 import { createHttpMetrics, type HttpMetrics } from './metrics.ts';
+import { lazyChildLoggerFactory } from './request-logger.ts';
 import { registerLookupRoute } from './routes/lookup.ts';
 import { registerHealthRoute } from './routes/health.ts';
 import { registerKeyRoutes } from './routes/keys.ts';
@@ -39,6 +40,7 @@ export async function buildApp(deps: AppDeps, opts: { metrics?: HttpMetrics } = 
       return typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : deps.ids.requestId();
     },
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    childLoggerFactory: lazyChildLoggerFactory,
   });
 
   // Known paths and their methods, to tell 405 from 404.
@@ -76,7 +78,7 @@ export async function buildApp(deps: AppDeps, opts: { metrics?: HttpMetrics } = 
 
   await app.register(swagger, {
     openapi: {
-      openapi: '3.0.3',
+      openapi: '3.1.0',
       info: { title: 'Verdict API', version: '1', description: 'Self-hosted threat-intelligence lookups. Errors follow one catalog; see docs/api.md.' },
       components: {
         securitySchemes: {

@@ -7,8 +7,14 @@ import { ERROR_CODES } from './errors.ts';
 import { CONFIDENCE_LEVELS, FEED_CATEGORIES, RISK_LEVELS } from '../model.ts';
 import { SCOPES, TIERS } from '../store/types.ts';
 
-const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
-const Time = Type.String({ format: 'date-time' });
+/**
+ * Nullable as a type list rather than a union: the serializer writes `type: [string, null]`
+ * directly, where a union would make it validate each value against both branches.
+ */
+export const NullableString = (description?: string) =>
+  Type.Unsafe<string | null>({ type: ['string', 'null'], ...(description ? { description } : {}) });
+const NullableTime = NullableString('RFC 3339 UTC time, or null');
+const Time = Type.String({ description: 'RFC 3339 UTC time' });
 
 export const ErrorEnvelope = Type.Object(
   {
@@ -37,10 +43,10 @@ export const Source = Type.Object({
   category: Type.Enum([...FEED_CATEGORIES]),
   first_seen: Time,
   last_seen: Time,
-  threat_type: Type.Union([Type.String(), Type.Null()]),
-  malware_family: Type.Union([Type.String(), Type.Null()]),
-  confidence: Type.Union([Type.Integer({ minimum: 0, maximum: 100 }), Type.Null()]),
-  reference_url: Type.Union([Type.String(), Type.Null()]),
+  threat_type: NullableString(),
+  malware_family: NullableString(),
+  confidence: Type.Unsafe<number | null>({ type: ['integer', 'null'], minimum: 0, maximum: 100, description: "The feed's own confidence (0-100), when it gives one" }),
+  reference_url: NullableString(),
 });
 
 export const LookupResult = Type.Object(
@@ -56,8 +62,8 @@ export const LookupResult = Type.Object(
     ),
     sources: Type.Array(Source),
     found: Type.Boolean({ description: 'Whether any source reported the indicator. Not found is not "safe".' }),
-    first_seen: Type.Union([Time, Type.Null()]),
-    last_seen: Type.Union([Time, Type.Null()]),
+    first_seen: NullableTime,
+    last_seen: NullableTime,
     risk: Type.Object({
       score: Type.Number({ minimum: 0, maximum: 100 }),
       level: Type.Enum([...RISK_LEVELS]),
@@ -81,9 +87,9 @@ export const KeyView = Type.Object(
     tier: Type.Enum([...TIERS]),
     scopes: Type.Array(Type.Enum([...SCOPES])),
     created_at: Time,
-    last_used_at: Nullable(Time),
-    expires_at: Nullable(Time),
-    revoked_at: Nullable(Time),
+    last_used_at: NullableTime,
+    expires_at: NullableTime,
+    revoked_at: NullableTime,
   },
 );
 

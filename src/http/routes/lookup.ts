@@ -51,6 +51,9 @@ function resolvePlatforms(raw: string | undefined): HuntingPlatform[] {
 }
 
 export function registerLookupRoute(app: FastifyInstance, lookup: Lookup): void {
+  // An in-process cache hands back the same result object; its JSON is kept beside it so a hit
+  // is not serialized again. Field order is the object's, which enrich builds in API order.
+  const serialized = new WeakMap<object, string>();
   app.get(
     '/api/v1/lookup',
     {
@@ -64,7 +67,7 @@ export function registerLookupRoute(app: FastifyInstance, lookup: Lookup): void 
         response: { 200: LookupResult, ...errorResponses(400, ...AUTH_ERRORS) },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const q = req.query as QueryShape;
       const raw = q.value ?? q.ioc;
       if (raw === undefined || raw.trim() === '') {
@@ -80,7 +83,12 @@ export function registerLookupRoute(app: FastifyInstance, lookup: Lookup): void 
           reasons: outcome.reasons.map((r) => ({ type: r.type, reason: r.reason })),
         });
       }
-      return outcome.result;
+      let body = serialized.get(outcome.result);
+      if (body === undefined) {
+        body = JSON.stringify(outcome.result);
+        serialized.set(outcome.result, body);
+      }
+      return reply.type('application/json; charset=utf-8').send(body);
     },
   );
 }

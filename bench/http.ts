@@ -1,0 +1,130 @@
+/**
+ * HTTP benchmark: the lookup route (auth, rate limit with a very high limit, store hit) against a
+ * bare Fastify route returning a constant of the same size, both served by the same child process, started the same
+ * way, measured in the same run with autocannon on loopback (50 connections).
+ *
+ *   npm run bench:http                         # embedded SQLite store
+ *   npm run bench:http -- --store postgres     # VERDICT_TEST_POSTGRES_URL (or --store postgres://…)
+ *   npm run bench:http -- --duration 5 --no-cache
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+
+const CONNECTIONS = 50;
+const KNOWN = '198.51.100.23';
+const UNKNOWN = '203.0.113.99';
+
+interface Ready {
+  bare: string;
+  bareSmall: string;
+  bytes: number;
+  lookup: string;
+  key: string;
+}
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+/** `sqlite` (a temp file), `postgres` (the test database) or a database URL. */
+function storeUrl(choice: string, dir: string): string {
+  if (choice === 'sqlite') return join(dir, 'bench.db');
+  if (choice === 'postgres') return process.env['VERDICT_TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+  return choice;
+}
+
+/** Child: both servers, one process, same Fastify start-up; reports their addresses. */
+async function serve(): Promise<void> {
+  const { default: Fastify } = await import('fastify');
+  const { loadConfig } = await import('../src/config.ts');
+  const { buildDeps, createLogger } = await import('../src/deps.ts');
+  const { buildApp } = await import('../src/http/app.ts');
+  const { createKeyService } = await import('../src/keys/service.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'verdict-bench-'));
+  const config = loadConfig({
+    VERDICT_DATABASE_URL: storeUrl(process.env['BENCH_STORE'] ?? 'sqlite', dir),
+    VERDICT_LOG_LEVEL: 'warn',
+    VERDICT_CACHE_TTL_SECONDS: process.env['BENCH_CACHE'] === 'off' ? '0' : '60',
+    // a very high limit: the limiter runs on every request but never refuses
+    VERDICT_TIER_ENTERPRISE_PER_MINUTE: '1000000000',
+    VERDICT_TIER_ENTERPRISE_PER_DAY: '1000000000000',
+  });
+  const deps = await buildDeps(config, { logger: createLogger(config.logLevel) });
+  await deps.store.ingest({ feedId: 'bench-feed', mode: 'incremental', runAt: new Date().toISOString() }, [
+    { type: 'ipv4', value: KNOWN, threatType: 'botnet_cc', malwareFamily: 'Emotet', tags: ['bench'] },
+  ]);
+  const { key } = await createKeyService({ keys: deps.store.keys, clock: deps.clock, newId: deps.ids.keyId }).create({
+    name: 'bench',
+    tier: 'enterprise',
+    scopes: ['read:lookup'],
+  });
+  const app = await buildApp(deps);
+  // The baseline answers with a constant of the lookup's own size, so the ratio measures the work
+  // the route does, not the bytes of its answer (which load the client as much as the server).
+  const sample = await app.inject({ method: 'GET', url: `/api/v1/lookup?value=${KNOWN}`, headers: { authorization: `Bearer ${key}` } });
+  if (sample.statusCode !== 200) throw new Error(`lookup failed: ${sample.body}`);
+  const constant = sample.body;
+  const bare = Fastify({ logger: false });
+  bare.get('/bare', async (_req, reply) => reply.type('application/json; charset=utf-8').send(constant));
+  bare.get('/bare-small', async () => ({ ok: true }));
+  await bare.ready();
+  const lookupAddr = await app.listen({ host: '127.0.0.1', port: 0 });
+  const bareAddr = await bare.listen({ host: '127.0.0.1', port: 0 });
+  process.send?.({ bare: `${bareAddr}/bare`, bareSmall: `${bareAddr}/bare-small`, lookup: `${lookupAddr}/api/v1/lookup`, key, bytes: constant.length } satisfies Ready);
+  process.on('disconnect', () => {
+    void Promise.all([app.close(), bare.close()])
+      .then(() => deps.close())
+      .finally(() => {
+        rmSync(dir, { recursive: true, force: true });
+        process.exit(0);
+      });
+  });
+}
+
+async function measure(url: string, headers: Record<string, string>, duration: number) {
+  // a short warm-up so JIT and caches are in the same state for every target
+  await autocannon({ url, connections: CONNECTIONS, duration: 1, headers });
+  const r = await autocannon({ url, connections: CONNECTIONS, duration, headers });
+  if (r.non2xx > 0 || r.errors > 0) throw new Error(`${url}: ${r.non2xx} non-2xx responses, ${r.errors} errors`);
+  return { rps: r.requests.average, p99: r.latency.p99, p50: r.latency.p50 };
+}
+
+async function main(): Promise<void> {
+  const duration = Number(arg('duration') ?? '5');
+  const store = arg('store') ?? 'sqlite';
+  const cache = process.argv.includes('--no-cache') ? 'off' : 'on';
+  const child: ChildProcess = fork(fileURLToPath(import.meta.url), ['--serve'], {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, BENCH_STORE: store, BENCH_CACHE: cache },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const ready = await new Promise<Ready>((resolve, reject) => {
+    child.once('message', (m) => resolve(m as Ready));
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+  try {
+    const auth = { authorization: `Bearer ${ready.key}` };
+    const small = await measure(ready.bareSmall, {}, duration);
+    const bare = await measure(ready.bare, {}, duration);
+    const known = await measure(`${ready.lookup}?value=${KNOWN}`, auth, duration);
+    const unknown = await measure(`${ready.lookup}?value=${UNKNOWN}`, auth, duration);
+    const row = (name: string, m: { rps: number; p50: number; p99: number }) =>
+      `${name.padEnd(26)} ${m.rps.toFixed(0).padStart(8)} req/s   p50 ${String(m.p50).padStart(3)} ms   p99 ${String(m.p99).padStart(3)} ms   ratio ${(m.rps / bare.rps).toFixed(2)}`;
+    console.log(`HTTP lookup benchmark: ${CONNECTIONS} connections, ${duration} s each, store ${store}, cache ${cache}, log level warn`);
+    console.log(row('bare route, tiny constant', small));
+    console.log(row(`bare route, ${ready.bytes} B constant`, bare));
+    console.log(row('lookup, known indicator', known));
+    console.log(row('lookup, unknown indicator', unknown));
+    console.log(`ratio lookup/bare: known ${(known.rps / bare.rps).toFixed(2)}, unknown ${(unknown.rps / bare.rps).toFixed(2)} (goal >= 0.6); p99 known ${known.p99} ms, unknown ${unknown.p99} ms (goal <= 10 ms)`);
+  } finally {
+    child.disconnect();
+  }
+}
+
+if (process.argv.includes('--serve')) await serve();
+else await main();
