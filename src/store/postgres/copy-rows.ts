@@ -37,10 +37,21 @@ function setJson(list: readonly string[] | undefined): string {
   return JSON.stringify(ordered ? list : [...new Set(list)].sort());
 }
 
-function checkTime(v: unknown, name: string, n: number): string | null {
+// RFC 3339 date-time (as the SQLite store checks it); tested before Date.parse, which takes looser forms
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$/;
+
+/** Epoch ms of an RFC 3339 time, or null when it is not one. */
+export function toMillis(v: unknown): number | null {
+  if (typeof v !== 'string' || !RFC3339.test(v)) return null;
+  const ms = Date.parse(v);
+  return Number.isNaN(ms) ? null : ms;
+}
+
+function checkTime(v: unknown, name: string, n: number): number | null {
   if (v === undefined || v === null) return null;
-  if (typeof v !== 'string' || Number.isNaN(Date.parse(v))) throw ingestFailure(`record ${n}: ${name} must be an RFC 3339 time, got ${JSON.stringify(v)}`);
-  return v;
+  const ms = toMillis(v);
+  if (ms === null) throw ingestFailure(`record ${n}: ${name} must be an RFC 3339 time, got ${JSON.stringify(v)}`);
+  return ms;
 }
 
 function checkStringList(v: unknown, name: string, n: number): string[] | undefined {

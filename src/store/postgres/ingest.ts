@@ -15,7 +15,7 @@ import copyStreams from 'pg-copy-streams';
 import type { SightingRecord } from '../../model.ts';
 import { IngestError } from '../types.ts';
 import type { IngestOptions, IngestResult } from '../types.ts';
-import { STAGING_COLUMNS, copyLine, ingestFailure } from './copy-rows.ts';
+import { STAGING_COLUMNS, copyLine, ingestFailure, toMillis } from './copy-rows.ts';
 import { isUnavailable, StoreUnavailableError } from './errors.ts';
 
 const INGEST_LOCK = 7_331_002;
@@ -26,7 +26,7 @@ export function validateOptions(o: IngestOptions): void {
   if (o === null || typeof o !== 'object') throw ingestFailure('ingest options are required');
   if (typeof o.feedId !== 'string' || o.feedId.length === 0) throw ingestFailure('ingest options: feedId must be a non-empty string');
   if (!INGEST_MODES.has(o.mode)) throw ingestFailure(`ingest options: mode must be 'snapshot' or 'incremental', got ${JSON.stringify(o.mode)}`);
-  if (typeof o.runAt !== 'string' || Number.isNaN(Date.parse(o.runAt))) {
+  if (toMillis(o.runAt) === null) {
     throw ingestFailure(`ingest options: runAt must be an RFC 3339 time, got ${JSON.stringify(o.runAt)}`);
   }
   if (o.maxDropShare !== undefined && !(typeof o.maxDropShare === 'number' && o.maxDropShare >= 0 && o.maxDropShare <= 1)) {
@@ -192,7 +192,8 @@ export async function runIngest(
   /** Called with a phase name as each phase ends (benchmarks print where the time goes). */
   trace?: (phase: string) => void,
 ): Promise<IngestResult> {
-  const { feedId, mode, runAt } = options;
+  const { feedId, mode } = options;
+  const runAt = toMillis(options.runAt) as number; // validated by the caller
   await client.query('BEGIN');
   try {
     await client.query(`SET LOCAL statement_timeout = ${Math.trunc(statementTimeoutMs)}`);
@@ -201,7 +202,7 @@ export async function runIngest(
     await client.query('SELECT pg_advisory_xact_lock($1)', [INGEST_LOCK]);
     await client.query(`CREATE TEMP TABLE ingest_staging (
         seq bigint NOT NULL, type text COLLATE "C" NOT NULL, value text COLLATE "C" NOT NULL,
-        first_seen text, last_seen text, threat_type text, malware_family text, tags jsonb NOT NULL,
+        first_seen bigint, last_seen bigint, threat_type text, malware_family text, tags jsonb NOT NULL,
         confidence double precision, reference_url text, attack_ids jsonb NOT NULL, attributes jsonb NOT NULL, range cidr
       ) ON COMMIT DROP`);
 
@@ -319,7 +320,7 @@ export async function runIngest(
     await client.query(
       `UPDATE store_state SET sightings = sightings + $1, indicators = indicators + $2, last_ingest_at = $3,
          data_version = data_version + $4 WHERE id = 1`,
-      [counts.added, newIndicators, runAt, changed ? 1 : 0],
+      [counts.added, newIndicators, new Date(runAt).toISOString(), changed ? 1 : 0],
     );
     await client.query('COMMIT');
     trace?.('committed');

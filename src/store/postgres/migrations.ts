@@ -5,7 +5,8 @@
  *
  * Text columns compared or sorted by the store use COLLATE "C": byte order is what the SQLite
  * store gives (so both return rows in the same order) and it is faster than a locale.
- * Times are kept as the RFC 3339 text the feeds stated, exactly like the SQLite store.
+ * Sighting times are epoch milliseconds (compact, compared as numbers, read back as RFC 3339 UTC
+ * with milliseconds, like the SQLite store); key, override and feed-run times stay as given.
  */
 import type pg from 'pg';
 
@@ -24,8 +25,9 @@ export const MIGRATIONS: readonly Migration[] = [
         type text COLLATE "C" NOT NULL,
         value text COLLATE "C" NOT NULL,
         feed_id text COLLATE "C" NOT NULL,
-        first_seen text NOT NULL,
-        last_seen text NOT NULL,
+        -- times as epoch milliseconds, as the SQLite store keeps them; read back as RFC 3339 UTC
+        first_seen bigint NOT NULL,
+        last_seen bigint NOT NULL,
         threat_type text,
         malware_family text,
         tags jsonb NOT NULL DEFAULT '[]',
@@ -34,7 +36,7 @@ export const MIGRATIONS: readonly Migration[] = [
         attack_ids jsonb NOT NULL DEFAULT '[]',
         attributes jsonb NOT NULL DEFAULT '{}',
         listed boolean NOT NULL DEFAULT true,
-        updated_at text NOT NULL,
+        updated_at bigint NOT NULL,
         -- cidr sightings only: the range as PostgreSQL's own type, for containment through GiST
         range cidr,
         -- the ingest run that last confirmed the row (snapshot delisting)

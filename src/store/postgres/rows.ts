@@ -12,6 +12,7 @@ export interface SightingRow {
   type: string;
   value: string;
   feed_id: string;
+  /** bigint epoch ms (node-postgres returns int8 as a string) */
   first_seen: string;
   last_seen: string;
   threat_type: string | null;
@@ -25,13 +26,15 @@ export interface SightingRow {
   updated_at: string;
 }
 
+const iso = (ms: string): string => new Date(Number(ms)).toISOString();
+
 export function toSighting(r: SightingRow): Sighting {
   return {
     type: r.type as StoredType,
     value: r.value,
     feedId: r.feed_id,
-    firstSeen: r.first_seen,
-    lastSeen: r.last_seen,
+    firstSeen: iso(r.first_seen),
+    lastSeen: iso(r.last_seen),
     threatType: r.threat_type as ThreatType | null,
     malwareFamily: r.malware_family,
     tags: r.tags,
@@ -40,7 +43,7 @@ export function toSighting(r: SightingRow): Sighting {
     attackIds: r.attack_ids,
     attributes: r.attributes,
     listed: r.listed,
-    updatedAt: r.updated_at,
+    updatedAt: iso(r.updated_at),
   };
 }
 
