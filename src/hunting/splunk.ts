@@ -19,12 +19,25 @@ function term(field: string, t: SplunkTerm): string {
   return `${field}="${PATTERN_TEXT[t.pattern]}"`;
 }
 
-function searchText(rule: SplunkRule): string {
+/**
+ * SPL cannot escape `*` in a search term, so for a value holding one the search is followed by
+ * an exact filter in eval syntax, where `*` is an ordinary character. Comparisons are lowered
+ * because search terms match case-insensitively and eval does not; `like` patterns may only
+ * widen (`%`/`_` in the value), never narrow, what the exact value would match.
+ */
+const EXACT_FILTER = {
+  exact: (f: string) => `lower(${f})==lower("${SLOT}")`,
+  subdomain: (f: string) => `like(lower(${f}), lower("%.${SLOT}"))`,
+  contains: (f: string) => `like(lower(${f}), lower("%${SLOT}%"))`,
+} as const;
+
+function searchText(rule: SplunkRule, exactFilter: boolean): string {
   const { terms, by } = rule.search;
   const where = terms.map((t) => term(t.field, t)).join(' OR ');
+  const filter = exactFilter ? ` | where ${terms.map((t) => EXACT_FILTER[t.pattern](t.field)).join(' OR ')}` : '';
   const fields = by.join(' ');
   return (
-    `index=* (${where})` +
+    `index=* (${where})${filter}` +
     ` | fillnull value="-" ${fields}` +
     ` | stats count min(_time) as firstTime max(_time) as lastTime by ${fields}` +
     ' | convert ctime(firstTime) ctime(lastTime) | sort - count'
@@ -48,13 +61,22 @@ function tstatsText(rule: SplunkRule): string {
   return [first, ...rest.map((leg) => `| append [${leg}]`), '| convert ctime(firstTime) ctime(lastTime)', '| sort - count'].join('\n');
 }
 
-function generator(platform: HuntingPlatform, text: (rule: SplunkRule) => string): QueryGenerator {
-  const templates = new Map<IndicatorType, Template>();
-  for (const [type, rule] of Object.entries(SPLUNK_RULES) as [IndicatorType, SplunkRule][]) templates.set(type, prepare(text(rule)));
+interface Templates {
+  plain: Template;
+  /** For values containing `*`; the same as `plain` where no filter is needed. */
+  star: Template;
+}
+
+function generator(platform: HuntingPlatform, text: (rule: SplunkRule, exactFilter: boolean) => string): QueryGenerator {
+  const templates = new Map<IndicatorType, Templates>();
+  for (const [type, rule] of Object.entries(SPLUNK_RULES) as [IndicatorType, SplunkRule][]) {
+    templates.set(type, { plain: prepare(text(rule, false)), star: prepare(text(rule, true)) });
+  }
   return {
     platform,
     generate(input: HuntingInput): string {
-      return render(templates.get(input.type)!, literalBody(splString(input.value)));
+      const t = templates.get(input.type)!;
+      return render(input.value.includes('*') ? t.star : t.plain, literalBody(splString(input.value)));
     },
   };
 }
@@ -64,5 +86,6 @@ export function createSplunkGenerator(): QueryGenerator {
 }
 
 export function createSplunkTstatsGenerator(): QueryGenerator {
-  return generator('splunk_tstats', tstatsText);
+  // tstats results keep only the `by` fields, so no exact filter can follow: `*` stays a wildcard.
+  return generator('splunk_tstats', (rule) => tstatsText(rule));
 }

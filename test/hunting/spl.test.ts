@@ -16,10 +16,12 @@ const spl = (platform: Splunk, type: (typeof TYPES)[number], value?: string): st
  * tokens outside literals, and each literal equal to the benign literal with the value replaced.
  */
 function assertContained(platform: Splunk, type: (typeof TYPES)[number], value: string): void {
-  const benign = lexSpl(spl(platform, type));
+  // A value with `*` gets an exact filter after the search: compare with a benign value that has one too.
+  const reference = value.includes('*') ? `${SAMPLE_VALUES[type]}*` : SAMPLE_VALUES[type];
+  const benign = lexSpl(spl(platform, type, reference));
   const hostile = lexSpl(spl(platform, type, value));
   assert.deepEqual(skeleton(hostile), skeleton(benign), `structure changed for ${JSON.stringify(value).slice(0, 60)}`);
-  const expected = literalValues(benign).map((l) => l.replaceAll(SAMPLE_VALUES[type], () => value));
+  const expected = literalValues(benign).map((l) => l.replaceAll(reference, () => value));
   assert.deepEqual(literalValues(hostile), expected);
   assert.ok(literalValues(hostile).some((l) => l.includes(value)), 'the value is searched for');
 }
@@ -59,6 +61,14 @@ describe('Splunk hunting searches', () => {
       fc.assert(fc.property(fc.constantFrom(...TYPES), value, (type, v) => assertContained(platform, type, v)), { numRuns: 300 });
     });
   }
+
+  it('follows the search with an exact filter when the value holds a `*` (SPL cannot escape it)', () => {
+    const q = spl('splunk', 'url', 'https://evil.example/a*b');
+    assert.deepEqual(pipeline(lexSpl(q), 'search').commands, ['search', 'where', 'fillnull', 'stats', 'convert', 'sort']);
+    assert.match(q, /\| where lower\(url\)==lower\("https:\/\/evil\.example\/a\*b"\) \|/);
+    assert.match(spl('splunk', 'domain', 'a*.example'), /like\(lower\(query\), lower\("%\.a\*\.example"\)\)/);
+    assert.doesNotMatch(spl('splunk', 'url'), /\| where /);
+  });
 
   it('escapes quotes and backslashes, and leaves pipes, brackets and backticks inert inside quotes', () => {
     assert.match(spl('splunk', 'url', 'a"b\\c|d[`m`]'), /url="a\\"b\\\\c\|d\[`m`\]"/);
