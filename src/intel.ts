@@ -16,6 +16,9 @@ export interface IntelligenceOptions {
   dataDir?: string;
 }
 
+/** Malpedia-style platform prefixes (`win.emotet`) dropped from family names ATT&CK does not know. */
+const MALPEDIA_PREFIX = /^(?:win|elf|osx|apk|jar)\./i;
+
 const DEFAULT_DATA_DIR = fileURLToPath(new URL('../data/', import.meta.url));
 
 export function loadScoringRules(path: string): ScoringRules {
@@ -35,10 +38,6 @@ export function createIntelligence(opts: IntelligenceOptions = {}): Intelligence
   const mapper = createTechniqueMapper(catalog, loadMappingRules(join(dir, 'attack')));
   const warninglists = loadWarninglists(join(dir, 'warninglists'));
 
-  function familyName(raw: string): string {
-    return mapper.familySoftware(raw)?.name ?? raw.trim().replace(/^(?:win|elf|osx|apk|jar)\./i, '');
-  }
-
   function assess(evidence: Evidence, now: Date): Assessment {
     if (evidence.type === 'mitre-attack') return assessAttackId(evidence, catalog);
 
@@ -49,24 +48,31 @@ export function createIntelligence(opts: IntelligenceOptions = {}): Intelligence
     const result = scoreEvidence({ type: evidence.type, sightings: evidence.sightings, context: evidence.context, override: evidence.override, warninglists: listed }, rules, now);
 
     const threatTypes = new Set<string>();
+    // Family names keyed case-insensitively: the ATT&CK name when the family is known to ATT&CK.
     const families = new Map<string, string>();
+    const software = new Map<string, { family: string; id: string; name: string }>();
     const tags = new Set<string>();
-    const gather = (s: EvidenceSighting): void => {
+    const gather = (s: EvidenceSighting, own: boolean): void => {
       if (s.threatType !== null) threatTypes.add(s.threatType);
-      if (s.malwareFamily !== null && s.malwareFamily.trim() !== '') {
-        const name = familyName(s.malwareFamily);
+      const family = s.malwareFamily;
+      if (family !== null && family !== '') {
+        const sw = mapper.familySoftware(family);
+        const name = sw?.name ?? family.trim().replace(MALPEDIA_PREFIX, '');
         const key = name.toLowerCase();
-        if (!families.has(key)) families.set(key, name);
+        if (name !== '' && !families.has(key)) families.set(key, name);
+        if (own && sw !== null && !software.has(sw.id)) software.set(sw.id, { family, id: sw.id, name: sw.name });
       }
     };
     for (const s of evidence.sightings) {
-      gather(s);
+      gather(s, true);
       for (const t of s.tags) {
         const tag = t.trim().toLowerCase();
         if (tag !== '') tags.add(tag);
       }
     }
-    for (const s of evidence.context) gather(s);
+    for (const s of evidence.context) gather(s, false);
+    const related = relatedOf(evidence, host, registrable, mapper);
+    if (software.size > 0) related['attack_software'] = [...software.values()];
 
     return {
       risk: { score: result.score, level: result.level, factors: result.factors },
@@ -76,7 +82,7 @@ export function createIntelligence(opts: IntelligenceOptions = {}): Intelligence
       malwareFamilies: [...families.values()],
       tags: [...tags],
       warninglists: hits.map((h) => ({ id: h.id, name: h.name })),
-      related: relatedOf(evidence, host, registrable, mapper),
+      related,
     };
   }
 
@@ -129,13 +135,6 @@ function relatedOf(evidence: Evidence, host: string | null, registrable: string 
     related['kev'] = kev.attributes;
     related['kev_techniques'] = mapper.kevTechniques(kev.attributes).map((k) => ({ id: k.technique.id, name: k.technique.name, why: k.why }));
   }
-  const software = new Map<string, { family: string; id: string; name: string }>();
-  for (const s of evidence.sightings) {
-    if (s.malwareFamily === null) continue;
-    const sw = mapper.familySoftware(s.malwareFamily);
-    if (sw !== null && !software.has(sw.id)) software.set(sw.id, { family: s.malwareFamily, ...sw });
-  }
-  if (software.size > 0) related['attack_software'] = [...software.values()];
   return related;
 }
 

@@ -27,7 +27,7 @@ export interface TechniqueMapper {
   /** Techniques a KEV entry describes (T1190 / T1203 / T1068 by its words and CWEs). */
   kevTechniques(entry: Readonly<Record<string, unknown>>): KevTechnique[];
   /** The ATT&CK software a reported family name matches, if any. */
-  familySoftware(name: string): { id: string; name: string } | null;
+  familySoftware(name: string): Readonly<{ id: string; name: string }> | null;
 }
 
 const STATED_ID = /\b(T\d{4}(?:\.\d{3})?)\b/i;
@@ -122,10 +122,7 @@ export function createTechniqueMapper(catalog: AttackCatalog, rules: MappingRule
   return {
     map,
     kevTechniques,
-    familySoftware(name) {
-      const sw = catalog.softwareByName(name);
-      return sw === undefined ? null : { id: sw.id, name: sw.name };
-    },
+    familySoftware: (name) => catalog.softwareByName(name) ?? null,
   };
 }
 

@@ -1,5 +1,6 @@
 /** Polynomial decay as in MISP and OpenCTI: weight × (1 − (t / lifetime)^(1/speed)), time passed in. */
 import type { DecayRule } from './rules.ts';
+import { parseTime } from './time.ts';
 
 export const DAY_MS = 86_400_000;
 
@@ -13,7 +14,7 @@ export function decayFactor(ageDays: number, rule: DecayRule | null): number {
 /** Days between an RFC 3339 time and now; null when the time cannot be read. Future times count as 0. */
 export function ageInDays(time: string | null | undefined, now: Date): number | null {
   if (time === null || time === undefined) return null;
-  const t = Date.parse(time);
+  const t = parseTime(time);
   if (Number.isNaN(t)) return null;
   return Math.max(0, (now.getTime() - t) / DAY_MS);
 }

@@ -1,5 +1,6 @@
 /** Which analyst decision applies: an API override first, then the latest internal-list sighting. */
 import type { EvidenceSighting } from '../model.ts';
+import { parseTime } from './time.ts';
 import type { ScoringInput } from './types.ts';
 
 export interface AppliedOverride {
@@ -27,7 +28,7 @@ function latestVerdict(sightings: readonly EvidenceSighting[]): { s: EvidenceSig
   for (const s of sightings) {
     const verdict = verdictOf(s);
     if (verdict === null) continue;
-    const at = Date.parse(s.lastSeen) || 0;
+    const at = parseTime(s.lastSeen) || 0;
     if (best === null || at > best.at || (at === best.at && verdict === 'deny')) best = { s, verdict, at };
   }
   return best;
