@@ -12,6 +12,8 @@ import { WINDOW_SECONDS, checkLimits, createMemoryRateLimiter, decide, type Wind
 
 /** Thrown under the fail-closed policy while Redis is unreachable; the HTTP layer answers 503. */
 export class RedisUnavailableError extends Error {
+  /** Same marker as the PostgreSQL store's StoreUnavailableError: the HTTP layer answers 503. */
+  readonly unavailable = true;
   readonly retryAfter: number;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);

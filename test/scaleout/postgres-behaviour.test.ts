@@ -89,6 +89,7 @@ describe('PostgreSQL store behaviour', { skip: url === null ? 'no PostgreSQL rea
     after(() => dropSchema(pgUrl, schema));
     const stores = await Promise.all([1, 2, 3].map(() => openPostgresStore(pgUrl, { schema })));
     try {
+      const v0 = await stores[0]!.dataVersion();
       const feed = (f: number) => Array.from({ length: 500 }, (_, i) => ({ type: 'ipv4' as const, value: `10.${f}.${i >> 8}.${i & 255}` }));
       const results = await Promise.all([
         stores[0]!.ingest({ feedId: 'a', mode: 'snapshot', runAt: RUN_AT }, feed(1)),
@@ -99,10 +100,30 @@ describe('PostgreSQL store behaviour', { skip: url === null ? 'no PostgreSQL rea
       const stats = await stores[1]!.stats();
       assert.equal(stats.sightings, 1500);
       assert.equal(stats.indicators, 1000, 'an indicator on two feeds counts once, even when both runs were concurrent');
-      assert.equal(await stores[2]!.dataVersion(), 3);
+      assert.equal(await stores[2]!.dataVersion(), v0 + 3, 'each committed run bumps the shared version once');
       assert.equal((await stores[0]!.sightingsOf('ipv4', '10.1.0.7')).length, 2);
     } finally {
       await Promise.all(stores.map((s) => s.close()));
+    }
+  });
+
+  it('takes the schema from ?schema= in the URL, and starts data versions apart per database', async () => {
+    const schema = freshSchemaName();
+    const store = await openPostgresStore(`${pgUrl}?schema=${schema}`);
+    try {
+      await store.ingest({ feedId: 'f', mode: 'snapshot', runAt: RUN_AT }, [{ type: 'domain', value: 'schema.example' }]);
+      const c = new pg.Client({ connectionString: pgUrl });
+      await c.connect();
+      try {
+        const r = await c.query(`SELECT count(*)::int AS n FROM ${schema}.sightings`);
+        assert.equal(r.rows[0].n, 1, 'rows landed in the named schema');
+      } finally {
+        await c.end();
+      }
+      assert.ok((await store.dataVersion()) > Date.UTC(2026, 0, 1), 'the version starts at the creation time, not 0');
+    } finally {
+      await store.close();
+      await dropSchema(pgUrl, schema);
     }
   });
 

@@ -140,7 +140,7 @@ export async function migrateSqliteToPostgres(
         // The version moves on, so no cache entry made against the old store can match the new one.
         const dataVersion = Number(meta.get('data_version') ?? 0) + 1;
         await client.query(
-          'UPDATE store_state SET data_version = $1, indicators = $2, sightings = $3, last_ingest_at = $4 WHERE id = 1',
+          'UPDATE store_state SET data_version = GREATEST($1, data_version), indicators = $2, sightings = $3, last_ingest_at = $4 WHERE id = 1',
           [dataVersion, Number(meta.get('indicators') ?? 0), Number(meta.get('sightings') ?? 0), meta.get('last_ingest_at') ?? null],
         );
         const copied = await client.query<{ sightings: string; indicators: string }>(

@@ -57,9 +57,23 @@ export interface PostgresStore extends Store {
 const SCHEMA_RE = /^[a-z_][a-z0-9_]{0,62}$/;
 const RUNS_KEPT = 50;
 
+/**
+ * `?schema=name` in the URL picks the schema (the option wins); it is taken out of the URL,
+ * which node-postgres would otherwise send to the server as a setting.
+ */
+export function splitSchema(url: string): { url: string; schema: string | undefined } {
+  const u = new URL(url);
+  const schema = u.searchParams.get('schema') ?? undefined;
+  if (schema === undefined) return { url, schema };
+  u.searchParams.delete('schema');
+  return { url: u.toString(), schema };
+}
+
 /** Opens (and migrates) a PostgreSQL store. */
-export async function openPostgresStore(url: string, opts: PostgresStoreOptions = {}): Promise<PostgresStore> {
-  if (typeof url !== 'string' || !/^postgres(ql)?:\/\//i.test(url)) throw new TypeError('postgres store: a postgres:// URL is required');
+export async function openPostgresStore(rawUrl: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
+  if (typeof rawUrl !== 'string' || !/^postgres(ql)?:\/\//i.test(rawUrl)) throw new TypeError('postgres store: a postgres:// URL is required');
+  const { url, schema } = splitSchema(rawUrl);
+  const opts: PostgresStoreOptions = options.schema === undefined && schema !== undefined ? { ...options, schema } : options;
   if (opts.schema !== undefined && !SCHEMA_RE.test(opts.schema)) {
     throw new TypeError(`postgres store: schema ${JSON.stringify(opts.schema)} must be a lower-case SQL identifier`);
   }

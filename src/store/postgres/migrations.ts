@@ -92,9 +92,11 @@ export const MIGRATIONS: readonly Migration[] = [
       );
 
       -- One row of counters, updated at the end of each ingest (held locked only until commit).
+      -- The data version starts at the creation time in ms, so two databases sharing one Redis
+      -- (staging and production, test schemas) never key cache entries alike.
       CREATE TABLE store_state (
         id int PRIMARY KEY CHECK (id = 1),
-        data_version bigint NOT NULL DEFAULT 0,
+        data_version bigint NOT NULL DEFAULT (extract(epoch FROM clock_timestamp()) * 1000)::bigint,
         indicators bigint NOT NULL DEFAULT 0,
         sightings bigint NOT NULL DEFAULT 0,
         last_ingest_at text
