@@ -11,15 +11,17 @@ export interface AppliedOverride {
   feedId: string | null;
 }
 
-/** An internal-list sighting that states a verdict rather than evidence. */
+/**
+ * A sighting on an internal list that states a verdict rather than evidence. Only the catalog's
+ * `verdict` makes a list decisive: an `allowlisted` threat type alone (a STIX `benign` indicator,
+ * or a feed since removed from the catalog, which lookups show as internal) is only a report.
+ */
 export function isVerdict(s: EvidenceSighting): boolean {
-  return s.feed.category === 'internal' && (s.feed.verdict !== undefined || s.threatType === 'allowlisted' || s.threatType === 'denylisted');
+  return s.feed.category === 'internal' && s.feed.verdict !== undefined;
 }
 
 function verdictOf(s: EvidenceSighting): 'allow' | 'deny' | null {
-  if (!s.listed || !isVerdict(s)) return null;
-  if (s.feed.verdict !== undefined) return s.feed.verdict;
-  return s.threatType === 'allowlisted' ? 'allow' : 'deny';
+  return s.listed && isVerdict(s) ? (s.feed.verdict ?? null) : null;
 }
 
 /** The latest internal verdict among the sightings; on a tie, deny (the safer mistake). */

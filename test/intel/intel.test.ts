@@ -124,3 +124,17 @@ test('a DROP range names its SBL reference under either attribute key', () => {
   );
   assert.deepEqual((a.related['ranges'] as { sbl: string }[]).map((r) => r.sbl), ['SBL256894']);
 });
+
+test('only a catalog verdict makes an internal list decisive; a benign report alone is a factor', () => {
+  const removedFeed = { id: 'old-stix', name: 'old-stix', category: 'internal', reliability: 'F' } as const;
+  const a = intel.assess(
+    evidence('ipv4', '91.215.85.17', [
+      { feed: FEEDS.feodo, lastSeenDaysAgo: 0, threatType: 'botnet_cc' },
+      { feed: removedFeed, lastSeenDaysAgo: 0, threatType: 'allowlisted' },
+    ]),
+    NOW,
+  );
+  assert.equal(kinds(a, 'override').length, 0);
+  assert.equal(kinds(a, 'benign_report').length, 1);
+  assert.equal(a.risk.level, 'high');
+});
