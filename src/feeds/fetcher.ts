@@ -91,7 +91,7 @@ function describe(err: unknown): string {
 async function attempt(req: FetchRequest, s: FetchSettings, deps: FetchDeps): Promise<Download> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new FetchError(`timed out after ${s.timeoutMs} ms`, true)), s.timeoutMs);
-  const onStop = (): void => controller.abort(new FetchError('stopped', false));
+  const onStop = (): void => controller.abort(new FetchError('stopped: the scheduler shut down during the run', false));
   deps.signal?.addEventListener('abort', onStop, { once: true });
   const headers: Record<string, string> = { 'user-agent': 'Verdict feed fetcher', accept: '*/*', ...req.headers };
   if (req.etag) headers['if-none-match'] = req.etag;
@@ -154,7 +154,7 @@ export async function download(req: FetchRequest, settings: FetchSettings, deps:
   let last: FetchError | null = null;
   for (let i = 0; i <= settings.retries; i++) {
     if (i > 0) await deps.sleep(settings.backoffMs * 2 ** (i - 1));
-    if (deps.signal?.aborted) throw new FetchError('stopped', false);
+    if (deps.signal?.aborted) throw new FetchError('stopped: the scheduler shut down during the run', false);
     try {
       return await attempt(req, settings, deps);
     } catch (err) {

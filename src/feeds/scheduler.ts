@@ -62,7 +62,20 @@ export function nextRunAt(def: FeedDefinition, state: FeedState | null | undefin
   return new Date(Date.parse(last.startedAt) + wait * 1000).toISOString();
 }
 
-const defaultSleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** Backoff waits end early when the scheduler stops, so shutdown is not held up by a retry. */
+function abortableSleep(signal: AbortSignal): (ms: number) => Promise<void> {
+  return (ms) =>
+    new Promise((resolve) => {
+      if (signal.aborted) return resolve();
+      const done = (): void => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener('abort', done, { once: true });
+    });
+}
 
 export function createFeedScheduler(deps: SchedulerDeps): FeedScheduler {
   const stopper = new AbortController();
@@ -71,7 +84,7 @@ export function createFeedScheduler(deps: SchedulerDeps): FeedScheduler {
     logger: deps.logger,
     clock: deps.clock,
     fetch: deps.fetch ?? undiciFetch,
-    sleep: deps.sleep ?? defaultSleep,
+    sleep: deps.sleep ?? abortableSleep(stopper.signal),
     signal: stopper.signal,
     ...(deps.tmpDir ? { tmpDir: deps.tmpDir } : {}),
     ...(deps.env ? { env: deps.env } : {}),
