@@ -2,7 +2,7 @@
  * The composition root's wiring: every dependency is built here, once, from the config, and passed
  * down. Tests pass `overrides` to swap any part (a fixed clock, a fake scheduler, an in-memory store).
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { pino, type Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { Intelligence, HuntingQueryBuilder } from './model.ts';
@@ -38,7 +38,8 @@ export interface Deps {
 }
 
 export const randomIds: Ids = {
-  requestId: () => 'req_' + randomBytes(15).toString('base64url'),
+  // randomUUID draws from a pre-filled entropy pool: far cheaper per request than randomBytes
+  requestId: () => 'req_' + randomUUID().replaceAll('-', ''),
   keyId: () => 'key_' + randomBytes(12).toString('base64url'),
 };
 

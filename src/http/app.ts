@@ -9,7 +9,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { Deps } from '../deps.ts';
 import { createLookup } from '../enrich.ts';
 import { createKeyService } from '../keys/service.ts';
-import { createAuthHook } from './auth.ts';
+import { createAuthHook, VerifiedKeys } from './auth.ts';
 import { createErrorHandler, sendError } from './error-handler.ts';
 import { createHttpMetrics, type HttpMetrics } from './metrics.ts';
 import { lazyChildLoggerFactory } from './request-logger.ts';
@@ -27,7 +27,13 @@ const SAFE_REQUEST_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
 /** Room for a 2,048-character indicator in a path parameter (overrides). */
 const MAX_PARAM_LENGTH = 2_200;
 
-export async function buildApp(deps: AppDeps, opts: { metrics?: HttpMetrics } = {}): Promise<FastifyInstance> {
+export interface AppOptions {
+  metrics?: HttpMetrics;
+  /** The short-lived cache of verified keys (tests pass one with their own timer). */
+  verifiedKeys?: VerifiedKeys;
+}
+
+export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<FastifyInstance> {
   const metrics = opts.metrics ?? createHttpMetrics();
   const app = Fastify({
     // pino's Logger is a FastifyBaseLogger; widening keeps the app's type the default one routes expect
@@ -59,7 +65,8 @@ export async function buildApp(deps: AppDeps, opts: { metrics?: HttpMetrics } = 
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
-  app.addHook('onRequest', createAuthHook(deps));
+  const verified = opts.verifiedKeys ?? new VerifiedKeys();
+  app.addHook('onRequest', createAuthHook(deps, verified));
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
     metrics.observe(req.method, route, reply.statusCode, reply.elapsedTime / 1000);
@@ -94,7 +101,7 @@ export async function buildApp(deps: AppDeps, opts: { metrics?: HttpMetrics } = 
   const keys = createKeyService({ keys: deps.store.keys, clock: deps.clock, newId: deps.ids.keyId });
   registerLookupRoute(app, lookup);
   registerHealthRoute(app, deps);
-  registerKeyRoutes(app, keys);
+  registerKeyRoutes(app, keys, (id) => verified.forget(id));
   registerFeedRoutes(app, deps);
   registerOverrideRoutes(app, { overrides: deps.store.overrides, clock: deps.clock });
   registerServiceRoutes(app, metrics);

@@ -29,6 +29,37 @@ export interface AuthDeps {
   logger: Logger;
 }
 
+/**
+ * Recently verified keys, by hash, for a second: most requests then skip the store. Only keys
+ * found are kept (a flood of wrong keys cannot fill it). A revoke through this instance forgets
+ * the key at once; a revoke elsewhere (CLI, another instance) takes effect within the TTL.
+ * Expiry and revocation stamps are still checked on every request.
+ */
+export class VerifiedKeys {
+  readonly #byHash = new Map<string, { record: ApiKeyRecord; at: number }>();
+  constructor(
+    readonly ttlMs = 1_000,
+    readonly maxEntries = 10_000,
+    readonly monotonicMs: () => number = () => performance.now(),
+  ) {}
+  get(hash: string): ApiKeyRecord | undefined {
+    const hit = this.#byHash.get(hash);
+    if (hit === undefined) return undefined;
+    if (this.monotonicMs() - hit.at > this.ttlMs) {
+      this.#byHash.delete(hash);
+      return undefined;
+    }
+    return hit.record;
+  }
+  set(hash: string, record: ApiKeyRecord): void {
+    if (this.#byHash.size >= this.maxEntries) this.#byHash.clear();
+    this.#byHash.set(hash, { record, at: this.monotonicMs() });
+  }
+  forget(id: string): void {
+    for (const [hash, v] of this.#byHash) if (v.record.id === id) this.#byHash.delete(hash);
+  }
+}
+
 /** last_used_at is refreshed at most this often, so reads do not turn into a write each. */
 const TOUCH_INTERVAL_MS = 60_000;
 const BEARER_RE = /^Bearer[ \t]+(\S*)\s*$/i;
@@ -47,21 +78,29 @@ export function presentedKey(req: FastifyRequest): string | null {
   return null;
 }
 
-export function createAuthHook(deps: AuthDeps) {
+export function createAuthHook(deps: AuthDeps, verified: VerifiedKeys = new VerifiedKeys()) {
+  const lastTouched = new Map<string, number>();
+
   async function authenticate(req: FastifyRequest, now: Date): Promise<ApiKeyRecord> {
     const key = presentedKey(req);
     if (key === null || key === '') throw new ApiError('missing_api_key');
     if (!isWellFormedKey(key)) throw new ApiError('invalid_api_key');
     const hash = hashKey(key);
-    const record = await deps.store.keys.findByHash(hash);
+    let record = verified.get(hash) ?? null;
+    if (record === null) {
+      record = await deps.store.keys.findByHash(hash);
+      if (record !== null) verified.set(hash, record);
+    }
     if (record === null || !hashesEqual(record.keyHash, hash) || record.revokedAt !== null) throw new ApiError('invalid_api_key');
     if (record.expiresAt !== null && Date.parse(record.expiresAt) <= now.getTime()) throw new ApiError('expired_api_key');
     return record;
   }
 
   function touch(record: ApiKeyRecord, now: Date): void {
-    const last = record.lastUsedAt === null ? 0 : Date.parse(record.lastUsedAt);
-    if (now.getTime() - last < TOUCH_INTERVAL_MS) return;
+    const last = lastTouched.get(record.id) ?? (record.lastUsedAt === null ? 0 : Date.parse(record.lastUsedAt));
+    if (now.getTime() - last < TOUCH_INTERVAL_MS && now.getTime() >= last) return;
+    if (lastTouched.size >= 100_000) lastTouched.clear();
+    lastTouched.set(record.id, now.getTime());
     deps.store.keys.touch(record.id, toRfc3339(now)).catch((err: unknown) => deps.logger.warn({ err, keyId: record.id }, 'could not record key use'));
   }
 

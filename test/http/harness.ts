@@ -9,7 +9,7 @@ import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createLogger, type Deps } from '../../src/deps.ts';
-import { buildApp, type AppDeps } from '../../src/http/app.ts';
+import { buildApp, type AppDeps, type AppOptions } from '../../src/http/app.ts';
 import { createKeyService } from '../../src/keys/service.ts';
 import { openStore } from '../../src/store/index.ts';
 import { createMemoryRateLimiter } from '../../src/ratelimit/memory.ts';
@@ -73,6 +73,7 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   clock?: () => Date;
   overrides?: Partial<AppDeps>;
+  app?: AppOptions;
   logLevel?: string;
 }
 
@@ -105,7 +106,7 @@ export async function makeHarness(opts: HarnessOptions = {}): Promise<Harness> {
     scheduler: fakeScheduler(NOW) as unknown as Deps['scheduler'], // no network in tests
     ...opts.overrides,
   };
-  const app = await buildApp(deps);
+  const app = await buildApp(deps, opts.app);
   const keys = createKeyService({ keys: store.keys, clock, newId: deps.ids.keyId });
   const admin = await keys.ensureAdminKey(null);
   if (admin === null || admin.key === null) throw new Error('harness: admin key not created');

@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hashKey } from '../../src/keys/keys.ts';
+import { VerifiedKeys } from '../../src/http/auth.ts';
 import { makeHarness, keysOf, type Harness } from './harness.ts';
 
 const KEY_FIELDS = ['id', 'key_prefix', 'name', 'tier', 'scopes', 'created_at', 'last_used_at', 'expires_at', 'revoked_at'];
@@ -100,6 +101,28 @@ describe('key admin routes', () => {
       assert.match(String(res.headers[name]), /^\d+$/, name);
     }
     assert.ok(Number(res.headers['x-ratelimit-reset']) > NOW_SECONDS);
+  });
+});
+
+ describe('verified-key cache', () => {
+  test('a key revoked outside this instance stops working once the one-second cache entry lapses', async () => {
+    let ms = 0;
+    const h = await makeHarness({ app: { verifiedKeys: new VerifiedKeys(1_000, 100, () => ms) } });
+    try {
+      const { key, id } = await h.createKey('pro');
+      const lookup = () => h.app.inject({ method: 'GET', url: '/api/v1/lookup?value=192.0.2.1', headers: h.auth(key) });
+      assert.equal((await lookup()).statusCode, 200);
+      // Given the CLI (another process) revokes the key
+      await h.store.keys.revoke(id, '2026-11-30T12:00:00Z');
+      ms = 500;
+      assert.equal((await lookup()).statusCode, 200, 'still cached within the second');
+      ms = 1_501;
+      const res = await lookup();
+      assert.equal(res.statusCode, 401);
+      assert.equal(res.json().error.code, 'invalid_api_key');
+    } finally {
+      await h.close();
+    }
   });
 });
 

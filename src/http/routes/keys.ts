@@ -19,7 +19,8 @@ const CreateBody = Type.Object({
 
 const CreatedKey = Type.Object({ ...KeyView.properties, key: Type.String({ description: 'The key itself: shown this once, never again' }) });
 
-export function registerKeyRoutes(app: FastifyInstance, keys: KeyService): void {
+/** `onRevoked` lets the auth layer drop a revoked key from its short-lived cache at once. */
+export function registerKeyRoutes(app: FastifyInstance, keys: KeyService, onRevoked: (id: string) => void = () => {}): void {
   app.get(
     '/api/v1/keys',
     {
@@ -81,6 +82,7 @@ export function registerKeyRoutes(app: FastifyInstance, keys: KeyService): void 
       const { id } = req.params as { id: string };
       const record = await keys.revoke(id);
       if (record === null) throw new ApiError('not_found', `No active API key with id "${id}".`);
+      onRevoked(id);
       return keyView(record);
     },
   );
