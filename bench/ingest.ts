@@ -115,6 +115,9 @@ async function main(): Promise<void> {
   const again = await runFeed(listDef, { kind: 'file', path: listPath }, env);
   const s = (performance.now() - t) / 1000;
   console.log(`re-import     ${Math.round(LINES / s).toLocaleString('en').padStart(9)} rows/s (${s.toFixed(2)} s), unchanged ${again.result?.unchanged?.toLocaleString('en')}`);
+  // a shared database (PostgreSQL) is left as it was found
+  await store.purgeFeed('bench-list');
+  await store.purgeFeed('bench-csv');
   await store.close();
   clearInterval(sampler);
   const peakMb = Math.max(peakRss, process.resourceUsage().maxRSS * 1024) / 1048576;

@@ -74,7 +74,8 @@ function authHeaders(def: FeedDefinition, env: RunEnv): Record<string, string> {
   if (isRecord(opts.headers)) for (const [k, v] of Object.entries(opts.headers)) if (typeof v === 'string') headers[k] = v;
   if (typeof opts.authEnv === 'string') {
     const value = (env.env ?? process.env)[opts.authEnv];
-    if (value) headers.authorization = value;
+    const name = typeof opts.authHeader === 'string' && opts.authHeader !== '' ? opts.authHeader.toLowerCase() : 'authorization';
+    if (value) headers[name] = value;
   }
   return headers;
 }

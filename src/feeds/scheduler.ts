@@ -15,7 +15,10 @@ import type { FeedDefinition, RunLock } from './types.ts';
 export interface FeedScheduler {
   start(): void;
   stop(): Promise<void>;
-  /** Runs a feed now. When another run of it holds the lock, resolves a `running` record that is not stored. */
+  /**
+   * Runs a feed now. When another run of it holds the lock, resolves a `running` record; for a
+   * feed without a URL, a `failure` record saying to import a file. Neither is stored.
+   */
   runNow(feedId: string): Promise<FeedRunRecord>;
   /** Imports a local file for a feed (the offline path; the only one for internal feeds). */
   importFile(feedId: string, path: string, opts?: ImportOptions): Promise<FeedRunRecord>;
@@ -100,22 +103,15 @@ export function createFeedScheduler(deps: SchedulerDeps): FeedScheduler {
     return def;
   }
 
+  /** A run that did not happen (busy, or nothing to fetch): returned to the caller, not stored. */
+  function notRun(def: FeedDefinition, status: 'running' | 'failure', error: string): FeedRunRecord {
+    const now = deps.clock().toISOString();
+    return { feedId: def.id, startedAt: now, finishedAt: status === 'running' ? null : now, status, result: null, rejected: 0, rejectedSamples: [], error, etag: null, lastModified: null };
+  }
+
   async function locked(def: FeedDefinition, source: RunSource): Promise<FeedRunRecord> {
     const result = await deps.runLock.withLock(`feed:${def.id}`, () => runFeed(def, source, env));
-    if (result !== undefined) return result;
-    const now = deps.clock().toISOString();
-    return {
-      feedId: def.id,
-      startedAt: now,
-      finishedAt: null,
-      status: 'running',
-      result: null,
-      rejected: 0,
-      rejectedSamples: [],
-      error: 'another run of this feed is in progress',
-      etag: null,
-      lastModified: null,
-    };
+    return result ?? notRun(def, 'running', 'another run of this feed is in progress');
   }
 
   async function tick(): Promise<void> {
@@ -162,7 +158,9 @@ export function createFeedScheduler(deps: SchedulerDeps): FeedScheduler {
       await ticking;
     },
     async runNow(feedId) {
-      return locked(definition(feedId), { kind: 'remote' });
+      const def = definition(feedId);
+      if (def.url === null) return notRun(def, 'failure', `feed "${def.id}" has no URL; import a file with "verdict feeds import ${def.id} FILE"`);
+      return locked(def, { kind: 'remote' });
     },
     async importFile(feedId, path, opts = {}) {
       return locked(definition(feedId), {

@@ -118,3 +118,16 @@ test('importFile: re-importing the same file changes nothing but the run timesta
     await t.cleanup();
   }
 });
+
+test('runNow on an import-only feed says to import a file and records nothing', async () => {
+  const t = await tempStore();
+  try {
+    const scheduler = createFeedScheduler({ store: t.store, catalog: catalogFrom([feed('internal', null, { interval: 0, category: 'internal', verdict: 'allow' })]), logger: quietLogger, clock: () => new Date(), runLock: createLocalRunLock(), fetch });
+    const r = await scheduler.runNow('internal');
+    assert.equal(r.status, 'failure');
+    assert.match(r.error ?? '', /verdict feeds import internal FILE/);
+    assert.equal(await t.store.feedState('internal'), null);
+  } finally {
+    await t.cleanup();
+  }
+});
