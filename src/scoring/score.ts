@@ -161,7 +161,8 @@ export function scoreEvidence(input: ScoringInput, rules: ScoringRules, now: Dat
     const before = 1 - keep;
     keep *= 1 - w.p;
     factors.push(sightingFactor(w, 100 * severity * (1 - keep - before), rules));
-    if (w.decay < 1) factors.push(decayFactorOf(w, input.type, rules));
+    // Hours-old reports keep ~100%; a factor that says so would be noise.
+    if (w.decay < 0.995) factors.push(decayFactorOf(w, input.type, rules));
   }
   const raw = 100 * severity * (1 - keep);
   let score = Math.round(raw);
