@@ -1,0 +1,92 @@
+/**
+ * The contract every parser keeps, run against each format with its sample:
+ * records are canonical and well-typed; chunking the input does not change the output;
+ * bad input is counted or refused with FeedParseError, never a crash.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import fc from 'fast-check';
+import { FeedParseError, PARSERS, newContext } from '../../src/feeds/index.ts';
+import type { FeedFormat } from '../../src/feeds/types.ts';
+import { normalize } from '../../src/indicators/index.ts';
+import { STORED_TYPES } from '../../src/indicators/types.ts';
+import { THREAT_TYPES, type SightingRecord } from '../../src/model.ts';
+import { collect, fixture } from './helpers.ts';
+
+const MAPPING = { fields: { value: 'indicator', type: 'kind' } };
+const SAMPLES: [FeedFormat, string, Record<string, unknown>][] = [
+  ['plain-list', 'et-compromised-ips.txt', { type: 'ipv4' }],
+  ['spamhaus-drop', 'dropv6.txt', {}],
+  ['spamhaus-drop-ndjson', 'drop_v4.json', {}],
+  ['cisa-kev', 'cisa-kev-first25.json', {}],
+  ['urlhaus-csv', 'urlhaus-handmade.csv', {}],
+  ['threatfox-json', 'threatfox-handmade.json', {}],
+  ['feodotracker-json', 'feodotracker-handmade.json', {}],
+  ['feodotracker-csv', 'feodotracker-handmade.csv', {}],
+  ['malwarebazaar-csv', 'malwarebazaar-handmade.csv', {}],
+  ['misp-feed', 'misp_event_yeti.json', {}],
+  ['stix-bundle', 'poisonivy.json', {}],
+  ['taxii21', 'stix-relationships-handmade.json', {}],
+  ['csv-mapping', 'internal-denylist-handmade.csv', MAPPING],
+  ['jsonl-mapping', 'internal-handmade.jsonl', { fields: { value: 'ioc.value', type: 'ioc.type' } }],
+];
+
+const THREATS: ReadonlySet<string> = new Set(THREAT_TYPES);
+const TYPES: ReadonlySet<string> = new Set(STORED_TYPES);
+
+function checkRecord(r: SightingRecord, where: string): void {
+  assert.ok(TYPES.has(r.type), `${where}: type ${r.type}`);
+  const n = normalize(r.type, r.value);
+  assert.ok(n.ok && n.value === r.value, `${where}: ${r.type} ${r.value} is canonical`);
+  if (r.threatType != null) assert.ok(THREATS.has(r.threatType), `${where}: threat type ${r.threatType}`);
+  if (r.confidence != null) assert.ok(r.confidence >= 0 && r.confidence <= 100, `${where}: confidence`);
+  for (const t of [r.firstSeen, r.lastSeen]) if (t != null) assert.ok(!Number.isNaN(Date.parse(t)) && t.endsWith('Z'), `${where}: time ${t}`);
+  assert.doesNotThrow(() => JSON.stringify(r.attributes ?? {}), `${where}: attributes are JSON`);
+}
+
+async function parseAll(format: FeedFormat, input: Uint8Array | AsyncIterable<Uint8Array>, options: Record<string, unknown>) {
+  const ctx = newContext(options);
+  const records = await collect(PARSERS[format](input, ctx));
+  return { records, rejected: ctx.tally.rejected };
+}
+
+describe('parser contract', () => {
+  for (const [format, file, options] of SAMPLES) {
+    test(`${format} (${file}): canonical records; 7-byte chunks give the same output`, async () => {
+      const bytes = readFileSync(fixture(file));
+      const whole = await parseAll(format, bytes, options);
+      assert.ok(whole.records.length > 0);
+      for (const r of whole.records) checkRecord(r, `${format}/${file}`);
+      const chunks: Buffer[] = [];
+      for (let i = 0; i < bytes.length; i += 7) chunks.push(bytes.subarray(i, i + 7));
+      const chunked = await parseAll(format, Readable.from(chunks), options);
+      assert.deepEqual(chunked, whole);
+    });
+
+    test(`${format}: empty input and garbage are counted or refused, never a crash`, async () => {
+      for (const junk of ['', '\n\n', '\u0000\u0001binary\u00ff', '<<<>>>', '{"a":', '[1,2,3]', 'null']) {
+        try {
+          const r = await parseAll(format, Buffer.from(junk), options);
+          for (const rec of r.records) checkRecord(rec, `${format} on junk`);
+        } catch (err) {
+          assert.ok(err instanceof FeedParseError, `${format} on ${JSON.stringify(junk)} threw ${String(err)}`);
+        }
+      }
+    });
+  }
+
+  test('line-based parsers never crash on random text', async () => {
+    const lineFormats: [FeedFormat, Record<string, unknown>][] = [['plain-list', {}], ['spamhaus-drop', {}], ['urlhaus-csv', {}], ['malwarebazaar-csv', {}], ['csv-mapping', MAPPING], ['jsonl-mapping', { fields: { value: 'v' } }]];
+    await fc.assert(
+      fc.asyncProperty(fc.string({ maxLength: 300 }), async (text) => {
+        for (const [format, options] of lineFormats) {
+          const r = await parseAll(format, Buffer.from(text), options);
+          for (const rec of r.records) checkRecord(rec, `${format} on ${JSON.stringify(text)}`);
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
