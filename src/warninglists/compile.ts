@@ -128,6 +128,11 @@ export function compileWarninglists(sources: readonly WarninglistSource[]): Warn
     const n6 = ipv6ToBigInt(ip);
     if (n6 !== null) {
       for (const t of v6) if (t.table.has(n6)) out.add(t.list, via);
+      // An IPv4-mapped address (::ffff:a.b.c.d) is the IPv4 address for every list.
+      if (n6 >> 32n === 0xffffn) {
+        const n = Number(n6 & 0xffffffffn);
+        for (const t of v4) if (t.table.has(n)) out.add(t.list, via);
+      }
       return true;
     }
     return false;

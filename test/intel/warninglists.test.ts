@@ -16,6 +16,8 @@ test('shipped lists: well-known values land on the right lists', async (t) => {
     ['ipv4', '185.220.101.1', [], ['public-dns-v4', 'rfc1918']],
     ['ipv6', '2001:db8::1', ['rfc3849']],
     ['ipv6', 'fe80::1', ['ipv6-linklocal']],
+    ['ipv6', '::ffff:8.8.8.8', ['public-dns-v4']],
+    ['ipv6', '::ffff:10.0.0.1', ['rfc1918']],
     ['domain', 'google.com', ['tranco10k', 'google']],
     ['domain', 'localhost', ['rfc6761']],
     ['domain', 'printer.test', ['rfc6761']],
