@@ -140,14 +140,16 @@ export function createLookup(deps: EnrichDeps) {
       const type = parsed.type as IndicatorType;
       const value = parsed.value;
       const platforms = unique([...SEED_PLATFORMS, ...(req.platforms ?? [])]);
-      // Overrides change without bumping the data version, so they are read first and bypass the cache.
-      const override = await deps.store.overrides.get(type, value);
-      if (override !== null || deps.cache === null) return { ok: true, result: await compute(type, value, override, platforms) };
+      if (deps.cache === null) {
+        return { ok: true, result: await compute(type, value, await deps.store.overrides.get(type, value), platforms) };
+      }
+      // Ingest runs and override changes both bump the data version (the store contract tests it),
+      // so an entry under the current version already reflects any override.
       const cacheKey = `lookup:${type}:${value}:${platforms.join(',')}`;
       const version = await deps.store.dataVersion();
       const hit = await deps.cache.get(cacheKey, version);
       if (hit !== undefined) return { ok: true, result: hit as LookupResponse };
-      const result = await compute(type, value, null, platforms);
+      const result = await compute(type, value, await deps.store.overrides.get(type, value), platforms);
       await deps.cache.set(cacheKey, version, result);
       return { ok: true, result };
     },

@@ -4,7 +4,7 @@
  * request actually writes a line at an enabled level.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import type { Bindings, ChildLoggerOptions, Level, LogFn } from 'pino';
+import type { Bindings, ChildLoggerOptions, Level } from 'pino';
 
 type Parent = FastifyBaseLogger & { isLevelEnabled(level: string): boolean };
 
@@ -39,13 +39,26 @@ export class LazyRequestLogger {
   isLevelEnabled(level: string): boolean {
     return this.#parent.isLevelEnabled(level);
   }
-  fatal: LogFn = (...a: unknown[]) => this.#write('fatal', a);
-  error: LogFn = (...a: unknown[]) => this.#write('error', a);
-  warn: LogFn = (...a: unknown[]) => this.#write('warn', a);
-  info: LogFn = (...a: unknown[]) => this.#write('info', a);
-  debug: LogFn = (...a: unknown[]) => this.#write('debug', a);
-  trace: LogFn = (...a: unknown[]) => this.#write('trace', a);
-  silent: LogFn = () => {};
+  // prototype methods, not per-instance arrow functions: one of these is made per request
+  fatal(...a: unknown[]): void {
+    this.#write('fatal', a);
+  }
+  error(...a: unknown[]): void {
+    this.#write('error', a);
+  }
+  warn(...a: unknown[]): void {
+    this.#write('warn', a);
+  }
+  info(...a: unknown[]): void {
+    this.#write('info', a);
+  }
+  debug(...a: unknown[]): void {
+    this.#write('debug', a);
+  }
+  trace(...a: unknown[]): void {
+    this.#write('trace', a);
+  }
+  silent(): void {}
   child(bindings: Bindings, opts?: ChildLoggerOptions): FastifyBaseLogger {
     return this.#get().child(bindings, opts);
   }

@@ -1,0 +1,34 @@
+/** With the lookup cache on, a feed run or an override change is seen by the next lookup. */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createMemoryLookupCache } from '../../src/cache/memory.ts';
+import { makeHarness, type Harness } from './harness.ts';
+
+describe('lookup cache', () => {
+  let h: Harness;
+  before(async () => {
+    h = await makeHarness({ overrides: { cache: createMemoryLookupCache({ ttlSeconds: 3600 }) } });
+  });
+  after(() => h.close());
+
+  const get = async () => {
+    const res = await h.app.inject({ method: 'GET', url: '/api/v1/lookup?value=198.51.100.7', headers: h.auth() });
+    assert.equal(res.statusCode, 200, res.body);
+    return res.json();
+  };
+
+  test('a repeated lookup is identical; new data and overrides invalidate it', async () => {
+    const first = await get();
+    assert.equal(first.found, false);
+    assert.deepEqual(await get(), first, 'served again unchanged');
+
+    await h.ingest('cisa-alerts', [{ type: 'ipv4', value: '198.51.100.7', threatType: 'scanner' }]);
+    const afterIngest = await get();
+    assert.equal(afterIngest.found, true, 'a feed run is seen at once');
+
+    const put = await h.app.inject({ method: 'PUT', url: '/api/v1/overrides/ipv4/198.51.100.7', headers: h.auth(), payload: { verdict: 'allow', reason: 'ours' } });
+    assert.equal(put.statusCode, 200);
+    const afterOverride = await get();
+    assert.ok(afterOverride.risk.factors.some((f: { kind: string }) => f.kind === 'override'), 'an override is seen at once');
+  });
+});
