@@ -75,6 +75,19 @@ const EPOCH = /^\d{9,10}$/;
 export function toIsoDate(raw: unknown): string | null {
   const s = str(raw);
   if (s === null) return null;
+  // feeds repeat the same few dates across thousands of rows; Date parsing is the costly part
+  const hit = dateMemo.get(s);
+  if (hit !== undefined) return hit;
+  const iso = parseDate(s);
+  if (dateMemo.size >= DATE_MEMO_SIZE) dateMemo.clear();
+  dateMemo.set(s, iso);
+  return iso;
+}
+
+const DATE_MEMO_SIZE = 4096;
+const dateMemo = new Map<string, string | null>();
+
+function parseDate(s: string): string | null {
   let candidate = s;
   if (DATE_ONLY.test(s)) candidate = `${s}T00:00:00Z`;
   else if (EPOCH.test(s)) candidate = new Date(Number(s) * 1000).toISOString();
