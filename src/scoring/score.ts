@@ -5,47 +5,15 @@
  * and weak or stale reports add little. The score is 100 × P × the severity of the worst credible
  * threat type; warning lists cap it and analyst overrides fix its level. Pure: time is a parameter.
  */
-import type { ConfidenceLevel, ContextSighting, EvidenceSighting, RiskFactor, RiskLevel } from '../model.ts';
-import { RISK_LEVELS, RELIABILITIES } from '../model.ts';
+import type { EvidenceSighting, RiskFactor, RiskLevel } from '../model.ts';
 import { ageInDays, decayFactor } from './decay.ts';
 import { ageWords, pct, round1, round3 } from './describe.ts';
+import { applyWarninglists } from './caps.ts';
+import { bandOf, levelOf } from './levels.ts';
+import { confidenceOf, type Weighed } from './confidence.ts';
 import { isVerdict, resolveOverride } from './override.ts';
 import type { ScoringRules } from './rules.ts';
-import type { ListedOn, ScoreResult, ScoringInput } from './types.ts';
-
-/** One piece of evidence weighed. */
-interface Weighed {
-  s: EvidenceSighting;
-  relation: ContextSighting['relation'] | null;
-  ageDays: number | null;
-  decay: number;
-  stated: number | null;
-  p: number;
-  severity: number;
-  severityReason: string | null;
-}
-
-export function levelOf(score: number, rules: ScoringRules): RiskLevel {
-  const l = rules.levels;
-  return score >= l.critical ? 'critical' : score >= l.high ? 'high' : score >= l.medium ? 'medium' : 'low';
-}
-
-/** The inclusive score band of a level. */
-export function bandOf(level: RiskLevel, rules: ScoringRules): [number, number] {
-  const l = rules.levels;
-  switch (level) {
-    case 'critical':
-      return [l.critical, 100];
-    case 'high':
-      return [l.high, l.critical - 1];
-    case 'medium':
-      return [l.medium, l.high - 1];
-    default:
-      return [0, l.medium - 1];
-  }
-}
-
-const rank = (l: RiskLevel): number => RISK_LEVELS.indexOf(l);
+import type { ScoreResult, ScoringInput } from './types.ts';
 
 function weigh(s: EvidenceSighting, relation: Weighed['relation'], type: ScoringInput['type'], rules: ScoringRules, now: Date): Weighed {
   const ageDays = ageInDays(s.lastSeen, now) ?? ageInDays(s.updatedAt, now) ?? ageInDays(s.firstSeen, now);
@@ -54,8 +22,9 @@ function weigh(s: EvidenceSighting, relation: Weighed['relation'], type: Scoring
   const stated = typeof s.confidence === 'number' && Number.isFinite(s.confidence) ? Math.min(100, Math.max(0, s.confidence)) : null;
   let p = (rules.reliability[s.feed.reliability] ?? 0) * (stated === null ? rules.unstatedConfidence : stated / 100) * decay;
   if (!s.listed) p *= rules.delistedWeight;
-  if (relation !== null) p *= rules.contextWeight[relation];
-  let severity = s.threatType === null ? rules.unknownThreatTypeSeverity : rules.severity[s.threatType];
+  // Stored data outside the known vocabularies weighs as unknown rather than producing NaN.
+  if (relation !== null) p *= rules.contextWeight[relation] ?? 0;
+  let severity = (s.threatType === null ? undefined : rules.severity[s.threatType]) ?? rules.unknownThreatTypeSeverity;
   let severityReason: string | null = null;
   for (const m of rules.severityModifiers) {
     if (m.threatType === s.threatType && s.attributes[m.attribute] === m.equals && m.severity > severity) {
@@ -104,21 +73,6 @@ function decayFactorOf(w: Weighed, type: ScoringInput['type'], rules: ScoringRul
     speed: rule?.speed ?? null,
     decay: round3(w.decay),
   };
-}
-
-function confidenceOf(direct: readonly Weighed[], rules: ScoringRules): ConfidenceLevel {
-  const c = rules.confidence;
-  // Count, per reliability grade, the fresh sources whose own statement does not undercut them.
-  const counted = direct.filter((w) => w.p > 0 && w.decay >= c.freshDecayMin && (w.stated === null || w.stated >= c.statedConfidenceMin));
-  const atLeast = (min: (typeof RELIABILITIES)[number]) => {
-    const bound = RELIABILITIES.indexOf(min);
-    let n = 0;
-    for (const w of counted) if (RELIABILITIES.indexOf(w.s.feed.reliability) <= bound) n++;
-    return n;
-  };
-  if (c.high.some((r) => atLeast(r.minReliability) >= r.sources)) return 'high';
-  if (c.medium.some((r) => atLeast(r.minReliability) >= r.sources)) return 'medium';
-  return 'low';
 }
 
 export function scoreEvidence(input: ScoringInput, rules: ScoringRules, now: Date): ScoreResult {
@@ -210,28 +164,4 @@ export function scoreEvidence(input: ScoringInput, rules: ScoringRules, now: Dat
     confidence = rules.confidence.override;
   }
   return { score, level, confidence, factors };
-}
-
-function applyWarninglists(lists: readonly ListedOn[], score: number, level: RiskLevel, overridden: boolean, rules: ScoringRules, factors: RiskFactor[]): { score: number; level: RiskLevel } {
-  for (const l of lists) {
-    const cap = rules.warninglists.caps[l.id];
-    if (cap === undefined) {
-      factors.push({ kind: 'warninglist_context', description: `On the warning list "${l.name}": context for an analyst, not a sign of safety; the score is not capped.`, list_id: l.id });
-      continue;
-    }
-    if (overridden || !l.canCap) {
-      const why = overridden ? 'an analyst override decides instead' : (l.note ?? 'the match does not cover the indicator itself');
-      factors.push({ kind: 'warninglist', description: `On the warning list "${l.name}", which would cap the level at ${cap}; not applied: ${why}.`, delta: 0, list_id: l.id, cap });
-      continue;
-    }
-    if (rank(level) > rank(cap)) {
-      const next = Math.min(score, bandOf(cap, rules)[1]);
-      factors.push({ kind: 'warninglist', description: `On the warning list "${l.name}" (known benign or special values): level capped from ${level} to ${cap}.`, delta: next - score, list_id: l.id, cap });
-      score = next;
-      level = cap;
-    } else {
-      factors.push({ kind: 'warninglist', description: `On the warning list "${l.name}" (known benign or special values): the level may not exceed ${cap}.`, delta: 0, list_id: l.id, cap });
-    }
-  }
-  return { score, level };
 }

@@ -89,10 +89,12 @@ test('stale, delisted or unconfident reports add less than fresh confident ones'
 test('scoring does not mutate its input and survives malformed sightings', () => {
   const s = sighting('ipv4', '91.215.85.17', { feed: FEEDS.feodo, lastSeenDaysAgo: 2, threatType: 'botnet_cc' });
   const odd = { ...sighting('ipv4', '91.215.85.17', { feed: { ...FEEDS.et, reliability: 'Z' as 'A' }, lastSeenDaysAgo: 0 }), lastSeen: 'garbage', updatedAt: 'garbage', firstSeen: '', confidence: Number.NaN };
-  const frozen = Object.freeze([Object.freeze(s), Object.freeze(odd)]);
+  const unknownType = { ...sighting('ipv4', '91.215.85.17', { feed: FEEDS.feodo, lastSeenDaysAgo: 0 }), threatType: 'ransomware' as 'spam' };
+  const frozen = Object.freeze([Object.freeze(s), Object.freeze(odd), Object.freeze(unknownType)]);
   const r = scoreEvidence(input(frozen as unknown as EvidenceSighting[]), rules, NOW);
   assert.ok(Number.isFinite(r.score));
-  assert.equal(frozen.length, 2);
+  assert.ok(r.factors.every((f) => f.delta === undefined || Number.isFinite(f.delta)), 'no NaN deltas');
+  assert.equal(frozen.length, 3);
 });
 
 test('warning-list caps lower the level only when the match may cap', () => {
