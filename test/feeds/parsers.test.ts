@@ -45,6 +45,12 @@ describe('plain lists', () => {
     assert.deepEqual(defanged.map((r) => [r.type, r.value]), [['domain', 'evil.example.com'], ['url', 'http://bad.example.org/x']]);
   });
 
+  test('DShield block list: banner, uncommented header line, start address + prefix length → ranges', async () => {
+    const { records, ctx } = await parseFixture('plain-list', 'dshield-handmade.txt', { header: true, column: 0, prefixColumn: 2, threatType: 'scanner' });
+    assert.deepEqual(records.map((r) => [r.type, r.value, r.threatType]), [['cidr', '198.51.100.0/24', 'scanner'], ['cidr', '203.0.113.0/24', 'scanner']]);
+    assert.equal(ctx.tally.rejected, 0);
+  });
+
   test('streams: lines split across chunk boundaries and CRLF endings parse the same', async () => {
     const text = '198.51.100.1\r\n198.51.100.2\r\n198.51.100.3';
     const bytes = Buffer.from(text);

@@ -1,8 +1,10 @@
 /**
  * Plain lists: one indicator a line, `#`/`;` comments (whole-line or trailing), as Emerging Threats,
  * blocklist.de, CINS Army, OpenPhish and Tor exit lists publish them. DShield-style lists with
- * several whitespace-separated columns pick theirs with `options.column`.
- * Options: `type` (stored type, else detected), `threatType`, `tags`, `column` (0-based).
+ * several whitespace-separated columns pick theirs with `options.column`, and build a range from
+ * a start-address column and a prefix-length column with `options.prefixColumn`.
+ * Options: `type` (stored type, else detected), `threatType`, `tags`, `column` (0-based),
+ * `prefixColumn`, `header` (true: the first non-comment line names the columns).
  */
 import type { SightingRecord } from '../../model.ts';
 import { isThreatType } from '../threat-types.ts';
@@ -18,6 +20,8 @@ export async function* parsePlainList(input: ByteSource, ctx: ParseContext): Asy
   const threatType = isThreatType(ctx.options.threatType) ? ctx.options.threatType : null;
   const tags = splitTags(ctx.options.tags);
   const column = typeof ctx.options.column === 'number' ? ctx.options.column : 0;
+  const prefixColumn = typeof ctx.options.prefixColumn === 'number' ? ctx.options.prefixColumn : null;
+  let header = ctx.options.header === true;
   for await (const line of lines(input)) {
     const c = line.charCodeAt(0);
     if (c === 35 /* # */ || c === 59 /* ; */) continue;
@@ -25,12 +29,25 @@ export async function* parsePlainList(input: ByteSource, ctx: ParseContext): Asy
     const cut = TRAILING_COMMENT.exec(line);
     const text = (cut ? line.slice(0, cut.index) : line).trim();
     if (text === '') continue;
-    const raw = column === 0 && !WHITESPACE.test(text) ? text : text.split(WHITESPACE)[column];
-    if (raw === undefined) {
-      ctx.tally.reject(line, `no column ${column}`);
+    if (header) {
+      header = false;
       continue;
     }
-    const ind = toIndicator(raw, type);
+    let raw: string | undefined;
+    if (column === 0 && prefixColumn === null && !WHITESPACE.test(text)) raw = text;
+    else {
+      const cols = text.split(WHITESPACE);
+      raw = cols[column];
+      if (raw !== undefined && prefixColumn !== null) {
+        const prefix = cols[prefixColumn];
+        raw = prefix === undefined ? undefined : `${raw}/${prefix}`;
+      }
+    }
+    if (raw === undefined) {
+      ctx.tally.reject(line, `missing column ${prefixColumn ?? column}`);
+      continue;
+    }
+    const ind = toIndicator(raw, prefixColumn !== null ? 'cidr' : type);
     if (!ind.ok) {
       ctx.tally.reject(line, ind.reason);
       continue;
