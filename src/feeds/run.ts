@@ -80,6 +80,12 @@ function authHeaders(def: FeedDefinition, env: RunEnv): Record<string, string> {
   return headers;
 }
 
+/** `options.zipEntry`: a pattern naming the archive member to read (default: the first file). */
+function zipEntryOption(def: FeedDefinition): { zipEntry?: RegExp } {
+  const p = def.options?.zipEntry;
+  return typeof p === 'string' && p !== '' ? { zipEntry: new RegExp(p) } : {};
+}
+
 async function gatherFile(def: FeedDefinition, source: Extract<RunSource, { kind: 'file' }>, ctx: ParseContext): Promise<Gathered> {
   const none = { etag: null, lastModified: null, cleanup: async () => {} };
   if (def.format === 'misp-feed') {
@@ -90,6 +96,7 @@ async function gatherFile(def: FeedDefinition, source: Extract<RunSource, { kind
   let total = 0;
   const payload = await openPayload(source.path, {
     expected: def.format,
+    ...zipEntryOption(def),
     ...(progress ? { onRead: (n: number) => progress(n, total) } : {}),
   });
   total = payload.size;
@@ -133,7 +140,7 @@ async function gatherRemote(def: FeedDefinition, env: RunEnv, ctx: ParseContext,
   if (d.kind === 'not_modified') return 'not_modified';
   try {
     if (d.contentType !== null && HTML_TYPE.test(d.contentType)) throw new FeedParseError(`the server sent an HTML page (${d.contentType}), not ${def.format}`);
-    const payload = await openPayload(d.path, { expected: def.format });
+    const payload = await openPayload(d.path, { expected: def.format, ...zipEntryOption(def) });
     return { records: PARSERS[def.format](payload.stream, ctx), etag: d.etag, lastModified: d.lastModified, cleanup: d.cleanup };
   } catch (err) {
     await d.cleanup();

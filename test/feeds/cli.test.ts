@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { formatRun, formatStatus, statusRows } from '../../src/cli/feeds.ts';
+import { formatRun, formatStatus, progressBar, statusRows } from '../../src/cli/feeds.ts';
 import { loadCatalog } from '../../src/feeds/index.ts';
 import { fixture } from './helpers.ts';
 
@@ -51,4 +51,16 @@ test('status table and run summary read as a person expects', () => {
   assert.match(text, /urlhaus\s+yes\s+community\s+B\s+42\s+50\s+2026-11-30T11:00:00Z/);
   const summary = formatRun({ feedId: 'x', startedAt: '', finishedAt: '', status: 'success', result: { received: 3, added: 2, updated: 1, unchanged: 0, delisted: 0 }, rejected: 1, rejectedSamples: ['ipv4: bad: 1.2.3'], error: null, etag: null, lastModified: null });
   assert.equal(summary, 'x: success\n  received 3, added 2, updated 1, unchanged 0, delisted 0\n  1 malformed row(s) skipped; first ones:\n    ipv4: bad: 1.2.3');
+});
+
+test('the progress bar redraws one line and ends it', () => {
+  const written: string[] = [];
+  const stream = { write: (s: string) => written.push(s) } as unknown as NodeJS.WriteStream;
+  const bar = progressBar(stream, 'importing x');
+  bar.update(0, 2 * 1048576);
+  bar.update(2 * 1048576, 2 * 1048576);
+  bar.end();
+  assert.equal(written[0], `\rimporting x [${'.'.repeat(30)}]   0% 0.0 MiB`);
+  assert.equal(written[1], `\rimporting x [${'#'.repeat(30)}] 100% 2.0 MiB`);
+  assert.equal(written[2], '\n');
 });
