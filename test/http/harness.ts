@@ -13,11 +13,15 @@ import { buildApp, type AppDeps, type AppOptions } from '../../src/http/app.ts';
 import { createKeyService } from '../../src/keys/service.ts';
 import { openStore } from '../../src/store/index.ts';
 import { createMemoryRateLimiter } from '../../src/ratelimit/memory.ts';
-import { standInIntelligence } from './stand-ins.ts';
+import { createIntelligence } from '../../src/intel.ts';
 import { createHuntingQueryBuilder } from '../../src/hunting/index.ts';
 import type { FeedDefinition } from '../../src/feeds/types.ts';
 import type { FeedInfo, SightingRecord } from '../../src/model.ts';
 import type { FeedRunRecord, Scope, Store, Tier } from '../../src/store/types.ts';
+
+/** Loaded once per test file: the ATT&CK tables and warning lists take a moment to compile. */
+let sharedIntel: ReturnType<typeof createIntelligence> | undefined;
+const intelligence = () => (sharedIntel ??= createIntelligence());
 
 export const NOW = new Date('2026-11-30T12:00:00Z');
 
@@ -99,7 +103,7 @@ export async function makeHarness(opts: HarnessOptions = {}): Promise<Harness> {
     ids: { requestId: () => `req_test${String(++n).padStart(16, '0')}`, keyId: () => `key_test${String(++n).padStart(8, '0')}` },
     store,
     catalog: testCatalog as unknown as Deps['catalog'], // the test catalog has the three methods routes use
-    intel: standInIntelligence,
+    intel: intelligence(),
     hunting: createHuntingQueryBuilder(),
     rateLimiter: createMemoryRateLimiter(),
     cache: null,
