@@ -3,7 +3,8 @@
  * each imported as one feed run into a fresh SQLite store (or PostgreSQL with --store URL).
  * Prints rows/s, peak RSS, and the ratio to a baseline measured in the same run: the parser
  * alone over the same file (no store), which is the ceiling ingest can approach.
- *   npm run bench:ingest [-- --store postgres://…] [-- --lines N --csv-rows N]
+ *   npm run bench:ingest [-- --store postgres://…/db?schema=verdict_bench] [-- --lines N --csv-rows N]
+ * (with PostgreSQL, a schema of its own keeps the bench's run records out of the real data)
  */
 import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync, createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';

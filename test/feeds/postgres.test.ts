@@ -1,11 +1,12 @@
 /**
  * The same feed runs against the PostgreSQL store (scale-out): a good run, a failed run that
- * leaves the data as it was, a suspect drop, and an IP matching a stored DROP range. Feed ids are
- * unique per run and purged afterwards, so the shared test database is left as it was found.
+ * leaves the data as it was, a suspect drop, and an IP matching a stored DROP range. The store
+ * lives in a fresh schema, dropped afterwards, so the shared test database is left as it was.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import { fetch } from 'undici';
 import { runFeed, type RunEnv } from '../../src/feeds/index.ts';
 import type { FeedDefinition } from '../../src/feeds/types.ts';
@@ -16,10 +17,21 @@ import { startServer } from './server.ts';
 
 const URL_PG = process.env.VERDICT_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
+async function dropSchema(schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: URL_PG });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
 test('feed runs against the PostgreSQL store', { timeout: 60_000 }, async (t) => {
+  const schema = `verdict_feeds_test_${randomBytes(4).toString('hex')}`;
   let store: Store;
   try {
-    store = await openStore(URL_PG, { logger: quietLogger });
+    store = await openStore(`${URL_PG}${URL_PG.includes('?') ? '&' : '?'}schema=${schema}`, { logger: quietLogger });
     await store.migrate();
   } catch (err) {
     t.skip(`PostgreSQL not reachable: ${err instanceof Error ? err.message : String(err)}`);
@@ -56,8 +68,8 @@ test('feed runs against the PostgreSQL store', { timeout: 60_000 }, async (t) =>
     const again = await runFeed(def(null), { kind: 'file', path: fixture('dropv6.txt') }, env);
     assert.deepEqual({ ...again.result }, { received: 78, added: 0, updated: 0, unchanged: 78, delisted: 0 });
   } finally {
-    await store.purgeFeed(id).catch(() => 0);
     await store.close();
     await server.close();
+    await dropSchema(schema);
   }
 });
