@@ -67,3 +67,17 @@ describe('loadConfig', () => {
     assert.throws(() => loadConfig({ VERDICT_CONFIG_FILE: join(dir, 'missing.json') }), /VERDICT_CONFIG_FILE/);
   });
 });
+
+describe('README configuration table', () => {
+  test('lists every setting with its default', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { SETTINGS } = await import('../../src/config.ts');
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    for (const s of SETTINGS) {
+      const row = readme.split('\n').find((l) => l.startsWith('|') && l.includes(`\`${s.env}\``));
+      assert.ok(row, `README documents ${s.env}`);
+      const shown = s.default.startsWith('(') ? null : s.default.split(',')[0]!;
+      if (shown !== null) assert.ok(row.includes(shown), `README gives ${s.env}'s default ${shown}`);
+    }
+  });
+});
