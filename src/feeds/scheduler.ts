@@ -109,9 +109,17 @@ export function createFeedScheduler(deps: SchedulerDeps): FeedScheduler {
     return { feedId: def.id, startedAt: now, finishedAt: status === 'running' ? null : now, status, result: null, rejected: 0, rejectedSamples: [], error, etag: null, lastModified: null };
   }
 
+  /** Runs in flight (scheduled, runNow, importFile): stop() waits for them before the store closes. */
+  const inFlight = new Set<Promise<unknown>>();
+
   async function locked(def: FeedDefinition, source: RunSource): Promise<FeedRunRecord> {
-    const result = await deps.runLock.withLock(`feed:${def.id}`, () => runFeed(def, source, env));
-    return result ?? notRun(def, 'running', 'another run of this feed is in progress');
+    const p = deps.runLock.withLock(`feed:${def.id}`, () => runFeed(def, source, env));
+    inFlight.add(p);
+    try {
+      return (await p) ?? notRun(def, 'running', 'another run of this feed is in progress');
+    } finally {
+      inFlight.delete(p);
+    }
   }
 
   async function tick(): Promise<void> {
@@ -127,6 +135,9 @@ export function createFeedScheduler(deps: SchedulerDeps): FeedScheduler {
       const due = nextRunAt(def, states.get(def.id), deps.clock());
       if (due === null || Date.parse(due) > deps.clock().getTime()) continue;
       try {
+        // a manual run during this tick may already have brought the feed up to date
+        const fresh = nextRunAt(def, await deps.store.feedState(def.id), deps.clock());
+        if (fresh === null || Date.parse(fresh) > deps.clock().getTime()) continue;
         await locked(def, { kind: 'remote' });
       } catch (err) {
         deps.logger.error({ err, feedId: def.id }, 'scheduler: run crashed');
@@ -156,6 +167,7 @@ export function createFeedScheduler(deps: SchedulerDeps): FeedScheduler {
       if (timer !== null) clearTimeout(timer);
       stopper.abort();
       await ticking;
+      await Promise.allSettled([...inFlight]);
     },
     async runNow(feedId) {
       const def = definition(feedId);

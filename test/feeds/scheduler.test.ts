@@ -131,3 +131,24 @@ test('runNow on an import-only feed says to import a file and records nothing', 
     await t.cleanup();
   }
 });
+
+test('stop() aborts an in-flight run and waits until its failure is recorded', async () => {
+  const server = await startServer();
+  const t = await tempStore();
+  server.route('/hang.txt', () => {
+    // never answers
+  });
+  try {
+    const scheduler = createFeedScheduler({ store: t.store, catalog: catalogFrom([feed('h', `${server.url}/hang.txt`)]), logger: quietLogger, clock: () => new Date(), runLock: createLocalRunLock(), fetch });
+    const running = scheduler.runNow('h');
+    while ((server.hits.get('/hang.txt') ?? 0) === 0) await new Promise((r) => setTimeout(r, 10));
+    await scheduler.stop();
+    const state = await t.store.feedState('h');
+    assert.equal(state?.lastRun?.status, 'failure', 'recorded before stop() resolved');
+    assert.match(state?.lastError ?? '', /stopped/);
+    assert.equal((await running).status, 'failure');
+  } finally {
+    await t.cleanup();
+    await server.close();
+  }
+});
