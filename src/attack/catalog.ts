@@ -68,6 +68,8 @@ export interface AttackCatalog {
   /** ATT&CK software by name or alias, case, spacing and Malpedia prefixes ignored. */
   softwareByName(name: string): Software | undefined;
   group(id: string): Group | undefined;
+  /** Every active software entry, by id. */
+  allSoftware(): readonly Software[];
   /** Active groups and software that use the technique (for a parent: or any of its sub-techniques). */
   usersOf(techniqueId: string): { groups: readonly Group[]; software: readonly Software[] };
   readonly counts: { techniques: number; active: number; software: number; groups: number };
@@ -181,6 +183,7 @@ export function buildAttackCatalog(tables: AttackTables): AttackCatalog {
       return sw ?? undefined;
     },
     group: (id) => groups.get(id),
+    allSoftware: () => [...software.values()],
     usersOf,
     counts: { techniques: techniques.size, active: active.length, software: software.size, groups: groups.size },
   };

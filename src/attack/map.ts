@@ -62,6 +62,9 @@ export function createTechniqueMapper(catalog: AttackCatalog, rules: MappingRule
     return out;
   }
 
+  // Work once at start-up: every software entry's techniques for every role.
+  for (const sw of catalog.allSoftware()) for (const type of rules.familyRoleTypes) familyTechniques(sw.id, type);
+
   const kevFallback = rules.kev.fallback.map(current).filter((t): t is Technique => t !== null);
 
   function kevTechniques(entry: Readonly<Record<string, unknown>>): KevTechnique[] {

@@ -32,6 +32,8 @@ export interface MappingRules {
   /** threat type → indicator type (or `*`) → technique ids. */
   threatTypes: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>>;
   familyRoleOf(type: string): FamilyRole | null;
+  /** One indicator type per role, to precompute each role once. */
+  familyRoleTypes: readonly string[];
   kev: { fields: readonly string[]; rules: readonly KevRule[]; fallback: readonly string[] };
 }
 
@@ -75,6 +77,7 @@ export function compileMappingRules(file: MappingRulesFile): MappingRules {
     tacticRank: new Map(file.tacticOrder.map((t, i) => [t, i])),
     threatTypes,
     familyRoleOf: (type) => roles.get(type) ?? null,
+    familyRoleTypes: (file.familyRoles ?? []).map((r) => r.types[0]).filter((t): t is string => t !== undefined),
     kev: { fields: file.kev?.fields ?? [], rules: kevRules, fallback: ids(file.kev?.fallback ?? [], 'kev.fallback') },
   };
 }

@@ -37,14 +37,16 @@ function weigh(s: EvidenceSighting, relation: Weighed['relation'], type: Scoring
 
 function sightingFactor(w: Weighed, delta: number, rules: ScoringRules): RiskFactor {
   const s = w.s;
-  const what = `${s.threatType ?? 'an unspecified threat'}${s.malwareFamily ? ` (${s.malwareFamily})` : ''}`;
+  const what = s.malwareFamily ? `${s.threatType ?? 'an unspecified threat'} (${s.malwareFamily})` : (s.threatType ?? 'an unspecified threat');
   const stated = w.stated === null ? '' : `, stated confidence ${w.stated}`;
   const listed = s.listed ? '' : ', no longer listed';
   const subject = w.relation === null ? '' : ` the containing ${w.relation === 'parent_domain' ? 'parent domain' : w.relation} ${s.value}`;
-  return {
+  const d = round1(delta);
+  const p = round3(w.p);
+  const factor: RiskFactor = {
     kind: w.relation === null ? 'sighting' : 'context',
-    description: `${s.feed.name} (${s.feed.category}, reliability ${s.feed.reliability}${stated}) reported${subject} as ${what}, last seen ${ageWords(w.ageDays)}${listed}: weight ${round3(w.p)}, ${delta >= 0 ? '+' : ''}${round1(delta)} points.`,
-    delta: round1(delta),
+    description: `${s.feed.name} (${s.feed.category}, reliability ${s.feed.reliability}${stated}) reported${subject} as ${what}, last seen ${ageWords(w.ageDays)}${listed}: weight ${p}, ${d >= 0 ? '+' : ''}${d} points.`,
+    delta: d,
     feed_id: s.feedId,
     reliability: s.feed.reliability,
     reliability_weight: rules.reliability[s.feed.reliability],
@@ -52,9 +54,13 @@ function sightingFactor(w: Weighed, delta: number, rules: ScoringRules): RiskFac
     threat_type: s.threatType,
     age_days: w.ageDays === null ? null : round1(w.ageDays),
     decay: round3(w.decay),
-    probability: round3(w.p),
-    ...(w.relation === null ? {} : { relation: w.relation, value: s.value }),
+    probability: p,
   };
+  if (w.relation !== null) {
+    factor['relation'] = w.relation;
+    factor['value'] = s.value;
+  }
+  return factor;
 }
 
 function decayRuleOf(s: EvidenceSighting, type: ScoringInput['type'], rules: ScoringRules) {
