@@ -77,6 +77,13 @@ export function createErrorHandler(store: Store) {
       const code: ErrorCode = status === 413 ? 'payload_too_large' : status === 415 ? 'unsupported_media_type' : status === 404 ? 'not_found' : 'invalid_parameter';
       return sendError(reply, code, code === 'invalid_parameter' ? `The request is malformed: ${err.message}` : undefined);
     }
+    // PostgreSQL and Redis outages are marked by their modules (`unavailable: true`, `retryAfter`)
+    const marked = err as { unavailable?: unknown; retryAfter?: unknown };
+    if (marked.unavailable === true) {
+      const retry = typeof marked.retryAfter === 'number' && marked.retryAfter > 0 ? Math.ceil(marked.retryAfter) : UNAVAILABLE_RETRY_AFTER_SECONDS;
+      req.log.warn({ err }, 'dependency unavailable');
+      return sendError(reply, 'service_unavailable', undefined, undefined, { 'retry-after': String(retry) });
+    }
     if (!(await storeReachable(store))) {
       req.log.error({ err }, 'store unreachable');
       return sendError(reply, 'service_unavailable', undefined, undefined, { 'retry-after': String(UNAVAILABLE_RETRY_AFTER_SECONDS) });

@@ -127,6 +127,27 @@ describe('error catalog', () => {
     }
   });
 
+  test('503 when a marked dependency (Redis fail-closed, PostgreSQL) is down, with its Retry-After', async () => {
+    const down = Object.assign(new Error('redis down'), { unavailable: true, retryAfter: 7 });
+    const g = await makeHarness({
+      overrides: {
+        rateLimiter: {
+          consume: async () => {
+            throw down;
+          },
+          close: async () => {},
+        },
+      },
+    });
+    try {
+      const res = await g.app.inject({ method: 'GET', url: '/api/v1/lookup?value=1.2.3.4', headers: g.auth() });
+      assertEnvelope(res, 'service_unavailable');
+      assert.equal(res.headers['retry-after'], '7');
+    } finally {
+      await g.close();
+    }
+  });
+
   test('every catalog code was produced above', () => {
     assert.deepEqual([...produced].sort(), [...ERROR_CODES].sort());
   });
