@@ -118,7 +118,8 @@ export function parseScoringRules(raw: unknown): ScoringRules {
         reason: typeof o['reason'] === 'string' ? o['reason'] : `${o['attribute']} is ${o['equals']}`,
       };
     }),
-    credibleProbability: unit(r['credibleProbability'], 'credibleProbability'),
+    // Above zero: weaker reports are scaled by their weight over this one.
+    credibleProbability: num(r['credibleProbability'], 'credibleProbability', 0.001, 1),
     decay: everyKey(obj(r['decay'], 'decay'), STORED_TYPES, 'decay', (v, at) => {
       if (v === null) return null;
       const o = obj(v, at);

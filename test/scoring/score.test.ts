@@ -139,6 +139,7 @@ test('bad scoring rules fail with a message naming the field', () => {
   bad((r) => (r['severity'].ransomware = 1), /severity\.ransomware is not a known key/);
   bad((r) => (r['decay'].ipv4 = { lifetimeDays: -1, speed: 1 }), /decay\.ipv4\.lifetimeDays/);
   bad((r) => (r['warninglists'].caps.rfc1918 = 'none'), /warninglists\.caps\.rfc1918 must be one of/);
+  bad((r) => (r['credibleProbability'] = 0), /credibleProbability must be a number from 0.001 to 1/);
   bad((r) => (r['confidence'].high = [{ sources: 2, minReliability: 'Q' }]), /confidence\.high\[0\]\.minReliability/);
   assert.throws(() => parseScoringRules(null), ScoringRulesError);
 });
