@@ -237,22 +237,30 @@ export async function runIngest(
     // Statistics matter for the joins against existing rows; a first import of a feed only inserts.
     if (beforeTotal > 0) await client.query(`ANALYZE ${run}`);
 
-    let counts: Counts;
-    if (beforeTotal === 0) {
-      counts = { added: keyCount, confirmedListed: 0, relisted: 0, unchanged: 0 };
-    } else {
-      const c = await one<Record<keyof Counts, string>>(
+    // Confirmed rows are updated and classified in one pass: the SET expressions see the old row,
+    // so run_state records what it was (bit 1: listed, bit 2: unchanged) and RETURNING hands it back.
+    // A refused run (suspect drop) is rolled back, so updating before the check is safe.
+    let counts: Counts = { added: keyCount, confirmedListed: 0, relisted: 0, unchanged: 0 };
+    if (beforeTotal > 0) {
+      const c = await one<{ matched: string; listed: string; unchanged: string }>(
         client,
-        `SELECT count(*) FILTER (WHERE s.feed_id IS NULL) AS "added",
-           count(*) FILTER (WHERE s.listed) AS "confirmedListed",
-           count(*) FILTER (WHERE NOT s.listed) AS "relisted",
-           count(*) FILTER (WHERE ${SAME}) AS "unchanged"
-         FROM ${run} r LEFT JOIN sightings s ON s.type = r.type AND s.value = r.value AND s.feed_id = $1`,
-        [feedId],
+        `WITH confirmed AS (
+           UPDATE sightings s SET
+             run_state = (CASE WHEN s.listed THEN 1 ELSE 0 END) + (CASE WHEN ${SAME} THEN 2 ELSE 0 END),
+             first_seen = coalesce(r.first_seen, s.first_seen), last_seen = coalesce(r.last_seen, $2),
+             threat_type = r.threat_type, malware_family = r.malware_family, tags = r.tags, confidence = r.confidence,
+             reference_url = r.reference_url, attack_ids = r.attack_ids, attributes = r.attributes,
+             listed = true, updated_at = $2, run_seq = $3
+           FROM ${run} r WHERE s.feed_id = $1 AND s.type = r.type AND s.value = r.value
+           RETURNING s.run_state)
+         SELECT count(*) AS matched, count(*) FILTER (WHERE run_state & 1 = 1) AS listed,
+           count(*) FILTER (WHERE run_state & 2 = 2) AS unchanged FROM confirmed`,
+        [feedId, runAt, runSeq],
       );
-      counts = { added: Number(c.added), confirmedListed: Number(c.confirmedListed), relisted: Number(c.relisted), unchanged: Number(c.unchanged) };
+      const matched = Number(c.matched);
+      counts = { added: keyCount - matched, confirmedListed: Number(c.listed), relisted: matched - Number(c.listed), unchanged: Number(c.unchanged) };
     }
-    trace?.('classified');
+    trace?.('classified and updated');
     const updated = counts.confirmedListed + counts.relisted - counts.unchanged;
 
     if (mode === 'snapshot') {
@@ -268,19 +276,6 @@ export async function runIngest(
       }
     }
 
-    if (beforeTotal > 0) {
-      await client.query(
-        `UPDATE sightings s SET
-           first_seen = coalesce(r.first_seen, s.first_seen), last_seen = coalesce(r.last_seen, $2),
-           threat_type = r.threat_type, malware_family = r.malware_family, tags = r.tags, confidence = r.confidence,
-           reference_url = r.reference_url, attack_ids = r.attack_ids, attributes = r.attributes,
-           listed = true, updated_at = $2, run_seq = $3
-         FROM ${run} r WHERE s.feed_id = $1 AND s.type = r.type AND s.value = r.value`,
-        [feedId, runAt, runSeq],
-      );
-    }
-
-    trace?.('existing rows updated');
     let newIndicators = 0;
     if (counts.added > 0) {
       const anySightings = (await client.query('SELECT 1 FROM sightings LIMIT 1')).rowCount ?? 0;

@@ -39,10 +39,12 @@ export const MIGRATIONS: readonly Migration[] = [
         updated_at bigint NOT NULL,
         -- cidr sightings only: the range as PostgreSQL's own type, for containment through GiST
         range cidr,
-        -- the ingest run that last confirmed the row (snapshot delisting)
+        -- the ingest run that last confirmed the row (snapshot delisting), and what the row was
+        -- before that run (bit 1: listed, bit 2: unchanged by it); see ingest.ts
         run_seq bigint NOT NULL DEFAULT 0,
+        run_state smallint NOT NULL DEFAULT 0,
         PRIMARY KEY (type, value, feed_id)
-      );
+      ) WITH (fillfactor = 50);
       CREATE INDEX sightings_by_feed ON sightings (feed_id, listed);
       CREATE INDEX sightings_ranges ON sightings USING gist (range inet_ops) WHERE range IS NOT NULL;
 
