@@ -88,6 +88,13 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
 }
 
+/** The last error, unless a later success has cleared it (the JSON keeps both for history). */
+function currentError(r: FeedStatusRow): string {
+  if (r.last_error === null) return '';
+  if (r.last_success_at !== null && r.last_error_at !== null && r.last_success_at > r.last_error_at) return '';
+  return r.last_error.length > 60 ? `${r.last_error.slice(0, 59)}…` : r.last_error;
+}
+
 export function formatStatus(rows: FeedStatusRow[]): string {
   const head = ['ID', 'ON', 'CATEGORY', 'REL', 'LISTED', 'TOTAL', 'LAST SUCCESS', 'NEXT RUN', 'LAST ERROR'];
   const body = rows.map((r) => [
@@ -99,7 +106,7 @@ export function formatStatus(rows: FeedStatusRow[]): string {
     String(r.total_count),
     r.last_success_at ?? 'never',
     r.next_run_at ?? (r.enabled ? 'import only' : '-'),
-    r.last_error ? r.last_error.slice(0, 60) : '',
+    currentError(r),
   ]);
   return table([head, ...body]);
 }

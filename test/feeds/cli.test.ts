@@ -42,13 +42,22 @@ test('verdict feeds import then feeds list --json show the run and the counts', 
 test('status table and run summary read as a person expects', () => {
   const catalog = loadCatalog();
   const now = new Date('2026-11-30T12:00:00Z');
-  const rows = statusRows(catalog, [{ feedId: 'urlhaus', lastRun: null, lastSuccessAt: '2026-11-30T11:00:00Z', lastErrorAt: null, lastError: null, etag: null, lastModified: null, listedCount: 42, totalCount: 50 }], now);
+  const rows = statusRows(
+    catalog,
+    [
+      { feedId: 'urlhaus', lastRun: null, lastSuccessAt: '2026-11-30T11:00:00Z', lastErrorAt: '2026-11-30T10:00:00Z', lastError: 'HTTP 503 old news', etag: null, lastModified: null, listedCount: 42, totalCount: 50 },
+      { feedId: 'threatfox', lastRun: null, lastSuccessAt: '2026-11-30T09:00:00Z', lastErrorAt: '2026-11-30T10:00:00Z', lastError: 'HTTP 500 current', etag: null, lastModified: null, listedCount: 1, totalCount: 1 },
+    ],
+    now,
+  );
   const urlhaus = rows.find((r) => r.id === 'urlhaus');
   assert.equal(urlhaus?.listed_count, 42);
   assert.equal(urlhaus?.next_run_at, now.toISOString(), 'never run: due now');
   const text = formatStatus(rows);
   assert.match(text.split('\n')[0] ?? '', /^ID\s+ON\s+CATEGORY/);
   assert.match(text, /urlhaus\s+yes\s+community\s+B\s+42\s+50\s+2026-11-30T11:00:00Z/);
+  assert.ok(!text.includes('old news'), 'an error cleared by a later success is not shown');
+  assert.ok(text.includes('HTTP 500 current'));
   const summary = formatRun({ feedId: 'x', startedAt: '', finishedAt: '', status: 'success', result: { received: 3, added: 2, updated: 1, unchanged: 0, delisted: 0 }, rejected: 1, rejectedSamples: ['ipv4: bad: 1.2.3'], error: null, etag: null, lastModified: null });
   assert.equal(summary, 'x: success\n  received 3, added 2, updated 1, unchanged 0, delisted 0\n  1 malformed row(s) skipped; first ones:\n    ipv4: bad: 1.2.3');
 });
