@@ -45,8 +45,15 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
       const incoming = req.headers['x-request-id'];
       return typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : deps.ids.requestId();
     },
-    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH, ignoreTrailingSlash: true },
     childLoggerFactory: lazyChildLoggerFactory,
+    // Errors the router raises before any hook runs (a malformed path, an over-long parameter):
+    // still the catalog's envelope and a request id, never Fastify's own body.
+    frameworkErrors: (err, req, reply) => {
+      reply.header('x-request-id', req.id);
+      const message = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'A path parameter is too long.' : 'The request path is malformed.';
+      return sendError(reply, 'invalid_parameter', message, { parameter: 'path' });
+    },
   });
 
   // Known paths and their methods, to tell 405 from 404.

@@ -111,9 +111,6 @@ export function createAuthHook(deps: AuthDeps, verified: VerifiedKeys = new Veri
     const now = deps.clock();
     const record = await authenticate(req, now);
     req.apiKey = record;
-    if (!hasScope(record, scope)) {
-      throw new ApiError('insufficient_scope', `This request needs the "${scope}" scope.`, { required: scope });
-    }
     const limits = deps.config.tiers[record.tier];
     const decision = await deps.rateLimiter.consume(record.id, { perMinute: limits.perMinute, perDay: limits.perDay }, now.getTime());
     reply.header('x-ratelimit-limit', String(decision.limit));
@@ -123,6 +120,10 @@ export function createAuthHook(deps: AuthDeps, verified: VerifiedKeys = new Veri
       const code = decision.reason ?? 'rate_limit_exceeded';
       const retryAfter = String(Math.max(1, Math.ceil(decision.retryAfter ?? 1)));
       throw new ApiError(code, undefined, { retry_after: Number(retryAfter), limit: decision.limit }, { 'retry-after': retryAfter });
+    }
+    // counted before the scope check, so every authenticated answer carries the rate-limit headers
+    if (!hasScope(record, scope)) {
+      throw new ApiError('insufficient_scope', `This request needs the "${scope}" scope.`, { required: scope });
     }
     touch(record, now);
   };

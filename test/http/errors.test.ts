@@ -69,6 +69,7 @@ describe('error catalog', () => {
     const scope = await h.app.inject({ method: 'GET', url: '/api/v1/keys', headers: h.auth(reader.key) });
     check(scope, 'insufficient_scope', false);
     assert.deepEqual(scope.json().error.details, { required: 'admin' });
+    assert.match(String(scope.headers['x-ratelimit-remaining']), /^\d+$/, 'an authenticated refusal still reports the limits');
   });
 
   test('404, 405, 413, 415', async () => {

@@ -30,15 +30,27 @@ describe('service routes', () => {
     assert.match(String(long.headers['x-request-id']), /^req_/);
   });
 
+  test('router-level errors still speak the catalog: malformed path, over-long parameter; a trailing slash is fine', async () => {
+    for (const url of ['/api/v1/%E0%A4%A', `/api/v1/overrides/url/${'a'.repeat(3000)}`]) {
+      const res = await h.app.inject({ method: 'GET', url, headers: h.auth() });
+      assert.equal(res.statusCode, 400, `${url.slice(0, 30)}: ${res.body.slice(0, 200)}`);
+      assert.equal(res.json().error.code, 'invalid_parameter');
+      assert.equal(res.json().error.request_id, res.headers['x-request-id']);
+      assert.ok(!res.body.includes('aaaaaaaa'), 'the path is not echoed');
+    }
+    const slash = await h.app.inject({ method: 'GET', url: '/api/v1/lookup/?value=198.51.100.1', headers: h.auth() });
+    assert.equal(slash.statusCode, 200, slash.body);
+  });
+
   test('metrics: Prometheus text by route pattern, with no indicator values or keys', async () => {
     await h.app.inject({ method: 'GET', url: '/api/v1/lookup?value=198.51.100.1', headers: h.auth() });
     await h.app.inject({ method: 'GET', url: '/api/v1/lookup?value=bad', headers: h.auth() });
     const res = await h.app.inject({ method: 'GET', url: '/metrics' });
     assert.equal(res.statusCode, 200);
     assert.match(String(res.headers['content-type']), /^text\/plain/);
-    assert.match(res.body, /verdict_http_requests_total\{method="GET",route="\/api\/v1\/lookup",status="200"\} 1/);
-    assert.match(res.body, /verdict_http_requests_total\{method="GET",route="\/api\/v1\/lookup",status="400"\} 1/);
-    assert.match(res.body, /verdict_http_request_duration_seconds_bucket\{method="GET",route="\/api\/v1\/lookup",status="200",le="\+Inf"\} 1/);
+    assert.match(res.body, /verdict_http_requests_total\{method="GET",route="\/api\/v1\/lookup",status="200"\} [1-9]\d*/);
+    assert.match(res.body, /verdict_http_requests_total\{method="GET",route="\/api\/v1\/lookup",status="400"\} [1-9]\d*/);
+    assert.match(res.body, /verdict_http_request_duration_seconds_bucket\{method="GET",route="\/api\/v1\/lookup",status="200",le="\+Inf"\} [1-9]\d*/);
     assert.ok(!res.body.includes('198.51.100.1'));
     assert.ok(!res.body.includes(h.adminKey));
   });
