@@ -61,9 +61,12 @@ const PIECES = {
 } as const;
 type PieceName = keyof typeof PIECES;
 const PIECE_NAMES = Object.keys(PIECES) as PieceName[];
-// The shared guard and first-character check let the engine skip positions inside words with one
-// test instead of one per alternative (most positions in prose are inside words).
-const CANDIDATES_SOURCE = `(?<![A-Za-z0-9_])(?=[A-Za-z0-9_%:${LETTER_EXT}])(?:${PIECE_NAMES.map((k) => `(${PIECES[k]})`).join('|')})`;
+// The shared guard skips positions inside words with one test instead of one per alternative
+// (most positions in prose are inside words); the gate then rejects a plain word in one short
+// scan: every candidate has a `.`, `@` or `:` within its first 64 characters, or is hex, a CVE
+// or an ATT&CK id.
+const GATE = String.raw`(?=[0-9a-f]{32}|CVE-|T[A\d]|:|[A-Za-z0-9_%+${LETTER_EXT}-]{1,64}[.@:])`;
+const CANDIDATES_SOURCE = `(?<![A-Za-z0-9_])${GATE}(?:${PIECE_NAMES.map((k) => `(${PIECES[k]})`).join('|')})`;
 // Compiled once and cloned per call, so no /g state is shared between calls.
 const CANDIDATES = new RegExp(CANDIDATES_SOURCE, 'gi');
 
@@ -120,37 +123,23 @@ function hostSpan(url: string, hasScheme: boolean): [number, number] {
   return [hostStart, hostEnd];
 }
 
-interface Sink {
-  text: string;
-  original: string;
-  edits: readonly RefangEdit[];
-  out: ExtractedIndicator[];
-  keep: (t: StoredType) => boolean;
-  parts: boolean;
+/** What a candidate turned out to be; positions are relative to the candidate. */
+interface Finding {
+  type: StoredType;
+  value: string;
+  length: number;
+  /** The URL's host or the email's domain. */
+  part?: { type: StoredType; value: string; start: number; end: number };
+  /** Shaped like a file, field or product name: kept only if the text had it defanged. */
+  onlyIfDefanged?: boolean;
 }
 
-function emit(sink: Sink, type: StoredType, value: string, start: number, end: number, partOf?: ExtractedIndicator['partOf']): void {
-  if (!sink.keep(type)) return;
-  const item: ExtractedIndicator = {
-    type,
-    value,
-    start: originalOffset(sink.edits, start, false),
-    end: originalOffset(sink.edits, end, true),
-  };
-  if (partOf) item.partOf = partOf;
-  sink.out.push(item);
-}
-
-function emitUrl(sink: Sink, candidate: string, start: number, hasScheme: boolean): boolean {
+function urlFinding(candidate: string, hasScheme: boolean): Finding | null {
   const trimmed = trimUrlTail(candidate);
   const parsed = parseUrl(trimmed, { assumeScheme: !hasScheme });
-  if (!parsed.ok) return false;
-  emit(sink, 'url', parsed.value, start, start + trimmed.length);
-  if (sink.parts && sink.keep(parsed.hostType)) {
-    const [hs, he] = hostSpan(trimmed, hasScheme);
-    emit(sink, parsed.hostType, parsed.host, start + hs, start + he, { type: 'url', value: parsed.value });
-  }
-  return true;
+  if (!parsed.ok) return null;
+  const [hs, he] = hostSpan(trimmed, hasScheme);
+  return { type: 'url', value: parsed.value, length: trimmed.length, part: { type: parsed.hostType, value: parsed.host, start: hs, end: he } };
 }
 
 /** File names, field names and product names that happen to be valid domains (see rules.ts). */
@@ -162,6 +151,90 @@ function isProbablyNotADomain(domain: string): boolean {
   return PRODUCT_NAMES.has(domain);
 }
 
+function cidrOrAddress(m: string, type: 'ipv4' | 'ipv6'): Finding | null {
+  const slash = m.indexOf('/');
+  if (slash !== -1) {
+    const c = normalizeCidr(m);
+    if (c.ok) return { type: 'cidr', value: c.value, length: m.length };
+  }
+  let cand = slash === -1 ? m : m.slice(0, slash);
+  if (type === 'ipv4') {
+    const r = normalizeIpv4(cand);
+    return r.ok ? { type, value: r.value, length: cand.length } : null;
+  }
+  let r = normalizeIpv6(cand);
+  if (!r.ok && cand.endsWith(':') && !cand.endsWith('::')) {
+    cand = cand.slice(0, -1);
+    r = normalizeIpv6(cand);
+  }
+  return r.ok ? { type, value: r.value, length: cand.length } : null;
+}
+
+/** Validates one candidate. Pure in the candidate text, so results can be memoized per call. */
+function classify(piece: PieceName, m: string): Finding | null {
+  switch (piece) {
+    case 'url':
+      return urlFinding(m, true);
+    case 'email': {
+      const r = normalizeEmail(m);
+      if (!r.ok) return null;
+      const at = r.value.lastIndexOf('@');
+      return { type: 'email', value: r.value, length: m.length, part: { type: 'domain', value: r.value.slice(at + 1), start: m.lastIndexOf('@') + 1, end: m.length } };
+    }
+    case 'ipv6':
+      // `a::b`, `dead::beef` are scope operators in code far more often than addresses.
+      return HAS_DIGIT.test(m) ? cidrOrAddress(m, 'ipv6') : null;
+    case 'ipv4':
+      return cidrOrAddress(m, 'ipv4');
+    case 'hash': {
+      const type = HASH_TYPE_BY_LENGTH.get(m.length);
+      // A real digest has both digits and letters; a 32-digit number or a 40-letter word is not one.
+      return type && HAS_DIGIT.test(m) && HAS_HEX_LETTER.test(m) ? { type, value: m.toLowerCase(), length: m.length } : null;
+    }
+    case 'cve': {
+      const r = normalizeCve(m);
+      return r.ok ? { type: 'cve', value: r.value, length: m.length } : null;
+    }
+    case 'attack':
+      // Only upper case in prose: `t1059` is far more often something else.
+      return ATTACK_CASE.test(m) ? { type: 'mitre-attack', value: m, length: m.length } : null;
+    case 'domain': {
+      const slash = m.indexOf('/');
+      if (slash !== -1 && trimUrlTail(m).length > slash + 1) {
+        const url = urlFinding(m, false);
+        if (url) return url;
+      }
+      const host = slash === -1 ? m : m.slice(0, slash);
+      const r = normalizeDomain(host);
+      if (!r.ok) return null;
+      const finding: Finding = { type: 'domain', value: r.value, length: host.length };
+      if (isProbablyNotADomain(r.value)) finding.onlyIfDefanged = true;
+      return finding;
+    }
+  }
+}
+
+interface Sink {
+  text: string;
+  original: string;
+  edits: readonly RefangEdit[];
+  out: ExtractedIndicator[];
+  wanted: ReadonlySet<StoredType> | null;
+  parts: boolean;
+}
+
+function emit(sink: Sink, type: StoredType, value: string, start: number, end: number, partOf?: ExtractedIndicator['partOf']): void {
+  if (sink.wanted !== null && !sink.wanted.has(type)) return;
+  const item: ExtractedIndicator = {
+    type,
+    value,
+    start: originalOffset(sink.edits, start, false),
+    end: originalOffset(sink.edits, end, true),
+  };
+  if (partOf) item.partOf = partOf;
+  sink.out.push(item);
+}
+
 function isDefanged(sink: Sink, start: number, end: number): boolean {
   if (sink.edits.length === 0) return false;
   const os = originalOffset(sink.edits, start, false);
@@ -169,103 +242,41 @@ function isDefanged(sink: Sink, start: number, end: number): boolean {
   return sink.original.slice(os, oe) !== sink.text.slice(start, end);
 }
 
-function handle(sink: Sink, piece: PieceName, m: string, start: number): void {
-  switch (piece) {
-    case 'url':
-      emitUrl(sink, m, start, true);
-      return;
-    case 'email': {
-      const r = normalizeEmail(m);
-      if (!r.ok) return;
-      emit(sink, 'email', r.value, start, start + m.length);
-      if (sink.parts) {
-        const at = m.lastIndexOf('@');
-        const domain = r.value.slice(r.value.lastIndexOf('@') + 1);
-        emit(sink, 'domain', domain, start + at + 1, start + m.length, { type: 'email', value: r.value });
-      }
-      return;
-    }
-    case 'ipv6': {
-      // `a::b`, `dead::beef` are scope operators in code far more often than addresses.
-      if (!HAS_DIGIT.test(m)) return;
-      if (m.includes('/')) {
-        const c = normalizeCidr(m);
-        if (c.ok) {
-          emit(sink, 'cidr', c.value, start, start + m.length);
-          return;
-        }
-      }
-      let cand = m.includes('/') ? m.slice(0, m.indexOf('/')) : m;
-      let r = normalizeIpv6(cand);
-      if (!r.ok && cand.endsWith(':') && !cand.endsWith('::')) {
-        cand = cand.slice(0, -1);
-        r = normalizeIpv6(cand);
-      }
-      if (r.ok) emit(sink, 'ipv6', r.value, start, start + cand.length);
-      return;
-    }
-    case 'ipv4': {
-      if (m.includes('/')) {
-        const c = normalizeCidr(m);
-        if (c.ok) {
-          emit(sink, 'cidr', c.value, start, start + m.length);
-          return;
-        }
-      }
-      const addr = m.includes('/') ? m.slice(0, m.indexOf('/')) : m;
-      const r = normalizeIpv4(addr);
-      if (r.ok) emit(sink, 'ipv4', r.value, start, start + addr.length);
-      return;
-    }
-    case 'hash': {
-      const type = HASH_TYPE_BY_LENGTH.get(m.length);
-      // A real digest has both digits and letters; a 32-digit number or a 40-letter word is not one.
-      if (type && HAS_DIGIT.test(m) && HAS_HEX_LETTER.test(m)) emit(sink, type, m.toLowerCase(), start, start + m.length);
-      return;
-    }
-    case 'cve': {
-      const r = normalizeCve(m);
-      if (r.ok) emit(sink, 'cve', r.value, start, start + m.length);
-      return;
-    }
-    case 'attack':
-      // Only upper case in prose: `t1059` is far more often something else.
-      if (ATTACK_CASE.test(m)) emit(sink, 'mitre-attack', m, start, start + m.length);
-      return;
-    case 'domain': {
-      const slash = m.indexOf('/');
-      const host = slash === -1 ? m : m.slice(0, slash);
-      if (slash !== -1 && trimUrlTail(m).length > slash + 1 && emitUrl(sink, m, start, false)) return;
-      const r = normalizeDomain(host);
-      if (!r.ok) return;
-      if (isProbablyNotADomain(r.value) && !isDefanged(sink, start, start + host.length)) return;
-      emit(sink, 'domain', r.value, start, start + host.length);
-      return;
-    }
-  }
+function record(sink: Sink, f: Finding, start: number): void {
+  if (f.onlyIfDefanged && !isDefanged(sink, start, start + f.length)) return;
+  emit(sink, f.type, f.value, start, start + f.length);
+  if (f.part && sink.parts) emit(sink, f.part.type, f.part.value, start + f.part.start, start + f.part.end, { type: f.type, value: f.value });
 }
+
+// Texts repeat their indicators (logs above all); validating each distinct candidate once per
+// call saves most of the work. Bounded so that a huge text of distinct candidates stays linear in memory.
+const MEMO_MAX = 20_000;
 
 /** Finds, refangs and normalizes every indicator in `text`, in order of appearance. */
 export function extract(text: string, options: ExtractOptions = {}): ExtractedIndicator[] {
   if (typeof text !== 'string' || text === '') return [];
   const refanged = options.refang === false ? { text, edits: [] } : refangWithMap(text);
-  const wanted = options.types ? new Set<StoredType>(options.types) : null;
   const sink: Sink = {
     text: refanged.text,
     original: text,
     edits: refanged.edits,
     out: [],
-    keep: wanted ? (t) => wanted.has(t) : () => true,
+    wanted: options.types ? new Set<StoredType>(options.types) : null,
     parts: options.includeParts !== false,
   };
+  const memo = new Map<string, Finding | null>();
   const re = new RegExp(CANDIDATES);
   for (let m = re.exec(sink.text); m !== null; m = re.exec(sink.text)) {
-    for (let g = 0; g < PIECE_NAMES.length; g++) {
-      if (m[g + 1] !== undefined) {
-        handle(sink, PIECE_NAMES[g] as PieceName, m[0], m.index);
-        break;
-      }
+    let g = 1;
+    while (m[g] === undefined) g++;
+    const piece = PIECE_NAMES[g - 1] as PieceName;
+    const key = `${g}${m[0]}`;
+    let finding = memo.get(key);
+    if (finding === undefined) {
+      finding = classify(piece, m[0]);
+      if (memo.size < MEMO_MAX) memo.set(key, finding);
     }
+    if (finding !== null) record(sink, finding, m.index);
   }
   return sink.out;
 }

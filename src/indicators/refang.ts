@@ -7,62 +7,74 @@
  * backslash or full-width dot between letters). The bare-word forms ` dot ` and ` at ` are only
  * refanged when the whole input is one such chain (`evil dot com`), never inside free text,
  * where "a dot com company" must stay prose.
+ *
+ * Each rule's pattern starts with its marker character so that the regex engine can skip plain
+ * text quickly; context conditions (what comes before a marker) are checked in `applies`.
  */
 
 interface RefangRule {
   /** Why the rule exists (which defanging it undoes). */
   name: string;
-  /** Regex source without capturing groups. */
+  /** Regex source without capturing groups, starting with the marker. */
   source: string;
+  /** The replacement text. */
   replace: (match: string) => string;
+  /** Context check on the character before the match (default: always applies). */
+  applies?: (before: string) => boolean;
+  /** Also swallow one space on either side (`evil [.] com`). */
+  eatSpaces?: boolean;
 }
 
 const dot = (): string => '.';
-const colon = (): string => ':';
-const at = (): string => '@';
+const WORD_CHAR = /[A-Za-z0-9_]/;
+const LABEL_CHAR = /[A-Za-z0-9_-]/;
 
 export const REFANG_RULES: readonly RefangRule[] = [
   {
     name: 'defanged scheme: hxxp, hXXps, h**p, fxp',
-    source: String.raw`\b(?:h(?:xx|\*\*|__|xt|tx)p|fxp|fxxp)s?(?=\[?:|\(:|\{:)`,
+    source: String.raw`(?:h(?:xx|\*\*|__|xt|tx)p|fxx?p)s?(?=\[?:|\(:|\{:)`,
     replace: (m) => `${m[0]?.toLowerCase() === 'f' ? 'ftp' : 'http'}${/s$/i.test(m) ? 's' : ''}`,
+    applies: (before) => !WORD_CHAR.test(before),
   },
   { name: 'bracketed scheme separator [://]', source: String.raw`\[:\/\/\]|\(:\/\/\)|\{:\/\/\}`, replace: () => '://' },
-  { name: 'bracketed colon [:]', source: String.raw`\[:\]|\(:\)|\{:\}`, replace: colon },
+  { name: 'bracketed colon [:]', source: String.raw`\[:\]|\(:\)|\{:\}`, replace: () => ':' },
   { name: 'bracketed slash [/]', source: String.raw`\[\/\]`, replace: () => '/' },
-  { name: 'bracketed dot [.] (.) {.} [dot] (dot) {dot}', source: String.raw` ?(?:\[ ?(?:\.|dot) ?\]|\( ?(?:\.|dot) ?\)|\{ ?(?:\.|dot) ?\}) ?`, replace: dot },
-  { name: 'bracketed at [@] (@) [at] (at) {at}', source: String.raw` ?(?:\[ ?(?:@|at) ?\]|\( ?(?:@|at) ?\)|\{ ?(?:@|at) ?\}) ?`, replace: at },
-  { name: 'backslash-escaped dot (regex style)', source: String.raw`(?<=[^\s\\])\\+\.(?=[^\s\\.])`, replace: dot },
-  { name: 'full-width and ideographic dots between letters', source: String.raw`(?<=[A-Za-z0-9_-])[\uFF0E\u3002\uFF61](?=[A-Za-z0-9_-])`, replace: dot },
+  {
+    name: 'bracketed dot [.] (.) {.} [dot] (dot) {dot}',
+    source: String.raw`\[ ?(?:\.|dot) ?\]|\( ?(?:\.|dot) ?\)|\{ ?(?:\.|dot) ?\}`,
+    replace: dot,
+    eatSpaces: true,
+  },
+  {
+    name: 'bracketed at [@] (@) [at] (at) {at}',
+    source: String.raw`\[ ?(?:@|at) ?\]|\( ?(?:@|at) ?\)|\{ ?(?:@|at) ?\}`,
+    replace: () => '@',
+    eatSpaces: true,
+  },
+  {
+    name: 'backslash-escaped dot (regex style)',
+    source: String.raw`\\+\.(?=[^\s\\.])`,
+    replace: dot,
+    applies: (before) => before !== '' && before !== '\\' && !/\s/.test(before),
+  },
+  {
+    name: 'full-width and ideographic dots between letters',
+    source: String.raw`[\uFF0E\u3002\uFF61](?=[A-Za-z0-9_-])`,
+    replace: dot,
+    applies: (before) => LABEL_CHAR.test(before),
+  },
 ];
 
 const RULES_SOURCE = REFANG_RULES.map((r) => `(${r.source})`).join('|');
-// Compiled once; callers clone it (String.prototype.replace with a /g regex resets lastIndex).
+// Compiled once and cloned per call, so no /g state is shared between calls.
 const RULES_RE = new RegExp(RULES_SOURCE, 'gi');
 // Cheap pre-check: every rule needs one of these characters or letter pairs.
 const ANY_MARKER = /[[({\\\uFF0E\u3002\uFF61]|h(?:xx|\*\*|__|xt|tx)p|fxx?p/i;
-const ANY_RULE = new RegExp(RULES_SOURCE, 'i'); // not /g: no lastIndex state
-const hasDefanging = (s: string): boolean => ANY_MARKER.test(s) && ANY_RULE.test(s);
 const HAS_SPACE = /\s/;
 
 const WORD_CHAIN = /^[^\s]+(?:\s+(?:dot|at)\s+[^\s]+)+$/i;
 const WORD_DOT = /\s+dot\s+/gi;
 const WORD_AT = /\s+at\s+/gi;
-
-function ruleFor(groups: (string | undefined)[]): RefangRule {
-  for (let i = 0; i < groups.length; i++) if (groups[i] !== undefined) return REFANG_RULES[i] as RefangRule;
-  throw new Error('refang: no rule matched'); // unreachable: one group always matches
-}
-
-/** Undoes common defanging. Text with nothing defanged is returned unchanged. */
-export function refang(text: string): string {
-  let out = hasDefanging(text)
-    ? text.replace(RULES_RE, (m: string, ...rest: unknown[]) => ruleFor(rest.slice(0, REFANG_RULES.length) as (string | undefined)[]).replace(m))
-    : text;
-  const trimmed = out.trim();
-  if (HAS_SPACE.test(trimmed) && WORD_CHAIN.test(trimmed)) out = trimmed.replace(WORD_DOT, '.').replace(WORD_AT, '@');
-  return out;
-}
 
 /** One edit made by refanging: `[refStart, refEnd)` in the output replaced `[origStart, origEnd)` of the input. */
 export interface RefangEdit {
@@ -80,22 +92,49 @@ export interface RefangedText {
 
 /** Refangs free text (no whole-input word rules) and records the edits for offset mapping. */
 export function refangWithMap(text: string): RefangedText {
-  if (!hasDefanging(text)) return { text, edits: [] };
+  if (!ANY_MARKER.test(text)) return { text, edits: [] };
   const edits: RefangEdit[] = [];
-  const re = new RegExp(RULES_RE.source, 'gi');
-  let out = '';
+  const re = new RegExp(RULES_RE);
+  // Pieces are joined once at the end: a string built with += is a rope that every later
+  // regex scan would have to walk.
+  const pieces: string[] = [];
+  let outLength = 0;
   let last = 0;
   for (let m = re.exec(text); m !== null; m = re.exec(text)) {
-    const rule = ruleFor(m.slice(1));
+    let g = 1;
+    while (m[g] === undefined) g++;
+    const rule = REFANG_RULES[g - 1] as RefangRule;
+    let start = m.index;
+    let end = start + m[0].length;
+    if (rule.applies && !rule.applies(start > 0 ? (text[start - 1] as string) : '')) continue;
+    if (rule.eatSpaces) {
+      if (start > last && text[start - 1] === ' ') start--;
+      if (text[end] === ' ') end++;
+      re.lastIndex = end;
+    }
     const replacement = rule.replace(m[0]);
-    out += text.slice(last, m.index);
-    const refStart = out.length;
-    out += replacement;
-    edits.push({ refStart, refEnd: out.length, origStart: m.index, origEnd: m.index + m[0].length });
-    last = m.index + m[0].length;
+    if (start > last) {
+      pieces.push(text.slice(last, start));
+      outLength += start - last;
+    }
+    pieces.push(replacement);
+    edits.push({ refStart: outLength, refEnd: outLength + replacement.length, origStart: start, origEnd: end });
+    outLength += replacement.length;
+    last = end;
   }
-  out += text.slice(last);
-  return { text: out, edits };
+  if (edits.length === 0) return { text, edits };
+  pieces.push(text.slice(last));
+  return { text: pieces.join(''), edits };
+}
+
+/** Undoes common defanging. Text with nothing defanged is returned unchanged. */
+export function refang(text: string): string {
+  let out = refangWithMap(text).text;
+  if (HAS_SPACE.test(out)) {
+    const trimmed = out.trim();
+    if (WORD_CHAIN.test(trimmed)) out = trimmed.replace(WORD_DOT, '.').replace(WORD_AT, '@');
+  }
+  return out;
 }
 
 /** Maps an offset in refanged text back to the original text. */
