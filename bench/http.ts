@@ -32,11 +32,29 @@ function arg(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
-/** `sqlite` (a temp file), `postgres` (the test database) or a database URL. */
+/** A throw-away schema in the test database, so the bench leaves nothing behind. */
+const BENCH_SCHEMA = `bench_http_${process.pid}`;
+
+/** `sqlite` (a temp file), `postgres` (a fresh schema in the test database) or a database URL. */
 function storeUrl(choice: string, dir: string): string {
   if (choice === 'sqlite') return join(dir, 'bench.db');
-  if (choice === 'postgres') return process.env['VERDICT_TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+  if (choice === 'postgres') return `${postgresUrl()}?schema=${BENCH_SCHEMA}`;
   return choice;
+}
+
+function postgresUrl(): string {
+  return process.env['VERDICT_TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+}
+
+async function dropBenchSchema(): Promise<void> {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: postgresUrl() });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS ${BENCH_SCHEMA} CASCADE`);
+  } finally {
+    await client.end();
+  }
 }
 
 /** Child: both servers, one process, same Fastify start-up; reports their addresses. */
@@ -78,8 +96,11 @@ async function serve(): Promise<void> {
   const bareAddr = await bare.listen({ host: '127.0.0.1', port: 0 });
   process.send?.({ bare: `${bareAddr}/bare`, bareSmall: `${bareAddr}/bare-small`, lookup: `${lookupAddr}/api/v1/lookup`, key, bytes: constant.length } satisfies Ready);
   process.on('disconnect', () => {
-    void Promise.all([app.close(), bare.close()])
+    // autocannon stops on time, not on an idle socket: let the last requests finish first
+    void new Promise((r) => setTimeout(r, 300))
+      .then(() => Promise.all([app.close(), bare.close()]))
       .then(() => deps.close())
+      .then(() => (process.env['BENCH_STORE'] === 'postgres' ? dropBenchSchema() : undefined))
       .finally(() => {
         rmSync(dir, { recursive: true, force: true });
         process.exit(0);
