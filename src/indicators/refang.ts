@@ -39,6 +39,7 @@ export const REFANG_RULES: readonly RefangRule[] = [
   { name: 'bracketed scheme separator [://]', source: String.raw`\[:\/\/\]|\(:\/\/\)|\{:\/\/\}`, replace: () => '://' },
   { name: 'bracketed colon [:]', source: String.raw`\[:\]|\(:\)|\{:\}`, replace: () => ':' },
   { name: 'bracketed slash [/]', source: String.raw`\[\/\]`, replace: () => '/' },
+  { name: 'JSON-escaped slash \\/ (URLs inside JSON strings)', source: String.raw`\\\/`, replace: () => '/' },
   {
     name: 'bracketed dot [.] (.) {.} [dot] (dot) {dot}',
     source: String.raw`\[ ?(?:\.|dot) ?\]|\( ?(?:\.|dot) ?\)|\{ ?(?:\.|dot) ?\}`,

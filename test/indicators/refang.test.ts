@@ -31,6 +31,7 @@ const CASES: [string, string][] = [
   ['evil｡com', 'evil.com'], // half-width ideographic full stop
   ['1[.]2[.]3[.]4', '1.2.3.4'],
   ['2001:db8[:]:1', '2001:db8::1'],
+  ['http:\\/\\/evil.com\\/a', 'http://evil.com/a'], // JSON-escaped slashes
 ];
 
 for (const [input, expected] of CASES) {
