@@ -13,7 +13,7 @@ import { ApiError } from './errors.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** The scope the route needs; null for public routes. Absent means the route is unmatched. */
+    /** The scope the route needs; null for public routes. Absent: public outside /api, admin inside. */
     scope?: Scope | null;
   }
   interface FastifyRequest {
@@ -64,28 +64,31 @@ export class VerifiedKeys {
 const TOUCH_INTERVAL_MS = 60_000;
 const BEARER_RE = /^Bearer[ \t]+(\S*)\s*$/i;
 
-/** The key from `Authorization: Bearer …` or `X-API-Key`; '' when a header is present but empty. */
-export function presentedKey(req: FastifyRequest): string | null {
+export type PresentedKey = { kind: 'none' } | { kind: 'key'; key: string } | { kind: 'other-scheme' };
+
+/** What the client sent: a key from `Authorization: Bearer …` or `X-API-Key`, another scheme, or nothing. */
+export function presentedKey(req: FastifyRequest): PresentedKey {
   const auth = req.headers.authorization;
   if (typeof auth === 'string' && auth.trim() !== '') {
     const m = BEARER_RE.exec(auth);
-    // any other scheme is a key we cannot accept, not a missing one
-    return m ? (m[1] ?? '') : '\u0000';
+    if (m === null) return { kind: 'other-scheme' };
+    return m[1] ? { kind: 'key', key: m[1] } : { kind: 'none' };
   }
   const x = req.headers['x-api-key'];
   const v = Array.isArray(x) ? x[0] : x;
-  if (typeof v === 'string' && v.trim() !== '') return v.trim();
-  return null;
+  if (typeof v === 'string' && v.trim() !== '') return { kind: 'key', key: v.trim() };
+  return { kind: 'none' };
 }
 
 export function createAuthHook(deps: AuthDeps, verified: VerifiedKeys = new VerifiedKeys()) {
   const lastTouched = new Map<string, number>();
 
   async function authenticate(req: FastifyRequest, now: Date): Promise<ApiKeyRecord> {
-    const key = presentedKey(req);
-    if (key === null || key === '') throw new ApiError('missing_api_key');
-    if (!isWellFormedKey(key)) throw new ApiError('invalid_api_key');
-    const hash = hashKey(key);
+    const presented = presentedKey(req);
+    if (presented.kind === 'none') throw new ApiError('missing_api_key');
+    // another scheme (Basic, …) is a credential we cannot accept, not a missing one
+    if (presented.kind === 'other-scheme' || !isWellFormedKey(presented.key)) throw new ApiError('invalid_api_key');
+    const hash = hashKey(presented.key);
     let record = verified.get(hash) ?? null;
     if (record === null) {
       record = await deps.store.keys.findByHash(hash);
@@ -106,7 +109,9 @@ export function createAuthHook(deps: AuthDeps, verified: VerifiedKeys = new Veri
 
   return async function authHook(req: FastifyRequest, reply: FastifyReply): Promise<void> {
     req.apiKey = null;
-    const scope = req.routeOptions.config.scope;
+    const stated = req.routeOptions.config.scope;
+    // An /api route that forgot to state its scope fails closed (admin only) rather than open.
+    const scope = stated === undefined && req.routeOptions.url?.startsWith('/api/') ? 'admin' : stated;
     if (scope === undefined || scope === null) return;
     const now = deps.clock();
     const record = await authenticate(req, now);
