@@ -1,5 +1,5 @@
 /**
- * Lone-value parsing: trim, refang, then validate as the given type or detect the type.
+ * Lone-value parsing: trim, refang if needed, then validate as the given type or detect the type.
  * Detection tries, in DETECTION_ORDER, every type whose shape the value has; the first that
  * validates wins, and a failure lists every type tried with its reason.
  */
@@ -47,9 +47,7 @@ function validate(type: IndicatorType, s: string): { ok: true; value: string } |
   return normalize(type, s);
 }
 
-export function parseIndicator(raw: string, type?: IndicatorType): ParseResult {
-  if (typeof raw !== 'string') return { ok: false, tried: [{ type: type ?? 'domain', reason: 'not a string' }] };
-  const s = refang(raw.trim()).trim();
+function attempt(s: string, type?: IndicatorType): ParseResult {
   if (type !== undefined) {
     const r = validate(type, s);
     return r.ok ? { ok: true, type, value: r.value } : { ok: false, tried: [{ type, reason: r.reason }] };
@@ -71,6 +69,20 @@ export function parseIndicator(raw: string, type?: IndicatorType): ParseResult {
     tried.push({ type: t, reason: r.reason });
   }
   return { ok: false, tried };
+}
+
+/**
+ * The value is first tried as written and refanged only if that fails: defang markers such as
+ * `{.}` are legal inside an email local part, so a valid value must never be "refanged" into an
+ * invalid one. Clean values (the common case) also skip the refang pass.
+ */
+export function parseIndicator(raw: string, type?: IndicatorType): ParseResult {
+  if (typeof raw !== 'string') return { ok: false, tried: [{ type: type ?? 'domain', reason: 'not a string' }] };
+  const s = raw.trim();
+  const asWritten = attempt(s, type);
+  if (asWritten.ok) return asWritten;
+  const refanged = refang(s).trim();
+  return refanged === s ? asWritten : attempt(refanged, type);
 }
 
 /** The type a lone value would be detected as, or null. */

@@ -41,6 +41,11 @@ for (const [input, type, value] of DETECTED) {
   });
 }
 
+test('a valid value is never refanged into an invalid one (defang markers inside a local part)', () => {
+  assert.deepEqual(parseIndicator('{.}.a@example.com'), { ok: true, type: 'email', value: '{.}.a@example.com' });
+  assert.deepEqual(parseIndicator('a{at}b@example.com'), { ok: true, type: 'email', value: 'a{at}b@example.com' });
+});
+
 test('an explicit type validates as that type only', () => {
   assert.deepEqual(parseIndicator('1.2.3.4', 'ipv4'), { ok: true, type: 'ipv4', value: '1.2.3.4' });
   assert.deepEqual(parseIndicator('evil.com/a', 'url'), { ok: true, type: 'url', value: 'http://evil.com/a' });
