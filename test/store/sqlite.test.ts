@@ -13,7 +13,7 @@ import Database from 'better-sqlite3';
 import { runStoreContract } from './contract.ts';
 import { openStore, parseStoreUrl } from '../../src/store/index.ts';
 import type { StoreLocation } from '../../src/store/index.ts';
-import { openSqliteStore } from '../../src/store/sqlite/index.ts';
+import { openSqliteStore, RANGES_AT_SQL } from '../../src/store/sqlite/index.ts';
 import { applyMigrations, MIGRATIONS, schemaVersion } from '../../src/store/sqlite/migrations.ts';
 import type { SightingRecord } from '../../src/model.ts';
 
@@ -115,6 +115,17 @@ describe('migrations', () => {
     assert.equal(schemaVersion(db), MIGRATIONS.length);
     assert.equal(db.prepare(`SELECT COUNT(*) FROM sqlite_master WHERE name = 't99'`).pluck().get(), 0, 'partial DDL rolled back');
     db.close();
+  });
+});
+
+describe('query plans', () => {
+  it('a range lookup seeks the range key first, then each sighting by its key', () => {
+    const db = new Database(':memory:');
+    applyMigrations(db);
+    const plan = (db.prepare(`EXPLAIN QUERY PLAN ${RANGES_AT_SQL}`).all(4, 24, '00000000') as { detail: string }[]).map((r) => r.detail);
+    db.close();
+    assert.match(plan[0] ?? '', /SEARCH r USING PRIMARY KEY \(family=\? AND prefix=\? AND start=\?\)/, plan.join('\n'));
+    assert.match(plan[1] ?? '', /SEARCH s USING PRIMARY KEY \(type=\? AND value=\?\)/, plan.join('\n'));
   });
 });
 

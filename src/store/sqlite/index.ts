@@ -19,10 +19,20 @@ import { prepareIngest, runIngest } from './ingest.ts';
 import { createKeyRepository } from './keys.ts';
 import { applyMigrations } from './migrations.ts';
 import { createOverrideRepository } from './overrides.ts';
-import { networkKey, parseIp } from './ranges.ts';
+import { parseIp, RangeIndex } from './ranges.ts';
 import { SIGHTING_COLUMNS, toSighting } from './rows.ts';
 import type { SightingRow } from './rows.ts';
 import { WriteGate } from './write-gate.ts';
+
+/**
+ * Sightings of the ranges with one (family, prefix, network start). CROSS JOIN pins the join
+ * order: without it the planner walked every cidr sighting and probed the ranges (seconds per
+ * lookup at 100k ranges) instead of seeking the range key first.
+ */
+export const RANGES_AT_SQL = `SELECT ${SIGHTING_COLUMNS.split(', ').map((c) => `s.${c}`).join(', ')}
+  FROM cidr_ranges r CROSS JOIN sightings s
+  WHERE r.family = ? AND r.prefix = ? AND r.start = ? AND s.type = 'cidr' AND s.value = r.value
+  ORDER BY s.value, s.feed_id`;
 
 export interface SqliteStoreOptions {
   logger?: Logger;
@@ -116,6 +126,7 @@ class SqliteStoreImpl implements SqliteStore {
   private readonly ingestStatements;
   private readonly q;
   private closed = false;
+  private ranges: RangeIndex | null = null;
 
   constructor(
     readonly path: string,
@@ -140,19 +151,13 @@ class SqliteStoreImpl implements SqliteStore {
     this.q = {
       ping: reader.prepare('SELECT 1').pluck(),
       sightingsOf: reader.prepare(`SELECT ${SIGHTING_COLUMNS} FROM sightings WHERE type = ? AND value = ? ORDER BY feed_id`),
-      prefixes: reader.prepare('SELECT prefix FROM cidr_prefixes WHERE family = ? ORDER BY prefix DESC').pluck(),
-      rangesAt: reader.prepare(
-        `SELECT ${SIGHTING_COLUMNS.split(', ').map((c) => `s.${c}`).join(', ')}
-         FROM cidr_ranges r JOIN sightings s ON s.type = 'cidr' AND s.value = r.value
-         WHERE r.family = ? AND r.prefix = ? AND r.start = ?
-         ORDER BY s.value, s.feed_id`,
-      ),
+      rangeKeys: reader.prepare('SELECT family, prefix, start FROM cidr_ranges'),
+      rangesAt: reader.prepare(RANGES_AT_SQL),
       meta: reader.prepare('SELECT value FROM meta WHERE key = ?').pluck(),
       purge: writer.prepare('DELETE FROM sightings WHERE feed_id = ?'),
       purgeState: writer.prepare('UPDATE feed_state SET listed_count = 0, total_count = 0 WHERE feed_id = ?'),
+      bumpRanges: writer.prepare(`INSERT INTO meta (key, value) VALUES ('ranges_version', '1') ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`),
       orphanRanges: writer.prepare(`DELETE FROM cidr_ranges WHERE NOT EXISTS (SELECT 1 FROM sightings s WHERE s.type = 'cidr' AND s.value = cidr_ranges.value)`),
-      clearPrefixes: writer.prepare('DELETE FROM cidr_prefixes'),
-      refillPrefixes: writer.prepare('INSERT INTO cidr_prefixes (family, prefix) SELECT DISTINCT family, prefix FROM cidr_ranges'),
       countSightings: writer.prepare('SELECT COUNT(*) FROM sightings').pluck(),
       countIndicators: writer.prepare('SELECT COUNT(*) FROM (SELECT DISTINCT type, value FROM sightings)').pluck(),
       setMeta: writer.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
@@ -189,11 +194,20 @@ class SqliteStoreImpl implements SqliteStore {
     const parsed = typeof ip === 'string' ? parseIp(ip) : null;
     if (parsed === null) throw new TypeError(`rangesContaining: ${JSON.stringify(ip)} is not an IP address`);
     const out = [];
-    for (const prefix of this.q.prefixes.all(parsed.family) as number[]) {
-      const rows = this.q.rangesAt.all(parsed.family, prefix, networkKey(parsed, prefix)) as SightingRow[];
-      for (const r of rows) out.push(toSighting(r));
+    for (const { prefix, start } of this.rangeIndex().containing(parsed)) {
+      for (const r of this.q.rangesAt.all(parsed.family, prefix, start) as SightingRow[]) out.push(toSighting(r));
     }
     return out; // most specific range first
+  }
+
+  /** The in-memory range keys, reloaded when a run (here or in another process) changed them. */
+  private rangeIndex(): RangeIndex {
+    // read the version before the keys: the keys are then at least that new
+    const version = Number(this.q.meta.get('ranges_version') ?? 0);
+    if (this.ranges === null || this.ranges.version !== version) {
+      this.ranges = new RangeIndex(version, this.q.rangeKeys.iterate() as Iterable<{ family: number; prefix: number; start: string }>);
+    }
+    return this.ranges;
   }
 
   async ingest(options: IngestOptions, records: AsyncIterable<SightingRecord> | Iterable<SightingRecord>): Promise<IngestResult> {
@@ -207,9 +221,7 @@ class SqliteStoreImpl implements SqliteStore {
       const removed = q.purge.run(feedId).changes;
       if (removed === 0) return 0;
       q.purgeState.run(feedId);
-      q.orphanRanges.run();
-      q.clearPrefixes.run();
-      q.refillPrefixes.run();
+      if (q.orphanRanges.run().changes > 0) q.bumpRanges.run();
       // rare operation: recount rather than track per-indicator deltas
       q.setMeta.run('sightings', String(q.countSightings.get()));
       q.setMeta.run('indicators', String(q.countIndicators.get()));

@@ -59,13 +59,13 @@ export interface IngestStatements {
   stamp: Database.Statement;
   indicatorFeeds: Database.Statement;
   insertRange: Database.Statement;
-  insertPrefix: Database.Statement;
   feedCounts: Database.Statement;
   metaNumber: Database.Statement;
   delist: Database.Statement;
   nextRunSeq: Database.Statement;
   addMeta: Database.Statement;
   setMeta: Database.Statement;
+  bumpMeta: Database.Statement;
   saveCounts: Database.Statement;
 }
 
@@ -102,13 +102,13 @@ export function prepareIngest(db: Database.Database): IngestStatements {
     ),
     indicatorFeeds: db.prepare('SELECT COUNT(*) FROM sightings WHERE type = ? AND value = ?').pluck(),
     insertRange: db.prepare('INSERT OR IGNORE INTO cidr_ranges (family, prefix, start, end, value) VALUES (?, ?, ?, ?, ?)'),
-    insertPrefix: db.prepare('INSERT OR IGNORE INTO cidr_prefixes (family, prefix) VALUES (?, ?)'),
     metaNumber: db.prepare('SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?').pluck(),
     // maintained by every run and purge in the same transaction as the rows they count
     feedCounts: db.prepare('SELECT total_count AS total, listed_count AS listed FROM feed_state WHERE feed_id = ?'),
     delist: db.prepare('UPDATE sightings SET listed = 0 WHERE feed_id = ? AND listed = 1 AND run_seq <> ?'),
     nextRunSeq: db.prepare(`UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'run_seq' RETURNING CAST(value AS INTEGER)`).pluck(),
     addMeta: db.prepare('UPDATE meta SET value = CAST(value AS INTEGER) + ? WHERE key = ?'),
+    bumpMeta: db.prepare(`INSERT INTO meta (key, value) VALUES (?, '1') ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`),
     setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
     saveCounts: db.prepare(
       `INSERT INTO feed_state (feed_id, listed_count, total_count) VALUES (?, ?, ?)
@@ -229,6 +229,8 @@ class IngestRun {
   relisted = 0;
   /** Added rows whose indicator no other feed had (counted per row outside the fresh path). */
   newIndicators = 0;
+  /** New range keys: in-memory range indexes must be rebuilt. */
+  rangesAdded = 0;
   private readonly bulkParams: unknown[] = new Array(BULK_ROWS * BULK_COLUMNS);
 
   constructor(
@@ -354,8 +356,7 @@ class IngestRun {
   private indexRange(value: string): void {
     const k = parseCidrRange(value);
     if (k === null) return;
-    this.s.insertRange.run(k.family, k.prefix, k.start, k.end, value);
-    this.s.insertPrefix.run(k.family, k.prefix);
+    this.rangesAdded += this.s.insertRange.run(k.family, k.prefix, k.start, k.end, value).changes;
   }
 }
 
@@ -430,6 +431,7 @@ export async function runIngest(
     s.addMeta.run(run.newIndicators, 'indicators');
     s.setMeta.run('last_ingest_at', new Date(runAt).toISOString());
     if (run.added + run.updated + delisted > 0) s.addMeta.run(1, 'data_version');
+    if (run.rangesAdded > 0) s.bumpMeta.run('ranges_version');
     db.exec('COMMIT');
     return { received: run.received, added: run.added, updated: run.updated, unchanged: run.unchanged, delisted };
   } catch (err) {

@@ -45,7 +45,8 @@ export const MIGRATIONS: readonly Migration[] = [
       -- third slower). Per-feed counts are kept in feed_state by each run; the rare per-feed
       -- passes (delisting, purge) scan the table.
 
-      -- Derived from cidr sightings: one row per distinct range value.
+      -- Derived from cidr sightings: one row per distinct range value, keyed for containment
+      -- probes (see ranges.ts).
       CREATE TABLE cidr_ranges (
         family INTEGER NOT NULL,
         prefix INTEGER NOT NULL,
@@ -53,12 +54,6 @@ export const MIGRATIONS: readonly Migration[] = [
         end TEXT NOT NULL,
         value TEXT NOT NULL,
         PRIMARY KEY (family, prefix, start, value)
-      ) WITHOUT ROWID;
-      -- The prefix lengths present, so containment probes only those.
-      CREATE TABLE cidr_prefixes (
-        family INTEGER NOT NULL,
-        prefix INTEGER NOT NULL,
-        PRIMARY KEY (family, prefix)
       ) WITHOUT ROWID;
 
       CREATE TABLE api_keys (
@@ -104,12 +99,12 @@ export const MIGRATIONS: readonly Migration[] = [
         total_count INTEGER NOT NULL DEFAULT 0
       ) WITHOUT ROWID;
 
-      -- Counters: data_version, run_seq, indicators, sightings, last_ingest_at.
+      -- Counters: data_version, ranges_version, run_seq, indicators, sightings, last_ingest_at.
       CREATE TABLE meta (
         key TEXT PRIMARY KEY,
         value TEXT NOT NULL
       ) WITHOUT ROWID;
-      INSERT INTO meta (key, value) VALUES ('data_version', '0'), ('run_seq', '0'), ('indicators', '0'), ('sightings', '0');
+      INSERT INTO meta (key, value) VALUES ('data_version', '0'), ('ranges_version', '0'), ('run_seq', '0'), ('indicators', '0'), ('sightings', '0');
     `,
   },
 ];

@@ -20,12 +20,29 @@ export interface RangeKey {
 export interface ParsedIp {
   family: Family;
   bytes: number[];
+  /** IPv4 only: the address as an unsigned 32-bit integer (masking without byte arrays). */
+  v4: number;
 }
 
+const DOTTED_QUAD = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+
 export function parseIp(ip: string): ParsedIp | null {
-  if (!ipaddr.isValid(ip)) return null;
-  const addr = ipaddr.parse(ip);
-  return { family: addr.kind() === 'ipv4' ? 4 : 6, bytes: addr.toByteArray() };
+  // the canonical IPv4 form is by far the most common input: parse it without ipaddr.js
+  const m = DOTTED_QUAD.exec(ip);
+  if (m !== null) {
+    const bytes = [Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4])];
+    if (bytes.some((b) => b > 255)) return null;
+    return { family: 4, bytes, v4: ((bytes[0] as number) * 0x1000000 + (bytes[1] as number) * 0x10000 + (bytes[2] as number) * 0x100 + (bytes[3] as number)) >>> 0 };
+  }
+  let addr: ipaddr.IPv4 | ipaddr.IPv6;
+  try {
+    addr = ipaddr.parse(ip);
+  } catch {
+    return null;
+  }
+  const bytes = addr.toByteArray();
+  if (addr.kind() === 'ipv4') return { family: 4, bytes, v4: bytes.reduce((n, b) => n * 256 + b, 0) };
+  return { family: 6, bytes, v4: 0 };
 }
 
 export function parseCidrRange(cidr: string): RangeKey | null {
@@ -47,6 +64,11 @@ export function parseCidrRange(cidr: string): RangeKey | null {
 
 /** The network start of `ip` at `prefix` bits, in the same encoding as RangeKey.start. */
 export function networkKey(ip: ParsedIp, prefix: number): string {
+  if (ip.family === 4) {
+    // `>>> 32` is a no-op in JS, hence the explicit /0
+    const net = prefix === 0 ? 0 : ((ip.v4 >>> (32 - prefix)) << (32 - prefix)) >>> 0;
+    return net.toString(16).padStart(8, '0');
+  }
   return toHex(maskBytes(ip.bytes, prefix, false));
 }
 
@@ -65,4 +87,43 @@ function toHex(bytes: readonly number[]): string {
   let s = '';
   for (const b of bytes) s += b.toString(16).padStart(2, '0');
   return s;
+}
+
+/**
+ * The range keys held in memory, per family and prefix length, so that the usual answer —
+ * no range contains this address — costs a few set probes and no query. Rebuilt when the
+ * store's ranges version moves (a run added ranges, or a purge removed some).
+ */
+export class RangeIndex {
+  private readonly byFamily = new Map<Family, { prefixes: number[]; starts: Map<number, Set<string>> }>();
+
+  constructor(
+    readonly version: number,
+    keys: Iterable<{ family: number; prefix: number; start: string }>,
+  ) {
+    for (const k of keys) {
+      const family = k.family as Family;
+      let f = this.byFamily.get(family);
+      if (f === undefined) this.byFamily.set(family, (f = { prefixes: [], starts: new Map() }));
+      let starts = f.starts.get(k.prefix);
+      if (starts === undefined) {
+        f.starts.set(k.prefix, (starts = new Set()));
+        f.prefixes.push(k.prefix);
+      }
+      starts.add(k.start);
+    }
+    for (const f of this.byFamily.values()) f.prefixes.sort((a, b) => b - a); // most specific first
+  }
+
+  /** The (prefix, network start) pairs of stored ranges that contain `ip`. */
+  containing(ip: ParsedIp): { prefix: number; start: string }[] {
+    const f = this.byFamily.get(ip.family);
+    if (f === undefined) return [];
+    const out: { prefix: number; start: string }[] = [];
+    for (const prefix of f.prefixes) {
+      const start = networkKey(ip, prefix);
+      if (f.starts.get(prefix)?.has(start) === true) out.push({ prefix, start });
+    }
+    return out;
+  }
 }
