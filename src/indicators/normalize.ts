@@ -27,9 +27,6 @@ const NORMALIZERS: Readonly<Record<StoredType, (raw: string) => Normalized>> = {
 export function normalize(type: StoredType, raw: string): Normalized {
   if (typeof raw !== 'string') return fail('not a string');
   if (!isStoredType(type)) return fail(`unknown indicator type "${String(type)}"`);
-  if (raw.length > MAX_INDICATOR_LENGTH * 2 && raw.trim().length > MAX_INDICATOR_LENGTH) {
-    return fail(`longer than ${MAX_INDICATOR_LENGTH} characters`);
-  }
   const s = raw.trim();
   if (s === '') return fail('empty value');
   if (s.length > MAX_INDICATOR_LENGTH) return fail(`longer than ${MAX_INDICATOR_LENGTH} characters`);
