@@ -73,6 +73,19 @@ describe('extract: offsets, parts and options', () => {
     );
   });
 
+  test('offsets cover swallowed spaces, JSON escapes and full-width dots', () => {
+    for (const [text, written] of [
+      ['a evil [.] com b', 'evil [.] com'],
+      ['{"u":"http:\\/\\/evil.com\\/x"}', 'http:\\/\\/evil.com\\/x'],
+      ['访问 update-check．top 了', 'update-check．top'],
+      ['x 1.2.3[.]4', '1.2.3[.]4'],
+    ] as const) {
+      const first = extract(text, { includeParts: false })[0];
+      assert.ok(first, text);
+      assert.equal(text.slice(first.start, first.end), written);
+    }
+  });
+
   test('the host of a URL and the domain of an email are reported as parts', () => {
     const got = extract('go http://1.2.3.4:8080/x or http://[2001:db8::1]/ or mail a@b.example.org');
     assert.deepEqual(
