@@ -24,10 +24,6 @@ export interface UrlParts {
 
 export type UrlResult = ({ ok: true } & UrlParts) | { ok: false; reason: string };
 
-export function hasScheme(s: string): boolean {
-  return SCHEME_SPLIT.test(s);
-}
-
 /** Validates and canonicalizes a host (no port); IPv6 may be bracketed. */
 export function normalizeHost(raw: string): { ok: true; value: string; type: 'domain' | 'ipv4' | 'ipv6' } | { ok: false; reason: string } {
   if (raw.startsWith('[')) {
