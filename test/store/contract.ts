@@ -499,6 +499,10 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         await store.ingest(snapshot('a', T1), [ip('192.0.2.1'), ip('192.0.2.2')]);
         await store.ingest(snapshot('b', T2), [ip('192.0.2.1'), { type: 'domain', value: 'evil.example' }]);
         assert.deepEqual(await store.stats(), { indicators: 3, sightings: 4, lastIngestAt: T2 });
+        await store.ingest(incremental('b', T3), [ip('192.0.2.2'), ip('192.0.2.3')]);
+        assert.deepEqual(await store.stats(), { indicators: 4, sightings: 6, lastIngestAt: T3 }, 'a later run adding one known and one new indicator');
+        await store.ingest(snapshot('a', T3), [ip('192.0.2.1')]);
+        assert.deepEqual((await store.stats()).sightings, 6, 'delisted sightings are kept and counted');
       });
     });
 

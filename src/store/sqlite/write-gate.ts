@@ -5,12 +5,7 @@
  */
 export class WriteGate {
   private tail: Promise<void> = Promise.resolve();
-  private held = false;
   private readonly releaseHooks: (() => void)[] = [];
-
-  get busy(): boolean {
-    return this.held;
-  }
 
   /** Runs `fn` once every earlier holder has finished. */
   async run<T>(fn: () => T | Promise<T>): Promise<T> {
@@ -18,11 +13,9 @@ export class WriteGate {
     let release!: () => void;
     this.tail = new Promise<void>((resolve) => (release = resolve));
     await previous;
-    this.held = true;
     try {
       return await fn();
     } finally {
-      this.held = false;
       this.runReleaseHooks();
       release();
     }
