@@ -184,6 +184,39 @@ describe('API key last-use stamps', () => {
   });
 });
 
+describe('two processes on one file', () => {
+  it('the other sees a run only once it commits, cannot write meanwhile, and picks up new ranges', async () => {
+    const path = join(dir, 'shared', 'verdict.db');
+    const a = await openSqliteStore(path);
+    const b = await openSqliteStore(path, { busyTimeoutMs: 50 });
+    let release!: () => void;
+    const paused = new Promise<void>((r) => (release = r));
+    let started!: () => void;
+    const inside = new Promise<void>((r) => (started = r));
+    async function* slow(): AsyncGenerator<SightingRecord> {
+      yield { type: 'cidr', value: '198.51.100.0/24' };
+      started();
+      await paused;
+      yield { type: 'ipv4', value: '192.0.2.1' };
+    }
+    assert.deepEqual(await b.rangesContaining('198.51.100.1'), [], 'nothing yet (and b has loaded its range index)');
+    const running = a.ingest({ feedId: 'drop', mode: 'snapshot', runAt: '2026-01-01T00:00:00.000Z' }, slow());
+    await inside;
+    assert.deepEqual(await b.rangesContaining('198.51.100.1'), []);
+    await assert.rejects(
+      b.ingest({ feedId: 'other', mode: 'snapshot', runAt: '2026-01-01T00:00:00.000Z' }, [{ type: 'domain', value: 'evil.example' }]),
+      (err: Error) => err.name === 'IngestError' && /locked|busy/i.test(err.message),
+    );
+    release();
+    await running;
+    assert.deepEqual((await b.rangesContaining('198.51.100.1')).map((s) => s.value), ['198.51.100.0/24']);
+    assert.equal(await b.dataVersion(), await a.dataVersion());
+    assert.equal((await b.ingest({ feedId: 'other', mode: 'snapshot', runAt: '2026-01-02T00:00:00.000Z' }, [{ type: 'domain', value: 'evil.example' }])).added, 1);
+    await a.close();
+    await b.close();
+  });
+});
+
 describe('a killed import', () => {
   it('kill -9 during a large import leaves the previous data, and the next run completes', { timeout: 60_000 }, async () => {
     const path = join(dir, 'crash', 'verdict.db');

@@ -102,7 +102,8 @@ export async function openSqliteStore(file: string, opts: SqliteStoreOptions = {
     // The writer reads through its page cache, not mmap: an import touches every page of the
     // feed, and mapped pages would count against the process's resident memory.
     configure(writer, { busyTimeoutMs: o.busyTimeoutMs, mmapBytes: 0, cacheKiB: o.writeCacheKiB });
-    applyMigrations(writer);
+    const applied = applyMigrations(writer);
+    if (applied.length > 0) opts.logger?.info({ path, versions: applied }, 'store migrations applied');
     const reader = new Database(path);
     opened.push(reader);
     configure(reader, { busyTimeoutMs: o.busyTimeoutMs, mmapBytes: o.mmapBytes, cacheKiB: 8 * 1024 });

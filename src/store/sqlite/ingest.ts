@@ -379,7 +379,12 @@ export async function runIngest(
   }
   const { feedId, mode } = options;
   const runAt = toMillis(options.runAt) as number; // validated above
-  db.exec('BEGIN IMMEDIATE');
+  try {
+    db.exec('BEGIN IMMEDIATE');
+  } catch (err) {
+    // another process held the write lock for longer than the busy timeout
+    throw fail(`feed ${feedId}: the store is locked by another writer (${(err as Error).message})`, err);
+  }
   try {
     const runSeq = s.nextRunSeq.get() as number;
     const before = (s.feedCounts.get(feedId) as { total: number; listed: number } | undefined) ?? { total: 0, listed: 0 };
