@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { StoredType } from '../../indicators/types.ts';
 import type { Override, Sighting, SightingRecord } from '../../model.ts';
 import type { ApiKeyRecord, ApiKeyRepository, FeedRunRecord, FeedState, IngestOptions, IngestResult, OverrideRepository, Store } from '../types.ts';
+import { ChangeListener, type ChangeNotice } from './changes.ts';
 import { rethrow } from './errors.ts';
 import { runIngest, validateOptions } from './ingest.ts';
 import { applyMigrations } from './migrations.ts';
@@ -46,6 +47,11 @@ export interface PostgresStoreOptions {
   keyTouchIntervalMs?: number;
   /** Told when each ingest phase ends, with ms since the run began (benchmarks show where time goes). */
   onIngestPhase?: (phase: string, elapsedMs: number) => void;
+  /**
+   * Keep a LISTEN connection so the data version, API keys and overrides are answered from
+   * memory while it is up (see changes.ts). Default true.
+   */
+  listen?: boolean;
 }
 
 export interface PostgresStore extends Store {
@@ -55,6 +61,10 @@ export interface PostgresStore extends Store {
 }
 
 const SCHEMA_RE = /^[a-z_][a-z0-9_]{0,62}$/;
+/** A cached API key is re-read at least this often even if no notice arrives. */
+const KEY_CACHE_MS = 60_000;
+/** In-process caches are cleared rather than grown past this many entries. */
+const CACHE_MAX = 10_000;
 const RUNS_KEPT = 50;
 
 /**
@@ -78,21 +88,21 @@ export async function openPostgresStore(rawUrl: string, options: PostgresStoreOp
     throw new TypeError(`postgres store: schema ${JSON.stringify(opts.schema)} must be a lower-case SQL identifier`);
   }
   const statementTimeoutMs = opts.statementTimeoutMs ?? 5000;
-  const pool = new pg.Pool({
+  const connection: pg.ClientConfig = {
     connectionString: url,
-    max: opts.maxConnections ?? 10,
     connectionTimeoutMillis: opts.connectTimeoutMs ?? 2000,
-    idleTimeoutMillis: 30_000,
-    statement_timeout: statementTimeoutMs,
     keepAlive: true,
     ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}),
-  });
+  };
+  const pool = new pg.Pool({ ...connection, max: opts.maxConnections ?? 10, idleTimeoutMillis: 30_000, statement_timeout: statementTimeoutMs });
   // An idle client losing its connection must not crash the process; the next query reports it.
   pool.on('error', (err) => opts.logger?.warn({ err }, 'postgres: idle connection lost'));
   const store = new PostgresStoreImpl(pool, statementTimeoutMs, opts);
   try {
     await store.migrate();
+    await store.startListening(connection);
   } catch (err) {
+    await store.close().catch(() => {});
     await pool.end().catch(() => {});
     const detail = err instanceof Error ? err.message : String(err);
     throw new Error(`postgres store: cannot open ${redact(url)}: ${detail}`, { cause: err });
@@ -109,6 +119,13 @@ class PostgresStoreImpl implements PostgresStore {
   readonly keys: ApiKeyRepository;
   readonly overrides: OverrideRepository;
   private closed = false;
+  private listener: ChangeListener | null = null;
+  /** NOTIFY channel of this schema (set when listening starts). */
+  private channel = 'verdict_changes';
+  /** API keys by hash, trusted only while the listener is live (a revocation elsewhere clears it). */
+  private readonly keyCache = new Map<string, { record: ApiKeyRecord; at: number }>();
+  /** Overrides (and their absence) for one data version; every override change bumps the version. */
+  private overrideCache = { version: -1, entries: new Map<string, Override | null>() };
   private readonly readTimeoutMs: number;
   private readonly ingestTimeoutMs: number;
 
@@ -124,9 +141,17 @@ class PostgresStoreImpl implements PostgresStore {
     this.overrides = this.overrideRepository();
   }
 
+  /** Statement names by SQL text: each connection parses and plans a statement once, not per call. */
+  private readonly statementNames = new Map<string, string>();
+
   private async q<R extends pg.QueryResultRow>(what: string, text: string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
+    let name = this.statementNames.get(text);
+    if (name === undefined) {
+      name = `verdict_${this.statementNames.size + 1}`;
+      this.statementNames.set(text, name);
+    }
     try {
-      return await this.pool.query<R>({ text, values, query_timeout: this.readTimeoutMs } as pg.QueryConfig);
+      return await this.pool.query<R>({ name, text, values, query_timeout: this.readTimeoutMs } as pg.QueryConfig);
     } catch (err) {
       rethrow(err, what);
     }
@@ -151,6 +176,38 @@ class PostgresStoreImpl implements PostgresStore {
     }
   }
 
+  async startListening(connection: pg.ClientConfig): Promise<void> {
+    const schema = (await this.q<{ s: string | null }>('schema', 'SELECT current_schema() AS s')).rows[0]?.s ?? 'public';
+    this.channel = `verdict_changes_${schema.replace(/[^a-z0-9_]/g, '_')}`.slice(0, 63);
+    if (this.opts.listen === false) return;
+    this.listener = new ChangeListener({
+      config: connection,
+      channel: this.channel,
+      readVersion: () => this.readVersion(),
+      onNotice: (n: ChangeNotice) => {
+        if (n.keys) this.keyCache.clear();
+      },
+      onDown: () => {
+        this.keyCache.clear();
+        this.overrideCache = { version: -1, entries: new Map() };
+      },
+      onError: (err) => this.opts.logger?.warn({ err }, 'postgres: change listener lost; reading the data version from the database until it is back'),
+    });
+    await this.listener.start();
+  }
+
+  /** Tells other instances (and this one) about a committed change. */
+  private async announce(notice: ChangeNotice): Promise<void> {
+    if (notice.v !== undefined) this.listener?.observe(notice.v);
+    if (notice.keys) this.keyCache.clear();
+    try {
+      await this.pool.query('SELECT pg_notify($1, $2)', [this.channel, JSON.stringify(notice)]);
+    } catch (err) {
+      // the change is committed; other instances still see it through their own reads when their listener is down
+      this.opts.logger?.warn({ err }, 'postgres: change notice not sent');
+    }
+  }
+
   async migrate(): Promise<void> {
     await this.withClient('migrate', (c) => applyMigrations(c, this.opts.schema).then(() => undefined));
   }
@@ -162,6 +219,7 @@ class PostgresStoreImpl implements PostgresStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.listener?.close();
     await this.pool.end();
   }
 
@@ -190,7 +248,8 @@ class PostgresStoreImpl implements PostgresStore {
     const onPhase = this.opts.onIngestPhase;
     const started = performance.now();
     const trace = onPhase ? (phase: string) => onPhase(phase, performance.now() - started) : undefined;
-    return this.withClient('ingest', (c) => runIngest(c, options, records, this.ingestTimeoutMs, trace));
+    const changes = { channel: this.channel, committed: (v: number) => this.listener?.observe(v) };
+    return this.withClient('ingest', (c) => runIngest(c, options, records, this.ingestTimeoutMs, trace, changes));
   }
 
   async purgeFeed(feedId: string): Promise<number> {
@@ -207,9 +266,13 @@ class PostgresStoreImpl implements PostgresStore {
           return 0;
         }
         await c.query('UPDATE feed_state SET listed_count = 0, total_count = 0 WHERE feed_id = $1', [feedId]);
-        await c.query(`UPDATE store_state SET sightings = (SELECT count(*) FROM sightings),
-            indicators = (SELECT count(*) FROM (SELECT DISTINCT type, value FROM sightings) d), data_version = data_version + 1 WHERE id = 1`);
+        const v = await c.query<{ v: string }>(`UPDATE store_state SET sightings = (SELECT count(*) FROM sightings),
+            indicators = (SELECT count(*) FROM (SELECT DISTINCT type, value FROM sightings) d), data_version = data_version + 1
+            WHERE id = 1 RETURNING data_version AS v`);
+        const version = Number(v.rows[0]?.v);
+        await c.query('SELECT pg_notify($1, $2)', [this.channel, JSON.stringify({ v: version })]);
         await c.query('COMMIT');
+        this.listener?.observe(version);
         return removed;
       } catch (err) {
         await c.query('ROLLBACK').catch(() => {});
@@ -286,8 +349,18 @@ class PostgresStoreImpl implements PostgresStore {
   }
 
   async dataVersion(): Promise<number> {
+    const l = this.listener;
+    if (l !== null && l.live) return l.version as number;
+    return this.readVersion();
+  }
+
+  private async readVersion(): Promise<number> {
     const r = (await this.q<{ v: string }>('data version', 'SELECT data_version AS v FROM store_state WHERE id = 1')).rows[0];
     return Number(r?.v ?? 0);
+  }
+
+  private get cachesLive(): boolean {
+    return this.listener !== null && this.listener.live;
   }
 
   private keyRepository(touchIntervalMs: number): ApiKeyRepository {
@@ -304,18 +377,30 @@ class PostgresStoreImpl implements PostgresStore {
           if ((err as { code?: string }).code === '23505') throw new Error(`api key ${key.id}: a key with this id or hash already exists`, { cause: err });
           rethrow(err, 'key create');
         }
+        await this.announce({ keys: true });
       },
       findByHash: async (keyHash: string) => {
+        const cached = this.keyCache.get(keyHash);
+        if (cached !== undefined && this.cachesLive && Date.now() - cached.at < KEY_CACHE_MS) return { ...cached.record, scopes: [...cached.record.scopes] };
         const row = (await this.q<ApiKeyRow>('key lookup', `SELECT ${KEY_COLUMNS} FROM api_keys WHERE key_hash = $1`, [keyHash])).rows[0];
-        return row === undefined ? null : toApiKey(row);
+        if (row === undefined) return null; // unknown keys are never cached: one created elsewhere works at once
+        const record = toApiKey(row);
+        if (this.cachesLive) {
+          if (this.keyCache.size >= CACHE_MAX) this.keyCache.clear();
+          this.keyCache.set(keyHash, { record: { ...record, scopes: [...record.scopes] }, at: Date.now() });
+        }
+        return record;
       },
       get: async (id: string) => {
         const row = (await this.q<ApiKeyRow>('key lookup', `SELECT ${KEY_COLUMNS} FROM api_keys WHERE id = $1`, [id])).rows[0];
         return row === undefined ? null : toApiKey(row);
       },
       list: async () => (await this.q<ApiKeyRow>('key list', `SELECT ${KEY_COLUMNS} FROM api_keys ORDER BY created_at, id`)).rows.map(toApiKey),
-      revoke: async (id: string, at: string) =>
-        ((await this.q('key revoke', 'UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL', [at, id])).rowCount ?? 0) === 1,
+      revoke: async (id: string, at: string) => {
+        const done = ((await this.q('key revoke', 'UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL', [at, id])).rowCount ?? 0) === 1;
+        if (done) await this.announce({ keys: true });
+        return done;
+      },
       touch: async (id: string, at: string) => {
         const t = Date.parse(at);
         if (Number.isNaN(t)) throw new TypeError(`touch: ${JSON.stringify(at)} is not an RFC 3339 time`);
@@ -325,6 +410,9 @@ class PostgresStoreImpl implements PostgresStore {
         try {
           // never moves last use backwards (another instance may have written a later one)
           await this.q('key touch', 'UPDATE api_keys SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $1)', [at, id]);
+          for (const c of this.keyCache.values()) {
+            if (c.record.id === id && (c.record.lastUsedAt === null || c.record.lastUsedAt < at)) c.record.lastUsedAt = at;
+          }
         } catch (err) {
           lastWritten.delete(id);
           // a lost last-use stamp is harmless; the request it belongs to must not fail for it
@@ -338,30 +426,51 @@ class PostgresStoreImpl implements PostgresStore {
   private overrideRepository(): OverrideRepository {
     return {
       get: async (type, value) => {
+        const live = this.cachesLive;
+        const version = live ? (this.listener?.version ?? -1) : -1;
+        const key = `${type}\u0000${value}`;
+        if (live) {
+          if (this.overrideCache.version !== version) this.overrideCache = { version, entries: new Map() };
+          const hit = this.overrideCache.entries.get(key);
+          if (hit !== undefined) return hit === null ? null : { ...hit };
+        }
         const row = (await this.q<OverrideRow>('override lookup', `SELECT ${OVERRIDE_COLUMNS} FROM overrides WHERE type = $1 AND value = $2`, [type, value])).rows[0];
-        return row === undefined ? null : toOverride(row);
+        const found = row === undefined ? null : toOverride(row);
+        // cached only if no change arrived while reading, so an entry never predates its version
+        if (live && this.listener?.version === version && this.overrideCache.version === version) {
+          if (this.overrideCache.entries.size >= CACHE_MAX) this.overrideCache.entries.clear();
+          this.overrideCache.entries.set(key, found === null ? null : { ...found });
+        }
+        return found;
       },
       put: async (o: Override) => {
         validateOverride(o);
-        await this.q(
+        // one statement, so the notice is delivered exactly when the change commits
+        const r = await this.q<{ v: string }>(
           'override put',
           `WITH up AS (
              INSERT INTO overrides (${OVERRIDE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (type, value) DO UPDATE SET verdict = excluded.verdict, reason = excluded.reason,
                created_at = excluded.created_at, created_by = excluded.created_by
-             RETURNING 1)
-           UPDATE store_state SET data_version = data_version + 1 WHERE id = 1 AND EXISTS (SELECT 1 FROM up)`,
-          [o.type, o.value, o.verdict, o.reason, o.createdAt, o.createdBy ?? null],
+             RETURNING 1),
+           bump AS (UPDATE store_state SET data_version = data_version + 1 WHERE id = 1 AND EXISTS (SELECT 1 FROM up) RETURNING data_version)
+           SELECT data_version AS v, pg_notify($7, json_build_object('v', data_version)::text) FROM bump`,
+          [o.type, o.value, o.verdict, o.reason, o.createdAt, o.createdBy ?? null, this.channel],
         );
+        const v = r.rows[0]?.v;
+        if (v !== undefined) this.listener?.observe(Number(v));
       },
       delete: async (type, value) => {
-        const r = await this.q<{ n: string }>(
+        const r = await this.q<{ n: string; v: string | null }>(
           'override delete',
           `WITH gone AS (DELETE FROM overrides WHERE type = $1 AND value = $2 RETURNING 1),
-                bump AS (UPDATE store_state SET data_version = data_version + 1 WHERE id = 1 AND EXISTS (SELECT 1 FROM gone) RETURNING 1)
-           SELECT count(*) AS n FROM gone`,
-          [type, value],
+                bump AS (UPDATE store_state SET data_version = data_version + 1 WHERE id = 1 AND EXISTS (SELECT 1 FROM gone) RETURNING data_version)
+           SELECT (SELECT count(*) FROM gone) AS n, (SELECT data_version FROM bump) AS v,
+             (SELECT pg_notify($3, json_build_object('v', data_version)::text) FROM bump) AS sent`,
+          [type, value, this.channel],
         );
+        const v = r.rows[0]?.v;
+        if (v !== null && v !== undefined) this.listener?.observe(Number(v));
         return Number(r.rows[0]?.n ?? 0) > 0;
       },
       list: async () => (await this.q<OverrideRow>('override list', `SELECT ${OVERRIDE_COLUMNS} FROM overrides ORDER BY type, value`)).rows.map(toOverride),

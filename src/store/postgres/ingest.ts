@@ -191,6 +191,8 @@ export async function runIngest(
   statementTimeoutMs: number,
   /** Called with a phase name as each phase ends (benchmarks print where the time goes). */
   trace?: (phase: string) => void,
+  /** Change notices: the channel to NOTIFY on, and who to tell the committed version. */
+  changes?: { channel: string; committed: (version: number) => void },
 ): Promise<IngestResult> {
   const { feedId, mode } = options;
   const runAt = toMillis(options.runAt) as number; // validated by the caller
@@ -312,12 +314,17 @@ export async function runIngest(
       [feedId, listedAfter, beforeTotal + counts.added],
     );
     const changed = counts.added + updated + delisted > 0;
-    await client.query(
+    const state = await one<{ v: string }>(
+      client,
       `UPDATE store_state SET sightings = sightings + $1, indicators = indicators + $2, last_ingest_at = $3,
-         data_version = data_version + $4 WHERE id = 1`,
+         data_version = data_version + $4 WHERE id = 1 RETURNING data_version AS v`,
       [counts.added, newIndicators, new Date(runAt).toISOString(), changed ? 1 : 0],
     );
+    const version = Number(state.v);
+    // delivered at COMMIT, never for a run that rolls back
+    if (changed && changes) await client.query('SELECT pg_notify($1, $2)', [changes.channel, JSON.stringify({ v: version })]);
     await client.query('COMMIT');
+    if (changed) changes?.committed(version);
     trace?.('committed');
     return { received, added: counts.added, updated, unchanged: counts.unchanged, delisted };
   } catch (err) {
