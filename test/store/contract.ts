@@ -495,6 +495,16 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         assert.ok((await store.dataVersion()) > v3, 'an override removed');
       });
 
+      it('counts distinct indicators when a new feed repeats itself and overlaps others', async () => {
+        await store.ingest(snapshot('a', T1), ips(100)); // 10.0.0.0 … 10.0.0.99
+        // indexes 50 … 349 (50 known to a, 250 new) with two repeats of earlier records in the middle:
+        // one known to a (10.0.0.60 = index 60), one new (10.0.0.150), and one new indicator twice
+        // in a row (10.0.1.100), all at positions 200–203
+        const b = [...ips(200, 50), ip('10.0.0.60'), ip('10.0.0.150'), ip('10.0.1.100'), ip('10.0.1.100'), ...ips(100, 250)];
+        await store.ingest(snapshot('b', T2), b);
+        assert.deepEqual(await store.stats(), { indicators: 351, sightings: 401, lastIngestAt: T2 });
+      });
+
       it('counts distinct indicators, sightings and the last ingest time', async () => {
         await store.ingest(snapshot('a', T1), [ip('192.0.2.1'), ip('192.0.2.2')]);
         await store.ingest(snapshot('b', T2), [ip('192.0.2.1'), { type: 'domain', value: 'evil.example' }]);

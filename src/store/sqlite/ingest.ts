@@ -53,7 +53,7 @@ type ExistingRow = [number, number, string | null, string | null, string | null,
 export interface IngestStatements {
   insertNew: Database.Statement;
   insertBulk: Database.Statement;
-  newIndicatorsOfFeed: Database.Statement;
+  unknownInChunk: Database.Statement;
   existing: Database.Statement;
   update: Database.Statement;
   stamp: Database.Statement;
@@ -76,11 +76,11 @@ const INSERT_ROW = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ${RunState.Add
 export function prepareIngest(db: Database.Database): IngestStatements {
   return {
     insertBulk: db.prepare(`INSERT INTO sightings (${INSERT_COLUMNS}) VALUES ${Array(BULK_ROWS).fill(INSERT_ROW).join(', ')} ON CONFLICT DO NOTHING`),
-    // after a fresh feed's first run every row of the feed was added by it
-    newIndicatorsOfFeed: db
+    // before a chunk goes in: how many distinct indicators of it the store has never seen
+    unknownInChunk: db
       .prepare(
-        `SELECT COUNT(*) FROM sightings s WHERE s.feed_id = ?
-         AND NOT EXISTS (SELECT 1 FROM sightings o WHERE o.type = s.type AND o.value = s.value AND o.feed_id <> s.feed_id)`,
+        `SELECT COUNT(*) FROM (SELECT DISTINCT column1 AS type, column2 AS value FROM (VALUES ${Array(BULK_ROWS).fill('(?, ?)').join(', ')})) v
+         WHERE NOT EXISTS (SELECT 1 FROM sightings o WHERE o.type = v.type AND o.value = v.value)`,
       )
       .pluck(),
     insertNew: db.prepare(`INSERT INTO sightings (${INSERT_COLUMNS}) VALUES ${INSERT_ROW}`),
@@ -227,11 +227,12 @@ class IngestRun {
   confirmedListed = 0;
   /** Rows this run confirmed that a previous snapshot had delisted. */
   relisted = 0;
-  /** Added rows whose indicator no other feed had (counted per row outside the fresh path). */
+  /** Added rows whose indicator no other feed had. */
   newIndicators = 0;
   /** New range keys: in-memory range indexes must be rebuilt. */
   rangesAdded = 0;
   private readonly bulkParams: unknown[] = new Array(BULK_ROWS * BULK_COLUMNS);
+  private readonly keyParams: unknown[] = new Array(BULK_ROWS * 2);
 
   constructor(
     private readonly s: IngestStatements,
@@ -244,6 +245,8 @@ class IngestRun {
      * conflict (an indicator repeated within the run) is replayed row by row.
      */
     readonly fresh: boolean,
+    /** The store held no sightings before this run: every added row is a new indicator. */
+    private readonly emptyStore: boolean,
   ) {}
 
   processBatch(batch: readonly SightingRecord[]): void {
@@ -278,8 +281,18 @@ class IngestRun {
       p[k++] = this.runAt;
       p[k++] = this.runSeq;
     }
+    if (!this.emptyStore) {
+      const kp = this.keyParams;
+      for (let i = 0; i < BULK_ROWS; i++) {
+        const e = encoded[from + i] as Encoded;
+        kp[2 * i] = e[0];
+        kp[2 * i + 1] = e[1];
+      }
+      this.newIndicators += this.s.unknownInChunk.get(kp) as number;
+    }
     const inserted = this.s.insertBulk.run(p).changes;
     this.added += inserted;
+    if (this.emptyStore) this.newIndicators += inserted;
     for (let i = from; i < from + BULK_ROWS; i++) {
       const e = encoded[i] as Encoded;
       if (e[0] === 'cidr') this.indexRange(e[1]);
@@ -298,7 +311,7 @@ class IngestRun {
     if (ex === undefined) {
       s.insertNew.run(type, value, this.feedId, statedFirst ?? this.runAt, lastSeen, threatType, family, tags, confidence, reference, attackIds, attributes, this.runAt, this.runSeq);
       this.added++;
-      if (!this.fresh && (s.indicatorFeeds.get(type, value) as number) === 1) this.newIndicators++;
+      if (this.emptyStore || (s.indicatorFeeds.get(type, value) as number) === 1) this.newIndicators++;
       if (type === 'cidr') this.indexRange(value);
       return;
     }
@@ -388,7 +401,7 @@ export async function runIngest(
   try {
     const runSeq = s.nextRunSeq.get() as number;
     const before = (s.feedCounts.get(feedId) as { total: number; listed: number } | undefined) ?? { total: 0, listed: 0 };
-    const run = new IngestRun(s, feedId, runAt, runSeq, before.total === 0);
+    const run = new IngestRun(s, feedId, runAt, runSeq, before.total === 0, (s.metaNumber.get('sightings') as number) === 0);
 
     let batch: SightingRecord[] = [];
     const flush = async (): Promise<void> => {
@@ -428,10 +441,6 @@ export async function runIngest(
 
     const listedAfter = before.listed + run.added + run.relisted - delisted;
     s.saveCounts.run(feedId, listedAfter, before.total + run.added);
-    if (run.fresh && run.added > 0) {
-      // an empty store: every added row is a new indicator; otherwise one set-based pass
-      run.newIndicators = (s.metaNumber.get('sightings') as number) === 0 ? run.added : (s.newIndicatorsOfFeed.get(feedId) as number);
-    }
     s.addMeta.run(run.added, 'sightings');
     s.addMeta.run(run.newIndicators, 'indicators');
     s.setMeta.run('last_ingest_at', new Date(runAt).toISOString());
