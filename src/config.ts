@@ -36,6 +36,8 @@ export interface Config {
   /** Run the feed scheduler inside `serve`. */
   scheduler: boolean;
   cacheTtlSeconds: number;
+  /** How long one reading of the store's data version serves cached lookups (ms). */
+  dataVersionWindowMs: number;
   redisFailurePolicy: FailurePolicy;
   /** Largest accepted request body, in bytes. */
   bodyLimit: number;
@@ -73,6 +75,7 @@ export const SETTINGS = [
   { env: 'VERDICT_FEEDS_FILE', default: '(none)', description: 'JSON file with extra feed definitions' },
   { env: 'VERDICT_SCHEDULER', default: 'on', description: '`off` disables the in-process feed scheduler' },
   { env: 'VERDICT_CACHE_TTL_SECONDS', default: '60', description: 'Lookup cache lifetime (0 disables the cache)' },
+  { env: 'VERDICT_DATA_VERSION_WINDOW_MS', default: '100', description: 'How long one reading of the data version serves cached lookups; new data shows at most this late (0: read every time)' },
   { env: 'VERDICT_BODY_LIMIT', default: '1048576', description: 'Largest request body in bytes' },
   { env: 'VERDICT_TRUST_PROXY', default: 'false', description: 'Trust X-Forwarded-* headers' },
   { env: 'VERDICT_TIER_<TIER>_PER_MINUTE', default: 'free 10, pro 1000, enterprise 10000', description: 'Requests per minute for a tier (`FREE`, `PRO`, `ENTERPRISE`)' },
@@ -191,6 +194,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     feedsFile: text(e, 'VERDICT_FEEDS_FILE'),
     scheduler: boolean(e, 'VERDICT_SCHEDULER', true),
     cacheTtlSeconds: integer(e, 'VERDICT_CACHE_TTL_SECONDS', 60, 0, 86_400),
+    dataVersionWindowMs: integer(e, 'VERDICT_DATA_VERSION_WINDOW_MS', 100, 0, 60_000),
     redisFailurePolicy: oneOf(e, 'VERDICT_REDIS_FAILURE_POLICY', FAILURE_POLICIES, 'open'),
     bodyLimit: integer(e, 'VERDICT_BODY_LIMIT', 1_048_576, 1_024, 104_857_600),
     trustProxy: boolean(e, 'VERDICT_TRUST_PROXY', false),

@@ -71,10 +71,42 @@ export interface EnrichDeps {
   clock: () => Date;
 }
 
+export interface LookupOptions {
+  /**
+   * How long one reading of the store's data version serves cache lookups (ms; 0 reads it every
+   * time). A feed run or override is then seen by cached lookups at most this much later.
+   */
+  versionWindowMs?: number;
+  /** Monotonic milliseconds for that window; tests pass their own. */
+  monotonicMs?: () => number;
+}
+
+/**
+ * The store's data version, read at most once per window and shared by the requests in flight:
+ * on PostgreSQL that saves a round trip per cached lookup, on SQLite a read transaction.
+ */
+export function windowedVersion(read: () => Promise<number>, windowMs: number, nowMs: () => number = () => performance.now()): () => Promise<number> {
+  if (windowMs <= 0) return read;
+  let current: { at: number; version: Promise<number> } | null = null;
+  return () => {
+    const now = nowMs();
+    if (current === null || now - current.at >= windowMs) {
+      const version = read();
+      current = { at: now, version };
+      // a failed read is not kept: the next request asks again
+      version.catch(() => {
+        if (current?.version === version) current = null;
+      });
+    }
+    return current.version;
+  };
+}
+
 /** The seed's hunting queries are always present; callers may ask for more. */
 const SEED_PLATFORMS: readonly HuntingPlatform[] = ['splunk', 'kql'];
 
-export function createLookup(deps: EnrichDeps) {
+export function createLookup(deps: EnrichDeps, opts: LookupOptions = {}) {
+  const dataVersion = windowedVersion(() => deps.store.dataVersion(), opts.versionWindowMs ?? 0, opts.monotonicMs);
   const feedInfo = (feedId: string): FeedInfo =>
     // a feed removed from the catalog still shows what it reported, as an internal source of unknown reliability
     deps.catalog.info(feedId) ?? { id: feedId, name: feedId, category: 'internal', reliability: 'F' };
@@ -146,7 +178,7 @@ export function createLookup(deps: EnrichDeps) {
       // Ingest runs and override changes both bump the data version (the store contract tests it),
       // so an entry under the current version already reflects any override.
       const cacheKey = `lookup:${type}:${value}:${platforms.join(',')}`;
-      const version = await deps.store.dataVersion();
+      const version = await dataVersion();
       const hit = await deps.cache.get(cacheKey, version);
       if (hit !== undefined) return { ok: true, result: hit as LookupResponse };
       const result = await compute(type, value, await deps.store.overrides.get(type, value), platforms);

@@ -104,7 +104,7 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
   });
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true }, uiHooks: {} });
   // The UI's static routes state no scope, so the auth hook lets them through like any public route.
-  const lookup = createLookup(deps);
+  const lookup = createLookup(deps, { versionWindowMs: deps.config.dataVersionWindowMs });
   const keys = createKeyService({ keys: deps.store.keys, clock: deps.clock, newId: deps.ids.keyId });
   registerLookupRoute(app, lookup);
   registerHealthRoute(app, deps);

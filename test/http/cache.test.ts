@@ -2,12 +2,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createMemoryLookupCache } from '../../src/cache/memory.ts';
+import { windowedVersion } from '../../src/enrich.ts';
 import { makeHarness, type Harness } from './harness.ts';
 
 describe('lookup cache', () => {
   let h: Harness;
   before(async () => {
-    h = await makeHarness({ overrides: { cache: createMemoryLookupCache({ ttlSeconds: 3600 }) } });
+    h = await makeHarness({ env: { VERDICT_DATA_VERSION_WINDOW_MS: '0' }, overrides: { cache: createMemoryLookupCache({ ttlSeconds: 3600 }) } });
   });
   after(() => h.close());
 
@@ -30,5 +31,41 @@ describe('lookup cache', () => {
     assert.equal(put.statusCode, 200);
     const afterOverride = await get();
     assert.ok(afterOverride.risk.factors.some((f: { kind: string }) => f.kind === 'override'), 'an override is seen at once');
+  });
+});
+
+describe('windowed data version', () => {
+  test('one reading serves the window; the next window reads again; a failed read is not kept', async () => {
+    let now = 0;
+    let version = 1;
+    let reads = 0;
+    let fail = false;
+    const read = async () => {
+      reads++;
+      if (fail) throw new Error('store down');
+      return version;
+    };
+    const get = windowedVersion(read, 100, () => now);
+    assert.deepEqual(await Promise.all([get(), get(), get()]), [1, 1, 1]);
+    assert.equal(reads, 1, 'concurrent requests share one read');
+    version = 2;
+    now = 99;
+    assert.equal(await get(), 1, 'within the window');
+    now = 100;
+    assert.equal(await get(), 2, 'the next window sees the new version');
+    fail = true;
+    now = 250;
+    await assert.rejects(get());
+    fail = false;
+    assert.equal(await get(), 2, 'the failure was not cached');
+    assert.equal(reads, 4);
+  });
+
+  test('a zero window reads every time', async () => {
+    let reads = 0;
+    const get = windowedVersion(async () => ++reads, 0, () => 0);
+    await get();
+    await get();
+    assert.equal(reads, 2);
   });
 });
