@@ -24,11 +24,13 @@ export function createHttpMetrics(): HttpMetrics {
   const series = new Map<string, Series>();
   return {
     observe(method, route, status, seconds) {
-      const labels = `method="${escapeLabel(method)}",route="${escapeLabel(route)}",status="${status}"`;
-      let s = series.get(labels);
+      // keyed on the raw values; labels are escaped once, when a series is first seen
+      const key = `${method} ${status} ${route}`;
+      let s = series.get(key);
       if (s === undefined) {
+        const labels = `method="${escapeLabel(method)}",route="${escapeLabel(route)}",status="${status}"`;
         s = { labels, count: 0, sum: 0, buckets: LATENCY_BUCKETS.map(() => 0) };
-        series.set(labels, s);
+        series.set(key, s);
       }
       s.count += 1;
       s.sum += seconds;
