@@ -505,6 +505,13 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         assert.deepEqual(await store.stats(), { indicators: 351, sightings: 401, lastIngestAt: T2 });
       });
 
+      it('counts distinct indicators after a large first run of a feed in a populated store', async () => {
+        await store.ingest(snapshot('a', T1), ips(10_000));
+        const b = [...ips(70_000, 5_000), ip('10.0.19.136'), ip('10.1.0.0')]; // 5,000 known to a; two late repeats (indexes 5,000 and 65,536)
+        await store.ingest(snapshot('b', T2), b);
+        assert.deepEqual(await store.stats(), { indicators: 75_000, sightings: 80_000, lastIngestAt: T2 });
+      });
+
       it('counts distinct indicators, sightings and the last ingest time', async () => {
         await store.ingest(snapshot('a', T1), [ip('192.0.2.1'), ip('192.0.2.2')]);
         await store.ingest(snapshot('b', T2), [ip('192.0.2.1'), { type: 'domain', value: 'evil.example' }]);

@@ -24,6 +24,8 @@ const BATCH_SIZE = 4096;
 /** Rows per multi-row INSERT on the fresh-feed path (one native call instead of 64). */
 const BULK_ROWS = 64;
 const BULK_COLUMNS = 14;
+/** A first run probes per chunk for new indicators until it has added this many rows (or a quarter of the store). */
+const CHUNK_PROBE_MIN_ROWS = 50_000;
 const MAX_VALUE_LENGTH = 65_536;
 const STORED_TYPE_SET: ReadonlySet<string> = new Set(STORED_TYPES);
 const THREAT_TYPE_SET: ReadonlySet<string> = new Set(THREAT_TYPES);
@@ -54,6 +56,7 @@ export interface IngestStatements {
   insertNew: Database.Statement;
   insertBulk: Database.Statement;
   unknownInChunk: Database.Statement;
+  newIndicatorsOfFeed: Database.Statement;
   existing: Database.Statement;
   update: Database.Statement;
   stamp: Database.Statement;
@@ -81,6 +84,13 @@ export function prepareIngest(db: Database.Database): IngestStatements {
       .prepare(
         `SELECT COUNT(*) FROM (SELECT DISTINCT column1 AS type, column2 AS value FROM (VALUES ${Array(BULK_ROWS).fill('(?, ?)').join(', ')})) v
          WHERE NOT EXISTS (SELECT 1 FROM sightings o WHERE o.type = v.type AND o.value = v.value)`,
+      )
+      .pluck(),
+    // after a large first run of a feed (every row of the feed was added by it): one pass
+    newIndicatorsOfFeed: db
+      .prepare(
+        `SELECT COUNT(*) FROM sightings s WHERE s.feed_id = ?
+         AND NOT EXISTS (SELECT 1 FROM sightings o WHERE o.type = s.type AND o.value = s.value AND o.feed_id <> s.feed_id)`,
       )
       .pluck(),
     insertNew: db.prepare(`INSERT INTO sightings (${INSERT_COLUMNS}) VALUES ${INSERT_ROW}`),
@@ -245,9 +255,18 @@ class IngestRun {
      * conflict (an indicator repeated within the run) is replayed row by row.
      */
     readonly fresh: boolean,
-    /** The store held no sightings before this run: every added row is a new indicator. */
-    private readonly emptyStore: boolean,
-  ) {}
+    /** Sightings in the store before this run (none: every added row is a new indicator). */
+    private readonly storeSightings: number,
+  ) {
+    this.emptyStore = storeSightings === 0;
+  }
+
+  private readonly emptyStore: boolean;
+  /**
+   * New indicators of a feed's first run are counted per chunk while the run is small next
+   * to the store; past that, one pass over the store at the end is cheaper (`countAtEnd`).
+   */
+  countAtEnd = false;
 
   processBatch(batch: readonly SightingRecord[]): void {
     const encoded: Encoded[] = new Array(batch.length);
@@ -281,7 +300,8 @@ class IngestRun {
       p[k++] = this.runAt;
       p[k++] = this.runSeq;
     }
-    if (!this.emptyStore) {
+    if (!this.emptyStore && !this.countAtEnd && this.added > Math.max(CHUNK_PROBE_MIN_ROWS, this.storeSightings / 4)) this.countAtEnd = true;
+    if (!this.emptyStore && !this.countAtEnd) {
       const kp = this.keyParams;
       for (let i = 0; i < BULK_ROWS; i++) {
         const e = encoded[from + i] as Encoded;
@@ -401,7 +421,7 @@ export async function runIngest(
   try {
     const runSeq = s.nextRunSeq.get() as number;
     const before = (s.feedCounts.get(feedId) as { total: number; listed: number } | undefined) ?? { total: 0, listed: 0 };
-    const run = new IngestRun(s, feedId, runAt, runSeq, before.total === 0, (s.metaNumber.get('sightings') as number) === 0);
+    const run = new IngestRun(s, feedId, runAt, runSeq, before.total === 0, s.metaNumber.get('sightings') as number);
 
     let batch: SightingRecord[] = [];
     const flush = async (): Promise<void> => {
@@ -441,6 +461,7 @@ export async function runIngest(
 
     const listedAfter = before.listed + run.added + run.relisted - delisted;
     s.saveCounts.run(feedId, listedAfter, before.total + run.added);
+    if (run.countAtEnd) run.newIndicators = s.newIndicatorsOfFeed.get(feedId) as number;
     s.addMeta.run(run.added, 'sightings');
     s.addMeta.run(run.newIndicators, 'indicators');
     s.setMeta.run('last_ingest_at', new Date(runAt).toISOString());
