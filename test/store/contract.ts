@@ -337,6 +337,7 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         { name: 'tags that are not strings', record: { type: 'ipv4', value: '192.0.2.1', tags: [1] } },
         { name: 'a cidr that is not a range', record: { type: 'cidr', value: 'not-a-range' } },
         { name: 'a null record', record: null },
+        { name: 'attributes that are not JSON', record: { type: 'ipv4', value: '192.0.2.1', attributes: { big: 1n } } },
       ];
       for (const c of badRecords) {
         it(`a record with ${c.name} aborts the run with a clear IngestError`, async () => {

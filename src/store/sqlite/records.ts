@@ -105,7 +105,11 @@ export function encode(r: SightingRecord, n: number): Encoded {
   let attributes: string | null = null;
   if (r.attributes !== undefined && r.attributes !== null) {
     if (typeof r.attributes !== 'object' || Array.isArray(r.attributes)) throw fail(`record ${n}: attributes must be an object`);
-    attributes = JSON.stringify(r.attributes);
+    try {
+      attributes = JSON.stringify(r.attributes);
+    } catch (err) {
+      throw fail(`record ${n}: attributes are not JSON (${(err as Error).message})`, err);
+    }
     if (attributes === '{}') attributes = null;
   }
   if (type === 'cidr' && parseCidrRange(value) === null) throw fail(`record ${n}: ${JSON.stringify(value)} is not a CIDR range`);
