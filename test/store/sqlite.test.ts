@@ -203,6 +203,9 @@ describe('two processes on one file', () => {
     const running = a.ingest({ feedId: 'drop', mode: 'snapshot', runAt: '2026-01-01T00:00:00.000Z' }, slow());
     await inside;
     assert.deepEqual(await b.rangesContaining('198.51.100.1'), []);
+    const c = await openSqliteStore(path, { busyTimeoutMs: 50 });
+    assert.deepEqual(await c.sightingsOf('cidr', '198.51.100.0/24'), [], 'a third process starts (migrations up to date) and reads during the run');
+    await c.close();
     await assert.rejects(
       b.ingest({ feedId: 'other', mode: 'snapshot', runAt: '2026-01-01T00:00:00.000Z' }, [{ type: 'domain', value: 'evil.example' }]),
       (err: Error) => err.name === 'IngestError' && /locked|busy/i.test(err.message),

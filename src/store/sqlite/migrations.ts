@@ -109,24 +109,35 @@ export const MIGRATIONS: readonly Migration[] = [
   },
 ];
 
+const CREATE_LEDGER = `CREATE TABLE IF NOT EXISTS schema_migrations (
+  version INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  applied_at TEXT NOT NULL
+)`;
+
+function appliedVersions(db: Database.Database): Set<number> {
+  const ledger = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`).get();
+  if (ledger === undefined) return new Set();
+  return new Set(db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[]);
+}
+
 /** Applies the pending migrations; returns the versions applied by this call. */
 export function applyMigrations(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS, now: () => Date = () => new Date()): number[] {
-  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
-    version INTEGER PRIMARY KEY,
-    name TEXT NOT NULL,
-    applied_at TEXT NOT NULL
-  )`);
+  // Look before taking the write lock: with nothing pending, a process starting while another
+  // one runs a long import must not wait for (or time out on) that import's lock.
+  const done = appliedVersions(db);
+  const pending = [...migrations].sort((a, b) => a.version - b.version).filter((m) => !done.has(m.version));
+  if (pending.length === 0) return [];
   const applied: number[] = [];
-  const isApplied = db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').pluck();
-  const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
-  for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+  for (const m of pending) {
     // BEGIN IMMEDIATE takes the write lock first, so two processes starting at once cannot
     // both apply the same version: the second re-checks after the first committed.
     db.exec('BEGIN IMMEDIATE');
     try {
-      if (isApplied.get(m.version) === undefined) {
+      db.exec(CREATE_LEDGER);
+      if (db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').get(m.version) === undefined) {
         db.exec(m.sql);
-        record.run(m.version, m.name, now().toISOString());
+        db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, now().toISOString());
         applied.push(m.version);
       }
       db.exec('COMMIT');
