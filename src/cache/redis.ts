@@ -6,7 +6,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { LookupCache } from './types.ts';
-import { checkTtl } from './memory.ts';
+import { checkTtl, createMemoryLookupCache } from './memory.ts';
 import { connectRedis, createOutageLog, type OutageLogger } from '../ratelimit/redis.ts';
 
 export interface RedisLookupCacheOptions {
@@ -16,6 +16,13 @@ export interface RedisLookupCacheOptions {
   keyPrefix?: string;
   /** An existing client (tests point one at a proxy they can cut). */
   client?: Redis;
+  /**
+   * Entries also kept in this process (0 turns it off). Safe because entries are keyed by data
+   * version, exactly like the Redis ones: a hit here saves the Redis round trip. Default 10 000.
+   */
+  localEntries?: number;
+  /** Milliseconds clock for the local level (tests). */
+  clock?: () => number;
 }
 
 export function createRedisLookupCache(opts: RedisLookupCacheOptions): LookupCache {
@@ -27,9 +34,16 @@ export function createRedisLookupCache(opts: RedisLookupCacheOptions): LookupCac
   const ttl = Math.ceil(opts.ttlSeconds);
   const keyOf = (key: string, dataVersion: number) => `${prefix}${dataVersion}:${key}`;
   const skip = () => outage.down && redis.status !== 'ready';
+  const localEntries = opts.localEntries ?? 10_000;
+  const local =
+    localEntries > 0 && ttl > 0
+      ? createMemoryLookupCache({ ttlSeconds: ttl, maxEntries: localEntries, ...(opts.clock ? { clock: opts.clock } : {}) })
+      : null;
 
   return {
     async get(key: string, dataVersion: number): Promise<unknown | undefined> {
+      const near = await local?.get(key, dataVersion);
+      if (near !== undefined) return near;
       if (skip()) return undefined;
       let raw: string | null;
       try {
@@ -40,14 +54,19 @@ export function createRedisLookupCache(opts: RedisLookupCacheOptions): LookupCac
       }
       outage.recovered();
       if (raw === null) return undefined;
+      let value: unknown;
       try {
-        return JSON.parse(raw) as unknown;
+        value = JSON.parse(raw) as unknown;
       } catch {
         return undefined; // written by something else under our prefix: treat as a miss
       }
+      await local?.set(key, dataVersion, value);
+      return value;
     },
     async set(key: string, dataVersion: number, value: unknown): Promise<void> {
-      if (ttl === 0 || skip()) return;
+      if (ttl === 0) return;
+      await local?.set(key, dataVersion, value);
+      if (skip()) return;
       try {
         await redis.set(keyOf(key, dataVersion), JSON.stringify(value), 'EX', ttl);
         outage.recovered();
@@ -56,6 +75,7 @@ export function createRedisLookupCache(opts: RedisLookupCacheOptions): LookupCac
       }
     },
     async close(): Promise<void> {
+      await local?.close();
       if (!opts.client) redis.disconnect();
     },
   };

@@ -61,6 +61,8 @@ export function connectRedis(url: string, commandTimeoutMs = 500): Redis {
     connectTimeout: 2000,
     maxRetriesPerRequest: 1,
     retryStrategy: (times: number) => Math.min(100 * times, 1000),
+    // commands issued in the same tick (many concurrent requests) share one write and one read
+    enableAutoPipelining: true,
     // The connection error is reported through the outage log by the caller's failed command.
     lazyConnect: false,
   });

@@ -108,6 +108,21 @@ if (redisUrl === null) {
       }
     });
 
+    it('keeps an in-process level, keyed by version too, that answers without Redis', async () => {
+      const target = new URL(url);
+      const proxy = await startOutageProxy(target.hostname, Number(target.port || 6379));
+      const cache = createRedisLookupCache({ url: `redis://${proxy.address}${target.pathname}`, ttlSeconds: 60, logger: silent, keyPrefix: prefix });
+      try {
+        await cache.set('near', 5, { v: 5 });
+        await proxy.down();
+        assert.deepEqual(await cache.get('near', 5), { v: 5 }, 'served from this process');
+        assert.equal(await cache.get('near', 6), undefined, 'never for another data version');
+      } finally {
+        await cache.close();
+        await proxy.close();
+      }
+    });
+
     it('a Redis outage turns the cache into misses, logged once, and it recovers', async () => {
       const target = new URL(url);
       const proxy = await startOutageProxy(target.hostname, Number(target.port || 6379));
@@ -118,7 +133,8 @@ if (redisUrl === null) {
           done();
         },
       }));
-      const cache = createRedisLookupCache({ url: `redis://${proxy.address}${target.pathname}`, ttlSeconds: 60, logger, keyPrefix: prefix });
+      // the Redis level alone (no in-process level), so what is seen is Redis's behaviour
+      const cache = createRedisLookupCache({ url: `redis://${proxy.address}${target.pathname}`, ttlSeconds: 60, logger, keyPrefix: prefix, localEntries: 0 });
       try {
         await cache.set('k', 1, 'v');
         assert.equal(await cache.get('k', 1), 'v');
