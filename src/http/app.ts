@@ -69,11 +69,13 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
   // Bodies are JSON only; anything else is a 415 rather than a string a route would not expect.
   app.removeContentTypeParser('text/plain');
   app.decorateRequest('apiKey', null);
-  app.addHook('onRequest', async (req, reply) => {
-    reply.header('x-request-id', req.id);
-  });
   const verified = opts.verifiedKeys ?? new VerifiedKeys();
-  app.addHook('onRequest', createAuthHook(deps, verified));
+  const auth = createAuthHook(deps, verified);
+  // one hook for both: the id header goes on every response, refusals included
+  app.addHook('onRequest', (req, reply) => {
+    reply.header('x-request-id', req.id);
+    return auth(req, reply);
+  });
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
     metrics.observe(req.method, route, reply.statusCode, reply.elapsedTime / 1000);

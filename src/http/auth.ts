@@ -8,7 +8,8 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { RateLimiter } from '../ratelimit/types.ts';
 import type { ApiKeyRecord, Scope, Store } from '../store/types.ts';
-import { hashesEqual, hashKey, hasScope, isWellFormedKey, toRfc3339 } from '../keys/keys.ts';
+import { timingSafeEqual } from 'node:crypto';
+import { hasScope, isWellFormedKey, keyDigest, toRfc3339 } from '../keys/keys.ts';
 import { ApiError } from './errors.ts';
 
 declare module 'fastify' {
@@ -36,24 +37,27 @@ export interface AuthDeps {
  * Expiry and revocation stamps are still checked on every request.
  */
 export class VerifiedKeys {
-  readonly #byHash = new Map<string, { record: ApiKeyRecord; at: number }>();
+  readonly #byHash = new Map<string, { record: ApiKeyRecord; digest: Buffer; at: number }>();
   constructor(
     readonly ttlMs = 1_000,
     readonly maxEntries = 10_000,
     readonly monotonicMs: () => number = () => performance.now(),
   ) {}
-  get(hash: string): ApiKeyRecord | undefined {
+  /** The record and its stored hash as bytes (decoded once, compared on every request). */
+  get(hash: string): { record: ApiKeyRecord; digest: Buffer } | undefined {
     const hit = this.#byHash.get(hash);
     if (hit === undefined) return undefined;
     if (this.monotonicMs() - hit.at > this.ttlMs) {
       this.#byHash.delete(hash);
       return undefined;
     }
-    return hit.record;
+    return hit;
   }
-  set(hash: string, record: ApiKeyRecord): void {
+  set(hash: string, record: ApiKeyRecord): { record: ApiKeyRecord; digest: Buffer } {
     if (this.#byHash.size >= this.maxEntries) this.#byHash.clear();
-    this.#byHash.set(hash, { record, at: this.monotonicMs() });
+    const entry = { record, digest: Buffer.from(record.keyHash, 'hex'), at: this.monotonicMs() };
+    this.#byHash.set(hash, entry);
+    return entry;
   }
   forget(id: string): void {
     for (const [hash, v] of this.#byHash) if (v.record.id === id) this.#byHash.delete(hash);
@@ -88,13 +92,18 @@ export function createAuthHook(deps: AuthDeps, verified: VerifiedKeys = new Veri
     if (presented.kind === 'none') throw new ApiError('missing_api_key');
     // another scheme (Basic, …) is a credential we cannot accept, not a missing one
     if (presented.kind === 'other-scheme' || !isWellFormedKey(presented.key)) throw new ApiError('invalid_api_key');
-    const hash = hashKey(presented.key);
-    let record = verified.get(hash) ?? null;
-    if (record === null) {
-      record = await deps.store.keys.findByHash(hash);
-      if (record !== null) verified.set(hash, record);
+    const digest = keyDigest(presented.key);
+    const hash = digest.toString('hex');
+    let entry = verified.get(hash);
+    if (entry === undefined) {
+      const found = await deps.store.keys.findByHash(hash);
+      if (found === null) throw new ApiError('invalid_api_key');
+      entry = verified.set(hash, found);
     }
-    if (record === null || !hashesEqual(record.keyHash, hash) || record.revokedAt !== null) throw new ApiError('invalid_api_key');
+    // the lookup was by hash; the constant-time comparison is what decides
+    if (entry.digest.length !== digest.length || !timingSafeEqual(entry.digest, digest)) throw new ApiError('invalid_api_key');
+    const record = entry.record;
+    if (record.revokedAt !== null) throw new ApiError('invalid_api_key');
     if (record.expiresAt !== null && Date.parse(record.expiresAt) <= now.getTime()) throw new ApiError('expired_api_key');
     return record;
   }
@@ -118,9 +127,11 @@ export function createAuthHook(deps: AuthDeps, verified: VerifiedKeys = new Veri
     req.apiKey = record;
     const limits = deps.config.tiers[record.tier];
     const decision = await deps.rateLimiter.consume(record.id, { perMinute: limits.perMinute, perDay: limits.perDay }, now.getTime());
-    reply.header('x-ratelimit-limit', String(decision.limit));
-    reply.header('x-ratelimit-remaining', String(decision.remaining));
-    reply.header('x-ratelimit-reset', String(Math.ceil(decision.resetAt)));
+    reply.headers({
+      'x-ratelimit-limit': String(decision.limit),
+      'x-ratelimit-remaining': String(decision.remaining),
+      'x-ratelimit-reset': String(Math.ceil(decision.resetAt)),
+    });
     if (!decision.allowed) {
       const code = decision.reason ?? 'rate_limit_exceeded';
       const retryAfter = String(Math.max(1, Math.ceil(decision.retryAfter ?? 1)));

@@ -2,7 +2,7 @@
  * API keys: `sk_live_` + 40 random base62 characters. Only the SHA-256 hash is stored, with a short
  * prefix for display. The key itself exists in memory only between creation and the one print.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { ApiKeyRecord, Scope, Tier } from '../store/types.ts';
 
 export const KEY_PREFIX = 'sk_live_';
@@ -27,19 +27,18 @@ export function isWellFormedKey(key: string): boolean {
   return KEY_RE.test(key);
 }
 
+/** SHA-256 of the whole key, as bytes (for comparison) … */
+export function keyDigest(key: string): Buffer {
+  return createHash('sha256').update(key, 'utf8').digest();
+}
+
+/** … and as the lower-case hex the store keeps. */
 export function hashKey(key: string): string {
-  return createHash('sha256').update(key, 'utf8').digest('hex');
+  return keyDigest(key).toString('hex');
 }
 
 export function displayPrefix(key: string): string {
   return key.slice(0, DISPLAY_LENGTH);
-}
-
-/** Constant-time comparison of two hex hashes of equal length. */
-export function hashesEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a, 'hex');
-  const y = Buffer.from(b, 'hex');
-  return x.length === y.length && x.length > 0 && timingSafeEqual(x, y);
 }
 
 export interface NewKeyInput {
