@@ -21,7 +21,7 @@ describe('loadConfig', () => {
     const c = loadConfig({
       VERDICT_HOST: '0.0.0.0',
       VERDICT_PORT: '9090',
-      VERDICT_DATABASE_URL: 'sqlite:/tmp/v.db',
+      VERDICT_DATABASE_URL: 'sqlite:/var/lib/verdict/v.db',
       VERDICT_REDIS_URL: 'redis://127.0.0.1:6379/1',
       VERDICT_SCHEDULER: 'off',
       VERDICT_LOG_LEVEL: 'DEBUG',
@@ -29,7 +29,7 @@ describe('loadConfig', () => {
       VERDICT_ADMIN_KEY: 'sk_live_' + 'a1'.repeat(16),
     });
     assert.deepEqual([c.host, c.port, c.databaseUrl, c.redisUrl, c.scheduler, c.logLevel, c.tiers.enterprise.perMinute], [
-      '0.0.0.0', 9090, 'sqlite:/tmp/v.db', 'redis://127.0.0.1:6379/1', false, 'debug', 50000,
+      '0.0.0.0', 9090, 'sqlite:/var/lib/verdict/v.db', 'redis://127.0.0.1:6379/1', false, 'debug', 50000,
     ]);
   });
 

@@ -91,7 +91,7 @@ describe('enrich: evidence gathering', () => {
     assert.deepEqual(relations((await evidenceFor('44d88612fea8a8f36de82e1278abb02f')).evidence), []);
   });
 
-  test('helpers: parent domains and URL hosts', () => {
+  test('parent domains and URL hosts', () => {
     assert.deepEqual(parentDomains('a.b.evil.co.uk'), ['b.evil.co.uk', 'evil.co.uk']);
     assert.deepEqual(parentDomains('evil.co.uk'), []);
     assert.deepEqual(urlHost('http://[2001:db8::1]/x'), { type: 'ipv6', value: '2001:db8::1' });
