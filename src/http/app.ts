@@ -11,6 +11,7 @@ import { createLookup } from '../enrich.ts';
 import { createKeyService } from '../keys/service.ts';
 import { createAuthHook, VerifiedKeys } from './auth.ts';
 import { createErrorHandler, sendError } from './error-handler.ts';
+import { registerNotFound } from './not-found.ts';
 import { createHttpMetrics, type HttpMetrics } from './metrics.ts';
 import { lazyChildLoggerFactory } from './request-logger.ts';
 import { registerLookupRoute } from './routes/lookup.ts';
@@ -56,15 +57,7 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
     },
   });
 
-  // Known paths and their methods, to tell 405 from 404.
-  const routes: { pattern: RegExp; methods: Set<string> }[] = [];
-  app.addHook('onRoute', (r) => {
-    const methods = (Array.isArray(r.method) ? r.method : [r.method]).map((m) => m.toUpperCase());
-    const source = '^' + r.url.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z0-9_]+/g, '[^/]+').replace(/\*/g, '.*') + '/?$';
-    const existing = routes.find((x) => x.pattern.source === source);
-    if (existing) methods.forEach((m) => existing.methods.add(m));
-    else routes.push({ pattern: new RegExp(source), methods: new Set(methods) });
-  });
+  registerNotFound(app);
 
   // Bodies are JSON only; anything else is a 415 rather than a string a route would not expect.
   app.removeContentTypeParser('text/plain');
@@ -81,16 +74,6 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
     metrics.observe(req.method, route, reply.statusCode, reply.elapsedTime / 1000);
   });
   app.setErrorHandler(createErrorHandler(deps.store));
-  app.setNotFoundHandler(async (req, reply) => {
-    const path = (req.url.split('?')[0] ?? '/').replace(/\/+$/, '') || '/';
-    const allowed = routes.filter((r) => r.pattern.test(path)).flatMap((r) => [...r.methods]);
-    if (allowed.length > 0) {
-      return sendError(reply, 'method_not_allowed', `Method ${req.method} is not allowed here. Allowed: ${[...new Set(allowed)].join(', ')}.`, undefined, {
-        allow: [...new Set(allowed)].join(', '),
-      });
-    }
-    return sendError(reply, 'not_found', 'No such route.');
-  });
 
   await app.register(swagger, {
     openapi: {
