@@ -4,6 +4,8 @@ import { buildDeps, createLogger } from '../deps.ts';
 import { createLookup, type LookupResponse } from '../enrich.ts';
 import { INDICATOR_TYPES, TYPE_ALIASES, type IndicatorType } from '../indicators/types.ts';
 import { HUNTING_PLATFORMS, type HuntingPlatform } from '../model.ts';
+import { loadBundledData } from '../feeds/index.ts';
+import { createMemoryRateLimiter } from '../ratelimit/memory.ts';
 
 export function registerLookup(program: Command): void {
   program
@@ -19,8 +21,10 @@ export function registerLookup(program: Command): void {
       const config = loadConfig();
       // the CLI keeps stdout for results; diagnostics go to stderr
       const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, process.stderr);
-      const deps = await buildDeps(config, { logger, cache: null });
+      // one-off: no shared cache or Redis limiter; the bundled data as `serve` would have loaded it
+      const deps = await buildDeps(config, { logger, cache: null, rateLimiter: createMemoryRateLimiter() });
       try {
+        await loadBundledData(deps.store, deps.catalog, deps.clock(), { logger });
         const outcome = await createLookup(deps).lookup({ value, ...(type ? { type } : {}), platforms });
         if (!outcome.ok) {
           const message = `not a valid ${type ?? 'indicator'}: ${outcome.reasons.map((r) => `${r.type}: ${r.reason}`).join('; ')}`;

@@ -59,9 +59,11 @@ describe('verdict CLI', () => {
     const body = JSON.parse(json.stdout);
     assert.deepEqual(Object.keys(body).slice(0, 7), ['value', 'type', 'risk_score', 'confidence', 'mitre_techniques', 'hunting_queries', 'sources']);
     assert.deepEqual([body.value, body.type, body.found], ['http://evil.example.com/x', 'url', false]);
-    const human = run('lookup', '192.0.2.1', '--type', 'ipv4');
+    // a fresh store gets the bundled KEV snapshot, as under `serve`
+    const human = run('lookup', 'cve-2021-44228');
     assert.equal(human.code, 0, human.stderr);
-    assert.match(human.stdout, /^192\.0\.2\.1 {2}\(ipv4\)/);
+    assert.match(human.stdout, /^CVE-2021-44228 {2}\(cve\)/);
+    assert.match(human.stdout, /CISA Known Exploited Vulnerabilities \(government\)/);
     assert.match(human.stdout, /hunting queries/);
     const bad = run('lookup', '192.0.2.1', '--type', 'domain');
     assert.equal(bad.code, 2);
