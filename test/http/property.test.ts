@@ -67,4 +67,18 @@ describe('lookup route properties', () => {
       { numRuns: 500 },
     );
   });
+
+  test('random admin bodies and override paths: never 5xx, always the envelope', async () => {
+    const body = fc.oneof(fc.jsonValue(), fc.record({ name: fc.jsonValue(), tier: fc.jsonValue(), scopes: fc.jsonValue(), expires_in_days: fc.jsonValue() }, { requiredKeys: [] }));
+    await fc.assert(
+      fc.asyncProperty(body, anyText, fc.constantFrom('ipv4', 'url', 'domain', 'sha256', 'bogus', ''), async (payload, value, type) => {
+        assertWellFormed(await h.app.inject({ method: 'POST', url: '/api/v1/keys', headers: { ...h.auth(), 'content-type': 'application/json' }, payload: JSON.stringify(payload) }));
+        const url = `/api/v1/overrides/${encodeURIComponent(type)}/${encodeURIComponent(value)}`;
+        assertWellFormed(await h.app.inject({ method: 'PUT', url, headers: { ...h.auth(), 'content-type': 'application/json' }, payload: JSON.stringify(payload) }));
+        const got = await h.app.inject({ method: 'GET', url, headers: h.auth() });
+        assert.ok(got.statusCode < 500, got.body);
+      }),
+      { numRuns: 250 },
+    );
+  });
 });
