@@ -210,8 +210,20 @@ describe('two processes on one file', () => {
       b.ingest({ feedId: 'other', mode: 'snapshot', runAt: '2026-01-01T00:00:00.000Z' }, [{ type: 'domain', value: 'evil.example' }]),
       (err: Error) => err.name === 'IngestError' && /locked|busy/i.test(err.message),
     );
+    const d = await openSqliteStore(path, { busyTimeoutMs: 5000 });
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 5);
+    const override = { type: 'ipv4' as const, value: '192.0.2.9', verdict: 'deny' as const, reason: 'ours', createdAt: '2026-01-01T00:00:00.000Z', createdBy: null };
+    const putting = d.overrides.put(override);
+    await new Promise((r) => setTimeout(r, 80));
+    assert.ok(ticks >= 3, `the event loop keeps running while a write waits for the lock (${ticks} ticks)`);
+    assert.equal(await d.overrides.get('ipv4', '192.0.2.9'), null);
     release();
     await running;
+    await putting;
+    clearInterval(ticker);
+    assert.deepEqual(await d.overrides.get('ipv4', '192.0.2.9'), override, 'the waiting write lands once the lock is free');
+    await d.close();
     assert.deepEqual((await b.rangesContaining('198.51.100.1')).map((s) => s.value), ['198.51.100.0/24']);
     assert.equal(await b.dataVersion(), await a.dataVersion());
     assert.equal((await b.ingest({ feedId: 'other', mode: 'snapshot', runAt: '2026-01-02T00:00:00.000Z' }, [{ type: 'domain', value: 'evil.example' }])).added, 1);

@@ -100,7 +100,7 @@ export function createFeedRunStore(reader: Database.Database, writer: Database.D
   return {
     async record(run) {
       validateRun(run);
-      await gate.run(() => record.immediate(run));
+      await gate.write(() => record.immediate(run));
     },
     async states() {
       return (all.all() as StateRow[]).map(toState);

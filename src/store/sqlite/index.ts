@@ -110,7 +110,9 @@ export async function openSqliteStore(file: string, opts: SqliteStoreOptions = {
     const toucher = new Database(path);
     opened.push(toucher);
     configure(toucher, { busyTimeoutMs: 0, mmapBytes: 0, cacheKiB: 512 });
-    return new SqliteStoreImpl(path, tempDir, writer, reader, toucher, o.keyTouchIntervalMs, opts.logger);
+    // from here on the gate waits for other processes' locks without blocking the event loop
+    writer.pragma('busy_timeout = 0');
+    return new SqliteStoreImpl(path, tempDir, writer, reader, toucher, o.keyTouchIntervalMs, o.busyTimeoutMs, opts.logger);
   } catch (err) {
     for (const db of opened) db.close();
     if (tempDir !== null) rmSync(tempDir, { recursive: true, force: true });
@@ -122,7 +124,7 @@ class SqliteStoreImpl implements SqliteStore {
   readonly kind = 'sqlite' as const;
   readonly keys;
   readonly overrides;
-  private readonly gate = new WriteGate();
+  private readonly gate: WriteGate;
   private readonly feedRuns;
   private readonly ingestStatements;
   private readonly q;
@@ -136,8 +138,10 @@ class SqliteStoreImpl implements SqliteStore {
     private readonly reader: Database.Database,
     private readonly toucher: Database.Database,
     touchIntervalMs: number,
+    busyTimeoutMs: number,
     private readonly logger: Logger | undefined,
   ) {
+    this.gate = new WriteGate(busyTimeoutMs);
     this.keys = createKeyRepository({
       reader,
       writer,
@@ -167,7 +171,7 @@ class SqliteStoreImpl implements SqliteStore {
   }
 
   async migrate(): Promise<void> {
-    await this.gate.run(() => {
+    await this.gate.write(() => {
       applyMigrations(this.writer);
     });
   }
@@ -212,7 +216,7 @@ class SqliteStoreImpl implements SqliteStore {
   }
 
   async ingest(options: IngestOptions, records: AsyncIterable<SightingRecord> | Iterable<SightingRecord>): Promise<IngestResult> {
-    return this.gate.run(() => runIngest(this.writer, this.ingestStatements, options, records));
+    return this.gate.run(() => runIngest(this.writer, this.ingestStatements, options, records, (begin) => this.gate.retryWhileBusy(begin)));
   }
 
   async purgeFeed(feedId: string): Promise<number> {
@@ -229,7 +233,7 @@ class SqliteStoreImpl implements SqliteStore {
       q.bumpVersion.run();
       return removed;
     });
-    return this.gate.run(() => purge.immediate());
+    return this.gate.write(() => purge.immediate());
   }
 
   recordFeedRun(run: Parameters<Store['recordFeedRun']>[0]) {

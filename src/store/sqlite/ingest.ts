@@ -300,6 +300,8 @@ export async function runIngest(
   s: IngestStatements,
   options: IngestOptions,
   records: AsyncIterable<SightingRecord> | Iterable<SightingRecord>,
+  /** Waits out another process's write lock (without blocking the event loop). */
+  retryWhileBusy: (begin: () => void) => Promise<void> = async (begin) => begin(),
 ): Promise<IngestResult> {
   validateOptions(options);
   if (records === null || typeof records !== 'object' || (!isAsyncIterable(records) && typeof (records as Iterable<SightingRecord>)[Symbol.iterator] !== 'function')) {
@@ -308,7 +310,7 @@ export async function runIngest(
   const { feedId, mode } = options;
   const runAt = toMillis(options.runAt) as number; // validated above
   try {
-    db.exec('BEGIN IMMEDIATE');
+    await retryWhileBusy(() => db.exec('BEGIN IMMEDIATE'));
   } catch (err) {
     // another process held the write lock for longer than the busy timeout
     throw fail(`feed ${feedId}: the store is locked by another writer (${(err as Error).message})`, err);

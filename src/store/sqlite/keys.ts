@@ -4,6 +4,7 @@ import { SCOPES, TIERS } from '../types.ts';
 import type { ApiKeyRecord, ApiKeyRepository } from '../types.ts';
 import { toApiKey } from './rows.ts';
 import type { ApiKeyRow } from './rows.ts';
+import { isBusy } from './write-gate.ts';
 import type { WriteGate } from './write-gate.ts';
 
 const SCOPE_SET: ReadonlySet<string> = new Set(SCOPES);
@@ -56,7 +57,7 @@ export function createKeyRepository(d: KeyRepositoryDeps): ApiKeyRepository {
         pending.delete(id);
       } catch (err) {
         // SQLITE_BUSY: a write transaction (an import) holds the file; retry on a later touch
-        if (!String((err as { code?: string }).code).startsWith('SQLITE_BUSY')) {
+        if (!isBusy(err)) {
           pending.delete(id);
           d.onTouchError?.(err);
         }
@@ -73,7 +74,7 @@ export function createKeyRepository(d: KeyRepositoryDeps): ApiKeyRepository {
   return {
     async create(key) {
       validateKey(key);
-      await d.gate.run(() => {
+      await d.gate.write(() => {
         try {
           insert.run(key.id, key.keyPrefix, key.keyHash, key.name, key.tier, JSON.stringify(key.scopes), key.createdAt, key.lastUsedAt ?? null, key.expiresAt ?? null, key.revokedAt ?? null);
         } catch (err) {
@@ -96,7 +97,7 @@ export function createKeyRepository(d: KeyRepositoryDeps): ApiKeyRepository {
       return (all.all() as ApiKeyRow[]).map(toApiKey);
     },
     async revoke(id, at) {
-      return d.gate.run(() => revoke.run(at, id).changes === 1);
+      return d.gate.write(() => revoke.run(at, id).changes === 1);
     },
     async touch(id, at) {
       const t = Date.parse(at);

@@ -47,10 +47,10 @@ export function createOverrideRepository(reader: Database.Database, writer: Data
     },
     async put(o) {
       validateOverride(o);
-      await gate.run(() => put.immediate(o));
+      await gate.write(() => put.immediate(o));
     },
     async delete(type, value) {
-      return gate.run(() => remove.immediate(type, value));
+      return gate.write(() => remove.immediate(type, value));
     },
     async list() {
       return (all.all() as OverrideRow[]).map(toOverride);
