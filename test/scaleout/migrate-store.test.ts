@@ -12,6 +12,7 @@ import { openStore } from '../../src/store/index.ts';
 import { openPostgresStore } from '../../src/store/postgres/index.ts';
 import type { Store } from '../../src/store/types.ts';
 import type { SightingRecord } from '../../src/model.ts';
+import { migrateStore } from '../../src/cli/migrate-store.ts';
 import { postgresForTests } from './services.ts';
 import { dropSchema, freshSchemaName } from './postgres.ts';
 
@@ -101,18 +102,14 @@ describe('verdict migrate-store', { skip: url === null ? 'no PostgreSQL reachabl
     }
   });
 
-  it('refuses to copy into a store that already holds data', () => {
-    const r = cli(['--from', file, '--to', pgUrl, '--schema', schema]);
-    assert.notEqual(r.status, 0);
-    assert.match(r.stderr, /not empty/);
+  // in-process from here on: one CLI run above is enough to show the command is wired
+  it('refuses to copy into a store that already holds data', async () => {
+    await assert.rejects(migrateStore({ from: file, to: `${pgUrl}?schema=${schema}` }, () => {}), /not empty/);
   });
 
-  it('refuses a target that is not PostgreSQL, and a missing source, with a clear message', () => {
-    const notPg = cli(['--from', file, '--to', join(dir, 'other.db')]);
-    assert.notEqual(notPg.status, 0);
-    assert.match(notPg.stderr, /--to must be a postgres/);
-    const missing = cli(['--from', join(dir, 'nope.db'), '--to', pgUrl, '--schema', schema]);
-    assert.notEqual(missing.status, 0);
-    assert.match(missing.stderr, /cannot open the SQLite store/);
+  it('refuses a target that is not PostgreSQL, a PostgreSQL source, and a missing source, with a clear message', async () => {
+    await assert.rejects(migrateStore({ from: file, to: join(dir, 'other.db') }, () => {}), /--to must be a postgres/);
+    await assert.rejects(migrateStore({ from: pgUrl, to: pgUrl }, () => {}), /already PostgreSQL/);
+    await assert.rejects(migrateStore({ from: join(dir, 'nope.db'), to: pgUrl, schema }, () => {}), /cannot open the SQLite store/);
   });
 });

@@ -11,6 +11,7 @@ import type { StoredType } from '../../indicators/types.ts';
 import type { Override, Sighting, SightingRecord } from '../../model.ts';
 import type { ApiKeyRecord, ApiKeyRepository, FeedRunRecord, FeedState, IngestOptions, IngestResult, OverrideRepository, Store } from '../types.ts';
 import { ChangeListener, type ChangeNotice } from './changes.ts';
+import { ingestFailure } from './copy-rows.ts';
 import { rethrow } from './errors.ts';
 import { runIngest, validateOptions } from './ingest.ts';
 import { applyMigrations } from './migrations.ts';
@@ -242,7 +243,6 @@ class PostgresStoreImpl implements PostgresStore {
   async ingest(options: IngestOptions, records: AsyncIterable<SightingRecord> | Iterable<SightingRecord>): Promise<IngestResult> {
     validateOptions(options);
     if (records === null || typeof records !== 'object' || (typeof (records as AsyncIterable<unknown>)[Symbol.asyncIterator] !== 'function' && typeof (records as Iterable<unknown>)[Symbol.iterator] !== 'function')) {
-      const { ingestFailure } = await import('./copy-rows.ts');
       throw ingestFailure('ingest records must be an iterable or async iterable');
     }
     const onPhase = this.opts.onIngestPhase;

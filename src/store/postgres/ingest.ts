@@ -20,19 +20,8 @@ import { isUnavailable, StoreUnavailableError } from './errors.ts';
 
 const INGEST_LOCK = 7_331_002;
 const CHUNK_BYTES = 256 * 1024;
-const INGEST_MODES: ReadonlySet<string> = new Set(['snapshot', 'incremental']);
-
-export function validateOptions(o: IngestOptions): void {
-  if (o === null || typeof o !== 'object') throw ingestFailure('ingest options are required');
-  if (typeof o.feedId !== 'string' || o.feedId.length === 0) throw ingestFailure('ingest options: feedId must be a non-empty string');
-  if (!INGEST_MODES.has(o.mode)) throw ingestFailure(`ingest options: mode must be 'snapshot' or 'incremental', got ${JSON.stringify(o.mode)}`);
-  if (toMillis(o.runAt) === null) {
-    throw ingestFailure(`ingest options: runAt must be an RFC 3339 time, got ${JSON.stringify(o.runAt)}`);
-  }
-  if (o.maxDropShare !== undefined && !(typeof o.maxDropShare === 'number' && o.maxDropShare >= 0 && o.maxDropShare <= 1)) {
-    throw ingestFailure(`ingest options: maxDropShare must be a number between 0 and 1, got ${JSON.stringify(o.maxDropShare)}`);
-  }
-}
+/** The options check is the SQLite store's own, so both refuse the same runs. */
+export { validateOptions } from '../sqlite/records.ts';
 
 function isAsyncIterable<T>(x: AsyncIterable<T> | Iterable<T>): x is AsyncIterable<T> {
   return typeof (x as AsyncIterable<T>)[Symbol.asyncIterator] === 'function';
