@@ -257,6 +257,8 @@ class PostgresStoreImpl implements PostgresStore {
     return this.withClient('purge', async (c) => {
       await c.query('BEGIN');
       try {
+        // removing a large feed takes as long as importing it did
+        await c.query(`SET LOCAL statement_timeout = ${Math.trunc(this.ingestTimeoutMs)}`);
         await c.query('SELECT pg_advisory_xact_lock(7331002)');
         // Indicators only this feed reported disappear from the indicator count.
         const gone = await c.query<{ type: string; value: string }>('DELETE FROM sightings WHERE feed_id = $1 RETURNING type, value', [feedId]);

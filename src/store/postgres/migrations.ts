@@ -116,6 +116,8 @@ export async function applyMigrations(client: pg.ClientBase, schema?: string, mi
   const applied: number[] = [];
   await client.query('BEGIN');
   try {
+    // a migration may rewrite a large table: the per-statement limit of lookups does not apply
+    await client.query('SET LOCAL statement_timeout = 0');
     await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
     // under the lock: instances starting together would otherwise race on CREATE SCHEMA
     if (schema !== undefined) await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
