@@ -175,6 +175,12 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         assert.deepEqual([(await store.stats()).indicators, (await store.feedState('f'))?.listedCount], [297, 297]);
       });
 
+      it('counts an identical repeat in a later run once', async () => {
+        await store.ingest(snapshot('f', T1), [ip('192.0.2.9', { tags: ['a'] }), ip('192.0.2.10')]);
+        const result = await store.ingest(snapshot('f', T2), [ip('192.0.2.9', { tags: ['a'] }), ip('192.0.2.9', { tags: ['a'] })]);
+        assert.deepEqual(result, { received: 2, added: 0, updated: 0, unchanged: 1, delisted: 1 });
+      });
+
       it('counts a repeat that changes an otherwise unchanged sighting as one update', async () => {
         await store.ingest(incremental('f', T1), [ip('192.0.2.9', { tags: ['a'] })]);
         const result = await store.ingest(incremental('f', T2), [ip('192.0.2.9', { tags: ['a'] }), ip('192.0.2.9', { tags: ['b'] })]);

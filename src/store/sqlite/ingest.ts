@@ -55,6 +55,7 @@ export interface IngestStatements {
   newIndicatorsOfFeed: Database.Statement;
   existing: Database.Statement;
   update: Database.Statement;
+  stampIfSame: Database.Statement;
   stamp: Database.Statement;
   indicatorFeeds: Database.Statement;
   insertRange: Database.Statement;
@@ -101,6 +102,13 @@ export function prepareIngest(db: Database.Database): IngestStatements {
       `UPDATE sightings SET first_seen = ?, last_seen = ?, threat_type = ?, malware_family = ?, tags = ?, confidence = ?,
          reference_url = ?, attack_ids = ?, attributes = ?, listed = 1, updated_at = ?, run_seq = ?, run_state = ?
        WHERE type = ? AND value = ? AND feed_id = ?`,
+    ),
+    // the common case of a later run in one statement: still listed, first time this run, nothing stated differs
+    stampIfSame: db.prepare(
+      `UPDATE sightings SET last_seen = ?, updated_at = ?, run_seq = ?, run_state = ${RunState.Unchanged}
+       WHERE type = ? AND value = ? AND feed_id = ? AND listed = 1 AND run_seq <> ?
+         AND threat_type IS ? AND malware_family IS ? AND tags IS ? AND confidence IS ? AND reference_url IS ?
+         AND attack_ids IS ? AND attributes IS ? AND (? IS NULL OR first_seen = ?) AND (? IS NULL OR last_seen = ?)`,
     ),
     stamp: db.prepare(
       `UPDATE sightings SET last_seen = ?, updated_at = ?, run_seq = ?, run_state = ${RunState.Unchanged}
@@ -222,6 +230,17 @@ class IngestRun {
     const [type, value, statedFirst, statedLast, threatType, family, tags, confidence, reference, attackIds, attributes] = e;
     const s = this.s;
     const lastSeen = statedLast ?? this.runAt;
+    if (!this.fresh) {
+      const confirmed = s.stampIfSame.run(
+        lastSeen, this.runAt, this.runSeq, type, value, this.feedId, this.runSeq,
+        threatType, family, tags, confidence, reference, attackIds, attributes, statedFirst, statedFirst, statedLast, statedLast,
+      ).changes;
+      if (confirmed === 1) {
+        this.confirmedListed++;
+        this.unchanged++;
+        return;
+      }
+    }
     const ex = s.existing.get(type, value, this.feedId) as ExistingRow | undefined;
     if (ex === undefined) {
       s.insertNew.run(type, value, this.feedId, statedFirst ?? this.runAt, lastSeen, threatType, family, tags, confidence, reference, attackIds, attributes, this.runAt, this.runSeq);
