@@ -258,6 +258,15 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         assert.deepEqual([state?.listedCount, state?.totalCount], [1, 2]);
       });
 
+      it('a snapshot delists across indicator types', async () => {
+        const mixed: SightingRecord[] = [ip('192.0.2.1'), { type: 'domain', value: 'a.example' }, { type: 'url', value: 'http://a.example/x' }, { type: 'sha256', value: 'b'.repeat(64) }];
+        await store.ingest(snapshot('f', T1), mixed);
+        const result = await store.ingest(snapshot('f', T2), [mixed[1]!]);
+        assert.equal(result.delisted, 3);
+        const listed = await Promise.all(mixed.map(async (r) => (await store.sightingsOf(r.type, r.value))[0]?.listed));
+        assert.deepEqual(listed, [false, true, false, false]);
+      });
+
       it('a snapshot only delists its own feed', async () => {
         await store.ingest(snapshot('a', T1), [ip('192.0.2.1')]);
         await store.ingest(snapshot('b', T1), [ip('192.0.2.1'), ip('192.0.2.2')]);

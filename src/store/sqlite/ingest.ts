@@ -13,6 +13,7 @@
  * holding the run's keys in memory.
  */
 import type Database from 'better-sqlite3';
+import { STORED_TYPES } from '../../indicators/types.ts';
 import type { SightingRecord } from '../../model.ts';
 import { IngestError } from '../types.ts';
 import type { IngestOptions, IngestResult } from '../types.ts';
@@ -119,7 +120,9 @@ export function prepareIngest(db: Database.Database): IngestStatements {
     metaNumber: db.prepare('SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?').pluck(),
     // maintained by every run and purge in the same transaction as the rows they count
     feedCounts: db.prepare('SELECT total_count AS total, listed_count AS listed FROM feed_state WHERE feed_id = ?'),
-    delist: db.prepare('UPDATE sightings SET listed = 0 WHERE feed_id = ? AND listed = 1 AND run_seq <> ?'),
+    // one indicator type at a time (a key prefix): there is no index by feed, so this scans,
+    // and splitting it lets the event loop breathe between parts
+    delist: db.prepare('UPDATE sightings SET listed = 0 WHERE type = ? AND feed_id = ? AND listed = 1 AND run_seq <> ?'),
     nextRunSeq: db.prepare(`UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'run_seq' RETURNING CAST(value AS INTEGER)`).pluck(),
     addMeta: db.prepare('UPDATE meta SET value = CAST(value AS INTEGER) + ? WHERE key = ?'),
     bumpMeta: db.prepare(`INSERT INTO meta (key, value) VALUES (?, '1') ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`),
@@ -372,7 +375,11 @@ export async function runIngest(
           message: `feed ${feedId}: the run would delist ${wouldDelist} of ${before.listed} listed sightings (more than ${Math.round(max * 100)}%); refused as suspect, previous data kept`,
         });
       }
-      if (wouldDelist > 0) delisted = s.delist.run(feedId, runSeq).changes;
+      for (const type of STORED_TYPES) {
+        if (delisted >= wouldDelist) break;
+        delisted += s.delist.run(type, feedId, runSeq).changes;
+        await yieldToEventLoop();
+      }
     }
 
     const listedAfter = before.listed + run.added + run.relisted - delisted;
