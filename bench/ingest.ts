@@ -86,7 +86,13 @@ async function main(): Promise<void> {
     (i) => (i % 2 === 0 ? `${ip(i)},ipv4` : `host-${i}.example.com,domain`) + `,botnet_cc,${families[i % 4]},"c2,bench",${i % 101},2026-11-${String((i % 28) + 1).padStart(2, '0')}`,
     'indicator,type,threat,family,tags,confidence,first_seen\n',
   );
-  const url = STORE === '' ? join(dir, 'bench.db') : STORE;
+  // `--store postgres` is a shorthand for the test server in a schema of its own
+const url =
+  STORE === ''
+    ? join(dir, 'bench.db')
+    : STORE === 'postgres'
+      ? `${process.env.VERDICT_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test'}?schema=verdict_bench_ingest`
+      : STORE;
   const store = await openStore(url, { logger: pino({ level: 'silent' }) });
   await store.migrate();
   await store.purgeFeed('bench-list');

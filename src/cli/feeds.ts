@@ -16,6 +16,7 @@ import {
   type FeedScheduler,
 } from '../feeds/index.ts';
 import type { FeedRunRecord, FeedState, Store } from '../store/types.ts';
+import { runLockFor } from '../leader/postgres.ts';
 
 interface FeedContext {
   config: Config;
@@ -36,7 +37,7 @@ async function withFeeds<T>(fn: (ctx: FeedContext) => Promise<T>): Promise<T> {
   const logger = stderrLogger(config.logLevel === 'info' ? 'error' : config.logLevel);
   const catalog = loadCatalog({ extraFeedsFile: config.feedsFile });
   const store = await openConfiguredStore(config, logger);
-  const scheduler = createFeedScheduler({ store, catalog, logger, clock: () => new Date(), runLock: createLocalRunLock() });
+  const scheduler = createFeedScheduler({ store, catalog, logger, clock: () => new Date(), runLock: runLockFor(store, createLocalRunLock) });
   try {
     return await fn({ config, store, catalog, scheduler, logger });
   } finally {
