@@ -92,7 +92,8 @@ describe('the database file', () => {
     const store = await openStore(':memory:');
     await store.close();
     await store.close();
-    await assert.rejects(store.sightingsOf('ipv4', '192.0.2.1'));
+    await assert.rejects(store.sightingsOf('ipv4', '192.0.2.1'), /not open/);
+    await assert.rejects(store.ingest({ feedId: 'f', mode: 'snapshot', runAt: '2026-01-01T00:00:00.000Z' }, []), /cannot start the run/);
   });
 });
 

@@ -19,6 +19,7 @@ import { IngestError } from '../types.ts';
 import type { IngestOptions, IngestResult } from '../types.ts';
 import { parseCidrRange } from './ranges.ts';
 import { encode, fail, mergeSetJson, toMillis, validateOptions } from './records.ts';
+import { isBusy } from './write-gate.ts';
 import type { Encoded } from './records.ts';
 
 const BATCH_SIZE = 4096;
@@ -339,8 +340,8 @@ export async function runIngest(
   try {
     await retryWhileBusy(() => db.exec('BEGIN IMMEDIATE'));
   } catch (err) {
-    // another process held the write lock for longer than the busy timeout
-    throw fail(`feed ${feedId}: the store is locked by another writer (${(err as Error).message})`, err);
+    const why = isBusy(err) ? 'the store is locked by another writer' : 'cannot start the run';
+    throw fail(`feed ${feedId}: ${why} (${(err as Error).message})`, err);
   }
   try {
     const runSeq = s.nextRunSeq.get() as number;
