@@ -6,7 +6,8 @@
  */
 import { describe, it, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import type { SightingRecord, Sighting, Override } from '../../src/model.ts';
+import fc from 'fast-check';
+import type { SightingRecord, Sighting, Override, ThreatType } from '../../src/model.ts';
 import { IngestError } from '../../src/store/types.ts';
 import type { ApiKeyRecord, FeedRunRecord, IngestOptions, Store } from '../../src/store/types.ts';
 
@@ -325,6 +326,86 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
 
       it('the first run of a feed is never a suspect drop', async () => {
         assert.equal((await store.ingest(snapshot('f', T1, 0), ips(3))).added, 3);
+      });
+    });
+
+    describe('against a model', () => {
+      // Runs over a small universe of indicators, feeds and field values, each indicator at most
+      // once per run (repeats have their own cases above); the store must agree with a plain
+      // in-memory model on every count, every listed flag and every stated field.
+      const VALUES = ['192.0.2.1', '192.0.2.2', '192.0.2.3', '192.0.2.4', '192.0.2.5', '192.0.2.6'];
+      const THREATS: (ThreatType | null)[] = [null, 'scanner', 'botnet_cc'];
+      const record = fc.record({
+        value: fc.constantFrom(...VALUES),
+        threatType: fc.constantFrom(...THREATS),
+        tags: fc.subarray(['a', 'b', 'c']),
+        confidence: fc.constantFrom(null, 50, 90),
+      });
+      const runArb = fc.record({
+        feedId: fc.constantFrom('f1', 'f2'),
+        mode: fc.constantFrom<'snapshot' | 'incremental'>('snapshot', 'incremental'),
+        records: fc.uniqueArray(record, { selector: (r) => r.value, maxLength: VALUES.length }),
+      });
+      type Fields = { threatType: ThreatType | null; tags: string[]; confidence: number | null };
+      type Row = Fields & { listed: boolean };
+
+      it('agrees with the model over random sequences of runs', async () => {
+        await fc.assert(
+          fc.asyncProperty(fc.array(runArb, { minLength: 1, maxLength: 6 }), async (runs) => {
+            const { store: s, cleanup: done } = await factory();
+            try {
+              const model = new Map<string, Row>(); // `${feed} ${value}`
+              let version = await s.dataVersion();
+              for (const [n, r] of runs.entries()) {
+                const runAt = new Date(Date.UTC(2026, 0, 1, n)).toISOString();
+                const expected = { received: r.records.length, added: 0, updated: 0, unchanged: 0, delisted: 0 };
+                const seen = new Set<string>();
+                for (const rec of r.records) {
+                  const key = `${r.feedId} ${rec.value}`;
+                  seen.add(key);
+                  const fields: Fields = { threatType: rec.threatType, tags: [...rec.tags].sort(), confidence: rec.confidence };
+                  const old = model.get(key);
+                  if (old === undefined) expected.added++;
+                  else if (old.listed && JSON.stringify([old.threatType, old.tags, old.confidence]) === JSON.stringify([fields.threatType, fields.tags, fields.confidence])) expected.unchanged++;
+                  else expected.updated++;
+                  model.set(key, { ...fields, listed: true });
+                }
+                if (r.mode === 'snapshot') {
+                  for (const [key, row] of model) {
+                    if (key.startsWith(`${r.feedId} `) && row.listed && !seen.has(key)) {
+                      row.listed = false;
+                      expected.delisted++;
+                    }
+                  }
+                }
+                const got = await s.ingest({ feedId: r.feedId, mode: r.mode, runAt }, r.records.map((x) => ip(x.value, x)));
+                assert.deepEqual(got, expected, `run ${n}`);
+                const next = await s.dataVersion();
+                if (expected.added + expected.updated + expected.delisted > 0) assert.ok(next > version, `run ${n} changed data`);
+                else assert.equal(next, version, `run ${n} changed nothing`);
+                version = next;
+              }
+              for (const value of VALUES) {
+                const stored = Object.fromEntries(
+                  (await s.sightingsOf('ipv4', value)).map((x) => [x.feedId, { threatType: x.threatType, tags: x.tags, confidence: x.confidence, listed: x.listed }]),
+                );
+                const modelled = Object.fromEntries(['f1', 'f2'].flatMap((f) => (model.has(`${f} ${value}`) ? [[f, model.get(`${f} ${value}`)]] : [])));
+                assert.deepEqual(stored, modelled, value);
+              }
+              const indicators = new Set([...model.keys()].map((k) => k.split(' ')[1])).size;
+              const stats = await s.stats();
+              assert.deepEqual([stats.sightings, stats.indicators], [model.size, indicators]);
+              for (const f of ['f1', 'f2']) {
+                const rows = [...model].filter(([k]) => k.startsWith(`${f} `));
+                const state = await s.feedState(f);
+                if (rows.length > 0) assert.deepEqual([state?.listedCount, state?.totalCount], [rows.filter(([, v]) => v.listed).length, rows.length], f);
+              }
+            } finally {
+              await done();
+            }
+          }),
+          { numRuns: 40 },
+        );
       });
     });
 
