@@ -83,7 +83,8 @@ export async function buildDeps(config: Config, overrides: Partial<Deps> = {}): 
     if (!overrides.rateLimiter) opened.push(rateLimiter);
     const cache = overrides.cache !== undefined ? overrides.cache : await makeCache(config, logger);
     if (overrides.cache === undefined && cache) opened.push(cache);
-    const runLock = overrides.runLock ?? feeds.createLocalRunLock();
+    // on PostgreSQL an advisory lock makes one instance run each feed; elsewhere an in-process lock
+    const runLock = overrides.runLock ?? (await import('./leader/postgres.ts')).runLockFor(store, feeds.createLocalRunLock);
     const scheduler = overrides.scheduler ?? feeds.createFeedScheduler({ store, catalog, logger, clock, runLock });
     const deps: Deps = {
       config,

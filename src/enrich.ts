@@ -37,7 +37,7 @@ export interface LookupResponse {
   type: IndicatorType;
   risk_score: string;
   confidence: string;
-  mitre_techniques: { id: string; name: string }[];
+  mitre_techniques: { id: string; name: string; derived_from: string }[];
   hunting_queries: Record<string, string>;
   sources: LookupSource[];
   found: boolean;
@@ -207,7 +207,7 @@ function toResponse(
     type,
     risk_score: a.risk.level,
     confidence: a.confidence,
-    mitre_techniques: a.techniques.map((t) => ({ id: t.id, name: t.name })),
+    mitre_techniques: a.techniques.map((t) => ({ id: t.id, name: t.name, derived_from: t.derived_from })),
     hunting_queries: queries,
     sources: ordered.map((s) => ({
       feed_name: s.feed.name,
@@ -219,7 +219,7 @@ function toResponse(
       confidence: s.confidence,
       reference_url: s.referenceUrl,
     })),
-    found: sightings.length > 0,
+    found: sightings.length > 0 || a.knownReference === true,
     first_seen: firsts[0] === undefined ? null : rfc3339(firsts[0]),
     last_seen: lasts[lasts.length - 1] === undefined ? null : rfc3339(lasts[lasts.length - 1]!),
     risk: { score: a.risk.score, level: a.risk.level, factors: a.risk.factors },

@@ -176,5 +176,6 @@ function assessAttackId(evidence: Evidence, catalog: AttackCatalog): Assessment 
     tags: [],
     warninglists: [],
     related: d.related,
+    knownReference: d.found,
   };
 }

@@ -153,6 +153,8 @@ export interface Assessment {
   tags: string[];
   warninglists: WarninglistHit[];
   related: Record<string, unknown>;
+  /** Known to Verdict's reference data without any feed sighting (an ATT&CK id in the catalog). */
+  knownReference?: boolean;
 }
 
 /** Pure: evidence and time in, assessment out. Implemented in src/scoring + src/attack. */

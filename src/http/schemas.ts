@@ -55,7 +55,13 @@ export const LookupResult = Type.Object(
     type: Type.String({ description: 'The detected or given type' }),
     risk_score: Type.Enum([...RISK_LEVELS]),
     confidence: Type.Enum([...CONFIDENCE_LEVELS]),
-    mitre_techniques: Type.Array(Type.Object({ id: Type.String(), name: Type.String() })),
+    mitre_techniques: Type.Array(
+      Type.Object({
+        id: Type.String(),
+        name: Type.String(),
+        derived_from: Type.String({ description: 'how it was derived: source, threat_type, malware_family, kev, lookup' }),
+      }),
+    ),
     hunting_queries: Type.Object(
       { splunk: Type.String(), kql: Type.String() },
       { additionalProperties: Type.String(), description: 'Ready-to-run queries by platform; splunk and kql always' },

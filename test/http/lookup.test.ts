@@ -29,7 +29,11 @@ describe('GET /api/v1/lookup', () => {
     assert.ok(['critical', 'high', 'medium', 'low'].includes(body.risk_score));
     assert.ok(['high', 'medium', 'low'].includes(body.confidence));
     assert.ok(Array.isArray(body.mitre_techniques));
-    for (const t of body.mitre_techniques) assert.deepEqual(keysOf(t), ['id', 'name']);
+    // the seed's {id, name} first; derived_from says how each technique was found
+    for (const t of body.mitre_techniques) assert.deepEqual(keysOf(t), ['id', 'name', 'derived_from']);
+    const ids = body.mitre_techniques.map((t: { id: string }) => t.id);
+    assert.ok(ids.includes('T1071') && ids.includes('T1041'), `C2 techniques expected, got ${ids.join(', ')}`);
+    assert.equal(body.mitre_techniques.find((t: { id: string }) => t.id === 'T1071').name, 'Application Layer Protocol');
     assert.equal(typeof body.hunting_queries.splunk, 'string');
     assert.equal(typeof body.hunting_queries.kql, 'string');
     assert.ok(body.hunting_queries.splunk.includes('192.0.2.1'));
@@ -68,6 +72,8 @@ describe('GET /api/v1/lookup', () => {
     assert.equal(b.statusCode, 200, b.body);
     assert.equal(b.json().type, 'mitre-attack');
     assert.equal(b.json().value, 'T1059.001');
+    assert.equal(b.json().found, true, 'a technique in the ATT&CK catalog is known even without feed sightings');
+    assert.equal(b.json().related.technique.name, 'Command and Scripting Interpreter: PowerShell');
     const c = await get(`value=${encodeURIComponent('  evil[.]example[.]com ')}`);
     assert.equal(c.statusCode, 200, c.body);
     assert.deepEqual([c.json().value, c.json().type, c.json().found], ['evil.example.com', 'domain', true]);
