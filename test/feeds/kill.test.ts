@@ -15,7 +15,8 @@ import { openStore } from '../../src/store/index.ts';
 import { fixture, quietLogger, tempStore } from './helpers.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/verdict.js', import.meta.url));
-const ROWS = 200_000;
+// large enough that the import outgrows the write cache and spills into the WAL while still running
+const ROWS = 1_000_000;
 
 function bigList(path: string): void {
   // the feed's current list plus many more, so the next run is a plain growth, not a suspect drop
