@@ -6,6 +6,11 @@
  *   npm run bench:http                         # embedded SQLite store
  *   npm run bench:http -- --store postgres     # VERDICT_TEST_POSTGRES_URL (or --store postgres://…)
  *   npm run bench:http -- --seconds 2 --no-cache   # seconds per target per round (3 rounds)
+ *
+ * With a store other than SQLite, an SQLite server runs beside it in the same run and the lookup
+ * throughput of the chosen store is also printed as a ratio to SQLite's. A PostgreSQL server uses
+ * Redis for rate limits and the cache (VERDICT_TEST_REDIS_URL, or --redis URL; --no-redis for
+ * per-instance limits and cache).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -72,6 +77,7 @@ async function serve(): Promise<void> {
     // a very high limit: the limiter runs on every request but never refuses
     VERDICT_TIER_ENTERPRISE_PER_MINUTE: '1000000000',
     VERDICT_TIER_ENTERPRISE_PER_DAY: '1000000000000',
+    ...(process.env['BENCH_REDIS'] ? { VERDICT_REDIS_URL: process.env['BENCH_REDIS'] } : {}),
   });
   const deps = await buildDeps(config, { logger: createLogger(config.logLevel) });
   await deps.store.ingest({ feedId: 'bench-feed', mode: 'incremental', runAt: new Date().toISOString() }, [
@@ -146,41 +152,61 @@ async function measureAll(targets: Target[], seconds: number, rounds: number): P
   return acc.map((a) => ({ rps: a.requests / (seconds * rounds), p50: median(a.p50), p99: median(a.p99) }));
 }
 
-async function main(): Promise<void> {
-  const seconds = Number(arg('seconds') ?? '2');
-  const store = arg('store') ?? 'sqlite';
-  const cache = process.argv.includes('--no-cache') ? 'off' : 'on';
+interface Server {
+  ready: Ready;
+  child: ChildProcess;
+}
+
+async function startServer(store: string, cache: string, redis: string | null): Promise<Server> {
   const child: ChildProcess = fork(fileURLToPath(import.meta.url), ['--serve'], {
     execArgv: ['--import', 'tsx'],
-    env: { ...process.env, BENCH_STORE: store, BENCH_CACHE: cache },
+    env: { ...process.env, BENCH_STORE: store, BENCH_CACHE: cache, BENCH_REDIS: redis ?? '' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const ready = await new Promise<Ready>((resolve, reject) => {
     child.once('message', (m) => resolve(m as Ready));
     child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
   });
+  return { ready, child };
+}
+
+async function main(): Promise<void> {
+  const seconds = Number(arg('seconds') ?? '2');
+  const store = arg('store') ?? 'sqlite';
+  const cache = process.argv.includes('--no-cache') ? 'off' : 'on';
+  const redis = store === 'sqlite' || process.argv.includes('--no-redis') ? null : (arg('redis') ?? process.env['VERDICT_TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379/0');
+  const servers: Server[] = [await startServer('sqlite', cache, null)];
+  if (store !== 'sqlite') servers.push(await startServer(store, cache, redis));
   try {
-    const auth = { authorization: `Bearer ${ready.key}` };
-    const [small, bare, known, unknown] = await measureAll(
-      [
-        { name: 'bare-small', url: ready.bareSmall, headers: {} },
-        { name: 'bare', url: ready.bare, headers: {} },
-        { name: 'known', url: `${ready.lookup}?value=${KNOWN}`, headers: auth },
-        { name: 'unknown', url: `${ready.lookup}?value=${UNKNOWN}`, headers: auth },
-      ],
-      seconds,
-      ROUNDS,
-    ) as [Measured, Measured, Measured, Measured];
+    const base = servers[0]!.ready;
+    const targets = [
+      { name: 'bare-small', url: base.bareSmall, headers: {} },
+      { name: 'bare', url: base.bare, headers: {} },
+    ];
+    for (const { ready } of servers) {
+      const auth = { authorization: `Bearer ${ready.key}` };
+      targets.push({ name: 'known', url: `${ready.lookup}?value=${KNOWN}`, headers: auth });
+      targets.push({ name: 'unknown', url: `${ready.lookup}?value=${UNKNOWN}`, headers: auth });
+    }
+    const [small, bare, known, unknown, otherKnown, otherUnknown] = await measureAll(targets, seconds, ROUNDS);
     const row = (name: string, m: Measured) =>
-      `${name.padEnd(28)} ${m.rps.toFixed(0).padStart(8)} req/s   p50 ${String(m.p50).padStart(3)} ms   p99 ${String(m.p99).padStart(3)} ms   ratio ${(m.rps / bare.rps).toFixed(2)}`;
-    console.log(`HTTP lookup benchmark: ${CONNECTIONS} connections, ${ROUNDS} rounds of ${seconds} s per target, store ${store}, cache ${cache}, log level warn`);
-    console.log(row('bare route, tiny constant', small));
-    console.log(row(`bare route, ${ready.bytes} B constant`, bare));
-    console.log(row('lookup, known indicator', known));
-    console.log(row('lookup, unknown indicator', unknown));
-    console.log(`ratio lookup/bare: known ${(known.rps / bare.rps).toFixed(2)}, unknown ${(unknown.rps / bare.rps).toFixed(2)} (goal >= 0.6); p99 known ${known.p99} ms, unknown ${unknown.p99} ms (goal <= 10 ms)`);
+      `${name.padEnd(44)} ${m.rps.toFixed(0).padStart(8)} req/s   p50 ${String(m.p50).padStart(3)} ms   p99 ${String(m.p99).padStart(3)} ms   ratio ${(m.rps / bare!.rps).toFixed(2)}`;
+    console.log(`HTTP lookup benchmark: ${CONNECTIONS} connections, ${ROUNDS} rounds of ${seconds} s per target, cache ${cache}, log level warn`);
+    console.log(row('bare route, tiny constant', small!));
+    console.log(row(`bare route, ${base.bytes} B constant`, bare!));
+    console.log(row('lookup sqlite, known indicator', known!));
+    console.log(row('lookup sqlite, unknown indicator', unknown!));
+    console.log(`ratio lookup/bare (sqlite): known ${(known!.rps / bare!.rps).toFixed(2)}, unknown ${(unknown!.rps / bare!.rps).toFixed(2)} (goal >= 0.6); p99 known ${known!.p99} ms, unknown ${unknown!.p99} ms (goal <= 10 ms)`);
+    if (otherKnown && otherUnknown) {
+      const label = `${store}${redis ? ' + redis' : ''}`;
+      console.log(row(`lookup ${label}, known indicator`, otherKnown));
+      console.log(row(`lookup ${label}, unknown indicator`, otherUnknown));
+      console.log(
+        `ratio ${label}/sqlite: known ${(otherKnown.rps / known!.rps).toFixed(2)}, unknown ${(otherUnknown.rps / unknown!.rps).toFixed(2)} (goal >= ${cache === 'on' ? '0.9 with the cache on' : '0.5 with the cache off'})`,
+      );
+    }
   } finally {
-    child.disconnect();
+    for (const { child } of servers) child.disconnect();
   }
 }
 

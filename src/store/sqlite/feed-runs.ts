@@ -1,9 +1,9 @@
 /** Feed run records and the per-feed state derived from them (status table, conditional GET). */
 import type Database from 'better-sqlite3';
-import type { FeedRunRecord, FeedRunStatus, FeedState } from '../types.ts';
+import type { FeedRunRecord, FeedState } from '../types.ts';
+import { validateRun } from '../validate.ts';
 import type { WriteGate } from './write-gate.ts';
 
-const RUN_STATUSES: ReadonlySet<string> = new Set<FeedRunStatus>(['success', 'failure', 'not_modified', 'running']);
 /** Run history kept per feed; the state row always has the latest run. */
 const RUNS_KEPT = 50;
 
@@ -33,15 +33,6 @@ function toState(r: StateRow): FeedState {
   };
 }
 
-function validateRun(run: FeedRunRecord): void {
-  const bad = (what: string): never => {
-    throw new TypeError(`feed run record: ${what}`);
-  };
-  if (run === null || typeof run !== 'object') bad('missing');
-  if (typeof run.feedId !== 'string' || run.feedId.length === 0) bad('feedId must be a non-empty string');
-  if (typeof run.startedAt !== 'string' || Number.isNaN(Date.parse(run.startedAt))) bad('startedAt must be an RFC 3339 time');
-  if (!RUN_STATUSES.has(run.status)) bad(`unknown status ${JSON.stringify(run.status)}`);
-}
 
 export interface FeedRunStore {
   record(run: FeedRunRecord): Promise<void>;

@@ -1,15 +1,12 @@
 /** API keys: stored by hash only; `touch` is throttled and never makes a request wait. */
 import type Database from 'better-sqlite3';
-import { SCOPES, TIERS } from '../types.ts';
 import type { ApiKeyRecord, ApiKeyRepository } from '../types.ts';
+import { validateKey } from '../validate.ts';
 import { toApiKey } from './rows.ts';
 import type { ApiKeyRow } from './rows.ts';
 import { isBusy } from './write-gate.ts';
 import type { WriteGate } from './write-gate.ts';
 
-const SCOPE_SET: ReadonlySet<string> = new Set(SCOPES);
-const TIER_SET: ReadonlySet<string> = new Set(TIERS);
-const HASH_RE = /^[0-9a-f]{64}$/;
 
 export interface KeyRepositoryDeps {
   reader: Database.Database;
@@ -22,19 +19,6 @@ export interface KeyRepositoryDeps {
   onTouchError?: (err: unknown) => void;
 }
 
-function validateKey(k: ApiKeyRecord): void {
-  const bad = (what: string): never => {
-    throw new TypeError(`api key record: ${what}`);
-  };
-  if (k === null || typeof k !== 'object') bad('missing');
-  if (typeof k.id !== 'string' || k.id.length === 0) bad('id must be a non-empty string');
-  if (typeof k.keyHash !== 'string' || !HASH_RE.test(k.keyHash)) bad('keyHash must be a lower-case hex SHA-256');
-  if (typeof k.keyPrefix !== 'string' || k.keyPrefix.length === 0) bad('keyPrefix must be a non-empty string');
-  if (typeof k.name !== 'string') bad('name must be a string');
-  if (!TIER_SET.has(k.tier)) bad(`unknown tier ${JSON.stringify(k.tier)}`);
-  if (!Array.isArray(k.scopes) || k.scopes.some((s) => !SCOPE_SET.has(s))) bad(`scopes must be a list of ${SCOPES.join(', ')}`);
-  if (typeof k.createdAt !== 'string' || Number.isNaN(Date.parse(k.createdAt))) bad('createdAt must be an RFC 3339 time');
-}
 
 export function createKeyRepository(d: KeyRepositoryDeps): ApiKeyRepository {
   const cols = 'id, key_prefix, key_hash, name, tier, scopes, created_at, last_used_at, expires_at, revoked_at';

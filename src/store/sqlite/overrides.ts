@@ -1,23 +1,12 @@
 /** Operator overrides (allow/deny one indicator); every change bumps the data version. */
 import type Database from 'better-sqlite3';
-import { isIndicatorType } from '../../indicators/types.ts';
 import type { Override } from '../../model.ts';
 import type { OverrideRepository } from '../types.ts';
+import { validateOverride } from '../validate.ts';
 import { toOverride } from './rows.ts';
 import type { OverrideRow } from './rows.ts';
 import type { WriteGate } from './write-gate.ts';
 
-function validateOverride(o: Override): void {
-  const bad = (what: string): never => {
-    throw new TypeError(`override: ${what}`);
-  };
-  if (o === null || typeof o !== 'object') bad('missing');
-  if (!isIndicatorType(o.type)) bad(`unknown indicator type ${JSON.stringify(o.type)}`);
-  if (typeof o.value !== 'string' || o.value.length === 0) bad('value must be a non-empty string');
-  if (o.verdict !== 'allow' && o.verdict !== 'deny') bad(`verdict must be 'allow' or 'deny'`);
-  if (typeof o.reason !== 'string') bad('reason must be a string');
-  if (typeof o.createdAt !== 'string' || Number.isNaN(Date.parse(o.createdAt))) bad('createdAt must be an RFC 3339 time');
-}
 
 export function createOverrideRepository(reader: Database.Database, writer: Database.Database, gate: WriteGate): OverrideRepository {
   const cols = 'type, value, verdict, reason, created_at, created_by';
