@@ -24,6 +24,8 @@ function arg(name: string, fallback: string): string {
 const LINES = Number(arg('--lines', '1000000'));
 const CSV_ROWS = Number(arg('--csv-rows', '200000'));
 const STORE = arg('--store', '');
+// the embedded store aims at 200,000 rows/s; PostgreSQL through COPY at 100,000
+const GOAL = STORE === '' ? 200_000 : 100_000;
 const dir = mkdtempSync(join(tmpdir(), 'verdict-bench-ingest-'));
 
 let peakRss = process.memoryUsage().rss;
@@ -114,7 +116,7 @@ const url =
     console.log(
       `${def.format.padEnd(12)} ingest ${Math.round(rate).toLocaleString('en').padStart(9)} rows/s (${ingestS.toFixed(2)} s)` +
         ` | baseline parse-only ${Math.round(baseline).toLocaleString('en').padStart(9)} rows/s | ingest/parse ratio ${(rate / baseline).toFixed(2)}` +
-        ` | goal ≥ 200,000 rows/s: ${rate >= 200_000 ? 'met' : 'NOT met'}`,
+        ` | goal ≥ ${GOAL.toLocaleString('en')} rows/s: ${rate >= GOAL ? 'met' : 'NOT met'}`,
     );
   }
   // re-importing the same file: every row unchanged
