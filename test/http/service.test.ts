@@ -77,6 +77,7 @@ describe('service routes', () => {
     const cisa = list.json().feeds.find((f: { id: string }) => f.id === 'cisa-alerts');
     assert.equal(cisa.name, 'CISA Alerts');
     assert.equal(cisa.health.listed_count, 1);
+    assert.ok('next_run_at' in cisa.health, 'the same status as `verdict feeds list`, next run included');
     const reader = await h.createKey('pro');
     const refused = await h.app.inject({ method: 'POST', url: '/api/v1/feeds/cisa-alerts/sync', headers: h.auth(reader.key) });
     assert.equal(refused.statusCode, 403);

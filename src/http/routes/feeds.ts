@@ -1,6 +1,7 @@
 /** GET /api/v1/feeds (catalog with health) and POST /api/v1/feeds/{id}/sync (admin: run a feed now). */
 import { Type } from 'typebox';
 import type { FastifyInstance } from 'fastify';
+import { nextRunAt } from '../../feeds/index.ts';
 import type { FeedDefinition } from '../../feeds/types.ts';
 import type { FeedRunRecord, FeedState, Store } from '../../store/types.ts';
 import { ApiError } from '../errors.ts';
@@ -10,6 +11,7 @@ export interface FeedRoutesDeps {
   store: Store;
   catalog: { list(): FeedDefinition[]; get(id: string): FeedDefinition | undefined };
   scheduler: { runNow(feedId: string): Promise<FeedRunRecord> };
+  clock: () => Date;
 }
 
 const security = KEY_SECURITY;
@@ -44,6 +46,7 @@ const FeedView = Type.Object({
     last_error: NullableString,
     listed_count: Type.Integer(),
     total_count: Type.Integer(),
+    next_run_at: Type.Union([Type.String(), Type.Null()], { description: 'when the scheduler runs it next; null for import-only or disabled feeds' }),
   }),
 });
 
@@ -60,7 +63,7 @@ function runView(r: FeedRunRecord) {
   };
 }
 
-function feedView(f: FeedDefinition, s: FeedState | undefined) {
+function feedView(f: FeedDefinition, s: FeedState | undefined, now: Date) {
   return {
     id: f.id,
     name: f.name,
@@ -79,6 +82,7 @@ function feedView(f: FeedDefinition, s: FeedState | undefined) {
       last_error: s?.lastError ?? null,
       listed_count: s?.listedCount ?? 0,
       total_count: s?.totalCount ?? 0,
+      next_run_at: nextRunAt(f, s, now),
     },
   };
 }
@@ -92,7 +96,8 @@ export function registerFeedRoutes(app: FastifyInstance, deps: FeedRoutesDeps): 
     },
     async () => {
       const states = new Map((await deps.store.feedStates()).map((s) => [s.feedId, s]));
-      return { feeds: deps.catalog.list().map((f) => feedView(f, states.get(f.id))) };
+      const now = deps.clock();
+      return { feeds: deps.catalog.list().map((f) => feedView(f, states.get(f.id), now)) };
     },
   );
 
