@@ -3,7 +3,7 @@
  * API.md §4. The HTTP route and `verdict lookup` both call `lookup`; neither knows how it is built.
  */
 import { getDomain } from 'tldts';
-import { parseIndicator } from './indicators/index.ts';
+import { parseIndicator, type ParseResult } from './indicators/index.ts';
 import type { IndicatorType, StoredType } from './indicators/types.ts';
 import type {
   Assessment,
@@ -106,6 +106,7 @@ export function windowedVersion(read: () => Promise<number>, windowMs: number, n
 const SEED_PLATFORMS: readonly HuntingPlatform[] = ['splunk', 'kql'];
 
 export function createLookup(deps: EnrichDeps, opts: LookupOptions = {}) {
+  const parsedIndicators = new ParsedIndicators();
   const dataVersion = windowedVersion(() => deps.store.dataVersion(), opts.versionWindowMs ?? 0, opts.monotonicMs);
   const feedInfo = (feedId: string): FeedInfo =>
     // a feed removed from the catalog still shows what it reported, as an internal source of unknown reliability
@@ -164,20 +165,19 @@ export function createLookup(deps: EnrichDeps, opts: LookupOptions = {}) {
 
   return {
     async lookup(req: LookupRequest): Promise<LookupOutcome> {
-      const parsed = parseIndicator(req.value, req.type);
+      const parsed = parsedIndicators.parse(req.value, req.type);
       if (!parsed.ok) {
         return { ok: false, problem: 'invalid_indicator', expectedTypes: unique(parsed.tried.map((t) => t.type)), reasons: parsed.tried };
       }
-      // parseIndicator detects lookup types only, never cidr
-      const type = parsed.type as IndicatorType;
-      const value = parsed.value;
-      const platforms = unique([...SEED_PLATFORMS, ...(req.platforms ?? [])]);
+      const { type, value } = parsed;
+      const seedOnly = req.platforms === undefined || req.platforms.length === 0;
+      const platforms = seedOnly ? SEED_PLATFORMS : unique([...SEED_PLATFORMS, ...req.platforms!]);
       if (deps.cache === null) {
         return { ok: true, result: await compute(type, value, await deps.store.overrides.get(type, value), platforms) };
       }
       // Ingest runs and override changes both bump the data version (the store contract tests it),
       // so an entry under the current version already reflects any override.
-      const cacheKey = `lookup:${type}:${value}:${platforms.join(',')}`;
+      const cacheKey = seedOnly ? parsed.seedCacheKey : lookupCacheKey(type, value, platforms);
       const version = await dataVersion();
       const hit = await deps.cache.get(cacheKey, version);
       if (hit !== undefined) return { ok: true, result: hit as LookupResponse };
@@ -189,6 +189,49 @@ export function createLookup(deps: EnrichDeps, opts: LookupOptions = {}) {
 }
 
 export type Lookup = ReturnType<typeof createLookup>;
+
+function lookupCacheKey(type: IndicatorType, value: string, platforms: readonly HuntingPlatform[]): string {
+  return `lookup:${type}:${value}:${platforms.join(',')}`;
+}
+
+type ParsedLookup =
+  | { ok: true; type: IndicatorType; value: string; /** The cache key with the seed platforms only. */ seedCacheKey: string }
+  | Extract<ParseResult, { ok: false }>;
+
+/**
+ * Parsed indicators by type hint and raw value: parsing is a pure function of the two, and the
+ * values asked about repeat (a cached lookup otherwise spends a good part of its time re-parsing
+ * the same value). Only successes are kept; past `maxEntries` the memo starts over, so its memory
+ * stays bounded whatever values arrive.
+ */
+export class ParsedIndicators {
+  readonly #byType = new Map<IndicatorType | undefined, Map<string, ParsedLookup & { ok: true }>>();
+  #size = 0;
+  constructor(readonly maxEntries = 1_000) {}
+
+  parse(raw: string, type?: IndicatorType): ParsedLookup {
+    let known = this.#byType.get(type);
+    const hit = known?.get(raw);
+    if (hit !== undefined) return hit;
+    const parsed = parseIndicator(raw, type);
+    if (!parsed.ok) return parsed;
+    // parseIndicator detects lookup types only, never cidr
+    const t = parsed.type as IndicatorType;
+    const entry = { ok: true as const, type: t, value: parsed.value, seedCacheKey: lookupCacheKey(t, parsed.value, SEED_PLATFORMS) };
+    if (this.#size >= this.maxEntries) {
+      this.#byType.clear();
+      this.#size = 0;
+      known = undefined;
+    }
+    if (known === undefined) {
+      known = new Map();
+      this.#byType.set(type, known);
+    }
+    known.set(raw, entry);
+    this.#size += 1;
+    return entry;
+  }
+}
 
 function toResponse(
   type: IndicatorType,

@@ -9,7 +9,7 @@ import type { Config } from '../config.ts';
 import type { RateLimiter } from '../ratelimit/types.ts';
 import type { ApiKeyRecord, Scope, Store } from '../store/types.ts';
 import { timingSafeEqual } from 'node:crypto';
-import { hasScope, isWellFormedKey, keyDigest, toRfc3339 } from '../keys/keys.ts';
+import { hasScope, hashKey, isWellFormedKey, toRfc3339 } from '../keys/keys.ts';
 import { ApiError } from './errors.ts';
 
 declare module 'fastify' {
@@ -86,14 +86,16 @@ export function presentedKey(req: FastifyRequest): PresentedKey {
 
 export function createAuthHook(deps: AuthDeps, verified: VerifiedKeys = new VerifiedKeys()) {
   const lastTouched = new Map<string, number>();
+  // The presented key's digest is decoded into this one buffer for the comparison rather than a
+  // new one per request: nothing awaits between the write and the compare, so requests cannot mix.
+  const presentedDigest = Buffer.alloc(32);
 
   async function authenticate(req: FastifyRequest, now: Date): Promise<ApiKeyRecord> {
     const presented = presentedKey(req);
     if (presented.kind === 'none') throw new ApiError('missing_api_key');
     // another scheme (Basic, …) is a credential we cannot accept, not a missing one
     if (presented.kind === 'other-scheme' || !isWellFormedKey(presented.key)) throw new ApiError('invalid_api_key');
-    const digest = keyDigest(presented.key);
-    const hash = digest.toString('hex');
+    const hash = hashKey(presented.key);
     let entry = verified.get(hash);
     if (entry === undefined) {
       const found = await deps.store.keys.findByHash(hash);
@@ -101,7 +103,8 @@ export function createAuthHook(deps: AuthDeps, verified: VerifiedKeys = new Veri
       entry = verified.set(hash, found);
     }
     // the lookup was by hash; the constant-time comparison is what decides
-    if (entry.digest.length !== digest.length || !timingSafeEqual(entry.digest, digest)) throw new ApiError('invalid_api_key');
+    const written = presentedDigest.write(hash, 0, 'hex');
+    if (written !== presentedDigest.length || entry.digest.length !== written || !timingSafeEqual(entry.digest, presentedDigest)) throw new ApiError('invalid_api_key');
     const record = entry.record;
     if (record.revokedAt !== null) throw new ApiError('invalid_api_key');
     if (record.expiresAt !== null && Date.parse(record.expiresAt) <= now.getTime()) throw new ApiError('expired_api_key');
@@ -118,9 +121,11 @@ export function createAuthHook(deps: AuthDeps, verified: VerifiedKeys = new Veri
 
   return async function authHook(req: FastifyRequest, reply: FastifyReply): Promise<void> {
     req.apiKey = null;
-    const stated = req.routeOptions.config.scope;
+    // routeOptions is a getter that builds a new object each time: read it once
+    const route = req.routeOptions;
+    const stated = route.config.scope;
     // An /api route that forgot to state its scope fails closed (admin only) rather than open.
-    const scope = stated === undefined && req.routeOptions.url?.startsWith('/api/') ? 'admin' : stated;
+    const scope = stated === undefined && route.url?.startsWith('/api/') ? 'admin' : stated;
     if (scope === undefined || scope === null) return;
     const now = deps.clock();
     const record = await authenticate(req, now);

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLookup, parentDomains, urlHost } from '../../src/enrich.ts';
+import { createLookup, ParsedIndicators, parentDomains, urlHost } from '../../src/enrich.ts';
+import { parseIndicator } from '../../src/indicators/index.ts';
 import { createHuntingQueryBuilder } from '../../src/hunting/index.ts';
 import { openStore } from '../../src/store/index.ts';
 import type { Assessment, Evidence } from '../../src/model.ts';
@@ -97,5 +98,36 @@ describe('enrich: evidence gathering', () => {
     assert.deepEqual(urlHost('http://[2001:db8::1]/x'), { type: 'ipv6', value: '2001:db8::1' });
     assert.deepEqual(urlHost('https://evil.example/x'), { type: 'domain', value: 'evil.example' });
     assert.equal(urlHost('not a url'), null);
+  });
+});
+
+describe('enrich: parsed indicators memo', () => {
+  test('answers as parseIndicator does, per type hint, and keeps no failure', () => {
+    const memo = new ParsedIndicators(3);
+    for (let round = 0; round < 2; round++) {
+      const a = memo.parse(' hxxp://Evil[.]com/x ');
+      const fresh = parseIndicator(' hxxp://Evil[.]com/x ');
+      assert.ok(a.ok && fresh.ok);
+      assert.equal(a.type, fresh.type);
+      assert.equal(a.value, fresh.value);
+      assert.equal(a.seedCacheKey, `lookup:${fresh.type}:${fresh.value}:splunk,kql`);
+    }
+    // the same raw value under another hint is another entry, parsed under that hint
+    assert.equal(memo.parse('198.51.100.23').ok, true);
+    assert.deepEqual(memo.parse('198.51.100.23', 'domain'), parseIndicator('198.51.100.23', 'domain'));
+    const bad = memo.parse('not an indicator');
+    assert.equal(bad.ok, false);
+    assert.deepEqual(bad, parseIndicator('not an indicator'));
+  });
+
+  test('stays within its bound and still answers after starting over', () => {
+    const memo = new ParsedIndicators(2);
+    const values = ['a.evil.com', 'b.evil.com', 'c.evil.com', 'a.evil.com'];
+    for (const v of values) {
+      const r = memo.parse(v);
+      assert.ok(r.ok);
+      assert.equal(r.value, v);
+      assert.equal(r.type, 'domain');
+    }
   });
 });
