@@ -221,14 +221,14 @@ export function createRedisRateLimiter(opts: RedisRateLimiterOptions): RateLimit
   // One lease request per key in flight: concurrent requests wait for it instead of each leasing.
   const acquiring = new Map<string, Promise<unknown>>();
 
+  // A request stamped a little before the reservation (concurrent requests near a second's
+  // boundary) may spend it too: counted in a later bucket, it stays in the window longer, never shorter.
   function usable(lease: Lease, limits: RateLimits, nowMs: number): boolean {
-    const sec = Math.floor(nowMs / 1000);
     return (
       lease.left > 0 &&
       lease.perMinute === limits.perMinute &&
       lease.perDay === limits.perDay &&
-      sec >= lease.second &&
-      sec < lease.second + LEASE_SECONDS &&
+      Math.floor(nowMs / 1000) < lease.second + LEASE_SECONDS &&
       Math.floor(nowMs / DAY_MS) === lease.day
     );
   }
