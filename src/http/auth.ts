@@ -90,18 +90,22 @@ export function createAuthHook(deps: AuthDeps, verified: VerifiedKeys = new Veri
   // new one per request: nothing awaits between the write and the compare, so requests cannot mix.
   const presentedDigest = Buffer.alloc(32);
 
-  async function authenticate(req: FastifyRequest, now: Date): Promise<ApiKeyRecord> {
+  /** Synchronous when the key was verified recently (most requests): no promise to wait for. */
+  function authenticate(req: FastifyRequest, now: Date): ApiKeyRecord | Promise<ApiKeyRecord> {
     const presented = presentedKey(req);
     if (presented.kind === 'none') throw new ApiError('missing_api_key');
     // another scheme (Basic, …) is a credential we cannot accept, not a missing one
     if (presented.kind === 'other-scheme' || !isWellFormedKey(presented.key)) throw new ApiError('invalid_api_key');
     const hash = hashKey(presented.key);
-    let entry = verified.get(hash);
-    if (entry === undefined) {
-      const found = await deps.store.keys.findByHash(hash);
+    const entry = verified.get(hash);
+    if (entry !== undefined) return check(entry, hash, now);
+    return deps.store.keys.findByHash(hash).then((found) => {
       if (found === null) throw new ApiError('invalid_api_key');
-      entry = verified.set(hash, found);
-    }
+      return check(verified.set(hash, found), hash, now);
+    });
+  }
+
+  function check(entry: { record: ApiKeyRecord; digest: Buffer }, hash: string, now: Date): ApiKeyRecord {
     // the lookup was by hash; the constant-time comparison is what decides
     const written = presentedDigest.write(hash, 0, 'hex');
     if (written !== presentedDigest.length || entry.digest.length !== written || !timingSafeEqual(entry.digest, presentedDigest)) throw new ApiError('invalid_api_key');
@@ -128,15 +132,14 @@ export function createAuthHook(deps: AuthDeps, verified: VerifiedKeys = new Veri
     const scope = stated === undefined && route.url?.startsWith('/api/') ? 'admin' : stated;
     if (scope === undefined || scope === null) return;
     const now = deps.clock();
-    const record = await authenticate(req, now);
+    const found = authenticate(req, now);
+    const record = found instanceof Promise ? await found : found;
     req.apiKey = record;
     const limits = deps.config.tiers[record.tier];
     const decision = await deps.rateLimiter.consume(record.id, { perMinute: limits.perMinute, perDay: limits.perDay }, now.getTime());
-    reply.headers({
-      'x-ratelimit-limit': String(decision.limit),
-      'x-ratelimit-remaining': String(decision.remaining),
-      'x-ratelimit-reset': String(Math.ceil(decision.resetAt)),
-    });
+    reply.header('x-ratelimit-limit', String(decision.limit));
+    reply.header('x-ratelimit-remaining', String(decision.remaining));
+    reply.header('x-ratelimit-reset', String(Math.ceil(decision.resetAt)));
     if (!decision.allowed) {
       const code = decision.reason ?? 'rate_limit_exceeded';
       const retryAfter = String(Math.max(1, Math.ceil(decision.retryAfter ?? 1)));
