@@ -2,7 +2,7 @@
  * API keys: `sk_live_` + 40 random base62 characters. Only the SHA-256 hash is stored, with a short
  * prefix for display. The key itself exists in memory only between creation and the one print.
  */
-import { createHash, hash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import type { ApiKeyRecord, Scope, Tier } from '../store/types.ts';
 
 export const KEY_PREFIX = 'sk_live_';
@@ -27,13 +27,8 @@ export function isWellFormedKey(key: string): boolean {
   return KEY_RE.test(key);
 }
 
-/** SHA-256 of the whole key, as bytes (for comparison) … */
-export function keyDigest(key: string): Buffer {
-  return createHash('sha256').update(key, 'utf8').digest();
-}
-
 /**
- * … and as the lower-case hex the store keeps. The one-shot hash makes no Hash object and no
+ * SHA-256 of the whole key as the lower-case hex the store keeps. The one-shot hash makes no Hash object and no
  * buffer, which matters on the request path (every authenticated request hashes its key).
  */
 export function hashKey(key: string): string {
