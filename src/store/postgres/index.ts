@@ -4,6 +4,7 @@
  * turns into StoreUnavailableError (HTTP 503) instead of a hung request. Several API instances
  * share one database; ingests serialize on an advisory lock and commit as one transaction each.
  */
+import { nextRunState } from '../run-state.ts';
 import pg from 'pg';
 import ipaddr from 'ipaddr.js';
 import type { Logger } from 'pino';
@@ -299,31 +300,14 @@ class PostgresStoreImpl implements PostgresStore {
           [run.feedId],
         );
         const prev = (await c.query<StateRow>(`SELECT ${STATE_COLUMNS} FROM feed_state WHERE feed_id = $1 FOR UPDATE`, [run.feedId])).rows[0];
-        const at = run.finishedAt ?? run.startedAt;
-        let lastSuccessAt = prev?.last_success_at ?? null;
-        let lastErrorAt = prev?.last_error_at ?? null;
-        let lastError = prev?.last_error ?? null;
-        let etag = prev?.etag ?? null;
-        let lastModified = prev?.last_modified ?? null;
-        if (run.status === 'success') {
-          lastSuccessAt = at;
-          etag = run.etag ?? null;
-          lastModified = run.lastModified ?? null;
-        } else if (run.status === 'not_modified') {
-          lastSuccessAt = at;
-          etag = run.etag ?? etag;
-          lastModified = run.lastModified ?? lastModified;
-        } else if (run.status === 'failure') {
-          lastErrorAt = at;
-          lastError = run.error ?? 'unknown error';
-        }
+        const next = nextRunState(prev, run);
         await c.query(
           `INSERT INTO feed_state (feed_id, last_run, last_success_at, last_error_at, last_error, etag, last_modified)
            VALUES ($1, $2, $3, $4, $5, $6, $7)
            ON CONFLICT (feed_id) DO UPDATE SET last_run = excluded.last_run, last_success_at = excluded.last_success_at,
              last_error_at = excluded.last_error_at, last_error = excluded.last_error, etag = excluded.etag,
              last_modified = excluded.last_modified`,
-          [run.feedId, json, lastSuccessAt, lastErrorAt, lastError, etag, lastModified],
+          [run.feedId, json, next.lastSuccessAt, next.lastErrorAt, next.lastError, next.etag, next.lastModified],
         );
         await c.query('COMMIT');
       } catch (err) {

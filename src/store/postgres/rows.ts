@@ -1,6 +1,6 @@
 /** Mapping between PostgreSQL rows and domain records, and checks on what callers hand in. */
-import type { IndicatorType, StoredType } from '../../indicators/types.ts';
-import type { Override, Sighting, ThreatType } from '../../model.ts';
+import type { StoredType } from '../../indicators/types.ts';
+import type { Sighting, ThreatType } from '../../model.ts';
 import type { ApiKeyRecord, FeedRunRecord, FeedState, Scope, Tier } from '../types.ts';
 
 export const SIGHTING_COLUMNS =
@@ -75,27 +75,7 @@ export function toApiKey(r: ApiKeyRow): ApiKeyRecord {
   };
 }
 
-export const OVERRIDE_COLUMNS = 'type, value, verdict, reason, created_at, created_by';
-
-export interface OverrideRow {
-  type: string;
-  value: string;
-  verdict: string;
-  reason: string;
-  created_at: string;
-  created_by: string | null;
-}
-
-export function toOverride(r: OverrideRow): Override {
-  return {
-    type: r.type as IndicatorType,
-    value: r.value,
-    verdict: r.verdict as 'allow' | 'deny',
-    reason: r.reason,
-    createdAt: r.created_at,
-    createdBy: r.created_by,
-  };
-}
+export { OVERRIDE_COLUMNS, toOverride, type OverrideRow } from '../rows.ts';
 
 export const STATE_COLUMNS = 'feed_id, last_run, last_success_at, last_error_at, last_error, etag, last_modified, listed_count, total_count';
 

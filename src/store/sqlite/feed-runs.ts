@@ -1,6 +1,7 @@
 /** Feed run records and the per-feed state derived from them (status table, conditional GET). */
 import type Database from 'better-sqlite3';
 import type { FeedRunRecord, FeedState } from '../types.ts';
+import { nextRunState } from '../run-state.ts';
 import { validateRun } from '../validate.ts';
 import type { WriteGate } from './write-gate.ts';
 
@@ -65,27 +66,8 @@ export function createFeedRunStore(reader: Database.Database, writer: Database.D
     saveRun.run(run.feedId, run.startedAt, json);
     prune.run(run.feedId, run.feedId);
     const prev = current.get(run.feedId) as StateRow | undefined;
-    const at = run.finishedAt ?? run.startedAt;
-    let lastSuccessAt = prev?.last_success_at ?? null;
-    let lastErrorAt = prev?.last_error_at ?? null;
-    let lastError = prev?.last_error ?? null;
-    let etag = prev?.etag ?? null;
-    let lastModified = prev?.last_modified ?? null;
-    if (run.status === 'success') {
-      // the server's current validators, even when it stopped sending them
-      lastSuccessAt = at;
-      etag = run.etag ?? null;
-      lastModified = run.lastModified ?? null;
-    } else if (run.status === 'not_modified') {
-      // a 304 may omit validators; keep the ones that still describe our copy
-      lastSuccessAt = at;
-      etag = run.etag ?? etag;
-      lastModified = run.lastModified ?? lastModified;
-    } else if (run.status === 'failure') {
-      lastErrorAt = at;
-      lastError = run.error ?? 'unknown error';
-    }
-    saveState.run(run.feedId, json, lastSuccessAt, lastErrorAt, lastError, etag, lastModified);
+    const next = nextRunState(prev, run);
+    saveState.run(run.feedId, json, next.lastSuccessAt, next.lastErrorAt, next.lastError, next.etag, next.lastModified);
   });
 
   return {

@@ -1,7 +1,6 @@
 /** Mapping between table rows and domain records. */
 import type { StoredType } from '../../indicators/types.ts';
-import type { Override, Sighting, ThreatType } from '../../model.ts';
-import type { IndicatorType } from '../../indicators/types.ts';
+import type { Sighting, ThreatType } from '../../model.ts';
 import type { ApiKeyRecord, Scope, Tier } from '../types.ts';
 
 export const SIGHTING_COLUMNS =
@@ -73,22 +72,4 @@ export function toApiKey(r: ApiKeyRow): ApiKeyRecord {
   };
 }
 
-export interface OverrideRow {
-  type: string;
-  value: string;
-  verdict: string;
-  reason: string;
-  created_at: string;
-  created_by: string | null;
-}
-
-export function toOverride(r: OverrideRow): Override {
-  return {
-    type: r.type as IndicatorType,
-    value: r.value,
-    verdict: r.verdict as 'allow' | 'deny',
-    reason: r.reason,
-    createdAt: r.created_at,
-    createdBy: r.created_by,
-  };
-}
+export { OVERRIDE_COLUMNS, toOverride, type OverrideRow } from '../rows.ts';
