@@ -1,6 +1,7 @@
 /** Row shapes that read the same from every engine. */
 import type { IndicatorType } from '../indicators/types.ts';
 import type { Override } from '../model.ts';
+import type { ApiKeyRecord, Scope, Tier } from './types.ts';
 
 export const OVERRIDE_COLUMNS = 'type, value, verdict, reason, created_at, created_by';
 
@@ -21,5 +22,36 @@ export function toOverride(r: OverrideRow): Override {
     reason: r.reason,
     createdAt: r.created_at,
     createdBy: r.created_by,
+  };
+}
+
+export const KEY_COLUMNS = 'id, key_prefix, key_hash, name, tier, scopes, created_at, last_used_at, expires_at, revoked_at';
+
+/** An api_keys row with its scopes decoded (PostgreSQL returns an array; SQLite keeps JSON text). */
+export interface ApiKeyRow {
+  id: string;
+  key_prefix: string;
+  key_hash: string;
+  name: string;
+  tier: string;
+  scopes: string[];
+  created_at: string;
+  last_used_at: string | null;
+  expires_at: string | null;
+  revoked_at: string | null;
+}
+
+export function toApiKey(r: ApiKeyRow): ApiKeyRecord {
+  return {
+    id: r.id,
+    keyPrefix: r.key_prefix,
+    keyHash: r.key_hash,
+    name: r.name,
+    tier: r.tier as Tier,
+    scopes: r.scopes as Scope[],
+    createdAt: r.created_at,
+    lastUsedAt: r.last_used_at,
+    expiresAt: r.expires_at,
+    revokedAt: r.revoked_at,
   };
 }

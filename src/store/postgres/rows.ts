@@ -1,7 +1,7 @@
 /** Mapping between PostgreSQL rows and domain records, and checks on what callers hand in. */
 import type { StoredType } from '../../indicators/types.ts';
 import type { Sighting, ThreatType } from '../../model.ts';
-import type { ApiKeyRecord, FeedRunRecord, FeedState, Scope, Tier } from '../types.ts';
+import type { FeedRunRecord, FeedState } from '../types.ts';
 
 export const SIGHTING_COLUMNS =
   'type, value, feed_id, first_seen, last_seen, threat_type, malware_family, tags, confidence, reference_url, attack_ids, attributes, listed, updated_at';
@@ -45,35 +45,7 @@ export function toSighting(r: SightingRow): Sighting {
   };
 }
 
-export const KEY_COLUMNS = 'id, key_prefix, key_hash, name, tier, scopes, created_at, last_used_at, expires_at, revoked_at';
-
-export interface ApiKeyRow {
-  id: string;
-  key_prefix: string;
-  key_hash: string;
-  name: string;
-  tier: string;
-  scopes: string[];
-  created_at: string;
-  last_used_at: string | null;
-  expires_at: string | null;
-  revoked_at: string | null;
-}
-
-export function toApiKey(r: ApiKeyRow): ApiKeyRecord {
-  return {
-    id: r.id,
-    keyPrefix: r.key_prefix,
-    keyHash: r.key_hash,
-    name: r.name,
-    tier: r.tier as Tier,
-    scopes: r.scopes as Scope[],
-    createdAt: r.created_at,
-    lastUsedAt: r.last_used_at,
-    expiresAt: r.expires_at,
-    revokedAt: r.revoked_at,
-  };
-}
+export { KEY_COLUMNS, toApiKey, type ApiKeyRow } from '../rows.ts';
 
 export { OVERRIDE_COLUMNS, toOverride, type OverrideRow } from '../rows.ts';
 

@@ -3,7 +3,7 @@ import type Database from 'better-sqlite3';
 import type { ApiKeyRecord, ApiKeyRepository } from '../types.ts';
 import { validateKey } from '../validate.ts';
 import { toApiKey } from './rows.ts';
-import type { ApiKeyRow } from './rows.ts';
+import type { SqliteApiKeyRow } from './rows.ts';
 import { isBusy } from './write-gate.ts';
 import type { WriteGate } from './write-gate.ts';
 
@@ -70,15 +70,15 @@ export function createKeyRepository(d: KeyRepositoryDeps): ApiKeyRepository {
       });
     },
     async findByHash(keyHash) {
-      const row = byHash.get(keyHash) as ApiKeyRow | undefined;
+      const row = byHash.get(keyHash) as SqliteApiKeyRow | undefined;
       return row === undefined ? null : toApiKey(row);
     },
     async get(id) {
-      const row = byId.get(id) as ApiKeyRow | undefined;
+      const row = byId.get(id) as SqliteApiKeyRow | undefined;
       return row === undefined ? null : toApiKey(row);
     },
     async list() {
-      return (all.all() as ApiKeyRow[]).map(toApiKey);
+      return (all.all() as SqliteApiKeyRow[]).map(toApiKey);
     },
     async revoke(id, at) {
       return d.gate.write(() => revoke.run(at, id).changes === 1);

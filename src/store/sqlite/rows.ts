@@ -1,7 +1,8 @@
 /** Mapping between table rows and domain records. */
 import type { StoredType } from '../../indicators/types.ts';
 import type { Sighting, ThreatType } from '../../model.ts';
-import type { ApiKeyRecord, Scope, Tier } from '../types.ts';
+import type { ApiKeyRecord } from '../types.ts';
+import { toApiKey as toSharedApiKey, type ApiKeyRow } from '../rows.ts';
 
 export const SIGHTING_COLUMNS =
   'type, value, feed_id, first_seen, last_seen, threat_type, malware_family, tags, confidence, reference_url, attack_ids, attributes, listed, updated_at';
@@ -44,32 +45,11 @@ export function toSighting(r: SightingRow): Sighting {
   };
 }
 
-export interface ApiKeyRow {
-  id: string;
-  key_prefix: string;
-  key_hash: string;
-  name: string;
-  tier: string;
-  scopes: string;
-  created_at: string;
-  last_used_at: string | null;
-  expires_at: string | null;
-  revoked_at: string | null;
-}
+/** SQLite keeps a key's scopes as JSON text. */
+export type SqliteApiKeyRow = Omit<ApiKeyRow, 'scopes'> & { scopes: string };
 
-export function toApiKey(r: ApiKeyRow): ApiKeyRecord {
-  return {
-    id: r.id,
-    keyPrefix: r.key_prefix,
-    keyHash: r.key_hash,
-    name: r.name,
-    tier: r.tier as Tier,
-    scopes: JSON.parse(r.scopes) as Scope[],
-    createdAt: r.created_at,
-    lastUsedAt: r.last_used_at,
-    expiresAt: r.expires_at,
-    revokedAt: r.revoked_at,
-  };
+export function toApiKey(r: SqliteApiKeyRow): ApiKeyRecord {
+  return toSharedApiKey({ ...r, scopes: JSON.parse(r.scopes) as string[] });
 }
 
 export { OVERRIDE_COLUMNS, toOverride, type OverrideRow } from '../rows.ts';
