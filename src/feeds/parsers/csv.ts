@@ -2,12 +2,16 @@
  * CSV as abuse.ch and most internal exports write it: quoted or bare fields, `""` escapes,
  * a space after the comma allowed (MalwareBazaar), quoted fields that span lines.
  */
-import { lines } from './text.ts';
+import { lineBatches } from './text.ts';
 import type { ByteSource } from './types.ts';
 
 /** Splits one complete CSV record. Returns null when a quote is left open (the record continues on the next line). */
 export function splitCsv(line: string, delimiter = ','): string[] | null {
-  if (!line.includes('"')) return line.split(delimiter).map((f) => f.trim());
+  if (!line.includes('"')) {
+    const fields = line.split(delimiter);
+    for (let k = 0; k < fields.length; k++) fields[k] = (fields[k] as string).trim();
+    return fields;
+  }
   const fields: string[] = [];
   let i = 0;
   const n = line.length;
@@ -64,32 +68,76 @@ export interface CsvStreamItem {
 
 const MAX_RECORD_LINES = 50;
 
-/** Yields comments and records in order, so a caller can read a header kept in a comment line. */
-export async function* csvStream(input: ByteSource, opts: CsvReadOptions = {}): AsyncIterable<CsvStreamItem> {
-  const delimiter = opts.delimiter ?? ',';
-  const prefixes = opts.commentPrefixes ?? ['#'];
-  let pending: string | null = null;
-  let pendingLines = 0;
-  for await (const line of lines(input)) {
-    if (pending === null) {
-      if (line.trim() === '') continue;
-      if (prefixes.some((p) => line.startsWith(p))) {
-        yield { kind: 'comment', comment: line };
-        continue;
+/** What `CsvLineReader.read` made of a line. */
+export const CsvLine = { Skip: 0, Comment: 1, Row: 2 } as const;
+export type CsvLine = (typeof CsvLine)[keyof typeof CsvLine];
+
+/**
+ * Turns physical lines into CSV records, one line at a time and synchronously: blank lines and
+ * comments between records, quoted fields that continue on the next line (at most 50 lines, after
+ * which the record is given up as malformed). The last record read is in `raw` and `fields`.
+ */
+export class CsvLineReader {
+  /** The raw text of the last record (for reject samples), or the last comment line. */
+  raw = '';
+  /** The last record's fields; empty for a record whose quote never closed. */
+  fields: string[] = [];
+  private pending: string | null = null;
+  private pendingLines = 0;
+
+  constructor(
+    private readonly delimiter = ',',
+    private readonly commentPrefixes: readonly string[] = ['#'],
+  ) {}
+
+  read(line: string): CsvLine {
+    if (this.pending === null) {
+      if (line.trim() === '') return CsvLine.Skip;
+      if (this.isComment(line)) {
+        this.raw = line;
+        return CsvLine.Comment;
       }
     }
-    const text: string = pending === null ? line : `${pending}\n${line}`;
-    const fields = splitCsv(text, delimiter);
-    if (fields === null && pendingLines < MAX_RECORD_LINES) {
-      pending = text;
-      pendingLines++;
-      continue;
+    const text: string = this.pending === null ? line : `${this.pending}\n${line}`;
+    const fields = splitCsv(text, this.delimiter);
+    if (fields === null && this.pendingLines < MAX_RECORD_LINES) {
+      this.pending = text;
+      this.pendingLines++;
+      return CsvLine.Skip;
     }
-    pending = null;
-    pendingLines = 0;
-    yield { kind: 'row', row: { raw: text, fields: fields ?? [] } };
+    this.pending = null;
+    this.pendingLines = 0;
+    this.raw = text;
+    this.fields = fields ?? [];
+    return CsvLine.Row;
   }
-  if (pending !== null) yield { kind: 'row', row: { raw: pending, fields: [] } };
+
+  /** At the end of the input: a record left open becomes a malformed row. */
+  finish(): CsvLine {
+    if (this.pending === null) return CsvLine.Skip;
+    this.raw = this.pending;
+    this.fields = [];
+    this.pending = null;
+    return CsvLine.Row;
+  }
+
+  private isComment(line: string): boolean {
+    for (const p of this.commentPrefixes) if (line.startsWith(p)) return true;
+    return false;
+  }
+}
+
+/** Yields comments and records in order, so a caller can read a header kept in a comment line. */
+export async function* csvStream(input: ByteSource, opts: CsvReadOptions = {}): AsyncIterable<CsvStreamItem> {
+  const reader = new CsvLineReader(opts.delimiter ?? ',', opts.commentPrefixes ?? ['#']);
+  for await (const batch of lineBatches(input)) {
+    for (const line of batch) {
+      const kind = reader.read(line);
+      if (kind === CsvLine.Comment) yield { kind: 'comment', comment: reader.raw };
+      else if (kind === CsvLine.Row) yield { kind: 'row', row: { raw: reader.raw, fields: reader.fields } };
+    }
+  }
+  if (reader.finish() === CsvLine.Row) yield { kind: 'row', row: { raw: reader.raw, fields: reader.fields } };
 }
 
 /** Reads a header from a comment line such as `# id,dateadded,url` or `# "first_seen_utc","sha256_hash"`. */

@@ -1,6 +1,6 @@
 /** A team's JSON-lines feed (one object a line), read through the key mapping in its catalog entry. */
 import type { SightingRecord } from '../../model.ts';
-import { mappedRecord, readMapping, rejectOrYield } from './mapping.ts';
+import { RecordMapper, readMapping } from './mapping.ts';
 import { isRecord, lines } from './text.ts';
 import type { ByteSource, ParseContext } from './types.ts';
 
@@ -15,7 +15,9 @@ function getPath(obj: Record<string, unknown>, path: string): unknown {
 }
 
 export async function* parseJsonlMapping(input: ByteSource, ctx: ParseContext): AsyncIterable<SightingRecord> {
-  const mapping = readMapping(ctx.options);
+  const mapper = new RecordMapper(readMapping(ctx.options));
+  const { cells, attributeCells, columnOf } = mapper;
+  const attributeKeys = mapper.mapping.attributes;
   for await (const line of lines(input)) {
     if (line.trim() === '') continue;
     let obj: unknown;
@@ -29,8 +31,13 @@ export async function* parseJsonlMapping(input: ByteSource, ctx: ParseContext): 
       ctx.tally.reject(line, 'not a JSON object');
       continue;
     }
-    const o = obj;
-    const out = rejectOrYield(mappedRecord(mapping, (name) => getPath(o, name)), line, ctx);
-    if (out) yield out;
+    for (let i = 0; i < cells.length; i++) {
+      const path = columnOf[i];
+      cells[i] = path === undefined ? undefined : getPath(obj, path);
+    }
+    for (let i = 0; i < attributeCells.length; i++) attributeCells[i] = getPath(obj, attributeKeys[i] as string);
+    const rec = mapper.map();
+    if (typeof rec === 'string') ctx.tally.reject(line, rec);
+    else yield rec;
   }
 }

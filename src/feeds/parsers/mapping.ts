@@ -9,7 +9,7 @@ import type { SightingRecord } from '../../model.ts';
 import { isThreatType } from '../threat-types.ts';
 import { toIndicator, typeOption } from './indicator.ts';
 import { splitTags, str, toConfidence, toIsoDate } from './text.ts';
-import { FeedParseError, type ParseContext } from './types.ts';
+import { FeedParseError } from './types.ts';
 
 export const MAPPED_FIELDS = ['value', 'type', 'threatType', 'malwareFamily', 'tags', 'confidence', 'firstSeen', 'lastSeen', 'referenceUrl'] as const;
 type MappedField = (typeof MAPPED_FIELDS)[number];
@@ -43,44 +43,72 @@ export function readMapping(options: Readonly<Record<string, unknown>>): Mapping
   };
 }
 
-/** One record from a row, given a getter for named columns; a string is the reject reason. */
-export function mappedRecord(m: Mapping, get: (name: string) => unknown): SightingRecord | string {
-  const pick = (field: MappedField): unknown => {
-    const col = m.fields[field];
-    return col === undefined ? undefined : get(col);
-  };
-  const raw = str(pick('value'));
-  if (raw === null) return `no value in "${m.fields.value}"`;
-  const typeCell = str(pick('type'));
-  const type = typeCell !== null ? typeOption(typeCell.toLowerCase()) : m.type;
-  if (typeCell !== null && type === null) return `unknown type "${typeCell}"`;
-  const ind = toIndicator(raw, type);
-  if (!ind.ok) return ind.reason;
-  const threatCell = str(pick('threatType'));
-  if (threatCell !== null && !isThreatType(threatCell)) return `unknown threat type "${threatCell}"`;
-  const attributes: Record<string, unknown> = {};
-  for (const a of m.attributes) {
-    const v = get(a);
-    if (v !== undefined && v !== null && v !== '') attributes[a] = v;
-  }
-  return {
-    type: ind.type,
-    value: ind.value,
-    firstSeen: toIsoDate(pick('firstSeen')),
-    lastSeen: toIsoDate(pick('lastSeen')),
-    threatType: (threatCell as SightingRecord['threatType']) ?? m.threatType,
-    malwareFamily: str(pick('malwareFamily')),
-    tags: [...new Set([...m.tags, ...splitTags(pick('tags'))])],
-    confidence: toConfidence(pick('confidence')),
-    referenceUrl: str(pick('referenceUrl')),
-    attributes,
-  };
-}
+/** Position of each mapped field in `RecordMapper.cells`. */
+const Cell = Object.fromEntries(MAPPED_FIELDS.map((f, i) => [f, i])) as Readonly<Record<MappedField, number>>;
+/** Distinct tag cells remembered per run (feeds repeat a few tag lists across many rows). */
+const TAGS_MEMO_SIZE = 1024;
 
-export function rejectOrYield(rec: SightingRecord | string, raw: string, ctx: ParseContext): SightingRecord | null {
-  if (typeof rec === 'string') {
-    ctx.tally.reject(raw, rec);
-    return null;
+/**
+ * Maps rows to records for one run. A parser puts a row's cells into `cells` (by position in
+ * MAPPED_FIELDS; `columnOf` names the column or key of each) and `attributeCells` (by position
+ * in `mapping.attributes`), then calls `map()`: no closure or lookup table per row.
+ */
+export class RecordMapper {
+  readonly cells: unknown[] = new Array<unknown>(MAPPED_FIELDS.length).fill(undefined);
+  readonly attributeCells: unknown[];
+  /** The column or key holding each field, by position (undefined when unmapped). */
+  readonly columnOf: readonly (string | undefined)[];
+  private readonly tagsMemo = new Map<string, string[]>();
+  private readonly defaultTags: string[];
+
+  constructor(readonly mapping: Mapping) {
+    this.attributeCells = new Array<unknown>(mapping.attributes.length).fill(undefined);
+    this.columnOf = MAPPED_FIELDS.map((f) => mapping.fields[f]);
+    this.defaultTags = [...new Set(mapping.tags)];
   }
-  return rec;
+
+  /** The record for the cells set, or why the row is rejected. */
+  map(): SightingRecord | string {
+    const m = this.mapping;
+    const c = this.cells;
+    const raw = str(c[Cell.value]);
+    if (raw === null) return `no value in "${m.fields.value}"`;
+    const typeCell = str(c[Cell.type]);
+    const type = typeCell !== null ? typeOption(typeCell.toLowerCase()) : m.type;
+    if (typeCell !== null && type === null) return `unknown type "${typeCell}"`;
+    const ind = toIndicator(raw, type);
+    if (!ind.ok) return ind.reason;
+    const threatCell = str(c[Cell.threatType]);
+    if (threatCell !== null && !isThreatType(threatCell)) return `unknown threat type "${threatCell}"`;
+    const attributes: Record<string, unknown> = {};
+    for (let i = 0; i < m.attributes.length; i++) {
+      const v = this.attributeCells[i];
+      if (v !== undefined && v !== null && v !== '') attributes[m.attributes[i] as string] = v;
+    }
+    return {
+      type: ind.type,
+      value: ind.value,
+      firstSeen: toIsoDate(c[Cell.firstSeen]),
+      lastSeen: toIsoDate(c[Cell.lastSeen]),
+      threatType: (threatCell as SightingRecord['threatType']) ?? m.threatType,
+      malwareFamily: str(c[Cell.malwareFamily]),
+      tags: this.tags(c[Cell.tags]),
+      confidence: toConfidence(c[Cell.confidence]),
+      referenceUrl: str(c[Cell.referenceUrl]),
+      attributes,
+    };
+  }
+
+  /** The mapping's own tags and the row's, united; rows with the same tag cell share one array. */
+  private tags(cell: unknown): string[] {
+    if (cell === undefined || cell === null) return this.defaultTags;
+    if (typeof cell !== 'string') return [...new Set([...this.mapping.tags, ...splitTags(cell)])];
+    let tags = this.tagsMemo.get(cell);
+    if (tags === undefined) {
+      tags = [...new Set([...this.mapping.tags, ...splitTags(cell)])];
+      if (this.tagsMemo.size >= TAGS_MEMO_SIZE) this.tagsMemo.clear();
+      this.tagsMemo.set(cell, tags);
+    }
+    return tags;
+  }
 }

@@ -9,8 +9,12 @@ async function* chunks(input: ByteSource): AsyncIterable<Uint8Array | string> {
   yield* input;
 }
 
-/** Lines without their terminators (LF or CRLF) and without a leading BOM; never holds the whole input. */
-export async function* lines(input: ByteSource): AsyncIterable<string> {
+/**
+ * Lines without their terminators (LF or CRLF) and without a leading BOM, one array per chunk
+ * of input: a parser loops over each array synchronously instead of awaiting every line.
+ * Never holds the whole input.
+ */
+export async function* lineBatches(input: ByteSource): AsyncIterable<string[]> {
   const decoder = new TextDecoder('utf-8');
   let rest = '';
   let first = true;
@@ -21,19 +25,26 @@ export async function* lines(input: ByteSource): AsyncIterable<string> {
       first = false;
     }
     rest += text;
+    const batch: string[] = [];
     let start = 0;
     let nl = rest.indexOf('\n', start);
     while (nl !== -1) {
       const end = nl > start && rest.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
-      yield rest.slice(start, end);
+      batch.push(rest.slice(start, end));
       start = nl + 1;
       nl = rest.indexOf('\n', start);
     }
     rest = rest.slice(start);
+    if (batch.length > 0) yield batch;
   }
   rest += decoder.decode();
   if (rest.endsWith('\r')) rest = rest.slice(0, -1);
-  if (rest.length > 0) yield rest;
+  if (rest.length > 0) yield [rest];
+}
+
+/** Lines without their terminators (LF or CRLF) and without a leading BOM; never holds the whole input. */
+export async function* lines(input: ByteSource): AsyncIterable<string> {
+  for await (const batch of lineBatches(input)) yield* batch;
 }
 
 /** Reads a JSON document. JSON feeds (KEV, ThreatFox, MISP events, STIX bundles) are bounded by the fetch size cap. */
