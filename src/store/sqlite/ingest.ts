@@ -60,6 +60,7 @@ export interface IngestStatements {
   stampIfSame: Database.Statement;
   stamp: Database.Statement;
   indicatorFeeds: Database.Statement;
+  anyOfType: Database.Statement;
   insertRange: Database.Statement;
   feedCounts: Database.Statement;
   metaNumber: Database.Statement;
@@ -117,6 +118,7 @@ export function prepareIngest(db: Database.Database): IngestStatements {
        WHERE type = ? AND value = ? AND feed_id = ?`,
     ),
     indicatorFeeds: db.prepare('SELECT COUNT(*) FROM sightings WHERE type = ? AND value = ?').pluck(),
+    anyOfType: db.prepare('SELECT 1 FROM sightings WHERE type = ? LIMIT 1').pluck(),
     insertRange: db.prepare('INSERT OR IGNORE INTO cidr_ranges (family, prefix, start, end, value) VALUES (?, ?, ?, ?, ?)'),
     metaNumber: db.prepare('SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?').pluck(),
     // maintained by every run and purge in the same transaction as the rows they count
@@ -164,6 +166,11 @@ class IngestRun {
     readonly fresh: boolean,
     /** Sightings in the store before this run (none: every added row is a new indicator). */
     private readonly storeSightings: number,
+    /**
+     * Types of which the store held sightings before this run. An added row of any other type
+     * is a new indicator without asking the store (a first run of domains next to IP feeds).
+     */
+    private readonly typesStored: ReadonlySet<string>,
   ) {
     this.emptyStore = storeSightings === 0;
   }
@@ -211,7 +218,9 @@ class IngestRun {
       p[k++] = this.runSeq;
     }
     if (!this.emptyStore && !this.countAtEnd && this.added > Math.max(CHUNK_PROBE_MIN_ROWS, this.storeSightings / 4)) this.countAtEnd = true;
-    if (!this.emptyStore && !this.countAtEnd) {
+    let probe = false;
+    for (let i = from; i < from + BULK_ROWS && !probe; i++) probe = this.typesStored.has((encoded[i] as Encoded)[0]);
+    if (probe && !this.countAtEnd) {
       const kp = this.keyParams;
       for (let i = 0; i < BULK_ROWS; i++) {
         const e = encoded[from + i] as Encoded;
@@ -222,7 +231,7 @@ class IngestRun {
     }
     const inserted = this.s.insertBulk.run(p).changes;
     this.added += inserted;
-    if (this.emptyStore) this.newIndicators += inserted;
+    if (!probe) this.newIndicators += inserted;
     for (let i = from; i < from + BULK_ROWS; i++) {
       const e = encoded[i] as Encoded;
       if (e[0] === 'cidr') this.indexRange(e[1]);
@@ -252,7 +261,7 @@ class IngestRun {
     if (ex === undefined) {
       s.insertNew.run(type, value, this.feedId, statedFirst ?? this.runAt, lastSeen, threatType, family, tags, confidence, reference, attackIds, attributes, this.runAt, this.runSeq);
       this.added++;
-      if (this.emptyStore || (s.indicatorFeeds.get(type, value) as number) === 1) this.newIndicators++;
+      if (!this.typesStored.has(type) || (s.indicatorFeeds.get(type, value) as number) === 1) this.newIndicators++;
       if (type === 'cidr') this.indexRange(value);
       return;
     }
@@ -346,7 +355,9 @@ export async function runIngest(
   try {
     const runSeq = s.nextRunSeq.get() as number;
     const before = (s.feedCounts.get(feedId) as { total: number; listed: number } | undefined) ?? { total: 0, listed: 0 };
-    const run = new IngestRun(s, feedId, runAt, runSeq, before.total === 0, s.metaNumber.get('sightings') as number);
+    const storeSightings = s.metaNumber.get('sightings') as number;
+    const typesStored = new Set(storeSightings === 0 ? [] : STORED_TYPES.filter((t) => s.anyOfType.get(t) !== undefined));
+    const run = new IngestRun(s, feedId, runAt, runSeq, before.total === 0, storeSightings, typesStored);
 
     let batch: SightingRecord[] = [];
     const flush = async (): Promise<void> => {

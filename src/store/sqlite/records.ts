@@ -39,6 +39,38 @@ function setJson(list: readonly string[] | undefined): string | null {
   return JSON.stringify(ordered ? list : [...new Set(list)].sort());
 }
 
+/**
+ * The last list encoded, by identity and content: parsers hand the same tags array to many
+ * records (a list's catalog tags, a CSV tag cell repeated on every row), and sorting and
+ * serializing it again is most of what encoding a record costs. Checked element by element,
+ * so a list changed in place is encoded afresh.
+ */
+class SetJsonMemo {
+  private list: readonly string[] | null = null;
+  private copy: string[] = [];
+  private json: string | null = null;
+
+  encode(list: readonly string[] | undefined): string | null {
+    if (list === undefined || list.length === 0) return null;
+    if (list === this.list && this.unchanged(list)) return this.json;
+    const json = setJson(list);
+    this.list = list;
+    this.copy = list.slice();
+    this.json = json;
+    return json;
+  }
+
+  private unchanged(list: readonly string[]): boolean {
+    const copy = this.copy;
+    if (copy.length !== list.length) return false;
+    for (let i = 0; i < copy.length; i++) if (copy[i] !== list[i]) return false;
+    return true;
+  }
+}
+
+const tagsJson = new SetJsonMemo();
+const attackIdsJson = new SetJsonMemo();
+
 export function mergeSetJson(storedJson: string | null, incomingJson: string | null): string | null {
   if (storedJson === null || storedJson === incomingJson) return incomingJson;
   if (incomingJson === null) return storedJson;
@@ -50,10 +82,19 @@ export function mergeSetJson(storedJson: string | null, incomingJson: string | n
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$/;
 
 export function toMillis(v: unknown): number | null {
-  if (typeof v !== 'string' || !RFC3339.test(v)) return null;
-  const ms = Date.parse(v);
-  return Number.isNaN(ms) ? null : ms;
+  if (typeof v !== 'string') return null;
+  // feeds repeat the same few times across many rows (a day's date, a batch's timestamp)
+  const hit = millisMemo.get(v);
+  if (hit !== undefined) return hit;
+  const ms = RFC3339.test(v) ? Date.parse(v) : Number.NaN;
+  const out = Number.isNaN(ms) ? null : ms;
+  if (millisMemo.size >= MILLIS_MEMO_SIZE) millisMemo.clear();
+  millisMemo.set(v, out);
+  return out;
 }
+
+const MILLIS_MEMO_SIZE = 4096;
+const millisMemo = new Map<string, number | null>();
 
 function checkTime(v: unknown, field: string, n: number): number | null {
   if (v === undefined || v === null) return null;
@@ -64,8 +105,17 @@ function checkTime(v: unknown, field: string, n: number): number | null {
 
 function checkStringList(v: unknown, field: string, n: number): string[] | undefined {
   if (v === undefined || v === null) return undefined;
-  if (!Array.isArray(v) || v.some((t) => typeof t !== 'string')) throw fail(`record ${n}: ${field} must be an array of strings`);
+  if (!Array.isArray(v)) throw fail(`record ${n}: ${field} must be an array of strings`);
+  for (let i = 0; i < v.length; i++) if (typeof v[i] !== 'string') throw fail(`record ${n}: ${field} must be an array of strings`);
   return v as string[];
+}
+
+/** A plain object with no enumerable property: stored as NULL without serializing it. */
+function isEmptyPlainObject(o: object): boolean {
+  const proto = Object.getPrototypeOf(o) as unknown;
+  if (proto !== Object.prototype && proto !== null) return false;
+  for (const _key in o) return false;
+  return true;
 }
 
 function optionalString(v: unknown, field: string, n: number): string | null {
@@ -105,17 +155,19 @@ export function encode(r: SightingRecord, n: number): Encoded {
   let attributes: string | null = null;
   if (r.attributes !== undefined && r.attributes !== null) {
     if (typeof r.attributes !== 'object' || Array.isArray(r.attributes)) throw fail(`record ${n}: attributes must be an object`);
-    try {
-      attributes = JSON.stringify(r.attributes);
-    } catch (err) {
-      throw fail(`record ${n}: attributes are not JSON (${(err as Error).message})`, err);
+    if (!isEmptyPlainObject(r.attributes)) {
+      try {
+        attributes = JSON.stringify(r.attributes);
+      } catch (err) {
+        throw fail(`record ${n}: attributes are not JSON (${(err as Error).message})`, err);
+      }
+      if (attributes === '{}') attributes = null;
     }
-    if (attributes === '{}') attributes = null;
   }
   if (type === 'cidr' && parseCidrRange(value) === null) throw fail(`record ${n}: ${JSON.stringify(value)} is not a CIDR range`);
   const family = optionalString(r.malwareFamily, 'malwareFamily', n);
   const reference = optionalString(r.referenceUrl, 'referenceUrl', n);
-  const tags = setJson(checkStringList(r.tags, 'tags', n));
-  const attackIds = setJson(checkStringList(r.attackIds, 'attackIds', n));
+  const tags = tagsJson.encode(checkStringList(r.tags, 'tags', n));
+  const attackIds = attackIdsJson.encode(checkStringList(r.attackIds, 'attackIds', n));
   return [type, value, checkTime(r.firstSeen, 'firstSeen', n), checkTime(r.lastSeen, 'lastSeen', n), threatType, family, tags, confidence, reference, attackIds, attributes];
 }

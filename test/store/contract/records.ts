@@ -119,6 +119,24 @@ export function recordsContract(ctx: StoreContext): void {
       assert.deepEqual(await ctx.store.stats(), { indicators: 75_000, sightings: 80_000, lastIngestAt: T2 });
     });
 
+    it('counts distinct indicators when a new feed brings a type the store has never held', async () => {
+      await ctx.store.ingest(snapshot('a', T1), ips(1_000)); // 10.0.0.0 … 10.0.3.231
+      const domain = (i: number): SightingRecord => ({ type: 'domain', value: `host-${i}.example.com` });
+      // 5,000 new domains interleaved with 1,000 IPs known to a and 1,000 new ones; a domain repeated
+      // next to itself, one repeated thousands of records later, and a chunk mixing both types
+      const b: SightingRecord[] = [];
+      for (let i = 0; i < 5_000; i++) {
+        b.push(domain(i));
+        if (i % 5 === 0) b.push(ip(`10.0.${(i / 5) >> 8}.${(i / 5) & 255}`, { threatType: 'scanner' }));
+        if (i % 5 === 1) b.push(ip(`10.9.${(i / 5) >> 8}.${(i / 5) & 255}`));
+        if (i === 10 || i === 4_500) b.push(domain(7));
+      }
+      await ctx.store.ingest(snapshot('b', T2), b);
+      assert.deepEqual(await ctx.store.stats(), { indicators: 7_000, sightings: 8_000, lastIngestAt: T2 });
+      await ctx.store.ingest(snapshot('c', T3), [domain(1), domain(9_999), { type: 'md5', value: 'd41d8cd98f00b204e9800998ecf8427e' }, ip('10.0.0.1')]);
+      assert.deepEqual(await ctx.store.stats(), { indicators: 7_002, sightings: 8_004, lastIngestAt: T3 }, 'a small first run: known and new indicators of known and new types');
+    });
+
     it('counts distinct indicators, sightings and the last ingest time', async () => {
       await ctx.store.ingest(snapshot('a', T1), [ip('192.0.2.1'), ip('192.0.2.2')]);
       await ctx.store.ingest(snapshot('b', T2), [ip('192.0.2.1'), { type: 'domain', value: 'evil.example' }]);
