@@ -2,7 +2,7 @@
  * The composition root's wiring: every dependency is built here, once, from the config, and passed
  * down. Tests pass `overrides` to swap any part (a fixed clock, a fake scheduler, an in-memory store).
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { pino, type Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { Intelligence, HuntingQueryBuilder } from './model.ts';
@@ -37,9 +37,18 @@ export interface Deps {
   close(): Promise<void>;
 }
 
+/**
+ * Request ids: a random part drawn once per process, then a counter. Unique across instances and
+ * restarts without drawing randomness per request (they identify a request; they are no secret).
+ */
+export function requestIds(random: (n: number) => Buffer = randomBytes): () => string {
+  const prefix = 'req_' + random(9).toString('base64url');
+  let n = 0;
+  return () => prefix + (n++).toString(36).padStart(8, '0');
+}
+
 export const randomIds: Ids = {
-  // randomUUID draws from a pre-filled entropy pool: far cheaper per request than randomBytes
-  requestId: () => 'req_' + randomUUID().replaceAll('-', ''),
+  requestId: requestIds(),
   keyId: () => 'key_' + randomBytes(12).toString('base64url'),
 };
 

@@ -9,7 +9,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { Deps } from '../deps.ts';
 import { createLookup } from '../enrich.ts';
 import { createKeyService } from '../keys/service.ts';
-import { createAuthHook, VerifiedKeys } from './auth.ts';
+import { createAuthHooks, routeScope, VerifiedKeys } from './auth.ts';
 import { createErrorHandler, sendError } from './error-handler.ts';
 import { registerNotFound } from './not-found.ts';
 import { createHttpMetrics, type HttpMetrics } from './metrics.ts';
@@ -62,17 +62,21 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
   // Bodies are JSON only; anything else is a 415 rather than a string a route would not expect.
   app.removeContentTypeParser('text/plain');
   app.decorateRequest('apiKey', null);
+  // The route pattern for metrics, set by the route's own hook; unmatched requests keep this.
+  app.decorateRequest('routeLabel', 'unmatched');
   const verified = opts.verifiedKeys ?? new VerifiedKeys();
-  const auth = createAuthHook(deps, verified);
-  // one hook for both: the id header goes on every response, refusals included
-  app.addHook('onRequest', (req, reply) => {
-    reply.header('x-request-id', req.id);
-    return auth(req, reply);
+  const hookFor = createAuthHooks(deps, verified);
+  // Each route gets its own onRequest hook, its scope settled here once rather than looked up per
+  // request; the hook puts the request id on every response, refusals included. It runs before
+  // any hook the route declares itself.
+  app.addHook('onRoute', (route) => {
+    const scope = routeScope(route.config?.scope, route.url);
+    const own = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
+    route.onRequest = [hookFor(scope, route.url), ...own];
   });
   // callback style: an async hook costs a promise per response for no await
   app.addHook('onResponse', (req, reply, done) => {
-    const route = req.routeOptions.url ?? 'unmatched';
-    metrics.observe(req.method, route, reply.statusCode, reply.elapsedTime / 1000);
+    metrics.observe(req.method, req.routeLabel, reply.statusCode, reply.elapsedTime / 1000);
     done();
   });
   app.setErrorHandler(createErrorHandler(deps.store));

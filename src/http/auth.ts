@@ -1,12 +1,12 @@
 /**
- * Authentication, scope check and rate limiting for `/api/...` routes, run as one onRequest hook
- * so that nothing else (body parsing, validation) happens for a refused request. A route states
- * its scope in `config.scope`; `null` marks a public route.
+ * Authentication, scope check and rate limiting for `/api/...` routes, run as each route's
+ * onRequest hook so that nothing else (body parsing, validation) happens for a refused request.
+ * A route states its scope in `config.scope`; `null` marks a public route.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
-import type { RateLimiter } from '../ratelimit/types.ts';
+import type { RateDecision, RateLimiter } from '../ratelimit/types.ts';
 import type { ApiKeyRecord, Scope, Store } from '../store/types.ts';
 import { timingSafeEqual } from 'node:crypto';
 import { hasScope, hashKey, isWellFormedKey, toRfc3339 } from '../keys/keys.ts';
@@ -19,6 +19,8 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     apiKey: ApiKeyRecord | null;
+    /** The matched route's pattern (never the path), for metrics labels. */
+    routeLabel: string;
   }
 }
 
@@ -84,7 +86,25 @@ export function presentedKey(req: FastifyRequest): PresentedKey {
   return { kind: 'none' };
 }
 
-export function createAuthHook(deps: AuthDeps, verified: VerifiedKeys = new VerifiedKeys()) {
+/** Fastify's callback-style hook: no promise per request when nothing needs to wait. */
+export type OnRequestHook = (req: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => void;
+
+/**
+ * The scope a route needs, settled once when the route is registered: an `/api` route that
+ * forgot to state its scope fails closed (admin only) rather than open; null marks a public route.
+ */
+export function routeScope(stated: Scope | null | undefined, url: string): Scope | null {
+  if (stated !== undefined) return stated;
+  return url.startsWith('/api/') ? 'admin' : null;
+}
+
+/**
+ * Builds the onRequest hook of each route: it puts the request id on the response, and for a
+ * route with a scope authenticates the key, counts the request against the key's limits and
+ * checks the scope. When the key was verified recently and the limiter can answer at once
+ * (most requests), the whole hook runs synchronously.
+ */
+export function createAuthHooks(deps: AuthDeps, verified: VerifiedKeys = new VerifiedKeys()) {
   const lastTouched = new Map<string, number>();
   // The presented key's digest is decoded into this one buffer for the comparison rather than a
   // new one per request: nothing awaits between the write and the compare, so requests cannot mix.
@@ -123,32 +143,77 @@ export function createAuthHook(deps: AuthDeps, verified: VerifiedKeys = new Veri
     deps.store.keys.touch(record.id, toRfc3339(now)).catch((err: unknown) => deps.logger.warn({ err, keyId: record.id }, 'could not record key use'));
   }
 
-  return async function authHook(req: FastifyRequest, reply: FastifyReply): Promise<void> {
-    req.apiKey = null;
-    // routeOptions is a getter that builds a new object each time: read it once
-    const route = req.routeOptions;
-    const stated = route.config.scope;
-    // An /api route that forgot to state its scope fails closed (admin only) rather than open.
-    const scope = stated === undefined && route.url?.startsWith('/api/') ? 'admin' : stated;
-    if (scope === undefined || scope === null) return;
-    const now = deps.clock();
-    const found = authenticate(req, now);
-    const record = found instanceof Promise ? await found : found;
-    req.apiKey = record;
-    const limits = deps.config.tiers[record.tier];
-    const decision = await deps.rateLimiter.consume(record.id, { perMinute: limits.perMinute, perDay: limits.perDay }, now.getTime());
+  /** The limiter's answer as headers, then the refusals; returns the error to pass on, if any. */
+  function admit(reply: FastifyReply, record: ApiKeyRecord, scope: Scope, decision: RateDecision, now: Date): ApiError | undefined {
     reply.header('x-ratelimit-limit', String(decision.limit));
     reply.header('x-ratelimit-remaining', String(decision.remaining));
     reply.header('x-ratelimit-reset', String(Math.ceil(decision.resetAt)));
     if (!decision.allowed) {
       const code = decision.reason ?? 'rate_limit_exceeded';
       const retryAfter = String(Math.max(1, Math.ceil(decision.retryAfter ?? 1)));
-      throw new ApiError(code, undefined, { retry_after: Number(retryAfter), limit: decision.limit }, { 'retry-after': retryAfter });
+      return new ApiError(code, undefined, { retry_after: Number(retryAfter), limit: decision.limit }, { 'retry-after': retryAfter });
     }
     // counted before the scope check, so every authenticated answer carries the rate-limit headers
     if (!hasScope(record, scope)) {
-      throw new ApiError('insufficient_scope', `This request needs the "${scope}" scope.`, { required: scope });
+      return new ApiError('insufficient_scope', `This request needs the "${scope}" scope.`, { required: scope });
     }
     touch(record, now);
+    return undefined;
+  }
+
+  /** Counts the request; the decision may need a round trip (Redis without a lease). */
+  function limit(req: FastifyRequest, reply: FastifyReply, record: ApiKeyRecord, scope: Scope, now: Date, done: (err?: Error) => void): void {
+    let decision: RateDecision | Promise<RateDecision>;
+    try {
+      req.apiKey = record;
+      const limits = deps.config.tiers[record.tier];
+      decision = deps.rateLimiter.consume(record.id, { perMinute: limits.perMinute, perDay: limits.perDay }, now.getTime());
+    } catch (err) {
+      done(err as Error);
+      return;
+    }
+    if (decision instanceof Promise) decision.then((d) => finish(reply, record, scope, d, now, done), done);
+    else finish(reply, record, scope, decision, now, done);
+  }
+
+  function finish(reply: FastifyReply, record: ApiKeyRecord, scope: Scope, decision: RateDecision, now: Date, done: (err?: Error) => void): void {
+    let refusal: Error | undefined;
+    try {
+      refusal = admit(reply, record, scope, decision, now);
+    } catch (err) {
+      refusal = err as Error;
+    }
+    done(refusal);
+  }
+
+  /**
+   * The onRequest hook for a route: `label` is its pattern (for metrics), `scope` what it needs
+   * (null: public). Each step catches its own failure and `done` is called exactly once, outside
+   * any try: what runs after it (the rest of the request, synchronously) must not land in our
+   * catch. No closure is made per request (each would cost an allocation or more).
+   */
+  return function hookFor(scope: Scope | null, label: string): OnRequestHook {
+    if (scope === null) {
+      return (req, reply, done) => {
+        req.routeLabel = label;
+        reply.header('x-request-id', req.id);
+        done();
+      };
+    }
+    return (req, reply, done) => {
+      req.routeLabel = label;
+      reply.header('x-request-id', req.id);
+      req.apiKey = null;
+      const now = deps.clock();
+      let found: ApiKeyRecord | Promise<ApiKeyRecord>;
+      try {
+        found = authenticate(req, now);
+      } catch (err) {
+        done(err as Error);
+        return;
+      }
+      if (found instanceof Promise) found.then((record) => limit(req, reply, record, scope, now, done), done);
+      else limit(req, reply, found, scope, now, done);
+    };
   };
 }

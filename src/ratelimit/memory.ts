@@ -79,7 +79,7 @@ export function createMemoryRateLimiter(): RateLimiter {
   }
 
   return {
-    async consume(keyId: string, limits: RateLimits, nowMs: number): Promise<RateDecision> {
+    consume(keyId: string, limits: RateLimits, nowMs: number): RateDecision {
       checkLimits(limits);
       const nowSecond = Math.floor(nowMs / 1000);
       const day = Math.floor(nowMs / DAY_MS);

@@ -268,80 +268,87 @@ export function createRedisRateLimiter(opts: RedisRateLimiterOptions): RateLimit
   }, LEASE_SECONDS * 1000);
   sweeper.unref();
 
-  function fallback(keyId: string, limits: RateLimits, nowMs: number, cause: unknown): Promise<RateDecision> {
+  function fallback(keyId: string, limits: RateLimits, nowMs: number, cause: unknown): RateDecision | Promise<RateDecision> {
     if (opts.failurePolicy === 'open') return local.consume(keyId, limits, nowMs);
     return Promise.reject(new RedisUnavailableError('rate limiter unavailable: Redis unreachable', { cause }));
   }
 
-  return {
-    async consume(keyId: string, limits: RateLimits, nowMs: number): Promise<RateDecision> {
-      checkLimits(limits);
-      const want = leaseSize(limits);
-      if (want > 1) {
-        let lease = leases.get(keyId);
+  /** Asks Redis: no lease, or the lease is spent, stale or for other limits. */
+  async function consumeRemote(keyId: string, limits: RateLimits, nowMs: number, want: number): Promise<RateDecision> {
+    if (want > 1) {
+      let lease = leases.get(keyId);
+      const inFlight = acquiring.get(keyId);
+      if (inFlight) {
+        await inFlight;
+        lease = leases.get(keyId);
         if (lease && usable(lease, limits, nowMs)) return spend(lease, limits, nowMs);
-        const inFlight = acquiring.get(keyId);
-        if (inFlight) {
-          await inFlight;
-          lease = leases.get(keyId);
-          if (lease && usable(lease, limits, nowMs)) return spend(lease, limits, nowMs);
-        }
-        if (lease) {
-          leases.delete(keyId);
-          void release(keyId, lease);
-        }
       }
-      // During a known outage do not make every request wait for a command timeout.
-      if (outage.down && redis.status !== 'ready') return fallback(keyId, limits, nowMs, null);
-      const day = Math.floor(nowMs / DAY_MS);
-      let reply: ConsumeReply;
-      try {
-        const call = script.verdictRateConsume(
-          minuteKey(keyId),
-          dayKey(keyId, day),
-          nowMs,
-          finite(limits.perMinute),
-          finite(limits.perDay),
-          WINDOW_SECONDS,
-          want,
-          want * LEASE_MARGIN,
+      if (lease) {
+        leases.delete(keyId);
+        void release(keyId, lease);
+      }
+    }
+    // During a known outage do not make every request wait for a command timeout.
+    if (outage.down && redis.status !== 'ready') return fallback(keyId, limits, nowMs, null);
+    const day = Math.floor(nowMs / DAY_MS);
+    let reply: ConsumeReply;
+    try {
+      const call = script.verdictRateConsume(
+        minuteKey(keyId),
+        dayKey(keyId, day),
+        nowMs,
+        finite(limits.perMinute),
+        finite(limits.perDay),
+        WINDOW_SECONDS,
+        want,
+        want * LEASE_MARGIN,
+      );
+      if (want > 1 && !acquiring.has(keyId)) {
+        const settled = call.then(
+          () => undefined,
+          () => undefined,
         );
-        if (want > 1 && !acquiring.has(keyId)) {
-          const settled = call.then(
-            () => undefined,
-            () => undefined,
-          );
-          acquiring.set(keyId, settled);
-          void settled.then(() => {
-            if (acquiring.get(keyId) === settled) acquiring.delete(keyId);
-          });
-        }
-        reply = await call;
-      } catch (err) {
-        outage.failed(err);
-        return fallback(keyId, limits, nowMs, err);
-      }
-      outage.recovered();
-      const [allowed, reasonCode, minuteCount, dayCount, oldestSecond, granted] = reply;
-      if (allowed === 1 && granted > 1) {
-        const previous = leases.get(keyId);
-        if (previous) void release(keyId, previous);
-        leases.set(keyId, {
-          perMinute: limits.perMinute,
-          perDay: limits.perDay,
-          second: Math.floor(nowMs / 1000),
-          day,
-          left: granted - 1,
-          minuteBase: minuteCount - 1,
-          dayBase: dayCount - 1,
-          spent: 1,
-          oldestSecond,
-          releaseAtMs: Date.now() + LEASE_SECONDS * 1000,
+        acquiring.set(keyId, settled);
+        void settled.then(() => {
+          if (acquiring.get(keyId) === settled) acquiring.delete(keyId);
         });
       }
-      const reason = reasonCode === 2 ? 'quota_exceeded' : reasonCode === 1 ? 'rate_limit_exceeded' : null;
-      const counts: WindowCounts = { allowed: allowed === 1, reason, minuteCount, dayCount, oldestSecond };
-      return decide(counts, limits, nowMs);
+      reply = await call;
+    } catch (err) {
+      outage.failed(err);
+      return fallback(keyId, limits, nowMs, err);
+    }
+    outage.recovered();
+    const [allowed, reasonCode, minuteCount, dayCount, oldestSecond, granted] = reply;
+    if (allowed === 1 && granted > 1) {
+      const previous = leases.get(keyId);
+      if (previous) void release(keyId, previous);
+      leases.set(keyId, {
+        perMinute: limits.perMinute,
+        perDay: limits.perDay,
+        second: Math.floor(nowMs / 1000),
+        day,
+        left: granted - 1,
+        minuteBase: minuteCount - 1,
+        dayBase: dayCount - 1,
+        spent: 1,
+        oldestSecond,
+        releaseAtMs: Date.now() + LEASE_SECONDS * 1000,
+      });
+    }
+    const reason = reasonCode === 2 ? 'quota_exceeded' : reasonCode === 1 ? 'rate_limit_exceeded' : null;
+    const counts: WindowCounts = { allowed: allowed === 1, reason, minuteCount, dayCount, oldestSecond };
+    return decide(counts, limits, nowMs);
+  }
+
+  return {
+    consume(keyId: string, limits: RateLimits, nowMs: number): RateDecision | Promise<RateDecision> {
+      checkLimits(limits);
+      const want = leaseSize(limits);
+      // a lease in hand answers at once: no round trip, no promise
+      const lease = want > 1 ? leases.get(keyId) : undefined;
+      if (lease !== undefined && usable(lease, limits, nowMs)) return spend(lease, limits, nowMs);
+      return consumeRemote(keyId, limits, nowMs, want);
     },
     async close(): Promise<void> {
       closing = true;

@@ -18,7 +18,11 @@ export interface RateDecision {
 }
 
 export interface RateLimiter {
-  /** Counts one request for `keyId` at `nowMs` and says whether it may proceed. */
-  consume(keyId: string, limits: RateLimits, nowMs: number): Promise<RateDecision>;
+  /**
+   * Counts one request for `keyId` at `nowMs` and says whether it may proceed. Answers directly
+   * when no I/O is needed (the per-instance limiter always, Redis while a lease lasts), so the
+   * request path awaits nothing; a promise otherwise.
+   */
+  consume(keyId: string, limits: RateLimits, nowMs: number): RateDecision | Promise<RateDecision>;
   close(): Promise<void>;
 }

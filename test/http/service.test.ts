@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeHarness, type Harness } from './harness.ts';
+import { requestIds } from '../../src/deps.ts';
 
 describe('service routes', () => {
   let h: Harness;
@@ -28,6 +29,24 @@ describe('service routes', () => {
     assert.match(String(replaced.headers['x-request-id']), /^req_/);
     const long = await h.app.inject({ method: 'GET', url: '/api/v1/health', headers: { 'x-request-id': 'a'.repeat(65) } });
     assert.match(String(long.headers['x-request-id']), /^req_/);
+  });
+
+  test('generated request ids: req_ + 20 url-safe characters, distinct within and across processes', () => {
+    const a = requestIds();
+    const b = requestIds();
+    const seen = new Set<string>();
+    for (let i = 0; i < 10_000; i++) for (const id of [a(), b()]) seen.add(id);
+    assert.equal(seen.size, 20_000);
+    for (const id of seen) assert.match(id, /^req_[A-Za-z0-9_-]{20}$/);
+    // the random part is drawn once; the counter tells requests of one process apart
+    const fixed = requestIds(() => Buffer.alloc(9));
+    assert.deepEqual([fixed(), fixed()], ['req_AAAAAAAAAAAA00000000', 'req_AAAAAAAAAAAA00000001']);
+  });
+
+  test('an unmatched route still carries the request id and speaks the catalog', async () => {
+    const res = await h.app.inject({ method: 'GET', url: '/api/v1/nowhere' });
+    assert.equal(res.statusCode, 404);
+    assert.equal(res.json().error.request_id, res.headers['x-request-id']);
   });
 
   test('router-level errors still speak the catalog: malformed path, over-long parameter; a trailing slash is fine', async () => {

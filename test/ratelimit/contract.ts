@@ -142,8 +142,8 @@ export function runRateLimiterContract(name: string, factory: () => Promise<Rate
 
     it('rejects nonsensical limits with a clear error', async () => {
       const l = await limiter();
-      await assert.rejects(l.consume(freshKey(), { perMinute: -1, perDay: 10 }, T0), /perMinute must be a number >= 0/);
-      await assert.rejects(l.consume(freshKey(), { perMinute: 1, perDay: Number.NaN }, T0), /perDay must be a number >= 0/);
+      await assert.rejects(async () => l.consume(freshKey(), { perMinute: -1, perDay: 10 }, T0), /perMinute must be a number >= 0/);
+      await assert.rejects(async () => l.consume(freshKey(), { perMinute: 1, perDay: Number.NaN }, T0), /perDay must be a number >= 0/);
     });
   });
 }

@@ -80,7 +80,7 @@ describe('Redis rate limiter across instances and outages', { skip: url === null
         const started = Date.now();
         const during = [];
         for (let i = 0; i < 6; i++) {
-          during.push(await limiter.consume(`outage-${policy}`, limits, T0 + 1000).then((d) => d, (e: unknown) => e));
+          during.push(await Promise.resolve(limiter.consume(`outage-${policy}`, limits, T0 + 1000)).then((d) => d, (e: unknown) => e));
         }
         assert.ok(Date.now() - started < 3000, 'requests do not hang on a dead Redis');
         if (policy === 'open') {
@@ -95,7 +95,7 @@ describe('Redis rate limiter across instances and outages', { skip: url === null
 
         await proxy.up();
         await waitFor(async () => {
-          const d = await limiter.consume(`recover-${policy}-${Date.now()}`, limits, T0).catch(() => null);
+          const d = await Promise.resolve(limiter.consume(`recover-${policy}-${Date.now()}`, limits, T0)).catch(() => null);
           return d !== null && lines.some((l) => l.level === 30 && /reachable again/.test(l.msg));
         }, 5000);
         assert.equal(lines.filter((l) => l.level === 50).length, 1);
