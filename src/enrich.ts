@@ -85,20 +85,39 @@ export interface LookupOptions {
  * The store's data version, read at most once per window and shared by the requests in flight:
  * on PostgreSQL that saves a round trip per cached lookup, on SQLite a read transaction.
  */
-export function windowedVersion(read: () => Promise<number>, windowMs: number, nowMs: () => number = () => performance.now()): () => Promise<number> {
-  if (windowMs <= 0) return read;
-  let current: { at: number; version: Promise<number> } | null = null;
-  return () => {
-    const now = nowMs();
-    if (current === null || now - current.at >= windowMs) {
-      const version = read();
-      current = { at: now, version };
-      // a failed read is not kept: the next request asks again
-      version.catch(() => {
-        if (current?.version === version) current = null;
-      });
-    }
-    return current.version;
+export interface VersionWindow {
+  /** The version, from this window's reading (read now if the window has passed). */
+  read(): Promise<number>;
+  /** This window's reading when it has already arrived; undefined otherwise (then call `read`). */
+  fresh(): number | undefined;
+}
+
+export function windowedVersion(read: () => Promise<number>, windowMs: number, nowMs: () => number = () => performance.now()): VersionWindow {
+  if (windowMs <= 0) return { read, fresh: () => undefined };
+  let current: { at: number; version: Promise<number>; value: number | undefined } | null = null;
+  return {
+    read() {
+      const now = nowMs();
+      if (current === null || now - current.at >= windowMs) {
+        const version = read();
+        const reading: { at: number; version: Promise<number>; value: number | undefined } = { at: now, version, value: undefined };
+        current = reading;
+        version.then(
+          (v) => {
+            reading.value = v;
+          },
+          // a failed read is not kept: the next request asks again
+          () => {
+            if (current === reading) current = null;
+          },
+        );
+      }
+      return current.version;
+    },
+    fresh() {
+      if (current === null || current.value === undefined || nowMs() - current.at >= windowMs) return undefined;
+      return current.value;
+    },
   };
 }
 
@@ -163,22 +182,45 @@ export function createLookup(deps: EnrichDeps, opts: LookupOptions = {}) {
     return toResponse(type, value, sightings, assessment, hunting);
   }
 
+  function invalid(parsed: Extract<ParsedLookup, { ok: false }>): LookupOutcome {
+    return { ok: false, problem: 'invalid_indicator', expectedTypes: unique(parsed.tried.map((t) => t.type)), reasons: parsed.tried };
+  }
+
+  function platformsOf(req: LookupRequest): { seedOnly: boolean; platforms: readonly HuntingPlatform[] } {
+    const seedOnly = req.platforms === undefined || req.platforms.length === 0;
+    return { seedOnly, platforms: seedOnly ? SEED_PLATFORMS : unique([...SEED_PLATFORMS, ...req.platforms!]) };
+  }
+
   return {
+    /**
+     * The answer when it needs no I/O — an invalid value, or a result this process holds under
+     * the data version already read in this window — else undefined (then call `lookup`). Most
+     * repeated lookups end here without awaiting anything.
+     */
+    cached(req: LookupRequest): LookupOutcome | undefined {
+      const parsed = parsedIndicators.parse(req.value, req.type);
+      if (!parsed.ok) return invalid(parsed);
+      if (deps.cache === null) return undefined;
+      const version = dataVersion.fresh();
+      if (version === undefined) return undefined;
+      const seedOnly = req.platforms === undefined || req.platforms.length === 0;
+      const key = seedOnly ? parsed.seedCacheKey : lookupCacheKey(parsed.type, parsed.value, platformsOf(req).platforms);
+      const hit = deps.cache.peek(key, version);
+      return hit === undefined ? undefined : { ok: true, result: hit as LookupResponse };
+    },
+
     async lookup(req: LookupRequest): Promise<LookupOutcome> {
       const parsed = parsedIndicators.parse(req.value, req.type);
-      if (!parsed.ok) {
-        return { ok: false, problem: 'invalid_indicator', expectedTypes: unique(parsed.tried.map((t) => t.type)), reasons: parsed.tried };
-      }
+      if (!parsed.ok) return invalid(parsed);
       const { type, value } = parsed;
-      const seedOnly = req.platforms === undefined || req.platforms.length === 0;
-      const platforms = seedOnly ? SEED_PLATFORMS : unique([...SEED_PLATFORMS, ...req.platforms!]);
+      const { seedOnly, platforms } = platformsOf(req);
       if (deps.cache === null) {
         return { ok: true, result: await compute(type, value, await deps.store.overrides.get(type, value), platforms) };
       }
       // Ingest runs and override changes both bump the data version (the store contract tests it),
       // so an entry under the current version already reflects any override.
       const cacheKey = seedOnly ? parsed.seedCacheKey : lookupCacheKey(type, value, platforms);
-      const version = await dataVersion();
+      const version = await dataVersion.read();
       const hit = await deps.cache.get(cacheKey, version);
       if (hit !== undefined) return { ok: true, result: hit as LookupResponse };
       const result = await compute(type, value, await deps.store.overrides.get(type, value), platforms);

@@ -35,17 +35,22 @@ export function createMemoryLookupCache(opts: MemoryLookupCacheOptions): LookupC
   // A Map iterates in insertion order: re-inserting on hit makes the first key the least recently used.
   const entries = new Map<string, Entry>();
 
-  return {
-    async get(key: string, dataVersion: number): Promise<unknown | undefined> {
-      const e = entries.get(key);
-      if (!e) return undefined;
-      if (e.dataVersion !== dataVersion || e.expiresAt <= clock()) {
-        entries.delete(key);
-        return undefined;
-      }
+  function peek(key: string, dataVersion: number): unknown | undefined {
+    const e = entries.get(key);
+    if (!e) return undefined;
+    if (e.dataVersion !== dataVersion || e.expiresAt <= clock()) {
       entries.delete(key);
-      entries.set(key, e);
-      return e.value;
+      return undefined;
+    }
+    entries.delete(key);
+    entries.set(key, e);
+    return e.value;
+  }
+
+  return {
+    peek,
+    async get(key: string, dataVersion: number): Promise<unknown | undefined> {
+      return peek(key, dataVersion);
     },
     async set(key: string, dataVersion: number, value: unknown): Promise<void> {
       if (ttlMs === 0) return;

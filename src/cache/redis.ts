@@ -41,8 +41,11 @@ export function createRedisLookupCache(opts: RedisLookupCacheOptions): LookupCac
       : null;
 
   return {
+    peek(key: string, dataVersion: number): unknown | undefined {
+      return local?.peek(key, dataVersion);
+    },
     async get(key: string, dataVersion: number): Promise<unknown | undefined> {
-      const near = await local?.get(key, dataVersion);
+      const near = local?.peek(key, dataVersion);
       if (near !== undefined) return near;
       if (skip()) return undefined;
       let raw: string | null;

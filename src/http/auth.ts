@@ -166,8 +166,7 @@ export function createAuthHooks(deps: AuthDeps, verified: VerifiedKeys = new Ver
     let decision: RateDecision | Promise<RateDecision>;
     try {
       req.apiKey = record;
-      const limits = deps.config.tiers[record.tier];
-      decision = deps.rateLimiter.consume(record.id, { perMinute: limits.perMinute, perDay: limits.perDay }, now.getTime());
+      decision = deps.rateLimiter.consume(record.id, deps.config.tiers[record.tier], now.getTime());
     } catch (err) {
       done(err as Error);
       return;

@@ -45,17 +45,22 @@ describe('windowed data version', () => {
       if (fail) throw new Error('store down');
       return version;
     };
-    const get = windowedVersion(read, 100, () => now);
+    const window = windowedVersion(read, 100, () => now);
+    const get = () => window.read();
+    assert.equal(window.fresh(), undefined, 'nothing read yet');
     assert.deepEqual(await Promise.all([get(), get(), get()]), [1, 1, 1]);
     assert.equal(reads, 1, 'concurrent requests share one read');
+    assert.equal(window.fresh(), 1, 'the reading is at hand within its window');
     version = 2;
     now = 99;
     assert.equal(await get(), 1, 'within the window');
     now = 100;
+    assert.equal(window.fresh(), undefined, 'a passed window is not fresh');
     assert.equal(await get(), 2, 'the next window sees the new version');
     fail = true;
     now = 250;
     await assert.rejects(get());
+    assert.equal(window.fresh(), undefined, 'a failed reading is not at hand');
     fail = false;
     assert.equal(await get(), 2, 'the failure was not cached');
     assert.equal(reads, 4);
@@ -63,9 +68,10 @@ describe('windowed data version', () => {
 
   test('a zero window reads every time', async () => {
     let reads = 0;
-    const get = windowedVersion(async () => ++reads, 0, () => 0);
-    await get();
-    await get();
+    const window = windowedVersion(async () => ++reads, 0, () => 0);
+    await window.read();
+    await window.read();
     assert.equal(reads, 2);
+    assert.equal(window.fresh(), undefined, 'nothing is kept');
   });
 });

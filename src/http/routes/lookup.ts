@@ -1,9 +1,9 @@
 /** GET /api/v1/lookup — enrich one indicator (seed document + API.md §4). */
 import { Type } from 'typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { INDICATOR_TYPES, TYPE_ALIASES, type IndicatorType } from '../../indicators/types.ts';
 import { HUNTING_PLATFORMS, type HuntingPlatform } from '../../model.ts';
-import type { Lookup } from '../../enrich.ts';
+import type { Lookup, LookupOutcome, LookupRequest } from '../../enrich.ts';
 import { ApiError } from '../errors.ts';
 import { AUTH_ERRORS, KEY_SECURITY, LookupResult, errorResponses } from '../schemas.ts';
 
@@ -67,7 +67,7 @@ export function registerLookupRoute(app: FastifyInstance, lookup: Lookup): void 
         response: { 200: LookupResult, ...errorResponses(400, ...AUTH_ERRORS) },
       },
     },
-    async (req, reply) => {
+    (req, reply) => {
       const q = req.query as QueryShape;
       const raw = q.value ?? q.ioc;
       if (raw === undefined || raw.trim() === '') {
@@ -75,20 +75,29 @@ export function registerLookupRoute(app: FastifyInstance, lookup: Lookup): void 
       }
       const type = resolveType(q.type);
       const platforms = resolvePlatforms(q.platforms);
-      const outcome = await lookup.lookup({ value: raw, ...(type ? { type } : {}), platforms });
-      if (!outcome.ok) {
-        const what = type ? `a valid ${type}` : 'a valid indicator of any supported type';
-        throw new ApiError('invalid_indicator', `The value is not ${what}.`, {
-          expected_types: outcome.expectedTypes,
-          reasons: outcome.reasons.map((r) => ({ type: r.type, reason: r.reason })),
-        });
-      }
-      let body = serialized.get(outcome.result);
-      if (body === undefined) {
-        body = JSON.stringify(outcome.result);
-        serialized.set(outcome.result, body);
-      }
-      return reply.type('application/json; charset=utf-8').send(body);
+      const request: LookupRequest = { value: raw, ...(type ? { type } : {}), platforms };
+      // A repeated lookup is answered without awaiting anything (and the handler returns nothing:
+      // the reply is sent); the rest goes to the store, and Fastify waits for that promise.
+      const at = lookup.cached(request);
+      if (at === undefined) return lookup.lookup(request).then((outcome) => send(reply, outcome, type));
+      send(reply, at, type);
+      return undefined;
     },
   );
+
+  function send(reply: FastifyReply, outcome: LookupOutcome, type: IndicatorType | undefined): void {
+    if (!outcome.ok) {
+      const what = type ? `a valid ${type}` : 'a valid indicator of any supported type';
+      throw new ApiError('invalid_indicator', `The value is not ${what}.`, {
+        expected_types: outcome.expectedTypes,
+        reasons: outcome.reasons.map((r) => ({ type: r.type, reason: r.reason })),
+      });
+    }
+    let body = serialized.get(outcome.result);
+    if (body === undefined) {
+      body = JSON.stringify(outcome.result);
+      serialized.set(outcome.result, body);
+    }
+    reply.type('application/json; charset=utf-8').send(body);
+  }
 }
