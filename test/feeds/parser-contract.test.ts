@@ -13,6 +13,7 @@ import type { FeedFormat } from '../../src/feeds/types.ts';
 import { normalize } from '../../src/indicators/index.ts';
 import { STORED_TYPES } from '../../src/indicators/types.ts';
 import { THREAT_TYPES, type SightingRecord } from '../../src/model.ts';
+import { isCanonicalIpv4 } from '../../src/feeds/parsers/indicator.ts';
 import { collect, fixture } from './helpers.ts';
 
 const MAPPING = { fields: { value: 'indicator', type: 'kind' } };
@@ -87,6 +88,26 @@ describe('parser contract', () => {
         }
       }),
       { numRuns: 150 },
+    );
+  });
+});
+
+describe('canonical IPv4 shortcut', () => {
+  const octet = fc.oneof(fc.integer({ min: 0, max: 255 }).map(String), fc.integer({ min: 0, max: 999 }).map(String), fc.constantFrom('00', '01', '010', '0x1', '', ' 1', '-1', '+1', '1e2', '٣'));
+  const candidate = fc.oneof(
+    fc.array(octet, { minLength: 4, maxLength: 4 }).map((o) => o.join('.')),
+    fc.array(octet, { minLength: 1, maxLength: 6 }).map((o) => o.join('.')),
+    fc.stringMatching(/^[0-9.]{0,16}$/),
+    fc.string({ maxLength: 20 }),
+  );
+
+  test('takes exactly the values that are their own canonical IPv4 form', () => {
+    fc.assert(
+      fc.property(candidate, (s) => {
+        const r = normalize('ipv4', s);
+        assert.equal(isCanonicalIpv4(s), r.ok && r.value === s, JSON.stringify(s));
+      }),
+      { numRuns: 20_000 },
     );
   });
 });

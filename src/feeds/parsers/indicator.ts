@@ -8,6 +8,33 @@ export type IndicatorOutcome = { ok: true; type: StoredType; value: string } | {
 const CIDR_SHAPE = /^[0-9a-f:.]+\/\d{1,3}$/i;
 
 /**
+ * True when `s` is an IPv4 address already in canonical form: four decimal octets of at most
+ * 255, without leading zeros. Such a value is its own canonical form (normalize returns it
+ * unchanged), so a feed pinned to ipv4 skips the full check, which costs about twenty times
+ * more, on the values nearly every IP list holds. Anything else takes the full path.
+ */
+export function isCanonicalIpv4(s: string): boolean {
+  const n = s.length;
+  if (n < 7 || n > 15) return false;
+  let dots = 0;
+  let octet = 0;
+  let digits = 0;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46 /* . */) {
+      if (digits === 0 || ++dots > 3) return false;
+      octet = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits === 1 && octet === 0) return false; // a leading zero
+      octet = octet * 10 + (c - 48);
+      if (++digits > 3 || octet > 255) return false;
+    } else return false;
+  }
+  return dots === 3 && digits > 0;
+}
+
+/**
  * Canonical form of a feed value. `type` pins the type (a list of IPs says so in the catalog);
  * otherwise the type is detected, with `ip/prefix` read as a range.
  */
@@ -19,6 +46,7 @@ export function toIndicator(raw: string, type?: StoredType | null): IndicatorOut
     return r.ok ? { ok: true, type: 'cidr', value: r.value } : { ok: false, reason: r.reason };
   }
   if (type !== undefined && type !== null) {
+    if (type === 'ipv4' && isCanonicalIpv4(trimmed)) return { ok: true, type, value: trimmed };
     if (!isIndicatorType(type)) return { ok: false, reason: `unknown type ${String(type)}` };
     // most feed values are already clean: the plain check first, refanging only when it fails
     const plain = normalize(type, trimmed);

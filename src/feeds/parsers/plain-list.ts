@@ -9,7 +9,7 @@
 import type { SightingRecord } from '../../model.ts';
 import { isThreatType } from '../threat-types.ts';
 import { toIndicator, typeOption } from './indicator.ts';
-import { lines, splitTags } from './text.ts';
+import { lineBatches, splitTags } from './text.ts';
 import type { ByteSource, ParseContext } from './types.ts';
 
 const WHITESPACE = /\s+/;
@@ -22,36 +22,38 @@ export async function* parsePlainList(input: ByteSource, ctx: ParseContext): Asy
   const column = typeof ctx.options.column === 'number' ? ctx.options.column : 0;
   const prefixColumn = typeof ctx.options.prefixColumn === 'number' ? ctx.options.prefixColumn : null;
   let header = ctx.options.header === true;
-  for await (const line of lines(input)) {
-    const c = line.charCodeAt(0);
-    if (c === 35 /* # */ || c === 59 /* ; */) continue;
-    // a trailing comment needs whitespace before it: `;` and `#` also occur inside URLs
-    const cut = TRAILING_COMMENT.exec(line);
-    const text = (cut ? line.slice(0, cut.index) : line).trim();
-    if (text === '') continue;
-    if (header) {
-      header = false;
-      continue;
-    }
-    let raw: string | undefined;
-    if (column === 0 && prefixColumn === null && !WHITESPACE.test(text)) raw = text;
-    else {
-      const cols = text.split(WHITESPACE);
-      raw = cols[column];
-      if (raw !== undefined && prefixColumn !== null) {
-        const prefix = cols[prefixColumn];
-        raw = prefix === undefined ? undefined : `${raw}/${prefix}`;
+  for await (const batch of lineBatches(input)) {
+    for (const line of batch) {
+      const c = line.charCodeAt(0);
+      if (c === 35 /* # */ || c === 59 /* ; */) continue;
+      // a trailing comment needs whitespace before it: `;` and `#` also occur inside URLs
+      const cut = line.includes('#') || line.includes(';') ? TRAILING_COMMENT.exec(line) : null;
+      const text = (cut ? line.slice(0, cut.index) : line).trim();
+      if (text === '') continue;
+      if (header) {
+        header = false;
+        continue;
       }
+      let raw: string | undefined;
+      if (column === 0 && prefixColumn === null && !WHITESPACE.test(text)) raw = text;
+      else {
+        const cols = text.split(WHITESPACE);
+        raw = cols[column];
+        if (raw !== undefined && prefixColumn !== null) {
+          const prefix = cols[prefixColumn];
+          raw = prefix === undefined ? undefined : `${raw}/${prefix}`;
+        }
+      }
+      if (raw === undefined) {
+        ctx.tally.reject(line, `missing column ${prefixColumn ?? column}`);
+        continue;
+      }
+      const ind = toIndicator(raw, prefixColumn !== null ? 'cidr' : type);
+      if (!ind.ok) {
+        ctx.tally.reject(line, ind.reason);
+        continue;
+      }
+      yield { type: ind.type, value: ind.value, threatType, tags };
     }
-    if (raw === undefined) {
-      ctx.tally.reject(line, `missing column ${prefixColumn ?? column}`);
-      continue;
-    }
-    const ind = toIndicator(raw, prefixColumn !== null ? 'cidr' : type);
-    if (!ind.ok) {
-      ctx.tally.reject(line, ind.reason);
-      continue;
-    }
-    yield { type: ind.type, value: ind.value, threatType, tags };
   }
 }
