@@ -68,6 +68,20 @@ export interface IngestResult {
   delisted: number;
 }
 
+/**
+ * Records that can also be taken a batch at a time. A producer that has them in arrays anyway
+ * (a parse thread) offers them so; an ingest that knows this pulls one array per await instead
+ * of one record, and one that does not iterates the records as usual. Both give the same
+ * records in the same order.
+ */
+export interface RecordBatches extends AsyncIterable<SightingRecord> {
+  batches(): AsyncIterable<readonly SightingRecord[]>;
+}
+
+export function hasBatches(records: unknown): records is RecordBatches {
+  return typeof records === 'object' && records !== null && typeof (records as Partial<RecordBatches>).batches === 'function';
+}
+
 export type IngestFailure =
   | { kind: 'suspect_drop'; previous: number; current: number; message: string }
   | { kind: 'aborted'; message: string; cause?: unknown };
@@ -128,6 +142,7 @@ export interface Store {
    * One feed run as one transaction. Records may repeat an indicator (last one wins, tags merged).
    * Snapshot mode delists the feed's sightings not seen in this run. Throws IngestError
    * (or the parser's own error from the iterable) and leaves the store unchanged on failure.
+   * `records` may be RecordBatches.
    */
   ingest(options: IngestOptions, records: AsyncIterable<SightingRecord> | Iterable<SightingRecord>): Promise<IngestResult>;
   /** Removes everything a feed reported (used when an operator deletes a feed). */

@@ -13,7 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import type { SightingRecord } from '../../model.ts';
-import { IngestError } from '../types.ts';
+import { hasBatches, IngestError } from '../types.ts';
 import type { IngestOptions, IngestResult } from '../types.ts';
 import { STAGING_COLUMNS, copyLine, ingestFailure, toMillis } from './copy-rows.ts';
 import { isUnavailable, StoreUnavailableError } from './errors.ts';
@@ -102,7 +102,19 @@ async function* copyChunks(
   repeats: RepeatDetector,
 ): AsyncGenerator<string> {
   let chunk = '';
-  if (isAsyncIterable(records)) {
+  if (hasBatches(records)) {
+    // a producer's arrays: one await per array rather than per record
+    for await (const part of records.batches()) {
+      for (const r of part) {
+        chunk += copyLine(r, ++counter.n);
+        repeats.add(r.type, r.value);
+        if (chunk.length >= CHUNK_BYTES) {
+          yield chunk;
+          chunk = '';
+        }
+      }
+    }
+  } else if (isAsyncIterable(records)) {
     for await (const r of records) {
       chunk += copyLine(r, ++counter.n);
       repeats.add(r.type, r.value);

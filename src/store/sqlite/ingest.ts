@@ -15,7 +15,7 @@
 import type Database from 'better-sqlite3';
 import { STORED_TYPES } from '../../indicators/types.ts';
 import type { SightingRecord } from '../../model.ts';
-import { IngestError } from '../types.ts';
+import { hasBatches, IngestError } from '../types.ts';
 import type { IngestOptions, IngestResult } from '../types.ts';
 import { parseCidrRange } from './ranges.ts';
 import { encode, fail, mergeSetJson, toMillis, validateOptions } from './records.ts';
@@ -366,7 +366,15 @@ export async function runIngest(
       // let lookups (on the read connection) and timers run during a long import
       await yieldToEventLoop();
     };
-    if (isAsyncIterable(records)) {
+    if (hasBatches(records)) {
+      // a producer's arrays: one await per array rather than per record
+      for await (const part of records.batches()) {
+        for (let i = 0; i < part.length; i++) {
+          batch.push(part[i] as SightingRecord);
+          if (batch.length >= BATCH_SIZE) await flush();
+        }
+      }
+    } else if (isAsyncIterable(records)) {
       for await (const r of records) {
         batch.push(r);
         if (batch.length >= BATCH_SIZE) await flush();

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { SightingRecord, Sighting, ThreatType } from '../../../src/model.ts';
 import { IngestError } from '../../../src/store/types.ts';
-import type { IngestOptions } from '../../../src/store/types.ts';
+import type { IngestOptions, RecordBatches } from '../../../src/store/types.ts';
 import { T1, T2, T3, snapshot, incremental, ip, ips, throwingAfter, observe } from './helpers.ts';
 import type { StoreContext, StoreFactory } from './helpers.ts';
 
@@ -160,6 +160,40 @@ export function ingestContract(ctx: StoreContext, factory: StoreFactory): void {
       assert.deepEqual(result, { received: 20_000, added: 20_000, updated: 0, unchanged: 0, delisted: 0 });
       assert.equal((await ctx.store.feedState('big'))?.listedCount, 20_000);
       assert.equal((await ctx.store.sightingsOf('ipv4', '10.0.78.31')).length, 1, 'record 19,999 is there');
+    });
+
+    it('takes records offered a batch at a time like the same records one by one', async () => {
+      // uneven arrays with repeats across them; a feed with sightings already, and a new one
+      const records = [...ips(3_000), ip('10.0.0.7', { tags: ['late'] }), ...ips(500, 2_990), { type: 'domain', value: 'evil.example' } as SightingRecord];
+      const parts = [records.slice(0, 1), records.slice(1, 1_000), [], records.slice(1_000, 3_001), records.slice(3_001)];
+      let taken = 0;
+      const batched: RecordBatches = {
+        async *batches() {
+          for (const part of parts) {
+            taken++;
+            yield part;
+          }
+        },
+        async *[Symbol.asyncIterator]() {
+          for (const part of parts) yield* part;
+        },
+      };
+      await ctx.store.ingest(snapshot('b', T1), ips(1_000, 2_500));
+      const viaBatches = await ctx.store.ingest(snapshot('b', T2), batched);
+      assert.ok(taken === 0 || taken === parts.length, 'the batches are taken whole, or not at all');
+      const probes = [ip('10.0.0.7'), ip('10.0.11.185'), { type: 'domain', value: 'evil.example' } as SightingRecord];
+      // the data version is each store's own counter (PostgreSQL's is time-based)
+      const observed = async (s: typeof ctx.store): Promise<unknown> => ({ ...(await observe(s, probes)) as object, version: null });
+      const seen = await observed(ctx.store);
+      const { store: other, cleanup } = await factory();
+      try {
+        await other.ingest(snapshot('b', T1), ips(1_000, 2_500));
+        assert.deepEqual(await other.ingest(snapshot('b', T2), records), viaBatches);
+        assert.deepEqual(await observed(other), seen);
+      } finally {
+        await cleanup();
+      }
+      assert.deepEqual(viaBatches, { received: 3_502, added: 2_501, updated: 0, unchanged: 990, delisted: 10 });
     });
 
     it('accepts an empty run', async () => {
