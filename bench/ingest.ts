@@ -3,7 +3,8 @@
  * each imported as one feed run into a fresh SQLite store (or PostgreSQL with --store URL).
  * Prints rows/s, peak RSS, and the ratio to a baseline measured in the same run: the parser
  * alone over the same file (no store), which is the ceiling ingest can approach.
- *   npm run bench:ingest [-- --store postgres://…/db?schema=verdict_bench] [-- --lines N --csv-rows N]
+ *   npm run bench:ingest [-- --store postgres://…/db?schema=verdict_bench] [-- --lines N --csv-rows N] [-- --inline]
+ * (`--inline` parses on the calling thread instead of the parse thread, for comparison)
  * (with PostgreSQL, a schema of its own keeps the bench's run records out of the real data)
  */
 import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync, createWriteStream } from 'node:fs';
@@ -24,6 +25,7 @@ function arg(name: string, fallback: string): string {
 const LINES = Number(arg('--lines', '1000000'));
 const CSV_ROWS = Number(arg('--csv-rows', '200000'));
 const STORE = arg('--store', '');
+const INLINE = process.argv.includes('--inline');
 // the embedded store aims at 200,000 rows/s; PostgreSQL through COPY at 100,000
 const GOAL = STORE === '' ? 200_000 : 100_000;
 const dir = mkdtempSync(join(tmpdir(), 'verdict-bench-ingest-'));
@@ -99,8 +101,8 @@ const url =
   await store.migrate();
   await store.purgeFeed('bench-list');
   await store.purgeFeed('bench-csv');
-  const env = { store, logger: pino({ level: 'silent' }), clock: () => new Date(), fetch, sleep: async () => {} };
-  console.log(`store: ${store.kind}; list ${LINES.toLocaleString('en')} lines (${(statSync(listPath).size / 1048576).toFixed(1)} MiB), CSV ${CSV_ROWS.toLocaleString('en')} rows (${(statSync(csvPath).size / 1048576).toFixed(1)} MiB)`);
+  const env = { store, logger: pino({ level: 'silent' }), clock: () => new Date(), fetch, sleep: async () => {}, ...(INLINE ? { parseThreadMinBytes: Infinity } : {}) };
+  console.log(`store: ${store.kind}${INLINE ? ' (parsing inline)' : ''}; list ${LINES.toLocaleString('en')} lines (${(statSync(listPath).size / 1048576).toFixed(1)} MiB), CSV ${CSV_ROWS.toLocaleString('en')} rows (${(statSync(csvPath).size / 1048576).toFixed(1)} MiB)`);
   for (const [def, path, rows] of [[listDef, listPath, LINES], [csvDef, csvPath, CSV_ROWS]] as const) {
     await parseOnly(def, path); // warm-up: JIT and page cache, so the baseline is the steady state
     let t = performance.now();

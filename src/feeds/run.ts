@@ -4,18 +4,27 @@
  * size, HTML, unpacking, parsing, a suspect drop, the store — is caught here, recorded as the
  * run's error, and leaves the feed's data exactly as it was.
  */
+import { stat } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { SightingRecord } from '../model.ts';
-import type { FeedRunRecord, IngestOptions, Store } from '../store/types.ts';
+import { hasBatches, type FeedRunRecord, type IngestOptions, type RecordBatches, type Store } from '../store/types.ts';
 import { download, settingsFrom, type FetchDeps, type FetchFn, type FetchSettings } from './fetcher.ts';
 import { PARSERS } from './parsers/index.ts';
 import { parseMispEvent } from './parsers/misp.ts';
 import { stixObjectRecords } from './parsers/stix.ts';
 import { isRecord } from './parsers/text.ts';
 import { FeedParseError, RejectTally, type ParseContext } from './parsers/types.ts';
+import { BATCH_RECORDS, fromBatches, inBatches } from './batches.ts';
+import { parseOnThread } from './parse-thread/index.ts';
 import { openPayload } from './payload.ts';
 import { fetchTaxiiObjects, mispDirectoryRecords, mispFeedDirectory, spoolMispFeed } from './sources.ts';
 import type { FeedDefinition } from './types.ts';
+
+/**
+ * Files at least this large (bytes on disk) are parsed on a worker thread while this thread
+ * writes to the store; below it, handing records across costs more than it saves.
+ */
+export const DEFAULT_PARSE_THREAD_MIN_BYTES = 4 * 1024 * 1024;
 
 /** Share of a snapshot feed's listed indicators a run may delist before it is called suspect. */
 export const DEFAULT_MAX_DROP_SHARE = 0.5;
@@ -23,17 +32,28 @@ export const DEFAULT_MAX_DROP_SHARE = 0.5;
 export const DEFAULT_MAX_REJECT_SHARE = 0.5;
 const MIN_REJECTS_TO_JUDGE = 10;
 
-/** Passes records through and fails the run, inside the store's transaction, when most rows were malformed. */
-async function* guardRejects(records: AsyncIterable<SightingRecord> | Iterable<SightingRecord>, tally: RejectTally, maxShare: number): AsyncIterable<SightingRecord> {
-  let good = 0;
-  for await (const r of records) {
-    good++;
-    yield r;
-  }
+/** Fails the run, inside the store's transaction, when most rows were malformed. */
+function checkRejects(good: number, tally: RejectTally, maxShare: number): void {
   const bad = tally.rejected;
   if (bad > 0 && (good === 0 || (bad >= MIN_REJECTS_TO_JUDGE && bad / (bad + good) > maxShare))) {
     throw new FeedParseError(`${bad} of ${bad + good} rows were malformed (is this the right format?); first: ${tally.samples[0] ?? ''}`);
   }
+}
+
+/**
+ * Passes the records through, a batch at a time (RecordBatches, so that the store awaits per
+ * batch rather than per record), and calls checkRejects after the last.
+ */
+function guardRejects(records: AsyncIterable<SightingRecord> | Iterable<SightingRecord>, tally: RejectTally, maxShare: number): RecordBatches {
+  const source = hasBatches(records) ? records : inBatches(records);
+  return fromBatches(async function* () {
+    let good = 0;
+    for await (const part of source.batches()) {
+      good += part.length;
+      yield part;
+    }
+    checkRejects(good, tally, maxShare);
+  });
 }
 
 export interface RunEnv {
@@ -48,6 +68,11 @@ export interface RunEnv {
   env?: Readonly<Record<string, string | undefined>>;
   /** Defaults for timeouts, size cap and retries; each catalog entry may override them. */
   fetchSettings?: FetchSettings;
+  /**
+   * Feed files at least this large are parsed on a worker thread (default
+   * DEFAULT_PARSE_THREAD_MIN_BYTES; `Infinity` parses every file on the calling thread).
+   */
+  parseThreadMinBytes?: number;
 }
 
 export type RunSource =
@@ -86,22 +111,57 @@ function zipEntryOption(def: FeedDefinition): { zipEntry?: RegExp } {
   return typeof p === 'string' && p !== '' ? { zipEntry: new RegExp(p) } : {};
 }
 
-async function gatherFile(def: FeedDefinition, source: Extract<RunSource, { kind: 'file' }>, ctx: ParseContext): Promise<Gathered> {
+/**
+ * The records of one feed file, parsed on the parse thread when the file is large enough, else
+ * here. Either way the same parser reads the same bytes (unpacked, HTML refused) into the same
+ * records, with rejects counted on `ctx.tally`.
+ */
+async function fileRecords(
+  def: FeedDefinition,
+  path: string,
+  ctx: ParseContext,
+  env: RunEnv,
+  onProgress?: (bytesRead: number, totalBytes: number) => void,
+): Promise<AsyncIterable<SightingRecord> | RecordBatches> {
+  const inline = async (): Promise<AsyncIterable<SightingRecord>> => {
+    let total = 0;
+    const payload = await openPayload(path, {
+      expected: def.format,
+      ...zipEntryOption(def),
+      ...(onProgress ? { onRead: (n: number) => onProgress(n, total) } : {}),
+    });
+    total = payload.size;
+    const parser = def.format === 'misp-feed' ? parseMispEvent : PARSERS[def.format];
+    return parser(payload.stream, ctx);
+  };
+  const minBytes = env.parseThreadMinBytes ?? DEFAULT_PARSE_THREAD_MIN_BYTES;
+  // a file that cannot be read is left to the inline path, which says why as it always has
+  const size = await stat(path).then((s) => (s.isFile() ? s.size : -1), () => -1);
+  if (size < 0 || size < minBytes) return inline();
+  const zipEntry = def.options?.zipEntry;
+  return parseOnThread(
+    {
+      format: def.format,
+      path,
+      options: def.options ?? {},
+      zipEntry: typeof zipEntry === 'string' && zipEntry !== '' ? zipEntry : null,
+      progress: onProgress !== undefined,
+      // small batches die young on both threads
+      batchSize: BATCH_RECORDS,
+    },
+    ctx.tally,
+    inline,
+    { ...(onProgress ? { onProgress: (n: number) => onProgress(n, size) } : {}), logger: env.logger },
+  );
+}
+
+async function gatherFile(def: FeedDefinition, source: Extract<RunSource, { kind: 'file' }>, ctx: ParseContext, env: RunEnv): Promise<Gathered> {
   const none = { etag: null, lastModified: null, cleanup: async () => {} };
   if (def.format === 'misp-feed') {
     const dir = await mispFeedDirectory(source.path);
     if (dir !== null) return { ...none, records: mispDirectoryRecords(dir, ctx) };
   }
-  const progress = source.onProgress;
-  let total = 0;
-  const payload = await openPayload(source.path, {
-    expected: def.format,
-    ...zipEntryOption(def),
-    ...(progress ? { onRead: (n: number) => progress(n, total) } : {}),
-  });
-  total = payload.size;
-  const parser = def.format === 'misp-feed' ? parseMispEvent : PARSERS[def.format];
-  return { ...none, records: parser(payload.stream, ctx) };
+  return { ...none, records: await fileRecords(def, source.path, ctx, env, source.onProgress) };
 }
 
 async function gatherRemote(def: FeedDefinition, env: RunEnv, ctx: ParseContext, settings: FetchSettings): Promise<Gathered | 'not_modified'> {
@@ -140,8 +200,7 @@ async function gatherRemote(def: FeedDefinition, env: RunEnv, ctx: ParseContext,
   if (d.kind === 'not_modified') return 'not_modified';
   try {
     if (d.contentType !== null && HTML_TYPE.test(d.contentType)) throw new FeedParseError(`the server sent an HTML page (${d.contentType}), not ${def.format}`);
-    const payload = await openPayload(d.path, { expected: def.format, ...zipEntryOption(def) });
-    return { records: PARSERS[def.format](payload.stream, ctx), etag: d.etag, lastModified: d.lastModified, cleanup: d.cleanup };
+    return { records: await fileRecords(def, d.path, ctx, env), etag: d.etag, lastModified: d.lastModified, cleanup: d.cleanup };
   } catch (err) {
     await d.cleanup();
     throw err;
@@ -168,7 +227,7 @@ export async function runFeed(def: FeedDefinition, source: RunSource, env: RunEn
   };
   let gathered: Gathered | 'not_modified' | null = null;
   try {
-    gathered = source.kind === 'file' ? await gatherFile(def, source, ctx) : await gatherRemote(def, env, ctx, settings);
+    gathered = source.kind === 'file' ? await gatherFile(def, source, ctx, env) : await gatherRemote(def, env, ctx, settings);
     if (gathered === 'not_modified') {
       run.status = 'not_modified';
     } else {
