@@ -7,7 +7,6 @@ import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import { PassThrough, Transform, type Readable } from 'node:stream';
-import unzipper from 'unzipper';
 import { FeedParseError } from './parsers/types.ts';
 
 const GZIP = [0x1f, 0x8b];
@@ -80,6 +79,8 @@ export async function openPayload(path: string, opts: { expected: string; zipEnt
   let body: Readable = raw;
   if (compression === 'gzip') body = raw.pipe(createGunzip());
   else if (compression === 'zip') {
+    // loaded on demand: unzipper and its dependencies take some 5 MB, and most feeds are not zips
+    const { default: unzipper } = await import('unzipper');
     // ParseOne is an old-style duplex (not async iterable): pipe it into a PassThrough
     const entry = raw.pipe(unzipper.ParseOne(opts.zipEntry));
     const out = new PassThrough();

@@ -162,6 +162,7 @@ describe('a run parsed on the parse thread', () => {
     ['plain-list', 'et-compromised-ips.txt', { type: 'ipv4', threatType: 'scanner', tags: 'et' }],
     ['plain-list', 'dshield-handmade.txt', { column: 0, prefixColumn: 2, header: true }],
     ['spamhaus-drop-ndjson', 'drop_v4.json', {}],
+    ['spamhaus-drop', 'drop-txt.zip', {}],
     ['cisa-kev', 'cisa-kev-first25.json', {}],
     ['urlhaus-csv', 'urlhaus-handmade.csv', {}],
     ['threatfox-json', 'threatfox-handmade.json', {}],
