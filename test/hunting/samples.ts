@@ -40,6 +40,8 @@ export const HOSTILE_VALUES: readonly string[] = [
   "x' or '1'='1",
   'a|b',
   'a\nb',
+  ' \n', // whitespace-only lines: a YAML block scalar would lose the space
+  '\n \n"', // and a folded double-quoted one would gain a backslash
   'a\r\nb',
   'a\tb',
   'line\u2028sep',

@@ -49,7 +49,11 @@ type Rule = {
 function check(type: (typeof TYPES)[number], text: string, value: string): Rule {
   const rule = parse(text) as Rule;
   assert.ok(validate(rule), `schema errors for ${JSON.stringify(value).slice(0, 60)}: ${JSON.stringify(validate.errors)}`);
-  assert.deepEqual(parse(stringify(rule)), rule, 'round-trips through yaml');
+  // The library's own writer is lossy for some whitespace (yaml 2.9: " \n" as a kept block scalar
+  // reads back as "\n"; a multi-line double-quoted " \n \n" gains a backslash), so it writes every
+  // string on one line here: what is checked is the rule, not the writer.
+  const oneLine = { blockQuote: false, lineWidth: 0, doubleQuotedMinMultiLineLength: Number.MAX_SAFE_INTEGER } as const;
+  assert.deepEqual(parse(stringify(rule, oneLine)), rule, 'round-trips through yaml');
   const spec = SIGMA_RULES[type];
   for (const s of spec.selections) {
     const sel = rule.detection[`selection_${s.name}`];
