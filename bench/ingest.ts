@@ -3,9 +3,9 @@
  * each imported as one feed run into a fresh SQLite store (or PostgreSQL with --store URL).
  * Prints rows/s, peak RSS, and the ratio to a baseline measured in the same run: the parser
  * alone over the same file (no store), which is the ceiling ingest can approach.
- *   npm run bench:ingest [-- --store postgres://…/db?schema=verdict_bench] [-- --lines N --csv-rows N] [-- --inline]
+ *   npm run bench:ingest [-- --store postgres | postgres://…/db?schema=name] [-- --lines N --csv-rows N] [-- --inline]
  * (`--inline` parses on the calling thread instead of the parse thread, for comparison)
- * (with PostgreSQL, a schema of its own keeps the bench's run records out of the real data)
+ * (`--store postgres`: the test server, in a schema made for the run and dropped after it)
  */
 import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync, createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,6 +29,22 @@ const INLINE = process.argv.includes('--inline');
 // the embedded store aims at 200,000 rows/s; PostgreSQL through COPY at 100,000
 const GOAL = STORE === '' ? 200_000 : 100_000;
 const dir = mkdtempSync(join(tmpdir(), 'verdict-bench-ingest-'));
+const BENCH_SCHEMA = `bench_ingest_${process.pid}`;
+
+function postgresUrl(): string {
+  return process.env['VERDICT_TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+}
+
+async function dropBenchSchema(): Promise<void> {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: postgresUrl() });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS ${BENCH_SCHEMA} CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
 
 let peakRss = process.memoryUsage().rss;
 let peakAnon = 0;
@@ -90,13 +106,15 @@ async function main(): Promise<void> {
     (i) => (i % 2 === 0 ? `${ip(i)},ipv4` : `host-${i}.example.com,domain`) + `,botnet_cc,${families[i % 4]},"c2,bench",${i % 101},2026-11-${String((i % 28) + 1).padStart(2, '0')}`,
     'indicator,type,threat,family,tags,confidence,first_seen\n',
   );
-  // `--store postgres` is a shorthand for the test server in a schema of its own
-const url =
-  STORE === ''
-    ? join(dir, 'bench.db')
-    : STORE === 'postgres'
-      ? `${process.env.VERDICT_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test'}?schema=verdict_bench_ingest`
-      : STORE;
+  // `--store postgres` is a shorthand for the test server in a throw-away schema: a schema
+  // reused across runs keeps the dead rows of every earlier run's purge, and inserts into a
+  // bloated table measure the bloat, not the import
+  const url =
+    STORE === ''
+      ? join(dir, 'bench.db')
+      : STORE === 'postgres'
+        ? `${postgresUrl()}?schema=${BENCH_SCHEMA}`
+        : STORE;
   const store = await openStore(url, { logger: pino({ level: 'silent' }) });
   await store.migrate();
   await store.purgeFeed('bench-list');
@@ -130,6 +148,7 @@ const url =
   await store.purgeFeed('bench-list');
   await store.purgeFeed('bench-csv');
   await store.close();
+  if (STORE === 'postgres') await dropBenchSchema();
   clearInterval(sampler);
   const peakMb = Math.max(peakRss, process.resourceUsage().maxRSS * 1024) / 1048576;
   const anon = peakAnon > 0 ? `, of which anonymous ${(peakAnon / 1048576).toFixed(0)} MB (the rest is the mmapped database file)` : '';
