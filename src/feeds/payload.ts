@@ -13,6 +13,21 @@ const GZIP = [0x1f, 0x8b];
 const ZIP = [0x50, 0x4b, 0x03, 0x04];
 const HTML_START = /^\s*<(?:!doctype\s+html|html[\s>]|head[\s>]|body[\s>])/i;
 
+
+type Unzipper = typeof import('unzipper');
+let unzipperModule: Promise<Unzipper> | null = null;
+
+/**
+ * unzipper, loaded once on demand: it and its dependencies take some 5 MB in every thread that
+ * loads them, and most feeds are not zips. A process that serves lookups on PostgreSQL loads it
+ * at start instead (see buildDeps): a module loaded while a PostgreSQL connection is open slows
+ * every later request of the process.
+ */
+export function loadUnzipper(): Promise<Unzipper> {
+  unzipperModule ??= import('unzipper').then((m) => m.default);
+  return unzipperModule;
+}
+
 export type Compression = 'gzip' | 'zip' | 'none';
 
 async function sniff(path: string): Promise<Compression> {
@@ -79,8 +94,7 @@ export async function openPayload(path: string, opts: { expected: string; zipEnt
   let body: Readable = raw;
   if (compression === 'gzip') body = raw.pipe(createGunzip());
   else if (compression === 'zip') {
-    // loaded on demand: unzipper and its dependencies take some 5 MB, and most feeds are not zips
-    const { default: unzipper } = await import('unzipper');
+    const unzipper = await loadUnzipper();
     // ParseOne is an old-style duplex (not async iterable): pipe it into a PassThrough
     const entry = raw.pipe(unzipper.ParseOne(opts.zipEntry));
     const out = new PassThrough();
