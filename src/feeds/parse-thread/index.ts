@@ -28,7 +28,7 @@ import { RecordUnpacker, type FromParseThread, type ParseJob, type TallyState, t
 export type { ParseJob } from './protocol.ts';
 
 /** Batches the thread may send ahead of the ones received: bounds memory, keeps both threads busy. */
-const CREDIT = 4;
+const CREDIT = 16;
 const YOUNG_GENERATION_MB = 8;
 /** An idle thread is stopped after this long. */
 const IDLE_MS = 60_000;
