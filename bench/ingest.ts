@@ -3,7 +3,7 @@
  * each imported as one feed run into a fresh SQLite store (or PostgreSQL with --store URL).
  * Prints rows/s, peak RSS, and the ratio to a baseline measured in the same run: the parser
  * alone over the same file (no store), which is the ceiling ingest can approach.
- *   npm run bench:ingest [-- --store postgres | postgres://…/db?schema=name] [-- --lines N --csv-rows N] [-- --inline]
+ *   npm run bench:ingest [-- --store postgres | postgres://…/db?schema=name] [-- --lines N --csv-rows N --csv-runs N] [-- --inline]
  * (`--inline` parses on the calling thread instead of the parse thread, for comparison)
  * (`--store postgres`: the test server, in a schema made for the run and dropped after it)
  */
@@ -25,6 +25,7 @@ function arg(name: string, fallback: string): string {
 const LINES = Number(arg('--lines', '1000000'));
 const CSV_ROWS = Number(arg('--csv-rows', '200000'));
 const STORE = arg('--store', '');
+const CSV_RUNS = Math.max(1, Number(arg('--csv-runs', '3')));
 const INLINE = process.argv.includes('--inline');
 // the embedded store aims at 200,000 rows/s; PostgreSQL through COPY at 100,000
 const GOAL = STORE === '' ? 200_000 : 100_000;
@@ -88,6 +89,12 @@ const csvDef: FeedDefinition = {
   options: { fields: { value: 'indicator', type: 'type', threatType: 'threat', malwareFamily: 'family', tags: 'tags', confidence: 'confidence', firstSeen: 'first_seen' } },
 };
 
+function median(xs: readonly number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
 async function parseOnly(def: FeedDefinition, path: string): Promise<number> {
   const ctx = newContext(def.options ?? {});
   let n = 0;
@@ -119,6 +126,7 @@ async function main(): Promise<void> {
   await store.migrate();
   await store.purgeFeed('bench-list');
   await store.purgeFeed('bench-csv');
+  const benchFeeds = new Set<string>();
   const env = { store, logger: pino({ level: 'silent' }), clock: () => new Date(), fetch, sleep: async () => {}, ...(INLINE ? { parseThreadMinBytes: Infinity } : {}) };
   console.log(`store: ${store.kind}${INLINE ? ' (parsing inline)' : ''}; list ${LINES.toLocaleString('en')} lines (${(statSync(listPath).size / 1048576).toFixed(1)} MiB), CSV ${CSV_ROWS.toLocaleString('en')} rows (${(statSync(csvPath).size / 1048576).toFixed(1)} MiB)`);
   for (const [def, path, rows] of [[listDef, listPath, LINES], [csvDef, csvPath, CSV_ROWS]] as const) {
@@ -126,17 +134,31 @@ async function main(): Promise<void> {
     let t = performance.now();
     const parsed = await parseOnly(def, path);
     const parseS = (performance.now() - t) / 1000;
-    t = performance.now();
-    const run = await runFeed(def, { kind: 'file', path }, env);
-    const ingestS = (performance.now() - t) / 1000;
-    if (run.status !== 'success' || run.result?.received !== rows || parsed !== rows) throw new Error(`${def.id}: ${run.status} ${run.error ?? ''} received ${run.result?.received} parsed ${parsed}`);
+    // The short CSV import (about a second) is taken as the median of a few first runs, each as a
+    // feed of its own: one run of a second is at the mercy of whatever else the machine does.
+    // Each later run goes into a larger store than the one before, never a smaller one.
+    const runs = def === csvDef ? CSV_RUNS : 1;
+    const times: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const feed = i === 0 ? def : { ...def, id: `${def.id}-${i + 1}` };
+      benchFeeds.add(feed.id);
+      t = performance.now();
+      const run = await runFeed(feed, { kind: 'file', path }, env);
+      times.push((performance.now() - t) / 1000);
+      if (run.status !== 'success' || run.result?.received !== rows || run.result.added !== rows || parsed !== rows) {
+        throw new Error(`${def.id}: ${run.status} ${run.error ?? ''} received ${run.result?.received} added ${run.result?.added} parsed ${parsed}`);
+      }
+    }
+    const ingestS = median(times);
     const rate = rows / ingestS;
+    const spread = runs > 1 ? `, median of ${runs} first runs; ${Math.round(rows / Math.max(...times)).toLocaleString('en')}–${Math.round(rows / Math.min(...times)).toLocaleString('en')}` : '';
     if (process.env.BENCH_DEBUG) console.log(`  rss now ${(process.memoryUsage().rss / 1048576).toFixed(0)} MB, heap ${(process.memoryUsage().heapUsed / 1048576).toFixed(0)} MB, peak ${(peakRss / 1048576).toFixed(0)} MB`);
     const baseline = rows / parseS;
     console.log(
-      `${def.format.padEnd(12)} ingest ${Math.round(rate).toLocaleString('en').padStart(9)} rows/s (${ingestS.toFixed(2)} s)` +
+      `${def.format.padEnd(12)} ingest ${Math.round(rate).toLocaleString('en').padStart(9)} rows/s (${ingestS.toFixed(2)} s${spread})` +
         ` | baseline parse-only ${Math.round(baseline).toLocaleString('en').padStart(9)} rows/s | ingest/parse ratio ${(rate / baseline).toFixed(2)}` +
-        ` | goal ≥ ${GOAL.toLocaleString('en')} rows/s: ${rate >= GOAL ? 'met' : 'NOT met'}`,
+        // on PostgreSQL the goal (issue: scale-out) names the list import through COPY only
+        (STORE === '' || def === listDef ? ` | goal ≥ ${GOAL.toLocaleString('en')} rows/s: ${rate >= GOAL ? 'met' : 'NOT met'}` : ' | (no goal of its own on PostgreSQL)'),
     );
   }
   // re-importing the same file: every row unchanged
@@ -144,13 +166,13 @@ async function main(): Promise<void> {
   const again = await runFeed(listDef, { kind: 'file', path: listPath }, env);
   const s = (performance.now() - t) / 1000;
   console.log(`re-import     ${Math.round(LINES / s).toLocaleString('en').padStart(9)} rows/s (${s.toFixed(2)} s), unchanged ${again.result?.unchanged?.toLocaleString('en')}`);
-  // a shared database (PostgreSQL) is left as it was found
-  await store.purgeFeed('bench-list');
-  await store.purgeFeed('bench-csv');
-  await store.close();
-  if (STORE === 'postgres') await dropBenchSchema();
+  // what follows is clean-up, not import: the memory figure stops here
   clearInterval(sampler);
   const peakMb = Math.max(peakRss, process.resourceUsage().maxRSS * 1024) / 1048576;
+  // a database given by URL is left as it was found; the temporary file and schema just go
+  if (STORE !== '' && STORE !== 'postgres') for (const id of [listDef.id, ...benchFeeds]) await store.purgeFeed(id);
+  await store.close();
+  if (STORE === 'postgres') await dropBenchSchema();
   const anon = peakAnon > 0 ? `, of which anonymous ${(peakAnon / 1048576).toFixed(0)} MB (the rest is the mmapped database file)` : '';
   console.log(`peak RSS ${peakMb.toFixed(0)} MB${anon} (goal < 300 MB: ${peakMb < 300 ? 'met' : 'NOT met'})`);
 }
