@@ -82,6 +82,44 @@ export function hasBatches(records: unknown): records is RecordBatches {
   return typeof records === 'object' && records !== null && typeof (records as Partial<RecordBatches>).batches === 'function';
 }
 
+export function isAsyncIterable<T>(x: AsyncIterable<T> | Iterable<T>): x is AsyncIterable<T> {
+  return typeof (x as AsyncIterable<T>)[Symbol.asyncIterator] === 'function';
+}
+
+/**
+ * The records of an ingest in arrays, whichever way they come: a producer's own arrays as they
+ * are, anything else gathered `size` at a time — a synchronous source in a plain loop, since
+ * awaiting each of its records would cost a promise per record.
+ */
+export async function* recordArrays(
+  records: AsyncIterable<SightingRecord> | Iterable<SightingRecord>,
+  size: number,
+): AsyncGenerator<readonly SightingRecord[]> {
+  if (hasBatches(records)) {
+    yield* records.batches();
+    return;
+  }
+  let part: SightingRecord[] = [];
+  if (isAsyncIterable(records)) {
+    for await (const r of records) {
+      part.push(r);
+      if (part.length >= size) {
+        yield part;
+        part = [];
+      }
+    }
+  } else {
+    for (const r of records) {
+      part.push(r);
+      if (part.length >= size) {
+        yield part;
+        part = [];
+      }
+    }
+  }
+  if (part.length > 0) yield part;
+}
+
 export type IngestFailure =
   | { kind: 'suspect_drop'; previous: number; current: number; message: string }
   | { kind: 'aborted'; message: string; cause?: unknown };

@@ -13,19 +13,17 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import type { SightingRecord } from '../../model.ts';
-import { hasBatches, IngestError } from '../types.ts';
+import { IngestError, recordArrays } from '../types.ts';
 import type { IngestOptions, IngestResult } from '../types.ts';
 import { STAGING_COLUMNS, copyLine, ingestFailure, toMillis } from './copy-rows.ts';
 import { isUnavailable, StoreUnavailableError } from './errors.ts';
 
 const INGEST_LOCK = 7_331_002;
 const CHUNK_BYTES = 256 * 1024;
+/** Records taken per await from a source that does not hand over arrays of its own. */
+const RECORDS_PER_PULL = 512;
 /** The options check is the SQLite store's own, so both refuse the same runs. */
 export { validateOptions } from '../sqlite/records.ts';
-
-function isAsyncIterable<T>(x: AsyncIterable<T> | Iterable<T>): x is AsyncIterable<T> {
-  return typeof (x as AsyncIterable<T>)[Symbol.asyncIterator] === 'function';
-}
 
 /** Beyond this many records the duplicate check is left to PostgreSQL alone (bounded memory). */
 const MAX_TRACKED_KEYS = 4_000_000;
@@ -102,30 +100,8 @@ async function* copyChunks(
   repeats: RepeatDetector,
 ): AsyncGenerator<string> {
   let chunk = '';
-  if (hasBatches(records)) {
-    // a producer's arrays: one await per array rather than per record
-    for await (const part of records.batches()) {
-      for (const r of part) {
-        chunk += copyLine(r, ++counter.n);
-        repeats.add(r.type, r.value);
-        if (chunk.length >= CHUNK_BYTES) {
-          yield chunk;
-          chunk = '';
-        }
-      }
-    }
-  } else if (isAsyncIterable(records)) {
-    for await (const r of records) {
-      chunk += copyLine(r, ++counter.n);
-      repeats.add(r.type, r.value);
-      if (chunk.length >= CHUNK_BYTES) {
-        yield chunk;
-        chunk = '';
-      }
-    }
-  } else {
-    // a plain loop: awaiting each record of a synchronous source would cost a promise per record
-    for (const r of records) {
+  for await (const part of recordArrays(records, RECORDS_PER_PULL)) {
+    for (const r of part) {
       chunk += copyLine(r, ++counter.n);
       repeats.add(r.type, r.value);
       if (chunk.length >= CHUNK_BYTES) {

@@ -15,7 +15,7 @@
 import type Database from 'better-sqlite3';
 import { STORED_TYPES } from '../../indicators/types.ts';
 import type { SightingRecord } from '../../model.ts';
-import { hasBatches, IngestError } from '../types.ts';
+import { IngestError, isAsyncIterable, recordArrays } from '../types.ts';
 import type { IngestOptions, IngestResult } from '../types.ts';
 import { parseCidrRange } from './ranges.ts';
 import { encode, fail, mergeSetJson, toMillis, validateOptions } from './records.ts';
@@ -327,10 +327,6 @@ const byKey = (a: Encoded, b: Encoded): number => (a[0] < b[0] ? -1 : a[0] > b[0
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-function isAsyncIterable<T>(x: AsyncIterable<T> | Iterable<T>): x is AsyncIterable<T> {
-  return typeof (x as AsyncIterable<T>)[Symbol.asyncIterator] === 'function';
-}
-
 /** Runs one ingest on `db`; the caller holds the write gate. */
 export async function runIngest(
   db: Database.Database,
@@ -366,22 +362,9 @@ export async function runIngest(
       // let lookups (on the read connection) and timers run during a long import
       await yieldToEventLoop();
     };
-    if (hasBatches(records)) {
-      // a producer's arrays: one await per array rather than per record
-      for await (const part of records.batches()) {
-        for (let i = 0; i < part.length; i++) {
-          batch.push(part[i] as SightingRecord);
-          if (batch.length >= BATCH_SIZE) await flush();
-        }
-      }
-    } else if (isAsyncIterable(records)) {
-      for await (const r of records) {
-        batch.push(r);
-        if (batch.length >= BATCH_SIZE) await flush();
-      }
-    } else {
-      for (const r of records) {
-        batch.push(r);
+    for await (const part of recordArrays(records, BATCH_SIZE)) {
+      for (let i = 0; i < part.length; i++) {
+        batch.push(part[i] as SightingRecord);
         if (batch.length >= BATCH_SIZE) await flush();
       }
     }
