@@ -94,13 +94,14 @@ export interface VersionWindow {
 
 export function windowedVersion(read: () => Promise<number>, windowMs: number, nowMs: () => number = () => performance.now()): VersionWindow {
   if (windowMs <= 0) return { read, fresh: () => undefined };
-  let current: { at: number; version: Promise<number>; value: number | undefined } | null = null;
+  type Reading = { at: number; version: Promise<number>; value: number | undefined };
+  let current: Reading | null = null;
   return {
     read() {
       const now = nowMs();
       if (current === null || now - current.at >= windowMs) {
         const version = read();
-        const reading: { at: number; version: Promise<number>; value: number | undefined } = { at: now, version, value: undefined };
+        const reading: Reading = { at: now, version, value: undefined };
         current = reading;
         version.then(
           (v) => {
@@ -186,9 +187,13 @@ export function createLookup(deps: EnrichDeps, opts: LookupOptions = {}) {
     return { ok: false, problem: 'invalid_indicator', expectedTypes: unique(parsed.tried.map((t) => t.type)), reasons: parsed.tried };
   }
 
-  function platformsOf(req: LookupRequest): { seedOnly: boolean; platforms: readonly HuntingPlatform[] } {
-    const seedOnly = req.platforms === undefined || req.platforms.length === 0;
-    return { seedOnly, platforms: seedOnly ? SEED_PLATFORMS : unique([...SEED_PLATFORMS, ...req.platforms!]) };
+  function platformsOf(req: LookupRequest): readonly HuntingPlatform[] {
+    return req.platforms === undefined || req.platforms.length === 0 ? SEED_PLATFORMS : unique([...SEED_PLATFORMS, ...req.platforms]);
+  }
+
+  /** The seed platforms' key is made once per parsed value; other platform sets are keyed here. */
+  function cacheKeyOf(parsed: ParsedLookup & { ok: true }, platforms: readonly HuntingPlatform[]): string {
+    return platforms === SEED_PLATFORMS ? parsed.seedCacheKey : lookupCacheKey(parsed.type, parsed.value, platforms);
   }
 
   return {
@@ -203,9 +208,7 @@ export function createLookup(deps: EnrichDeps, opts: LookupOptions = {}) {
       if (deps.cache === null) return undefined;
       const version = dataVersion.fresh();
       if (version === undefined) return undefined;
-      const seedOnly = req.platforms === undefined || req.platforms.length === 0;
-      const key = seedOnly ? parsed.seedCacheKey : lookupCacheKey(parsed.type, parsed.value, platformsOf(req).platforms);
-      const hit = deps.cache.peek(key, version);
+      const hit = deps.cache.peek(cacheKeyOf(parsed, platformsOf(req)), version);
       return hit === undefined ? undefined : { ok: true, result: hit as LookupResponse };
     },
 
@@ -213,13 +216,13 @@ export function createLookup(deps: EnrichDeps, opts: LookupOptions = {}) {
       const parsed = parsedIndicators.parse(req.value, req.type);
       if (!parsed.ok) return invalid(parsed);
       const { type, value } = parsed;
-      const { seedOnly, platforms } = platformsOf(req);
+      const platforms = platformsOf(req);
       if (deps.cache === null) {
         return { ok: true, result: await compute(type, value, await deps.store.overrides.get(type, value), platforms) };
       }
       // Ingest runs and override changes both bump the data version (the store contract tests it),
       // so an entry under the current version already reflects any override.
-      const cacheKey = seedOnly ? parsed.seedCacheKey : lookupCacheKey(type, value, platforms);
+      const cacheKey = cacheKeyOf(parsed, platforms);
       const version = await dataVersion.read();
       const hit = await deps.cache.get(cacheKey, version);
       if (hit !== undefined) return { ok: true, result: hit as LookupResponse };
