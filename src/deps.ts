@@ -91,7 +91,7 @@ export async function buildDeps(config: Config, overrides: Partial<Deps> = {}): 
     cacheFactory(config, logger),
   ]);
   // unzipper is otherwise loaded on the first zip feed, which on PostgreSQL would be too late
-  if (/^postgres(ql)?:\/\//i.test(config.databaseUrl)) await feeds.loadUnzipper();
+  if (storeModule.parseStoreUrl(config.databaseUrl).engine === 'postgres') await feeds.loadUnzipper();
   const opened: { close(): Promise<void> }[] = [];
   try {
     const catalog = overrides.catalog ?? feeds.loadCatalog({ extraFeedsFile: config.feedsFile });
