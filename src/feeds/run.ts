@@ -106,10 +106,15 @@ function authHeaders(def: FeedDefinition, env: RunEnv): Record<string, string> {
   return headers;
 }
 
-/** `options.zipEntry`: a pattern naming the archive member to read (default: the first file). */
-function zipEntryOption(def: FeedDefinition): { zipEntry?: RegExp } {
+/** `options.zipEntry`: a pattern naming the archive member to read (null: the first file). */
+function zipEntryPattern(def: FeedDefinition): string | null {
   const p = def.options?.zipEntry;
-  return typeof p === 'string' && p !== '' ? { zipEntry: new RegExp(p) } : {};
+  return typeof p === 'string' && p !== '' ? p : null;
+}
+
+function zipEntryOption(def: FeedDefinition): { zipEntry?: RegExp } {
+  const p = zipEntryPattern(def);
+  return p === null ? {} : { zipEntry: new RegExp(p) };
 }
 
 /**
@@ -141,13 +146,12 @@ async function fileRecords(
   // a file that cannot be read is left to the inline path, which says why as it always has
   const size = await stat(path).then((s) => (s.isFile() ? s.size : -1), () => -1);
   if (size < 0 || size < minBytes) return inline();
-  const zipEntry = def.options?.zipEntry;
   return parseOnThread(
     {
       format: def.format,
       path,
       options: def.options ?? {},
-      zipEntry: typeof zipEntry === 'string' && zipEntry !== '' ? zipEntry : null,
+      zipEntry: zipEntryPattern(def),
       progress: onProgress !== undefined,
       // small batches die young on both threads
       batchSize: BATCH_RECORDS,

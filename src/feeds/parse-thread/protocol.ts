@@ -124,17 +124,24 @@ export class RecordPacker {
       values.push(v);
       return asValue(i);
     }
-    let c = this.codes.get(v);
+    const c = this.entry(this.codes, v, v);
     if (c === undefined) {
-      if (this.size >= DICTIONARY_MAX) {
-        values.push(v);
-        return asValue(i);
-      }
-      c = this.enter(v);
-      this.codes.set(v, c);
+      values.push(v);
+      return asValue(i);
     }
     codes[k] = c;
     return 0;
+  }
+
+  /** The code of `value` under `key` in `map`, entered now if new; undefined once the dictionary is full. */
+  private entry<K>(map: Map<K, number>, key: K, value: unknown): number | undefined {
+    let c = map.get(key);
+    if (c === undefined) {
+      if (this.size >= DICTIONARY_MAX) return undefined;
+      c = this.enter(value);
+      map.set(key, c);
+    }
+    return c;
   }
 
   private tagsCode(codes: Int32Array, k: number, values: unknown[], v: unknown, i: number): number {
@@ -147,15 +154,10 @@ export class RecordPacker {
       return asValue(i);
     }
     // a list of strings is named exactly by its JSON
-    const key = JSON.stringify(v);
-    let c = this.tagCodes.get(key);
+    const c = this.entry(this.tagCodes, JSON.stringify(v), v);
     if (c === undefined) {
-      if (this.size >= DICTIONARY_MAX) {
-        values.push(v);
-        return asValue(i);
-      }
-      c = this.enter(v);
-      this.tagCodes.set(key, c);
+      values.push(v);
+      return asValue(i);
     }
     this.lastTags = v;
     this.lastTagsCopy = v.slice();
