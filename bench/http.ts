@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { benchSchema, dropSchema } from './postgres.ts';
 
 const CONNECTIONS = 50;
 const ROUNDS = 3;
@@ -38,29 +39,15 @@ function arg(name: string): string | undefined {
 }
 
 /** A throw-away schema in the test database, so the bench leaves nothing behind. */
-const BENCH_SCHEMA = `bench_http_${process.pid}`;
+const BENCH = benchSchema('http');
 
 /** `sqlite` (a temp file), `postgres` (a fresh schema in the test database) or a database URL. */
 function storeUrl(choice: string, dir: string): string {
   if (choice === 'sqlite') return join(dir, 'bench.db');
-  if (choice === 'postgres') return `${postgresUrl()}?schema=${BENCH_SCHEMA}`;
+  if (choice === 'postgres') return BENCH.url;
   return choice;
 }
 
-function postgresUrl(): string {
-  return process.env['VERDICT_TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
-}
-
-async function dropBenchSchema(): Promise<void> {
-  const { default: pg } = await import('pg');
-  const client = new pg.Client({ connectionString: postgresUrl() });
-  await client.connect();
-  try {
-    await client.query(`DROP SCHEMA IF EXISTS ${BENCH_SCHEMA} CASCADE`);
-  } finally {
-    await client.end();
-  }
-}
 
 /** Child: both servers, one process, same Fastify start-up; reports their addresses. */
 async function serve(): Promise<void> {
@@ -106,7 +93,7 @@ async function serve(): Promise<void> {
     void new Promise((r) => setTimeout(r, 300))
       .then(() => Promise.all([app.close(), bare.close()]))
       .then(() => deps.close())
-      .then(() => (process.env['BENCH_STORE'] === 'postgres' ? dropBenchSchema() : undefined))
+      .then(() => (process.env['BENCH_STORE'] === 'postgres' ? dropSchema(BENCH.schema) : undefined))
       .finally(() => {
         rmSync(dir, { recursive: true, force: true });
         process.exit(0);

@@ -16,6 +16,7 @@ import { fetch } from 'undici';
 import { PARSERS, newContext, runFeed } from '../src/feeds/index.ts';
 import type { FeedDefinition } from '../src/feeds/types.ts';
 import { openStore } from '../src/store/index.ts';
+import { benchSchema, dropSchema } from './postgres.ts';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(name);
@@ -30,22 +31,8 @@ const INLINE = process.argv.includes('--inline');
 // the embedded store aims at 200,000 rows/s; PostgreSQL through COPY at 100,000
 const GOAL = STORE === '' ? 200_000 : 100_000;
 const dir = mkdtempSync(join(tmpdir(), 'verdict-bench-ingest-'));
-const BENCH_SCHEMA = `bench_ingest_${process.pid}`;
+const BENCH = benchSchema('ingest');
 
-function postgresUrl(): string {
-  return process.env['VERDICT_TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
-}
-
-async function dropBenchSchema(): Promise<void> {
-  const { default: pg } = await import('pg');
-  const client = new pg.Client({ connectionString: postgresUrl() });
-  await client.connect();
-  try {
-    await client.query(`DROP SCHEMA IF EXISTS ${BENCH_SCHEMA} CASCADE`);
-  } finally {
-    await client.end();
-  }
-}
 
 let peakRss = process.memoryUsage().rss;
 let peakAnon = 0;
@@ -120,7 +107,7 @@ async function main(): Promise<void> {
     STORE === ''
       ? join(dir, 'bench.db')
       : STORE === 'postgres'
-        ? `${postgresUrl()}?schema=${BENCH_SCHEMA}`
+        ? BENCH.url
         : STORE;
   const store = await openStore(url, { logger: pino({ level: 'silent' }) });
   await store.migrate();
@@ -172,7 +159,7 @@ async function main(): Promise<void> {
   // a database given by URL is left as it was found; the temporary file and schema just go
   if (STORE !== '' && STORE !== 'postgres') for (const id of [listDef.id, ...benchFeeds]) await store.purgeFeed(id);
   await store.close();
-  if (STORE === 'postgres') await dropBenchSchema();
+  if (STORE === 'postgres') await dropSchema(BENCH.schema);
   const anon = peakAnon > 0 ? `, of which anonymous ${(peakAnon / 1048576).toFixed(0)} MB (the rest is the mmapped database file)` : '';
   console.log(`peak RSS ${peakMb.toFixed(0)} MB${anon} (goal < 300 MB: ${peakMb < 300 ? 'met' : 'NOT met'})`);
 }
