@@ -51,7 +51,6 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
     // Errors the router raises before any hook runs (a malformed path, an over-long parameter):
     // still the catalog's envelope and a request id, never Fastify's own body.
     frameworkErrors: (err, req, reply) => {
-      reply.header('x-request-id', req.id);
       const message = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'A path parameter is too long.' : 'The request path is malformed.';
       return sendError(reply, 'invalid_parameter', message, { parameter: 'path' });
     },

@@ -22,6 +22,9 @@ const PING_TIMEOUT_MS = 1_000;
 
 export function sendError(reply: FastifyReply, code: ErrorCode, message?: string, details?: Record<string, unknown>, headers?: Record<string, string>): FastifyReply {
   if (headers) for (const [k, v] of Object.entries(headers)) reply.header(k, v);
+  // the body names the request: so does the header, also where no route hook ran (an unmatched
+  // path whose body failed to parse, an error from the router itself)
+  reply.header('x-request-id', reply.request.id);
   return reply.code(ERROR_CATALOG[code].status).type('application/json; charset=utf-8').send(errorBody(code, reply.request.id, message, details));
 }
 

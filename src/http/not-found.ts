@@ -20,8 +20,6 @@ export function registerNotFound(app: FastifyInstance): void {
   });
 
   app.setNotFoundHandler(async (req, reply) => {
-    // no route, so no route hook has set it
-    reply.header('x-request-id', req.id);
     const path = (req.url.split('?')[0] ?? '/').replace(TRAILING_SLASHES, '') || '/';
     const allowed = [...new Set(routes.filter((r) => r.pattern.test(path)).flatMap((r) => [...r.methods]))];
     if (allowed.length > 0) {

@@ -43,10 +43,15 @@ describe('service routes', () => {
     assert.deepEqual([fixed(), fixed()], ['req_AAAAAAAAAAAA00000000', 'req_AAAAAAAAAAAA00000001']);
   });
 
-  test('an unmatched route still carries the request id and speaks the catalog', async () => {
+  test('an unmatched route still carries the request id and speaks the catalog, even when its body fails to parse', async () => {
     const res = await h.app.inject({ method: 'GET', url: '/api/v1/nowhere' });
     assert.equal(res.statusCode, 404);
     assert.equal(res.json().error.request_id, res.headers['x-request-id']);
+    // the body is parsed before the not-found handler would run, and no route hook ran
+    const bad = await h.app.inject({ method: 'PUT', url: '/api/v1/overrides/ipv4/', headers: { ...h.auth(), 'content-type': 'application/json' }, payload: '{"__proto__":{"a":1}}' });
+    assert.equal(bad.statusCode, 400, bad.body);
+    assert.equal(typeof bad.headers['x-request-id'], 'string');
+    assert.equal(bad.json().error.request_id, bad.headers['x-request-id']);
   });
 
   test('router-level errors still speak the catalog: malformed path, over-long parameter; a trailing slash is fine', async () => {
