@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { FEED_CATEGORIES, RELIABILITIES, type FeedInfo } from '../model.ts';
+import { clientTlsProblem } from './client-tls.ts';
 import { FEED_FORMATS, type FeedDefinition } from './types.ts';
 
 export const BUNDLED_CATALOG = fileURLToPath(new URL('../../data/feeds.json', import.meta.url));
@@ -57,6 +58,8 @@ export function checkDefinition(raw: Record<string, unknown>, where: string): Fe
   if (raw.options !== undefined) {
     if (typeof raw.options !== 'object' || raw.options === null || Array.isArray(raw.options)) throw new CatalogError(`${at}: "options" must be an object`);
     def.options = raw.options as Record<string, unknown>;
+    const tls = clientTlsProblem(def.options.tls, def.url);
+    if (tls !== null) throw new CatalogError(`${at}: ${tls}`);
   }
   if (format === 'csv-mapping' || format === 'jsonl-mapping') {
     const fields = def.options?.fields as Record<string, unknown> | undefined;

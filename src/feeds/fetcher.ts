@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import type { fetch as undiciFetch } from 'undici';
+import type { Dispatcher, fetch as undiciFetch } from 'undici';
 
 export type FetchFn = typeof undiciFetch;
 
@@ -38,6 +38,8 @@ export interface FetchDeps {
   /** Aborts every transfer when the scheduler stops. */
   signal?: AbortSignal;
   tmpDir?: string;
+  /** The connection pool to use instead of the global one (a feed's client certificate). */
+  dispatcher?: Dispatcher;
 }
 
 /** A transfer failed; `retryable` says whether trying again can help. */
@@ -88,6 +90,16 @@ function describe(err: unknown): string {
   return cause instanceof Error && cause.message !== err.message ? `${err.message} (${cause.message})` : err.message;
 }
 
+/**
+ * Under TLS 1.3 a server that requires a client certificate checks it after the handshake, and
+ * when it refuses one (or gets none) the client sees only a connection closed without an answer.
+ */
+function closedHint(url: string, err: unknown): string {
+  const cause = (err as { cause?: { code?: unknown } }).cause;
+  if (!url.toLowerCase().startsWith('https:') || cause?.code !== 'UND_ERR_SOCKET') return '';
+  return '; a server that requires a client certificate closes the connection like this when it gets none it accepts (options.tls)';
+}
+
 async function attempt(req: FetchRequest, s: FetchSettings, deps: FetchDeps): Promise<Download> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new FetchError(`timed out after ${s.timeoutMs} ms`, true)), s.timeoutMs);
@@ -100,9 +112,10 @@ async function attempt(req: FetchRequest, s: FetchSettings, deps: FetchDeps): Pr
   try {
     let res: Awaited<ReturnType<FetchFn>>;
     try {
-      res = await deps.fetch(req.url, { headers, signal: controller.signal, redirect: 'follow' });
+      res = await deps.fetch(req.url, { headers, signal: controller.signal, redirect: 'follow', ...(deps.dispatcher ? { dispatcher: deps.dispatcher } : {}) });
     } catch (err) {
-      throw controller.signal.reason instanceof FetchError ? controller.signal.reason : new FetchError(`request failed: ${describe(err)}`, true, null, { cause: err });
+      if (controller.signal.reason instanceof FetchError) throw controller.signal.reason;
+      throw new FetchError(`request failed: ${describe(err)}${closedHint(req.url, err)}`, true, null, { cause: err });
     }
     const etag = res.headers.get('etag');
     const lastModified = res.headers.get('last-modified');

@@ -8,6 +8,7 @@ import { stat } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { SightingRecord } from '../model.ts';
 import { hasBatches, type FeedRunRecord, type IngestOptions, type RecordBatches, type Store } from '../store/types.ts';
+import { clientTlsAgent } from './client-tls.ts';
 import { download, settingsFrom, type FetchDeps, type FetchFn, type FetchSettings } from './fetcher.ts';
 import { PARSERS } from './parsers/index.ts';
 import { parseMispEvent } from './parsers/misp.ts';
@@ -174,7 +175,23 @@ async function gatherFile(def: FeedDefinition, source: Extract<RunSource, { kind
 async function gatherRemote(def: FeedDefinition, env: RunEnv, ctx: ParseContext, settings: FetchSettings): Promise<Gathered | 'not_modified'> {
   const url = def.url;
   if (url === null) throw new FeedParseError(`feed "${def.id}" has no URL; import a file with "verdict feeds import ${def.id} FILE"`);
-  const deps: FetchDeps = { fetch: env.fetch, sleep: env.sleep, ...(env.signal ? { signal: env.signal } : {}), ...(env.tmpDir ? { tmpDir: env.tmpDir } : {}) };
+  const agent = await clientTlsAgent(def.options, env.env ?? process.env);
+  const deps: FetchDeps = {
+    fetch: env.fetch,
+    sleep: env.sleep,
+    ...(env.signal ? { signal: env.signal } : {}),
+    ...(env.tmpDir ? { tmpDir: env.tmpDir } : {}),
+    ...(agent ? { dispatcher: agent } : {}),
+  };
+  try {
+    return await fetchRemote(def, url, env, ctx, settings, deps);
+  } finally {
+    // every transfer is over by now: downloads are spooled, TAXII pages and MISP events read
+    await agent?.close().catch(() => {});
+  }
+}
+
+async function fetchRemote(def: FeedDefinition, url: string, env: RunEnv, ctx: ParseContext, settings: FetchSettings, deps: FetchDeps): Promise<Gathered | 'not_modified'> {
   const headers = authHeaders(def, env);
   const state = await env.store.feedState(def.id);
   const opts = def.options ?? {};

@@ -1,5 +1,6 @@
 /** A loopback HTTP server (127.0.0.1, port 0) that serves feed samples and misbehaves on demand. */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type ServerOptions as HttpsOptions } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -13,12 +14,13 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startServer(): Promise<TestServer> {
+/** With `tls`, an HTTPS server with those options (certificates, client certificate checks). */
+export async function startServer(opts: { tls?: HttpsOptions } = {}): Promise<TestServer> {
   const routes = new Map<string, Handler>();
   const hits = new Map<string, number>();
   const requests: TestServer['requests'] = [];
   const sockets = new Set<import('node:net').Socket>();
-  const server = createServer((req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     hits.set(path, (hits.get(path) ?? 0) + 1);
     requests.push({ path: req.url ?? '/', headers: req.headers });
@@ -28,15 +30,16 @@ export async function startServer(): Promise<TestServer> {
       res.statusCode = 404;
       res.end('not found');
     }
-  });
-  server.on('connection', (s) => {
+  };
+  const server = opts.tls ? createHttpsServer(opts.tls, handle) : createServer(handle);
+  server.on('connection', (s: import('node:net').Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     hits,
     requests,
     route: (path, handler) => routes.set(path, handler),
