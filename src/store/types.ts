@@ -149,6 +149,12 @@ export interface FeedRunRecord {
   lastModified: string | null;
 }
 
+export interface PruneResult {
+  removed: number;
+  /** Sightings removed per feed (feeds that lost none are absent). */
+  byFeed: Record<string, number>;
+}
+
 export interface FeedState {
   feedId: string;
   lastRun: FeedRunRecord | null;
@@ -159,7 +165,7 @@ export interface FeedState {
   lastModified: string | null;
   /** Sightings currently listed by the feed. */
   listedCount: number;
-  /** All sightings the feed ever reported (listed or not). */
+  /** All sightings the store holds from the feed, listed or not (retention removes old delisted ones). */
   totalCount: number;
 }
 
@@ -185,6 +191,11 @@ export interface Store {
   ingest(options: IngestOptions, records: AsyncIterable<SightingRecord> | Iterable<SightingRecord>): Promise<IngestResult>;
   /** Removes everything a feed reported (used when an operator deletes a feed). */
   purgeFeed(feedId: string): Promise<number>;
+  /**
+   * Retention: removes the sightings their snapshot feed no longer lists and last saw before
+   * `before` (RFC 3339). Listed sightings and incremental feeds' data are never touched.
+   */
+  pruneDelisted(before: string): Promise<PruneResult>;
 
   recordFeedRun(run: FeedRunRecord): Promise<void>;
   feedStates(): Promise<FeedState[]>;

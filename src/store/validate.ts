@@ -4,6 +4,7 @@
  */
 import { isIndicatorType } from '../indicators/types.ts';
 import type { Override } from '../model.ts';
+import { toMillis } from './sqlite/records.ts';
 import { SCOPES, TIERS } from './types.ts';
 import type { ApiKeyRecord, FeedRunRecord, FeedRunStatus } from './types.ts';
 
@@ -47,4 +48,11 @@ export function validateRun(run: FeedRunRecord): void {
   if (typeof run.feedId !== 'string' || run.feedId.length === 0) bad('feedId must be a non-empty string');
   if (!isTime(run.startedAt)) bad('startedAt must be an RFC 3339 time');
   if (!RUN_STATUSES.has(run.status)) bad(`unknown status ${JSON.stringify(run.status)}`);
+}
+
+/** The retention cutoff as epoch ms (both engines store times so). */
+export function pruneCutoff(before: unknown): number {
+  const ms = toMillis(before);
+  if (ms === null) throw new TypeError(`pruneDelisted: before must be an RFC 3339 time, got ${JSON.stringify(before)}`);
+  return ms;
 }

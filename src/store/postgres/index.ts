@@ -10,7 +10,8 @@ import ipaddr from 'ipaddr.js';
 import type { Logger } from 'pino';
 import type { StoredType } from '../../indicators/types.ts';
 import type { Override, Sighting, SightingRecord } from '../../model.ts';
-import type { ApiKeyRecord, ApiKeyRepository, FeedRunRecord, FeedState, IngestOptions, IngestResult, OverrideRepository, Store } from '../types.ts';
+import type { ApiKeyRecord, ApiKeyRepository, FeedRunRecord, FeedState, IngestOptions, IngestResult, OverrideRepository, PruneResult, Store } from '../types.ts';
+import { pruneCutoff } from '../validate.ts';
 import { ChangeListener, type ChangeNotice } from './changes.ts';
 import { ingestFailure } from './copy-rows.ts';
 import { rethrow } from './errors.ts';
@@ -269,17 +270,58 @@ class PostgresStoreImpl implements PostgresStore {
           return 0;
         }
         await c.query('UPDATE feed_state SET listed_count = 0, total_count = 0 WHERE feed_id = $1', [feedId]);
-        const v = await c.query<{ v: string }>(`UPDATE store_state SET sightings = (SELECT count(*) FROM sightings),
-            indicators = (SELECT count(*) FROM (SELECT DISTINCT type, value FROM sightings) d), data_version = data_version + 1
-            WHERE id = 1 RETURNING data_version AS v`);
-        const version = Number(v.rows[0]?.v);
-        await c.query('SELECT pg_notify($1, $2)', [this.channel, JSON.stringify({ v: version })]);
-        await c.query('COMMIT');
-        this.listener?.observe(version);
+        await this.commitRemoval(c);
         return removed;
       } catch (err) {
         await c.query('ROLLBACK').catch(() => {});
         rethrow(err, 'purge');
+      }
+    });
+  }
+
+  /**
+   * Ends a transaction that removed sightings: recounts (removals are rare; tracking
+   * per-indicator deltas is not worth it), moves the data version, tells the other instances.
+   */
+  private async commitRemoval(c: pg.PoolClient): Promise<void> {
+    const v = await c.query<{ v: string }>(`UPDATE store_state SET sightings = (SELECT count(*) FROM sightings),
+        indicators = (SELECT count(*) FROM (SELECT DISTINCT type, value FROM sightings) d), data_version = data_version + 1
+        WHERE id = 1 RETURNING data_version AS v`);
+    const version = Number(v.rows[0]?.v);
+    await c.query('SELECT pg_notify($1, $2)', [this.channel, JSON.stringify({ v: version })]);
+    await c.query('COMMIT');
+    this.listener?.observe(version);
+  }
+
+  async pruneDelisted(before: string): Promise<PruneResult> {
+    const cutoff = pruneCutoff(before);
+    return this.withClient('prune', async (c) => {
+      await c.query('BEGIN');
+      try {
+        await c.query(`SET LOCAL statement_timeout = ${Math.trunc(this.ingestTimeoutMs)}`);
+        await c.query('SELECT pg_advisory_xact_lock(7331002)');
+        const gone = await c.query<{ feed_id: string; n: string }>(
+          `WITH gone AS (DELETE FROM sightings WHERE NOT listed AND last_seen < $1 RETURNING feed_id)
+           SELECT feed_id, count(*) AS n FROM gone GROUP BY feed_id`,
+          [cutoff],
+        );
+        const byFeed: Record<string, number> = {};
+        for (const r of gone.rows) byFeed[r.feed_id] = Number(r.n);
+        const removed = Object.values(byFeed).reduce((a, b) => a + b, 0);
+        if (removed === 0) {
+          await c.query('COMMIT');
+          return { removed, byFeed };
+        }
+        await c.query(
+          `UPDATE feed_state f SET total_count = GREATEST(f.total_count - g.n, f.listed_count)
+           FROM unnest($1::text[], $2::bigint[]) AS g(feed_id, n) WHERE f.feed_id = g.feed_id`,
+          [Object.keys(byFeed), Object.values(byFeed)],
+        );
+        await this.commitRemoval(c);
+        return { removed, byFeed };
+      } catch (err) {
+        await c.query('ROLLBACK').catch(() => {});
+        rethrow(err, 'prune');
       }
     });
   }

@@ -13,13 +13,14 @@ import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { StoredType } from '../../indicators/types.ts';
 import type { SightingRecord } from '../../model.ts';
-import type { IngestOptions, IngestResult, Store } from '../types.ts';
+import type { IngestOptions, IngestResult, PruneResult, Store } from '../types.ts';
 import { createFeedRunStore } from './feed-runs.ts';
 import { prepareIngest, runIngest } from './ingest.ts';
 import { createKeyRepository } from './keys.ts';
 import { applyMigrations } from './migrations.ts';
 import { createOverrideRepository } from './overrides.ts';
 import { parseIp, RangeIndex } from './ranges.ts';
+import { pruneCutoff } from '../validate.ts';
 import { SIGHTING_COLUMNS, toSighting } from './rows.ts';
 import type { SightingRow } from './rows.ts';
 import { WriteGate } from './write-gate.ts';
@@ -163,6 +164,9 @@ class SqliteStoreImpl implements SqliteStore {
       meta: reader.prepare('SELECT value FROM meta WHERE key = ?').pluck(),
       purge: writer.prepare('DELETE FROM sightings WHERE feed_id = ?'),
       purgeState: writer.prepare('UPDATE feed_state SET listed_count = 0, total_count = 0 WHERE feed_id = ?'),
+      delistedBefore: writer.prepare('SELECT feed_id, COUNT(*) FROM sightings WHERE listed = 0 AND last_seen < ? GROUP BY feed_id').raw(),
+      pruneDelisted: writer.prepare('DELETE FROM sightings WHERE listed = 0 AND last_seen < ?'),
+      lessTotal: writer.prepare('UPDATE feed_state SET total_count = MAX(total_count - ?, listed_count) WHERE feed_id = ?'),
       bumpRanges: writer.prepare(`INSERT INTO meta (key, value) VALUES ('ranges_version', '1') ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`),
       orphanRanges: writer.prepare(`DELETE FROM cidr_ranges WHERE NOT EXISTS (SELECT 1 FROM sightings s WHERE s.type = 'cidr' AND s.value = cidr_ranges.value)`),
       countSightings: writer.prepare('SELECT COUNT(*) FROM sightings').pluck(),
@@ -228,14 +232,36 @@ class SqliteStoreImpl implements SqliteStore {
       const removed = q.purge.run(feedId).changes;
       if (removed === 0) return 0;
       q.purgeState.run(feedId);
-      if (q.orphanRanges.run().changes > 0) q.bumpRanges.run();
-      // rare operation: recount rather than track per-indicator deltas
-      q.setMeta.run('sightings', String(q.countSightings.get()));
-      q.setMeta.run('indicators', String(q.countIndicators.get()));
-      q.bumpVersion.run();
+      this.afterRemoval();
       return removed;
     });
     return this.gate.write(() => purge.immediate());
+  }
+
+  /** In the transaction that removed sightings: ranges left without one, counts, the data version. */
+  private afterRemoval(): void {
+    const q = this.q;
+    if (q.orphanRanges.run().changes > 0) q.bumpRanges.run();
+    // rare operation: recount rather than track per-indicator deltas
+    q.setMeta.run('sightings', String(q.countSightings.get()));
+    q.setMeta.run('indicators', String(q.countIndicators.get()));
+    q.bumpVersion.run();
+  }
+
+  async pruneDelisted(before: string): Promise<PruneResult> {
+    const cutoff = pruneCutoff(before);
+    const q = this.q;
+    // one pass over the table (there is no index by listed state): a daily chore
+    const prune = this.writer.transaction((): PruneResult => {
+      const byFeed: Record<string, number> = {};
+      for (const [feedId, n] of q.delistedBefore.all(cutoff) as [string, number][]) byFeed[feedId] = n;
+      const removed = q.pruneDelisted.run(cutoff).changes;
+      if (removed === 0) return { removed, byFeed: {} };
+      for (const [feedId, n] of Object.entries(byFeed)) q.lessTotal.run(n, feedId);
+      this.afterRemoval();
+      return { removed, byFeed };
+    });
+    return this.gate.write(() => prune.immediate());
   }
 
   recordFeedRun(run: Parameters<Store['recordFeedRun']>[0]) {

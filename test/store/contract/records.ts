@@ -82,6 +82,61 @@ export function recordsContract(ctx: StoreContext): void {
     });
   });
 
+  describe('retention of delisted sightings', () => {
+    it('removes only what a snapshot no longer lists and last saw before the cutoff', async () => {
+      // a: lists .1 .2 and a range on T1, then only .2 on T2 (.1 and the range delisted, last seen T1)
+      await ctx.store.ingest(snapshot('a', T1), [ip('192.0.2.1'), ip('192.0.2.2'), { type: 'cidr', value: '198.51.100.0/24' }]);
+      await ctx.store.ingest(snapshot('a', T2), [ip('192.0.2.2')]);
+      // b still lists .1; c delisted .3 on T3 (last seen T2: after the cutoff below)
+      await ctx.store.ingest(snapshot('b', T1), [ip('192.0.2.1')]);
+      await ctx.store.ingest(snapshot('c', T2), [ip('192.0.2.3'), ip('192.0.2.4')]);
+      await ctx.store.ingest(snapshot('c', T3), [ip('192.0.2.4')]);
+      // an incremental feed never delists, however old its data
+      await ctx.store.ingest(incremental('k', T1), [ip('192.0.2.9')]);
+      const version = await ctx.store.dataVersion();
+      const before = await ctx.store.stats();
+      assert.deepEqual(before, { ...before, indicators: 6, sightings: 7 });
+
+      const r = await ctx.store.pruneDelisted('2026-01-01T12:00:00Z');
+      assert.deepEqual(r, { removed: 2, byFeed: { a: 2 } });
+      assert.deepEqual((await ctx.store.sightingsOf('ipv4', '192.0.2.1')).map((s) => s.feedId), ['b'], 'the listed sighting of another feed stays');
+      assert.deepEqual((await ctx.store.sightingsOf('ipv4', '192.0.2.2')).map((s) => [s.feedId, s.listed]), [['a', true]]);
+      assert.deepEqual((await ctx.store.sightingsOf('ipv4', '192.0.2.3')).map((s) => [s.feedId, s.listed]), [['c', false]], 'delisted, but seen after the cutoff');
+      assert.equal((await ctx.store.sightingsOf('ipv4', '192.0.2.9')).length, 1);
+      assert.deepEqual(await ctx.store.rangesContaining('198.51.100.7'), [], 'a pruned range no longer matches');
+      const after = await ctx.store.stats();
+      assert.equal(after.sightings, 5);
+      assert.equal(after.indicators, 5, 'the range had no other sighting; .1 still has b');
+      assert.ok((await ctx.store.dataVersion()) > version, 'cached lookups must not serve what was pruned');
+      const a = await ctx.store.feedState('a');
+      assert.deepEqual([a?.listedCount, a?.totalCount], [1, 1]);
+
+      // again with the same cutoff: nothing left to do, nothing moves
+      const v2 = await ctx.store.dataVersion();
+      assert.deepEqual(await ctx.store.pruneDelisted('2026-01-01T12:00:00Z'), { removed: 0, byFeed: {} });
+      assert.equal(await ctx.store.dataVersion(), v2);
+      // a later cutoff takes c's delisted .3 as well
+      assert.deepEqual(await ctx.store.pruneDelisted(T3), { removed: 1, byFeed: { c: 1 } });
+      const c = await ctx.store.feedState('c');
+      assert.deepEqual([c?.listedCount, c?.totalCount], [1, 1]);
+    });
+
+    it('a feed that lists a pruned indicator again gets it back as new', async () => {
+      await ctx.store.ingest(snapshot('a', T1), [ip('192.0.2.1'), ip('192.0.2.2')]);
+      await ctx.store.ingest(snapshot('a', T2), [ip('192.0.2.2')]);
+      await ctx.store.pruneDelisted(T2);
+      const res = await ctx.store.ingest(snapshot('a', T3), [ip('192.0.2.1'), ip('192.0.2.2')]);
+      assert.deepEqual([res.added, res.unchanged, res.delisted], [1, 1, 0]);
+      const [s] = await ctx.store.sightingsOf('ipv4', '192.0.2.1');
+      assert.deepEqual([s?.firstSeen, s?.listed], [T3, true]);
+      assert.deepEqual((await ctx.store.stats()).sightings, 2);
+    });
+
+    it('refuses a cutoff that is not an RFC 3339 time', async () => {
+      await assert.rejects(ctx.store.pruneDelisted('yesterday'), /pruneDelisted: before must be an RFC 3339 time/);
+    });
+  });
+
   describe('data version and stats', () => {
     it('moves on each change and only then', async () => {
       const v0 = await ctx.store.dataVersion();
