@@ -35,6 +35,8 @@ export interface Config {
   feedsFile: string | null;
   /** Run the feed scheduler inside `serve`. */
   scheduler: boolean;
+  /** Days a sighting its snapshot feed no longer lists is kept after it was last seen (0: forever). */
+  delistedRetentionDays: number;
   cacheTtlSeconds: number;
   /** How long one reading of the store's data version serves cached lookups (ms). */
   dataVersionWindowMs: number;
@@ -74,6 +76,7 @@ export const SETTINGS = [
   { env: 'VERDICT_LOG_LEVEL', default: 'info', description: 'fatal, error, warn, info, debug, trace or silent' },
   { env: 'VERDICT_FEEDS_FILE', default: '(none)', description: 'JSON file with extra feed definitions' },
   { env: 'VERDICT_SCHEDULER', default: 'on', description: '`off` disables the in-process feed scheduler' },
+  { env: 'VERDICT_DELISTED_RETENTION_DAYS', default: '0', description: 'Days a sighting its snapshot feed no longer lists is kept after it was last seen; the scheduler prunes older ones daily (0 keeps them forever)' },
   { env: 'VERDICT_CACHE_TTL_SECONDS', default: '60', description: 'Lookup cache lifetime (0 disables the cache)' },
   { env: 'VERDICT_DATA_VERSION_WINDOW_MS', default: '100', description: 'How long one reading of the data version serves cached lookups; new data shows at most this late (0: read every time)' },
   { env: 'VERDICT_BODY_LIMIT', default: '1048576', description: 'Largest request body in bytes' },
@@ -193,6 +196,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: oneOf(e, 'VERDICT_LOG_LEVEL', LOG_LEVELS, 'info'),
     feedsFile: text(e, 'VERDICT_FEEDS_FILE'),
     scheduler: boolean(e, 'VERDICT_SCHEDULER', true),
+    delistedRetentionDays: integer(e, 'VERDICT_DELISTED_RETENTION_DAYS', 0, 0, 36_500),
     cacheTtlSeconds: integer(e, 'VERDICT_CACHE_TTL_SECONDS', 60, 0, 86_400),
     dataVersionWindowMs: integer(e, 'VERDICT_DATA_VERSION_WINDOW_MS', 100, 0, 60_000),
     redisFailurePolicy: oneOf(e, 'VERDICT_REDIS_FAILURE_POLICY', FAILURE_POLICIES, 'open'),

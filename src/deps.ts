@@ -108,7 +108,7 @@ export async function buildDeps(config: Config, overrides: Partial<Deps> = {}): 
     if (overrides.cache === undefined && cache) opened.push(cache);
     // on PostgreSQL an advisory lock makes one instance run each feed; elsewhere an in-process lock
     const runLock = overrides.runLock ?? leader.runLockFor(store, feeds.createLocalRunLock);
-    const scheduler = overrides.scheduler ?? feeds.createFeedScheduler({ store, catalog, logger, clock, runLock });
+    const scheduler = overrides.scheduler ?? feeds.createFeedScheduler({ store, catalog, logger, clock, runLock, delistedRetentionDays: config.delistedRetentionDays });
     const deps: Deps = {
       config,
       logger,

@@ -202,6 +202,24 @@ export function registerFeeds(program: Command): void {
       if (run.status === 'failure') process.exitCode = 1;
     });
 
+  feeds
+    .command('prune')
+    .description('Remove the sightings their snapshot feed no longer lists, last seen more than N days ago (retention)')
+    .option('--older-than <days>', 'days since last seen (default: VERDICT_DELISTED_RETENTION_DAYS)')
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { olderThan?: string; json?: boolean }) => {
+      const result = await withFeeds(async ({ config, store }) => {
+        const raw = opts.olderThan ?? (config.delistedRetentionDays > 0 ? String(config.delistedRetentionDays) : null);
+        if (raw === null) throw new Error('give --older-than DAYS (VERDICT_DELISTED_RETENTION_DAYS is 0: keep forever)');
+        if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 36_500) throw new Error(`--older-than must be a whole number of days from 1 to 36500, got "${raw}"`);
+        const before = new Date(Date.now() - Number(raw) * 86_400_000).toISOString();
+        return { lastSeenBefore: before, ...(await store.pruneDelisted(before)) };
+      });
+      const lines = [`removed ${result.removed} delisted sighting${result.removed === 1 ? '' : 's'} last seen before ${result.lastSeenBefore}`];
+      for (const [id, n] of Object.entries(result.byFeed).sort()) lines.push(`  ${id}: ${n}`);
+      print(opts.json, result, lines.join('\n'));
+    });
+
   program
     .command('worker')
     .description('Run the feed scheduler alone (no HTTP): one ingestion process beside several API processes')

@@ -44,7 +44,15 @@ export interface SchedulerDeps {
   tmpDir?: string;
   env?: Readonly<Record<string, string | undefined>>;
   fetchSettings?: FetchSettings;
+  /**
+   * Retention: sightings their snapshot feed no longer lists, last seen more than this many days
+   * ago, are pruned once a day (0 or absent: kept forever).
+   */
+  delistedRetentionDays?: number;
 }
+
+/** How often the scheduler prunes delisted sightings when retention is on. */
+export const PRUNE_EVERY_MS = 24 * 3600_000;
 
 /** After a failed run, try again sooner than the interval (but not more often than this). */
 export const RETRY_AFTER_FAILURE_S = 900;
@@ -145,13 +153,32 @@ export function createFeedScheduler(deps: SchedulerDeps): FeedScheduler {
     }
   }
 
+  let lastPruneAt: number | null = null;
+
+  /** Once a day (the first time at the first tick), under a lock so that one instance does it. */
+  async function prune(): Promise<void> {
+    const days = deps.delistedRetentionDays ?? 0;
+    const now = deps.clock().getTime();
+    if (days <= 0 || (lastPruneAt !== null && now - lastPruneAt < PRUNE_EVERY_MS)) return;
+    lastPruneAt = now;
+    const before = new Date(now - days * 86_400_000).toISOString();
+    try {
+      const r = await deps.runLock.withLock('maintenance:prune-delisted', () => deps.store.pruneDelisted(before));
+      if (r && r.removed > 0) deps.logger.info({ removed: r.removed, byFeed: r.byFeed, lastSeenBefore: before }, 'pruned delisted sightings');
+    } catch (err) {
+      deps.logger.error({ err }, 'scheduler: pruning delisted sightings failed');
+    }
+  }
+
   function schedule(ms: number): void {
     if (stopped) return;
     timer = setTimeout(() => {
-      ticking = tick().finally(() => {
-        ticking = null;
-        schedule(deps.tickMs ?? 30_000);
-      });
+      ticking = tick()
+        .then(() => (stopped ? undefined : prune()))
+        .finally(() => {
+          ticking = null;
+          schedule(deps.tickMs ?? 30_000);
+        });
     }, ms);
     // the scheduler alone never keeps a process alive; serve and worker have their own reasons
     timer.unref();

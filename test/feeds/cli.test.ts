@@ -73,3 +73,35 @@ test('the progress bar redraws one line and ends it', () => {
   assert.equal(written[1], `\rimporting x [${'#'.repeat(30)}] 100% 2.0 MiB`);
   assert.equal(written[2], '\n');
 });
+
+test('verdict feeds prune removes old delisted sightings and says how many, per feed', { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'verdict-cli-prune-'));
+  const db = join(dir, 'v.db');
+  try {
+    const { openStore } = await import('../../src/store/index.ts');
+    const store = await openStore(db);
+    await store.migrate();
+    // listed in 2025, delisted by the next run: last seen more than 30 days ago
+    await store.ingest({ feedId: 'et-compromised', mode: 'snapshot', runAt: '2025-06-01T00:00:00Z' }, [{ type: 'ipv4', value: '192.0.2.1' }, { type: 'ipv4', value: '192.0.2.2' }]);
+    await store.ingest({ feedId: 'et-compromised', mode: 'snapshot', runAt: '2025-06-02T00:00:00Z' }, [{ type: 'ipv4', value: '192.0.2.2' }]);
+    await store.close();
+
+    const missing = verdict(['feeds', 'prune'], db);
+    assert.equal(missing.code, 1);
+    assert.match(missing.err, /give --older-than DAYS/);
+    const bad = verdict(['feeds', 'prune', '--older-than', 'a week'], db);
+    assert.equal(bad.code, 1);
+    assert.match(bad.err, /--older-than must be a whole number of days/);
+
+    const res = verdict(['feeds', 'prune', '--older-than', '30', '--json'], db);
+    assert.equal(res.code, 0, res.err);
+    const out = JSON.parse(res.out) as { removed: number; byFeed: Record<string, number>; lastSeenBefore: string };
+    assert.deepEqual([out.removed, out.byFeed], [1, { 'et-compromised': 1 }]);
+    assert.ok(Math.abs(Date.parse(out.lastSeenBefore) - (Date.now() - 30 * 86_400_000)) < 60_000);
+    const again = verdict(['feeds', 'prune', '--older-than', '30'], db);
+    assert.equal(again.code, 0, again.err);
+    assert.match(again.out, /^removed 0 delisted sightings last seen before /);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

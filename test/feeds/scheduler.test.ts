@@ -152,3 +152,57 @@ test('stop() aborts an in-flight run and waits until its failure is recorded', a
     await server.close();
   }
 });
+
+test('with retention on, the scheduler prunes old delisted sightings once a day, and keeps everything when off', async () => {
+  const t = await tempStore();
+  try {
+    // a snapshot feed that listed two IPs on Nov 1 and only one of them on Nov 2
+    await t.store.ingest({ feedId: 'old', mode: 'snapshot', runAt: '2026-11-01T00:00:00Z' }, [{ type: 'ipv4', value: '192.0.2.1' }, { type: 'ipv4', value: '192.0.2.2' }]);
+    await t.store.ingest({ feedId: 'old', mode: 'snapshot', runAt: '2026-11-02T00:00:00Z' }, [{ type: 'ipv4', value: '192.0.2.2' }]);
+    let now = Date.parse('2026-12-01T00:00:00Z');
+    const pruned: string[] = [];
+    // the real store, with its calls counted
+    const store = Object.assign(Object.create(t.store) as typeof t.store, {
+      pruneDelisted: (before: string) => {
+        pruned.push(before);
+        return t.store.pruneDelisted(before);
+      },
+    });
+    const settle = async (): Promise<void> => {
+      const deadline = Date.now() + 5000;
+      const n = pruned.length;
+      while (pruned.length === n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      await new Promise((r) => setTimeout(r, 50));
+    };
+    const common = { store, catalog: catalogFrom([]), logger: quietLogger, clock: () => new Date(now), runLock: createLocalRunLock(), fetch, startDelayMs: 0, tickMs: 20 };
+
+    const off = createFeedScheduler({ ...common, delistedRetentionDays: 0 });
+    off.start();
+    await new Promise((r) => setTimeout(r, 150));
+    await off.stop();
+    assert.deepEqual(pruned, [], 'retention 0: never pruned');
+
+    const on = createFeedScheduler({ ...common, delistedRetentionDays: 45 });
+    on.start();
+    await settle();
+    assert.deepEqual(pruned, ['2026-10-17T00:00:00.000Z'], '45 days before now, at the first tick');
+    assert.equal((await t.store.sightingsOf('ipv4', '192.0.2.1')).length, 1, 'delisted on Nov 2, last seen Nov 1: within 45 days');
+    // a day later the same scheduler prunes once more (not at every tick)
+    now += 24 * 3600_000;
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(pruned.length, 2, 'once more after a day, not at every tick');
+    await on.stop();
+    // with 20 days: .1 (delisted, last seen Nov 1) goes; .2, still listed, stays
+    const daily = createFeedScheduler({ ...common, delistedRetentionDays: 20 });
+    daily.start();
+    await settle();
+    await daily.stop();
+    assert.equal(pruned.at(-1), '2026-11-12T00:00:00.000Z');
+    assert.deepEqual(await t.store.sightingsOf('ipv4', '192.0.2.1'), []);
+    assert.deepEqual((await t.store.sightingsOf('ipv4', '192.0.2.2')).map((s) => s.listed), [true]);
+    const state = await t.store.feedState('old');
+    assert.deepEqual([state?.listedCount, state?.totalCount], [1, 1]);
+  } finally {
+    await t.cleanup();
+  }
+});

@@ -24,12 +24,13 @@ describe('loadConfig', () => {
       VERDICT_DATABASE_URL: 'sqlite:/var/lib/verdict/v.db',
       VERDICT_REDIS_URL: 'redis://127.0.0.1:6379/1',
       VERDICT_SCHEDULER: 'off',
+      VERDICT_DELISTED_RETENTION_DAYS: '90',
       VERDICT_LOG_LEVEL: 'DEBUG',
       VERDICT_TIER_ENTERPRISE_PER_MINUTE: '50000',
       VERDICT_ADMIN_KEY: 'sk_live_' + 'a1'.repeat(16),
     });
-    assert.deepEqual([c.host, c.port, c.databaseUrl, c.redisUrl, c.scheduler, c.logLevel, c.tiers.enterprise.perMinute], [
-      '0.0.0.0', 9090, 'sqlite:/var/lib/verdict/v.db', 'redis://127.0.0.1:6379/1', false, 'debug', 50000,
+    assert.deepEqual([c.host, c.port, c.databaseUrl, c.redisUrl, c.scheduler, c.delistedRetentionDays, c.logLevel, c.tiers.enterprise.perMinute], [
+      '0.0.0.0', 9090, 'sqlite:/var/lib/verdict/v.db', 'redis://127.0.0.1:6379/1', false, 90, 'debug', 50000,
     ]);
   });
 
@@ -38,6 +39,8 @@ describe('loadConfig', () => {
     [{ VERDICT_PORT: '70000' }, 'VERDICT_PORT'],
     [{ VERDICT_LOG_LEVEL: 'loud' }, 'VERDICT_LOG_LEVEL'],
     [{ VERDICT_SCHEDULER: 'sometimes' }, 'VERDICT_SCHEDULER'],
+    [{ VERDICT_DELISTED_RETENTION_DAYS: '-1' }, 'VERDICT_DELISTED_RETENTION_DAYS'],
+    [{ VERDICT_DELISTED_RETENTION_DAYS: '40000' }, 'VERDICT_DELISTED_RETENTION_DAYS'],
     [{ VERDICT_DATABASE_URL: 'mysql://x' }, 'VERDICT_DATABASE_URL'],
     [{ VERDICT_REDIS_URL: 'http://x' }, 'VERDICT_REDIS_URL'],
     [{ VERDICT_ADMIN_KEY: 'hunter2' }, 'VERDICT_ADMIN_KEY'],

@@ -164,8 +164,7 @@ class SqliteStoreImpl implements SqliteStore {
       meta: reader.prepare('SELECT value FROM meta WHERE key = ?').pluck(),
       purge: writer.prepare('DELETE FROM sightings WHERE feed_id = ?'),
       purgeState: writer.prepare('UPDATE feed_state SET listed_count = 0, total_count = 0 WHERE feed_id = ?'),
-      delistedBefore: writer.prepare('SELECT feed_id, COUNT(*) FROM sightings WHERE listed = 0 AND last_seen < ? GROUP BY feed_id').raw(),
-      pruneDelisted: writer.prepare('DELETE FROM sightings WHERE listed = 0 AND last_seen < ?'),
+      pruneDelisted: writer.prepare('DELETE FROM sightings WHERE listed = 0 AND last_seen < ? RETURNING feed_id').pluck(),
       lessTotal: writer.prepare('UPDATE feed_state SET total_count = MAX(total_count - ?, listed_count) WHERE feed_id = ?'),
       bumpRanges: writer.prepare(`INSERT INTO meta (key, value) VALUES ('ranges_version', '1') ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`),
       orphanRanges: writer.prepare(`DELETE FROM cidr_ranges WHERE NOT EXISTS (SELECT 1 FROM sightings s WHERE s.type = 'cidr' AND s.value = cidr_ranges.value)`),
@@ -254,9 +253,12 @@ class SqliteStoreImpl implements SqliteStore {
     // one pass over the table (there is no index by listed state): a daily chore
     const prune = this.writer.transaction((): PruneResult => {
       const byFeed: Record<string, number> = {};
-      for (const [feedId, n] of q.delistedBefore.all(cutoff) as [string, number][]) byFeed[feedId] = n;
-      const removed = q.pruneDelisted.run(cutoff).changes;
-      if (removed === 0) return { removed, byFeed: {} };
+      let removed = 0;
+      for (const feedId of q.pruneDelisted.iterate(cutoff) as IterableIterator<string>) {
+        byFeed[feedId] = (byFeed[feedId] ?? 0) + 1;
+        removed++;
+      }
+      if (removed === 0) return { removed, byFeed };
       for (const [feedId, n] of Object.entries(byFeed)) q.lessTotal.run(n, feedId);
       this.afterRemoval();
       return { removed, byFeed };
