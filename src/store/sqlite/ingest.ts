@@ -82,8 +82,8 @@ export function prepareIngest(db: Database.Database): IngestStatements {
     // before a chunk goes in: how many distinct indicators of it the store has never seen
     unknownInChunk: db
       .prepare(
-        `SELECT COUNT(*) FROM (SELECT DISTINCT column1 AS type, column2 AS value FROM (VALUES ${Array(BULK_ROWS).fill('(?, ?)').join(', ')})) v
-         WHERE NOT EXISTS (SELECT 1 FROM sightings o WHERE o.type = v.type AND o.value = v.value)`,
+        `SELECT COUNT(*) FROM (VALUES ${Array(BULK_ROWS).fill('(?, ?)').join(', ')}) v
+         WHERE v.column1 IS NOT NULL AND NOT EXISTS (SELECT 1 FROM sightings o WHERE o.type = v.column1 AND o.value = v.column2)`,
       )
       .pluck(),
     // after a large first run of a feed (every row of the feed was added by it): one pass
@@ -221,11 +221,15 @@ class IngestRun {
     let probe = false;
     for (let i = from; i < from + BULK_ROWS && !probe; i++) probe = this.typesStored.has((encoded[i] as Encoded)[0]);
     if (probe && !this.countAtEnd) {
+      // the chunk is in key order: a repeated key follows its twin and is sent as NULL (not counted)
       const kp = this.keyParams;
+      let prev: Encoded | null = null;
       for (let i = 0; i < BULK_ROWS; i++) {
         const e = encoded[from + i] as Encoded;
-        kp[2 * i] = e[0];
-        kp[2 * i + 1] = e[1];
+        const repeat = prev !== null && prev[0] === e[0] && prev[1] === e[1];
+        kp[2 * i] = repeat ? null : e[0];
+        kp[2 * i + 1] = repeat ? null : e[1];
+        prev = e;
       }
       this.newIndicators += this.s.unknownInChunk.get(kp) as number;
     }

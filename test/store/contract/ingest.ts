@@ -97,6 +97,19 @@ export function ingestContract(ctx: StoreContext, factory: StoreFactory): void {
       assert.deepEqual([(await ctx.store.stats()).indicators, (await ctx.store.feedState('f'))?.listedCount], [297, 297]);
     });
 
+    it('counts new indicators exactly in a first run next to stored ones, repeats and all', async () => {
+      await ctx.store.ingest(snapshot('a', T1), ips(100)); // 10.0.0.0 … 10.0.0.99
+      const records = ips(300, 50); // 10.0.0.50 … 10.0.1.93: 50 known to a, 250 new
+      const key = (i: number): SightingRecord => ip((records[i] as SightingRecord).value);
+      records[120] = key(119); // a new one twice in a row
+      records[250] = key(130); // a new one again, further on
+      records[251] = key(20); // one a knows, twice
+      const result = await ctx.store.ingest(snapshot('b', T1), records);
+      assert.deepEqual(result, { received: 300, added: 297, updated: 0, unchanged: 0, delisted: 0 });
+      // 350 addresses in all, less the three whose records were overwritten
+      assert.deepEqual(await ctx.store.stats(), { indicators: 347, sightings: 397, lastIngestAt: T1 });
+    });
+
     it('counts an identical repeat in a later run once', async () => {
       await ctx.store.ingest(snapshot('f', T1), [ip('192.0.2.9', { tags: ['a'] }), ip('192.0.2.10')]);
       const result = await ctx.store.ingest(snapshot('f', T2), [ip('192.0.2.9', { tags: ['a'] }), ip('192.0.2.9', { tags: ['a'] })]);
