@@ -85,6 +85,8 @@ interface Gathered {
   records: AsyncIterable<SightingRecord> | Iterable<SightingRecord>;
   etag: string | null;
   lastModified: string | null;
+  /** The source's new cursor, saved with the run once it succeeds. */
+  cursor?: string | null;
   cleanup(): Promise<void>;
 }
 
@@ -199,8 +201,8 @@ async function fetchRemote(def: FeedDefinition, url: string, env: RunEnv, ctx: P
     // incremental: events changed since the last success, with a day of overlap for clock skew
     const since = state?.lastSuccessAt ? Math.floor(Date.parse(state.lastSuccessAt) / 1000) - 86_400 : 0;
     const maxEvents = typeof opts.maxEvents === 'number' ? opts.maxEvents : 500;
-    const spool = await spoolMispFeed(url, since, maxEvents, settings, deps);
-    return { records: mispDirectoryRecords(spool.dir, ctx), etag: null, lastModified: null, cleanup: spool.cleanup };
+    const spool = await spoolMispFeed(url, since, maxEvents, state?.lastRun?.cursor ?? null, settings, deps);
+    return { records: mispDirectoryRecords(spool.dir, ctx), etag: null, lastModified: null, cursor: spool.cursor, cleanup: spool.cleanup };
   }
   if (def.format === 'taxii21') {
     const overlapMs = 5 * 60_000;
@@ -272,6 +274,10 @@ export async function runFeed(def: FeedDefinition, source: RunSource, env: RunEn
   } finally {
     if (gathered !== null && gathered !== 'not_modified') await gathered.cleanup().catch(() => {});
   }
+  // a source read in parts moves its cursor only with a successful run; any other run keeps it
+  const moved = run.status === 'success' && gathered !== null && gathered !== 'not_modified' ? gathered.cursor : undefined;
+  if (moved !== undefined) run.cursor = moved;
+  else if (def.format === 'misp-feed') run.cursor = (await env.store.feedState(def.id).catch(() => null))?.lastRun?.cursor ?? null;
   run.rejected = tally.rejected;
   run.rejectedSamples = tally.samples;
   run.finishedAt = env.clock().toISOString();

@@ -49,33 +49,69 @@ export async function mispFeedDirectory(path: string): Promise<string | null> {
 export interface SpooledFeed {
   dir: string;
   events: number;
+  /** Where reading the feed's history stands after this run (see `MISP_CURSOR_COMPLETE`). */
+  cursor: string | null;
   cleanup(): Promise<void>;
 }
 
 /**
- * Downloads a MISP feed's manifest and the events changed since `sinceEpoch` (newest first,
- * at most `maxEvents`) into a temporary directory laid out like the feed.
+ * How far a MISP feed's history has been read, kept in each run record so that the next run
+ * goes on from there: `"<timestamp> <uuid>"` of the oldest event read so far (every event after
+ * it in manifest order, newest first, has been read), or `"complete"`.
  */
-export async function spoolMispFeed(url: string, sinceEpoch: number, maxEvents: number, settings: FetchSettings, deps: FetchDeps): Promise<SpooledFeed> {
+export const MISP_CURSOR_COMPLETE = 'complete';
+const CURSOR = /^(\d+) (\S{36})$/;
+
+interface ManifestEntry {
+  uuid: string;
+  timestamp: number;
+}
+
+/** Newest first; equal timestamps by uuid, descending, so that a cursor splits them exactly. */
+const newestFirst = (a: ManifestEntry, b: ManifestEntry): number => b.timestamp - a.timestamp || (a.uuid < b.uuid ? 1 : a.uuid > b.uuid ? -1 : 0);
+
+/**
+ * The events a run reads: every event changed since `sinceEpoch` (the incremental part; none on
+ * a first run), then older history the feed has not read yet, newest first, until the run holds
+ * `maxEvents` (so a first run of a large feed is bounded, and later runs go on backfilling).
+ */
+export function selectMispEvents<E extends ManifestEntry>(entries: readonly E[], sinceEpoch: number, maxEvents: number, cursor: string | null): { take: E[]; cursor: string | null } {
+  const sorted = [...entries].sort(newestFirst);
+  const changed = sinceEpoch > 0 ? sorted.filter((e) => e.timestamp >= sinceEpoch) : [];
+  const m = cursor === null ? null : CURSOR.exec(cursor);
+  const from = m === null ? null : { uuid: m[2] as string, timestamp: Number(m[1]) };
+  // an unreadable cursor starts the history again (re-reading events only confirms them)
+  const history = cursor === MISP_CURSOR_COMPLETE ? [] : sorted.filter((e) => !changed.includes(e) && (from === null || newestFirst(from, e) < 0));
+  const backfill = history.slice(0, Math.max(0, maxEvents - changed.length));
+  const oldest = backfill.at(-1);
+  let next: string | null;
+  if (backfill.length === history.length) next = MISP_CURSOR_COMPLETE;
+  else if (oldest !== undefined) next = `${oldest.timestamp} ${oldest.uuid}`;
+  else next = cursor; // no room for history this time: it stays where it was
+  return { take: [...changed, ...backfill], cursor: next };
+}
+
+/**
+ * Downloads a MISP feed's manifest and the events `selectMispEvents` picks into a temporary
+ * directory laid out like the feed.
+ */
+export async function spoolMispFeed(url: string, sinceEpoch: number, maxEvents: number, cursor: string | null, settings: FetchSettings, deps: FetchDeps): Promise<SpooledFeed> {
   const base = url.endsWith('/') ? url : `${url}/`;
   const manifest = await downloadJson({ url: `${base}manifest.json` }, settings, deps);
   if (manifest === null) throw new FetchError('manifest.json: unexpected 304', false);
-  const entries = readMispManifest(manifest.body)
-    .filter((e) => e.timestamp >= sinceEpoch)
-    .sort((a, b) => b.timestamp - a.timestamp)
-    .slice(0, maxEvents);
+  const entries = readMispManifest(manifest.body).filter((e) => EVENT_FILE.test(e.uuid));
+  const picked = selectMispEvents(entries, sinceEpoch, maxEvents, cursor);
   const dir = await mkdtemp(join(deps.tmpDir ?? tmpdir(), 'verdict-misp-'));
   try {
     const kept: Record<string, unknown> = {};
-    for (const e of entries) {
-      if (!EVENT_FILE.test(e.uuid)) continue;
+    for (const e of picked.take) {
       const ev = await downloadJson({ url: `${base}${e.uuid}.json` }, settings, deps);
       if (ev === null) continue;
       await writeFile(join(dir, `${e.uuid}.json`), JSON.stringify(ev.body));
       kept[e.uuid] = { timestamp: e.timestamp, info: e.info };
     }
     await writeFile(join(dir, 'manifest.json'), JSON.stringify(kept));
-    return { dir, events: Object.keys(kept).length, cleanup: () => rm(dir, { recursive: true, force: true }) };
+    return { dir, events: Object.keys(kept).length, cursor: picked.cursor, cleanup: () => rm(dir, { recursive: true, force: true }) };
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
     throw err;

@@ -147,6 +147,11 @@ export interface FeedRunRecord {
   /** Conditional GET validators kept for the next fetch. */
   etag: string | null;
   lastModified: string | null;
+  /**
+   * Where a source read in parts stands, carried from run to run (a MISP feed: how far its
+   * history has been read). Absent for sources read whole.
+   */
+  cursor?: string | null;
 }
 
 export interface PruneResult {
