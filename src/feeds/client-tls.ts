@@ -10,7 +10,6 @@
  */
 import { readFile } from 'node:fs/promises';
 import { createSecureContext } from 'node:tls';
-import { Agent } from 'undici';
 
 const KEYS = ['certFile', 'keyFile', 'pfxFile', 'caFile', 'passphraseEnv'] as const;
 type TlsKey = (typeof KEYS)[number];
@@ -43,15 +42,24 @@ async function readNamed(option: string, path: string): Promise<Buffer> {
   }
 }
 
+/** What `options.tls` puts on a connection (Node.js TLS options). */
+export interface ClientTls {
+  cert?: Buffer;
+  key?: Buffer;
+  pfx?: Buffer;
+  ca?: Buffer;
+  passphrase?: string;
+}
+
 /**
- * An HTTP agent presenting the feed's client certificate, or null when the feed has none.
- * The caller closes it after the run. Throws, naming the option, when a file cannot be read or
- * the passphrase's variable is not set.
+ * The feed's client certificate as TLS options, or null when the feed has none. Throws, naming
+ * the option, when a file cannot be read, the passphrase's variable is not set, or the key
+ * cannot be used.
  */
-export async function clientTlsAgent(options: Readonly<Record<string, unknown>> | undefined, env: Readonly<Record<string, string | undefined>>): Promise<Agent | null> {
+export async function clientTls(options: Readonly<Record<string, unknown>> | undefined, env: Readonly<Record<string, string | undefined>>): Promise<ClientTls | null> {
   const tls = options?.tls as ClientTlsOptions | undefined;
   if (tls === undefined) return null;
-  const connect: { cert?: Buffer; key?: Buffer; pfx?: Buffer; ca?: Buffer; passphrase?: string } = {};
+  const connect: ClientTls = {};
   if (tls.certFile !== undefined) connect.cert = await readNamed('certFile', tls.certFile);
   if (tls.keyFile !== undefined) connect.key = await readNamed('keyFile', tls.keyFile);
   if (tls.pfxFile !== undefined) connect.pfx = await readNamed('pfxFile', tls.pfxFile);
@@ -68,5 +76,5 @@ export async function clientTlsAgent(options: Readonly<Record<string, unknown>> 
   } catch (err) {
     throw new Error(`options.tls: the client certificate cannot be used: ${(err as Error).message}`, { cause: err });
   }
-  return new Agent({ connect });
+  return connect;
 }

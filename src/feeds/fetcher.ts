@@ -84,10 +84,12 @@ function capBytes(max: number, onBytes: (n: number) => void): Transform {
   });
 }
 
+/** The error's message with its innermost cause's, which says what happened ("fetch failed" does not). */
 function describe(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
-  const cause = (err as { cause?: unknown }).cause;
-  return cause instanceof Error && cause.message !== err.message ? `${err.message} (${cause.message})` : err.message;
+  let root: Error = err;
+  for (let depth = 0; depth < 8 && root.cause instanceof Error; depth++) root = root.cause;
+  return root !== err && root.message !== err.message ? `${err.message} (${root.message})` : err.message;
 }
 
 /**

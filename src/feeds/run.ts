@@ -8,7 +8,7 @@ import { stat } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { SightingRecord } from '../model.ts';
 import { hasBatches, type FeedRunRecord, type IngestOptions, type RecordBatches, type Store } from '../store/types.ts';
-import { clientTlsAgent } from './client-tls.ts';
+import { feedDispatcher } from './dispatcher.ts';
 import { download, settingsFrom, type FetchDeps, type FetchFn, type FetchSettings } from './fetcher.ts';
 import { PARSERS } from './parsers/index.ts';
 import { parseMispEvent } from './parsers/misp.ts';
@@ -177,7 +177,7 @@ async function gatherFile(def: FeedDefinition, source: Extract<RunSource, { kind
 async function gatherRemote(def: FeedDefinition, env: RunEnv, ctx: ParseContext, settings: FetchSettings): Promise<Gathered | 'not_modified'> {
   const url = def.url;
   if (url === null) throw new FeedParseError(`feed "${def.id}" has no URL; import a file with "verdict feeds import ${def.id} FILE"`);
-  const agent = await clientTlsAgent(def.options, env.env ?? process.env);
+  const agent = await feedDispatcher(def.options, env.env ?? process.env);
   const deps: FetchDeps = {
     fetch: env.fetch,
     sleep: env.sleep,
