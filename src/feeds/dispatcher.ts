@@ -23,7 +23,10 @@ const first = (env: Env, ...names: string[]): string | undefined => {
   return undefined;
 };
 
-/** The proxy variables that are set (lower case first, as curl reads them), or null for none. */
+/**
+ * The proxy variables that are set (lower case first, as curl reads them), or null for none.
+ * An https feed with only HTTP_PROXY set goes through that proxy too.
+ */
 export function proxySettings(env: Env): ProxySettings | null {
   const httpProxy = first(env, 'http_proxy', 'HTTP_PROXY');
   const httpsProxy = first(env, 'https_proxy', 'HTTPS_PROXY');
@@ -33,7 +36,8 @@ export function proxySettings(env: Env): ProxySettings | null {
     // the value is not repeated: it may hold the proxy's password
     if (url !== undefined && !/^https?:\/\/[^\s/]+/i.test(url)) throw new Error(`${name} must be the proxy's URL, http://[user:password@]host:port`);
   }
-  return { ...(httpProxy ? { httpProxy } : {}), ...(httpsProxy ? { httpsProxy } : {}), noProxy: noProxy ?? '' };
+  // empty rather than absent: the agent would otherwise read the process's own variables
+  return { httpProxy: httpProxy ?? '', httpsProxy: httpsProxy ?? '', noProxy: noProxy ?? '' };
 }
 
 /**

@@ -113,6 +113,17 @@ test('NO_PROXY: a listed host is reached directly', async () => {
   assert.equal(plain.hits.get('/list.txt'), hits + 1);
 });
 
+test('an https feed with only HTTP_PROXY set goes through it; an http feed with only HTTPS_PROXY set does not', async () => {
+  const before = proxy.tunnels.length;
+  const tls = { caFile: join(TLS, 'ca.pem'), certFile: join(TLS, 'client.pem'), keyFile: join(TLS, 'client.key') };
+  const viaHttp = await runFeed(listFeed('https-via-http-proxy', `${mtls.url}/list.txt`, { tls }), { kind: 'remote' }, envWith({ HTTP_PROXY: proxy.url }));
+  assert.equal(viaHttp.status, 'success', viaHttp.error ?? '');
+  assert.equal(proxy.tunnels.length, before + 1);
+  const direct = await runFeed(listFeed('http-direct', `${plain.url}/list.txt`), { kind: 'remote' }, envWith({ HTTPS_PROXY: proxy.url }));
+  assert.equal(direct.status, 'success', direct.error ?? '');
+  assert.equal(proxy.tunnels.length, before + 1, 'HTTPS_PROXY is for https feeds only');
+});
+
 test('HTTPS_PROXY with a client certificate: the certificate goes through the tunnel to the feed', async () => {
   const before = proxy.tunnels.length;
   const tls = { certFile: join(TLS, 'client.pem'), keyFile: join(TLS, 'client.key'), caFile: join(TLS, 'ca.pem') };
@@ -150,5 +161,6 @@ test('a proxy that is down fails the run with the reason; a malformed proxy URL 
 test('proxySettings reads the standard variables, lower case first', () => {
   assert.equal(proxySettings({}), null);
   assert.equal(proxySettings({ NO_PROXY: 'x' }), null, 'NO_PROXY alone changes nothing');
-  assert.deepEqual(proxySettings({ HTTPS_PROXY: 'http://a:1', https_proxy: 'http://b:2', NO_PROXY: '.corp' }), { httpsProxy: 'http://b:2', noProxy: '.corp' });
+  assert.deepEqual(proxySettings({ HTTPS_PROXY: 'http://a:1', https_proxy: 'http://b:2', NO_PROXY: '.corp' }), { httpProxy: '', httpsProxy: 'http://b:2', noProxy: '.corp' });
+  assert.deepEqual(proxySettings({ HTTP_PROXY: ' http://a:1 ' }), { httpProxy: 'http://a:1', httpsProxy: '', noProxy: '' });
 });
