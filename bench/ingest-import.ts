@@ -88,6 +88,11 @@ async function run(job: ImportJob): Promise<ImportReport> {
   return report;
 }
 
+if (process.send === undefined) {
+  console.error('bench/ingest-import.ts is started by bench/ingest.ts (npm run bench:ingest), not on its own');
+  process.exit(2);
+}
+
 process.once('message', (job: ImportJob) => {
   run(job)
     .then((report) => process.send?.({ ok: true, report }))
