@@ -7,7 +7,7 @@
 import { stat } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { SightingRecord } from '../model.ts';
-import { hasBatches, type FeedRunRecord, type IngestOptions, type RecordBatches, type Store } from '../store/types.ts';
+import { hasBatches, type FeedRunRecord, type FeedState, type IngestOptions, type RecordBatches, type Store } from '../store/types.ts';
 import { feedDispatcher } from './dispatcher.ts';
 import { download, settingsFrom, type FetchDeps, type FetchFn, type FetchSettings } from './fetcher.ts';
 import { PARSERS } from './parsers/index.ts';
@@ -174,7 +174,7 @@ async function gatherFile(def: FeedDefinition, source: Extract<RunSource, { kind
   return { ...none, records: await fileRecords(def, source.path, ctx, env, source.onProgress) };
 }
 
-async function gatherRemote(def: FeedDefinition, env: RunEnv, ctx: ParseContext, settings: FetchSettings): Promise<Gathered | 'not_modified'> {
+async function gatherRemote(def: FeedDefinition, state: FeedState | null, env: RunEnv, ctx: ParseContext, settings: FetchSettings): Promise<Gathered | 'not_modified'> {
   const url = def.url;
   if (url === null) throw new FeedParseError(`feed "${def.id}" has no URL; import a file with "verdict feeds import ${def.id} FILE"`);
   const agent = await feedDispatcher(def.options, env.env ?? process.env);
@@ -186,16 +186,23 @@ async function gatherRemote(def: FeedDefinition, env: RunEnv, ctx: ParseContext,
     ...(agent ? { dispatcher: agent } : {}),
   };
   try {
-    return await fetchRemote(def, url, env, ctx, settings, deps);
+    return await fetchRemote(def, url, state, env, ctx, settings, deps);
   } finally {
     // every transfer is over by now: downloads are spooled, TAXII pages and MISP events read
     await agent?.close().catch(() => {});
   }
 }
 
-async function fetchRemote(def: FeedDefinition, url: string, env: RunEnv, ctx: ParseContext, settings: FetchSettings, deps: FetchDeps): Promise<Gathered | 'not_modified'> {
+async function fetchRemote(
+  def: FeedDefinition,
+  url: string,
+  state: FeedState | null,
+  env: RunEnv,
+  ctx: ParseContext,
+  settings: FetchSettings,
+  deps: FetchDeps,
+): Promise<Gathered | 'not_modified'> {
   const headers = authHeaders(def, env);
-  const state = await env.store.feedState(def.id);
   const opts = def.options ?? {};
   if (def.format === 'misp-feed') {
     // incremental: events changed since the last success, with a day of overlap for clock skew
@@ -252,8 +259,11 @@ export async function runFeed(def: FeedDefinition, source: RunSource, env: RunEn
     lastModified: null,
   };
   let gathered: Gathered | 'not_modified' | null = null;
+  // what the last runs left: validators and dates for a fetch, a MISP feed's place in its history
+  let state: FeedState | null = null;
   try {
-    gathered = source.kind === 'file' ? await gatherFile(def, source, ctx, env) : await gatherRemote(def, env, ctx, settings);
+    if (source.kind === 'remote' || def.format === 'misp-feed') state = await env.store.feedState(def.id);
+    gathered = source.kind === 'file' ? await gatherFile(def, source, ctx, env) : await gatherRemote(def, state, env, ctx, settings);
     if (gathered === 'not_modified') {
       run.status = 'not_modified';
     } else {
@@ -277,7 +287,7 @@ export async function runFeed(def: FeedDefinition, source: RunSource, env: RunEn
   // a source read in parts moves its cursor only with a successful run; any other run keeps it
   const moved = run.status === 'success' && gathered !== null && gathered !== 'not_modified' ? gathered.cursor : undefined;
   if (moved !== undefined) run.cursor = moved;
-  else if (def.format === 'misp-feed') run.cursor = (await env.store.feedState(def.id).catch(() => null))?.lastRun?.cursor ?? null;
+  else if (def.format === 'misp-feed') run.cursor = state?.lastRun?.cursor ?? null;
   run.rejected = tally.rejected;
   run.rejectedSamples = tally.samples;
   run.finishedAt = env.clock().toISOString();
