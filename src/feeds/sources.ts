@@ -77,11 +77,12 @@ const newestFirst = (a: ManifestEntry, b: ManifestEntry): number => b.timestamp 
  */
 export function selectMispEvents<E extends ManifestEntry>(entries: readonly E[], sinceEpoch: number, maxEvents: number, cursor: string | null): { take: E[]; cursor: string | null } {
   const sorted = [...entries].sort(newestFirst);
-  const changed = sinceEpoch > 0 ? sorted.filter((e) => e.timestamp >= sinceEpoch) : [];
+  const isChanged = (e: E): boolean => sinceEpoch > 0 && e.timestamp >= sinceEpoch;
+  const changed = sorted.filter(isChanged);
   const m = cursor === null ? null : CURSOR.exec(cursor);
   const from = m === null ? null : { uuid: m[2] as string, timestamp: Number(m[1]) };
   // an unreadable cursor starts the history again (re-reading events only confirms them)
-  const history = cursor === MISP_CURSOR_COMPLETE ? [] : sorted.filter((e) => !changed.includes(e) && (from === null || newestFirst(from, e) < 0));
+  const history = cursor === MISP_CURSOR_COMPLETE ? [] : sorted.filter((e) => !isChanged(e) && (from === null || newestFirst(from, e) < 0));
   const backfill = history.slice(0, Math.max(0, maxEvents - changed.length));
   const oldest = backfill.at(-1);
   let next: string | null;
