@@ -8,6 +8,7 @@ import { loadConfig, type Config } from '../config.ts';
 import { buildDeps, openConfiguredStore } from '../deps.ts';
 import {
   createFeedScheduler,
+  pruneOlderThan,
   createLocalRunLock,
   loadBundledData,
   loadCatalog,
@@ -212,8 +213,7 @@ export function registerFeeds(program: Command): void {
         const raw = opts.olderThan ?? (config.delistedRetentionDays > 0 ? String(config.delistedRetentionDays) : null);
         if (raw === null) throw new Error('give --older-than DAYS (VERDICT_DELISTED_RETENTION_DAYS is 0: keep forever)');
         if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 36_500) throw new Error(`--older-than must be a whole number of days from 1 to 36500, got "${raw}"`);
-        const before = new Date(Date.now() - Number(raw) * 86_400_000).toISOString();
-        return { lastSeenBefore: before, ...(await store.pruneDelisted(before)) };
+        return pruneOlderThan(store, Number(raw), new Date());
       });
       const lines = [`removed ${result.removed} delisted sighting${result.removed === 1 ? '' : 's'} last seen before ${result.lastSeenBefore}`];
       for (const [id, n] of Object.entries(result.byFeed).sort()) lines.push(`  ${id}: ${n}`);

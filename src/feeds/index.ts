@@ -1,6 +1,6 @@
 /** The feeds room: catalog, parsers, fetcher, scheduler and bundled data. */
 export { loadCatalog, catalogFrom, checkDefinition, CatalogError, BUNDLED_CATALOG, type FeedCatalog } from './catalog.ts';
-export { createFeedScheduler, nextRunAt, UnknownFeedError, type FeedScheduler, type SchedulerDeps, type ImportOptions } from './scheduler.ts';
+export { createFeedScheduler, nextRunAt, pruneOlderThan, UnknownFeedError, type FeedScheduler, type SchedulerDeps, type ImportOptions } from './scheduler.ts';
 export { createLocalRunLock } from './run-lock.ts';
 export { loadBundledData, BUNDLED_KEV } from './bundled.ts';
 export { runFeed, DEFAULT_MAX_DROP_SHARE, type RunEnv, type RunSource } from './run.ts';

@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import { fetch as undiciFetch } from 'undici';
-import type { FeedRunRecord, FeedState, Store } from '../store/types.ts';
+import type { FeedRunRecord, FeedState, PruneResult, Store } from '../store/types.ts';
 import type { FeedCatalog } from './catalog.ts';
 import type { FetchFn, FetchSettings } from './fetcher.ts';
 import { runFeed, type RunEnv, type RunSource } from './run.ts';
@@ -53,6 +53,12 @@ export interface SchedulerDeps {
 
 /** How often the scheduler prunes delisted sightings when retention is on. */
 export const PRUNE_EVERY_MS = 24 * 3600_000;
+
+/** Retention of `days` applied at `now` (the scheduler's daily chore, `verdict feeds prune`). */
+export async function pruneOlderThan(store: Store, days: number, now: Date): Promise<PruneResult & { lastSeenBefore: string }> {
+  const lastSeenBefore = new Date(now.getTime() - days * 86_400_000).toISOString();
+  return { lastSeenBefore, ...(await store.pruneDelisted(lastSeenBefore)) };
+}
 
 /** After a failed run, try again sooner than the interval (but not more often than this). */
 export const RETRY_AFTER_FAILURE_S = 900;
@@ -161,10 +167,9 @@ export function createFeedScheduler(deps: SchedulerDeps): FeedScheduler {
     const now = deps.clock().getTime();
     if (days <= 0 || (lastPruneAt !== null && now - lastPruneAt < PRUNE_EVERY_MS)) return;
     lastPruneAt = now;
-    const before = new Date(now - days * 86_400_000).toISOString();
     try {
-      const r = await deps.runLock.withLock('maintenance:prune-delisted', () => deps.store.pruneDelisted(before));
-      if (r && r.removed > 0) deps.logger.info({ removed: r.removed, byFeed: r.byFeed, lastSeenBefore: before }, 'pruned delisted sightings');
+      const r = await deps.runLock.withLock('maintenance:prune-delisted', () => pruneOlderThan(deps.store, days, new Date(now)));
+      if (r && r.removed > 0) deps.logger.info(r, 'pruned delisted sightings');
     } catch (err) {
       deps.logger.error({ err }, 'scheduler: pruning delisted sightings failed');
     }
