@@ -20,7 +20,7 @@ function sighting(i: number, value: string): EvidenceSighting {
   const feed = feeds[i % feeds.length] as FeedInfo;
   const seen = new Date(NOW.getTime() - (i * 3 + 1) * 86_400_000).toISOString();
   return {
-    type: 'ipv4', value, feedId: `${feed.id}-${i}`, feed, firstSeen: seen, lastSeen: seen,
+    type: 'ipv4', value, feedId: `${feed.id}-${i}`, feed, firstSeen: seen, lastSeen: seen, dateSource: 'feed',
     threatType: threats[i % threats.length] ?? null, malwareFamily: i % 2 === 0 ? 'Emotet' : 'QakBot',
     tags: ['c2', `t${i}`], confidence: i % 3 === 0 ? 80 : null, referenceUrl: null, attackIds: i === 0 ? ['T1071.001'] : [],
     attributes: {}, listed: true, updatedAt: seen,

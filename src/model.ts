@@ -42,14 +42,27 @@ export const THREAT_TYPES = [
 ] as const;
 export type ThreatType = (typeof THREAT_TYPES)[number];
 
+/**
+ * Where a sighting's dates came from: `feed` the entry's own dates, `file` the generation date a
+ * list states in its header, `http` the server's Last-Modified, `fetched` the time Verdict fetched
+ * or imported it (the source gave no date at all).
+ */
+export const DATE_SOURCES = ['feed', 'file', 'http', 'fetched'] as const;
+export type DateSource = (typeof DATE_SOURCES)[number];
+
 /** What a feed parser yields: one fact about one indicator, as the feed stated it. */
 export interface SightingRecord {
   type: StoredType;
   /** Canonical value (normalized by src/indicators). */
   value: string;
-  /** RFC 3339; when absent the ingest uses the run time. */
+  /**
+   * RFC 3339, as the source states them. One stated date sets both; a record with neither takes
+   * the run's fallback (the HTTP Last-Modified, else the fetch time).
+   */
   firstSeen?: string | null;
   lastSeen?: string | null;
+  /** Where the dates above came from; `feed` when absent and the record has a date. */
+  dateSource?: DateSource | null;
   threatType?: ThreatType | null;
   malwareFamily?: string | null;
   tags?: string[];
@@ -58,7 +71,11 @@ export interface SightingRecord {
   referenceUrl?: string | null;
   /** ATT&CK ids stated by the source (STIX relationships, MISP galaxies, tags). */
   attackIds?: string[];
-  /** Format-specific facts kept verbatim (a KEV entry, an SBL reference, a port). JSON-safe. */
+  /**
+   * What the feed stated about the indicator besides the above, under the keys of the details
+   * vocabulary (src/evidence/details.ts: port, status, report_id, sbl, …); a KEV entry is kept
+   * verbatim in KEV's own field names. JSON-safe.
+   */
   attributes?: Record<string, unknown>;
 }
 
@@ -69,6 +86,8 @@ export interface Sighting {
   feedId: string;
   firstSeen: string;
   lastSeen: string;
+  /** Where the dates came from; null for sightings stored before Verdict recorded it. */
+  dateSource: DateSource | null;
   threatType: ThreatType | null;
   malwareFamily: string | null;
   tags: string[];

@@ -39,6 +39,7 @@ export interface SightingSpec {
   attackIds?: string[];
   attributes?: Record<string, unknown>;
   listed?: boolean;
+  dateSource?: EvidenceSighting['dateSource'];
 }
 
 export function sighting(type: StoredType, value: string, spec: SightingSpec, now = NOW): EvidenceSighting {
@@ -49,6 +50,7 @@ export function sighting(type: StoredType, value: string, spec: SightingSpec, no
     feed: spec.feed,
     firstSeen: daysAgo(spec.firstSeenDaysAgo ?? spec.lastSeenDaysAgo, now),
     lastSeen: daysAgo(spec.lastSeenDaysAgo, now),
+    dateSource: spec.dateSource ?? 'feed',
     threatType: spec.threatType ?? null,
     malwareFamily: spec.malwareFamily ?? null,
     tags: spec.tags ?? [],

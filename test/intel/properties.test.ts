@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { createIntelligence } from '../../src/intel.ts';
 import { bandOf } from '../../src/scoring/index.ts';
-import { RELIABILITIES, THREAT_TYPES, FEED_CATEGORIES, type Evidence, type EvidenceSighting } from '../../src/model.ts';
+import { DATE_SOURCES, RELIABILITIES, THREAT_TYPES, FEED_CATEGORIES, type Evidence, type EvidenceSighting } from '../../src/model.ts';
 import { INDICATOR_TYPES } from '../../src/indicators/types.ts';
 import { NOW } from './fixtures.ts';
 
@@ -29,6 +29,7 @@ const arbSighting = (type: string, value: string): fc.Arbitrary<EvidenceSighting
     }),
     firstSeen: arbTime,
     lastSeen: arbTime,
+    dateSource: fc.constantFrom(null, ...DATE_SOURCES),
     threatType: fc.constantFrom(null, ...THREAT_TYPES),
     malwareFamily: fc.constantFrom(null, '', 'Emotet', 'win.qakbot', 'AgentTesla', 'unknownfamily'),
     tags: fc.array(fc.constantFrom('c2', 'T1059.001', 'misp-galaxy:mitre-attack-pattern="X - T1193"', ' ', 'T9999'), { maxLength: 3 }),

@@ -8,14 +8,22 @@ import type { SightingRecord } from '../../model.ts';
 
 export type ByteSource = AsyncIterable<Uint8Array> | Uint8Array | string;
 
-/** Counts malformed rows and keeps the first few for the operator. */
+/**
+ * Counts malformed rows and keeps the first few for the operator. A parser that can tell what a
+ * refused row is instead (a CIDR range in an IP list, a CSV line in a URL list) says so in
+ * `looksLike`, so that a file of the wrong format is refused with a message naming what it
+ * looks like (see describeMismatch in ../mismatch.ts).
+ */
 export class RejectTally {
   rejected = 0;
   readonly samples: string[] = [];
+  /** Refused rows by what they look like: a stored type (`cidr`, `url`, …) or `csv`, `json`, `text`. */
+  readonly looksLike = new Map<string, number>();
   constructor(readonly maxSamples = 5) {}
 
-  reject(row: string, reason: string): void {
+  reject(row: string, reason: string, looksLike?: string): void {
     this.rejected += 1;
+    if (looksLike !== undefined) this.looksLike.set(looksLike, (this.looksLike.get(looksLike) ?? 0) + 1);
     if (this.samples.length < this.maxSamples) {
       const shown = row.length > 160 ? `${row.slice(0, 160)}…` : row;
       this.samples.push(`${reason}: ${shown}`);

@@ -40,6 +40,7 @@ export function toSighting(r: SightingRow): Sighting {
     referenceUrl: r.reference_url,
     attackIds: r.attack_ids,
     attributes: r.attributes,
+    dateSource: null,
     listed: r.listed,
     updatedAt: iso(r.updated_at),
   };

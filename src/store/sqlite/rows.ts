@@ -40,6 +40,7 @@ export function toSighting(r: SightingRow): Sighting {
     referenceUrl: r.reference_url,
     attackIds: r.attack_ids === null ? [] : (JSON.parse(r.attack_ids) as string[]),
     attributes: r.attributes === null ? {} : (JSON.parse(r.attributes) as Record<string, unknown>),
+    dateSource: null,
     listed: r.listed === 1,
     updatedAt: iso(r.updated_at),
   };
