@@ -1,6 +1,6 @@
 /** Row shapes that read the same from every engine. */
 import type { IndicatorType } from '../indicators/types.ts';
-import type { Override } from '../model.ts';
+import type { DateSource, Override } from '../model.ts';
 import type { ApiKeyRecord, Scope, Tier } from './types.ts';
 
 export const OVERRIDE_COLUMNS = 'type, value, verdict, reason, created_at, created_by';
@@ -54,4 +54,15 @@ export function toApiKey(r: ApiKeyRow): ApiKeyRecord {
     expiresAt: r.expires_at,
     revokedAt: r.revoked_at,
   };
+}
+
+/**
+ * How both engines store a sighting's date source: a small integer per row (the column is on
+ * every sighting of million-row feeds). NULL: stored before date sources were recorded.
+ */
+export const DATE_SOURCE_CODES: Readonly<Record<DateSource, number>> = { feed: 1, file: 2, http: 3, fetched: 4 };
+const SOURCE_BY_CODE: readonly (DateSource | null)[] = [null, 'feed', 'file', 'http', 'fetched'];
+
+export function dateSourceOf(code: number | string | null | undefined): DateSource | null {
+  return code === null || code === undefined ? null : (SOURCE_BY_CODE[Number(code)] ?? null);
 }

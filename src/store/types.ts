@@ -4,7 +4,7 @@
  * All methods are async so that both engines fit; times are RFC 3339 UTC strings.
  */
 import type { IndicatorType, StoredType } from '../indicators/types.ts';
-import type { Override, Sighting, SightingRecord } from '../model.ts';
+import type { DateSource, Override, Sighting, SightingRecord } from '../model.ts';
 
 export const SCOPES = ['read:lookup', 'read:iocs', 'read:export', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -49,8 +49,13 @@ export type IngestMode = 'snapshot' | 'incremental';
 export interface IngestOptions {
   feedId: string;
   mode: IngestMode;
-  /** Run time (RFC 3339): default first/last seen, and the stamp of every sighting confirmed. */
+  /** Run time (RFC 3339): the stamp of every sighting confirmed, and the date of records that state none. */
   runAt: string;
+  /**
+   * The date of records that state none, when the source gave one for the whole document (a
+   * download's HTTP Last-Modified): `{ at, source: 'http' }`. Absent: the run time, as `fetched`.
+   */
+  fallbackDate?: { at: string; source: DateSource };
   /**
    * Snapshot feeds only: if the run would delist more than this share (0–1) of the feed's
    * currently listed sightings, the run is refused as suspect and nothing changes.
@@ -172,6 +177,11 @@ export interface FeedState {
   listedCount: number;
   /** All sightings the store holds from the feed, listed or not (retention removes old delisted ones). */
   totalCount: number;
+  /**
+   * How old the feed's data is: the newest last-seen date its runs brought (the source's own
+   * dates, a list's header date, the HTTP Last-Modified, else the fetch time). Null before a run.
+   */
+  dataAsOf: string | null;
 }
 
 export interface Store {
@@ -194,7 +204,11 @@ export interface Store {
    * `records` may be RecordBatches.
    */
   ingest(options: IngestOptions, records: AsyncIterable<SightingRecord> | Iterable<SightingRecord>): Promise<IngestResult>;
-  /** Removes everything a feed reported (used when an operator deletes a feed). */
+  /**
+   * Removes everything a feed reported, in one transaction, and forgets how far it was read (its
+   * HTTP validators, last success and cursor), so the next run fetches it whole. Moves the data
+   * version (no cache serves the removed sightings). Returns the sightings removed.
+   */
   purgeFeed(feedId: string): Promise<number>;
   /**
    * Retention: removes the sightings their snapshot feed no longer lists and last saw before

@@ -45,8 +45,8 @@ test('status table and run summary read as a person expects', () => {
   const rows = statusRows(
     catalog,
     [
-      { feedId: 'urlhaus', lastRun: null, lastSuccessAt: '2026-11-30T11:00:00Z', lastErrorAt: '2026-11-30T10:00:00Z', lastError: 'HTTP 503 old news', etag: null, lastModified: null, listedCount: 42, totalCount: 50 },
-      { feedId: 'threatfox', lastRun: null, lastSuccessAt: '2026-11-30T09:00:00Z', lastErrorAt: '2026-11-30T10:00:00Z', lastError: 'HTTP 500 current', etag: null, lastModified: null, listedCount: 1, totalCount: 1 },
+      { feedId: 'urlhaus', lastRun: null, lastSuccessAt: '2026-11-30T11:00:00Z', lastErrorAt: '2026-11-30T10:00:00Z', lastError: 'HTTP 503 old news', etag: null, lastModified: null, listedCount: 42, totalCount: 50, dataAsOf: '2026-11-30T06:00:00.000Z' },
+      { feedId: 'threatfox', lastRun: null, lastSuccessAt: '2026-11-30T09:00:00Z', lastErrorAt: '2026-11-30T10:00:00Z', lastError: 'HTTP 500 current', etag: null, lastModified: null, listedCount: 1, totalCount: 1, dataAsOf: null },
     ],
     now,
   );

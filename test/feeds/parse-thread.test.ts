@@ -115,6 +115,7 @@ describe('records travel to the calling thread unchanged', () => {
       referenceUrl: fc.constantFrom(null, 'https://ref.example/1'),
       attackIds: fc.array(fc.constantFrom('T1059', 'T1566.001')),
       attributes: fc.oneof(fc.constant({}), fc.dictionary(fc.constantFrom('port', 'id'), fc.oneof(fc.integer(), fc.string()), { noNullPrototype: true })),
+      dateSource: fc.constantFrom(null, undefined, 'feed', 'file'),
     },
     { requiredKeys: ['type', 'value'], noNullPrototype: true },
   ) as fc.Arbitrary<SightingRecord>;

@@ -14,7 +14,7 @@ function feed(id: string, url: string | null, extra: Partial<FeedDefinition> = {
 const run = (status: FeedRunRecord['status'], startedAt: string): FeedRunRecord => ({
   feedId: 'x', startedAt, finishedAt: startedAt, status, result: null, rejected: 0, rejectedSamples: [], error: null, etag: null, lastModified: null,
 });
-const state = (lastRun: FeedRunRecord | null): FeedState => ({ feedId: 'x', lastRun, lastSuccessAt: null, lastErrorAt: null, lastError: null, etag: null, lastModified: null, listedCount: 0, totalCount: 0 });
+const state = (lastRun: FeedRunRecord | null): FeedState => ({ feedId: 'x', lastRun, lastSuccessAt: null, lastErrorAt: null, lastError: null, etag: null, lastModified: null, listedCount: 0, totalCount: 0, dataAsOf: null });
 
 describe('nextRunAt', () => {
   const now = new Date('2026-11-30T12:00:00Z');

@@ -108,6 +108,30 @@ describe('migrations', () => {
     db.close();
   });
 
+  it('a store of schema 1 upgrades: its feeds get their data age, its rows a date source at their next run', async () => {
+    const path = join(dir, 'schema1.db');
+    const old = new Database(path);
+    applyMigrations(old, MIGRATIONS.filter((m) => m.version === 1));
+    const day = (d: number) => Date.UTC(2024, 0, d);
+    const row = old.prepare(`INSERT INTO sightings (type, value, feed_id, first_seen, last_seen, listed, updated_at) VALUES ('ipv4', ?, 'f', ?, ?, ?, ?)`);
+    row.run('192.0.2.1', day(1), day(5), 1, day(5));
+    row.run('192.0.2.2', day(1), day(9), 0, day(9)); // delisted: not what the feed says today
+    old.prepare(`INSERT INTO feed_state (feed_id, listed_count, total_count) VALUES ('f', 1, 2)`).run();
+    old.close();
+
+    const store = await openSqliteStore(path);
+    try {
+      assert.equal((await store.feedState('f'))?.dataAsOf, new Date(day(5)).toISOString());
+      assert.equal((await store.sightingsOf('ipv4', '192.0.2.1'))[0]?.dateSource, null, 'unknown until the feed runs again');
+      const next = await store.ingest({ feedId: 'f', mode: 'incremental', runAt: '2024-02-01T00:00:00.000Z' }, [{ type: 'ipv4', value: '192.0.2.1' }]);
+      assert.deepEqual([next.updated, next.unchanged], [1, 0]);
+      const [s] = await store.sightingsOf('ipv4', '192.0.2.1');
+      assert.deepEqual([s?.firstSeen, s?.lastSeen, s?.dateSource], [new Date(day(1)).toISOString(), '2024-02-01T00:00:00.000Z', 'fetched']);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('a failing migration rolls back and names itself', () => {
     const db = new Database(':memory:');
     applyMigrations(db);

@@ -147,6 +147,7 @@ function giveBack(t: ParseThread, reusable: boolean): void {
 function addTally(tally: RejectTally, from: TallyState): void {
   tally.rejected += from.rejected;
   for (const s of from.samples) if (tally.samples.length < tally.maxSamples) tally.samples.push(s);
+  for (const [kind, n] of from.looksLike) tally.looksLike.set(kind, (tally.looksLike.get(kind) ?? 0) + n);
 }
 
 export interface ThreadOptions {

@@ -31,6 +31,8 @@ export type ToParseThread =
 export interface TallyState {
   rejected: number;
   samples: string[];
+  /** Refused rows by what they look like (RejectTally.looksLike). */
+  looksLike: [string, number][];
 }
 
 /** Parse thread → calling thread. */
@@ -58,16 +60,20 @@ export interface PackedRecords {
   dictionary: unknown[];
 }
 
-/** Presence bits of the optional fields, in this order: firstSeen, lastSeen, threatType, malwareFamily, tags, confidence, referenceUrl, attackIds, attributes. */
+/**
+ * Presence bits of the optional fields, in this order: firstSeen, lastSeen, threatType,
+ * malwareFamily, tags, confidence, referenceUrl, attackIds, attributes, dateSource.
+ */
 const present = (i: number): number => 1 << i;
-/** The field (or, at position 9, the type) went into `values` as it is. */
-const asValue = (i: number): number => 1 << (10 + i);
-const TYPE = 9;
+const OPTIONAL_FIELDS = 10;
+/** The field (or, at position TYPE, the type) went into `values` as it is. */
+const asValue = (i: number): number => 1 << (OPTIONAL_FIELDS + 1 + i);
+const TYPE = OPTIONAL_FIELDS;
 /** `attributes` is an empty plain object (most records'): nothing travels. */
-const NO_ATTRIBUTES = 1 << 20;
+const NO_ATTRIBUTES = 1 << (2 * OPTIONAL_FIELDS + 2);
 const DICTIONARY_MAX = 8192;
 /** Words per record at most: bits, type, one per optional field. */
-const MAX_WORDS = 2 + 9;
+const MAX_WORDS = 2 + OPTIONAL_FIELDS;
 
 /** Packs the records of one run, batch after batch (the parse thread's side). */
 export class RecordPacker {
@@ -111,6 +117,7 @@ export class RecordPacker {
           k++;
         }
       }
+      if ('dateSource' in r) bits |= present(9) | this.code(codes, k++, values, r.dateSource, 9);
       codes[at] = bits;
     }
     const dictionary = this.added;
@@ -203,6 +210,7 @@ export class RecordUnpacker {
       if (bits & present(6)) r.referenceUrl = this.take(bits, 6, codes[k++] as number) as SightingRecord['referenceUrl'];
       if (bits & present(7)) r.attackIds = this.take(bits, 7, codes[k++] as number) as SightingRecord['attackIds'];
       if (bits & present(8)) r.attributes = bits & NO_ATTRIBUTES ? {} : (this.take(bits, 8, codes[k++] as number) as SightingRecord['attributes']);
+      if (bits & present(9)) r.dateSource = this.take(bits, 9, codes[k++] as number) as SightingRecord['dateSource'];
       out.push(r);
     }
     this.values = [];

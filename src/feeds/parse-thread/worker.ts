@@ -50,7 +50,7 @@ async function parse(job: ParseJob): Promise<void> {
       await creditForOneBatch();
       send({ kind: 'records', ...packer.pack(batch), bytesRead });
     }
-    send({ kind: 'done', bytesRead, rejected: ctx.tally.rejected, samples: ctx.tally.samples });
+    send({ kind: 'done', bytesRead, rejected: ctx.tally.rejected, samples: ctx.tally.samples, looksLike: [...ctx.tally.looksLike] });
   } catch (err) {
     send({
       kind: 'error',
@@ -58,6 +58,7 @@ async function parse(job: ParseJob): Promise<void> {
       parseError: err instanceof FeedParseError,
       rejected: ctx.tally.rejected,
       samples: ctx.tally.samples,
+      looksLike: [...ctx.tally.looksLike],
     });
   }
 }

@@ -5,8 +5,9 @@
  */
 import ipaddr from 'ipaddr.js';
 import type { SightingRecord } from '../../model.ts';
-import { encode, fail, toMillis } from '../sqlite/records.ts';
+import { encode, fail, toMillis, type Fallback } from '../sqlite/records.ts';
 
+export { fallbackOf, type Fallback } from '../sqlite/records.ts';
 export { toMillis };
 export const ingestFailure = fail;
 
@@ -53,11 +54,15 @@ export function cidrNetwork(value: string): string | null {
 
 /** Staging table columns, in COPY order. */
 export const STAGING_COLUMNS =
-  'seq, type, value, first_seen, last_seen, threat_type, malware_family, tags, confidence, reference_url, attack_ids, attributes, range';
+  'seq, type, value, first_seen, last_seen, date_source, threat_type, malware_family, tags, confidence, reference_url, attack_ids, attributes, range';
 
-/** One COPY line for record number `n` (1-based); throws IngestError for a malformed record. */
-export function copyLine(r: SightingRecord, n: number): string {
-  const [type, value, firstSeen, lastSeen, threatType, family, tags, confidence, reference, attackIds, attributes] = encode(r, n);
+/**
+ * One COPY line for record number `n` (1-based), with the record's final dates (`fallback` for
+ * one that states none); throws IngestError for a malformed record.
+ */
+export function copyLine(r: SightingRecord, n: number, fallback: Fallback, seen: { newest: number }): string {
+  const [type, value, firstSeen, lastSeen, dateSource, threatType, family, tags, confidence, reference, attackIds, attributes] = encode(r, n, fallback);
+  if (lastSeen > seen.newest) seen.newest = lastSeen;
   let range: string | null = null;
   if (type === 'cidr') {
     range = cidrNetwork(value);
@@ -65,7 +70,7 @@ export function copyLine(r: SightingRecord, n: number): string {
   }
   // plain concatenation: this runs once per record of million-line feeds
   return (
-    n + '\t' + type + '\t' + field(value) + '\t' + field(firstSeen) + '\t' + field(lastSeen) + '\t' + field(threatType) + '\t' +
+    n + '\t' + type + '\t' + field(value) + '\t' + firstSeen + '\t' + lastSeen + '\t' + dateSource + '\t' + field(threatType) + '\t' +
     field(family) + '\t' + field(tags ?? '[]') + '\t' + field(confidence) + '\t' + field(reference) + '\t' + field(attackIds ?? '[]') + '\t' +
     field(attributes ?? '{}') + '\t' + field(range) + '\n'
   );

@@ -12,7 +12,7 @@ import { cidrNetwork } from './copy-rows.ts';
 import { openPostgresStore, type PostgresStoreOptions } from './index.ts';
 
 /** The SQLite schema versions this copier understands. */
-const KNOWN_SQLITE_VERSIONS = new Set([1]);
+const KNOWN_SQLITE_VERSIONS = new Set([1, 2]);
 const CHUNK_BYTES = 256 * 1024;
 
 export interface MigrationSummary {
@@ -42,11 +42,13 @@ function millis(v: unknown): number {
   return ms;
 }
 
-function* sightingLines(db: Database.Database): Generator<string> {
+function* sightingLines(db: Database.Database, version: number): Generator<string> {
+  // date sources are recorded from schema version 2 on; older rows have none (NULL)
+  const dateSource = version >= 2 ? 'date_source' : 'NULL';
   const rows = db
     .prepare(
       `SELECT type, value, feed_id, first_seen, last_seen, threat_type, malware_family, tags, confidence, reference_url,
-         attack_ids, attributes, listed, updated_at FROM sightings`,
+         attack_ids, attributes, listed, updated_at, ${dateSource} FROM sightings`,
     )
     .raw()
     .iterate() as Iterable<unknown[]>;
@@ -55,7 +57,7 @@ function* sightingLines(db: Database.Database): Generator<string> {
     const range = r[0] === 'cidr' ? cidrNetwork(String(r[1])) : null;
     const cols = [
       r[0], r[1], r[2], millis(r[3]), millis(r[4]), r[5], r[6], r[7] ?? '[]', r[8], r[9], r[10] ?? '[]', r[11] ?? '{}',
-      r[12] === 1 ? 't' : 'f', millis(r[13]), range,
+      r[12] === 1 ? 't' : 'f', millis(r[13]), range, r[14],
     ];
     chunk += cols.map(field).join('\t') + '\n';
     if (chunk.length >= CHUNK_BYTES) {
@@ -66,7 +68,7 @@ function* sightingLines(db: Database.Database): Generator<string> {
   if (chunk.length > 0) yield chunk;
 }
 
-function openSource(path: string): Database.Database {
+function openSource(path: string): { db: Database.Database; version: number } {
   let db: Database.Database;
   try {
     db = new Database(path, { readonly: true, fileMustExist: true });
@@ -78,12 +80,12 @@ function openSource(path: string): Database.Database {
     if (typeof version !== 'number' || !KNOWN_SQLITE_VERSIONS.has(version)) {
       throw new Error(`migrate-store: the SQLite store ${path} has schema version ${String(version)}, which this version of Verdict cannot copy`);
     }
+    return { db, version };
   } catch (err) {
     db.close();
     if ((err as Error).message.startsWith('migrate-store:')) throw err;
     throw new Error(`migrate-store: ${path} is not a Verdict store: ${(err as Error).message}`, { cause: err });
   }
-  return db;
 }
 
 export async function migrateSqliteToPostgres(
@@ -91,7 +93,7 @@ export async function migrateSqliteToPostgres(
   postgresUrl: string,
   opts: Pick<PostgresStoreOptions, 'schema' | 'logger'> = {},
 ): Promise<MigrationSummary> {
-  const db = openSource(sqlitePath);
+  const { db, version } = openSource(sqlitePath);
   // one read transaction: every table comes from the same snapshot even if a server is writing
   db.exec('BEGIN');
   try {
@@ -111,10 +113,10 @@ export async function migrateSqliteToPostgres(
         const copy = client.query(
           copyStreams.from(
             `COPY sightings (type, value, feed_id, first_seen, last_seen, threat_type, malware_family, tags, confidence,
-               reference_url, attack_ids, attributes, listed, updated_at, range) FROM STDIN`,
+               reference_url, attack_ids, attributes, listed, updated_at, range, date_source) FROM STDIN`,
           ),
         );
-        await pipeline(Readable.from(sightingLines(db)), copy);
+        await pipeline(Readable.from(sightingLines(db, version)), copy);
 
         const insertAll = async (table: string, columns: string[], rows: Row[]) => {
           for (const r of rows) {
@@ -133,7 +135,7 @@ export async function migrateSqliteToPostgres(
         const feedRuns = await insertAll('feed_runs', ['feed_id', 'started_at', 'record'], all('SELECT feed_id, started_at, record FROM feed_runs ORDER BY id'));
         const feedStates = await insertAll(
           'feed_state',
-          ['feed_id', 'last_run', 'last_success_at', 'last_error_at', 'last_error', 'etag', 'last_modified', 'listed_count', 'total_count'],
+          ['feed_id', 'last_run', 'last_success_at', 'last_error_at', 'last_error', 'etag', 'last_modified', 'listed_count', 'total_count', 'data_as_of'],
           all('SELECT * FROM feed_state'),
         );
         const meta = new Map((all('SELECT key, value FROM meta') as { key: string; value: string }[]).map((m) => [m.key, m.value]));

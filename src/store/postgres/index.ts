@@ -263,13 +263,18 @@ class PostgresStoreImpl implements PostgresStore {
         await c.query(`SET LOCAL statement_timeout = ${Math.trunc(this.ingestTimeoutMs)}`);
         await c.query('SELECT pg_advisory_xact_lock(7331002)');
         // Indicators only this feed reported disappear from the indicator count.
-        const gone = await c.query<{ type: string; value: string }>('DELETE FROM sightings WHERE feed_id = $1 RETURNING type, value', [feedId]);
+        const gone = await c.query('DELETE FROM sightings WHERE feed_id = $1', [feedId]);
         const removed = gone.rowCount ?? 0;
+        // the feed is read whole next time: no validators (a 304 would leave it empty), no incremental start, no cursor
+        await c.query(
+          `UPDATE feed_state SET listed_count = 0, total_count = 0, data_as_of = NULL, etag = NULL, last_modified = NULL,
+             last_success_at = NULL, last_run = last_run - 'cursor' WHERE feed_id = $1`,
+          [feedId],
+        );
         if (removed === 0) {
           await c.query('COMMIT');
           return 0;
         }
-        await c.query('UPDATE feed_state SET listed_count = 0, total_count = 0 WHERE feed_id = $1', [feedId]);
         await this.commitRemoval(c);
         return removed;
       } catch (err) {

@@ -15,7 +15,8 @@ import copyStreams from 'pg-copy-streams';
 import type { SightingRecord } from '../../model.ts';
 import { IngestError, recordArrays } from '../types.ts';
 import type { IngestOptions, IngestResult } from '../types.ts';
-import { STAGING_COLUMNS, copyLine, ingestFailure, toMillis } from './copy-rows.ts';
+import { STAGING_COLUMNS, copyLine, fallbackOf, ingestFailure, toMillis, type Fallback } from './copy-rows.ts';
+import { DATE_SOURCE_CODES } from '../rows.ts';
 import { isUnavailable, StoreUnavailableError } from './errors.ts';
 
 const INGEST_LOCK = 7_331_002;
@@ -93,16 +94,17 @@ export class RepeatDetector {
   }
 }
 
-/** COPY text in chunks; counts records as it goes. */
+/** COPY text in chunks; counts records, and notes the newest last-seen date, as it goes. */
 async function* copyChunks(
   records: AsyncIterable<SightingRecord> | Iterable<SightingRecord>,
-  counter: { n: number },
+  counter: { n: number; newest: number },
   repeats: RepeatDetector,
+  fallback: Fallback,
 ): AsyncGenerator<string> {
   let chunk = '';
   for await (const part of recordArrays(records, RECORDS_PER_PULL)) {
     for (const r of part) {
-      chunk += copyLine(r, ++counter.n);
+      chunk += copyLine(r, ++counter.n, fallback, counter);
       repeats.add(r.type, r.value);
       if (chunk.length >= CHUNK_BYTES) {
         yield chunk;
@@ -113,10 +115,11 @@ async function* copyChunks(
   if (chunk.length > 0) yield chunk;
 }
 
-// A record that only differs in stamps (last_seen absent, updated_at) is unchanged, as in SQLite.
+// A record that only differs in stamps is unchanged, as in SQLite: dates only widen, and only the
+// feed's own dates (code ${DATE_SOURCE_CODES.feed}) are facts; a file's, server's or fetch's date moves as a stamp.
 const SAME = `s.listed
-  AND (r.first_seen IS NULL OR r.first_seen = s.first_seen)
-  AND (r.last_seen IS NULL OR r.last_seen = s.last_seen)
+  AND r.date_source IS NOT DISTINCT FROM s.date_source
+  AND (r.date_source <> ${DATE_SOURCE_CODES.feed} OR (s.first_seen <= r.first_seen AND s.last_seen >= r.last_seen))
   AND r.threat_type IS NOT DISTINCT FROM s.threat_type
   AND r.malware_family IS NOT DISTINCT FROM s.malware_family
   AND r.tags = s.tags
@@ -125,7 +128,7 @@ const SAME = `s.listed
   AND r.attack_ids = s.attack_ids
   AND r.attributes = s.attributes`;
 
-/** Merge of repeated indicators: the last record wins, tags and ATT&CK ids are the union (C order = JS sort). */
+/** Merge of repeated indicators: the last record wins, dates widen, tags and ATT&CK ids are the union (C order = JS sort). */
 const BUILD_RUN_WITH_DUPLICATES = `
   CREATE TEMP TABLE ingest_dup_rows ON COMMIT DROP AS
     SELECT d.* FROM ingest_staging d JOIN ingest_keys k ON k.type = d.type AND k.value = d.value WHERE k.n > 1;
@@ -134,9 +137,10 @@ const BUILD_RUN_WITH_DUPLICATES = `
   CREATE TEMP TABLE ingest_run ON COMMIT DROP AS
   SELECT s.type, s.value,
     CASE WHEN k.n = 1 THEN s.first_seen ELSE (
-      SELECT d.first_seen FROM ingest_dup_rows d
-      WHERE d.type = s.type AND d.value = s.value AND d.first_seen IS NOT NULL ORDER BY d.seq DESC LIMIT 1) END AS first_seen,
-    s.last_seen, s.threat_type, s.malware_family,
+      SELECT min(d.first_seen) FROM ingest_dup_rows d WHERE d.type = s.type AND d.value = s.value) END AS first_seen,
+    CASE WHEN k.n = 1 THEN s.last_seen ELSE (
+      SELECT max(d.last_seen) FROM ingest_dup_rows d WHERE d.type = s.type AND d.value = s.value) END AS last_seen,
+    s.date_source, s.threat_type, s.malware_family,
     CASE WHEN k.n = 1 THEN s.tags ELSE (
       SELECT coalesce(jsonb_agg(DISTINCT t.v COLLATE "C" ORDER BY t.v COLLATE "C"), '[]'::jsonb)
       FROM ingest_dup_rows d CROSS JOIN LATERAL jsonb_array_elements_text(d.tags) AS t(v)
@@ -181,14 +185,14 @@ export async function runIngest(
     await client.query('SELECT pg_advisory_xact_lock($1)', [INGEST_LOCK]);
     await client.query(`CREATE TEMP TABLE ingest_staging (
         seq bigint NOT NULL, type text COLLATE "C" NOT NULL, value text COLLATE "C" NOT NULL,
-        first_seen bigint, last_seen bigint, threat_type text, malware_family text, tags jsonb NOT NULL,
+        first_seen bigint NOT NULL, last_seen bigint NOT NULL, date_source smallint NOT NULL, threat_type text, malware_family text, tags jsonb NOT NULL,
         confidence double precision, reference_url text, attack_ids jsonb NOT NULL, attributes jsonb NOT NULL, range cidr
       ) ON COMMIT DROP`);
 
-    const counter = { n: 0 };
+    const counter = { n: 0, newest: -1 };
     const repeats = new RepeatDetector();
     const copy = client.query(copyStreams.from(`COPY ingest_staging (${STAGING_COLUMNS}) FROM STDIN`));
-    await pipeline(Readable.from(copyChunks(records, counter, repeats)), copy);
+    await pipeline(Readable.from(copyChunks(records, counter, repeats, fallbackOf(options))), copy);
     trace?.('copy');
     const received = counter.n;
     const runSeq = Number((await one<{ seq: string }>(client, "SELECT nextval('ingest_run_seq') AS seq")).seq);
@@ -226,8 +230,8 @@ export async function runIngest(
         `WITH confirmed AS (
            UPDATE sightings s SET
              run_state = (CASE WHEN s.listed THEN 1 ELSE 0 END) + (CASE WHEN ${SAME} THEN 2 ELSE 0 END),
-             first_seen = coalesce(r.first_seen, s.first_seen), last_seen = coalesce(r.last_seen, $2),
-             threat_type = r.threat_type, malware_family = r.malware_family, tags = r.tags, confidence = r.confidence,
+             first_seen = least(s.first_seen, r.first_seen), last_seen = greatest(s.last_seen, r.last_seen),
+             date_source = r.date_source, threat_type = r.threat_type, malware_family = r.malware_family, tags = r.tags, confidence = r.confidence,
              reference_url = r.reference_url, attack_ids = r.attack_ids, attributes = r.attributes,
              listed = true, updated_at = $2, run_seq = $3
            FROM ${run} r WHERE s.feed_id = $1 AND s.type = r.type AND s.value = r.value
@@ -268,9 +272,9 @@ export async function runIngest(
               )).c,
             );
       await client.query(
-        `INSERT INTO sightings (type, value, feed_id, first_seen, last_seen, threat_type, malware_family, tags, confidence,
+        `INSERT INTO sightings (type, value, feed_id, first_seen, last_seen, date_source, threat_type, malware_family, tags, confidence,
            reference_url, attack_ids, attributes, listed, updated_at, range, run_seq)
-         SELECT r.type, r.value, $1, coalesce(r.first_seen, $2), coalesce(r.last_seen, $2), r.threat_type, r.malware_family,
+         SELECT r.type, r.value, $1, r.first_seen, r.last_seen, r.date_source, r.threat_type, r.malware_family,
            r.tags, r.confidence, r.reference_url, r.attack_ids, r.attributes, true, $2, r.range, $3
          FROM ${run} r ${beforeTotal > 0 ? 'ON CONFLICT DO NOTHING' : ''}`,
         [feedId, runAt, runSeq],
@@ -285,10 +289,14 @@ export async function runIngest(
     }
 
     const listedAfter = beforeListed + counts.added + counts.relisted - delisted;
+    // data_as_of: a snapshot is as new as its newest record; an incremental run can only add newer data
     await client.query(
-      `INSERT INTO feed_state (feed_id, listed_count, total_count) VALUES ($1, $2, $3)
-       ON CONFLICT (feed_id) DO UPDATE SET listed_count = excluded.listed_count, total_count = excluded.total_count`,
-      [feedId, listedAfter, beforeTotal + counts.added],
+      `INSERT INTO feed_state (feed_id, listed_count, total_count, data_as_of) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (feed_id) DO UPDATE SET listed_count = excluded.listed_count, total_count = excluded.total_count,
+         data_as_of = CASE WHEN excluded.data_as_of IS NULL THEN feed_state.data_as_of
+           WHEN $5 OR feed_state.data_as_of IS NULL THEN excluded.data_as_of
+           ELSE greatest(feed_state.data_as_of, excluded.data_as_of) END`,
+      [feedId, listedAfter, beforeTotal + counts.added, counter.newest < 0 ? null : counter.newest, mode === 'snapshot'],
     );
     const changed = counts.added + updated + delisted > 0;
     const state = await one<{ v: string }>(

@@ -106,6 +106,20 @@ export const MIGRATIONS: readonly Migration[] = [
       INSERT INTO store_state (id) VALUES (1);
     `,
   },
+  {
+    version: 2,
+    name: 'date sources and data age',
+    sql: `
+      -- Where a sighting's dates came from (1 feed, 2 file header, 3 HTTP Last-Modified, 4 fetch
+      -- time; see src/store/rows.ts). NULL for rows stored before: unknown, until the feed's next run.
+      ALTER TABLE sightings ADD COLUMN date_source smallint;
+      -- The newest last-seen date of the feed's data (epoch ms), kept by every run.
+      ALTER TABLE feed_state ADD COLUMN data_as_of bigint;
+      UPDATE feed_state f SET data_as_of = m.newest
+        FROM (SELECT feed_id, max(last_seen) AS newest FROM sightings WHERE listed GROUP BY feed_id) m
+        WHERE m.feed_id = f.feed_id;
+    `,
+  },
 ];
 
 /** Arbitrary constant: the advisory lock key that serializes migrations across instances. */

@@ -2,9 +2,10 @@
 import type { StoredType } from '../../indicators/types.ts';
 import type { Sighting, ThreatType } from '../../model.ts';
 import type { FeedRunRecord, FeedState } from '../types.ts';
+import { dateSourceOf } from '../rows.ts';
 
 export const SIGHTING_COLUMNS =
-  'type, value, feed_id, first_seen, last_seen, threat_type, malware_family, tags, confidence, reference_url, attack_ids, attributes, listed, updated_at';
+  'type, value, feed_id, first_seen, last_seen, date_source, threat_type, malware_family, tags, confidence, reference_url, attack_ids, attributes, listed, updated_at';
 
 export interface SightingRow {
   type: string;
@@ -13,6 +14,7 @@ export interface SightingRow {
   /** bigint epoch ms (node-postgres returns int8 as a string) */
   first_seen: string;
   last_seen: string;
+  date_source: number | null;
   threat_type: string | null;
   malware_family: string | null;
   tags: string[];
@@ -40,7 +42,7 @@ export function toSighting(r: SightingRow): Sighting {
     referenceUrl: r.reference_url,
     attackIds: r.attack_ids,
     attributes: r.attributes,
-    dateSource: null,
+    dateSource: dateSourceOf(r.date_source),
     listed: r.listed,
     updatedAt: iso(r.updated_at),
   };
@@ -50,7 +52,7 @@ export { KEY_COLUMNS, toApiKey, type ApiKeyRow } from '../rows.ts';
 
 export { OVERRIDE_COLUMNS, toOverride, type OverrideRow } from '../rows.ts';
 
-export const STATE_COLUMNS = 'feed_id, last_run, last_success_at, last_error_at, last_error, etag, last_modified, listed_count, total_count';
+export const STATE_COLUMNS = 'feed_id, last_run, last_success_at, last_error_at, last_error, etag, last_modified, listed_count, total_count, data_as_of';
 
 export interface StateRow {
   feed_id: string;
@@ -62,6 +64,8 @@ export interface StateRow {
   last_modified: string | null;
   listed_count: string;
   total_count: string;
+  /** bigint epoch ms, as a string */
+  data_as_of: string | null;
 }
 
 export function toState(r: StateRow): FeedState {
@@ -75,6 +79,7 @@ export function toState(r: StateRow): FeedState {
     lastModified: r.last_modified,
     listedCount: Number(r.listed_count),
     totalCount: Number(r.total_count),
+    dataAsOf: r.data_as_of === null ? null : new Date(Number(r.data_as_of)).toISOString(),
   };
 }
 

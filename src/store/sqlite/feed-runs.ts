@@ -18,6 +18,7 @@ interface StateRow {
   last_modified: string | null;
   listed_count: number;
   total_count: number;
+  data_as_of: number | null;
 }
 
 function toState(r: StateRow): FeedState {
@@ -31,6 +32,7 @@ function toState(r: StateRow): FeedState {
     lastModified: r.last_modified,
     listedCount: r.listed_count,
     totalCount: r.total_count,
+    dataAsOf: r.data_as_of === null ? null : new Date(r.data_as_of).toISOString(),
   };
 }
 
@@ -42,7 +44,7 @@ export interface FeedRunStore {
 }
 
 export function createFeedRunStore(reader: Database.Database, writer: Database.Database, gate: WriteGate): FeedRunStore {
-  const stateCols = 'feed_id, last_run, last_success_at, last_error_at, last_error, etag, last_modified, listed_count, total_count';
+  const stateCols = 'feed_id, last_run, last_success_at, last_error_at, last_error, etag, last_modified, listed_count, total_count, data_as_of';
   const one = reader.prepare(`SELECT ${stateCols} FROM feed_state WHERE feed_id = ?`);
   const all = reader.prepare(`SELECT ${stateCols} FROM feed_state ORDER BY feed_id`);
   const current = writer.prepare(`SELECT ${stateCols} FROM feed_state WHERE feed_id = ?`);

@@ -163,7 +163,11 @@ class SqliteStoreImpl implements SqliteStore {
       rangesAt: reader.prepare(RANGES_AT_SQL),
       meta: reader.prepare('SELECT value FROM meta WHERE key = ?').pluck(),
       purge: writer.prepare('DELETE FROM sightings WHERE feed_id = ?'),
-      purgeState: writer.prepare('UPDATE feed_state SET listed_count = 0, total_count = 0 WHERE feed_id = ?'),
+      // the feed is read whole next time: no validators (a 304 would leave it empty), no incremental start, no cursor
+      purgeState: writer.prepare(
+        `UPDATE feed_state SET listed_count = 0, total_count = 0, data_as_of = NULL, etag = NULL, last_modified = NULL,
+           last_success_at = NULL, last_run = json_remove(last_run, '$.cursor') WHERE feed_id = ?`,
+      ),
       pruneDelisted: writer.prepare('DELETE FROM sightings WHERE listed = 0 AND last_seen < ? RETURNING feed_id').pluck(),
       lessTotal: writer.prepare('UPDATE feed_state SET total_count = MAX(total_count - ?, listed_count) WHERE feed_id = ?'),
       bumpRanges: writer.prepare(`INSERT INTO meta (key, value) VALUES ('ranges_version', '1') ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`),
@@ -229,9 +233,8 @@ class SqliteStoreImpl implements SqliteStore {
     const q = this.q;
     const purge = this.writer.transaction(() => {
       const removed = q.purge.run(feedId).changes;
-      if (removed === 0) return 0;
       q.purgeState.run(feedId);
-      this.afterRemoval();
+      if (removed > 0) this.afterRemoval();
       return removed;
     });
     return this.gate.write(() => purge.immediate());

@@ -18,14 +18,15 @@ import type { SightingRecord } from '../../model.ts';
 import { IngestError, isAsyncIterable, recordArrays } from '../types.ts';
 import type { IngestOptions, IngestResult } from '../types.ts';
 import { parseCidrRange } from './ranges.ts';
-import { encode, fail, mergeSetJson, toMillis, validateOptions } from './records.ts';
+import { DATE_SOURCE_CODES } from '../rows.ts';
+import { encode, fail, fallbackOf, mergeSetJson, toMillis, validateOptions, type Fallback } from './records.ts';
 import { isBusy } from './write-gate.ts';
 import type { Encoded } from './records.ts';
 
 const BATCH_SIZE = 4096;
 /** Rows per multi-row INSERT on the fresh-feed path (one native call instead of 64). */
 const BULK_ROWS = 64;
-const BULK_COLUMNS = 14;
+const BULK_COLUMNS = 15;
 /** A first run probes per chunk for new indicators until it has added this many rows (or a quarter of the store). */
 const CHUNK_PROBE_MIN_ROWS = 50_000;
 
@@ -37,18 +38,22 @@ type RunState = (typeof RunState)[keyof typeof RunState];
 const Col = {
   FirstSeen: 0,
   LastSeen: 1,
-  ThreatType: 2,
-  MalwareFamily: 3,
-  Tags: 4,
-  Confidence: 5,
-  ReferenceUrl: 6,
-  AttackIds: 7,
-  Attributes: 8,
-  Listed: 9,
-  RunSeq: 10,
-  RunState: 11,
+  DateSource: 2,
+  ThreatType: 3,
+  MalwareFamily: 4,
+  Tags: 5,
+  Confidence: 6,
+  ReferenceUrl: 7,
+  AttackIds: 8,
+  Attributes: 9,
+  Listed: 10,
+  RunSeq: 11,
+  RunState: 12,
 } as const;
-type ExistingRow = [number, number, string | null, string | null, string | null, number | null, string | null, string | null, string | null, number, number, number];
+type ExistingRow = [number, number, number | null, string | null, string | null, string | null, number | null, string | null, string | null, string | null, number, number, number];
+
+/** The stored code of dates the feed itself states: facts, unlike a file's, a server's or a fetch's date, which only stamp a confirmation. */
+const FEED_DATED = DATE_SOURCE_CODES.feed;
 
 export interface IngestStatements {
   insertNew: Database.Statement;
@@ -72,9 +77,9 @@ export interface IngestStatements {
   saveCounts: Database.Statement;
 }
 
-const INSERT_COLUMNS = `type, value, feed_id, first_seen, last_seen, threat_type, malware_family, tags, confidence,
+const INSERT_COLUMNS = `type, value, feed_id, first_seen, last_seen, date_source, threat_type, malware_family, tags, confidence,
   reference_url, attack_ids, attributes, listed, updated_at, run_seq, run_state`;
-const INSERT_ROW = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ${RunState.Added})`;
+const INSERT_ROW = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ${RunState.Added})`;
 
 export function prepareIngest(db: Database.Database): IngestStatements {
   return {
@@ -96,25 +101,29 @@ export function prepareIngest(db: Database.Database): IngestStatements {
     insertNew: db.prepare(`INSERT INTO sightings (${INSERT_COLUMNS}) VALUES ${INSERT_ROW}`),
     existing: db
       .prepare(
-        `SELECT first_seen, last_seen, threat_type, malware_family, tags, confidence, reference_url, attack_ids, attributes,
+        `SELECT first_seen, last_seen, date_source, threat_type, malware_family, tags, confidence, reference_url, attack_ids, attributes,
            listed, run_seq, run_state
          FROM sightings WHERE type = ? AND value = ? AND feed_id = ?`,
       )
       .raw(),
     update: db.prepare(
-      `UPDATE sightings SET first_seen = ?, last_seen = ?, threat_type = ?, malware_family = ?, tags = ?, confidence = ?,
+      `UPDATE sightings SET first_seen = ?, last_seen = ?, date_source = ?, threat_type = ?, malware_family = ?, tags = ?, confidence = ?,
          reference_url = ?, attack_ids = ?, attributes = ?, listed = 1, updated_at = ?, run_seq = ?, run_state = ?
        WHERE type = ? AND value = ? AND feed_id = ?`,
     ),
-    // the common case of a later run in one statement: still listed, first time this run, nothing stated differs
+    // The common case of a later run in one statement: still listed, first time this run, nothing
+    // stated differs. Dates only widen (first seen moves back, last seen forward); a feed's own
+    // dates are facts, so a row whose feed dates would move is not "same", while a file's,
+    // server's or fetch's date moves as a stamp.
     stampIfSame: db.prepare(
-      `UPDATE sightings SET last_seen = ?, updated_at = ?, run_seq = ?, run_state = ${RunState.Unchanged}
+      `UPDATE sightings SET first_seen = MIN(first_seen, ?), last_seen = MAX(last_seen, ?), updated_at = ?, run_seq = ?, run_state = ${RunState.Unchanged}
        WHERE type = ? AND value = ? AND feed_id = ? AND listed = 1 AND run_seq <> ?
          AND threat_type IS ? AND malware_family IS ? AND tags IS ? AND confidence IS ? AND reference_url IS ?
-         AND attack_ids IS ? AND attributes IS ? AND (? IS NULL OR first_seen = ?) AND (? IS NULL OR last_seen = ?)`,
+         AND attack_ids IS ? AND attributes IS ? AND date_source IS ?
+         AND (date_source <> ${FEED_DATED} OR (first_seen <= ? AND last_seen >= ?))`,
     ),
     stamp: db.prepare(
-      `UPDATE sightings SET last_seen = ?, updated_at = ?, run_seq = ?, run_state = ${RunState.Unchanged}
+      `UPDATE sightings SET first_seen = MIN(first_seen, ?), last_seen = MAX(last_seen, ?), updated_at = ?, run_seq = ?, run_state = ${RunState.Unchanged}
        WHERE type = ? AND value = ? AND feed_id = ?`,
     ),
     indicatorFeeds: db.prepare('SELECT COUNT(*) FROM sightings WHERE type = ? AND value = ?').pluck(),
@@ -130,9 +139,12 @@ export function prepareIngest(db: Database.Database): IngestStatements {
     addMeta: db.prepare('UPDATE meta SET value = CAST(value AS INTEGER) + ? WHERE key = ?'),
     bumpMeta: db.prepare(`INSERT INTO meta (key, value) VALUES (?, '1') ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`),
     setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+    // data_as_of: a snapshot is as new as its newest record; an incremental run can only add newer data
     saveCounts: db.prepare(
-      `INSERT INTO feed_state (feed_id, listed_count, total_count) VALUES (?, ?, ?)
-       ON CONFLICT (feed_id) DO UPDATE SET listed_count = excluded.listed_count, total_count = excluded.total_count`,
+      `INSERT INTO feed_state (feed_id, listed_count, total_count, data_as_of) VALUES (?, ?, ?, ?)
+       ON CONFLICT (feed_id) DO UPDATE SET listed_count = excluded.listed_count, total_count = excluded.total_count,
+         data_as_of = CASE WHEN excluded.data_as_of IS NULL THEN data_as_of
+           WHEN ? = 1 OR data_as_of IS NULL THEN excluded.data_as_of ELSE MAX(data_as_of, excluded.data_as_of) END`,
     ),
   };
 }
@@ -171,9 +183,14 @@ class IngestRun {
      * is a new indicator without asking the store (a first run of domains next to IP feeds).
      */
     private readonly typesStored: ReadonlySet<string>,
+    /** The dates of records that state none. */
+    private readonly fallback: Fallback,
   ) {
     this.emptyStore = storeSightings === 0;
   }
+
+  /** The newest last-seen date among this run's records (epoch ms), -1 before the first. */
+  newest = -1;
 
   private readonly emptyStore: boolean;
   /**
@@ -184,7 +201,13 @@ class IngestRun {
 
   processBatch(batch: readonly SightingRecord[]): void {
     const encoded: Encoded[] = new Array(batch.length);
-    for (let i = 0; i < batch.length; i++) encoded[i] = encode(batch[i] as SightingRecord, ++this.received);
+    let newest = this.newest;
+    for (let i = 0; i < batch.length; i++) {
+      const e = encode(batch[i] as SightingRecord, ++this.received, this.fallback);
+      if (e[3] > newest) newest = e[3];
+      encoded[i] = e;
+    }
+    this.newest = newest;
     // Key order within the batch: neighbouring writes land on the same b-tree pages (a
     // randomly ordered list went in ~40% faster). Stable, so the last of repeats still wins.
     encoded.sort(byKey);
@@ -205,8 +228,8 @@ class IngestRun {
       p[k++] = e[0];
       p[k++] = e[1];
       p[k++] = this.feedId;
-      p[k++] = e[2] ?? this.runAt;
-      p[k++] = e[3] ?? this.runAt;
+      p[k++] = e[2];
+      p[k++] = e[3];
       p[k++] = e[4];
       p[k++] = e[5];
       p[k++] = e[6];
@@ -214,6 +237,7 @@ class IngestRun {
       p[k++] = e[8];
       p[k++] = e[9];
       p[k++] = e[10];
+      p[k++] = e[11];
       p[k++] = this.runAt;
       p[k++] = this.runSeq;
     }
@@ -247,13 +271,12 @@ class IngestRun {
   }
 
   private apply(e: Encoded): void {
-    const [type, value, statedFirst, statedLast, threatType, family, tags, confidence, reference, attackIds, attributes] = e;
+    const [type, value, first, last, source, threatType, family, tags, confidence, reference, attackIds, attributes] = e;
     const s = this.s;
-    const lastSeen = statedLast ?? this.runAt;
     if (!this.fresh) {
       const confirmed = s.stampIfSame.run(
-        lastSeen, this.runAt, this.runSeq, type, value, this.feedId, this.runSeq,
-        threatType, family, tags, confidence, reference, attackIds, attributes, statedFirst, statedFirst, statedLast, statedLast,
+        first, last, this.runAt, this.runSeq, type, value, this.feedId, this.runSeq,
+        threatType, family, tags, confidence, reference, attackIds, attributes, source, first, last,
       ).changes;
       if (confirmed === 1) {
         this.confirmedListed++;
@@ -263,20 +286,23 @@ class IngestRun {
     }
     const ex = s.existing.get(type, value, this.feedId) as ExistingRow | undefined;
     if (ex === undefined) {
-      s.insertNew.run(type, value, this.feedId, statedFirst ?? this.runAt, lastSeen, threatType, family, tags, confidence, reference, attackIds, attributes, this.runAt, this.runSeq);
+      s.insertNew.run(type, value, this.feedId, first, last, source, threatType, family, tags, confidence, reference, attackIds, attributes, this.runAt, this.runSeq);
       this.added++;
       if (!this.typesStored.has(type) || (s.indicatorFeeds.get(type, value) as number) === 1) this.newIndicators++;
       if (type === 'cidr') this.indexRange(value);
       return;
     }
-    if (ex[Col.RunSeq] === this.runSeq) return this.mergeDuplicate(e, ex, lastSeen);
+    if (ex[Col.RunSeq] === this.runSeq) return this.mergeDuplicate(e, ex);
 
     if (ex[Col.Listed] === 1) this.confirmedListed++;
     else this.relisted++;
+    // dates only widen: a later report of an earlier first sighting moves first seen back
+    const firstSeen = Math.min(first, ex[Col.FirstSeen]);
+    const lastSeen = Math.max(last, ex[Col.LastSeen]);
     const same =
       ex[Col.Listed] === 1 &&
-      (statedFirst === null || statedFirst === ex[Col.FirstSeen]) &&
-      (statedLast === null || statedLast === ex[Col.LastSeen]) &&
+      source === ex[Col.DateSource] &&
+      (source !== FEED_DATED || (firstSeen === ex[Col.FirstSeen] && lastSeen === ex[Col.LastSeen])) &&
       threatType === ex[Col.ThreatType] &&
       family === ex[Col.MalwareFamily] &&
       tags === ex[Col.Tags] &&
@@ -285,24 +311,26 @@ class IngestRun {
       attackIds === ex[Col.AttackIds] &&
       attributes === ex[Col.Attributes];
     if (same) {
-      // Only the run's own stamps move: last confirmation and, for undated lists, last seen.
-      s.stamp.run(lastSeen, this.runAt, this.runSeq, type, value, this.feedId);
+      // Only the run's own stamps move: last confirmation and, for dates the feed does not state, last seen.
+      s.stamp.run(first, last, this.runAt, this.runSeq, type, value, this.feedId);
       this.unchanged++;
       return;
     }
-    s.update.run(statedFirst ?? ex[Col.FirstSeen], lastSeen, threatType, family, tags, confidence, reference, attackIds, attributes, this.runAt, this.runSeq, RunState.Updated, type, value, this.feedId);
+    s.update.run(firstSeen, lastSeen, source, threatType, family, tags, confidence, reference, attackIds, attributes, this.runAt, this.runSeq, RunState.Updated, type, value, this.feedId);
     this.updated++;
   }
 
-  /** The same indicator again in this run: last one wins, tags and ATT&CK ids merged. */
-  private mergeDuplicate(e: Encoded, ex: ExistingRow, lastSeen: number): void {
-    const [type, value, statedFirst, , threatType, family, tags, confidence, reference, attackIds, attributes] = e;
+  /** The same indicator again in this run: last one wins, tags and ATT&CK ids merged, dates widened. */
+  private mergeDuplicate(e: Encoded, ex: ExistingRow): void {
+    const [type, value, first, last, source, threatType, family, tags, confidence, reference, attackIds, attributes] = e;
     const mergedTags = mergeSetJson(ex[Col.Tags], tags);
     const mergedAttack = mergeSetJson(ex[Col.AttackIds], attackIds);
-    const firstSeen = statedFirst ?? ex[Col.FirstSeen];
+    const firstSeen = Math.min(first, ex[Col.FirstSeen]);
+    const lastSeen = Math.max(last, ex[Col.LastSeen]);
     const same =
       firstSeen === ex[Col.FirstSeen] &&
       lastSeen === ex[Col.LastSeen] &&
+      source === ex[Col.DateSource] &&
       threatType === ex[Col.ThreatType] &&
       family === ex[Col.MalwareFamily] &&
       mergedTags === ex[Col.Tags] &&
@@ -317,7 +345,7 @@ class IngestRun {
       this.updated++;
       state = RunState.Updated;
     }
-    this.s.update.run(firstSeen, lastSeen, threatType, family, mergedTags, confidence, reference, mergedAttack, attributes, this.runAt, this.runSeq, state, type, value, this.feedId);
+    this.s.update.run(firstSeen, lastSeen, source, threatType, family, mergedTags, confidence, reference, mergedAttack, attributes, this.runAt, this.runSeq, state, type, value, this.feedId);
   }
 
   private indexRange(value: string): void {
@@ -357,7 +385,7 @@ export async function runIngest(
     const before = (s.feedCounts.get(feedId) as { total: number; listed: number } | undefined) ?? { total: 0, listed: 0 };
     const storeSightings = s.metaNumber.get('sightings') as number;
     const typesStored = new Set(storeSightings === 0 ? [] : STORED_TYPES.filter((t) => s.anyOfType.get(t) !== undefined));
-    const run = new IngestRun(s, feedId, runAt, runSeq, before.total === 0, storeSightings, typesStored);
+    const run = new IngestRun(s, feedId, runAt, runSeq, before.total === 0, storeSightings, typesStored, fallbackOf(options));
 
     let batch: SightingRecord[] = [];
     const flush = async (): Promise<void> => {
@@ -395,7 +423,7 @@ export async function runIngest(
     }
 
     const listedAfter = before.listed + run.added + run.relisted - delisted;
-    s.saveCounts.run(feedId, listedAfter, before.total + run.added);
+    s.saveCounts.run(feedId, listedAfter, before.total + run.added, run.newest < 0 ? null : run.newest, mode === 'snapshot' ? 1 : 0);
     if (run.countAtEnd) run.newIndicators = s.newIndicatorsOfFeed.get(feedId) as number;
     s.addMeta.run(run.added, 'sightings');
     s.addMeta.run(run.newIndicators, 'indicators');

@@ -107,6 +107,20 @@ export const MIGRATIONS: readonly Migration[] = [
       INSERT INTO meta (key, value) VALUES ('data_version', '0'), ('ranges_version', '0'), ('run_seq', '0'), ('indicators', '0'), ('sightings', '0');
     `,
   },
+  {
+    version: 2,
+    name: 'date sources and data age',
+    sql: `
+      -- Where a sighting's dates came from (1 feed, 2 file header, 3 HTTP Last-Modified, 4 fetch
+      -- time; see src/store/rows.ts). NULL for rows stored before: unknown, until the feed's next run.
+      ALTER TABLE sightings ADD COLUMN date_source INTEGER;
+      -- The newest last-seen date of the feed's data (epoch ms), kept by every run.
+      ALTER TABLE feed_state ADD COLUMN data_as_of INTEGER;
+      UPDATE feed_state SET data_as_of = m.newest
+        FROM (SELECT feed_id, MAX(last_seen) AS newest FROM sightings WHERE listed = 1 GROUP BY feed_id) AS m
+        WHERE m.feed_id = feed_state.feed_id;
+    `,
+  },
 ];
 
 const CREATE_LEDGER = `CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -4,8 +4,9 @@
  * empty JSON as NULL).
  */
 import { STORED_TYPES } from '../../indicators/types.ts';
-import { THREAT_TYPES } from '../../model.ts';
-import type { SightingRecord } from '../../model.ts';
+import { DATE_SOURCES, THREAT_TYPES } from '../../model.ts';
+import type { DateSource, SightingRecord } from '../../model.ts';
+import { DATE_SOURCE_CODES } from '../rows.ts';
 import { IngestError } from '../types.ts';
 import type { IngestOptions } from '../types.ts';
 import { parseCidrRange } from './ranges.ts';
@@ -14,6 +15,7 @@ const MAX_VALUE_LENGTH = 65_536;
 const STORED_TYPE_SET: ReadonlySet<string> = new Set(STORED_TYPES);
 const THREAT_TYPE_SET: ReadonlySet<string> = new Set(THREAT_TYPES);
 const INGEST_MODES: ReadonlySet<string> = new Set(['snapshot', 'incremental']);
+const DATE_SOURCE_SET: ReadonlySet<string> = new Set(DATE_SOURCES);
 
 export function fail(message: string, cause?: unknown): IngestError {
   return new IngestError(cause === undefined ? { kind: 'aborted', message } : { kind: 'aborted', message, cause });
@@ -27,6 +29,24 @@ export function validateOptions(o: IngestOptions): void {
   if (o.maxDropShare !== undefined && !(typeof o.maxDropShare === 'number' && o.maxDropShare >= 0 && o.maxDropShare <= 1)) {
     throw fail(`ingest options: maxDropShare must be a number between 0 and 1, got ${JSON.stringify(o.maxDropShare)}`);
   }
+  if (o.fallbackDate !== undefined) {
+    const f = o.fallbackDate as unknown as Record<string, unknown> | null;
+    if (f === null || typeof f !== 'object' || toMillis(f['at']) === null || !DATE_SOURCE_SET.has(f['source'] as string)) {
+      throw fail(`ingest options: fallbackDate must be { at: RFC 3339 time, source: ${DATE_SOURCES.join('|')} }, got ${JSON.stringify(o.fallbackDate)}`);
+    }
+  }
+}
+
+/** The dates a record without any takes in this run, as epoch ms and stored code. */
+export interface Fallback {
+  at: number;
+  code: number;
+}
+
+export function fallbackOf(o: IngestOptions): Fallback {
+  const f = o.fallbackDate;
+  if (f !== undefined) return { at: toMillis(f.at) as number, code: DATE_SOURCE_CODES[f.source] };
+  return { at: toMillis(o.runAt) as number, code: DATE_SOURCE_CODES.fetched };
 }
 
 /** Sorted, de-duplicated JSON array (NULL when empty): the stored form of tags and ATT&CK ids. */
@@ -124,12 +144,17 @@ function optionalString(v: unknown, field: string, n: number): string | null {
   return v;
 }
 
-/** A validated record in column order: what the statements bind. */
+/**
+ * A validated record in column order: what the statements bind. Its dates are final for the
+ * record: one stated date sets both, `last ≥ first`, and a record that states none has the run's
+ * fallback (with that fallback's source).
+ */
 export type Encoded = [
   type: string,
   value: string,
-  statedFirst: number | null,
-  statedLast: number | null,
+  firstSeen: number,
+  lastSeen: number,
+  dateSource: number,
   threatType: string | null,
   family: string | null,
   tags: string | null,
@@ -139,7 +164,13 @@ export type Encoded = [
   attributes: string | null,
 ];
 
-export function encode(r: SightingRecord, n: number): Encoded {
+function dateSourceCode(v: unknown, n: number): number {
+  if (v === undefined || v === null) return DATE_SOURCE_CODES.feed;
+  if (!DATE_SOURCE_SET.has(v as string)) throw fail(`record ${n}: dateSource must be one of ${DATE_SOURCES.join(', ')}, got ${JSON.stringify(v)}`);
+  return DATE_SOURCE_CODES[v as DateSource];
+}
+
+export function encode(r: SightingRecord, n: number, fallback: Fallback): Encoded {
   if (r === null || typeof r !== 'object') throw fail(`record ${n}: not an object`);
   const { type, value } = r;
   if (!STORED_TYPE_SET.has(type)) throw fail(`record ${n}: unknown indicator type ${JSON.stringify(type)}`);
@@ -169,5 +200,18 @@ export function encode(r: SightingRecord, n: number): Encoded {
   const reference = optionalString(r.referenceUrl, 'referenceUrl', n);
   const tags = tagsJson.encode(checkStringList(r.tags, 'tags', n));
   const attackIds = attackIdsJson.encode(checkStringList(r.attackIds, 'attackIds', n));
-  return [type, value, checkTime(r.firstSeen, 'firstSeen', n), checkTime(r.lastSeen, 'lastSeen', n), threatType, family, tags, confidence, reference, attackIds, attributes];
+  const stated = dates(checkTime(r.firstSeen, 'firstSeen', n), checkTime(r.lastSeen, 'lastSeen', n));
+  const [first, last] = stated ?? [fallback.at, fallback.at];
+  const source = stated === null ? fallback.code : dateSourceCode(r.dateSource, n);
+  return [type, value, first, last, source, threatType, family, tags, confidence, reference, attackIds, attributes];
+}
+
+/**
+ * A record's own dates: one sets both; a last seen before the first seen is read as the first
+ * (the source saw it then, so it was seen then). Null when it states neither.
+ */
+function dates(first: number | null, last: number | null): [number, number] | null {
+  if (first === null) return last === null ? null : [last, last];
+  if (last === null || last < first) return [first, first];
+  return [first, last];
 }

@@ -2,10 +2,10 @@
 import type { StoredType } from '../../indicators/types.ts';
 import type { Sighting, ThreatType } from '../../model.ts';
 import type { ApiKeyRecord } from '../types.ts';
-import { toApiKey as toSharedApiKey, type ApiKeyRow } from '../rows.ts';
+import { dateSourceOf, toApiKey as toSharedApiKey, type ApiKeyRow } from '../rows.ts';
 
 export const SIGHTING_COLUMNS =
-  'type, value, feed_id, first_seen, last_seen, threat_type, malware_family, tags, confidence, reference_url, attack_ids, attributes, listed, updated_at';
+  'type, value, feed_id, first_seen, last_seen, date_source, threat_type, malware_family, tags, confidence, reference_url, attack_ids, attributes, listed, updated_at';
 
 export interface SightingRow {
   type: string;
@@ -13,6 +13,7 @@ export interface SightingRow {
   feed_id: string;
   first_seen: number;
   last_seen: number;
+  date_source: number | null;
   threat_type: string | null;
   malware_family: string | null;
   tags: string | null;
@@ -40,7 +41,7 @@ export function toSighting(r: SightingRow): Sighting {
     referenceUrl: r.reference_url,
     attackIds: r.attack_ids === null ? [] : (JSON.parse(r.attack_ids) as string[]),
     attributes: r.attributes === null ? {} : (JSON.parse(r.attributes) as Record<string, unknown>),
-    dateSource: null,
+    dateSource: dateSourceOf(r.date_source),
     listed: r.listed === 1,
     updatedAt: iso(r.updated_at),
   };

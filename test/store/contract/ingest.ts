@@ -39,6 +39,7 @@ export function ingestContract(ctx: StoreContext, factory: StoreFactory): void {
           referenceUrl: rec.referenceUrl,
           attackIds: ['T1204', 'T1566.001'],
           attributes: { urlhaus_id: 1, nested: { ok: true, list: [1, 'two'] } },
+          dateSource: 'feed',
           listed: true,
           updatedAt: T1,
         },
@@ -51,6 +52,7 @@ export function ingestContract(ctx: StoreContext, factory: StoreFactory): void {
       assert.ok(s);
       assert.equal(s.firstSeen, T1);
       assert.equal(s.lastSeen, T1);
+      assert.equal(s.dateSource, 'fetched', 'the source gave no date: the fetch time, and it says so');
       assert.deepEqual([s.threatType, s.malwareFamily, s.confidence, s.referenceUrl], [null, null, null, null]);
       assert.deepEqual([s.tags, s.attackIds, s.attributes, s.listed], [[], [], {}, true]);
     });
@@ -128,6 +130,115 @@ export function ingestContract(ctx: StoreContext, factory: StoreFactory): void {
       await ctx.store.ingest(snapshot('f', T2), [ip('192.0.2.1')]);
       const [s] = await ctx.store.sightingsOf('ipv4', '192.0.2.1');
       assert.deepEqual([s?.firstSeen, s?.lastSeen, s?.updatedAt], [T1, T2, T2]);
+    });
+  });
+
+  describe('dates come from the source', () => {
+    const D1 = '2023-05-01T00:00:00.000Z';
+    const D2 = '2023-06-01T00:00:00.000Z';
+    const D3 = '2023-07-01T00:00:00.000Z';
+    const dated = (first: string | null, last: string | null, extra: Partial<SightingRecord> = {}) =>
+      ip('192.0.2.7', { ...(first === null ? {} : { firstSeen: first }), ...(last === null ? {} : { lastSeen: last }), ...extra });
+    const seen = async (feed = 'f') => {
+      const s = (await ctx.store.sightingsOf('ipv4', '192.0.2.7')).find((x) => x.feedId === feed);
+      return [s?.firstSeen, s?.lastSeen, s?.dateSource];
+    };
+
+    const cases: { name: string; record: SightingRecord; expect: unknown[] }[] = [
+      { name: 'both dates as stated', record: dated(D1, D2), expect: [D1, D2, 'feed'] },
+      { name: 'a first seen alone sets both', record: dated(D1, null), expect: [D1, D1, 'feed'] },
+      { name: 'a last seen alone sets both (never the run time as first seen)', record: dated(null, D2), expect: [D2, D2, 'feed'] },
+      { name: 'a last seen before the first seen is read as the first seen', record: dated(D2, D1), expect: [D2, D2, 'feed'] },
+      { name: "a list's header date keeps its source", record: dated(D1, D1, { dateSource: 'file' }), expect: [D1, D1, 'file'] },
+      { name: 'no date at all: the fetch time', record: dated(null, null), expect: [T1, T1, 'fetched'] },
+    ];
+    for (const c of cases) {
+      it(`${c.name}`, async () => {
+        await ctx.store.ingest(incremental('f', T1), [c.record]);
+        assert.deepEqual(await seen(), c.expect);
+      });
+    }
+
+    it("a run's fallback date (an HTTP Last-Modified) dates only the records that state none", async () => {
+      await ctx.store.ingest({ ...snapshot('f', T1), fallbackDate: { at: D3, source: 'http' } }, [dated(null, null), ip('192.0.2.8', { firstSeen: D1 })]);
+      assert.deepEqual(await seen(), [D3, D3, 'http']);
+      const [other] = await ctx.store.sightingsOf('ipv4', '192.0.2.8');
+      assert.deepEqual([other?.firstSeen, other?.lastSeen, other?.dateSource], [D1, D1, 'feed']);
+    });
+
+    it('a later report of an earlier first sighting moves first seen back, never forward', async () => {
+      await ctx.store.ingest(incremental('f', T1), [dated(D2, D2)]);
+      await ctx.store.ingest(incremental('f', T2), [dated(D1, D2)]);
+      assert.deepEqual(await seen(), [D1, D2, 'feed']);
+      const later = await ctx.store.ingest(incremental('f', T3), [dated(D3, D3)]);
+      assert.deepEqual(await seen(), [D1, D3, 'feed'], 'first seen stays; last seen moves on');
+      assert.deepEqual([later.updated, later.unchanged], [1, 0], "a feed's own dates moving is a change");
+    });
+
+    it('dates a feed does not state move as stamps: a re-run of an undated list is unchanged', async () => {
+      await ctx.store.ingest(snapshot('f', T1), [dated(null, null)]);
+      const version = await ctx.store.dataVersion();
+      const again = await ctx.store.ingest(snapshot('f', T2), [dated(null, null)]);
+      assert.deepEqual([again.updated, again.unchanged], [0, 1]);
+      assert.deepEqual(await seen(), [T1, T2, 'fetched']);
+      assert.equal(await ctx.store.dataVersion(), version);
+    });
+
+    it('the same indicator twice in one run keeps the widest dates', async () => {
+      await ctx.store.ingest(incremental('f', T1), [dated(D2, D2), dated(D1, D1), dated(D3, null)]);
+      assert.deepEqual(await seen(), [D1, D3, 'feed']);
+    });
+
+    it('first seen ≤ last seen whatever order the runs come in (property)', async () => {
+      const day = fc.integer({ min: 0, max: 400 }).map((d) => new Date(Date.UTC(2023, 0, 1) + d * 86_400_000).toISOString());
+      const recordArb = fc.record({ first: fc.option(day, { nil: null }), last: fc.option(day, { nil: null }) });
+      await fc.assert(
+        fc.asyncProperty(fc.array(recordArb, { minLength: 1, maxLength: 5 }), async (runs) => {
+          const { store: s, cleanup: done } = await factory();
+          try {
+            // each run's record means [first, last] (one date sets both, a last before the first
+            // reads as the first, none is the run time); the store keeps the widest span
+            let first = Infinity;
+            let last = -Infinity;
+            for (const [n, r] of runs.entries()) {
+              const runAt = new Date(Date.UTC(2026, 0, 1, n)).toISOString();
+              await s.ingest(incremental('f', runAt), [dated(r.first, r.last)]);
+              const f = Date.parse(r.first ?? r.last ?? runAt);
+              const l = r.last === null ? f : Math.max(f, Date.parse(r.last));
+              first = Math.min(first, f);
+              last = Math.max(last, l);
+            }
+            const [x] = await s.sightingsOf('ipv4', '192.0.2.7');
+            assert.ok(x !== undefined);
+            assert.ok(Date.parse(x.firstSeen) <= Date.parse(x.lastSeen), `${x.firstSeen} ≤ ${x.lastSeen}`);
+            assert.deepEqual([x.firstSeen, x.lastSeen], [new Date(first).toISOString(), new Date(last).toISOString()]);
+          } finally {
+            await done();
+          }
+        }),
+        { numRuns: 25 },
+      );
+    });
+
+    it("a feed's data is as old as its newest date: a snapshot says so, an incremental run only adds newer", async () => {
+      await ctx.store.ingest(snapshot('s', T1), [ip('192.0.2.1', { lastSeen: D1 }), ip('192.0.2.2', { lastSeen: D2 })]);
+      assert.equal((await ctx.store.feedState('s'))?.dataAsOf, D2);
+      await ctx.store.ingest(snapshot('s', T2, 1), [ip('192.0.2.1', { lastSeen: D1 })]);
+      assert.equal((await ctx.store.feedState('s'))?.dataAsOf, D1, 'the newest of what the snapshot lists now');
+      await ctx.store.ingest(incremental('i', T1), [ip('192.0.2.1', { lastSeen: D3 })]);
+      await ctx.store.ingest(incremental('i', T2), [ip('192.0.2.2', { lastSeen: D1 })]);
+      assert.equal((await ctx.store.feedState('i'))?.dataAsOf, D3);
+      await ctx.store.ingest(snapshot('u', T2), [ip('192.0.2.3')]);
+      assert.equal((await ctx.store.feedState('u'))?.dataAsOf, T2, 'an undated list is as old as its fetch');
+    });
+
+    it('the same dated record again is unchanged, and a change of date source is a change', async () => {
+      await ctx.store.ingest(incremental('f', T1), [dated(D1, D2)]);
+      const again = await ctx.store.ingest(incremental('f', T2), [dated(D1, D2)]);
+      assert.deepEqual([again.updated, again.unchanged], [0, 1], 'same source, same dates: unchanged');
+      const relabelled = await ctx.store.ingest(incremental('f', T3), [dated(D1, D2, { dateSource: 'file' })]);
+      assert.deepEqual([relabelled.updated, relabelled.unchanged], [1, 0]);
+      assert.deepEqual(await seen(), [D1, D2, 'file']);
     });
   });
 
@@ -400,6 +511,7 @@ export function ingestContract(ctx: StoreContext, factory: StoreFactory): void {
       { name: 'a time without a zone', record: { type: 'ipv4', value: '192.0.2.1', lastSeen: '2026-01-01T00:00:00' } },
       { name: 'tags that are not strings', record: { type: 'ipv4', value: '192.0.2.1', tags: [1] } },
       { name: 'a cidr that is not a range', record: { type: 'cidr', value: 'not-a-range' } },
+      { name: 'an unknown date source', record: { type: 'ipv4', value: '192.0.2.1', firstSeen: '2026-01-01T00:00:00Z', dateSource: 'guessed' } },
       { name: 'a null record', record: null },
       { name: 'attributes that are not JSON', record: { type: 'ipv4', value: '192.0.2.1', attributes: { big: 1n } } },
     ];
@@ -425,6 +537,8 @@ export function ingestContract(ctx: StoreContext, factory: StoreFactory): void {
       { name: 'a bad run time', options: { feedId: 'f', mode: 'snapshot', runAt: 'now' } },
       { name: 'a run time that is not RFC 3339', options: { feedId: 'f', mode: 'snapshot', runAt: 'Thu, 01 Jan 2026 00:00:00 GMT' } },
       { name: 'a share above 1', options: { feedId: 'f', mode: 'snapshot', runAt: T1, maxDropShare: 2 } },
+      { name: 'a fallback date that is not a time', options: { feedId: 'f', mode: 'snapshot', runAt: T1, fallbackDate: { at: 'yesterday', source: 'http' } } },
+      { name: 'a fallback date of an unknown source', options: { feedId: 'f', mode: 'snapshot', runAt: T1, fallbackDate: { at: T1, source: 'guess' } } },
     ];
     for (const c of badOptions) {
       it(`ingest options with ${c.name} are refused`, async () => {

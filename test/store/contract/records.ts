@@ -80,6 +80,18 @@ export function recordsContract(ctx: StoreContext): void {
       assert.ok((await ctx.store.dataVersion()) > version);
       assert.equal(await ctx.store.purgeFeed('a'), 0);
     });
+
+    it('forgets how far the feed was read, so its next run fetches it whole', async () => {
+      await ctx.store.ingest(snapshot('a', T1), [ip('192.0.2.1', { lastSeen: T1 })]);
+      await ctx.store.recordFeedRun(run('a', T1, { etag: '"v1"', lastModified: 'Thu, 01 Jan 2026 00:00:00 GMT', cursor: '1700000000 0123' }));
+      await ctx.store.purgeFeed('a');
+      const state = await ctx.store.feedState('a');
+      assert.deepEqual(
+        [state?.etag, state?.lastModified, state?.lastSuccessAt, state?.lastRun?.cursor, state?.dataAsOf, state?.listedCount, state?.totalCount],
+        [null, null, null, undefined, null, 0, 0],
+      );
+      assert.equal(state?.lastRun?.status, 'success', 'the run history stays');
+    });
   });
 
   describe('retention of delisted sightings', () => {
