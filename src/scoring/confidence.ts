@@ -1,4 +1,8 @@
-/** Confidence: how many independent, reliable, fresh sources agree, and what they stated. */
+/**
+ * Confidence: how many independent, reliable, fresh sources agree, and what they stated. Entries
+ * of one report (one MISP event, one SBL record, …) are one source: the caller passes the best
+ * of each report.
+ */
 import type { ConfidenceLevel, ContextSighting, EvidenceSighting } from '../model.ts';
 import { RELIABILITIES } from '../model.ts';
 import type { ScoringRules } from './rules.ts';
@@ -13,6 +17,10 @@ export interface Weighed {
   p: number;
   severity: number;
   severityReason: string | null;
+  /** Why the source's own word makes it weigh less (marked offline, validity ended), or null. */
+  inactive: string | null;
+  /** The report it belongs to (src/evidence/origin.ts): entries of one report count once. */
+  origin: string;
 }
 
 export function confidenceOf(direct: readonly Weighed[], rules: ScoringRules): ConfidenceLevel {

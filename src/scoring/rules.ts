@@ -30,6 +30,8 @@ export interface ScoringRules {
   reliability: Readonly<Record<Reliability, number>>;
   unstatedConfidence: number;
   delistedWeight: number;
+  /** Entries the source marks inactive (`status` in these, lower case) or whose stated validity has ended weigh `inactiveWeight`. */
+  status: { inactive: ReadonlySet<string>; inactiveWeight: number };
   contextWeight: Readonly<Record<'range' | 'host' | 'parent_domain', number>>;
   severity: Readonly<Record<ThreatType, number>>;
   unknownThreatTypeSeverity: number;
@@ -90,6 +92,13 @@ function confidenceRules(v: unknown, at: string): ConfidenceRule[] {
   });
 }
 
+function statusRules(v: unknown): ScoringRules['status'] {
+  const o = obj(v, 'status');
+  const list = o['inactive'];
+  if (!Array.isArray(list) || list.some((x) => typeof x !== 'string' || x.trim() === '')) throw new ScoringRulesError('status.inactive must be an array of status words');
+  return { inactive: new Set(list.map((x: string) => x.trim().toLowerCase())), inactiveWeight: unit(o['inactiveWeight'], 'status.inactiveWeight') };
+}
+
 export function parseScoringRules(raw: unknown): ScoringRules {
   const r = obj(raw, 'the file');
   const levels = everyKey(obj(r['levels'], 'levels'), ['medium', 'high', 'critical'] as const, 'levels', (v, at) => num(v, at, 1, 100));
@@ -103,6 +112,7 @@ export function parseScoringRules(raw: unknown): ScoringRules {
     reliability: everyKey(obj(r['reliability'], 'reliability'), RELIABILITIES, 'reliability', unit),
     unstatedConfidence: unit(r['unstatedConfidence'], 'unstatedConfidence'),
     delistedWeight: unit(r['delistedWeight'], 'delistedWeight'),
+    status: statusRules(r['status']),
     contextWeight: everyKey(obj(r['contextWeight'], 'contextWeight'), ['range', 'host', 'parent_domain'] as const, 'contextWeight', unit),
     severity: everyKey(obj(r['severity'], 'severity'), THREAT_TYPES, 'severity', unit),
     unknownThreatTypeSeverity: unit(r['unknownThreatTypeSeverity'], 'unknownThreatTypeSeverity'),

@@ -1,11 +1,16 @@
 /**
  * The risk model. Each source's report becomes a probability that the indicator is malicious:
- * reliability × stated confidence × decay (× a weight for delisted or containing-range evidence).
- * Independent reports combine as a noisy-OR, P = 1 − Π(1 − pᵢ), so corroboration raises the score
- * and weak or stale reports add little. The score is 100 × P × the severity of the worst credible
- * threat type; warning lists cap it and analyst overrides fix its level. Pure: time is a parameter.
+ * reliability × stated confidence × decay (× a weight for delisted, inactive or containing-range
+ * evidence). Independent reports combine as a noisy-OR, P = 1 − Π(1 − pᵢ), so corroboration raises
+ * the score and weak or stale reports add little; entries of one report (one MISP event, one SBL
+ * record, a URL and its host from one pulse) are one report, counted by the strongest of them.
+ * The score is 100 × P × the severity of the worst credible threat type; warning lists cap it and
+ * analyst overrides fix its level. Pure: time is a parameter.
  */
 import type { EvidenceSighting, RiskFactor, RiskLevel } from '../model.ts';
+import { detail, statusOf } from '../evidence/details.ts';
+import { originLabel, originOf } from '../evidence/origin.ts';
+import { parseTime } from './time.ts';
 import { ageInDays, decayFactor } from './decay.ts';
 import { ageWords, pct, round1, round3 } from './describe.ts';
 import { applyWarninglists } from './caps.ts';
@@ -22,6 +27,8 @@ function weigh(s: EvidenceSighting, relation: Weighed['relation'], type: Scoring
   const stated = typeof s.confidence === 'number' && Number.isFinite(s.confidence) ? Math.min(100, Math.max(0, s.confidence)) : null;
   let p = (rules.reliability[s.feed.reliability] ?? 0) * (stated === null ? rules.unstatedConfidence : stated / 100) * decay;
   if (!s.listed) p *= rules.delistedWeight;
+  const inactive = inactiveReason(s, rules, now);
+  if (inactive !== null) p *= rules.status.inactiveWeight;
   // Stored data outside the known vocabularies weighs as unknown rather than producing NaN.
   if (relation !== null) p *= rules.contextWeight[relation] ?? 0;
   let severity = (s.threatType === null ? undefined : rules.severity[s.threatType]) ?? rules.unknownThreatTypeSeverity;
@@ -32,20 +39,55 @@ function weigh(s: EvidenceSighting, relation: Weighed['relation'], type: Scoring
       severityReason = m.reason;
     }
   }
-  return { s, relation, ageDays, decay, stated, p, severity, severityReason };
+  return { s, relation, ageDays, decay, stated, p, severity, severityReason, inactive, origin: originOf(s) };
 }
 
-function sightingFactor(w: Weighed, delta: number, rules: ScoringRules): RiskFactor {
+/** Why the source itself says the entry is no longer active, or null: a status it marks inactive, or a validity that has ended. */
+function inactiveReason(s: EvidenceSighting, rules: ScoringRules, now: Date): string | null {
+  const a = s.attributes;
+  // most sightings state neither: two property reads each
+  if (a['status'] === undefined && a['url_status'] === undefined && a['c2_status'] === undefined && a['valid_until'] === undefined) return null;
+  const status = statusOf(a);
+  if (status !== null && rules.status.inactive.has(status)) {
+    const online = detail(a, 'last_online');
+    return `marks it ${status}${typeof online === 'string' ? ` (last online ${online.slice(0, 10)})` : ''}`;
+  }
+  const until = detail(a, 'valid_until');
+  if (typeof until === 'string') {
+    const t = parseTime(until);
+    if (!Number.isNaN(t) && t < now.getTime()) return `states it valid only until ${until.slice(0, 10)}`;
+  }
+  return null;
+}
+
+/** When the report says it was seen: the feed's dates, a list's header date, the server's date, or when Verdict fetched it. */
+function seenWords(w: Weighed, now: Date): string {
+  const s = w.s;
+  switch (s.dateSource) {
+    case 'fetched':
+      return `no date in the feed; first fetched ${ageWords(ageInDays(s.firstSeen, now))}, last fetched ${ageWords(w.ageDays)}`;
+    case 'file':
+      return `last seen ${ageWords(w.ageDays)} (the date the list states for itself)`;
+    case 'http':
+      return `last seen ${ageWords(w.ageDays)} (the server's Last-Modified date; the feed states none)`;
+    default:
+      return `last seen ${ageWords(w.ageDays)}`;
+  }
+}
+
+function sightingFactor(w: Weighed, delta: number, rules: ScoringRules, now: Date, countedWith: Weighed | null): RiskFactor {
   const s = w.s;
   const what = s.malwareFamily ? `${s.threatType ?? 'an unspecified threat'} (${s.malwareFamily})` : (s.threatType ?? 'an unspecified threat');
   const stated = w.stated === null ? '' : `, stated confidence ${w.stated}`;
   const listed = s.listed ? '' : ', no longer listed';
+  const inactive = w.inactive === null ? '' : `; it ${w.inactive}`;
   const subject = w.relation === null ? '' : ` the containing ${w.relation === 'parent_domain' ? 'parent domain' : w.relation} ${s.value}`;
   const d = round1(delta);
   const p = round3(w.p);
+  const counted = countedWith === null ? '' : ` (one report with ${countedWith.relation === null ? "the indicator's own entry" : countedWith.s.value}: counted once)`;
   const factor: RiskFactor = {
     kind: w.relation === null ? 'sighting' : 'context',
-    description: `${s.feed.name} (${s.feed.category}, reliability ${s.feed.reliability}${stated}) reported${subject} as ${what}, last seen ${ageWords(w.ageDays)}${listed}: weight ${p}, ${d >= 0 ? '+' : ''}${d} points.`,
+    description: `${s.feed.name} (${s.feed.category}, reliability ${s.feed.reliability}${stated}) reported${subject} as ${what}, ${seenWords(w, now)}${listed}${inactive}: weight ${p}, ${d >= 0 ? '+' : ''}${d} points${counted}.`,
     delta: d,
     feed_id: s.feedId,
     reliability: s.feed.reliability,
@@ -53,9 +95,11 @@ function sightingFactor(w: Weighed, delta: number, rules: ScoringRules): RiskFac
     stated_confidence: w.stated,
     threat_type: s.threatType,
     age_days: w.ageDays === null ? null : round1(w.ageDays),
+    date_source: s.dateSource,
     decay: round3(w.decay),
     probability: p,
   };
+  if (w.inactive !== null) factor['inactive'] = w.inactive;
   if (w.relation !== null) {
     factor['relation'] = w.relation;
     factor['value'] = s.value;
@@ -114,15 +158,51 @@ export function scoreEvidence(input: ScoringInput, rules: ScoringRules, now: Dat
     }
   }
 
-  // Noisy-OR, strongest first, so each report's delta is what it adds to those before it.
-  const ordered = [...all].sort((a, b) => b.p - a.p);
+  // Entries of one report are one report: the strongest of them stands for it (so adding an
+  // entry never lowers the score) and the others add nothing on top.
+  const ordered = [...all].sort((a, b) => b.p - a.p || (a.relation === null ? 0 : 1) - (b.relation === null ? 0 : 1));
+  const leaderOf = new Map<string, Weighed>();
+  const members = new Map<string, Weighed[]>();
+  for (const w of ordered) {
+    if (!leaderOf.has(w.origin)) leaderOf.set(w.origin, w);
+    const m = members.get(w.origin);
+    if (m === undefined) members.set(w.origin, [w]);
+    else m.push(w);
+  }
+
+  // Noisy-OR over reports, strongest first, so each report's delta is what it adds to those before it.
   let keep = 1;
   for (const w of ordered) {
+    const leader = leaderOf.get(w.origin) as Weighed;
+    if (leader !== w) {
+      factors.push(sightingFactor(w, 0, rules, now, leader));
+      continue;
+    }
     const before = 1 - keep;
     keep *= 1 - w.p;
-    factors.push(sightingFactor(w, 100 * severity * (1 - keep - before), rules));
+    factors.push(sightingFactor(w, 100 * severity * (1 - keep - before), rules, now, null));
     // Hours-old reports keep ~100%; a factor that says so would be noise.
     if (w.decay < 0.995) factors.push(decayFactorOf(w, input.type, rules));
+  }
+  for (const w of ordered) {
+    if (w.inactive === null) continue;
+    factors.push({
+      kind: 'status',
+      description: `${w.s.feed.name} ${w.inactive}: its report weighs ${pct(rules.status.inactiveWeight)} of an active one.`,
+      feed_id: w.s.feedId,
+      weight: rules.status.inactiveWeight,
+    });
+  }
+  for (const [origin, list] of members) {
+    if (list.length < 2) continue;
+    const leader = list[0] as Weighed;
+    const feeds = [...new Set(list.map((w) => w.s.feed.name))];
+    factors.push({
+      kind: 'same_origin',
+      description: `${list.length} entries of one report (${originLabel(leader.s)}${feeds.length === 1 ? ` on ${feeds[0]}` : `, relayed by ${feeds.join(' and ')}`}), counted once: the strongest is ${leader.relation === null ? 'the indicator itself' : `${leader.s.value}`}.`,
+      origin,
+      entries: list.length,
+    });
   }
   const raw = 100 * severity * (1 - keep);
   let score = Math.round(raw);
@@ -135,12 +215,12 @@ export function scoreEvidence(input: ScoringInput, rules: ScoringRules, now: Dat
       severity: round3(severity),
     });
   }
-  const contributing = ordered.filter((w) => w.p > 0);
+  const contributing = [...leaderOf.values()].filter((w) => w.p > 0);
   if (contributing.length > 1) {
     const alone = Math.round(100 * severity * (contributing[0] as Weighed).p);
     factors.push({
       kind: 'corroboration',
-      description: `${contributing.length} reports agree; combined as independent evidence (noisy-OR), the strongest alone gives ${alone} and all together ${score}.`,
+      description: `${contributing.length} independent reports agree; combined as independent evidence (noisy-OR), the strongest alone gives ${alone} and all together ${score}.`,
       sources: contributing.length,
       strongest_alone: alone,
       combined: score,
@@ -153,7 +233,7 @@ export function scoreEvidence(input: ScoringInput, rules: ScoringRules, now: Dat
   let level = levelOf(score, rules);
   ({ score, level } = applyWarninglists(input.warninglists, score, level, override !== null, rules, factors));
 
-  let confidence = confidenceOf(direct, rules);
+  let confidence = confidenceOf(bestPerOrigin(direct), rules);
   if (override !== null) {
     const fixed = rules.overrides[override.verdict];
     const [lo, hi] = bandOf(fixed, rules);
@@ -170,4 +250,14 @@ export function scoreEvidence(input: ScoringInput, rules: ScoringRules, now: Dat
     confidence = rules.confidence.override;
   }
   return { score, level, confidence, factors };
+}
+
+/** The strongest entry of each report: what counts as one independent source. */
+function bestPerOrigin(list: readonly Weighed[]): Weighed[] {
+  const best = new Map<string, Weighed>();
+  for (const w of list) {
+    const b = best.get(w.origin);
+    if (b === undefined || w.p > b.p) best.set(w.origin, w);
+  }
+  return best.size === list.length ? (list as Weighed[]) : [...best.values()];
 }

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
@@ -141,5 +141,108 @@ test('bad scoring rules fail with a message naming the field', () => {
   bad((r) => (r['warninglists'].caps.rfc1918 = 'none'), /warninglists\.caps\.rfc1918 must be one of/);
   bad((r) => (r['credibleProbability'] = 0), /credibleProbability must be a number from 0.001 to 1/);
   bad((r) => (r['confidence'].high = [{ sources: 2, minReliability: 'Q' }]), /confidence\.high\[0\]\.minReliability/);
+  bad((r) => (r['status'].inactiveWeight = 3), /status\.inactiveWeight must be a number from 0 to 1/);
+  bad((r) => (r['status'].inactive = 'offline'), /status\.inactive must be an array/);
   assert.throws(() => parseScoringRules(null), ScoringRulesError);
+});
+
+describe('what the source says of its entry', () => {
+  const IP = '91.215.85.17';
+  const c2 = (attributes: Record<string, unknown>) => sighting('ipv4', IP, { feed: FEEDS.feodo, lastSeenDaysAgo: 1, threatType: 'botnet_cc', attributes });
+  const cases: { name: string; attributes: Record<string, unknown>; inactive: boolean }[] = [
+    { name: 'status online', attributes: { status: 'online' }, inactive: false },
+    { name: 'status offline', attributes: { status: 'offline', last_online: '2024-01-09T00:00:00Z' }, inactive: true },
+    { name: 'status Offline in capitals, stored under an older name', attributes: { c2_status: 'Offline' }, inactive: true },
+    { name: "URLhaus's url_status offline", attributes: { url_status: 'offline' }, inactive: true },
+    { name: 'a validity that ended', attributes: { valid_until: '2026-01-01T00:00:00Z' }, inactive: true },
+    { name: 'a validity still running', attributes: { valid_until: '2027-01-01T00:00:00Z' }, inactive: false },
+    { name: 'no status at all', attributes: {}, inactive: false },
+  ];
+  const online = scoreEvidence(input([c2({ status: 'online' })]), rules, NOW);
+  for (const c of cases) {
+    it(`${c.name}: ${c.inactive ? 'weighs less, and a factor says why' : 'weighs as usual'}`, () => {
+      const r = scoreEvidence(input([c2(c.attributes)]), rules, NOW);
+      const status = r.factors.filter((f) => f.kind === 'status');
+      if (c.inactive) {
+        assert.ok(r.score < online.score, `${r.score} < ${online.score}`);
+        assert.equal(status.length, 1);
+        assert.match(status[0]?.description ?? '', /Feodo Tracker (marks it offline|states it valid only until)/);
+        assert.equal(status[0]?.['weight'], rules.status.inactiveWeight);
+      } else {
+        assert.equal(r.score, online.score);
+        assert.equal(status.length, 0);
+      }
+    });
+  }
+});
+
+describe('entries of one report count once', () => {
+  const URL_VALUE = 'http://update-check.example/load.bin';
+  const misp = { id: 'circl-osint', name: 'CIRCL OSINT', category: 'government', reliability: 'B' } as const;
+  const event = { report_id: '5f0c1a0e-0000-4000-8000-000000000001', report_type: 'misp-event', report_name: 'Loader campaign' };
+  const urlInput = (attributesOfHost: Record<string, unknown>): ScoringInput => ({
+    type: 'url',
+    sightings: [sighting('url', URL_VALUE, { feed: misp, lastSeenDaysAgo: 2, threatType: 'payload_delivery', attributes: event })],
+    context: [{ ...sighting('domain', 'update-check.example', { feed: misp, lastSeenDaysAgo: 2, threatType: 'payload_delivery', attributes: attributesOfHost }), relation: 'host' }],
+    override: null,
+    warninglists: [],
+  });
+
+  it('a URL and its host from one MISP event: the strongest counts, the other adds nothing, and factors say so', () => {
+    const one = scoreEvidence(urlInput(event), rules, NOW);
+    const two = scoreEvidence(urlInput({ report_id: 'another-event' }), rules, NOW);
+    const alone = scoreEvidence({ ...urlInput(event), context: [] }, rules, NOW);
+    assert.equal(one.score, alone.score, 'the host of the same event adds nothing');
+    assert.ok(two.score > one.score, 'a different report corroborates');
+    const same = one.factors.filter((f) => f.kind === 'same_origin');
+    assert.equal(same.length, 1);
+    assert.match(same[0]?.description ?? '', /2 entries of one report \(MISP event "Loader campaign" on CIRCL OSINT\), counted once/);
+    assert.equal(one.factors.filter((f) => f.kind === 'corroboration').length, 0, 'no corroboration from one report');
+    const host = one.factors.find((f) => f.kind === 'context');
+    assert.equal(host?.delta, 0);
+    assert.match(host?.description ?? '', /counted once/);
+  });
+
+  it('DROP and DROPv6 entries of one SBL record are one listing; two SBL records are two', () => {
+    const v6 = { id: 'spamhaus-dropv6', name: 'Spamhaus DROPv6', category: 'commercial', reliability: 'A' } as const;
+    const range = (feed: typeof FEEDS.drop | typeof v6, cidr: string, sbl: string) => ({ ...sighting('cidr', cidr, { feed, lastSeenDaysAgo: 0, threatType: 'hijacked_range', attributes: { sbl } }), relation: 'range' as const });
+    const score = (ctx: ReturnType<typeof range>[]) => scoreEvidence({ type: 'ipv4', sightings: [], context: ctx, override: null, warninglists: [] }, rules, NOW);
+    const once = score([range(FEEDS.drop, '203.0.113.0/24', 'SBL1'), range(v6, '203.0.112.0/22', 'SBL1')]);
+    const single = score([range(FEEDS.drop, '203.0.113.0/24', 'SBL1')]);
+    const twice = score([range(FEEDS.drop, '203.0.113.0/24', 'SBL1'), range(v6, '203.0.112.0/22', 'SBL2')]);
+    assert.equal(once.score, single.score);
+    assert.ok(twice.score > once.score);
+    assert.match(once.factors.find((f) => f.kind === 'same_origin')?.description ?? '', /Spamhaus SBL1, relayed by Spamhaus DROP and Spamhaus DROPv6/);
+  });
+
+  it('confidence counts one report once: two entries of one event are not two sources', () => {
+    const b = { feed: misp, lastSeenDaysAgo: 0, threatType: 'botnet_cc' } as const;
+    const ev = (feedId: string, report: string) => sighting('ipv4', '91.215.85.17', { ...b, feed: { ...misp, id: feedId }, attributes: { report_id: report } });
+    assert.equal(scoreEvidence(input([ev('a', 'e1'), ev('b', 'e1')]), rules, NOW).confidence, 'medium', 'one event relayed by two feeds');
+    assert.equal(scoreEvidence(input([ev('a', 'e1'), ev('b', 'e2')]), rules, NOW).confidence, 'high', 'two events');
+  });
+
+  it('two different feeds with their own entries still corroborate each other', () => {
+    const a = sighting('ipv4', '91.215.85.17', { feed: FEEDS.feodo, lastSeenDaysAgo: 0, threatType: 'botnet_cc', attributes: { entry_id: '1' } });
+    const b = sighting('ipv4', '91.215.85.17', { feed: FEEDS.threatfox, lastSeenDaysAgo: 0, threatType: 'botnet_cc', attributes: { entry_id: '1' } });
+    const r = scoreEvidence(input([a, b]), rules, NOW);
+    assert.ok(r.factors.some((f) => f.kind === 'corroboration' && f['sources'] === 2), 'an entry id belongs to its feed');
+  });
+});
+
+describe('factors say where dates came from', () => {
+  const cases: { source: EvidenceSighting['dateSource']; words: RegExp }[] = [
+    { source: 'feed', words: /last seen 3 days ago:/ },
+    { source: 'file', words: /last seen 3 days ago \(the date the list states for itself\)/ },
+    { source: 'http', words: /the server's Last-Modified date; the feed states none/ },
+    { source: 'fetched', words: /no date in the feed; first fetched 10 days ago, last fetched 3 days ago/ },
+  ];
+  for (const c of cases) {
+    it(`${c.source}`, () => {
+      const s = sighting('ipv4', '91.215.85.17', { feed: FEEDS.et, lastSeenDaysAgo: 3, firstSeenDaysAgo: 10, threatType: 'compromised', dateSource: c.source });
+      const f = scoreEvidence(input([s]), rules, NOW).factors.find((x) => x.kind === 'sighting');
+      assert.match(f?.description ?? '', c.words);
+      assert.equal(f?.['date_source'], c.source);
+    });
+  }
 });
