@@ -17,6 +17,7 @@ import {
   type FeedScheduler,
 } from '../feeds/index.ts';
 import type { FeedRunRecord, FeedState, Store } from '../store/types.ts';
+import type { FeedPreview } from '../feeds/run.ts';
 import { runLockFor } from '../leader/postgres.ts';
 
 interface FeedContext {
@@ -60,6 +61,8 @@ export interface FeedStatusRow {
   last_status: string | null;
   listed_count: number;
   total_count: number;
+  /** How old the data is: the newest date the feed's runs brought (the source's own dates when it gives them). */
+  data_as_of: string | null;
   next_run_at: string | null;
 }
 
@@ -80,6 +83,7 @@ export function statusRows(catalog: FeedCatalog, states: FeedState[], now: Date)
       last_status: s?.lastRun?.status ?? null,
       listed_count: s?.listedCount ?? 0,
       total_count: s?.totalCount ?? 0,
+      data_as_of: s?.dataAsOf ?? null,
       next_run_at: nextRunAt(f, s, now),
     };
   });
@@ -97,8 +101,15 @@ function currentError(r: FeedStatusRow): string {
   return r.last_error.length > 60 ? `${r.last_error.slice(0, 59)}…` : r.last_error;
 }
 
-export function formatStatus(rows: FeedStatusRow[]): string {
-  const head = ['ID', 'ON', 'CATEGORY', 'REL', 'LISTED', 'TOTAL', 'LAST SUCCESS', 'NEXT RUN', 'LAST ERROR'];
+/** `2025-08-25 (102 days old)`: the date, and its age at `now`. */
+function dataAge(at: string | null, now: Date): string {
+  if (at === null) return '-';
+  const days = Math.floor((now.getTime() - Date.parse(at)) / 86_400_000);
+  return `${at.slice(0, 10)} (${days <= 0 ? 'today' : days === 1 ? '1 day old' : `${days} days old`})`;
+}
+
+export function formatStatus(rows: FeedStatusRow[], now: Date = new Date()): string {
+  const head = ['ID', 'ON', 'CATEGORY', 'REL', 'LISTED', 'TOTAL', 'DATA AS OF', 'LAST SUCCESS', 'NEXT RUN', 'LAST ERROR'];
   const body = rows.map((r) => [
     r.id,
     r.enabled ? 'yes' : 'no',
@@ -106,6 +117,7 @@ export function formatStatus(rows: FeedStatusRow[]): string {
     r.reliability,
     String(r.listed_count),
     String(r.total_count),
+    dataAge(r.data_as_of, now),
     r.last_success_at ?? 'never',
     r.next_run_at ?? (r.enabled ? 'import only' : '-'),
     currentError(r),
@@ -123,6 +135,19 @@ export function formatRun(run: FeedRunRecord): string {
     lines.push(`  ${run.rejected} malformed row(s) skipped; first ones:`);
     for (const s of run.rejectedSamples) lines.push(`    ${s}`);
   }
+  return lines.join('\n');
+}
+
+export function formatPreview(p: FeedPreview): string {
+  const types = Object.entries(p.byType).sort((a, b) => b[1] - a[1]);
+  const lines = [`${p.feedId}: dry run of ${p.path} — nothing stored`];
+  lines.push(`  ${p.received} record${p.received === 1 ? '' : 's'} would go in${types.length > 0 ? `: ${types.map(([t, n]) => `${t} ${n}`).join(', ')}` : ''}`);
+  if (p.rejected > 0) {
+    const looks = Object.entries(p.looksLike).sort((a, b) => b[1] - a[1]);
+    lines.push(`  ${p.rejected} row(s) refused${looks.length > 0 ? ` (they look like: ${looks.map(([k, n]) => `${k} ${n}`).join(', ')})` : ''}; first ones:`);
+    for (const s of p.rejectedSamples) lines.push(`    ${s}`);
+  }
+  lines.push(p.refused === null ? '  the import would succeed' : `  the import would fail as a whole: ${p.refused}`);
   return lines.join('\n');
 }
 
@@ -160,8 +185,9 @@ export function registerFeeds(program: Command): void {
     .option('--json', 'print one JSON document')
     .action(async (opts: { json?: boolean }) => {
       await withFeeds(async ({ store, catalog }) => {
-        const rows = statusRows(catalog, await store.feedStates(), new Date());
-        print(opts.json, { feeds: rows }, formatStatus(rows));
+        const now = new Date();
+        const rows = statusRows(catalog, await store.feedStates(), now);
+        print(opts.json, { feeds: rows }, formatStatus(rows, now));
       });
     });
 
@@ -186,7 +212,17 @@ export function registerFeeds(program: Command): void {
     .argument('<file>', 'the feed file (gzip and zip are unpacked; a MISP feed may be its directory)')
     .option('--json', 'print the run record as JSON')
     .option('--allow-drop', 'accept a snapshot that delists more than the suspect-drop share')
-    .action(async (id: string, file: string, opts: { json?: boolean; allowDrop?: boolean }) => {
+    .option('--dry-run', 'read the file as the import would and print what it holds by type, and what would be refused; store nothing')
+    .action(async (id: string, file: string, opts: { json?: boolean; allowDrop?: boolean; dryRun?: boolean }) => {
+      if (opts.dryRun) {
+        const preview = await withFeeds(async ({ catalog, scheduler }) => {
+          if (!catalog.get(id)) throw new Error(`no feed with id "${id}" (see \`verdict feeds list\`)`);
+          return scheduler.previewFile(id, file);
+        });
+        print(opts.json, preview, formatPreview(preview));
+        if (preview.refused !== null) process.exitCode = 1;
+        return;
+      }
       const run = await withFeeds(async ({ catalog, scheduler }) => {
         if (!catalog.get(id)) throw new Error(`no feed with id "${id}" (see \`verdict feeds list\`)`);
         const bar = process.stderr.isTTY && !opts.json ? progressBar(process.stderr, `importing ${id}`) : null;
@@ -201,6 +237,19 @@ export function registerFeeds(program: Command): void {
       });
       print(opts.json, run, formatRun(run));
       if (run.status === 'failure') process.exitCode = 1;
+    });
+
+  feeds
+    .command('purge')
+    .description("Remove everything a feed reported, in one transaction; its next run reads the feed whole")
+    .argument('<id>', 'feed id (a feed no longer in the catalog too: what it left behind)')
+    .option('--json', 'print the result as JSON')
+    .action(async (id: string, opts: { json?: boolean }) => {
+      const result = await withFeeds(async ({ catalog, store, scheduler }) => {
+        if (catalog.get(id) === undefined && (await store.feedState(id)) === null) throw new Error(`no feed with id "${id}" in the catalog or the store (see \`verdict feeds list\`)`);
+        return scheduler.purge(id);
+      });
+      print(opts.json, result, `${id}: removed ${result.removed} sighting${result.removed === 1 ? '' : 's'}; its next run reads the feed whole`);
     });
 
   feeds

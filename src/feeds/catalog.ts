@@ -4,9 +4,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { STORED_TYPES, type StoredType } from '../indicators/types.ts';
 import { FEED_CATEGORIES, RELIABILITIES, type FeedInfo } from '../model.ts';
 import { clientTlsProblem } from './client-tls.ts';
-import { FEED_FORMATS, type FeedDefinition } from './types.ts';
+import { FEED_FORMATS, FORMAT_TYPES, type FeedDefinition, type FeedFormat } from './types.ts';
 
 export const BUNDLED_CATALOG = fileURLToPath(new URL('../../data/feeds.json', import.meta.url));
 
@@ -24,7 +25,32 @@ export class CatalogError extends Error {
 }
 
 const ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
-const KEYS = new Set(['id', 'name', 'category', 'reliability', 'format', 'url', 'interval', 'mode', 'enabled', 'license', 'verdict', 'options']);
+const KEYS = new Set(['id', 'name', 'category', 'reliability', 'format', 'url', 'interval', 'mode', 'enabled', 'license', 'verdict', 'types', 'options']);
+
+/**
+ * The types a feed may carry: its `types`, which must fit what the format can carry; else a
+ * list's or mapping's fixed `options.type`, a range list's prefix column, or the format's own.
+ */
+function typesOf(at: string, raw: unknown, format: FeedFormat, options: Record<string, unknown> | undefined): readonly StoredType[] | undefined {
+  const intrinsic = FORMAT_TYPES[format];
+  if (raw !== undefined) {
+    if (!Array.isArray(raw) || raw.length === 0 || raw.some((t) => typeof t !== 'string' || !(STORED_TYPES as readonly string[]).includes(t))) {
+      throw new CatalogError(`${at}: "types" must be a non-empty list of ${STORED_TYPES.join(', ')}`);
+    }
+    const outside = (raw as StoredType[]).filter((t) => intrinsic !== undefined && !intrinsic.includes(t));
+    if (outside.length > 0) throw new CatalogError(`${at}: "types" names ${outside.join(', ')}, which the ${format} format never carries (it carries ${intrinsic?.join(', ')})`);
+    return [...new Set(raw as StoredType[])];
+  }
+  if (intrinsic !== undefined) return intrinsic;
+  const fixed = options?.type;
+  if ((format === 'plain-list' || format === 'csv-mapping' || format === 'jsonl-mapping') && typeof fixed === 'string' && (STORED_TYPES as readonly string[]).includes(fixed)) {
+    // a mapping with a type column may still name other types per row
+    const perRow = typeof (options?.fields as Record<string, unknown> | undefined)?.type === 'string';
+    if (!perRow) return [fixed as StoredType];
+  }
+  if (format === 'plain-list' && typeof options?.prefixColumn === 'number') return ['cidr'];
+  return undefined;
+}
 
 function oneOf(where: string, field: string, v: unknown, allowed: readonly string[]): string {
   if (typeof v !== 'string' || !allowed.includes(v)) throw new CatalogError(`${where}: "${field}" must be one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
@@ -61,6 +87,8 @@ export function checkDefinition(raw: Record<string, unknown>, where: string): Fe
     const tls = clientTlsProblem(def.options.tls, def.url);
     if (tls !== null) throw new CatalogError(`${at}: ${tls}`);
   }
+  const types = typesOf(at, raw.types, format, def.options);
+  if (types !== undefined) def.types = types;
   if (format === 'csv-mapping' || format === 'jsonl-mapping') {
     const fields = def.options?.fields as Record<string, unknown> | undefined;
     if (typeof fields?.value !== 'string') throw new CatalogError(`${at}: ${format} needs "options.fields.value" naming the indicator column`);

@@ -18,6 +18,7 @@ import { FeedParseError, RejectTally, type ParseContext } from './parsers/types.
 import { BATCH_RECORDS, fromBatches, inBatches } from './batches.ts';
 import { parseOnThread } from './parse-thread/index.ts';
 import { openPayload } from './payload.ts';
+import { describeMismatch } from './mismatch.ts';
 import { fetchTaxiiObjects, mispDirectoryRecords, mispFeedDirectory, spoolMispFeed } from './sources.ts';
 import type { FeedDefinition } from './types.ts';
 
@@ -33,28 +34,69 @@ export const DEFAULT_MAX_DROP_SHARE = 0.5;
 export const DEFAULT_MAX_REJECT_SHARE = 0.5;
 const MIN_REJECTS_TO_JUDGE = 10;
 
-/** Fails the run, inside the store's transaction, when most rows were malformed. */
-function checkRejects(good: number, tally: RejectTally, maxShare: number): void {
+/**
+ * Fails the run, inside the store's transaction, when most rows were refused — malformed, or not
+ * of the types the feed takes — saying what the file looks like instead.
+ */
+function checkRejects(good: number, tally: RejectTally, maxShare: number, types: readonly string[] | undefined): void {
   const bad = tally.rejected;
   if (bad > 0 && (good === 0 || (bad >= MIN_REJECTS_TO_JUDGE && bad / (bad + good) > maxShare))) {
-    throw new FeedParseError(`${bad} of ${bad + good} rows were malformed (is this the right format?); first: ${tally.samples[0] ?? ''}`);
+    throw new FeedParseError(describeMismatch(good, tally, types));
   }
+}
+
+/** Records of types the feed does not take are refused (and counted as what they are). */
+function allowedOnly(part: readonly SightingRecord[], allowed: ReadonlySet<string>, tally: RejectTally, types: readonly string[]): readonly SightingRecord[] {
+  let kept: SightingRecord[] | null = null;
+  for (let i = 0; i < part.length; i++) {
+    const r = part[i] as SightingRecord;
+    if (allowed.has(r.type)) {
+      kept?.push(r);
+      continue;
+    }
+    kept ??= part.slice(0, i);
+    tally.reject(`${r.type} ${r.value}`, `a ${r.type} in a feed of ${types.join(', ')}`, r.type);
+  }
+  return kept ?? part;
 }
 
 /**
  * Passes the records through, a batch at a time (RecordBatches, so that the store awaits per
- * batch rather than per record), and calls checkRejects after the last.
+ * batch rather than per record), refusing those of types the feed does not take, and calls
+ * checkRejects after the last.
  */
-function guardRejects(records: AsyncIterable<SightingRecord> | Iterable<SightingRecord>, tally: RejectTally, maxShare: number): RecordBatches {
+function guardRejects(
+  records: AsyncIterable<SightingRecord> | Iterable<SightingRecord>,
+  tally: RejectTally,
+  maxShare: number,
+  types: readonly string[] | undefined,
+): RecordBatches {
   const source = hasBatches(records) ? records : inBatches(records);
+  const allowed = types === undefined ? null : new Set(types);
   return fromBatches(async function* () {
     let good = 0;
-    for await (const part of source.batches()) {
+    for await (const batch of source.batches()) {
+      const part = allowed === null || types === undefined ? batch : allowedOnly(batch, allowed, tally, types);
       good += part.length;
-      yield part;
+      if (part.length > 0) yield part;
     }
-    checkRejects(good, tally, maxShare);
+    checkRejects(good, tally, maxShare, types);
   });
+}
+
+function rejectShareOf(def: FeedDefinition): number {
+  return typeof def.options?.maxRejectShare === 'number' ? def.options.maxRejectShare : DEFAULT_MAX_REJECT_SHARE;
+}
+
+/**
+ * The date of records that state none: a download's HTTP Last-Modified (never later than the
+ * run), else none (the ingest then uses the run time, as `fetched`).
+ */
+export function httpFallbackDate(lastModified: string | null, runAt: string): IngestOptions['fallbackDate'] {
+  if (lastModified === null) return undefined;
+  const t = Date.parse(lastModified);
+  if (Number.isNaN(t)) return undefined;
+  return { at: new Date(Math.min(t, Date.parse(runAt))).toISOString(), source: 'http' };
 }
 
 export interface RunEnv {
@@ -85,6 +127,8 @@ interface Gathered {
   records: AsyncIterable<SightingRecord> | Iterable<SightingRecord>;
   etag: string | null;
   lastModified: string | null;
+  /** The document's own HTTP Last-Modified (a download's; null for a local file or a paged source). */
+  servedAt?: string | null;
   /** The source's new cursor, saved with the run once it succeeds. */
   cursor?: string | null;
   cleanup(): Promise<void>;
@@ -233,7 +277,7 @@ async function fetchRemote(
   if (d.kind === 'not_modified') return 'not_modified';
   try {
     if (d.contentType !== null && HTML_TYPE.test(d.contentType)) throw new FeedParseError(`the server sent an HTML page (${d.contentType}), not ${def.format}`);
-    return { records: await fileRecords(def, d.path, ctx, env), etag: d.etag, lastModified: d.lastModified, cleanup: d.cleanup };
+    return { records: await fileRecords(def, d.path, ctx, env), etag: d.etag, lastModified: d.lastModified, servedAt: d.lastModified, cleanup: d.cleanup };
   } catch (err) {
     await d.cleanup();
     throw err;
@@ -268,10 +312,11 @@ export async function runFeed(def: FeedDefinition, source: RunSource, env: RunEn
       run.status = 'not_modified';
     } else {
       const opts: IngestOptions = { feedId: def.id, mode: def.mode, runAt: startedAt };
+      const fallbackDate = httpFallbackDate(gathered.servedAt ?? null, startedAt);
+      if (fallbackDate !== undefined) opts.fallbackDate = fallbackDate;
       const share = typeof def.options?.maxDropShare === 'number' ? def.options.maxDropShare : DEFAULT_MAX_DROP_SHARE;
       if (def.mode === 'snapshot' && !(source.kind === 'file' && source.allowDrop)) opts.maxDropShare = share;
-      const rejectShare = typeof def.options?.maxRejectShare === 'number' ? def.options.maxRejectShare : DEFAULT_MAX_REJECT_SHARE;
-      run.result = await env.store.ingest(opts, guardRejects(gathered.records, tally, rejectShare));
+      run.result = await env.store.ingest(opts, guardRejects(gathered.records, tally, rejectShareOf(def), def.types));
       run.status = 'success';
       run.etag = gathered.etag;
       run.lastModified = gathered.lastModified;
@@ -298,4 +343,42 @@ export async function runFeed(def: FeedDefinition, source: RunSource, env: RunEn
   }
   if (run.status === 'success') env.logger.info({ feedId: def.id, result: run.result, rejected: run.rejected }, 'feed run complete');
   return run;
+}
+
+/** What importing a file would do, without storing anything (`verdict feeds import --dry-run`). */
+export interface FeedPreview {
+  feedId: string;
+  path: string;
+  /** Records the feed would receive, by indicator type. */
+  byType: Record<string, number>;
+  received: number;
+  rejected: number;
+  rejectedSamples: string[];
+  /** Refused rows by what they look like. */
+  looksLike: Record<string, number>;
+  /** Why the import would fail as a whole (a file of the wrong format, unreadable, HTML); null when it would go in. */
+  refused: string | null;
+}
+
+/** Reads a local file as an import would — the same parser, type checks and refusal rules — and counts instead of storing. */
+export async function previewFeed(def: FeedDefinition, path: string, env: Pick<RunEnv, 'store' | 'logger' | 'parseThreadMinBytes'>): Promise<FeedPreview> {
+  const tally = new RejectTally();
+  const ctx: ParseContext = { tally, options: def.options ?? {} };
+  const preview: FeedPreview = { feedId: def.id, path, byType: {}, received: 0, rejected: 0, rejectedSamples: [], looksLike: {}, refused: null };
+  let gathered: Gathered | null = null;
+  try {
+    gathered = await gatherFile(def, { kind: 'file', path }, ctx, env as RunEnv);
+    for await (const part of guardRejects(gathered.records, tally, rejectShareOf(def), def.types).batches()) {
+      for (const r of part) preview.byType[r.type] = (preview.byType[r.type] ?? 0) + 1;
+      preview.received += part.length;
+    }
+  } catch (err) {
+    preview.refused = message(err);
+  } finally {
+    await gathered?.cleanup().catch(() => {});
+  }
+  preview.rejected = tally.rejected;
+  preview.rejectedSamples = tally.samples;
+  preview.looksLike = Object.fromEntries(tally.looksLike);
+  return preview;
 }

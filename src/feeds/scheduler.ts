@@ -9,7 +9,7 @@ import { fetch as undiciFetch } from 'undici';
 import type { FeedRunRecord, FeedState, PruneResult, Store } from '../store/types.ts';
 import type { FeedCatalog } from './catalog.ts';
 import type { FetchFn, FetchSettings } from './fetcher.ts';
-import { runFeed, type RunEnv, type RunSource } from './run.ts';
+import { previewFeed, runFeed, type FeedPreview, type RunEnv, type RunSource } from './run.ts';
 import type { FeedDefinition, RunLock } from './types.ts';
 
 export interface FeedScheduler {
@@ -22,6 +22,21 @@ export interface FeedScheduler {
   runNow(feedId: string): Promise<FeedRunRecord>;
   /** Imports a local file for a feed (the offline path; the only one for internal feeds). */
   importFile(feedId: string, path: string, opts?: ImportOptions): Promise<FeedRunRecord>;
+  /** What importing the file would do: counts by type and refusals; nothing is stored or recorded. */
+  previewFile(feedId: string, path: string): Promise<FeedPreview>;
+  /**
+   * Removes a feed's data (see Store.purgeFeed), waiting for no run: refused with
+   * FeedBusyError while a run of the feed is in progress. Works for a feed no longer in the
+   * catalog too (what it left behind).
+   */
+  purge(feedId: string): Promise<{ feedId: string; removed: number }>;
+}
+
+export class FeedBusyError extends Error {
+  constructor(readonly feedId: string) {
+    super(`a run of feed "${feedId}" is in progress; try again when it has finished`);
+    this.name = 'FeedBusyError';
+  }
 }
 
 export interface ImportOptions {
@@ -205,6 +220,21 @@ export function createFeedScheduler(deps: SchedulerDeps): FeedScheduler {
       const def = definition(feedId);
       if (def.url === null) return notRun(def, 'failure', `feed "${def.id}" has no URL; import a file with "verdict feeds import ${def.id} FILE"`);
       return locked(def, { kind: 'remote' });
+    },
+    async previewFile(feedId, path) {
+      return previewFeed(definition(feedId), path, env);
+    },
+    async purge(feedId) {
+      const p = deps.runLock.withLock(`feed:${feedId}`, () => deps.store.purgeFeed(feedId));
+      inFlight.add(p);
+      try {
+        const removed = await p;
+        if (removed === undefined) throw new FeedBusyError(feedId);
+        deps.logger.info({ feedId, removed }, 'feed data purged');
+        return { feedId, removed };
+      } finally {
+        inFlight.delete(p);
+      }
     },
     async importFile(feedId, path, opts = {}) {
       return locked(definition(feedId), {

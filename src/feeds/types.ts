@@ -1,4 +1,5 @@
 /** Feed catalog entries: what a feed is, where it lives, how to read it. */
+import type { StoredType } from '../indicators/types.ts';
 import type { FeedCategory, Reliability } from '../model.ts';
 import type { IngestMode } from '../store/types.ts';
 
@@ -20,6 +21,18 @@ export const FEED_FORMATS = [
 ] as const;
 export type FeedFormat = (typeof FEED_FORMATS)[number];
 
+/** The indicator types a format can carry at all (absent: any, as the entry's options decide). */
+export const FORMAT_TYPES: Readonly<Partial<Record<FeedFormat, readonly StoredType[]>>> = {
+  'spamhaus-drop': ['cidr'],
+  'spamhaus-drop-ndjson': ['cidr'],
+  'cisa-kev': ['cve'],
+  'urlhaus-csv': ['url'],
+  'threatfox-json': ['ipv4', 'ipv6', 'domain', 'url', 'md5', 'sha1', 'sha256'],
+  'feodotracker-json': ['ipv4', 'ipv6'],
+  'feodotracker-csv': ['ipv4', 'ipv6'],
+  'malwarebazaar-csv': ['md5', 'sha1', 'sha256'],
+};
+
 export interface FeedDefinition {
   id: string;
   /** Shown as sources[].feed_name. */
@@ -35,6 +48,12 @@ export interface FeedDefinition {
   license: string;
   /** Internal feeds: what being listed means. */
   verdict?: 'allow' | 'deny';
+  /**
+   * The indicator types the feed may carry (an IP list only IPs, a URL feed only URLs); records
+   * of any other type are refused, and a file made mostly of them fails as a whole. Absent: what
+   * the format can carry.
+   */
+  types?: readonly StoredType[];
   /** Format options (plain-list default type/threat type, csv column mapping, TAXII collection, …). */
   options?: Record<string, unknown>;
 }

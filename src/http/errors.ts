@@ -16,6 +16,7 @@ export const ERROR_CATALOG = {
   insufficient_scope: { status: 403, message: 'The API key does not allow this request.' },
   not_found: { status: 404, message: 'Not found.' },
   method_not_allowed: { status: 405, message: 'This method is not allowed on this path.' },
+  conflict: { status: 409, message: 'The resource is busy; retry after the time given in Retry-After.' },
   payload_too_large: { status: 413, message: 'The request body is too large.' },
   unsupported_media_type: { status: 415, message: 'The request body must be JSON (Content-Type: application/json).' },
   rate_limit_exceeded: { status: 429, message: 'Rate limit exceeded. Retry after the time given in Retry-After.' },

@@ -1,7 +1,10 @@
-/** GET /api/v1/feeds (catalog with health) and POST /api/v1/feeds/{id}/sync (admin: run a feed now). */
+/**
+ * GET /api/v1/feeds (catalog with health), POST /api/v1/feeds/{id}/sync (admin: run a feed now)
+ * and DELETE /api/v1/feeds/{id}/data (admin: purge what a feed reported).
+ */
 import { Type } from 'typebox';
 import type { FastifyInstance } from 'fastify';
-import { nextRunAt } from '../../feeds/index.ts';
+import { FeedBusyError, nextRunAt } from '../../feeds/index.ts';
 import type { FeedDefinition } from '../../feeds/types.ts';
 import type { FeedRunRecord, FeedState, Store } from '../../store/types.ts';
 import { ApiError } from '../errors.ts';
@@ -10,7 +13,7 @@ import { AUTH_ERRORS, KEY_SECURITY, errorResponses } from '../schemas.ts';
 export interface FeedRoutesDeps {
   store: Store;
   catalog: { list(): FeedDefinition[]; get(id: string): FeedDefinition | undefined };
-  scheduler: { runNow(feedId: string): Promise<FeedRunRecord> };
+  scheduler: { runNow(feedId: string): Promise<FeedRunRecord>; purge(feedId: string): Promise<{ feedId: string; removed: number }> };
   clock: () => Date;
 }
 
@@ -46,6 +49,9 @@ const FeedView = Type.Object({
     last_error: NullableString,
     listed_count: Type.Integer(),
     total_count: Type.Integer(),
+    data_as_of: Type.Union([Type.String(), Type.Null()], {
+      description: "how old the feed's data is: the newest date its runs brought (the source's own dates, a list's header date, the HTTP Last-Modified, else the fetch time)",
+    }),
     next_run_at: Type.Union([Type.String(), Type.Null()], { description: 'when the scheduler runs it next; null for import-only or disabled feeds' }),
   }),
 });
@@ -82,6 +88,7 @@ function feedView(f: FeedDefinition, s: FeedState | undefined, now: Date) {
       last_error: s?.lastError ?? null,
       listed_count: s?.listedCount ?? 0,
       total_count: s?.totalCount ?? 0,
+      data_as_of: s?.dataAsOf ?? null,
       next_run_at: nextRunAt(f, s, now),
     },
   };
@@ -117,6 +124,33 @@ export function registerFeedRoutes(app: FastifyInstance, deps: FeedRoutesDeps): 
       const { id } = req.params as { id: string };
       if (deps.catalog.get(id) === undefined) throw new ApiError('not_found', `No feed with id "${id}".`);
       return runView(await deps.scheduler.runNow(id));
+    },
+  );
+
+  app.delete(
+    '/api/v1/feeds/:id/data',
+    {
+      config: { scope: 'admin' },
+      schema: {
+        summary: "Remove everything a feed reported",
+        description:
+          "In one transaction; the data version moves, so no cached lookup serves the removed sightings. The feed's validators and cursor are forgotten: its next run reads it whole. Works for a feed no longer in the catalog too. 409 while a run of the feed is in progress.",
+        tags: ['feeds'],
+        security,
+        params: Type.Object({ id: Type.String({ maxLength: 100 }) }),
+        response: { 200: Type.Object({ feed_id: Type.String(), removed: Type.Integer({ description: 'sightings removed' }) }), ...errorResponses(404, 409, ...AUTH_ERRORS) },
+      },
+    },
+    async (req) => {
+      const { id } = req.params as { id: string };
+      if (deps.catalog.get(id) === undefined && (await deps.store.feedState(id)) === null) throw new ApiError('not_found', `No feed with id "${id}".`);
+      try {
+        const r = await deps.scheduler.purge(id);
+        return { feed_id: r.feedId, removed: r.removed };
+      } catch (err) {
+        if (err instanceof FeedBusyError) throw new ApiError('conflict', err.message, { feed_id: id }, { 'retry-after': '30' });
+        throw err;
+      }
     },
   );
 }
