@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { getDomain } from 'tldts';
 import type { Assessment, Evidence, EvidenceSighting, Intelligence, RiskFactor } from './model.ts';
-import { createTechniqueMapper, describeAttackId, loadAttackCatalog, loadMappingRules, type AttackCatalog } from './attack/index.ts';
+import { createTechniqueMapper, describeAttackId, loadAttackCatalog, loadCtidMappings, loadMappingRules, type AttackCatalog } from './attack/index.ts';
 import { parseScoringRules, scoreEvidence, ScoringRulesError, type ListedOn, type ScoringRules } from './scoring/index.ts';
 import { hostOf, loadWarninglists, type WarninglistMatch, type Warninglists } from './warninglists/index.ts';
 
@@ -35,7 +35,7 @@ export function createIntelligence(opts: IntelligenceOptions = {}): Intelligence
   const dir = opts.dataDir ?? DEFAULT_DATA_DIR;
   const rules = loadScoringRules(join(dir, 'scoring.json'));
   const catalog = loadAttackCatalog(join(dir, 'attack'));
-  const mapper = createTechniqueMapper(catalog, loadMappingRules(join(dir, 'attack')));
+  const mapper = createTechniqueMapper(catalog, loadMappingRules(join(dir, 'attack')), loadCtidMappings(join(dir, 'attack', 'ctid-mappings')));
   const warninglists = loadWarninglists(join(dir, 'warninglists'));
 
   function assess(evidence: Evidence, now: Date): Assessment {
@@ -77,7 +77,7 @@ export function createIntelligence(opts: IntelligenceOptions = {}): Intelligence
     return {
       risk: { score: result.score, level: result.level, factors: result.factors },
       confidence: result.confidence,
-      techniques: mapper.map(evidence.type, evidence.sightings),
+      techniques: mapper.map(evidence.type, evidence.value, evidence.sightings),
       threatTypes: [...threatTypes],
       malwareFamilies: [...families.values()],
       tags: [...tags],
@@ -134,6 +134,10 @@ function relatedOf(evidence: Evidence, host: string | null, registrable: string 
   if (kev !== undefined) {
     related['kev'] = kev.attributes;
     related['kev_techniques'] = mapper.kevTechniques(kev.attributes).map((k) => ({ id: k.technique.id, name: k.technique.name, why: k.why }));
+  }
+  if (evidence.type === 'cve') {
+    const mappings = mapper.attackMappings(evidence.value);
+    if (mappings.length > 0) related['attack_mappings'] = mappings;
   }
   return related;
 }

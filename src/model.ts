@@ -153,8 +153,13 @@ export interface RiskFactor {
 export interface MappedTechnique {
   id: string;
   name: string;
-  /** How it was derived: `source`, `threat_type`, `malware_family`, `kev`, `lookup`. */
+  /** How it was derived: `source`, `ctid`, `kev`, `threat_type`, `malware_family`, `lookup`. */
   derived_from: string;
+  /**
+   * Only for `ctid`: the Center for Threat-Informed Defense's mapping type, `exploitation_technique`,
+   * `primary_impact`, `secondary_impact` or `uncategorized`.
+   */
+  mapping_type?: string;
 }
 
 export interface WarninglistHit {

@@ -1,21 +1,27 @@
-/** Reads the shipped ATT&CK tables and mapping rules from data/attack/ (once, at start-up). */
+/** Reads the shipped ATT&CK tables, CVE mappings and mapping rules from data/attack/ (once, at start-up). */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildAttackCatalog, type AttackCatalog, type AttackTables } from './catalog.ts';
+import { buildCtidMappings, CTID_FILES, parseCveTable, parseKevMappings, type CtidMappings } from './ctid.ts';
+import { AttackDataError } from './errors.ts';
 import { compileMappingRules, type MappingRules, type MappingRulesFile } from './rules.ts';
 
-export class AttackDataError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'AttackDataError';
+export { AttackDataError };
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new AttackDataError(`cannot read ATT&CK data file ${path}: ${(cause as Error).message}`, { cause });
   }
 }
 
 function readJson(path: string): unknown {
+  const text = readText(path);
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as unknown;
+    return JSON.parse(text) as unknown;
   } catch (cause) {
-    throw new AttackDataError(`cannot read ATT&CK data file ${path}`, { cause });
+    throw new AttackDataError(`cannot read ATT&CK data file ${path}: ${(cause as Error).message}`, { cause });
   }
 }
 
@@ -44,4 +50,11 @@ export function loadMappingRules(dir: string): MappingRules {
     if (cause instanceof AttackDataError) throw cause;
     throw new AttackDataError(`${path}: ${(cause as Error).message}`, { cause });
   }
+}
+
+/** The Center for Threat-Informed Defense's CVE → ATT&CK mappings, from data/attack/ctid-mappings/. */
+export function loadCtidMappings(dir: string): CtidMappings {
+  const kevPath = join(dir, CTID_FILES['kev-mappings']);
+  const tablePath = join(dir, CTID_FILES['cve-table']);
+  return buildCtidMappings(parseKevMappings(readJson(kevPath), kevPath), parseCveTable(readText(tablePath), tablePath));
 }

@@ -1,10 +1,12 @@
 /**
- * Indicator → ATT&CK techniques, in order of how directly the evidence states them:
- * ids stated by sources, what a KEV entry describes, the threat type, then the malware family's
+ * Indicator → ATT&CK techniques, in order of how directly the evidence states them: ids stated by
+ * sources; for a CVE, the Center for Threat-Informed Defense's typed mappings, else what its KEV
+ * entry describes, then CTID's uncategorized mappings; the threat type; then the malware family's
  * ATT&CK software entry filtered to the indicator's role. Each technique says how it was derived.
  */
 import type { MappedTechnique } from '../model.ts';
 import type { AttackCatalog, Technique } from './catalog.ts';
+import { CTID_MAPPING_TYPES, type CtidMapping, type CtidMappings, type CtidMappingType, type CtidSource } from './ctid.ts';
 import type { MappingRules } from './rules.ts';
 
 /** The parts of a sighting the mapping reads. */
@@ -22,18 +24,42 @@ export interface KevTechnique {
   why: string;
 }
 
+/** One CTID mapping of a CVE, its technique resolved against the shipped catalog. */
+export interface AttackMapping {
+  id: string;
+  name: string;
+  mapping_type: CtidMappingType;
+  capability_group?: string;
+  source: CtidSource;
+  /** The id the file states, when ATT&CK has since revoked it in favour of `id`. */
+  replaces?: string;
+}
+
 export interface TechniqueMapper {
-  map(type: string, sightings: readonly MappableSighting[]): MappedTechnique[];
-  /** Techniques a KEV entry describes (T1190 / T1203 / T1068 by its words and CWEs). */
+  /** `value` is the indicator itself: a CVE's id selects its CTID mappings. */
+  map(type: string, value: string, sightings: readonly MappableSighting[]): MappedTechnique[];
+  /** Techniques a KEV entry describes (T1068 / T1203 / T1210 / T1190 by its words and CWEs). */
   kevTechniques(entry: Readonly<Record<string, unknown>>): KevTechnique[];
+  /** A CVE's CTID mappings whose technique is current in the catalog (revoked ids resolved, others left out). */
+  attackMappings(cveId: string): AttackMapping[];
   /** The ATT&CK software a reported family name matches, if any. */
   familySoftware(name: string): Readonly<{ id: string; name: string }> | null;
 }
 
+/** A CVE's CTID mappings, resolved once at start-up. */
+interface CveTechniques {
+  /** Exploitation techniques, then primary, then secondary impacts, without repeats. */
+  typed: readonly MappedTechnique[];
+  uncategorized: readonly MappedTechnique[];
+  rows: readonly AttackMapping[];
+}
+
+const TYPE_RANK = new Map<string, number>(CTID_MAPPING_TYPES.map((t, i) => [t, i]));
+
 const STATED_ID = /\b(T\d{4}(?:\.\d{3})?)\b/i;
 const HAS_DIGITS = /\d{4}/;
 
-export function createTechniqueMapper(catalog: AttackCatalog, rules: MappingRules): TechniqueMapper {
+export function createTechniqueMapper(catalog: AttackCatalog, rules: MappingRules, ctid: CtidMappings): TechniqueMapper {
   const current = (id: string): Technique | null => catalog.resolve(id).technique;
   const rank = (t: Technique): number => Math.min(...t.tactics.map((x) => rules.tacticRank.get(x) ?? 99));
 
@@ -73,8 +99,11 @@ export function createTechniqueMapper(catalog: AttackCatalog, rules: MappingRule
     const matched = new Set<string>();
     const out: KevTechnique[] = [];
     for (const rule of rules.kev.rules) {
-      if (rule.unless.some((u) => matched.has(u))) continue;
+      // Several rules may name one technique: the first that matches gives the reason.
+      if (matched.has(rule.technique) || rule.unless.some((u) => matched.has(u))) continue;
       if (!rule.pattern.test(text) && !cwes.some((c) => rule.cwes.has(c))) continue;
+      if (rule.also !== null && !rule.also.test(text)) continue;
+      if (rule.none !== null && rule.none.test(text)) continue;
       const t = current(rule.technique);
       if (t === null) continue;
       matched.add(rule.technique);
@@ -84,13 +113,24 @@ export function createTechniqueMapper(catalog: AttackCatalog, rules: MappingRule
     return out;
   }
 
-  function map(type: string, sightings: readonly MappableSighting[]): MappedTechnique[] {
+  // Work once at start-up: every CVE's CTID mappings resolved and ordered.
+  const cveTechniques = new Map<string, CveTechniques>();
+  for (const cve of ctid.cves()) cveTechniques.set(cve, resolveCtid(catalog, ctid.of(cve)));
+
+  function map(type: string, value: string, sightings: readonly MappableSighting[]): MappedTechnique[] {
     const out: MappedTechnique[] = [];
     const seen = new Set<string>();
     const add = (t: Technique | null, derivedFrom: string): void => {
       if (t === null || seen.has(t.id)) return;
       seen.add(t.id);
       out.push({ id: t.id, name: t.name, derived_from: derivedFrom });
+    };
+    const addMapped = (list: readonly MappedTechnique[]): void => {
+      for (const t of list) {
+        if (seen.has(t.id)) continue;
+        seen.add(t.id);
+        out.push({ ...t });
+      }
     };
     for (const s of sightings) {
       for (const id of s.attackIds) add(current(id.toUpperCase()), 'source');
@@ -101,10 +141,18 @@ export function createTechniqueMapper(catalog: AttackCatalog, rules: MappingRule
         if (m !== null) add(current((m[1] as string).toUpperCase()), 'source');
       }
     }
-    for (const s of sightings) {
-      if (s.threatType === 'exploited_vulnerability' && type === 'cve' && hasKevFields(s.attributes)) {
-        for (const k of kevTechniques(s.attributes)) add(k.technique, 'kev');
+    if (type === 'cve') {
+      const curated = cveTechniques.get(value.toUpperCase());
+      if (curated !== undefined) addMapped(curated.typed);
+      // A curated typed mapping says how the CVE is exploited better than phrases of its KEV entry.
+      if (curated === undefined || curated.typed.length === 0) {
+        for (const s of sightings) {
+          if (s.threatType === 'exploited_vulnerability' && hasKevFields(s.attributes)) {
+            for (const k of kevTechniques(s.attributes)) add(k.technique, 'kev');
+          }
+        }
       }
+      if (curated !== undefined) addMapped(curated.uncategorized);
     }
     for (const s of sightings) {
       if (s.threatType === null) continue;
@@ -125,10 +173,41 @@ export function createTechniqueMapper(catalog: AttackCatalog, rules: MappingRule
   return {
     map,
     kevTechniques,
+    attackMappings: (cveId) => (cveTechniques.get(cveId.toUpperCase())?.rows ?? []).map((r) => ({ ...r })),
     familySoftware: (name) => catalog.softwareByName(name) ?? null,
   };
 }
 
 function hasKevFields(a: Readonly<Record<string, unknown>>): boolean {
   return typeof a['vulnerabilityName'] === 'string' || typeof a['shortDescription'] === 'string';
+}
+
+/**
+ * A CVE's mappings against the shipped catalog: ordered by mapping type (stable within a type, so
+ * the KEV file comes before the CVE table), revoked ids replaced by their successor, ids the catalog
+ * cannot place (revoked without successor, deprecated, or not Enterprise) left out.
+ */
+function resolveCtid(catalog: AttackCatalog, mappings: readonly CtidMapping[]): CveTechniques {
+  const ordered = [...mappings].sort((a, b) => (TYPE_RANK.get(a.mappingType) ?? 99) - (TYPE_RANK.get(b.mappingType) ?? 99));
+  const typed: MappedTechnique[] = [];
+  const uncategorized: MappedTechnique[] = [];
+  const rows: AttackMapping[] = [];
+  const seen = new Set<string>();
+  for (const m of ordered) {
+    const r = catalog.resolve(m.techniqueId);
+    if (r.technique === null) continue;
+    const t = r.technique;
+    rows.push({
+      id: t.id,
+      name: t.name,
+      mapping_type: m.mappingType,
+      ...(m.capabilityGroup === undefined ? {} : { capability_group: m.capabilityGroup }),
+      source: m.source,
+      ...(r.replaces === undefined ? {} : { replaces: r.replaces }),
+    });
+    if (seen.has(t.id)) continue;
+    seen.add(t.id);
+    (m.mappingType === 'uncategorized' ? uncategorized : typed).push({ id: t.id, name: t.name, derived_from: 'ctid', mapping_type: m.mappingType });
+  }
+  return { typed, uncategorized, rows };
 }

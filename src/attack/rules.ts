@@ -7,7 +7,12 @@ export interface MappingRulesFile {
   familyRoles: { role: string; types: string[]; tactics: string[] | null; max: number }[];
   kev: {
     fields: string[];
-    rules: { technique: string; why?: string; anyOf: string[]; cwes?: string[]; unless?: string[] }[];
+    /**
+     * A rule matches when one `anyOf` phrase or one of its `cwes` is in the entry, and also one
+     * `alsoAnyOf` phrase when given, and no `noneOf` phrase; `unless` names techniques whose rules,
+     * matched earlier, rule this one out.
+     */
+    rules: { technique: string; why?: string; anyOf: string[]; alsoAnyOf?: string[]; noneOf?: string[]; cwes?: string[]; unless?: string[] }[];
     fallback: string[];
   };
 }
@@ -16,6 +21,10 @@ export interface KevRule {
   technique: string;
   why: string;
   pattern: RegExp;
+  /** One of these must also be in the entry (null: no such condition). */
+  also: RegExp | null;
+  /** None of these may be in the entry (null: no such condition). */
+  none: RegExp | null;
   cwes: ReadonlySet<string>;
   unless: readonly string[];
 }
@@ -65,13 +74,19 @@ export function compileMappingRules(file: MappingRulesFile): MappingRules {
   const kevRules: KevRule[] = (file.kev?.rules ?? []).map((r, i) => {
     ids([r.technique], `kev.rules[${i}].technique`);
     if (!Array.isArray(r.anyOf) || r.anyOf.length === 0) fail(`kev.rules[${i}]: "anyOf" must list phrases`);
-    let pattern: RegExp;
-    try {
-      pattern = new RegExp(`\\b(?:${r.anyOf.join('|')})\\b`, 'i');
-    } catch (e) {
-      return fail(`kev.rules[${i}]: bad phrase pattern (${(e as Error).message})`);
-    }
-    return { technique: r.technique, why: r.why ?? '', pattern, cwes: new Set(r.cwes ?? []), unless: r.unless ?? [] };
+    const phrases = (list: string[] | undefined, key: string): RegExp | null => {
+      if (list === undefined) return null;
+      if (!Array.isArray(list) || list.length === 0 || !list.every((x) => typeof x === 'string')) return fail(`kev.rules[${i}]: "${key}" must list phrases`);
+      try {
+        return new RegExp(`\\b(?:${list.join('|')})\\b`, 'i');
+      } catch (e) {
+        return fail(`kev.rules[${i}]: bad phrase pattern in "${key}" (${(e as Error).message})`);
+      }
+    };
+    const pattern = phrases(r.anyOf, 'anyOf') as RegExp;
+    const unless = r.unless ?? [];
+    ids(unless, `kev.rules[${i}].unless`);
+    return { technique: r.technique, why: r.why ?? '', pattern, also: phrases(r.alsoAnyOf, 'alsoAnyOf'), none: phrases(r.noneOf, 'noneOf'), cwes: new Set(r.cwes ?? []), unless };
   });
   return {
     tacticRank: new Map(file.tacticOrder.map((t, i) => [t, i])),

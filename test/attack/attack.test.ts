@@ -1,13 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { compileMappingRules, createTechniqueMapper, describeAttackId, familyKey, loadAttackCatalog, loadMappingRules, AttackDataError, type MappableSighting } from '../../src/attack/index.ts';
-import { KEV_CLIENT, KEV_PRIVESC, KEV_RANSOMWARE } from '../intel/fixtures.ts';
+import { buildCtidMappings, compileMappingRules, createTechniqueMapper, describeAttackId, familyKey, loadAttackCatalog, loadMappingRules, AttackDataError, type MappableSighting } from '../../src/attack/index.ts';
+import { KEV_CLIENT, KEV_LOG4J, KEV_NETLOGON, KEV_OCX, KEV_PRIVESC, KEV_RANSOMWARE, KEV_SERVER_USER_CONTEXT, KEV_SMB, KEV_SPOOLER_LPE } from '../intel/fixtures.ts';
 
 const dir = fileURLToPath(new URL('../../data/attack/', import.meta.url));
 const catalog = loadAttackCatalog(dir);
 const rules = loadMappingRules(dir);
-const mapper = createTechniqueMapper(catalog, rules);
+// Without CTID mappings: these tests are about the rules alone (CTID mappings: ctid.test.ts).
+const mapper = createTechniqueMapper(catalog, rules, buildCtidMappings());
 
 const s = (over: Partial<MappableSighting>): MappableSighting => ({ attackIds: [], tags: [], threatType: null, malwareFamily: null, attributes: {}, feedId: 'f', ...over });
 
@@ -42,7 +43,7 @@ test('family names match ATT&CK software by name or alias, whatever the spelling
 });
 
 test('techniques are ordered: stated by sources, KEV, threat type, then family', () => {
-  const out = mapper.map('ipv4', [
+  const out = mapper.map('ipv4', '91.215.85.17', [
     s({ attackIds: ['t1573.002'], tags: ['misp-galaxy:mitre-attack-pattern="Spearphishing Attachment - T1193"', 'c2'], threatType: 'botnet_cc', malwareFamily: 'Emotet' }),
   ]);
   assert.deepEqual(out.slice(0, 4).map((t) => [t.id, t.derived_from]), [
@@ -56,11 +57,11 @@ test('techniques are ordered: stated by sources, KEV, threat type, then family',
 });
 
 test('unknown stated ids are dropped, never shown', () => {
-  assert.deepEqual(mapper.map('domain', [s({ attackIds: ['T9999', 'nonsense'], tags: ['T0000'] })]), []);
+  assert.deepEqual(mapper.map('domain', 'example.net', [s({ attackIds: ['T9999', 'nonsense'], tags: ['T0000'] })]), []);
 });
 
 test('network indicators keep only the family techniques of command and control or exfiltration', () => {
-  const out = mapper.map('domain', [s({ malwareFamily: 'QakBot' })]);
+  const out = mapper.map('domain', 'example.net', [s({ malwareFamily: 'QakBot' })]);
   assert.ok(out.length > 0);
   for (const t of out) {
     const tactics = catalog.technique(t.id)?.tactics ?? [];
@@ -69,7 +70,7 @@ test('network indicators keep only the family techniques of command and control 
 });
 
 test('hashes keep every family technique, in kill-chain order, capped', () => {
-  const out = mapper.map('sha256', [s({ malwareFamily: 'QakBot' })]);
+  const out = mapper.map('sha256', 'a'.repeat(64), [s({ malwareFamily: 'QakBot' })]);
   const role = rules.familyRoleOf('sha256');
   assert.equal(out.length, role?.max, 'QakBot has more techniques than the cap');
   const rank = (id: string) => Math.min(...(catalog.technique(id)?.tactics ?? []).map((x) => rules.tacticRank.get(x) ?? 99));
@@ -77,7 +78,7 @@ test('hashes keep every family technique, in kill-chain order, capped', () => {
 });
 
 test('threat-type rules depend on the indicator type', () => {
-  const ids = (type: string, threatType: string) => mapper.map(type, [s({ threatType })]).map((t) => t.id);
+  const ids = (type: string, threatType: string) => mapper.map(type, 'x', [s({ threatType })]).map((t) => t.id);
   assert.deepEqual(ids('url', 'phishing'), ['T1566.002']);
   assert.deepEqual(ids('email', 'phishing'), ['T1566']);
   assert.deepEqual(ids('ipv4', 'scanner'), ['T1595']);
@@ -86,13 +87,27 @@ test('threat-type rules depend on the indicator type', () => {
   assert.deepEqual(ids('ipv4', 'spam'), []);
 });
 
-test('KEV entries map to T1190, T1203 or T1068 by what they describe', () => {
-  const kev = (entry: Record<string, unknown>) => mapper.kevTechniques(entry).map((k) => k.technique.id);
-  assert.deepEqual(kev(KEV_RANSOMWARE), ['T1190']);
-  assert.deepEqual(kev(KEV_CLIENT), ['T1203']);
-  assert.deepEqual(kev(KEV_PRIVESC), ['T1068']);
-  assert.deepEqual(kev({}), ['T1190'], 'fallback');
-  const viaMap = mapper.map('cve', [s({ threatType: 'exploited_vulnerability', attributes: KEV_CLIENT })]);
+const kevRows: { name: string; entry: Record<string, unknown>; expect: string[] }[] = [
+  { name: 'code injection over a network (SharePoint)', entry: KEV_RANSOMWARE, expect: ['T1190'] },
+  { name: 'a crafted Excel file', entry: KEV_CLIENT, expect: ['T1203'] },
+  { name: 'privilege escalation (Win32k)', entry: KEV_PRIVESC, expect: ['T1068'] },
+  { name: 'an ActiveX control in documents, "under the context of the current user" (MSCOMCTL.OCX)', entry: KEV_OCX, expect: ['T1203'] },
+  { name: 'SMBv1, remote attackers, crafted packets (EternalBlue)', entry: KEV_SMB, expect: ['T1210'] },
+  { name: 'Netlogon, a remote protocol named as privilege escalation (Zerologon)', entry: KEV_NETLOGON, expect: ['T1068', 'T1210'] },
+  { name: 'print spooler exploited locally: no remote service', entry: KEV_SPOOLER_LPE, expect: ['T1068'] },
+  { name: 'a server "in the context of the current user" is not a client (ColdFusion)', entry: KEV_SERVER_USER_CONTEXT, expect: ['T1190'] },
+  { name: 'remote code execution in a library (Log4j)', entry: KEV_LOG4J, expect: ['T1190'] },
+  { name: 'nothing matched: the fallback', entry: {}, expect: ['T1190'] },
+];
+
+for (const row of kevRows) {
+  test(`KEV rules: ${row.name} → ${row.expect.join(', ')}`, () => {
+    assert.deepEqual(mapper.kevTechniques(row.entry).map((k) => k.technique.id), row.expect);
+  });
+}
+
+test('KEV rule techniques reach the mapping as derived_from kev', () => {
+  const viaMap = mapper.map('cve', 'CVE-2007-0671', [s({ threatType: 'exploited_vulnerability', attributes: KEV_CLIENT })]);
   assert.deepEqual(viaMap.map((t) => [t.id, t.derived_from]), [['T1203', 'kev']]);
 });
 
@@ -135,5 +150,7 @@ test('bad mapping rules and missing data fail with a clear error', () => {
   assert.throws(() => compileMappingRules({ tacticOrder: [], threatTypes: { botnet_cc: { '*': ['C2'] } }, familyRoles: [], kev: { fields: [], rules: [], fallback: [] } }), /threatTypes\.botnet_cc/);
   assert.throws(() => compileMappingRules({ tacticOrder: [], threatTypes: { x: { ftp: ['T1071'] } }, familyRoles: [], kev: { fields: [], rules: [], fallback: [] } }), /unknown indicator type "ftp"/);
   assert.throws(() => compileMappingRules({ tacticOrder: [], threatTypes: {}, familyRoles: [], kev: { fields: [], rules: [{ technique: 'T1190', anyOf: ['('] }], fallback: [] } }), /bad phrase pattern/);
+  assert.throws(() => compileMappingRules({ tacticOrder: [], threatTypes: {}, familyRoles: [], kev: { fields: [], rules: [{ technique: 'T1210', anyOf: ['smb'], alsoAnyOf: [] }], fallback: [] } }), /"alsoAnyOf" must list phrases/);
+  assert.throws(() => compileMappingRules({ tacticOrder: [], threatTypes: {}, familyRoles: [], kev: { fields: [], rules: [{ technique: 'T1210', anyOf: ['smb'], unless: ['SMB'] }], fallback: [] } }), /kev\.rules\[0\]\.unless/);
   assert.throws(() => loadAttackCatalog('/nonexistent'), AttackDataError);
 });

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createIntelligence } from '../../src/intel.ts';
 import type { Assessment, ConfidenceLevel, Evidence, RiskLevel } from '../../src/model.ts';
-import { evidence, FEEDS, KEV_RANSOMWARE, KEV_UNKNOWN, NOW, rangeContext, sighting } from './fixtures.ts';
+import { evidence, FEEDS, KEV_OCX, KEV_RANSOMWARE, KEV_SMB, KEV_UNKNOWN, NOW, rangeContext, sighting } from './fixtures.ts';
 
 const intel = createIntelligence();
 
@@ -26,6 +26,10 @@ interface Row {
 const IP = '91.215.85.17';
 const LEVELS: RiskLevel[] = ['low', 'medium', 'high', 'critical'];
 const factor = (a: Assessment, kind: string) => a.risk.factors.filter((f) => f.kind === kind);
+const techniqueSummary = (a: Assessment) => a.techniques.map((t) => [t.id, t.derived_from, t.mapping_type ?? null]);
+const kevTechniqueIds = (a: Assessment) => ((a.related['kev_techniques'] ?? []) as { id: string }[]).map((k) => k.id);
+const mappingSummary = (a: Assessment) =>
+  ((a.related['attack_mappings'] ?? []) as { id: string; mapping_type: string; capability_group?: string; source: string }[]).map((m) => [m.id, m.mapping_type, m.capability_group, m.source]);
 
 const feodoEmotet = { feed: FEEDS.feodo, lastSeenDaysAgo: 1, threatType: 'botnet_cc', malwareFamily: 'Emotet' } as const;
 
@@ -121,11 +125,63 @@ const rows: Row[] = [
     evidence: evidence('cve', 'CVE-2025-49704', [{ feed: FEEDS.kev, lastSeenDaysAgo: 400, threatType: 'exploited_vulnerability', attributes: KEV_RANSOMWARE }]),
     level: 'critical',
     confidence: 'high',
-    techniques: ['T1190'],
+    techniques: ['T1190', 'T1059.003'],
     check: (a) => {
       assert.deepEqual(a.related['kev'], KEV_RANSOMWARE);
-      assert.ok(a.techniques.every((t) => t.derived_from === 'kev'));
+      // CTID maps this CVE (exploited as T1190, giving T1059.003), so the curated mapping replaces the KEV rules' T1190.
+      assert.deepEqual(techniqueSummary(a), [
+        ['T1190', 'ctid', 'exploitation_technique'],
+        ['T1059.003', 'ctid', 'primary_impact'],
+      ]);
+      assert.deepEqual(kevTechniqueIds(a), ['T1190'], 'related.kev_techniques still says what the KEV rules read');
+      assert.deepEqual(mappingSummary(a), [
+        ['T1190', 'exploitation_technique', 'code_injection', 'kev-mappings'],
+        ['T1059.003', 'primary_impact', 'code_injection', 'kev-mappings'],
+      ]);
       assert.match(factor(a, 'severity')[0]?.description ?? '', /ransomware/);
+    },
+  },
+  {
+    name: 'CVE in KEV that CTID maps only as uncategorized (MSCOMCTL.OCX, a document exploit)',
+    evidence: evidence('cve', 'CVE-2012-0158', [{ feed: FEEDS.kev, lastSeenDaysAgo: 400, threatType: 'exploited_vulnerability', attributes: KEV_OCX }]),
+    level: 'high',
+    confidence: 'high',
+    techniques: ['T1203'],
+    check: (a) => {
+      assert.deepEqual(techniqueSummary(a)[0], ['T1203', 'kev', null], 'the KEV rules read a client exploit');
+      assert.ok(
+        techniqueSummary(a).slice(1).every(([, from, type]) => from === 'ctid' && type === 'uncategorized'),
+        'then CTID\'s uncategorized techniques',
+      );
+      assert.deepEqual(techniqueSummary(a).find(([id]) => id === 'T1190'), ['T1190', 'ctid', 'uncategorized'], 'T1190 only as CTID states it, not from the rules');
+      assert.equal(mappingSummary(a).length, 7, 'related.attack_mappings lists the CVE table\'s seven');
+    },
+  },
+  {
+    name: 'CVE in KEV that CTID does not map (SMBv1, wormable)',
+    evidence: evidence('cve', 'CVE-2017-0144', [{ feed: FEEDS.kev, lastSeenDaysAgo: 400, threatType: 'exploited_vulnerability', attributes: KEV_SMB }]),
+    level: 'critical',
+    confidence: 'high',
+    check: (a) => {
+      assert.deepEqual(techniqueSummary(a), [['T1210', 'kev', null]], 'Exploitation of Remote Services, by rule');
+      assert.equal(a.related['attack_mappings'], undefined);
+    },
+  },
+  {
+    name: 'CVE in no feed that CTID maps (Log4Shell)',
+    evidence: evidence('cve', 'CVE-2021-44228'),
+    level: 'low',
+    notFound: true,
+    check: (a) => {
+      assert.deepEqual(techniqueSummary(a), [
+        ['T1190', 'ctid', 'exploitation_technique'],
+        ['T1496', 'ctid', 'secondary_impact'],
+        ['T1486', 'ctid', 'secondary_impact'],
+        ['T1608.001', 'ctid', 'secondary_impact'],
+        ['T1505.003', 'ctid', 'secondary_impact'],
+      ]);
+      assert.equal(mappingSummary(a).length, 5);
+      assert.equal(a.related['kev'], undefined);
     },
   },
   {

@@ -134,3 +134,109 @@ export const KEV_PRIVESC = {
     "CWE-787"
   ]
 };
+
+/** More KEV entries copied verbatim from the same catalog, for the ATT&CK mapping rules. */
+
+/** A document exploit: the ActiveX control Office documents embed. */
+export const KEV_OCX = {
+  "cveID": "CVE-2012-0158",
+  "vendorProject": "Microsoft",
+  "product": "MSCOMCTL.OCX",
+  "vulnerabilityName": "Microsoft MSCOMCTL.OCX Remote Code Execution Vulnerability",
+  "dateAdded": "2021-11-03",
+  "shortDescription": "Microsoft MSCOMCTL.OCX contains an unspecified vulnerability that allows for remote code execution, allowing an attacker to take complete control of an affected system under the context of the current user.",
+  "requiredAction": "Apply updates per vendor instructions.",
+  "dueDate": "2022-05-03",
+  "knownRansomwareCampaignUse": "Unknown",
+  "notes": "https://nvd.nist.gov/vuln/detail/CVE-2012-0158",
+  "cwes": [
+    "CWE-94"
+  ]
+};
+
+/** A wormable remote service (EternalBlue); not in the CTID mappings. */
+export const KEV_SMB = {
+  "cveID": "CVE-2017-0144",
+  "vendorProject": "Microsoft",
+  "product": "SMBv1",
+  "vulnerabilityName": "Microsoft SMBv1 Remote Code Execution Vulnerability",
+  "dateAdded": "2022-02-10",
+  "shortDescription": "The SMBv1 server in multiple Microsoft Windows versions allows remote attackers to execute arbitrary code via crafted packets.",
+  "requiredAction": "Apply updates per vendor instructions.",
+  "dueDate": "2022-08-10",
+  "knownRansomwareCampaignUse": "Known",
+  "notes": "https://nvd.nist.gov/vuln/detail/CVE-2017-0144",
+  "cwes": [
+    "CWE-20"
+  ]
+};
+
+/** Typed CTID mappings: an exploitation technique and secondary impacts. */
+export const KEV_LOG4J = {
+  "cveID": "CVE-2021-44228",
+  "vendorProject": "Apache",
+  "product": "Log4j2",
+  "vulnerabilityName": "Apache Log4j2 Remote Code Execution Vulnerability",
+  "dateAdded": "2021-12-10",
+  "shortDescription": "Apache Log4j2 contains a vulnerability where JNDI features do not protect against attacker-controlled JNDI-related endpoints, allowing for remote code execution.",
+  "requiredAction": "For all affected software assets for which updates exist, the only acceptable remediation actions are: 1) Apply updates; OR 2) remove affected assets from agency networks. Temporary mitigations using one of the measures provided at https://www.cisa.gov/uscert/ed-22-02-apache-log4j-recommended-mitigation-measures are only acceptable until updates are available.",
+  "dueDate": "2021-12-24",
+  "knownRansomwareCampaignUse": "Known",
+  "notes": "https://nvd.nist.gov/vuln/detail/CVE-2021-44228",
+  "cwes": [
+    "CWE-20",
+    "CWE-400",
+    "CWE-502"
+  ]
+};
+
+/** A remote service named as a privilege escalation (Zerologon). */
+export const KEV_NETLOGON = {
+  "cveID": "CVE-2020-1472",
+  "vendorProject": "Microsoft",
+  "product": "Netlogon",
+  "vulnerabilityName": "Microsoft Netlogon Privilege Escalation Vulnerability",
+  "dateAdded": "2021-11-03",
+  "shortDescription": "Microsoft's Netlogon Remote Protocol (MS-NRPC) contains a privilege escalation vulnerability when an attacker establishes a vulnerable Netlogon secure channel connection to a domain controller. An attacker who successfully exploits the vulnerability could run a specially crafted application on a device on the network. The vulnerability is also known under the moniker of Zerologon.",
+  "requiredAction": "Apply updates per vendor instructions.",
+  "dueDate": "2020-09-21",
+  "knownRansomwareCampaignUse": "Known",
+  "notes": "Reference CISA's ED 20-04 (https://www.cisa.gov/news-events/directives/ed-20-04-mitigate-netlogon-elevation-privilege-vulnerability-august-2020-patch-tuesday) for further guidance and requirements. Note: The due date for addressing this vulnerability aligns with the requirements outlined in ED 20-04. https://nvd.nist.gov/vuln/detail/CVE-2020-1472",
+  "cwes": [
+    "CWE-330"
+  ]
+};
+
+/** A print spooler flaw exploited locally: privilege escalation only, not a remote service. */
+export const KEV_SPOOLER_LPE = {
+  "cveID": "CVE-2022-41073",
+  "vendorProject": "Microsoft",
+  "product": "Windows",
+  "vulnerabilityName": "Microsoft Windows Print Spooler Privilege Escalation Vulnerability",
+  "dateAdded": "2022-11-08",
+  "shortDescription": "Microsoft Windows Print Spooler contains an unspecified vulnerability that allows an attacker to gain SYSTEM-level privileges.",
+  "requiredAction": "Apply updates per vendor instructions.",
+  "dueDate": "2022-12-09",
+  "knownRansomwareCampaignUse": "Known",
+  "notes": "https://portal.msrc.microsoft.com/en-US/security-guidance/advisory/CVE-2022-41073;  https://nvd.nist.gov/vuln/detail/CVE-2022-41073",
+  "cwes": [
+    "CWE-787"
+  ]
+};
+
+/** A server product whose entry says "in the context of the current user". */
+export const KEV_SERVER_USER_CONTEXT = {
+  "cveID": "CVE-2023-26359",
+  "vendorProject": "Adobe",
+  "product": "ColdFusion",
+  "vulnerabilityName": "Adobe ColdFusion Deserialization of Untrusted Data Vulnerability",
+  "dateAdded": "2023-08-21",
+  "shortDescription": "Adobe ColdFusion contains a deserialization of untrusted data vulnerability that could result in code execution in the context of the current user.",
+  "requiredAction": "Apply mitigations per vendor instructions or discontinue use of the product if mitigations are unavailable.",
+  "dueDate": "2023-09-11",
+  "knownRansomwareCampaignUse": "Unknown",
+  "notes": "https://helpx.adobe.com/security/products/coldfusion/apsb23-25.html;  https://nvd.nist.gov/vuln/detail/CVE-2023-26359",
+  "cwes": [
+    "CWE-502"
+  ]
+};

@@ -56,9 +56,11 @@ test('a CVE lookup carries the KEV entry, other feeds\' sightings and the KEV-de
     NOW,
   );
   assert.deepEqual(a.related['kev'], KEV_RANSOMWARE);
+  // The CTID mappings type CVE-2025-49704's techniques, so the KEV rules give way (related.kev_techniques keeps them).
   assert.deepEqual(a.techniques.map((t) => [t.id, t.derived_from]), [
     ['T1505.003', 'source'],
-    ['T1190', 'kev'],
+    ['T1190', 'ctid'],
+    ['T1059.003', 'ctid'],
   ]);
   assert.deepEqual((a.related['kev_techniques'] as { id: string }[]).map((k) => k.id), ['T1190']);
   assert.equal(kinds(a, 'sighting').length, 2);
