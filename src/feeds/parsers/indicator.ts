@@ -62,3 +62,21 @@ export function toIndicator(raw: string, type?: StoredType | null): IndicatorOut
 export function typeOption(v: unknown): StoredType | null {
   return typeof v === 'string' && isStoredType(v) ? v : null;
 }
+
+/**
+ * What a refused row looks like, for RejectTally.reject's `looksLike`: the indicator type it is
+ * detected as (`cidr`, `ipv4`, `url`, …), else `json` for a JSON object or array, `csv` for
+ * comma-, semicolon- or tab-separated or quoted fields, else `text`. Only called on refusals.
+ */
+export function looksLikeOf(raw: string): string {
+  const t = raw.trim();
+  const ind = toIndicator(t);
+  if (ind.ok) return ind.type;
+  const c = t.charCodeAt(0);
+  if (c === 123 /* { */ || c === 91 /* [ */) return 'json';
+  if (SEPARATED.test(t)) return 'csv';
+  return 'text';
+}
+
+/** Two or more fields: a separator between non-empty parts, or a quoted field. */
+const SEPARATED = /^"|[^,;\t]\s*[,;\t]\s*[^,;\t]/;

@@ -1,4 +1,5 @@
 /** Byte-stream helpers shared by the parsers: streaming line splitting and whole-document reads. */
+import { parseFeedDate } from './dates.ts';
 import { FeedParseError, type ByteSource } from './types.ts';
 
 async function* chunks(input: ByteSource): AsyncIterable<Uint8Array | string> {
@@ -89,21 +90,18 @@ export function str(v: unknown): string | null {
   return null;
 }
 
-const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
-const SPACE_TIME = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}(?:\.\d+)?)$/;
-const EPOCH = /^\d{9,10}$/;
-
 /**
- * A feed's date as RFC 3339 UTC, or null when absent or unreadable. Feeds write `YYYY-MM-DD`,
- * `YYYY-MM-DD HH:MM:SS` (UTC, abuse.ch), ISO 8601, or Unix seconds (MISP).
+ * A feed's date as RFC 3339 UTC, or null when absent or not a date. Reads `YYYY-MM-DD`,
+ * `YYYY-MM-DD HH:MM:SS` (UTC, abuse.ch), ISO 8601 with offsets and fractions, Unix seconds as a
+ * number or a string (MISP), and RFC 1123 / asctime as list headers write them (see dates.ts).
  */
 export function toIsoDate(raw: unknown): string | null {
   const s = str(raw);
   if (s === null) return null;
-  // feeds repeat the same few dates across thousands of rows; Date parsing is the costly part
+  // feeds repeat the same few dates across thousands of rows; reading one is the costly part
   const hit = dateMemo.get(s);
   if (hit !== undefined) return hit;
-  const iso = parseDate(s);
+  const iso = parseFeedDate(s);
   if (dateMemo.size >= DATE_MEMO_SIZE) dateMemo.clear();
   dateMemo.set(s, iso);
   return iso;
@@ -111,19 +109,6 @@ export function toIsoDate(raw: unknown): string | null {
 
 const DATE_MEMO_SIZE = 4096;
 const dateMemo = new Map<string, string | null>();
-
-function parseDate(s: string): string | null {
-  let candidate = s;
-  if (DATE_ONLY.test(s)) candidate = `${s}T00:00:00Z`;
-  else if (EPOCH.test(s)) candidate = new Date(Number(s) * 1000).toISOString();
-  else {
-    const m = SPACE_TIME.exec(s);
-    if (m) candidate = `${m[1]}T${m[2]}Z`;
-  }
-  const d = new Date(candidate);
-  if (Number.isNaN(d.getTime())) return null;
-  return d.toISOString().replace('.000Z', 'Z');
-}
 
 /** Splits a tag list (`a,b`, `a;b`, an array) into trimmed, non-empty, unique tags. */
 export function splitTags(raw: unknown): string[] {
