@@ -3,11 +3,13 @@
  * API.md §4. The HTTP route and `verdict lookup` both call `lookup`; neither knows how it is built.
  */
 import { getDomain } from 'tldts';
+import { detailsOf } from './evidence/details.ts';
 import { parseIndicator, type ParseResult } from './indicators/index.ts';
 import type { IndicatorType, StoredType } from './indicators/types.ts';
 import type {
   Assessment,
   ContextSighting,
+  DateSource,
   Evidence,
   EvidenceSighting,
   FeedInfo,
@@ -20,6 +22,9 @@ import type {
 import type { Store } from './store/types.ts';
 import type { LookupCache } from './cache/types.ts';
 
+/** How a source's evidence matched the indicator: the value itself, or what contains it. */
+export type SourceMatch = 'exact' | ContextSighting['relation'];
+
 /** The seed fields first, in the seed's order, then the additional fields (API.md §4). */
 export interface LookupSource {
   feed_name: string;
@@ -30,6 +35,16 @@ export interface LookupSource {
   malware_family: string | null;
   confidence: number | null;
   reference_url: string | null;
+  /** `exact`, or `range` / `host` / `parent_domain` when the feed listed what contains the indicator. */
+  match: SourceMatch;
+  /** What the feed listed: the indicator itself, or the range, host or parent domain. */
+  matched_value: string;
+  /** Where the dates came from (`feed`, `file`, `http`, `fetched`); null for data stored before Verdict recorded it. */
+  date_source: DateSource | null;
+  /** False once a snapshot feed stopped listing it. */
+  listed: boolean;
+  /** What the feed stated besides (the details vocabulary: port, status, report_name, sbl, …). */
+  details: Record<string, unknown>;
 }
 
 export interface LookupResponse {
@@ -37,7 +52,7 @@ export interface LookupResponse {
   type: IndicatorType;
   risk_score: string;
   confidence: string;
-  mitre_techniques: { id: string; name: string; derived_from: string }[];
+  mitre_techniques: { id: string; name: string; derived_from: string; mapping_type?: string }[];
   hunting_queries: Record<string, string>;
   sources: LookupSource[];
   found: boolean;
@@ -180,7 +195,7 @@ export function createLookup(deps: EnrichDeps, opts: LookupOptions = {}) {
       },
       platforms,
     );
-    return toResponse(type, value, sightings, assessment, hunting);
+    return toResponse(type, value, sightings, context, assessment, hunting);
   }
 
   function invalid(parsed: Extract<ParsedLookup, { ok: false }>): LookupOutcome {
@@ -278,16 +293,40 @@ export class ParsedIndicators {
   }
 }
 
+function sourceOf(s: EvidenceSighting, match: SourceMatch): LookupSource {
+  return {
+    feed_name: s.feed.name,
+    category: s.feed.category,
+    first_seen: rfc3339(s.firstSeen),
+    last_seen: rfc3339(s.lastSeen),
+    threat_type: s.threatType,
+    malware_family: s.malwareFamily,
+    confidence: s.confidence,
+    reference_url: s.referenceUrl,
+    match,
+    matched_value: s.value,
+    date_source: s.dateSource,
+    listed: s.listed,
+    details: detailsOf(s.attributes, s.tags),
+  };
+}
+
+const byFeedName = (x: EvidenceSighting, y: EvidenceSighting): number => (x.feed.name < y.feed.name ? -1 : x.feed.name > y.feed.name ? 1 : 0);
+
 function toResponse(
   type: IndicatorType,
   value: string,
   sightings: EvidenceSighting[],
+  context: ContextSighting[],
   a: Assessment,
   hunting: Partial<Record<HuntingPlatform, string>>,
 ): LookupResponse {
-  const ordered = [...sightings].sort((x, y) => (x.feed.name < y.feed.name ? -1 : x.feed.name > y.feed.name ? 1 : 0));
-  const firsts = sightings.map((s) => s.firstSeen).sort();
-  const lasts = sightings.map((s) => s.lastSeen).sort();
+  // The indicator's own entries first (by feed name), then what contains it, most specific first:
+  // a feed that lists a range, a URL's host or a parent domain reports every value inside it.
+  const sources = [...[...sightings].sort(byFeedName).map((s) => sourceOf(s, 'exact')), ...context.map((c) => sourceOf(c, c.relation))];
+  // stored times all have milliseconds, so they sort as text (the API form drops `.000`)
+  const firsts = [...sightings, ...context].map((s) => s.firstSeen).sort();
+  const lasts = [...sightings, ...context].map((s) => s.lastSeen).sort();
   const queries: Record<string, string> = {};
   for (const [platform, query] of Object.entries(hunting)) if (typeof query === 'string') queries[platform] = query;
   return {
@@ -295,19 +334,10 @@ function toResponse(
     type,
     risk_score: a.risk.level,
     confidence: a.confidence,
-    mitre_techniques: a.techniques.map((t) => ({ id: t.id, name: t.name, derived_from: t.derived_from })),
+    mitre_techniques: a.techniques.map((t) => ({ id: t.id, name: t.name, derived_from: t.derived_from, ...(t.mapping_type === undefined ? {} : { mapping_type: t.mapping_type }) })),
     hunting_queries: queries,
-    sources: ordered.map((s) => ({
-      feed_name: s.feed.name,
-      category: s.feed.category,
-      first_seen: rfc3339(s.firstSeen),
-      last_seen: rfc3339(s.lastSeen),
-      threat_type: s.threatType,
-      malware_family: s.malwareFamily,
-      confidence: s.confidence,
-      reference_url: s.referenceUrl,
-    })),
-    found: sightings.length > 0 || a.knownReference === true,
+    sources,
+    found: sources.length > 0 || a.knownReference === true,
     first_seen: firsts[0] === undefined ? null : rfc3339(firsts[0]),
     last_seen: lasts[lasts.length - 1] === undefined ? null : rfc3339(lasts[lasts.length - 1]!),
     risk: { score: a.risk.score, level: a.risk.level, factors: a.risk.factors },

@@ -59,6 +59,25 @@ function parsePlatforms(raw: string | undefined): HuntingPlatform[] {
     });
 }
 
+/** Where a source's dates came from, in words after them. */
+const DATED: Readonly<Record<string, string>> = {
+  feed: '',
+  file: " (the list's own date)",
+  http: " (the server's Last-Modified)",
+  fetched: ' (no date in the feed: when it was fetched)',
+  unknown: '',
+};
+
+/** `port 8080 · status offline · tags a, b`: what the feed stated, one line, long values cut. */
+export function detailWords(details: Record<string, unknown>): string {
+  const words: string[] = [];
+  for (const [k, v] of Object.entries(details)) {
+    const text = Array.isArray(v) ? v.map(String).join(', ') : typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v);
+    words.push(`${k.replace(/_/g, ' ')} ${text.length > 80 ? `${text.slice(0, 79)}…` : text}`);
+  }
+  return words.join(' · ');
+}
+
 /** The lookup for a person: verdict first, then why, then what to do about it. */
 export function formatLookup(r: LookupResponse): string {
   const lines: string[] = [];
@@ -69,10 +88,15 @@ export function formatLookup(r: LookupResponse): string {
     lines.push('  sources');
     for (const s of r.sources) {
       const what = [s.threat_type, s.malware_family].filter((x) => x !== null).join(', ');
-      lines.push(`    - ${s.feed_name} (${s.category})${what ? `: ${what}` : ''}, last seen ${s.last_seen}`);
+      const via = s.match === 'exact' ? '' : ` — via the ${s.match === 'parent_domain' ? 'parent domain' : s.match} ${s.matched_value}`;
+      const listed = s.listed ? '' : ', no longer listed';
+      lines.push(`    - ${s.feed_name} (${s.category})${what ? `: ${what}` : ''}${via}`);
+      lines.push(`        first seen ${s.first_seen}, last seen ${s.last_seen}${DATED[s.date_source ?? 'unknown'] ?? ''}${listed}`);
+      const details = detailWords(s.details);
+      if (details !== '') lines.push(`        ${details}`);
     }
   }
-  if (r.mitre_techniques.length > 0) lines.push(`  techniques  ${r.mitre_techniques.map((t) => `${t.id} ${t.name}`).join('; ')}`);
+  if (r.mitre_techniques.length > 0) lines.push(`  techniques  ${r.mitre_techniques.map((t) => `${t.id} ${t.name}${t.mapping_type ? ` [${t.mapping_type.replace(/_/g, ' ')}]` : ''}`).join('; ')}`);
   if (r.threat_types.length > 0) lines.push(`  threats     ${r.threat_types.join(', ')}`);
   if (r.malware_families.length > 0) lines.push(`  malware     ${r.malware_families.join(', ')}`);
   if (r.warninglists.length > 0) lines.push(`  on lists    ${r.warninglists.map((w) => w.name).join('; ')}`);

@@ -4,7 +4,7 @@
  */
 import { Type } from 'typebox';
 import { ERROR_CODES } from './errors.ts';
-import { CONFIDENCE_LEVELS, FEED_CATEGORIES, RISK_LEVELS } from '../model.ts';
+import { CONFIDENCE_LEVELS, DATE_SOURCES, FEED_CATEGORIES, RISK_LEVELS, type DateSource } from '../model.ts';
 import { SCOPES, TIERS } from '../store/types.ts';
 
 /**
@@ -41,12 +41,23 @@ export const AUTH_ERRORS = [401, 403, 429, 500, 503] as const;
 export const Source = Type.Object({
   feed_name: Type.String(),
   category: Type.Enum([...FEED_CATEGORIES]),
-  first_seen: Time,
-  last_seen: Time,
+  first_seen: Type.String({ description: 'RFC 3339 UTC time, as the source dated it (see date_source)' }),
+  last_seen: Type.String({ description: 'RFC 3339 UTC time, as the source dated it (see date_source)' }),
   threat_type: NullableString(),
   malware_family: NullableString(),
   confidence: Type.Unsafe<number | null>({ type: ['integer', 'null'], minimum: 0, maximum: 100, description: "The feed's own confidence (0-100), when it gives one" }),
   reference_url: NullableString(),
+  match: Type.Enum(['exact', 'range', 'host', 'parent_domain'], {
+    description: 'exact: the feed listed the indicator itself; range/host/parent_domain: it listed the CIDR range holding the IP, the host of the URL, or a parent domain',
+  }),
+  matched_value: Type.String({ description: 'what the feed listed: the indicator, or the range, host or parent domain' }),
+  date_source: Type.Unsafe<DateSource | null>({
+    type: ['string', 'null'],
+    enum: [...DATE_SOURCES, null],
+    description: "where the dates came from: feed (the entry's own), file (the list's header date), http (the server's Last-Modified), fetched (no date in the source: when Verdict fetched it); null for data stored before this was recorded",
+  }),
+  listed: Type.Boolean({ description: 'false once a snapshot feed stopped listing it' }),
+  details: Type.Object({}, { additionalProperties: true, description: 'what the feed stated besides, under the details vocabulary (docs/feeds.md): port, status, asn, report_id, report_name, sbl, …' }),
 });
 
 export const LookupResult = Type.Object(
@@ -59,7 +70,10 @@ export const LookupResult = Type.Object(
       Type.Object({
         id: Type.String(),
         name: Type.String(),
-        derived_from: Type.String({ description: 'how it was derived: source, threat_type, malware_family, kev, lookup' }),
+        derived_from: Type.String({ description: 'how it was derived: source, ctid, kev, threat_type, malware_family, lookup' }),
+        mapping_type: Type.Optional(
+          Type.String({ description: 'ctid only: exploitation_technique, primary_impact, secondary_impact or uncategorized (Center for Threat-Informed Defense KEV mappings)' }),
+        ),
       }),
     ),
     hunting_queries: Type.Object(
@@ -67,7 +81,7 @@ export const LookupResult = Type.Object(
       { additionalProperties: Type.String(), description: 'Ready-to-run queries by platform; splunk and kql always' },
     ),
     sources: Type.Array(Source),
-    found: Type.Boolean({ description: 'Whether any source reported the indicator. Not found is not "safe".' }),
+    found: Type.Boolean({ description: 'Whether any source reported the indicator, or a range, host or parent domain holding it. Not found is not "safe".' }),
     first_seen: NullableTime,
     last_seen: NullableTime,
     risk: Type.Object({

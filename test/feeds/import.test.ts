@@ -83,7 +83,7 @@ test('the wrong format fails the run instead of importing a few stray rows; HTML
   try {
     const wrong = await runFeed(def('et-compromised'), { kind: 'file', path: fixture('urlhaus-handmade.csv') }, env(t.store));
     assert.equal(wrong.status, 'failure');
-    assert.match(wrong.error ?? '', /rows were malformed/);
+    assert.match(wrong.error ?? '', /^0 of 4 rows are IPv4 addresses; /);
     assert.equal(wrong.rejected, 4);
     assert.equal((await t.store.feedState('et-compromised'))?.totalCount ?? 0, 0);
     const html = join(t.dir, 'page.txt');

@@ -68,13 +68,21 @@ describe('enrich: evidence gathering', () => {
     const { evidence, result } = await evidenceFor('198.51.100.5');
     assert.deepEqual(relations(evidence), ['range:cidr:198.51.100.0/24']);
     assert.equal(evidence.context[0]!.feed.name, 'CISA Alerts');
-    assert.deepEqual(result.sources.map((s) => [s.feed_name, s.category]), [['gone-feed', 'internal']]);
+    assert.deepEqual(
+      result.sources.map((s) => [s.feed_name, s.category, s.match, s.matched_value]),
+      [
+        ['gone-feed', 'internal', 'exact', '198.51.100.5'],
+        ['CISA Alerts', 'government', 'range', '198.51.100.0/24'],
+      ],
+      'the range that holds it is a source too: its feed reports every address in it',
+    );
   });
 
   test('a subdomain gets its parent domains up to the registrable domain', async () => {
     const { evidence, result } = await evidenceFor('a.login.evil.co.uk');
     assert.deepEqual(relations(evidence), ['parent_domain:domain:evil.co.uk', 'parent_domain:domain:login.evil.co.uk']);
-    assert.equal(result.found, false, 'context alone does not make the indicator found');
+    assert.equal(result.found, true, 'a listed parent domain is evidence that matched');
+    assert.deepEqual(result.sources.map((s) => [s.match, s.matched_value]), [['parent_domain', 'login.evil.co.uk'], ['parent_domain', 'evil.co.uk']], 'nearest parent first');
   });
 
   test('a URL gets its host and the host\'s parents', async () => {

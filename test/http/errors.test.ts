@@ -72,6 +72,15 @@ describe('error catalog', () => {
     assert.match(String(scope.headers['x-ratelimit-remaining']), /^\d+$/, 'an authenticated refusal still reports the limits');
   });
 
+  test('409', async () => {
+    const fake = h.deps.scheduler as unknown as { busy: Set<string> };
+    fake.busy.add('cisa-alerts');
+    const res = await h.app.inject({ method: 'DELETE', url: '/api/v1/feeds/cisa-alerts/data', headers: h.auth() });
+    fake.busy.delete('cisa-alerts');
+    check(res, 'conflict', false);
+    assert.ok(Number(res.headers['retry-after']) > 0, 'Retry-After set');
+  });
+
   test('404, 405, 413, 415', async () => {
     check(await h.app.inject({ method: 'GET', url: '/api/v1/nothing-here', headers: h.auth() }), 'not_found', false);
     check(await h.app.inject({ method: 'GET', url: '/api/v1/keys/key_missing', headers: h.auth() }), 'not_found', false);

@@ -16,6 +16,7 @@ import { createMemoryRateLimiter } from '../../src/ratelimit/memory.ts';
 import { createIntelligence } from '../../src/intel.ts';
 import { createHuntingQueryBuilder } from '../../src/hunting/index.ts';
 import type { FeedDefinition } from '../../src/feeds/types.ts';
+import { FeedBusyError } from '../../src/feeds/index.ts';
 import type { FeedInfo, SightingRecord } from '../../src/model.ts';
 import type { FeedRunRecord, Scope, Store, Tier } from '../../src/store/types.ts';
 
@@ -39,11 +40,17 @@ export const testCatalog = {
   },
 };
 
-/** Records what the sync route asked for; never touches the network. */
-export function fakeScheduler(now: Date) {
+/** Records what the sync route asked for; never touches the network. Purges for real, unless told the feed is busy. */
+export function fakeScheduler(now: Date, store: Store) {
   const runs: string[] = [];
+  const busy = new Set<string>();
   return {
     runs,
+    busy,
+    async purge(feedId: string) {
+      if (busy.has(feedId)) throw new FeedBusyError(feedId);
+      return { feedId, removed: await store.purgeFeed(feedId) };
+    },
     start() {},
     async stop() {},
     async runNow(feedId: string): Promise<FeedRunRecord> {
@@ -107,7 +114,7 @@ export async function makeHarness(opts: HarnessOptions = {}): Promise<Harness> {
     hunting: createHuntingQueryBuilder(),
     rateLimiter: createMemoryRateLimiter(),
     cache: null,
-    scheduler: fakeScheduler(NOW) as unknown as Deps['scheduler'], // no network in tests
+    scheduler: fakeScheduler(NOW, store) as unknown as Deps['scheduler'], // no network in tests
     ...opts.overrides,
   };
   const app = await buildApp(deps, opts.app);

@@ -4,7 +4,7 @@ import { makeHarness, keysOf, type Harness } from './harness.ts';
 
 const SEED_FIELDS = ['value', 'type', 'risk_score', 'confidence', 'mitre_techniques', 'hunting_queries', 'sources'];
 const ALL_FIELDS = [...SEED_FIELDS, 'found', 'first_seen', 'last_seen', 'risk', 'threat_types', 'malware_families', 'tags', 'warninglists', 'related'];
-const SOURCE_FIELDS = ['feed_name', 'category', 'first_seen', 'last_seen', 'threat_type', 'malware_family', 'confidence', 'reference_url'];
+const SOURCE_FIELDS = ['feed_name', 'category', 'first_seen', 'last_seen', 'threat_type', 'malware_family', 'confidence', 'reference_url', 'match', 'matched_value', 'date_source', 'listed', 'details'];
 
 describe('GET /api/v1/lookup', () => {
   let h: Harness;

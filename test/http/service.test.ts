@@ -113,6 +113,28 @@ describe('service routes', () => {
     assert.equal(unknown.json().error.code, 'not_found');
   });
 
+  test("feeds: an admin purges a feed's data; lookups stop showing it at once; others may not; a busy feed is a 409", async () => {
+    await h.ingest('emerging-threats', [{ type: 'ipv4', value: '203.0.113.77', threatType: 'scanner' }]);
+    const look = async () => (await h.app.inject({ method: 'GET', url: '/api/v1/lookup?value=203.0.113.77', headers: h.auth() })).json();
+    assert.ok((await look()).sources.some((s: { feed_name: string }) => s.feed_name === 'Emerging Threats'), 'cached before the purge');
+    const reader = await h.createKey('pro');
+    assert.equal((await h.app.inject({ method: 'DELETE', url: '/api/v1/feeds/emerging-threats/data', headers: h.auth(reader.key) })).statusCode, 403);
+    const fake = h.deps.scheduler as unknown as { busy: Set<string> };
+    fake.busy.add('emerging-threats');
+    const busy = await h.app.inject({ method: 'DELETE', url: '/api/v1/feeds/emerging-threats/data', headers: h.auth() });
+    assert.equal(busy.statusCode, 409, busy.body);
+    assert.equal(busy.json().error.code, 'conflict');
+    assert.equal(busy.headers['retry-after'], '30');
+    fake.busy.delete('emerging-threats');
+    const purged = await h.app.inject({ method: 'DELETE', url: '/api/v1/feeds/emerging-threats/data', headers: h.auth() });
+    assert.equal(purged.statusCode, 200, purged.body);
+    assert.ok(purged.json().removed >= 1);
+    assert.equal(purged.json().feed_id, 'emerging-threats');
+    assert.ok(!(await look()).sources.some((s: { feed_name: string }) => s.feed_name === 'Emerging Threats'), 'no cached answer serves purged data');
+    const unknown = await h.app.inject({ method: 'DELETE', url: '/api/v1/feeds/nope/data', headers: h.auth() });
+    assert.equal(unknown.statusCode, 404);
+  });
+
   test('overrides: put, get (normalized), list, delete; bad input is a 400', async () => {
     const put = await h.app.inject({
       method: 'PUT',
