@@ -22,6 +22,19 @@ describe('service routes', () => {
     assert.equal(res.headers['x-ratelimit-limit'], undefined, 'no key, no rate-limit headers');
   });
 
+  test('health says how old the data is by the dates the feeds state, not when it was imported', async () => {
+    // Given a feed file dated months before it was imported (the harness clock is 2026-11-30)
+    await h.store.ingest({ feedId: 'emerging-threats', mode: 'snapshot', runAt: '2026-11-30T12:00:00.000Z' }, [{ type: 'ipv4', value: '198.51.100.2', lastSeen: '2026-06-01T00:00:00Z', dateSource: 'file' }]);
+    const body = (await h.app.inject({ method: 'GET', url: '/api/v1/health' })).json();
+    const et = body.data.feeds.find((f: { id: string }) => f.id === 'emerging-threats');
+    assert.equal(et.data_as_of, '2026-06-01T00:00:00.000Z');
+    assert.equal(et.age_seconds, (Date.parse('2026-11-30T12:00:00Z') - Date.parse('2026-06-01T00:00:00Z')) / 1000);
+    const cisa = body.data.feeds.find((f: { id: string }) => f.id === 'cisa-alerts');
+    assert.equal(cisa.data_as_of, '2026-11-30T12:00:00.000Z', 'an undated import is as old as its fetch');
+    assert.equal(body.data.data_as_of, cisa.data_as_of, 'overall: the newest data of any feed');
+    assert.equal(body.data.age_seconds, 0);
+  });
+
   test('X-Request-Id: a safe incoming id is reused, an unsafe one replaced', async () => {
     const kept = await h.app.inject({ method: 'GET', url: '/api/v1/health', headers: { 'x-request-id': 'trace-123_abc' } });
     assert.equal(kept.headers['x-request-id'], 'trace-123_abc');
