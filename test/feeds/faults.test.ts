@@ -149,7 +149,7 @@ describe('a good feed', () => {
     assert.equal(state?.listedCount, DROP_ROWS);
     assert.equal(state?.etag, '"v1"');
     const ranges = await store.rangesContaining('1.10.20.30');
-    assert.deepEqual(ranges.map((r) => [r.value, r.threatType, r.attributes.sblId]), [['1.10.16.0/20', 'hijacked_range', 'SBL256894']]);
+    assert.deepEqual(ranges.map((r) => [r.value, r.threatType, r.attributes.sbl]), [['1.10.16.0/20', 'hijacked_range', 'SBL256894']]);
   });
 
   test('conditional GET: the next run sends If-None-Match and records not_modified', async () => {

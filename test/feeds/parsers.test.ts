@@ -68,23 +68,23 @@ describe('Spamhaus DROP', () => {
     const r = find(records, '1.10.16.0/20');
     assert.equal(r.type, 'cidr');
     assert.equal(r.threatType, 'hijacked_range');
-    assert.deepEqual(r.attributes, { sblId: 'SBL256894' });
+    assert.deepEqual(r.attributes, { sbl: 'SBL256894' });
     assert.equal(records.at(-1)?.value, '223.254.0.0/16', 'the "; EOF" trailer is a comment');
   });
 
   test('text format: IPv6 DROP and the old EDROP', async () => {
     const v6 = await parseFixture('spamhaus-drop', 'dropv6.txt');
-    assert.equal(find(v6.records, '2001:678:6c4::/48').attributes?.sblId, 'SBL626637');
+    assert.equal(find(v6.records, '2001:678:6c4::/48').attributes?.sbl, 'SBL626637');
     assert.ok(v6.records.every((r) => r.type === 'cidr' && r.value.includes(':')));
     const edrop = await parseFixture('spamhaus-drop', 'edrop.txt');
-    assert.equal(find(edrop.records, '2.56.247.0/24').attributes?.sblId, 'SBL620754');
+    assert.equal(find(edrop.records, '2.56.247.0/24').attributes?.sbl, 'SBL620754');
   });
 
   test('NDJSON format: the trailing metadata line is not a range', async () => {
     const { records, ctx } = await parseFixture('spamhaus-drop-ndjson', 'drop_v4.json');
     assert.equal(records.length, 1406, 'the metadata line says records: 1406');
     assert.equal(ctx.tally.rejected, 0);
-    assert.deepEqual(find(records, '1.10.16.0/20').attributes, { sblId: 'SBL256894', rir: 'apnic' });
+    assert.deepEqual(find(records, '1.10.16.0/20').attributes, { sbl: 'SBL256894', rir: 'apnic' });
   });
 });
 
@@ -170,7 +170,7 @@ describe('MISP', () => {
     const { records } = await parseFixture('misp-feed', '57c4445b-c548-4654-af0b-4be3950d210f.json');
     assert.deepEqual(records.map((r) => r.type).sort(), ['md5', 'sha1', 'sha256']);
     assert.ok(records.every((r) => r.tags?.includes('tlp:white')));
-    assert.equal(records[0]?.attributes?.eventUuid, '57c4445b-c548-4654-af0b-4be3950d210f');
+    assert.equal(records[0]?.attributes?.report_id, '57c4445b-c548-4654-af0b-4be3950d210f');
   });
 
   test('hand-made feed event: galaxies and ATT&CK tags, composites, objects, to_ids respected', async () => {
@@ -183,8 +183,8 @@ describe('MISP', () => {
     assert.ok(ip.tags?.includes('c2'), 'attribute tag kept');
     assert.equal(ip.referenceUrl, 'https://blog.example.org/loader-campaign');
     assert.equal(find(records, 'loader-update.example.com').type, 'domain');
-    assert.equal(find(records, 'http://loader-update.example.com/stage2.bin').attributes?.object, 'url');
-    assert.equal(find(records, '0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9').attributes?.filename, 'loader.dll');
+    assert.equal(find(records, 'http://loader-update.example.com/stage2.bin').attributes?.misp_object, 'url');
+    assert.equal(find(records, '0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9').attributes?.file_name, 'loader.dll');
     assert.equal(find(records, 'CVE-2025-48384').type, 'cve');
     assert.ok(!records.some((r) => r.value === 'benign-cdn.example.com'), 'to_ids false is skipped');
     const all = await parseFixture('misp-feed', 'misp-feed-handmade/5f1a2b3c-0000-4000-8000-000000000001.json', { includeNonIds: true });
@@ -194,7 +194,7 @@ describe('MISP', () => {
   test('yeti export with objects and a PyMISP object event', async () => {
     const yeti = await parseFixture('misp-feed', 'misp_event_yeti.json');
     assert.ok(yeti.records.length > 50);
-    assert.ok(yeti.records.some((r) => r.attributes?.object !== undefined), 'object attributes are read');
+    assert.ok(yeti.records.some((r) => r.attributes?.misp_object !== undefined), 'object attributes are read');
     const obj = await parseFixture('misp-feed', 'event_obj_attr_tag.json');
     assert.deepEqual(obj.records.map((r) => [r.type, r.value]), [['url', 'https://www.circl.lu/']]);
   });

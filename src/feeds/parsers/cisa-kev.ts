@@ -1,9 +1,11 @@
 /**
  * CISA Known Exploited Vulnerabilities JSON: one `cve` record per entry, every KEV field kept
- * verbatim in `attributes` (lookups show the KEV entry of a CVE from them).
+ * verbatim in `attributes` under KEV's own names (lookups show the KEV entry of a CVE from them).
+ * First seen is the entry's `dateAdded`; last seen the catalog's `dateReleased`, the day CISA
+ * last stated that every entry in it is exploited.
  */
 import type { SightingRecord } from '../../model.ts';
-import { toIndicator } from './indicator.ts';
+import { looksLikeOf, toIndicator } from './indicator.ts';
 import { isRecord, readJson, str, toIsoDate } from './text.ts';
 import { FeedParseError, type ByteSource, type ParseContext } from './types.ts';
 
@@ -24,15 +26,16 @@ export async function* parseCisaKev(input: ByteSource, ctx: ParseContext): Async
   const doc = await readJson(input, 'CISA KEV');
   if (!isRecord(doc) || !Array.isArray(doc.vulnerabilities)) throw new FeedParseError('CISA KEV: no "vulnerabilities" array');
   const catalogVersion = str(doc.catalogVersion);
+  const released = toIsoDate(doc.dateReleased);
   for (const entry of doc.vulnerabilities) {
     if (!isRecord(entry)) {
-      ctx.tally.reject(JSON.stringify(entry), 'not an object');
+      ctx.tally.reject(JSON.stringify(entry), 'not an object', 'json');
       continue;
     }
     const id = str(entry.cveID);
     const ind = id === null ? ({ ok: false, reason: 'no cveID' } as const) : toIndicator(id, 'cve');
     if (!ind.ok) {
-      ctx.tally.reject(JSON.stringify(entry), ind.reason);
+      ctx.tally.reject(JSON.stringify(entry), ind.reason, id === null ? 'json' : looksLikeOf(id));
       continue;
     }
     const attributes: Record<string, unknown> = {};
@@ -43,6 +46,7 @@ export async function* parseCisaKev(input: ByteSource, ctx: ParseContext): Async
       type: 'cve',
       value: ind.value,
       firstSeen: toIsoDate(entry.dateAdded),
+      lastSeen: released,
       threatType: 'exploited_vulnerability',
       tags: ransomware ? ['ransomware'] : [],
       referenceUrl: `https://nvd.nist.gov/vuln/detail/${ind.value}`,

@@ -1,6 +1,10 @@
-/** A team's CSV feed, read through the column mapping in its catalog entry (see mapping.ts). */
+/**
+ * A team's CSV feed, read through the column mapping in its catalog entry (see mapping.ts).
+ * `#` lines are comments; one stating the file's date (file-date.ts) dates the rows that map none.
+ */
 import type { SightingRecord } from '../../model.ts';
 import { CsvLine, CsvLineReader } from './csv.ts';
+import { fileDateOf, withFileDate } from './file-date.ts';
 import { RecordMapper, readMapping } from './mapping.ts';
 import { lineBatches } from './text.ts';
 import type { ByteSource, ParseContext } from './types.ts';
@@ -27,6 +31,7 @@ export async function* parseCsvMapping(input: ByteSource, ctx: ParseContext): As
   const header = ctx.options.header !== false && fixed === null;
   const reader = new CsvLineReader(delimiter, ['#']);
   const { cells, attributeCells } = mapper;
+  let fileDate: string | null = null;
   // one record, or null when the row was the header or was rejected
   const mapRow = (): SightingRecord | null => {
     const fields = reader.fields;
@@ -43,13 +48,18 @@ export async function* parseCsvMapping(input: ByteSource, ctx: ParseContext): As
       attributeCells[i] = at < 0 ? undefined : fields[at];
     }
     const rec = mapper.map();
-    if (typeof rec !== 'string') return rec;
-    ctx.tally.reject(reader.raw, rec);
+    if (typeof rec !== 'string') return fileDate === null ? rec : withFileDate(rec, fileDate);
+    ctx.tally.reject(reader.raw, rec, mapper.looksLike(reader.raw));
     return null;
   };
   for await (const batch of lineBatches(input)) {
     for (const line of batch) {
-      if (reader.read(line) !== CsvLine.Row) continue;
+      const kind = reader.read(line);
+      if (kind === CsvLine.Comment) {
+        if (fileDate === null) fileDate = fileDateOf(reader.raw);
+        continue;
+      }
+      if (kind !== CsvLine.Row) continue;
       const rec = mapRow();
       if (rec !== null) yield rec;
     }

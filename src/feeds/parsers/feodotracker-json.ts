@@ -1,6 +1,10 @@
-/** Feodo Tracker IP blocklist JSON: an array of {ip_address, port, status, hostname, as_number, as_name, country, first_seen, last_online, malware}. */
+/**
+ * Feodo Tracker IP blocklist JSON (`ipblocklist.json`): an array of {ip_address, port, status,
+ * hostname, as_number, as_name, country, first_seen, last_online, malware}; `last_online` is
+ * null for an entry never confirmed online.
+ */
 import type { SightingRecord } from '../../model.ts';
-import { feodoRecord } from './feodotracker-csv.ts';
+import { feodoRecord, isRefusal } from './feodotracker-csv.ts';
 import { isRecord, readJson, str } from './text.ts';
 import { FeedParseError, type ByteSource, type ParseContext } from './types.ts';
 
@@ -9,20 +13,21 @@ export async function* parseFeodoTrackerJson(input: ByteSource, ctx: ParseContex
   if (!Array.isArray(doc)) throw new FeedParseError('Feodo Tracker: expected a JSON array');
   for (const entry of doc) {
     if (!isRecord(entry)) {
-      ctx.tally.reject(JSON.stringify(entry), 'not an object');
+      ctx.tally.reject(JSON.stringify(entry), 'not an object', 'json');
       continue;
     }
-    const extra: Record<string, unknown> = {};
-    for (const k of ['hostname', 'as_number', 'as_name', 'country'] as const) if (entry[k] !== undefined && entry[k] !== null) extra[k] = entry[k];
     const rec = feodoRecord(str(entry.ip_address), {
       port: entry.port,
       status: entry.status,
-      firstSeen: entry.first_seen,
+      firstSeen: entry.first_seen ?? entry.first_seen_utc,
       lastOnline: entry.last_online,
       malware: entry.malware,
-      extra,
+      hostname: entry.hostname,
+      asn: entry.as_number,
+      asName: entry.as_name,
+      country: entry.country,
     });
-    if (typeof rec === 'string') ctx.tally.reject(JSON.stringify(entry), rec);
+    if (isRefusal(rec)) ctx.tally.reject(JSON.stringify(entry), rec.reason, rec.looksLike);
     else yield rec;
   }
 }

@@ -51,6 +51,12 @@ export function toIndicator(raw: string, type?: StoredType | null): IndicatorOut
     // most feed values are already clean: the plain check first, refanging only when it fails
     const plain = normalize(type, trimmed);
     if (plain.ok) return { ok: true, type, value: plain.value };
+    if (type === 'url') {
+      // the lenient reading would make `http://198.51.100.7/` of a bare address: in a feed that
+      // says it lists URLs, a lone address or domain is a file of another kind, not a URL
+      const bare = toIndicator(trimmed);
+      if (bare.ok && bare.type !== 'url') return { ok: false, reason: `a bare ${bare.type}, not a URL` };
+    }
   }
   const r = parseIndicator(trimmed, type ?? undefined);
   if (r.ok) return { ok: true, type: r.type, value: r.value };
@@ -72,11 +78,18 @@ export function looksLikeOf(raw: string): string {
   const t = raw.trim();
   const ind = toIndicator(t);
   if (ind.ok) return ind.type;
+  // `1.10.16.0/20 ; SBL256894`: a value with a trailing comment is that value
+  const cut = TRAILING_COMMENT.exec(t);
+  if (cut !== null && cut.index > 0) {
+    const head = toIndicator(t.slice(0, cut.index));
+    if (head.ok) return head.type;
+  }
   const c = t.charCodeAt(0);
   if (c === 123 /* { */ || c === 91 /* [ */) return 'json';
   if (SEPARATED.test(t)) return 'csv';
   return 'text';
 }
 
+const TRAILING_COMMENT = /\s[#;]/;
 /** Two or more fields: a separator between non-empty parts, or a quoted field. */
 const SEPARATED = /^"|[^,;\t]\s*[,;\t]\s*[^,;\t]/;

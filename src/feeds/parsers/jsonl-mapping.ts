@@ -1,5 +1,9 @@
-/** A team's JSON-lines feed (one object a line), read through the key mapping in its catalog entry. */
+/**
+ * A team's JSON-lines feed (one object a line), read through the key mapping in its catalog entry.
+ * Its dates are the mapped `firstSeen`/`lastSeen` keys (ISO 8601 or Unix seconds) and nothing else.
+ */
 import type { SightingRecord } from '../../model.ts';
+import { looksLikeOf } from './indicator.ts';
 import { RecordMapper, readMapping } from './mapping.ts';
 import { isRecord, lines } from './text.ts';
 import type { ByteSource, ParseContext } from './types.ts';
@@ -24,11 +28,11 @@ export async function* parseJsonlMapping(input: ByteSource, ctx: ParseContext): 
     try {
       obj = JSON.parse(line);
     } catch {
-      ctx.tally.reject(line, 'not JSON');
+      ctx.tally.reject(line, 'not JSON', looksLikeOf(line));
       continue;
     }
     if (!isRecord(obj)) {
-      ctx.tally.reject(line, 'not a JSON object');
+      ctx.tally.reject(line, 'not a JSON object', 'json');
       continue;
     }
     for (let i = 0; i < cells.length; i++) {
@@ -37,7 +41,7 @@ export async function* parseJsonlMapping(input: ByteSource, ctx: ParseContext): 
     }
     for (let i = 0; i < attributeCells.length; i++) attributeCells[i] = getPath(obj, attributeKeys[i] as string);
     const rec = mapper.map();
-    if (typeof rec === 'string') ctx.tally.reject(line, rec);
+    if (typeof rec === 'string') ctx.tally.reject(line, rec, mapper.looksLike(line));
     else yield rec;
   }
 }

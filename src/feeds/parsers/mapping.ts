@@ -4,10 +4,12 @@
  *             firstSeen?, lastSeen?, referenceUrl? }  (JSON lines accept dotted paths: "ioc.value")
  *   type?: fixed stored type when no type column; threatType?: default threat type;
  *   attributes?: extra columns kept verbatim; csv only: delimiter?, header? (default true), columns?.
+ * A row's dates are the mapped `firstSeen`/`lastSeen` cells and nothing else; a CSV row without
+ * them takes the date the file's comment header states (csv-mapping.ts), else none.
  */
 import type { SightingRecord } from '../../model.ts';
 import { isThreatType } from '../threat-types.ts';
-import { toIndicator, typeOption } from './indicator.ts';
+import { looksLikeOf, toIndicator, typeOption } from './indicator.ts';
 import { splitTags, str, toConfidence, toIsoDate } from './text.ts';
 import { FeedParseError } from './types.ts';
 
@@ -67,17 +69,31 @@ export class RecordMapper {
     this.defaultTags = [...new Set(mapping.tags)];
   }
 
-  /** The record for the cells set, or why the row is rejected. */
+  /**
+   * What the last rejected row looks like, when it was refused for its shape or its value's type
+   * (no value column: the row's own kind; a value of another type: the value's); undefined for
+   * other refusals (an unknown type or threat type name).
+   */
+  rejectedValue: string | null | undefined = undefined;
+
+  /** The record for the cells set, or why the row is rejected (see `rejectedValue`). */
   map(): SightingRecord | string {
     const m = this.mapping;
     const c = this.cells;
+    this.rejectedValue = undefined;
     const raw = str(c[Cell.value]);
-    if (raw === null) return `no value in "${m.fields.value}"`;
+    if (raw === null) {
+      this.rejectedValue = null;
+      return `no value in "${m.fields.value}"`;
+    }
     const typeCell = str(c[Cell.type]);
     const type = typeCell !== null ? typeOption(typeCell.toLowerCase()) : m.type;
     if (typeCell !== null && type === null) return `unknown type "${typeCell}"`;
     const ind = toIndicator(raw, type);
-    if (!ind.ok) return ind.reason;
+    if (!ind.ok) {
+      this.rejectedValue = raw;
+      return ind.reason;
+    }
     const threatCell = str(c[Cell.threatType]);
     if (threatCell !== null && !isThreatType(threatCell)) return `unknown threat type "${threatCell}"`;
     const attributes: Record<string, unknown> = {};
@@ -97,6 +113,12 @@ export class RecordMapper {
       referenceUrl: str(c[Cell.referenceUrl]),
       attributes,
     };
+  }
+
+  /** `looksLike` for the row just refused, given the row's raw text. */
+  looksLike(row: string): string | undefined {
+    const v = this.rejectedValue;
+    return v === undefined ? undefined : looksLikeOf(v ?? row);
   }
 
   /** The mapping's own tags and the row's, united; rows with the same tag cell share one array. */

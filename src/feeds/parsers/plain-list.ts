@@ -5,10 +5,13 @@
  * a start-address column and a prefix-length column with `options.prefixColumn`.
  * Options: `type` (stored type, else detected), `threatType`, `tags`, `column` (0-based),
  * `prefixColumn`, `header` (true: the first non-comment line names the columns).
+ * A list has no dates of its own: the date its header comment states (file-date.ts) dates every
+ * entry, and a list that states none yields undated records.
  */
 import type { SightingRecord } from '../../model.ts';
 import { isThreatType } from '../threat-types.ts';
-import { toIndicator, typeOption } from './indicator.ts';
+import { fileDateOf } from './file-date.ts';
+import { looksLikeOf, toIndicator, typeOption } from './indicator.ts';
 import { lineBatches, splitTags } from './text.ts';
 import type { ByteSource, ParseContext } from './types.ts';
 
@@ -22,10 +25,14 @@ export async function* parsePlainList(input: ByteSource, ctx: ParseContext): Asy
   const column = typeof ctx.options.column === 'number' ? ctx.options.column : 0;
   const prefixColumn = typeof ctx.options.prefixColumn === 'number' ? ctx.options.prefixColumn : null;
   let header = ctx.options.header === true;
+  let fileDate: string | null = null;
   for await (const batch of lineBatches(input)) {
     for (const line of batch) {
       const c = line.charCodeAt(0);
-      if (c === 35 /* # */ || c === 59 /* ; */) continue;
+      if (c === 35 /* # */ || c === 59 /* ; */) {
+        if (fileDate === null) fileDate = fileDateOf(line);
+        continue;
+      }
       // a trailing comment needs whitespace before it: `;` and `#` also occur inside URLs
       const cut = line.includes('#') || line.includes(';') ? TRAILING_COMMENT.exec(line) : null;
       const text = (cut ? line.slice(0, cut.index) : line).trim();
@@ -45,15 +52,16 @@ export async function* parsePlainList(input: ByteSource, ctx: ParseContext): Asy
         }
       }
       if (raw === undefined) {
-        ctx.tally.reject(line, `missing column ${prefixColumn ?? column}`);
+        ctx.tally.reject(line, `missing column ${prefixColumn ?? column}`, looksLikeOf(text));
         continue;
       }
       const ind = toIndicator(raw, prefixColumn !== null ? 'cidr' : type);
       if (!ind.ok) {
-        ctx.tally.reject(line, ind.reason);
+        ctx.tally.reject(line, ind.reason, looksLikeOf(raw));
         continue;
       }
-      yield { type: ind.type, value: ind.value, threatType, tags };
+      if (fileDate === null) yield { type: ind.type, value: ind.value, threatType, tags };
+      else yield { type: ind.type, value: ind.value, firstSeen: fileDate, lastSeen: fileDate, dateSource: 'file', threatType, tags };
     }
   }
 }

@@ -1,12 +1,13 @@
 /**
  * ThreatFox JSON export: `{ "<ioc id>": [ { ioc_value, ioc_type, threat_type, malware,
  * malware_printable, first_seen_utc, last_seen_utc, confidence_level, reference, tags, … } ] }`.
- * `ip:port` values become the IP with the port in attributes.
+ * `ip:port` values become the IP with the port in attributes; `first_seen_utc` is first seen and
+ * `last_seen_utc` (null until ThreatFox sees the IOC again) last seen; the IOC id is `entry_id`.
  */
 import type { SightingRecord } from '../../model.ts';
 import type { StoredType } from '../../indicators/types.ts';
 import { mapThreat, THREATFOX_THREAT_TYPES } from '../threat-types.ts';
-import { toIndicator } from './indicator.ts';
+import { looksLikeOf, toIndicator } from './indicator.ts';
 import { isRecord, readJson, splitTags, str, toConfidence, toIsoDate } from './text.ts';
 import { FeedParseError, type ByteSource, type ParseContext } from './types.ts';
 
@@ -37,7 +38,7 @@ export async function* parseThreatFoxJson(input: ByteSource, ctx: ParseContext):
   const doc = await readJson(input, 'ThreatFox');
   for (const [id, e] of entries(doc)) {
     if (!isRecord(e)) {
-      ctx.tally.reject(JSON.stringify(e), 'not an object');
+      ctx.tally.reject(JSON.stringify(e), 'not an object', 'json');
       continue;
     }
     const iocType = str(e.ioc_type);
@@ -48,7 +49,7 @@ export async function* parseThreatFoxJson(input: ByteSource, ctx: ParseContext):
       continue;
     }
     const attributes: Record<string, unknown> = {};
-    if (id !== '') attributes.id = id;
+    if (id !== '') attributes.entry_id = id;
     if (iocType === 'ip:port') {
       const m = IP_PORT.exec(raw);
       if (m) {
@@ -58,15 +59,13 @@ export async function* parseThreatFoxJson(input: ByteSource, ctx: ParseContext):
     }
     const ind = toIndicator(raw, iocType === 'ip:port' ? (raw.includes(':') ? 'ipv6' : 'ipv4') : type);
     if (!ind.ok) {
-      ctx.tally.reject(JSON.stringify(e), ind.reason);
+      ctx.tally.reject(JSON.stringify(e), ind.reason, looksLikeOf(raw));
       continue;
     }
-    for (const k of ['malware', 'malware_alias', 'reporter'] as const) {
+    for (const k of ['reporter', 'reference', 'malware_alias'] as const) {
       const v = str(e[k]);
       if (v !== null) attributes[k] = v;
     }
-    const ref = str(e.reference);
-    if (ref !== null) attributes.reference = ref;
     yield {
       type: ind.type,
       value: ind.value,
@@ -76,7 +75,7 @@ export async function* parseThreatFoxJson(input: ByteSource, ctx: ParseContext):
       malwareFamily: str(e.malware_printable) ?? str(e.malware),
       tags: splitTags(e.tags),
       confidence: toConfidence(e.confidence_level),
-      referenceUrl: id !== '' ? `https://threatfox.abuse.ch/ioc/${id}/` : ref,
+      referenceUrl: id !== '' ? `https://threatfox.abuse.ch/ioc/${id}/` : str(e.reference),
       attributes,
     };
   }
