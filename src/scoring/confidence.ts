@@ -19,8 +19,8 @@ export interface Weighed {
   severityReason: string | null;
   /** Why the source's own word makes it weigh less (marked offline, validity ended), or null. */
   inactive: string | null;
-  /** The report it belongs to (src/evidence/origin.ts): entries of one report count once. */
-  origin: string;
+  /** The report it belongs to (src/evidence/origin.ts): entries of one report count once. Null: a report of its own. */
+  origin: string | null;
 }
 
 export function confidenceOf(direct: readonly Weighed[], rules: ScoringRules): ConfidenceLevel {

@@ -160,20 +160,22 @@ export function scoreEvidence(input: ScoringInput, rules: ScoringRules, now: Dat
 
   // Entries of one report are one report: the strongest of them stands for it (so adding an
   // entry never lowers the score) and the others add nothing on top.
-  const ordered = [...all].sort((a, b) => b.p - a.p || (a.relation === null ? 0 : 1) - (b.relation === null ? 0 : 1));
-  const leaderOf = new Map<string, Weighed>();
-  const members = new Map<string, Weighed[]>();
+  const ordered = [...all].sort(strongestFirst);
+  // only sightings that belong to a report enter the map (most are reports of their own)
+  let leaderOf: Map<string, Weighed> | null = null;
+  let shared: Set<string> | null = null;
   for (const w of ordered) {
+    if (w.origin === null) continue;
+    leaderOf ??= new Map();
     if (!leaderOf.has(w.origin)) leaderOf.set(w.origin, w);
-    const m = members.get(w.origin);
-    if (m === undefined) members.set(w.origin, [w]);
-    else m.push(w);
+    else (shared ??= new Set()).add(w.origin);
   }
+  const leaderFor = (w: Weighed): Weighed => (w.origin === null || leaderOf === null ? w : (leaderOf.get(w.origin) as Weighed));
 
   // Noisy-OR over reports, strongest first, so each report's delta is what it adds to those before it.
   let keep = 1;
   for (const w of ordered) {
-    const leader = leaderOf.get(w.origin) as Weighed;
+    const leader = leaderFor(w);
     if (leader !== w) {
       factors.push(sightingFactor(w, 0, rules, now, leader));
       continue;
@@ -193,8 +195,8 @@ export function scoreEvidence(input: ScoringInput, rules: ScoringRules, now: Dat
       weight: rules.status.inactiveWeight,
     });
   }
-  for (const [origin, list] of members) {
-    if (list.length < 2) continue;
+  for (const origin of shared ?? []) {
+    const list = ordered.filter((w) => w.origin === origin);
     const leader = list[0] as Weighed;
     const feeds = [...new Set(list.map((w) => w.s.feed.name))];
     factors.push({
@@ -215,7 +217,7 @@ export function scoreEvidence(input: ScoringInput, rules: ScoringRules, now: Dat
       severity: round3(severity),
     });
   }
-  const contributing = [...leaderOf.values()].filter((w) => w.p > 0);
+  const contributing = ordered.filter((w) => w.p > 0 && leaderFor(w) === w);
   if (contributing.length > 1) {
     const alone = Math.round(100 * severity * (contributing[0] as Weighed).p);
     factors.push({
@@ -252,12 +254,21 @@ export function scoreEvidence(input: ScoringInput, rules: ScoringRules, now: Dat
   return { score, level, confidence, factors };
 }
 
+/** Strongest first; on a tie the indicator's own entry before a containing range, host or parent. */
+function strongestFirst(a: Weighed, b: Weighed): number {
+  return b.p - a.p || (a.relation === null ? 0 : 1) - (b.relation === null ? 0 : 1);
+}
+
 /** The strongest entry of each report: what counts as one independent source. */
-function bestPerOrigin(list: readonly Weighed[]): Weighed[] {
-  const best = new Map<string, Weighed>();
+function bestPerOrigin(list: readonly Weighed[]): readonly Weighed[] {
+  let best: Map<string, Weighed> | null = null;
   for (const w of list) {
+    if (w.origin === null) continue;
+    best ??= new Map();
     const b = best.get(w.origin);
     if (b === undefined || w.p > b.p) best.set(w.origin, w);
   }
-  return best.size === list.length ? (list as Weighed[]) : [...best.values()];
+  if (best === null) return list;
+  const kept = best;
+  return list.filter((w) => w.origin === null || kept.get(w.origin) === w);
 }
