@@ -204,6 +204,21 @@ describe('malware family from every structured place', () => {
     });
   }
 
+  const attack: [string, string[]][] = [
+    ['misp-galaxy:mitre-attack-pattern="Phishing - T1566"', ['T1566']],
+    ['misp-galaxy:mitre-attack-pattern="Spearphishing Attachment - T1566.001"', ['T1566.001']],
+    ['misp-galaxy:mitre-enterprise-attack-attack-pattern="Remote File Copy - T1105"', ['T1105']],
+    ['misp-galaxy:mitre-mobile-attack-attack-pattern="Capture SMS Messages - T1412"', ['T1412']],
+    ['misp-galaxy:mitre-malware="Emotet - S0367"', []],
+  ];
+  for (const [tag, ids] of attack) {
+    test(`MISP tag ${tag} → ATT&CK ${ids.join(', ') || 'none'}`, async () => {
+      const event = { Event: { uuid: '5f1a2b3c-0000-4000-8000-0000000000c2', Tag: [{ name: tag }], Attribute: [{ type: 'domain', value: 'c2.example.com', to_ids: true }] } };
+      const [r] = await collect(PARSERS['misp-feed'](JSON.stringify(event), newContext()));
+      assert.deepEqual(r?.attackIds, ids);
+    });
+  }
+
   test('STIX: indicates → malware; else the one malware of the report holding the indicator', async () => {
     const { records } = await parseFixture('stix-bundle', 'stix-report-sightings-handmade.json');
     assert.equal(find(records, '198.51.100.150').malwareFamily, 'QakBot');
