@@ -39,6 +39,40 @@ test('verdict feeds import then feeds list --json show the run and the counts', 
   }
 });
 
+test('verdict feeds import --dry-run stores nothing; feeds purge removes a feed and the lookup shows it gone', { timeout: 90_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'verdict-cli-feeds-'));
+  const db = join(dir, 'v.db');
+  try {
+    const dry = verdict(['feeds', 'import', 'spamhaus-drop', fixture('drop.txt'), '--dry-run'], db);
+    assert.equal(dry.code, 0, dry.err);
+    assert.match(dry.out, /spamhaus-drop: dry run of .*drop\.txt — nothing stored\n {2}\d+ records would go in: cidr \d+\n {2}the import would succeed/);
+    const wrong = verdict(['feeds', 'import', 'openphish', fixture('drop.txt'), '--dry-run', '--json'], db);
+    assert.equal(wrong.code, 1, 'a file that would be refused exits 1');
+    const preview = JSON.parse(wrong.out) as { refused: string; looksLike: Record<string, number> };
+    assert.match(preview.refused, /this looks like a CIDR list — is the feed id right\?/);
+    const listed = JSON.parse(verdict(['feeds', 'list', '--json'], db).out) as { feeds: { id: string; total_count: number }[] };
+    assert.equal(listed.feeds.find((f) => f.id === 'spamhaus-drop')?.total_count, 0, 'the dry run stored nothing');
+
+    assert.equal(verdict(['feeds', 'import', 'spamhaus-drop', fixture('drop.txt')], db).code, 0);
+    const before = JSON.parse(verdict(['lookup', '1.10.16.5', '--json'], db).out) as { found: boolean; sources: { match: string; matched_value: string; details: Record<string, unknown> }[] };
+    assert.equal(before.found, true, 'an address inside a DROP range is found');
+    assert.deepEqual([before.sources[0]?.match, before.sources[0]?.matched_value, before.sources[0]?.details['sbl']], ['range', '1.10.16.0/20', 'SBL256894']);
+    const text = verdict(['lookup', '1.10.16.5'], db);
+    assert.match(text.out, /Spamhaus DROP \(commercial\): hijacked_range — via the range 1\.10\.16\.0\/20\n\s+first seen [^\n]+\n\s+sbl SBL256894/);
+
+    const purge = verdict(['feeds', 'purge', 'spamhaus-drop', '--json'], db);
+    assert.equal(purge.code, 0, purge.err);
+    assert.ok((JSON.parse(purge.out) as { removed: number }).removed > 1000);
+    const after = JSON.parse(verdict(['lookup', '1.10.16.5', '--json'], db).out) as { found: boolean };
+    assert.equal(after.found, false);
+    const unknown = verdict(['feeds', 'purge', 'no-such-feed'], db);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.err, /no feed with id "no-such-feed"/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('status table and run summary read as a person expects', () => {
   const catalog = loadCatalog();
   const now = new Date('2026-11-30T12:00:00Z');
@@ -53,9 +87,11 @@ test('status table and run summary read as a person expects', () => {
   const urlhaus = rows.find((r) => r.id === 'urlhaus');
   assert.equal(urlhaus?.listed_count, 42);
   assert.equal(urlhaus?.next_run_at, now.toISOString(), 'never run: due now');
-  const text = formatStatus(rows);
-  assert.match(text.split('\n')[0] ?? '', /^ID\s+ON\s+CATEGORY/);
-  assert.match(text, /urlhaus\s+yes\s+community\s+B\s+42\s+50\s+2026-11-30T11:00:00Z/);
+  assert.equal(urlhaus?.data_as_of, '2026-11-30T06:00:00.000Z');
+  const text = formatStatus(rows, new Date('2026-12-03T12:00:00Z'));
+  assert.match(text.split('\n')[0] ?? '', /^ID\s+ON\s+CATEGORY\s+REL\s+LISTED\s+TOTAL\s+DATA AS OF/);
+  assert.match(text, /urlhaus\s+yes\s+community\s+B\s+42\s+50\s+2026-11-30 \(3 days old\)\s+2026-11-30T11:00:00Z/, 'how old the data is, beside when it was fetched');
+  assert.match(text, /threatfox\s+yes\s+community\s+B\s+1\s+1\s+-\s+2026-11-30T09:00:00Z/);
   assert.ok(!text.includes('old news'), 'an error cleared by a later success is not shown');
   assert.ok(text.includes('HTTP 500 current'));
   const summary = formatRun({ feedId: 'x', startedAt: '', finishedAt: '', status: 'success', result: { received: 3, added: 2, updated: 1, unchanged: 0, delisted: 0 }, rejected: 1, rejectedSamples: ['ipv4: bad: 1.2.3'], error: null, etag: null, lastModified: null });
