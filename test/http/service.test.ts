@@ -100,7 +100,7 @@ describe('service routes', () => {
       'value', 'type', 'risk_score', 'confidence', 'mitre_techniques', 'hunting_queries', 'sources',
     ]);
     assert.ok(lookup.parameters.some((p: { name: string }) => p.name === 'value'));
-    for (const path of ['/api/v1/keys', '/api/v1/keys/{id}', '/api/v1/health', '/api/v1/feeds', '/api/v1/feeds/{id}/sync', '/api/v1/overrides/{type}/{value}']) {
+    for (const path of ['/api/v1/keys', '/api/v1/keys/{id}', '/api/v1/health', '/api/v1/feeds', '/api/v1/feeds/{id}/sync', '/api/v1/feeds/{id}/data', '/api/v1/overrides/{type}/{value}']) {
       assert.ok(doc.paths[path], `${path} is documented`);
     }
     const ui = await h.app.inject({ method: 'GET', url: '/docs/' });

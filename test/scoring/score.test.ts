@@ -222,6 +222,31 @@ describe('entries of one report count once', () => {
     assert.equal(scoreEvidence(input([ev('a', 'e1'), ev('b', 'e2')]), rules, NOW).confidence, 'high', 'two events');
   });
 
+  // one row per grouping rule: the same two sightings, once sharing the origin and once not
+  const rules_: { rule: string; shared: Record<string, unknown>; apart: Record<string, unknown>; feeds: [FeedInfo, FeedInfo] }[] = [
+    { rule: 'one MISP event', shared: { report_id: 'ev-1', report_type: 'misp-event' }, apart: { report_id: 'ev-2', report_type: 'misp-event' }, feeds: [misp, { ...misp, id: 'other-misp', name: 'Other MISP' }] },
+    { rule: 'one OTX pulse', shared: { report_id: '5f0c0ffee', report_type: 'otx-pulse' }, apart: { report_id: '5f0c0ffef', report_type: 'otx-pulse' }, feeds: [FEEDS.threatfox, FEEDS.threatfox] },
+    { rule: 'one STIX report', shared: { report_id: 'report--1', report_type: 'stix-report' }, apart: { report_id: 'report--2', report_type: 'stix-report' }, feeds: [FEEDS.openphish, FEEDS.openphish] },
+    { rule: 'one SBL record', shared: { sbl: 'SBL7' }, apart: { sbl: 'SBL8' }, feeds: [FEEDS.drop, { ...FEEDS.drop, id: 'spamhaus-dropv6', name: 'Spamhaus DROPv6' }] },
+    { rule: 'one feed entry yielding the URL and its host', shared: { entry_id: 'indicator--9' }, apart: { entry_id: 'indicator--10' }, feeds: [FEEDS.urlhaus, FEEDS.urlhaus] },
+  ];
+  for (const r of rules_) {
+    it(`${r.rule}: counted once when shared, twice when not`, () => {
+      const ev = (hostAttributes: Record<string, unknown>): ScoringInput => ({
+        type: 'url',
+        sightings: [sighting('url', 'http://cdn.example.org/x.bin', { feed: r.feeds[0], lastSeenDaysAgo: 1, threatType: 'payload_delivery', attributes: r.shared })],
+        context: [{ ...sighting('domain', 'cdn.example.org', { feed: r.feeds[1], lastSeenDaysAgo: 1, threatType: 'payload_delivery', attributes: hostAttributes }), relation: 'host' }],
+        override: null,
+        warninglists: [],
+      });
+      const once = scoreEvidence(ev(r.shared), rules, NOW);
+      const twice = scoreEvidence(ev(r.apart), rules, NOW);
+      assert.ok(twice.score > once.score, `${twice.score} > ${once.score}`);
+      assert.equal(once.factors.filter((f) => f.kind === 'same_origin').length, 1);
+      assert.equal(twice.factors.filter((f) => f.kind === 'same_origin').length, 0);
+    });
+  }
+
   it('two different feeds with their own entries still corroborate each other', () => {
     const a = sighting('ipv4', '91.215.85.17', { feed: FEEDS.feodo, lastSeenDaysAgo: 0, threatType: 'botnet_cc', attributes: { entry_id: '1' } });
     const b = sighting('ipv4', '91.215.85.17', { feed: FEEDS.threatfox, lastSeenDaysAgo: 0, threatType: 'botnet_cc', attributes: { entry_id: '1' } });
