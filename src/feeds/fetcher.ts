@@ -4,6 +4,10 @@
  * failures a retry can fix (network errors, timeouts, 5xx, 408, 429). The body is spooled to a
  * temporary file, so the store's write transaction never waits on the network and a failed
  * transfer never touches the store.
+ *
+ * Redirects are followed here, not by fetch, at most MAX_REDIRECTS: a hop that leaves the feed's
+ * origin loses the feed's own headers (credentials among them) and must lead to a public address
+ * (see egress.ts); a hop from https down to http is refused.
  */
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -13,6 +17,7 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { Dispatcher, fetch as undiciFetch } from 'undici';
+import { refusal, type Resolve } from './egress.ts';
 
 export type FetchFn = typeof undiciFetch;
 
@@ -21,15 +26,23 @@ export interface FetchSettings {
   maxBytes: number;
   retries: number;
   backoffMs: number;
+  /** `options.allowPrivateNetworks`: redirects may lead outside the feed's origin to non-public addresses. */
+  allowPrivateNetworks?: boolean;
 }
 
 export const DEFAULT_FETCH_SETTINGS: Readonly<FetchSettings> = { timeoutMs: 60_000, maxBytes: 200 * 1024 * 1024, retries: 2, backoffMs: 2_000 };
+
+/** Redirects followed at most, per request. */
+export const MAX_REDIRECTS = 5;
 
 export interface FetchRequest {
   url: string;
   etag?: string | null;
   lastModified?: string | null;
+  /** The feed's own headers (credentials, `options.headers`): sent only to `trustedOrigin`. */
   headers?: Record<string, string>;
+  /** The origin of the feed's configured URL (default: this request's URL's). */
+  trustedOrigin?: string;
 }
 
 export interface FetchDeps {
@@ -40,6 +53,8 @@ export interface FetchDeps {
   tmpDir?: string;
   /** The connection pool to use instead of the global one (a feed's client certificate). */
   dispatcher?: Dispatcher;
+  /** Name resolution for the egress check (tests inject one). */
+  resolve?: Resolve;
 }
 
 /** A transfer failed; `retryable` says whether trying again can help. */
@@ -102,23 +117,56 @@ function closedHint(url: string, err: unknown): string {
   return '; a server that requires a client certificate closes the connection like this when it gets none it accepts (options.tls)';
 }
 
+const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
+const BASE_HEADERS: Readonly<Record<string, string>> = { 'user-agent': 'Verdict feed fetcher', accept: '*/*' };
+
+type Response = Awaited<ReturnType<FetchFn>>;
+
+/**
+ * One request with the redirects it leads to, each hop checked: where it may go (egress.ts),
+ * which headers go with it, no downgrade from https, at most MAX_REDIRECTS.
+ */
+async function follow(req: FetchRequest, s: FetchSettings, deps: FetchDeps, signal: AbortSignal): Promise<Response> {
+  const trustedOrigin = req.trustedOrigin ?? new URL(req.url).origin;
+  const own: Record<string, string> = { ...BASE_HEADERS, ...req.headers };
+  if (req.etag) own['if-none-match'] = req.etag;
+  if (req.lastModified) own['if-modified-since'] = req.lastModified;
+  let url = new URL(req.url);
+  for (let hop = 0; ; hop++) {
+    const refused = await refusal(url, { trustedOrigin, allowPrivateNetworks: s.allowPrivateNetworks === true, ...(deps.resolve ? { resolve: deps.resolve } : {}) });
+    if (refused !== null) throw new FetchError(`${hop === 0 ? 'request' : 'redirect'} refused: ${refused}`, false);
+    // the feed's headers go to its own origin only; elsewhere a plain request
+    const headers = url.origin === trustedOrigin ? own : { ...BASE_HEADERS };
+    let res: Response;
+    try {
+      res = await deps.fetch(url.href, { headers, signal, redirect: 'manual', ...(deps.dispatcher ? { dispatcher: deps.dispatcher } : {}) });
+    } catch (err) {
+      if (signal.reason instanceof FetchError) throw signal.reason;
+      throw new FetchError(`request failed: ${describe(err)}${closedHint(url.href, err)}`, true, null, { cause: err });
+    }
+    const location = REDIRECT_STATUS.has(res.status) ? res.headers.get('location') : null;
+    if (location === null) return res;
+    await res.body?.cancel();
+    if (hop >= MAX_REDIRECTS) throw new FetchError(`more than ${MAX_REDIRECTS} redirects`, false, res.status);
+    let next: URL;
+    try {
+      next = new URL(location, url);
+    } catch {
+      throw new FetchError(`HTTP ${res.status} redirects to an unreadable location`, false, res.status);
+    }
+    if (url.protocol === 'https:' && next.protocol === 'http:') throw new FetchError(`redirect refused: from https down to plain http (${next.origin})`, false, res.status);
+    url = next;
+  }
+}
+
 async function attempt(req: FetchRequest, s: FetchSettings, deps: FetchDeps): Promise<Download> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new FetchError(`timed out after ${s.timeoutMs} ms`, true)), s.timeoutMs);
   const onStop = (): void => controller.abort(new FetchError('stopped: the scheduler shut down during the run', false));
   deps.signal?.addEventListener('abort', onStop, { once: true });
-  const headers: Record<string, string> = { 'user-agent': 'Verdict feed fetcher', accept: '*/*', ...req.headers };
-  if (req.etag) headers['if-none-match'] = req.etag;
-  if (req.lastModified) headers['if-modified-since'] = req.lastModified;
   let dir: string | null = null;
   try {
-    let res: Awaited<ReturnType<FetchFn>>;
-    try {
-      res = await deps.fetch(req.url, { headers, signal: controller.signal, redirect: 'follow', ...(deps.dispatcher ? { dispatcher: deps.dispatcher } : {}) });
-    } catch (err) {
-      if (controller.signal.reason instanceof FetchError) throw controller.signal.reason;
-      throw new FetchError(`request failed: ${describe(err)}${closedHint(req.url, err)}`, true, null, { cause: err });
-    }
+    const res = await follow(req, s, deps, controller.signal);
     const etag = res.headers.get('etag');
     const lastModified = res.headers.get('last-modified');
     if (res.status === 304) {
@@ -202,5 +250,12 @@ export function settingsFrom(options: Readonly<Record<string, unknown>> | undefi
     const v = options?.[k];
     return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : fallback;
   };
-  return { timeoutMs: num('timeoutMs', base.timeoutMs), maxBytes: num('maxBytes', base.maxBytes), retries: num('retries', base.retries), backoffMs: num('backoffMs', base.backoffMs) };
+  const allowPrivate = options?.['allowPrivateNetworks'];
+  return {
+    timeoutMs: num('timeoutMs', base.timeoutMs),
+    maxBytes: num('maxBytes', base.maxBytes),
+    retries: num('retries', base.retries),
+    backoffMs: num('backoffMs', base.backoffMs),
+    allowPrivateNetworks: typeof allowPrivate === 'boolean' ? allowPrivate : base.allowPrivateNetworks === true,
+  };
 }

@@ -221,7 +221,7 @@ async function gatherFile(def: FeedDefinition, source: Extract<RunSource, { kind
 async function gatherRemote(def: FeedDefinition, state: FeedState | null, env: RunEnv, ctx: ParseContext, settings: FetchSettings): Promise<Gathered | 'not_modified'> {
   const url = def.url;
   if (url === null) throw new FeedParseError(`feed "${def.id}" has no URL; import a file with "verdict feeds import ${def.id} FILE"`);
-  const agent = await feedDispatcher(def.options, env.env ?? process.env);
+  const agent = await feedDispatcher(def.options, env.env ?? process.env, { trustedHost: new URL(url).hostname, allowPrivateNetworks: settings.allowPrivateNetworks === true });
   const deps: FetchDeps = {
     fetch: env.fetch,
     sleep: env.sleep,
