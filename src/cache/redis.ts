@@ -30,10 +30,15 @@ export function createRedisLookupCache(opts: RedisLookupCacheOptions): LookupCac
   // A cache must answer faster than the store it saves, so it gives up sooner than the limiter.
   const redis = opts.client ?? connectRedis(opts.url, 250);
   const prefix = opts.keyPrefix ?? 'verdict:lookup:';
-  const outage = createOutageLog(opts.logger, 'lookup-cache', 'serving lookups uncached');
+  const outage = createOutageLog(opts.logger, 'lookup-cache', 'serving lookups uncached', { probe: () => redis.ping() });
   const ttl = Math.ceil(opts.ttlSeconds);
   const keyOf = (key: string, dataVersion: number) => `${prefix}${dataVersion}:${key}`;
-  const skip = () => outage.down && redis.status !== 'ready';
+  // a connection may be open and still never answer: while the probe has not seen Redis back, do not ask
+  const skip = (): boolean => {
+    if (!outage.down) return false;
+    outage.skipped();
+    return true;
+  };
   const localEntries = opts.localEntries ?? 10_000;
   const local =
     localEntries > 0 && ttl > 0
@@ -78,6 +83,7 @@ export function createRedisLookupCache(opts: RedisLookupCacheOptions): LookupCac
       }
     },
     async close(): Promise<void> {
+      outage.stop();
       await local?.close();
       if (!opts.client) redis.disconnect();
     },

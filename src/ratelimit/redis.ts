@@ -25,30 +25,81 @@ export class RedisUnavailableError extends Error {
 /** The part of a logger the outage log needs (a pino.Logger fits). */
 export type OutageLogger = Pick<Logger, 'error' | 'info'>;
 
-/** Remembers whether Redis is down so an outage is logged once, not per request. */
+/**
+ * Whether Redis is down, for the users of one client. The first failed command — a refused
+ * connection or a command that timed out on a connection that accepts but never answers — marks
+ * Redis down: from then on requests do not ask it at all (each answers from the policy at once)
+ * while a background probe asks every `probeMs`; the first probe that succeeds ends the outage.
+ * The outage is logged once when it starts and once when it ends, with how many requests it
+ * answered from the policy meanwhile.
+ */
 export interface OutageLog {
   readonly down: boolean;
   failed(err: unknown): void;
   recovered(): void;
+  /** A request answered from the policy because Redis is down (counted for the closing log line). */
+  skipped(): void;
+  /** Stops the probe (the client is closing). */
+  stop(): void;
 }
 
-export function createOutageLog(logger: OutageLogger, component: string, consequence: string): OutageLog {
+export interface OutageOptions {
+  /** Asks Redis whether it answers again (a PING); resolves when it does. Without it, the next successful command ends the outage. */
+  probe?: () => Promise<unknown>;
+  probeMs?: number;
+}
+
+export function createOutageLog(logger: OutageLogger, component: string, consequence: string, opts: OutageOptions = {}): OutageLog {
   let down = false;
-  return {
+  let since = 0;
+  let answered = 0;
+  let timer: NodeJS.Timeout | null = null;
+  let probing = false;
+  const probeMs = opts.probeMs ?? 1000;
+  const stopProbe = (): void => {
+    if (timer !== null) clearInterval(timer);
+    timer = null;
+  };
+  const log: OutageLog = {
     get down() {
       return down;
     },
     failed(err: unknown) {
       if (down) return;
       down = true;
+      since = Date.now();
+      answered = 0;
       logger.error({ err, component }, `${component}: Redis unreachable, ${consequence}`);
+      const probe = opts.probe;
+      if (probe === undefined) return;
+      timer = setInterval(() => {
+        if (probing) return;
+        probing = true;
+        probe().then(
+          () => {
+            probing = false;
+            log.recovered();
+          },
+          () => {
+            probing = false;
+          },
+        );
+      }, probeMs);
+      // a probe never keeps the process alive
+      timer.unref();
     },
     recovered() {
       if (!down) return;
       down = false;
-      logger.info({ component }, `${component}: Redis reachable again`);
+      stopProbe();
+      logger.info({ component, outage_ms: Date.now() - since, answered_without_redis: answered }, `${component}: Redis reachable again`);
     },
+    skipped() {
+      answered += 1;
+    },
+    stop: stopProbe,
   };
+  return log;
 }
 
 /**
@@ -206,7 +257,7 @@ export function createRedisRateLimiter(opts: RedisRateLimiterOptions): RateLimit
   const prefix = opts.keyPrefix ?? 'verdict:rl:';
   const consequence =
     opts.failurePolicy === 'open' ? 'falling back to per-instance rate limits' : 'refusing requests (fail-closed)';
-  const outage = createOutageLog(opts.logger, 'rate-limiter', consequence);
+  const outage = createOutageLog(opts.logger, 'rate-limiter', consequence, { probe: () => redis.ping() });
   const local = createMemoryRateLimiter();
   // A busy key spends its lease without asking Redis, so a lost connection is reported when it
   // drops rather than when a request next needs Redis (which could be seconds later).
@@ -288,8 +339,12 @@ export function createRedisRateLimiter(opts: RedisRateLimiterOptions): RateLimit
         void release(keyId, lease);
       }
     }
-    // During a known outage do not make every request wait for a command timeout.
-    if (outage.down && redis.status !== 'ready') return fallback(keyId, limits, nowMs, null);
+    // During a known outage do not make every request wait for a command timeout: a connection
+    // can be open ('ready') and still never answer; the probe says when Redis is back.
+    if (outage.down) {
+      outage.skipped();
+      return fallback(keyId, limits, nowMs, null);
+    }
     const day = Math.floor(nowMs / DAY_MS);
     let reply: ConsumeReply;
     try {
@@ -352,6 +407,7 @@ export function createRedisRateLimiter(opts: RedisRateLimiterOptions): RateLimit
     },
     async close(): Promise<void> {
       closing = true;
+      outage.stop();
       clearInterval(sweeper);
       const held = [...leases];
       leases.clear();
