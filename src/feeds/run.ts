@@ -113,8 +113,8 @@ export interface RunEnv {
   fetchSettings?: FetchSettings;
   /**
    * Feed files at least this large are parsed on a worker thread (default
-   * DEFAULT_PARSE_THREAD_MIN_BYTES with the SQLite store, never with PostgreSQL; `Infinity`
-   * parses every file on the calling thread).
+   * DEFAULT_PARSE_THREAD_MIN_BYTES when the store's `offThreadParsing` says a thread helps, else
+   * never; `Infinity` parses every file on the calling thread).
    */
   parseThreadMinBytes?: number;
 }
@@ -187,9 +187,8 @@ async function fileRecords(
     const parser = def.format === 'misp-feed' ? parseMispEvent : PARSERS[def.format];
     return parser(payload.stream, ctx);
   };
-  // With PostgreSQL the database server does most of the writing, on cores of its own: the
-  // thread would add memory without relieving the bottleneck (measured slightly slower)
-  const minBytes = env.parseThreadMinBytes ?? (env.store.kind === 'sqlite' ? DEFAULT_PARSE_THREAD_MIN_BYTES : Number.POSITIVE_INFINITY);
+  // the store says whether a thread helps: not where a database server does the writing on cores of its own
+  const minBytes = env.parseThreadMinBytes ?? (env.store.offThreadParsing ? DEFAULT_PARSE_THREAD_MIN_BYTES : Number.POSITIVE_INFINITY);
   // a file that cannot be read is left to the inline path, which says why as it always has
   const size = await stat(path).then((s) => (s.isFile() ? s.size : -1), () => -1);
   if (size < 0 || size < minBytes) return inline();

@@ -58,11 +58,5 @@ export interface FeedDefinition {
   options?: Record<string, unknown>;
 }
 
-/**
- * Mutual exclusion for feed runs: one run per feed at a time, and with several instances only
- * one of them runs it. In-process by default; a PostgreSQL advisory-lock version serves scale-out.
- */
-export interface RunLock {
-  /** Runs `fn` while holding `name`; resolves `undefined` without running when another holder has it. */
-  withLock<T>(name: string, fn: () => Promise<T>): Promise<T | undefined>;
-}
+/** Mutual exclusion for feed runs: in-process by default; a store shared across processes offers its own. */
+export type { RunLock } from '../store/types.ts';

@@ -1,15 +1,16 @@
 /**
- * Records as the store accepts them: validation with messages that name the record, and the
+ * Records as every engine accepts them: validation with messages that name the record, and the
  * encoding into column values (times as epoch ms, tags and ATT&CK ids as a sorted JSON set,
- * empty JSON as NULL).
+ * empty JSON as NULL). SQLite binds the encoded values, PostgreSQL copies them, so both stores
+ * accept and refuse exactly the same runs, with the same messages.
  */
-import { STORED_TYPES } from '../../indicators/types.ts';
-import { DATE_SOURCES, THREAT_TYPES } from '../../model.ts';
-import type { DateSource, SightingRecord } from '../../model.ts';
-import { DATE_SOURCE_CODES } from '../rows.ts';
-import { IngestError } from '../types.ts';
-import type { IngestOptions } from '../types.ts';
-import { parseCidrRange } from './ranges.ts';
+import { STORED_TYPES } from '../indicators/types.ts';
+import { DATE_SOURCES, THREAT_TYPES } from '../model.ts';
+import type { DateSource, SightingRecord } from '../model.ts';
+import { parseCidrRange } from './cidr.ts';
+import { DATE_SOURCE_CODES } from './rows.ts';
+import { IngestError, isAsyncIterable } from './types.ts';
+import type { IngestOptions } from './types.ts';
 
 const MAX_VALUE_LENGTH = 65_536;
 const STORED_TYPE_SET: ReadonlySet<string> = new Set(STORED_TYPES);
@@ -35,6 +36,15 @@ export function validateOptions(o: IngestOptions): void {
       throw fail(`ingest options: fallbackDate must be { at: RFC 3339 time, source: ${DATE_SOURCES.join('|')} }, got ${JSON.stringify(o.fallbackDate)}`);
     }
   }
+}
+
+/** What `ingest` is handed must be records, in an iterable or an async iterable. */
+export function checkRecordSource(records: unknown): void {
+  const ok =
+    records !== null &&
+    typeof records === 'object' &&
+    (isAsyncIterable(records as AsyncIterable<unknown>) || typeof (records as Iterable<unknown>)[Symbol.iterator] === 'function');
+  if (!ok) throw fail('ingest records must be an iterable or async iterable');
 }
 
 /** The dates a record without any takes in this run, as epoch ms and stored code. */

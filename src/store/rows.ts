@@ -1,7 +1,67 @@
-/** Row shapes that read the same from every engine. */
-import type { IndicatorType } from '../indicators/types.ts';
-import type { DateSource, Override } from '../model.ts';
-import type { ApiKeyRecord, Scope, Tier } from './types.ts';
+/**
+ * Row shapes that read the same from every engine. The two engines store the same columns;
+ * they differ only in how a value comes back: SQLite gives JSON as text and numbers as numbers,
+ * PostgreSQL gives jsonb as objects and bigint as strings. Each reader here takes either.
+ */
+import type { IndicatorType, StoredType } from '../indicators/types.ts';
+import type { DateSource, Override, Sighting, ThreatType } from '../model.ts';
+import type { ApiKeyRecord, FeedRunRecord, FeedState, Scope, Tier } from './types.ts';
+
+/** JSON as stored: text (SQLite, NULL for empty) or already decoded (PostgreSQL jsonb). */
+type Json<T> = T | string | null;
+/** An integer column: a number (SQLite) or a bigint's decimal string (PostgreSQL). */
+type Int = number | string;
+/** Epoch milliseconds, in an integer column. */
+type Millis = Int;
+
+function decoded<T>(v: Json<T>, empty: T): T {
+  if (v === null) return empty;
+  return typeof v === 'string' ? (JSON.parse(v) as T) : v;
+}
+
+const iso = (ms: Millis): string => new Date(Number(ms)).toISOString();
+
+export const SIGHTING_COLUMNS =
+  'type, value, feed_id, first_seen, last_seen, date_source, threat_type, malware_family, tags, confidence, reference_url, attack_ids, attributes, listed, updated_at';
+
+export interface SightingRow {
+  type: string;
+  value: string;
+  feed_id: string;
+  first_seen: Millis;
+  last_seen: Millis;
+  date_source: number | null;
+  threat_type: string | null;
+  malware_family: string | null;
+  tags: Json<string[]>;
+  confidence: number | null;
+  reference_url: string | null;
+  attack_ids: Json<string[]>;
+  attributes: Json<Record<string, unknown>>;
+  /** 1/0 in SQLite, a boolean in PostgreSQL. */
+  listed: number | boolean;
+  updated_at: Millis;
+}
+
+export function toSighting(r: SightingRow): Sighting {
+  return {
+    type: r.type as StoredType,
+    value: r.value,
+    feedId: r.feed_id,
+    firstSeen: iso(r.first_seen),
+    lastSeen: iso(r.last_seen),
+    threatType: r.threat_type as ThreatType | null,
+    malwareFamily: r.malware_family,
+    tags: decoded(r.tags, []),
+    confidence: r.confidence,
+    referenceUrl: r.reference_url,
+    attackIds: decoded(r.attack_ids, []),
+    attributes: decoded(r.attributes, {}),
+    dateSource: dateSourceOf(r.date_source),
+    listed: r.listed === true || r.listed === 1,
+    updatedAt: iso(r.updated_at),
+  };
+}
 
 export const OVERRIDE_COLUMNS = 'type, value, verdict, reason, created_at, created_by';
 
@@ -27,14 +87,13 @@ export function toOverride(r: OverrideRow): Override {
 
 export const KEY_COLUMNS = 'id, key_prefix, key_hash, name, tier, scopes, created_at, last_used_at, expires_at, revoked_at';
 
-/** An api_keys row with its scopes decoded (PostgreSQL returns an array; SQLite keeps JSON text). */
 export interface ApiKeyRow {
   id: string;
   key_prefix: string;
   key_hash: string;
   name: string;
   tier: string;
-  scopes: string[];
+  scopes: Json<string[]>;
   created_at: string;
   last_used_at: string | null;
   expires_at: string | null;
@@ -48,11 +107,46 @@ export function toApiKey(r: ApiKeyRow): ApiKeyRecord {
     keyHash: r.key_hash,
     name: r.name,
     tier: r.tier as Tier,
-    scopes: r.scopes as Scope[],
+    scopes: decoded(r.scopes, []) as Scope[],
     createdAt: r.created_at,
     lastUsedAt: r.last_used_at,
     expiresAt: r.expires_at,
     revokedAt: r.revoked_at,
+  };
+}
+
+/** The key columns in KEY_COLUMNS order, scopes as JSON: what an insert binds. */
+export function apiKeyParams(k: ApiKeyRecord): unknown[] {
+  return [k.id, k.keyPrefix, k.keyHash, k.name, k.tier, JSON.stringify(k.scopes), k.createdAt, k.lastUsedAt ?? null, k.expiresAt ?? null, k.revokedAt ?? null];
+}
+
+export const STATE_COLUMNS = 'feed_id, last_run, last_success_at, last_error_at, last_error, etag, last_modified, listed_count, total_count, data_as_of';
+
+export interface StateRow {
+  feed_id: string;
+  last_run: Json<FeedRunRecord>;
+  last_success_at: string | null;
+  last_error_at: string | null;
+  last_error: string | null;
+  etag: string | null;
+  last_modified: string | null;
+  listed_count: Int;
+  total_count: Int;
+  data_as_of: Millis | null;
+}
+
+export function toState(r: StateRow): FeedState {
+  return {
+    feedId: r.feed_id,
+    lastRun: r.last_run === null ? null : decoded(r.last_run, null),
+    lastSuccessAt: r.last_success_at,
+    lastErrorAt: r.last_error_at,
+    lastError: r.last_error,
+    etag: r.etag,
+    lastModified: r.last_modified,
+    listedCount: Number(r.listed_count),
+    totalCount: Number(r.total_count),
+    dataAsOf: r.data_as_of === null ? null : iso(r.data_as_of),
   };
 }
 

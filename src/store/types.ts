@@ -184,8 +184,30 @@ export interface FeedState {
   dataAsOf: string | null;
 }
 
+/**
+ * Mutual exclusion for feed runs: one run per name at a time; with a store shared by several
+ * processes, one of them runs it.
+ */
+export interface RunLock {
+  /** Runs `fn` while holding `name`; resolves `undefined` without running when another holder has it. */
+  withLock<T>(name: string, fn: () => Promise<T>): Promise<T | undefined>;
+}
+
 export interface Store {
+  /** Which engine, for display (health, logs); what differs between engines is a capability below. */
   readonly kind: 'sqlite' | 'postgres';
+  /**
+   * Whether a large feed file is best parsed on a worker thread while this store writes: true
+   * when the writes take this process's CPU (SQLite), false when a database server does them on
+   * cores of its own (PostgreSQL), where a thread adds memory without relieving the bottleneck.
+   */
+  readonly offThreadParsing: boolean;
+  /**
+   * A lock that holds across every process sharing this store (PostgreSQL: an advisory lock
+   * per name). Absent when the store has none: one process owns the store, so an in-process
+   * lock serves.
+   */
+  runLock?(): RunLock;
   /** Applies pending migrations; idempotent. */
   migrate(): Promise<void>;
   /** Cheap reachability check (health, 503 handling). */

@@ -4,7 +4,7 @@
  */
 import { isIndicatorType } from '../indicators/types.ts';
 import type { Override } from '../model.ts';
-import { toMillis } from './sqlite/records.ts';
+import { toMillis } from './records.ts';
 import { SCOPES, TIERS } from './types.ts';
 import type { ApiKeyRecord, FeedRunRecord, FeedRunStatus } from './types.ts';
 
@@ -48,6 +48,11 @@ export function validateRun(run: FeedRunRecord): void {
   if (typeof run.feedId !== 'string' || run.feedId.length === 0) bad('feedId must be a non-empty string');
   if (!isTime(run.startedAt)) bad('startedAt must be an RFC 3339 time');
   if (!RUN_STATUSES.has(run.status)) bad(`unknown status ${JSON.stringify(run.status)}`);
+}
+
+/** The feed a purge names. */
+export function checkFeedId(feedId: unknown, what: string): void {
+  if (typeof feedId !== 'string' || feedId.length === 0) throw new TypeError(`${what}: feedId must be a non-empty string`);
 }
 
 /** The retention cutoff as epoch ms (both engines store times so). */

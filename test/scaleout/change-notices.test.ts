@@ -1,7 +1,8 @@
 /**
- * Instances learn of each other's changes through NOTIFY: the data version, API keys and
- * overrides are answered from memory, yet a change made through one store is seen by another
- * within moments (and a store that does not listen reads the database every time).
+ * Instances learn of each other's changes through NOTIFY: the data version and overrides are
+ * answered from memory, yet a change made through one store is seen by another within moments
+ * (and a store that does not listen reads the database every time). API keys are read from the
+ * database each time the store is asked (the verifier in front of it caches them for a second).
  */
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -44,14 +45,13 @@ describe('change notices between instances', { skip: pgUrl === null ? 'no Postgr
     assert.equal(await c.dataVersion(), own, 'a non-listening instance reads the database');
   });
 
-  it('a key revoked on one instance stops working on another that had it cached', async () => {
+  it('a key revoked on one instance is revoked on another at its next read', async () => {
     const [a, b] = [stores[0]!, stores[1]!];
     const hash = 'c'.repeat(64);
     await a.keys.create({ id: 'key_notice', keyPrefix: 'sk_live_cccc', keyHash: hash, name: 'n', tier: 'free', scopes: ['read:lookup'], createdAt: '2026-11-30T00:00:00Z', lastUsedAt: null, expiresAt: null, revokedAt: null });
-    assert.equal((await b.keys.findByHash(hash))?.revokedAt, null); // now cached on b
+    assert.equal((await b.keys.findByHash(hash))?.revokedAt, null);
     await a.keys.revoke('key_notice', '2026-11-30T01:00:00Z');
-    const seen = await within(1000, () => b.keys.findByHash(hash), (k) => k?.revokedAt !== null);
-    assert.equal(seen?.revokedAt, '2026-11-30T01:00:00Z');
+    assert.equal((await b.keys.findByHash(hash))?.revokedAt, '2026-11-30T01:00:00Z');
   });
 
   it('an override set on one instance is seen by another that had cached its absence', async () => {

@@ -9,7 +9,6 @@ import { fetch } from 'undici';
 import pino from 'pino';
 import { catalogFrom, createFeedScheduler } from '../../src/feeds/index.ts';
 import type { FeedDefinition } from '../../src/feeds/index.ts';
-import { createPostgresRunLock } from '../../src/leader/postgres.ts';
 import { openPostgresStore } from '../../src/store/postgres/index.ts';
 import { postgresForTests } from './services.ts';
 import { dropSchema, freshSchemaName } from './postgres.ts';
@@ -36,7 +35,7 @@ describe('one ingest leader across instances', { skip: pgUrl === null ? 'no Post
     const stores = await Promise.all([0, 1].map(() => openPostgresStore(pgUrl ?? '', { schema })));
     try {
       const schedulers = stores.map((store) =>
-        createFeedScheduler({ store, catalog: catalogFrom([def]), logger: pino({ level: 'silent' }), clock: () => new Date(), runLock: createPostgresRunLock(store.pool), fetch }),
+        createFeedScheduler({ store, catalog: catalogFrom([def]), logger: pino({ level: 'silent' }), clock: () => new Date(), runLock: store.runLock(), fetch }),
       );
       const runs = await Promise.all(schedulers.map((s) => s.runNow('leader-test')));
       assert.deepEqual(runs.map((r) => r.status).sort(), ['running', 'success']);

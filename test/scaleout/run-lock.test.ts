@@ -7,8 +7,10 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import pg from 'pg';
-import { createPostgresRunLock, handoverBoundSeconds, runLockFor } from '../../src/leader/postgres.ts';
+import { runLockFor } from '../../src/leader/postgres.ts';
+import { createPostgresRunLock, handoverBoundSeconds } from '../../src/store/postgres/run-lock.ts';
 import type { Store } from '../../src/store/types.ts';
+import { freshPostgresStore } from './postgres.ts';
 import { postgresForTests } from './services.ts';
 
 const url = await postgresForTests();
@@ -56,7 +58,7 @@ describe('PostgreSQL run lock', { skip: url === null ? 'no PostgreSQL reachable'
     // A separate process takes the lock exactly as the worker would, then is killed.
     const child = spawn(process.execPath, ['--import', 'tsx', '-e', `
       import pg from 'pg';
-      import { createPostgresRunLock } from './src/leader/postgres.ts';
+      import { createPostgresRunLock } from './src/store/postgres/run-lock.ts';
       const pool = new pg.Pool({ connectionString: ${JSON.stringify(url)} });
       await createPostgresRunLock(pool).withLock(${JSON.stringify(n)}, async () => {
         process.stdout.write('locked\\n');
@@ -82,16 +84,31 @@ describe('PostgreSQL run lock', { skip: url === null ? 'no PostgreSQL reachable'
     }
   });
 
-  it('picks the cross-instance lock only for a PostgreSQL store', async () => {
+  it('takes the store\'s own lock when it offers one, an in-process one otherwise', async () => {
     let fallbackUsed = 0;
     const fallback = () => {
       fallbackUsed++;
       return { withLock: async <T>(_n: string, fn: () => Promise<T>) => fn() };
     };
-    runLockFor({ kind: 'sqlite' } as Store, fallback);
-    assert.equal(fallbackUsed, 1);
-    const lock = runLockFor({ kind: 'postgres', pool: pools[0] } as unknown as Store, fallback);
-    assert.equal(fallbackUsed, 1);
-    assert.equal(await lock.withLock(name(), async () => 7), 7);
+    runLockFor({ kind: 'sqlite', offThreadParsing: true } as Store, fallback);
+    assert.equal(fallbackUsed, 1, 'a store without a run lock: the in-process one');
+    const { store, cleanup } = await freshPostgresStore(url ?? '');
+    try {
+      const lock = runLockFor(store, fallback);
+      assert.equal(fallbackUsed, 1, 'the PostgreSQL store offers its own');
+      const n = name();
+      const gate = deferred();
+      const started = deferred();
+      const running = lock.withLock(n, async () => {
+        started.resolve();
+        await gate.promise;
+      });
+      await started.promise;
+      assert.equal(await lockB!.withLock(n, async () => 'other instance'), undefined, 'and it holds across instances');
+      gate.resolve();
+      await running;
+    } finally {
+      await cleanup();
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { networkKey, parseCidrRange, parseIp, RangeIndex } from '../../src/store/sqlite/ranges.ts';
+import { networkKey, parseCidrRange, parseIp } from '../../src/store/cidr.ts';
+import { RangeIndex } from '../../src/store/sqlite/ranges.ts';
 
 describe('CIDR range keys', () => {
   const cases: { cidr: string; family: 4 | 6; prefix: number; start: string; end: string }[] = [

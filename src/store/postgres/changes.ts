@@ -1,10 +1,9 @@
 /**
  * How an instance learns, without a query per request, that another instance changed the data:
- * every write that bumps the data version (ingest, purge, override change) or touches API keys
- * sends NOTIFY on a channel per schema, inside its transaction, so it is delivered at commit.
- * Each store keeps one listening connection; while it is up, `dataVersion()` is answered from
- * memory and API-key lookups and overrides are served from small in-process caches that the
- * notifications invalidate. While it is down (or reconnecting), every call reads the database,
+ * every write that bumps the data version (ingest, purge, override change) sends NOTIFY on a
+ * channel per schema, inside its transaction, so it is delivered at commit. Each store keeps one
+ * listening connection; while it is up, `dataVersion()` is answered from memory and overrides
+ * are served from a small in-process cache keyed on that version. While it is down (or reconnecting), every call reads the database,
  * so a lost connection can delay nothing. A heartbeat on the listening connection (every
  * second) re-reads the version, so a silently dead connection (a network partition sends no
  * FIN) stops counting as live within `staleMs`. The window in which another instance may still
@@ -16,8 +15,6 @@ import pg from 'pg';
 export interface ChangeNotice {
   /** The data version after the change, when it bumped it. */
   v?: number;
-  /** API keys changed (created, revoked). */
-  keys?: true;
 }
 
 export interface ChangeListenerOptions {
@@ -25,7 +22,6 @@ export interface ChangeListenerOptions {
   channel: string;
   /** Reads the current data version (used after every (re)connect). */
   readVersion: () => Promise<number>;
-  onNotice: (notice: ChangeNotice) => void;
   /** Called whenever the listener goes down: caches must be dropped. */
   onDown: () => void;
   onError?: (err: unknown) => void;
@@ -97,7 +93,6 @@ export class ChangeListener {
         return;
       }
       if (typeof notice.v === 'number' && (this.version === null || notice.v > this.version)) this.version = notice.v;
-      this.o.onNotice(notice);
     });
     try {
       await client.connect();
@@ -162,5 +157,28 @@ export class ChangeListener {
     c?.removeAllListeners();
     c?.on('error', () => {});
     await c?.end().catch(() => {});
+  }
+}
+
+/** What the store's parts share of the notices: the channel to NOTIFY on, and what is known. */
+export class ChangeNotices {
+  /** This schema's channel (set once the store knows its schema). */
+  channel = 'verdict_changes';
+  listener: ChangeListener | null = null;
+
+  /** The data version as the notices tell it, while they are known to arrive; else undefined. */
+  liveVersion(): number | undefined {
+    const l = this.listener;
+    return l !== null && l.live ? (l.version as number) : undefined;
+  }
+
+  /** A version this instance committed itself: known now, without waiting for its own notice. */
+  committed(version: number): void {
+    this.listener?.observe(version);
+  }
+
+  /** The notice for a committed version, for `SELECT pg_notify($1, $2)` inside the transaction. */
+  notice(version: number): [string, string] {
+    return [this.channel, JSON.stringify({ v: version } satisfies ChangeNotice)];
   }
 }

@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import Database from 'better-sqlite3';
 import copyStreams from 'pg-copy-streams';
-import { cidrNetwork } from './copy-rows.ts';
+import { cidrNetwork } from '../cidr.ts';
 import { openPostgresStore, type PostgresStoreOptions } from './index.ts';
 
 /** The SQLite schema versions this copier understands. */

@@ -13,18 +13,19 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import type { SightingRecord } from '../../model.ts';
+import { fail, fallbackOf, toMillis, type Fallback } from '../records.ts';
+import { DATE_SOURCE_CODES } from '../rows.ts';
+import { listedAfter, refuseSuspectDrop, unconfirmed, type RunCounts } from '../run-counts.ts';
 import { IngestError, recordArrays } from '../types.ts';
 import type { IngestOptions, IngestResult } from '../types.ts';
-import { STAGING_COLUMNS, copyLine, fallbackOf, ingestFailure, toMillis, type Fallback } from './copy-rows.ts';
-import { DATE_SOURCE_CODES } from '../rows.ts';
+import type { ChangeNotices } from './changes.ts';
+import { STAGING_COLUMNS, copyLine } from './copy-rows.ts';
 import { isUnavailable, StoreUnavailableError } from './errors.ts';
+import { FEED_DATA_LOCK } from './queries.ts';
 
-const INGEST_LOCK = 7_331_002;
 const CHUNK_BYTES = 256 * 1024;
 /** Records taken per await from a source that does not hand over arrays of its own. */
 const RECORDS_PER_PULL = 512;
-/** The options check is the SQLite store's own, so both refuse the same runs. */
-export { validateOptions } from '../sqlite/records.ts';
 
 /** Beyond this many records the duplicate check is left to PostgreSQL alone (bounded memory). */
 const MAX_TRACKED_KEYS = 4_000_000;
@@ -153,10 +154,7 @@ const BUILD_RUN_WITH_DUPLICATES = `
     s.attributes, s.range
   FROM ingest_keys k JOIN ingest_staging s ON s.seq = k.last_seq;`;
 
-interface Counts {
-  added: number;
-  confirmedListed: number;
-  relisted: number;
+interface Counts extends RunCounts {
   unchanged: number;
 }
 
@@ -165,6 +163,7 @@ async function one<T extends pg.QueryResultRow>(client: pg.ClientBase, sql: stri
   return r.rows[0]!;
 }
 
+/** Runs one ingest on `client`; the caller has validated the options and the records' source. */
 export async function runIngest(
   client: pg.ClientBase,
   options: IngestOptions,
@@ -172,8 +171,8 @@ export async function runIngest(
   statementTimeoutMs: number,
   /** Called with a phase name as each phase ends (benchmarks print where the time goes). */
   trace?: (phase: string) => void,
-  /** Change notices: the channel to NOTIFY on, and who to tell the committed version. */
-  changes?: { channel: string; committed: (version: number) => void },
+  /** Where committed changes are announced. */
+  changes?: ChangeNotices,
 ): Promise<IngestResult> {
   const { feedId, mode } = options;
   const runAt = toMillis(options.runAt) as number; // validated by the caller
@@ -182,7 +181,7 @@ export async function runIngest(
     await client.query(`SET LOCAL statement_timeout = ${Math.trunc(statementTimeoutMs)}`);
     // One import at a time per cluster (advisory lock), so it may use more sort/hash memory than a lookup.
     await client.query(`SET LOCAL work_mem = '128MB'`);
-    await client.query('SELECT pg_advisory_xact_lock($1)', [INGEST_LOCK]);
+    await client.query('SELECT pg_advisory_xact_lock($1)', [FEED_DATA_LOCK]);
     await client.query(`CREATE TEMP TABLE ingest_staging (
         seq bigint NOT NULL, type text COLLATE "C" NOT NULL, value text COLLATE "C" NOT NULL,
         first_seen bigint NOT NULL, last_seen bigint NOT NULL, date_source smallint NOT NULL, threat_type text, malware_family text, tags jsonb NOT NULL,
@@ -246,18 +245,7 @@ export async function runIngest(
     trace?.('classified and updated');
     const updated = counts.confirmedListed + counts.relisted - counts.unchanged;
 
-    if (mode === 'snapshot') {
-      const wouldDelist = beforeListed - counts.confirmedListed;
-      const max = options.maxDropShare;
-      if (max !== undefined && beforeListed > 0 && wouldDelist / beforeListed > max) {
-        throw new IngestError({
-          kind: 'suspect_drop',
-          previous: beforeListed,
-          current: counts.added + counts.confirmedListed + counts.relisted,
-          message: `feed ${feedId}: the run would delist ${wouldDelist} of ${beforeListed} listed sightings (more than ${Math.round(max * 100)}%); refused as suspect, previous data kept`,
-        });
-      }
-    }
+    refuseSuspectDrop(options, beforeListed, counts);
 
     let newIndicators = 0;
     if (counts.added > 0) {
@@ -283,12 +271,11 @@ export async function runIngest(
 
     trace?.('new rows inserted');
     let delisted = 0;
-    if (mode === 'snapshot' && beforeListed - counts.confirmedListed > 0) {
+    if (mode === 'snapshot' && unconfirmed(beforeListed, counts) > 0) {
       const r = await client.query('UPDATE sightings SET listed = false WHERE feed_id = $1 AND listed AND run_seq <> $2', [feedId, runSeq]);
       delisted = r.rowCount ?? 0;
     }
 
-    const listedAfter = beforeListed + counts.added + counts.relisted - delisted;
     // data_as_of: a snapshot is as new as its newest record; an incremental run can only add newer data
     await client.query(
       `INSERT INTO feed_state (feed_id, listed_count, total_count, data_as_of) VALUES ($1, $2, $3, $4)
@@ -296,7 +283,7 @@ export async function runIngest(
          data_as_of = CASE WHEN excluded.data_as_of IS NULL THEN feed_state.data_as_of
            WHEN $5 OR feed_state.data_as_of IS NULL THEN excluded.data_as_of
            ELSE greatest(feed_state.data_as_of, excluded.data_as_of) END`,
-      [feedId, listedAfter, beforeTotal + counts.added, counter.newest < 0 ? null : counter.newest, mode === 'snapshot'],
+      [feedId, listedAfter(beforeListed, counts, delisted), beforeTotal + counts.added, counter.newest < 0 ? null : counter.newest, mode === 'snapshot'],
     );
     const changed = counts.added + updated + delisted > 0;
     const state = await one<{ v: string }>(
@@ -307,7 +294,7 @@ export async function runIngest(
     );
     const version = Number(state.v);
     // delivered at COMMIT, never for a run that rolls back
-    if (changed && changes) await client.query('SELECT pg_notify($1, $2)', [changes.channel, JSON.stringify({ v: version })]);
+    if (changed && changes) await client.query('SELECT pg_notify($1, $2)', changes.notice(version));
     await client.query('COMMIT');
     if (changed) changes?.committed(version);
     trace?.('committed');
@@ -316,7 +303,7 @@ export async function runIngest(
     await client.query('ROLLBACK').catch(() => {});
     if (err instanceof IngestError || err instanceof StoreUnavailableError) throw err;
     if (isUnavailable(err)) throw new StoreUnavailableError(`PostgreSQL unavailable during ingest of ${feedId}: ${(err as Error).message}`, { cause: err });
-    if (isPgError(err)) throw ingestFailure(`feed ${feedId}: store write failed: ${(err as Error).message}`, err);
+    if (isPgError(err)) throw fail(`feed ${feedId}: store write failed: ${(err as Error).message}`, err);
     throw err; // the parser's own error, as the interface promises
   }
 }

@@ -15,13 +15,13 @@
 import type Database from 'better-sqlite3';
 import { STORED_TYPES } from '../../indicators/types.ts';
 import type { SightingRecord } from '../../model.ts';
-import { IngestError, isAsyncIterable, recordArrays } from '../types.ts';
-import type { IngestOptions, IngestResult } from '../types.ts';
-import { parseCidrRange } from './ranges.ts';
+import { parseCidrRange } from '../cidr.ts';
+import { checkRecordSource, encode, fail, fallbackOf, mergeSetJson, toMillis, validateOptions, type Encoded, type Fallback } from '../records.ts';
 import { DATE_SOURCE_CODES } from '../rows.ts';
-import { encode, fail, fallbackOf, mergeSetJson, toMillis, validateOptions, type Fallback } from './records.ts';
+import { listedAfter, refuseSuspectDrop, unconfirmed } from '../run-counts.ts';
+import { IngestError, recordArrays } from '../types.ts';
+import type { IngestOptions, IngestResult } from '../types.ts';
 import { isBusy } from './write-gate.ts';
-import type { Encoded } from './records.ts';
 
 const BATCH_SIZE = 4096;
 /** Rows per multi-row INSERT on the fresh-feed path (one native call instead of 64). */
@@ -369,9 +369,7 @@ export async function runIngest(
   retryWhileBusy: (begin: () => void) => Promise<void> = async (begin) => begin(),
 ): Promise<IngestResult> {
   validateOptions(options);
-  if (records === null || typeof records !== 'object' || (!isAsyncIterable(records) && typeof (records as Iterable<SightingRecord>)[Symbol.iterator] !== 'function')) {
-    throw fail('ingest records must be an iterable or async iterable');
-  }
+  checkRecordSource(records);
   const { feedId, mode } = options;
   const runAt = toMillis(options.runAt) as number; // validated above
   try {
@@ -403,27 +401,17 @@ export async function runIngest(
     run.processBatch(batch);
 
     let delisted = 0;
+    refuseSuspectDrop(options, before.listed, run);
     if (mode === 'snapshot') {
-      const wouldDelist = before.listed - run.confirmedListed;
-      const max = options.maxDropShare;
-      if (max !== undefined && before.listed > 0 && wouldDelist / before.listed > max) {
-        const current = run.added + run.confirmedListed + run.relisted;
-        throw new IngestError({
-          kind: 'suspect_drop',
-          previous: before.listed,
-          current,
-          message: `feed ${feedId}: the run would delist ${wouldDelist} of ${before.listed} listed sightings (more than ${Math.round(max * 100)}%); refused as suspect, previous data kept`,
-        });
-      }
+      const toDelist = unconfirmed(before.listed, run);
       for (const type of STORED_TYPES) {
-        if (delisted >= wouldDelist) break;
+        if (delisted >= toDelist) break;
         delisted += s.delist.run(type, feedId, runSeq).changes;
         await yieldToEventLoop();
       }
     }
 
-    const listedAfter = before.listed + run.added + run.relisted - delisted;
-    s.saveCounts.run(feedId, listedAfter, before.total + run.added, run.newest < 0 ? null : run.newest, mode === 'snapshot' ? 1 : 0);
+    s.saveCounts.run(feedId, listedAfter(before.listed, run, delisted), before.total + run.added, run.newest < 0 ? null : run.newest, mode === 'snapshot' ? 1 : 0);
     if (run.countAtEnd) run.newIndicators = s.newIndicatorsOfFeed.get(feedId) as number;
     s.addMeta.run(run.added, 'sightings');
     s.addMeta.run(run.newIndicators, 'indicators');

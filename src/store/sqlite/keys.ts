@@ -1,12 +1,16 @@
-/** API keys: stored by hash only; `touch` is throttled and never makes a request wait. */
+/**
+ * API keys: stored by hash only. A last-use stamp never makes a request wait: it is written on a
+ * connection that does not wait for locks, and kept in memory while an import holds the write
+ * lock. (How often a key is stamped is decided by the caller, src/keys/verify.ts.)
+ */
 import type Database from 'better-sqlite3';
-import type { ApiKeyRecord, ApiKeyRepository } from '../types.ts';
+import { apiKeyParams, toApiKey } from '../rows.ts';
+import type { ApiKeyRow } from '../rows.ts';
+import { KEY_SQL } from '../sql.ts';
+import type { ApiKeyRepository } from '../types.ts';
 import { validateKey } from '../validate.ts';
-import { toApiKey } from './rows.ts';
-import type { SqliteApiKeyRow } from './rows.ts';
 import { isBusy } from './write-gate.ts';
 import type { WriteGate } from './write-gate.ts';
-
 
 export interface KeyRepositoryDeps {
   reader: Database.Database;
@@ -14,24 +18,19 @@ export interface KeyRepositoryDeps {
   /** A third connection with busy_timeout 0, used only for last-use stamps. */
   toucher: Database.Database;
   gate: WriteGate;
-  /** A key's last use is written at most once per this interval (default one minute). */
-  touchIntervalMs: number;
   onTouchError?: (err: unknown) => void;
 }
 
-
 export function createKeyRepository(d: KeyRepositoryDeps): ApiKeyRepository {
-  const cols = 'id, key_prefix, key_hash, name, tier, scopes, created_at, last_used_at, expires_at, revoked_at';
-  const insert = d.writer.prepare(`INSERT INTO api_keys (${cols}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-  const byHash = d.reader.prepare(`SELECT ${cols} FROM api_keys WHERE key_hash = ?`);
-  const byId = d.reader.prepare(`SELECT ${cols} FROM api_keys WHERE id = ?`);
-  const all = d.reader.prepare(`SELECT ${cols} FROM api_keys ORDER BY created_at, id`);
-  const revoke = d.writer.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL');
-  const count = d.reader.prepare('SELECT COUNT(*) FROM api_keys').pluck();
-  // never moves last use backwards
-  const touch = d.toucher.prepare('UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)');
+  const insert = d.writer.prepare(KEY_SQL.insert);
+  const byHash = d.reader.prepare(KEY_SQL.byHash);
+  const byId = d.reader.prepare(KEY_SQL.byId);
+  const all = d.reader.prepare(KEY_SQL.all);
+  const revoke = d.writer.prepare(KEY_SQL.revoke);
+  const count = d.reader.prepare(KEY_SQL.count).pluck();
+  const touch = d.toucher.prepare(KEY_SQL.touch);
 
-  const lastWritten = new Map<string, number>();
+  /** Stamps not written yet (the file was locked), by key id. */
   const pending = new Map<string, string>();
 
   const flushPending = (): void => {
@@ -60,9 +59,10 @@ export function createKeyRepository(d: KeyRepositoryDeps): ApiKeyRepository {
       validateKey(key);
       await d.gate.write(() => {
         try {
-          insert.run(key.id, key.keyPrefix, key.keyHash, key.name, key.tier, JSON.stringify(key.scopes), key.createdAt, key.lastUsedAt ?? null, key.expiresAt ?? null, key.revokedAt ?? null);
+          insert.run(apiKeyParams(key));
         } catch (err) {
-          if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || (err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
+          const code = (err as { code?: string }).code;
+          if (code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE') {
             throw new Error(`api key ${key.id}: a key with this id or hash already exists`, { cause: err });
           }
           throw err;
@@ -70,26 +70,24 @@ export function createKeyRepository(d: KeyRepositoryDeps): ApiKeyRepository {
       });
     },
     async findByHash(keyHash) {
-      const row = byHash.get(keyHash) as SqliteApiKeyRow | undefined;
+      const row = byHash.get(keyHash) as ApiKeyRow | undefined;
       return row === undefined ? null : toApiKey(row);
     },
     async get(id) {
-      const row = byId.get(id) as SqliteApiKeyRow | undefined;
+      const row = byId.get(id) as ApiKeyRow | undefined;
       return row === undefined ? null : toApiKey(row);
     },
     async list() {
-      return (all.all() as SqliteApiKeyRow[]).map(toApiKey);
+      return (all.all() as ApiKeyRow[]).map(toApiKey);
     },
     async revoke(id, at) {
       return d.gate.write(() => revoke.run(at, id).changes === 1);
     },
     async touch(id, at) {
-      const t = Date.parse(at);
-      if (Number.isNaN(t)) throw new TypeError(`touch: ${JSON.stringify(at)} is not an RFC 3339 time`);
-      const last = lastWritten.get(id);
-      if (last !== undefined && t - last < d.touchIntervalMs && t >= last) return;
-      lastWritten.set(id, t);
-      pending.set(id, at);
+      if (Number.isNaN(Date.parse(at))) throw new TypeError(`touch: ${JSON.stringify(at)} is not an RFC 3339 time`);
+      const waiting = pending.get(id);
+      // a stamp still waiting for the lock is replaced only by a later one
+      if (waiting === undefined || waiting < at) pending.set(id, at);
       flushPending();
     },
     async count() {

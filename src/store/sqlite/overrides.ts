@@ -1,23 +1,18 @@
 /** Operator overrides (allow/deny one indicator); every change bumps the data version. */
 import type Database from 'better-sqlite3';
 import type { Override } from '../../model.ts';
+import { toOverride } from '../rows.ts';
+import type { OverrideRow } from '../rows.ts';
+import { OVERRIDE_SQL } from '../sql.ts';
 import type { OverrideRepository } from '../types.ts';
 import { validateOverride } from '../validate.ts';
-import { toOverride } from './rows.ts';
-import type { OverrideRow } from './rows.ts';
 import type { WriteGate } from './write-gate.ts';
 
-
 export function createOverrideRepository(reader: Database.Database, writer: Database.Database, gate: WriteGate): OverrideRepository {
-  const cols = 'type, value, verdict, reason, created_at, created_by';
-  const get = reader.prepare(`SELECT ${cols} FROM overrides WHERE type = ? AND value = ?`);
-  const all = reader.prepare(`SELECT ${cols} FROM overrides ORDER BY type, value`);
-  const upsert = writer.prepare(
-    `INSERT INTO overrides (${cols}) VALUES (?, ?, ?, ?, ?, ?)
-     ON CONFLICT (type, value) DO UPDATE SET verdict = excluded.verdict, reason = excluded.reason,
-       created_at = excluded.created_at, created_by = excluded.created_by`,
-  );
-  const del = writer.prepare('DELETE FROM overrides WHERE type = ? AND value = ?');
+  const get = reader.prepare(OVERRIDE_SQL.get);
+  const all = reader.prepare(OVERRIDE_SQL.all);
+  const upsert = writer.prepare(OVERRIDE_SQL.upsert);
+  const del = writer.prepare(OVERRIDE_SQL.delete);
   const bump = writer.prepare(`UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'data_version'`);
   const put = writer.transaction((o: Override) => {
     upsert.run(o.type, o.value, o.verdict, o.reason, o.createdAt, o.createdBy ?? null);

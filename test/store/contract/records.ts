@@ -249,10 +249,14 @@ export function recordsContract(ctx: StoreContext): void {
       assert.equal(await ctx.store.keys.revoke('missing', T3), false);
     });
 
-    it('records the last use', async () => {
+    it('records the last use, and never moves it back', async () => {
       await ctx.store.keys.create(keyRecord(1));
       await ctx.store.keys.touch('key_1', T2);
       assert.equal((await ctx.store.keys.get('key_1'))?.lastUsedAt, T2);
+      await ctx.store.keys.touch('key_1', T1);
+      assert.equal((await ctx.store.keys.get('key_1'))?.lastUsedAt, T2, 'an earlier stamp (another instance, a slow clock) is ignored');
+      await ctx.store.keys.touch('key_1', T3);
+      assert.equal((await ctx.store.keys.get('key_1'))?.lastUsedAt, T3, 'the store writes every later stamp it is given');
     });
   });
 

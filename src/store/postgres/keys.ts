@@ -1,0 +1,53 @@
+/** API keys, stored by hash only; a last-use stamp never moves back (another instance may have written a later one). */
+import { apiKeyParams, toApiKey } from '../rows.ts';
+import type { ApiKeyRow } from '../rows.ts';
+import { KEY_SQL } from '../sql.ts';
+import type { ApiKeyRepository } from '../types.ts';
+import { validateKey } from '../validate.ts';
+import { rethrow } from './errors.ts';
+import { numbered, type Queries } from './queries.ts';
+
+const SQL = {
+  insert: numbered(KEY_SQL.insert),
+  byHash: numbered(KEY_SQL.byHash),
+  byId: numbered(KEY_SQL.byId),
+  all: KEY_SQL.all,
+  revoke: numbered(KEY_SQL.revoke),
+  count: KEY_SQL.count,
+  touch: numbered(KEY_SQL.touch),
+};
+
+export function createKeyRepository(db: Queries): ApiKeyRepository {
+  return {
+    async create(key) {
+      validateKey(key);
+      try {
+        await db.pool.query(SQL.insert, apiKeyParams(key));
+      } catch (err) {
+        if ((err as { code?: string }).code === '23505') throw new Error(`api key ${key.id}: a key with this id or hash already exists`, { cause: err });
+        rethrow(err, 'key create');
+      }
+    },
+    async findByHash(keyHash) {
+      const row = await db.row<ApiKeyRow>('key lookup', SQL.byHash, [keyHash]);
+      return row === undefined ? null : toApiKey(row);
+    },
+    async get(id) {
+      const row = await db.row<ApiKeyRow>('key lookup', SQL.byId, [id]);
+      return row === undefined ? null : toApiKey(row);
+    },
+    async list() {
+      return (await db.q<ApiKeyRow>('key list', SQL.all)).rows.map(toApiKey);
+    },
+    async revoke(id, at) {
+      return ((await db.q('key revoke', SQL.revoke, [at, id])).rowCount ?? 0) === 1;
+    },
+    async touch(id, at) {
+      if (Number.isNaN(Date.parse(at))) throw new TypeError(`touch: ${JSON.stringify(at)} is not an RFC 3339 time`);
+      await db.q('key touch', SQL.touch, [at, id, at]);
+    },
+    async count() {
+      return Number((await db.row<{ n: string }>('key count', SQL.count))?.n ?? 0);
+    },
+  };
+}
