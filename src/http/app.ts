@@ -9,7 +9,8 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { Deps } from '../deps.ts';
 import { createLookup } from '../enrich.ts';
 import { createKeyService } from '../keys/service.ts';
-import { createAuthHooks, routeScope, VerifiedKeys } from './auth.ts';
+import { createKeyVerifier, VerifiedKeys } from '../keys/verify.ts';
+import { createAuthHooks, routeScope } from './auth.ts';
 import { createErrorHandler, sendError } from './error-handler.ts';
 import { registerNotFound } from './not-found.ts';
 import { createHttpMetrics, type HttpMetrics } from './metrics.ts';
@@ -63,8 +64,12 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
   app.decorateRequest('apiKey', null);
   // The route pattern for metrics, set by the route's own hook; unmatched requests keep this.
   app.decorateRequest('routeLabel', 'unmatched');
-  const verified = opts.verifiedKeys ?? new VerifiedKeys();
-  const hookFor = createAuthHooks(deps, verified);
+  const verifier = createKeyVerifier({
+    keys: deps.store.keys,
+    verified: opts.verifiedKeys ?? new VerifiedKeys(),
+    onTouchError: (err, keyId) => deps.logger.warn({ err, keyId }, 'could not record key use'),
+  });
+  const hookFor = createAuthHooks(deps, verifier);
   // Each route gets its own onRequest hook, its scope settled here once rather than looked up per
   // request; the hook puts the request id on every response, refusals included. It runs before
   // any hook the route declares itself.
@@ -98,7 +103,7 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
   const keys = createKeyService({ keys: deps.store.keys, clock: deps.clock, newId: deps.ids.keyId });
   registerLookupRoute(app, lookup);
   registerHealthRoute(app, deps);
-  registerKeyRoutes(app, keys, (id) => verified.forget(id));
+  registerKeyRoutes(app, keys, (id) => verifier.forget(id));
   registerFeedRoutes(app, deps);
   registerOverrideRoutes(app, { overrides: deps.store.overrides, clock: deps.clock });
   registerServiceRoutes(app, metrics);

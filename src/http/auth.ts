@@ -4,12 +4,11 @@
  * A route states its scope in `config.scope`; `null` marks a public route.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { RateDecision, RateLimiter } from '../ratelimit/types.ts';
-import type { ApiKeyRecord, Scope, Store } from '../store/types.ts';
-import { timingSafeEqual } from 'node:crypto';
-import { hasScope, hashKey, isWellFormedKey, toRfc3339 } from '../keys/keys.ts';
+import type { ApiKeyRecord, Scope } from '../store/types.ts';
+import { hasScope } from '../keys/keys.ts';
+import type { KeyRefusal, KeyVerifier } from '../keys/verify.ts';
 import { ApiError } from './errors.ts';
 
 declare module 'fastify' {
@@ -26,48 +25,10 @@ declare module 'fastify' {
 
 export interface AuthDeps {
   config: Config;
-  store: Store;
   rateLimiter: RateLimiter;
   clock: () => Date;
-  logger: Logger;
 }
 
-/**
- * Recently verified keys, by hash, for a second: most requests then skip the store. Only keys
- * found are kept (a flood of wrong keys cannot fill it). A revoke through this instance forgets
- * the key at once; a revoke elsewhere (CLI, another instance) takes effect within the TTL.
- * Expiry and revocation stamps are still checked on every request.
- */
-export class VerifiedKeys {
-  readonly #byHash = new Map<string, { record: ApiKeyRecord; digest: Buffer; at: number }>();
-  constructor(
-    readonly ttlMs = 1_000,
-    readonly maxEntries = 10_000,
-    readonly monotonicMs: () => number = () => performance.now(),
-  ) {}
-  /** The record and its stored hash as bytes (decoded once, compared on every request). */
-  get(hash: string): { record: ApiKeyRecord; digest: Buffer } | undefined {
-    const hit = this.#byHash.get(hash);
-    if (hit === undefined) return undefined;
-    if (this.monotonicMs() - hit.at > this.ttlMs) {
-      this.#byHash.delete(hash);
-      return undefined;
-    }
-    return hit;
-  }
-  set(hash: string, record: ApiKeyRecord): { record: ApiKeyRecord; digest: Buffer } {
-    if (this.#byHash.size >= this.maxEntries) this.#byHash.clear();
-    const entry = { record, digest: Buffer.from(record.keyHash, 'hex'), at: this.monotonicMs() };
-    this.#byHash.set(hash, entry);
-    return entry;
-  }
-  forget(id: string): void {
-    for (const [hash, v] of this.#byHash) if (v.record.id === id) this.#byHash.delete(hash);
-  }
-}
-
-/** last_used_at is refreshed at most this often, so reads do not turn into a write each. */
-const TOUCH_INTERVAL_MS = 60_000;
 const BEARER_RE = /^Bearer[ \t]+(\S*)\s*$/i;
 
 export type PresentedKey = { kind: 'none' } | { kind: 'key'; key: string } | { kind: 'other-scheme' };
@@ -104,43 +65,20 @@ export function routeScope(stated: Scope | null | undefined, url: string): Scope
  * checks the scope. When the key was verified recently and the limiter can answer at once
  * (most requests), the whole hook runs synchronously.
  */
-export function createAuthHooks(deps: AuthDeps, verified: VerifiedKeys = new VerifiedKeys()) {
-  const lastTouched = new Map<string, number>();
-  // The presented key's digest is decoded into this one buffer for the comparison rather than a
-  // new one per request: nothing awaits between the write and the compare, so requests cannot mix.
-  const presentedDigest = Buffer.alloc(32);
-
+export function createAuthHooks(deps: AuthDeps, keys: KeyVerifier) {
   /** Synchronous when the key was verified recently (most requests): no promise to wait for. */
   function authenticate(req: FastifyRequest, now: Date): ApiKeyRecord | Promise<ApiKeyRecord> {
     const presented = presentedKey(req);
     if (presented.kind === 'none') throw new ApiError('missing_api_key');
     // another scheme (Basic, …) is a credential we cannot accept, not a missing one
-    if (presented.kind === 'other-scheme' || !isWellFormedKey(presented.key)) throw new ApiError('invalid_api_key');
-    const hash = hashKey(presented.key);
-    const entry = verified.get(hash);
-    if (entry !== undefined) return check(entry, hash, now);
-    return deps.store.keys.findByHash(hash).then((found) => {
-      if (found === null) throw new ApiError('invalid_api_key');
-      return check(verified.set(hash, found), hash, now);
-    });
+    if (presented.kind === 'other-scheme') throw new ApiError('invalid_api_key');
+    const verdict = keys.verify(presented.key, now);
+    return verdict instanceof Promise ? verdict.then(accepted) : accepted(verdict);
   }
 
-  function check(entry: { record: ApiKeyRecord; digest: Buffer }, hash: string, now: Date): ApiKeyRecord {
-    // the lookup was by hash; the constant-time comparison is what decides
-    const written = presentedDigest.write(hash, 0, 'hex');
-    if (written !== presentedDigest.length || entry.digest.length !== written || !timingSafeEqual(entry.digest, presentedDigest)) throw new ApiError('invalid_api_key');
-    const record = entry.record;
-    if (record.revokedAt !== null) throw new ApiError('invalid_api_key');
-    if (record.expiresAt !== null && Date.parse(record.expiresAt) <= now.getTime()) throw new ApiError('expired_api_key');
-    return record;
-  }
-
-  function touch(record: ApiKeyRecord, now: Date): void {
-    const last = lastTouched.get(record.id) ?? (record.lastUsedAt === null ? 0 : Date.parse(record.lastUsedAt));
-    if (now.getTime() - last < TOUCH_INTERVAL_MS && now.getTime() >= last) return;
-    if (lastTouched.size >= 100_000) lastTouched.clear();
-    lastTouched.set(record.id, now.getTime());
-    deps.store.keys.touch(record.id, toRfc3339(now)).catch((err: unknown) => deps.logger.warn({ err, keyId: record.id }, 'could not record key use'));
+  function accepted(verdict: ApiKeyRecord | KeyRefusal): ApiKeyRecord {
+    if (typeof verdict === 'string') throw new ApiError(verdict);
+    return verdict;
   }
 
   /** The limiter's answer as headers, then the refusals; returns the error to pass on, if any. */
@@ -157,7 +95,7 @@ export function createAuthHooks(deps: AuthDeps, verified: VerifiedKeys = new Ver
     if (!hasScope(record, scope)) {
       return new ApiError('insufficient_scope', `This request needs the "${scope}" scope.`, { required: scope });
     }
-    touch(record, now);
+    keys.touch(record, now);
     return undefined;
   }
 

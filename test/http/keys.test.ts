@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hashKey } from '../../src/keys/keys.ts';
-import { VerifiedKeys } from '../../src/http/auth.ts';
+import { VerifiedKeys } from '../../src/keys/verify.ts';
 import { makeHarness, keysOf, type Harness } from './harness.ts';
 
 const KEY_FIELDS = ['id', 'key_prefix', 'name', 'tier', 'scopes', 'created_at', 'last_used_at', 'expires_at', 'revoked_at'];
