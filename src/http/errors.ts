@@ -3,6 +3,8 @@
  * plugins throw ApiError with a code from here; the error handler renders the envelope. The
  * OpenAPI document and docs/api.md are tested against this table.
  */
+import type { UnknownName } from '../indicators/type-hint.ts';
+
 export const ERROR_CATALOG = {
   missing_parameter: { status: 400, message: 'A required parameter is missing or empty.' },
   invalid_parameter: { status: 400, message: 'A parameter is malformed.' },
@@ -45,6 +47,11 @@ export class ApiError extends Error {
     this.name = 'ApiError';
     this.status = ERROR_CATALOG[code].status;
   }
+}
+
+/** A name the client gave that is none of the allowed ones (an indicator type, a hunting platform). */
+export function unknownNameError(parameter: string, problem: UnknownName): ApiError {
+  return new ApiError('invalid_parameter', problem.message, { parameter, allowed: [...problem.allowed] });
 }
 
 export function errorBody(code: ErrorCode, requestId: string, message?: string, details?: Record<string, unknown>): ErrorBody {

@@ -2,6 +2,7 @@
  * Hunting queries: one generator per SIEM behind HuntingQueryBuilder. Every generator prepares
  * its per-type templates when the builder is created; `build` only escapes and joins.
  */
+import { unknownName, type UnknownName } from '../indicators/type-hint.ts';
 import { isIndicatorType } from '../indicators/types.ts';
 import {
   HUNTING_PLATFORMS,
@@ -32,6 +33,25 @@ export class HuntingInputError extends TypeError {
 
 function isPlatform(p: unknown): p is HuntingPlatform {
   return typeof p === 'string' && (HUNTING_PLATFORMS as readonly string[]).includes(p);
+}
+
+const NO_EXTRA_PLATFORMS = Object.freeze({ ok: true, platforms: Object.freeze([]) } as const);
+
+/**
+ * Extra platforms as clients write them (`?platforms=`, `--platforms`): comma-separated,
+ * case-insensitive, blanks and empty items ignored; nothing given is no extra platform.
+ */
+export function parsePlatforms(raw: string | undefined): { readonly ok: true; readonly platforms: readonly HuntingPlatform[] } | UnknownName {
+  // most lookups ask for none: no object per request
+  if (raw === undefined) return NO_EXTRA_PLATFORMS;
+  const platforms: HuntingPlatform[] = [];
+  for (const item of raw.split(',')) {
+    const name = item.trim().toLowerCase();
+    if (name === '') continue;
+    if (!isPlatform(name)) return unknownName('hunting platform', name, HUNTING_PLATFORMS);
+    platforms.push(name);
+  }
+  return { ok: true, platforms };
 }
 
 function check(input: HuntingInput): void {

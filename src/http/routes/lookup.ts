@@ -1,14 +1,15 @@
 /** GET /api/v1/lookup — enrich one indicator (seed document + API.md §4). */
 import { Type } from 'typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { INDICATOR_TYPES, TYPE_ALIASES, type IndicatorType } from '../../indicators/types.ts';
-import { HUNTING_PLATFORMS, type HuntingPlatform } from '../../model.ts';
+import { parsePlatforms } from '../../hunting/index.ts';
+import { TYPE_NAMES, parseTypeHint } from '../../indicators/type-hint.ts';
+import type { IndicatorType } from '../../indicators/types.ts';
+import { HUNTING_PLATFORMS } from '../../model.ts';
 import type { Lookup, LookupOutcome, LookupRequest } from '../../enrich.ts';
-import { ApiError } from '../errors.ts';
+import { ApiError, unknownNameError } from '../errors.ts';
 import { AUTH_ERRORS, KEY_SECURITY, LookupResult, errorResponses } from '../schemas.ts';
 
 export const MAX_VALUE_LENGTH = 2048;
-const TYPE_NAMES = [...INDICATOR_TYPES, ...Object.keys(TYPE_ALIASES)];
 
 const Query = Type.Object({
   value: Type.Optional(Type.String({ maxLength: MAX_VALUE_LENGTH, description: 'The indicator (IP, domain, URL, hash, CVE, ATT&CK id, email); defanged forms accepted' })),
@@ -22,32 +23,6 @@ interface QueryShape {
   ioc?: string;
   type?: string;
   platforms?: string;
-}
-
-function resolveType(raw: string | undefined): IndicatorType | undefined {
-  if (raw === undefined || raw.trim() === '') return undefined;
-  const t = raw.trim().toLowerCase();
-  const alias = TYPE_ALIASES[t];
-  if (alias !== undefined) return alias;
-  if ((INDICATOR_TYPES as string[]).includes(t)) return t as IndicatorType;
-  throw new ApiError('invalid_parameter', `Unknown type "${raw.slice(0, 40)}". Allowed: ${TYPE_NAMES.join(', ')}.`, { parameter: 'type', allowed: TYPE_NAMES });
-}
-
-function resolvePlatforms(raw: string | undefined): HuntingPlatform[] {
-  if (raw === undefined || raw.trim() === '') return [];
-  const out: HuntingPlatform[] = [];
-  for (const p of raw.split(',')) {
-    const name = p.trim().toLowerCase();
-    if (name === '') continue;
-    if (!(HUNTING_PLATFORMS as readonly string[]).includes(name)) {
-      throw new ApiError('invalid_parameter', `Unknown hunting platform "${name.slice(0, 40)}". Allowed: ${HUNTING_PLATFORMS.join(', ')}.`, {
-        parameter: 'platforms',
-        allowed: [...HUNTING_PLATFORMS],
-      });
-    }
-    out.push(name as HuntingPlatform);
-  }
-  return out;
 }
 
 export function registerLookupRoute(app: FastifyInstance, lookup: Lookup): void {
@@ -73,9 +48,12 @@ export function registerLookupRoute(app: FastifyInstance, lookup: Lookup): void 
       if (raw === undefined || raw.trim() === '') {
         throw new ApiError('missing_parameter', 'Parameter "value" is required (the indicator to look up).', { parameter: 'value' });
       }
-      const type = resolveType(q.type);
-      const platforms = resolvePlatforms(q.platforms);
-      const request: LookupRequest = { value: raw, ...(type ? { type } : {}), platforms };
+      const hint = parseTypeHint(q.type);
+      if (!hint.ok) throw unknownNameError('type', hint);
+      const extra = parsePlatforms(q.platforms);
+      if (!extra.ok) throw unknownNameError('platforms', extra);
+      const type = hint.type;
+      const request: LookupRequest = { value: raw, ...(type ? { type } : {}), platforms: extra.platforms };
       // A repeated lookup is answered without awaiting anything (and the handler returns nothing:
       // the reply is sent); the rest goes to the store, and Fastify waits for that promise.
       const at = lookup.cached(request);

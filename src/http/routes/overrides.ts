@@ -5,16 +5,16 @@
 import { Type } from 'typebox';
 import type { FastifyInstance } from 'fastify';
 import { parseIndicator } from '../../indicators/index.ts';
-import { INDICATOR_TYPES, TYPE_ALIASES, type IndicatorType } from '../../indicators/types.ts';
+import { TYPE_NAMES, parseTypeName } from '../../indicators/type-hint.ts';
+import type { IndicatorType } from '../../indicators/types.ts';
 import type { Override } from '../../model.ts';
 import type { OverrideRepository } from '../../store/types.ts';
 import { toRfc3339 } from '../../keys/keys.ts';
-import { ApiError } from '../errors.ts';
+import { ApiError, unknownNameError } from '../errors.ts';
 import { AUTH_ERRORS, KEY_SECURITY, errorResponses } from '../schemas.ts';
 
 const admin = { scope: 'admin' as const };
 const security = KEY_SECURITY;
-const TYPE_NAMES = [...INDICATOR_TYPES, ...Object.keys(TYPE_ALIASES)];
 
 const Params = Type.Object({
   type: Type.String({ maxLength: 32, description: `One of ${TYPE_NAMES.join(', ')}` }),
@@ -38,11 +38,9 @@ function view(o: Override) {
 }
 
 function canonical(params: { type: string; value: string }): { type: IndicatorType; value: string } {
-  const t = params.type.toLowerCase();
-  const type = TYPE_ALIASES[t] ?? ((INDICATOR_TYPES as string[]).includes(t) ? (t as IndicatorType) : undefined);
-  if (type === undefined) {
-    throw new ApiError('invalid_parameter', `Unknown type "${params.type.slice(0, 40)}". Allowed: ${TYPE_NAMES.join(', ')}.`, { parameter: 'type', allowed: TYPE_NAMES });
-  }
+  const named = parseTypeName(params.type);
+  if (!named.ok) throw unknownNameError('type', named);
+  const { type } = named;
   const parsed = parseIndicator(params.value, type);
   if (!parsed.ok) throw new ApiError('invalid_indicator', `The value is not a valid ${type}.`, { expected_types: [type] });
   return { type, value: parsed.value };
