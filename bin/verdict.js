@@ -1,7 +1,11 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly through tsx, so there is no build step to forget.
-import { register } from 'tsx/esm/api';
+// The `verdict` command: the compiled JavaScript in dist/ (`npm run build`; `npm ci` builds it).
+import { existsSync } from 'node:fs';
 
-register();
-const { main } = await import('../src/cli/main.ts');
+const entry = new URL('../dist/cli/main.js', import.meta.url);
+if (!existsSync(entry)) {
+  process.stderr.write('verdict: dist/ is not built yet; run `npm run build` (npm ci runs it) in the checkout\n');
+  process.exit(1);
+}
+const { main } = await import(entry.href);
 await main(process.argv);

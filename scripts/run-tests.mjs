@@ -1,10 +1,13 @@
 #!/usr/bin/env node
-// Finds every *.test.ts under src/ and test/ and hands them to node's test runner through tsx.
+// Builds dist/ (the tests that start the `verdict` command run it from there), then finds every
+// *.test.ts under src/ and test/ and hands them to node's test runner, which runs the TypeScript
+// sources through tsx (on worker threads too: scripts/register-tsx.mjs).
 // Node 20's --test does not expand globs itself, hence this small launcher.
 // Usage: node scripts/run-tests.mjs [path-filter ...]
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
 
 const roots = ['src', 'test'];
 const filters = process.argv.slice(2);
@@ -23,5 +26,13 @@ if (chosen.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...chosen], { stdio: 'inherit' });
+// A build with type errors still writes its output, and the sources run regardless of their
+// types under tsx: the tests go on (`npm test` type-checks first and stops there).
+const build = spawnSync(process.execPath, [new URL('./build.mjs', import.meta.url).pathname], { stdio: 'inherit' });
+if (build.status !== 0) {
+  if (!existsSync('dist/cli/main.js')) process.exit(build.status ?? 1);
+  console.error('run-tests: the build reported errors (above); testing what it wrote to dist/');
+}
+const preload = pathToFileURL(new URL('./register-tsx.mjs', import.meta.url).pathname).href;
+const r = spawnSync(process.execPath, ['--import', preload, '--test', '--test-reporter=spec', ...chosen], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

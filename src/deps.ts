@@ -1,6 +1,9 @@
 /**
- * The composition root's wiring: every dependency is built here, once, from the config, and passed
- * down. Tests pass `overrides` to swap any part (a fixed clock, a fake scheduler, an in-memory store).
+ * The composition root's wiring: every dependency is built here, from the config, and passed
+ * down. `buildDeps` builds all of them (`serve`); the narrower builders beside it build what one
+ * command needs from the same parts — one logger (keys redacted), one way to open the store — so
+ * no command wires its own. Tests pass `overrides` to swap any part (a fixed clock, a fake
+ * scheduler, an in-memory store).
  */
 import { randomBytes } from 'node:crypto';
 import { pino, type Logger } from 'pino';
@@ -10,7 +13,13 @@ import type { Store } from './store/types.ts';
 import type { RateLimiter } from './ratelimit/types.ts';
 import type { LookupCache } from './cache/types.ts';
 import type { RunLock } from './feeds/types.ts';
-import type { FeedCatalog, FeedScheduler } from './feeds/index.ts';
+import type { FeedScheduler } from './feeds/scheduler.ts';
+import { loadCatalog, type FeedCatalog } from './feeds/catalog.ts';
+import { createHuntingQueryBuilder } from './hunting/index.ts';
+import { createIntelligence } from './intel.ts';
+import { createKeyService, type KeyService } from './keys/service.ts';
+import { runLockFor } from './leader/postgres.ts';
+import { openStore } from './store/index.ts';
 
 export interface Ids {
   /** `req_` + 20 url-safe characters. */
@@ -32,10 +41,19 @@ export interface Deps {
   /** Null when caching is off (`VERDICT_CACHE_TTL_SECONDS=0`). */
   cache: LookupCache | null;
   runLock: RunLock;
-  /** Built here, started only by `serve` (so the CLI and tests never run feeds by accident). */
+  /** Built here, started only by `serve` and `worker` (so the CLI and tests never run feeds by accident). */
   scheduler: FeedScheduler;
   close(): Promise<void>;
 }
+
+/** What the feed commands and `verdict worker` use: the store, the catalog and the scheduler. */
+export type FeedDeps = Pick<Deps, 'config' | 'logger' | 'clock' | 'store' | 'catalog' | 'runLock' | 'scheduler' | 'close'>;
+
+/** What `verdict lookup` uses: the lookup's own parts on a store that exists; nothing that writes. */
+export type LookupDeps = Pick<Deps, 'config' | 'logger' | 'clock' | 'store' | 'catalog' | 'intel' | 'hunting' | 'close'> & { cache: null };
+
+/** What `verdict keys` uses. */
+export type KeyDeps = Pick<Deps, 'config' | 'logger' | 'store' | 'close'> & { keys: KeyService };
 
 /**
  * Request ids: a random part drawn once per process, then a counter. Unique across instances and
@@ -73,43 +91,75 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
   return destination ? pino(opts, destination) : pino(opts);
 }
 
+/**
+ * The logger of a command whose stdout carries its output (and `--json`): to stderr, and at the
+ * default level only what needs attention (`quiet`); a level set in the config is kept as set.
+ */
+export function commandLogger(config: Config, quiet: 'warn' | 'error' = 'warn'): Logger {
+  return createLogger(config.logLevel === 'info' ? quiet : config.logLevel, process.stderr);
+}
+
+interface Closable {
+  close(): Promise<void>;
+}
+
+/**
+ * The configured store, migrated (opening migrates). `existing`: a store that does not exist yet
+ * is an error (StoreNotFoundError) instead of being created — for commands that only read.
+ */
+export function openConfiguredStore(config: Config, logger: Logger, opts: { existing?: boolean } = {}): Promise<Store> {
+  return openStore(config.databaseUrl, { logger, ...(opts.existing ? { create: false } : {}) });
+}
+
+/** Builds what `deps` needs opened, closing what was opened if a later part fails. */
+async function building<T>(logger: Logger, build: (opened: Closable[]) => Promise<T>): Promise<T> {
+  const opened: Closable[] = [];
+  try {
+    return await build(opened);
+  } catch (err) {
+    await closeAll(opened, logger);
+    throw err;
+  }
+}
+
+async function storeOf(config: Config, logger: Logger, overrides: Partial<Deps>, opened: Closable[], opts: { existing?: boolean } = {}): Promise<Store> {
+  if (overrides.store) return overrides.store;
+  const store = await openConfiguredStore(config, logger, opts);
+  opened.push(store);
+  return store;
+}
+
+/**
+ * The run lock and the scheduler of `store`. Their modules (fetcher, parsers, HTTP client) are
+ * loaded here, by the commands that run feeds, and not by a lookup.
+ */
+async function feedParts(config: Config, logger: Logger, clock: () => Date, store: Store, catalog: FeedCatalog, overrides: Partial<Deps>) {
+  const [{ createFeedScheduler }, { createLocalRunLock }] = await Promise.all([import('./feeds/scheduler.ts'), import('./feeds/run-lock.ts')]);
+  // on PostgreSQL an advisory lock makes one instance run each feed; elsewhere an in-process lock
+  const runLock = overrides.runLock ?? runLockFor(store, createLocalRunLock);
+  const scheduler = overrides.scheduler ?? createFeedScheduler({ store, catalog, logger, clock, runLock, delistedRetentionDays: config.delistedRetentionDays });
+  return { runLock, scheduler };
+}
+
+const systemClock = (): Date => new Date();
+const catalogOf = (config: Config, overrides: Partial<Deps>): FeedCatalog => overrides.catalog ?? loadCatalog({ extraFeedsFile: config.feedsFile });
+
+/** Everything: what `serve` runs on. */
 export async function buildDeps(config: Config, overrides: Partial<Deps> = {}): Promise<Deps> {
   const logger = overrides.logger ?? createLogger(config.logLevel);
-  const clock = overrides.clock ?? (() => new Date());
+  const clock = overrides.clock ?? systemClock;
   const ids = overrides.ids ?? randomIds;
-  // Every module is loaded before the first connection opens. Loading modules through the
-  // TypeScript loader while a PostgreSQL connection is open leaves Node's process.nextTick on a
-  // slow V8 path for the life of the process (measured: ~0.3 µs a tick instead of ~0.05, a few
-  // µs on every HTTP request); loaded first, nothing of the kind happens.
-  const [storeModule, feeds, intelModule, huntingModule, leader, makeRateLimiter, makeCache] = await Promise.all([
-    import('./store/index.ts'),
-    import('./feeds/index.ts'),
-    import('./intel.ts'),
-    import('./hunting/index.ts'),
-    import('./leader/postgres.ts'),
-    rateLimiterFactory(config, logger),
-    cacheFactory(config, logger),
-  ]);
-  // unzipper is otherwise loaded on the first zip feed, which on PostgreSQL would be too late
-  if (storeModule.parseStoreUrl(config.databaseUrl).engine === 'postgres') await feeds.loadUnzipper();
-  const opened: { close(): Promise<void> }[] = [];
-  try {
-    const catalog = overrides.catalog ?? feeds.loadCatalog({ extraFeedsFile: config.feedsFile });
-    const intel = overrides.intel ?? intelModule.createIntelligence();
-    const hunting = overrides.hunting ?? huntingModule.createHuntingQueryBuilder();
-    const store = overrides.store ?? (await storeModule.openStore(config.databaseUrl, { logger }));
-    if (!overrides.store) {
-      opened.push(store);
-      await store.migrate();
-    }
-    const rateLimiter = overrides.rateLimiter ?? makeRateLimiter();
+  return building(logger, async (opened) => {
+    const catalog = catalogOf(config, overrides);
+    const intel = overrides.intel ?? createIntelligence();
+    const hunting = overrides.hunting ?? createHuntingQueryBuilder();
+    const store = await storeOf(config, logger, overrides, opened);
+    const rateLimiter = overrides.rateLimiter ?? (await createRateLimiter(config, logger));
     if (!overrides.rateLimiter) opened.push(rateLimiter);
-    const cache = overrides.cache !== undefined ? overrides.cache : makeCache();
+    const cache = overrides.cache !== undefined ? overrides.cache : await createCache(config, logger);
     if (overrides.cache === undefined && cache) opened.push(cache);
-    // on PostgreSQL an advisory lock makes one instance run each feed; elsewhere an in-process lock
-    const runLock = overrides.runLock ?? leader.runLockFor(store, feeds.createLocalRunLock);
-    const scheduler = overrides.scheduler ?? feeds.createFeedScheduler({ store, catalog, logger, clock, runLock, delistedRetentionDays: config.delistedRetentionDays });
-    const deps: Deps = {
+    const { runLock, scheduler } = await feedParts(config, logger, clock, store, catalog, overrides);
+    return {
       config,
       logger,
       clock,
@@ -127,38 +177,86 @@ export async function buildDeps(config: Config, overrides: Partial<Deps> = {}): 
         await closeAll(opened, logger);
       },
     };
-    return deps;
-  } catch (err) {
-    await closeAll(opened, logger);
-    throw err;
-  }
+  });
 }
 
-/** Loads the limiter the config asks for; the returned function makes it (and connects). */
-async function rateLimiterFactory(config: Config, logger: Logger): Promise<() => RateLimiter> {
+/** The store, catalog and scheduler (not started): the feed commands and `verdict worker`. */
+export async function buildFeedDeps(config: Config, overrides: Partial<Deps> = {}): Promise<FeedDeps> {
+  const logger = overrides.logger ?? createLogger(config.logLevel);
+  const clock = overrides.clock ?? systemClock;
+  return building(logger, async (opened) => {
+    const catalog = catalogOf(config, overrides);
+    const store = await storeOf(config, logger, overrides, opened);
+    const { runLock, scheduler } = await feedParts(config, logger, clock, store, catalog, overrides);
+    return {
+      config,
+      logger,
+      clock,
+      store,
+      catalog,
+      runLock,
+      scheduler,
+      async close() {
+        await scheduler.stop();
+        await closeAll(opened, logger);
+      },
+    };
+  });
+}
+
+/**
+ * What one lookup reads, and nothing that writes: the store must exist already (a lookup creates
+ * none; StoreNotFoundError otherwise), no bundled data is loaded, no cache or rate limiter.
+ */
+export async function buildLookupDeps(config: Config, overrides: Partial<Deps> = {}): Promise<LookupDeps> {
+  const logger = overrides.logger ?? createLogger(config.logLevel);
+  const clock = overrides.clock ?? systemClock;
+  return building(logger, async (opened) => {
+    const catalog = catalogOf(config, overrides);
+    const store = await storeOf(config, logger, overrides, opened, { existing: true });
+    const intel = overrides.intel ?? createIntelligence();
+    const hunting = overrides.hunting ?? createHuntingQueryBuilder();
+    return { config, logger, clock, store, catalog, intel, hunting, cache: null, close: () => closeAll(opened, logger) };
+  });
+}
+
+/** The store and the key service on it: `verdict keys`. */
+export async function buildKeyDeps(config: Config, overrides: Partial<Deps> = {}): Promise<KeyDeps> {
+  const logger = overrides.logger ?? createLogger(config.logLevel);
+  const clock = overrides.clock ?? systemClock;
+  const ids = overrides.ids ?? randomIds;
+  return building(logger, async (opened) => {
+    const store = await storeOf(config, logger, overrides, opened);
+    const keys = createKeyService({ keys: store.keys, clock, newId: ids.keyId });
+    return { config, logger, store, keys, close: () => closeAll(opened, logger) };
+  });
+}
+
+/** The limiter the config asks for (Redis's client is loaded only when it is configured). */
+async function createRateLimiter(config: Config, logger: Logger): Promise<RateLimiter> {
   const { redisUrl } = config;
   if (redisUrl) {
     const { createRedisRateLimiter } = await import('./ratelimit/redis.ts');
-    return () => createRedisRateLimiter({ url: redisUrl, failurePolicy: config.redisFailurePolicy, logger });
+    return createRedisRateLimiter({ url: redisUrl, failurePolicy: config.redisFailurePolicy, logger });
   }
   const { createMemoryRateLimiter } = await import('./ratelimit/memory.ts');
-  return createMemoryRateLimiter;
+  return createMemoryRateLimiter();
 }
 
-/** Loads the lookup cache the config asks for (none when the TTL is 0). */
-async function cacheFactory(config: Config, logger: Logger): Promise<() => LookupCache | null> {
+/** The lookup cache the config asks for (none when the TTL is 0). */
+async function createCache(config: Config, logger: Logger): Promise<LookupCache | null> {
   const { redisUrl, cacheTtlSeconds: ttlSeconds } = config;
-  if (ttlSeconds === 0) return () => null;
+  if (ttlSeconds === 0) return null;
   if (redisUrl) {
     const { createRedisLookupCache } = await import('./cache/redis.ts');
-    return () => createRedisLookupCache({ url: redisUrl, ttlSeconds, logger });
+    return createRedisLookupCache({ url: redisUrl, ttlSeconds, logger });
   }
   const { createMemoryLookupCache } = await import('./cache/memory.ts');
-  return () => createMemoryLookupCache({ ttlSeconds });
+  return createMemoryLookupCache({ ttlSeconds });
 }
 
 /** Closes in reverse order of opening; one failure does not keep the others open. */
-async function closeAll(items: { close(): Promise<void> }[], logger: Logger): Promise<void> {
+async function closeAll(items: Closable[], logger: Logger): Promise<void> {
   for (const item of items.reverse()) {
     try {
       await item.close();
@@ -166,17 +264,4 @@ async function closeAll(items: { close(): Promise<void> }[], logger: Logger): Pr
       logger.warn({ err }, 'close failed');
     }
   }
-}
-
-/** The configured store, migrated: for CLI commands that need nothing else (keys). */
-export async function openConfiguredStore(config: Config, logger?: Logger): Promise<Store> {
-  const { openStore } = await import('./store/index.ts');
-  const store = await openStore(config.databaseUrl, logger ? { logger } : {});
-  try {
-    await store.migrate();
-  } catch (err) {
-    await store.close();
-    throw err;
-  }
-  return store;
 }

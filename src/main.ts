@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
 import { buildDeps, type Deps } from './deps.ts';
-import { loadBundledData } from './feeds/index.ts';
+import { loadBundledData } from './feeds/bundled.ts';
 import { buildApp } from './http/app.ts';
 import { createKeyService } from './keys/service.ts';
 
@@ -26,7 +26,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const print = opts.print ?? ((t: string) => process.stdout.write(t + '\n'));
   const deps = await buildDeps(config, opts.overrides);
   try {
-    await loadBundledData(deps.store, deps.catalog, deps.clock());
+    await loadBundledData(deps.store, deps.catalog, deps.clock(), { logger: deps.logger });
     const keys = createKeyService({ keys: deps.store.keys, clock: deps.clock, newId: deps.ids.keyId });
     const admin = await keys.ensureAdminKey(config.adminKey);
     if (admin !== null && admin.key !== null) {

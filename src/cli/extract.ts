@@ -6,26 +6,14 @@
  */
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import { InvalidArgumentError, Option, type Command } from 'commander';
-import { extract, isStoredType, STORED_TYPES, type ExtractOptions, type StoredType } from '../indicators/index.ts';
-
-export const EXTRACT_FORMATS = ['json', 'ndjson'] as const;
-export type ExtractFormat = (typeof EXTRACT_FORMATS)[number];
+import { extract, type ExtractOptions, type StoredType } from '../indicators/index.ts';
+import type { ExtractFormat } from './options.ts';
 
 export interface ExtractCommandOptions {
   format: ExtractFormat;
   refang: boolean;
   parts: boolean;
   types?: StoredType[];
-}
-
-export function parseTypes(value: string): StoredType[] {
-  const types = value.split(',').map((t) => t.trim()).filter((t) => t !== '');
-  const unknown = types.filter((t) => !isStoredType(t));
-  if (unknown.length > 0 || types.length === 0) {
-    throw new InvalidArgumentError(`unknown type(s) ${unknown.join(', ') || '(none given)'}; expected a comma-separated list of ${STORED_TYPES.join(', ')}`);
-  }
-  return types as StoredType[];
 }
 
 function write(out: Writable, text: string): Promise<void> {
@@ -75,16 +63,8 @@ export async function runExtract(opts: ExtractCommandOptions, input: Readable, o
   return exitCode;
 }
 
-export function registerExtract(program: Command): void {
-  program
-    .command('extract')
-    .description('find, refang and normalize every indicator in text read from stdin')
-    .addOption(new Option('--format <format>', 'json: stdin is one text; ndjson: lines of {"id","text"}').choices(EXTRACT_FORMATS).default('json'))
-    .option('--no-refang', 'match the text as written, without undoing defanging')
-    .option('--no-parts', 'do not report URL hosts and email domains on their own')
-    .option('--types <types>', `comma-separated types to keep (${STORED_TYPES.join(', ')})`, parseTypes)
-    .action(async (opts: ExtractCommandOptions) => {
-      const code = await runExtract(opts, process.stdin, process.stdout);
-      if (code !== 0) process.exitCode = code;
-    });
+/** `verdict extract` on this process's stdin and stdout. */
+export async function extractCommand(opts: ExtractCommandOptions): Promise<void> {
+  const code = await runExtract(opts, process.stdin, process.stdout);
+  if (code !== 0) process.exitCode = code;
 }

@@ -1,50 +1,24 @@
 /**
- * `verdict feeds list|sync|import` and `verdict worker`. Thin: they open the configured store and
- * catalog and call the same scheduler the service runs. `--json` prints one JSON document.
+ * `verdict feeds list|sync|import|purge|prune|load-bundled` and `verdict worker`. Thin: they take
+ * the store, catalog and scheduler from the composition root (buildFeedDeps) and call the same
+ * scheduler the service runs. `--json` prints one JSON document.
  */
-import type { Command } from 'commander';
-import { pino, type Logger } from 'pino';
-import { loadConfig, type Config } from '../config.ts';
-import { buildDeps, openConfiguredStore } from '../deps.ts';
-import {
-  createFeedScheduler,
-  pruneOlderThan,
-  createLocalRunLock,
-  loadBundledData,
-  loadCatalog,
-  nextRunAt,
-  type FeedCatalog,
-  type FeedScheduler,
-} from '../feeds/index.ts';
-import type { FeedRunRecord, FeedState, Store } from '../store/types.ts';
+import { loadConfig } from '../config.ts';
+import { buildFeedDeps, commandLogger, type FeedDeps } from '../deps.ts';
+import { loadBundledData, type BundledLoad } from '../feeds/bundled.ts';
+import { nextRunAt, pruneOlderThan } from '../feeds/scheduler.ts';
+import type { FeedCatalog } from '../feeds/catalog.ts';
 import type { FeedPreview } from '../feeds/run.ts';
-import { runLockFor } from '../leader/postgres.ts';
+import type { FeedRunRecord, FeedState } from '../store/types.ts';
 
-interface FeedContext {
-  config: Config;
-  store: Store;
-  catalog: FeedCatalog;
-  scheduler: FeedScheduler;
-  logger: Logger;
-}
-
-function stderrLogger(level: string): Logger {
-  // stdout carries the command's output (and --json); logs go to stderr
-  return pino({ level }, pino.destination(2));
-}
-
-async function withFeeds<T>(fn: (ctx: FeedContext) => Promise<T>): Promise<T> {
+async function withFeeds<T>(fn: (deps: FeedDeps) => Promise<T>): Promise<T> {
   const config = loadConfig();
   // the command prints the outcome itself; the log adds detail only when asked for
-  const logger = stderrLogger(config.logLevel === 'info' ? 'error' : config.logLevel);
-  const catalog = loadCatalog({ extraFeedsFile: config.feedsFile });
-  const store = await openConfiguredStore(config, logger);
-  const scheduler = createFeedScheduler({ store, catalog, logger, clock: () => new Date(), runLock: runLockFor(store, createLocalRunLock) });
+  const deps = await buildFeedDeps(config, { logger: commandLogger(config, 'error') });
   try {
-    return await fn({ config, store, catalog, scheduler, logger });
+    return await fn(deps);
   } finally {
-    await scheduler.stop();
-    await store.close();
+    await deps.close();
   }
 }
 
@@ -176,119 +150,116 @@ function print(json: boolean | undefined, value: unknown, text: string): void {
   process.stdout.write(json ? JSON.stringify(value, null, 2) + '\n' : text + '\n');
 }
 
-export function registerFeeds(program: Command): void {
-  const feeds = program.command('feeds').description('Feed catalog, status, runs and offline imports');
+function knownFeed(catalog: FeedCatalog, id: string): void {
+  if (!catalog.get(id)) throw new Error(`no feed with id "${id}" (see \`verdict feeds list\`)`);
+}
 
-  feeds
-    .command('list')
-    .description('Status of every feed: last success, last error, indicator counts, next run')
-    .option('--json', 'print one JSON document')
-    .action(async (opts: { json?: boolean }) => {
-      await withFeeds(async ({ store, catalog }) => {
-        const now = new Date();
-        const rows = statusRows(catalog, await store.feedStates(), now);
-        print(opts.json, { feeds: rows }, formatStatus(rows, now));
-      });
-    });
+export async function listFeeds(opts: { json?: boolean }): Promise<void> {
+  await withFeeds(async ({ store, catalog, clock }) => {
+    const now = clock();
+    const rows = statusRows(catalog, await store.feedStates(), now);
+    print(opts.json, { feeds: rows }, formatStatus(rows, now));
+  });
+}
 
-  feeds
-    .command('sync')
-    .description('Fetch and ingest one feed now')
-    .argument('<id>', 'feed id (see `verdict feeds list`)')
-    .option('--json', 'print the run record as JSON')
-    .action(async (id: string, opts: { json?: boolean }) => {
-      const run = await withFeeds(async ({ catalog, scheduler }) => {
-        if (!catalog.get(id)) throw new Error(`no feed with id "${id}" (see \`verdict feeds list\`)`);
-        return scheduler.runNow(id);
-      });
-      print(opts.json, run, formatRun(run));
-      if (run.status === 'failure') process.exitCode = 1;
-    });
+export async function syncFeed(id: string, opts: { json?: boolean }): Promise<void> {
+  const run = await withFeeds(async ({ catalog, scheduler }) => {
+    knownFeed(catalog, id);
+    return scheduler.runNow(id);
+  });
+  print(opts.json, run, formatRun(run));
+  if (run.status === 'failure') process.exitCode = 1;
+}
 
-  feeds
-    .command('import')
-    .description('Ingest a local file as one run of a feed (the offline path; how internal lists are loaded)')
-    .argument('<id>', 'feed id')
-    .argument('<file>', 'the feed file (gzip and zip are unpacked; a MISP feed may be its directory)')
-    .option('--json', 'print the run record as JSON')
-    .option('--allow-drop', 'accept a snapshot that delists more than the suspect-drop share')
-    .option('--dry-run', 'read the file as the import would and print what it holds by type, and what would be refused; store nothing')
-    .action(async (id: string, file: string, opts: { json?: boolean; allowDrop?: boolean; dryRun?: boolean }) => {
-      if (opts.dryRun) {
-        const preview = await withFeeds(async ({ catalog, scheduler }) => {
-          if (!catalog.get(id)) throw new Error(`no feed with id "${id}" (see \`verdict feeds list\`)`);
-          return scheduler.previewFile(id, file);
-        });
-        print(opts.json, preview, formatPreview(preview));
-        if (preview.refused !== null) process.exitCode = 1;
-        return;
-      }
-      const run = await withFeeds(async ({ catalog, scheduler }) => {
-        if (!catalog.get(id)) throw new Error(`no feed with id "${id}" (see \`verdict feeds list\`)`);
-        const bar = process.stderr.isTTY && !opts.json ? progressBar(process.stderr, `importing ${id}`) : null;
-        try {
-          return await scheduler.importFile(id, file, {
-            ...(bar ? { onProgress: (done: number, total: number) => bar.update(done, total) } : {}),
-            ...(opts.allowDrop ? { allowDrop: true } : {}),
-          });
-        } finally {
-          bar?.end();
-        }
-      });
-      print(opts.json, run, formatRun(run));
-      if (run.status === 'failure') process.exitCode = 1;
-    });
+export interface ImportCommandOptions {
+  json?: boolean;
+  allowDrop?: boolean;
+  dryRun?: boolean;
+}
 
-  feeds
-    .command('purge')
-    .description("Remove everything a feed reported, in one transaction; its next run reads the feed whole")
-    .argument('<id>', 'feed id (a feed no longer in the catalog too: what it left behind)')
-    .option('--json', 'print the result as JSON')
-    .action(async (id: string, opts: { json?: boolean }) => {
-      const result = await withFeeds(async ({ catalog, store, scheduler }) => {
-        if (catalog.get(id) === undefined && (await store.feedState(id)) === null) throw new Error(`no feed with id "${id}" in the catalog or the store (see \`verdict feeds list\`)`);
-        return scheduler.purge(id);
-      });
-      print(opts.json, result, `${id}: removed ${result.removed} sighting${result.removed === 1 ? '' : 's'}; its next run reads the feed whole`);
+export async function importFeedFile(id: string, file: string, opts: ImportCommandOptions): Promise<void> {
+  if (opts.dryRun) {
+    const preview = await withFeeds(async ({ catalog, scheduler }) => {
+      knownFeed(catalog, id);
+      return scheduler.previewFile(id, file);
     });
+    print(opts.json, preview, formatPreview(preview));
+    if (preview.refused !== null) process.exitCode = 1;
+    return;
+  }
+  const run = await withFeeds(async ({ catalog, scheduler }) => {
+    knownFeed(catalog, id);
+    const bar = process.stderr.isTTY && !opts.json ? progressBar(process.stderr, `importing ${id}`) : null;
+    try {
+      return await scheduler.importFile(id, file, {
+        ...(bar ? { onProgress: (done: number, total: number) => bar.update(done, total) } : {}),
+        ...(opts.allowDrop ? { allowDrop: true } : {}),
+      });
+    } finally {
+      bar?.end();
+    }
+  });
+  print(opts.json, run, formatRun(run));
+  if (run.status === 'failure') process.exitCode = 1;
+}
 
-  feeds
-    .command('prune')
-    .description('Remove the sightings their snapshot feed no longer lists, last seen more than N days ago (retention)')
-    .option('--older-than <days>', 'days since last seen (default: VERDICT_DELISTED_RETENTION_DAYS)')
-    .option('--json', 'print the result as JSON')
-    .action(async (opts: { olderThan?: string; json?: boolean }) => {
-      const result = await withFeeds(async ({ config, store }) => {
-        const raw = opts.olderThan ?? (config.delistedRetentionDays > 0 ? String(config.delistedRetentionDays) : null);
-        if (raw === null) throw new Error('give --older-than DAYS (VERDICT_DELISTED_RETENTION_DAYS is 0: keep forever)');
-        if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 36_500) throw new Error(`--older-than must be a whole number of days from 1 to 36500, got "${raw}"`);
-        return pruneOlderThan(store, Number(raw), new Date());
-      });
-      const lines = [`removed ${result.removed} delisted sighting${result.removed === 1 ? '' : 's'} last seen before ${result.lastSeenBefore}`];
-      for (const [id, n] of Object.entries(result.byFeed).sort()) lines.push(`  ${id}: ${n}`);
-      print(opts.json, result, lines.join('\n'));
-    });
+export async function purgeFeed(id: string, opts: { json?: boolean }): Promise<void> {
+  const result = await withFeeds(async ({ catalog, store, scheduler }) => {
+    if (catalog.get(id) === undefined && (await store.feedState(id)) === null) throw new Error(`no feed with id "${id}" in the catalog or the store (see \`verdict feeds list\`)`);
+    return scheduler.purge(id);
+  });
+  print(opts.json, result, `${id}: removed ${result.removed} sighting${result.removed === 1 ? '' : 's'}; its next run reads the feed whole`);
+}
 
-  program
-    .command('worker')
-    .description('Run the feed scheduler alone (no HTTP): one ingestion process beside several API processes')
-    .action(async () => {
-      const config = loadConfig();
-      const deps = await buildDeps(config);
-      await loadBundledData(deps.store, deps.catalog, deps.clock(), { logger: deps.logger });
-      deps.scheduler.start();
-      deps.logger.info({ feeds: deps.catalog.list().filter((f) => f.enabled && f.url !== null).length }, 'feed worker started');
-      // the scheduler's timers do not hold the process open; this does, until a signal
-      const keepAlive = setInterval(() => {}, 1 << 30);
-      await new Promise<void>((resolve) => {
-        const stop = (signal: string): void => {
-          deps.logger.info({ signal }, 'feed worker stopping');
-          resolve();
-        };
-        process.once('SIGINT', () => stop('SIGINT'));
-        process.once('SIGTERM', () => stop('SIGTERM'));
-      });
-      clearInterval(keepAlive);
-      await deps.close();
+export async function pruneFeeds(opts: { olderThan?: string; json?: boolean }): Promise<void> {
+  const result = await withFeeds(async ({ config, store, clock }) => {
+    const raw = opts.olderThan ?? (config.delistedRetentionDays > 0 ? String(config.delistedRetentionDays) : null);
+    if (raw === null) throw new Error('give --older-than DAYS (VERDICT_DELISTED_RETENTION_DAYS is 0: keep forever)');
+    if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 36_500) throw new Error(`--older-than must be a whole number of days from 1 to 36500, got "${raw}"`);
+    return pruneOlderThan(store, Number(raw), clock());
+  });
+  const lines = [`removed ${result.removed} delisted sighting${result.removed === 1 ? '' : 's'} last seen before ${result.lastSeenBefore}`];
+  for (const [id, n] of Object.entries(result.byFeed).sort()) lines.push(`  ${id}: ${n}`);
+  print(opts.json, result, lines.join('\n'));
+}
+
+export function formatBundled(loads: readonly BundledLoad[]): string {
+  return loads
+    .map((l) => {
+      if (l.run === null) return `${l.feedId}: nothing loaded — ${l.skipped}`;
+      return l.run.status === 'success' ? `${l.feedId}: loaded the bundled snapshot\n${formatRun(l.run).split('\n').slice(1).join('\n')}` : formatRun(l.run);
+    })
+    .join('\n');
+}
+
+/** The bundled snapshots (the CISA KEV catalog) into a store that has never had their feeds' data. */
+export async function loadBundledFeeds(opts: { json?: boolean }): Promise<void> {
+  const loads = await withFeeds(({ store, catalog, clock, logger }) => loadBundledData(store, catalog, clock(), { logger }));
+  print(opts.json, { bundled: loads }, formatBundled(loads));
+  if (loads.some((l) => l.run !== null && l.run.status === 'failure')) process.exitCode = 1;
+}
+
+/** `verdict worker`: the bundled data, then the scheduler, until a signal. */
+export async function runWorker(): Promise<void> {
+  const config = loadConfig();
+  // a service: it logs to stdout at the configured level, as `serve` does
+  const deps = await buildFeedDeps(config);
+  try {
+    await loadBundledData(deps.store, deps.catalog, deps.clock(), { logger: deps.logger });
+    deps.scheduler.start();
+    deps.logger.info({ feeds: deps.catalog.list().filter((f) => f.enabled && f.url !== null).length }, 'feed worker started');
+    // the scheduler's timers do not hold the process open; this does, until a signal
+    const keepAlive = setInterval(() => {}, 1 << 30);
+    await new Promise<void>((resolve) => {
+      const stop = (signal: string): void => {
+        deps.logger.info({ signal }, 'feed worker stopping');
+        resolve();
+      };
+      process.once('SIGINT', () => stop('SIGINT'));
+      process.once('SIGTERM', () => stop('SIGTERM'));
     });
+    clearInterval(keepAlive);
+  } finally {
+    await deps.close();
+  }
 }

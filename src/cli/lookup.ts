@@ -1,43 +1,50 @@
-import type { Command } from 'commander';
-import { loadConfig } from '../config.ts';
-import { buildDeps, createLogger } from '../deps.ts';
+/**
+ * `verdict lookup`: one indicator, the same result as GET /api/v1/lookup. It only reads: the
+ * store must exist (a lookup creates none), and nothing is loaded into it.
+ */
+import { loadConfig, type Config } from '../config.ts';
+import { buildLookupDeps, commandLogger, type LookupDeps } from '../deps.ts';
 import { createLookup, type LookupResponse } from '../enrich.ts';
 import { INDICATOR_TYPES, TYPE_ALIASES, type IndicatorType } from '../indicators/types.ts';
 import { HUNTING_PLATFORMS, type HuntingPlatform } from '../model.ts';
-import { loadBundledData } from '../feeds/index.ts';
-import { createMemoryRateLimiter } from '../ratelimit/memory.ts';
+import { StoreNotFoundError } from '../store/index.ts';
 
-export function registerLookup(program: Command): void {
-  program
-    .command('lookup')
-    .description('Look up one indicator in the configured store (the same result as GET /api/v1/lookup)')
-    .argument('<value>', 'the indicator: IP, domain, URL, hash, CVE, ATT&CK id or email (defanged forms accepted)')
-    .option('--type <type>', `type hint: ${[...INDICATOR_TYPES, ...Object.keys(TYPE_ALIASES)].join(', ')}`)
-    .option('--platforms <list>', `extra hunting platforms, comma-separated: ${HUNTING_PLATFORMS.join(', ')}`)
-    .option('--json', 'print the API response as one JSON document')
-    .action(async (value: string, opts: { type?: string; platforms?: string; json?: boolean }) => {
-      const type = opts.type === undefined ? undefined : resolveType(opts.type);
-      const platforms = parsePlatforms(opts.platforms);
-      const config = loadConfig();
-      // the CLI keeps stdout for results; diagnostics go to stderr
-      const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, process.stderr);
-      // one-off: no shared cache or Redis limiter; the bundled data as `serve` would have loaded it
-      const deps = await buildDeps(config, { logger, cache: null, rateLimiter: createMemoryRateLimiter() });
-      try {
-        await loadBundledData(deps.store, deps.catalog, deps.clock(), { logger });
-        const outcome = await createLookup(deps).lookup({ value, ...(type ? { type } : {}), platforms });
-        if (!outcome.ok) {
-          const message = `not a valid ${type ?? 'indicator'}: ${outcome.reasons.map((r) => `${r.type}: ${r.reason}`).join('; ')}`;
-          if (opts.json) process.stdout.write(JSON.stringify({ error: { code: 'invalid_indicator', message, details: { expected_types: outcome.expectedTypes } } }) + '\n');
-          else process.stderr.write(message + '\n');
-          process.exitCode = 2;
-          return;
-        }
-        process.stdout.write(opts.json ? JSON.stringify(outcome.result, null, 2) + '\n' : formatLookup(outcome.result));
-      } finally {
-        await deps.close();
-      }
-    });
+export interface LookupCommandOptions {
+  type?: string;
+  platforms?: string;
+  json?: boolean;
+}
+
+export async function lookupCommand(value: string, opts: LookupCommandOptions): Promise<void> {
+  const type = opts.type === undefined ? undefined : resolveType(opts.type);
+  const platforms = parsePlatforms(opts.platforms);
+  const config = loadConfig();
+  const deps = await openForLookup(config);
+  try {
+    const outcome = await createLookup(deps).lookup({ value, ...(type ? { type } : {}), platforms });
+    if (!outcome.ok) {
+      const message = `not a valid ${type ?? 'indicator'}: ${outcome.reasons.map((r) => `${r.type}: ${r.reason}`).join('; ')}`;
+      if (opts.json) process.stdout.write(JSON.stringify({ error: { code: 'invalid_indicator', message, details: { expected_types: outcome.expectedTypes } } }) + '\n');
+      else process.stderr.write(message + '\n');
+      process.exitCode = 2;
+      return;
+    }
+    process.stdout.write(opts.json ? JSON.stringify(outcome.result, null, 2) + '\n' : formatLookup(outcome.result));
+  } finally {
+    await deps.close();
+  }
+}
+
+async function openForLookup(config: Config): Promise<LookupDeps> {
+  try {
+    return await buildLookupDeps(config, { logger: commandLogger(config) });
+  } catch (err) {
+    if (!(err instanceof StoreNotFoundError)) throw err;
+    throw new Error(
+      `${err.message} (VERDICT_DATABASE_URL). \`verdict serve\` creates the store; so do \`verdict feeds load-bundled\` (the bundled CISA KEV snapshot) and \`verdict feeds import\`.`,
+      { cause: err },
+    );
+  }
 }
 
 function resolveType(raw: string): IndicatorType {

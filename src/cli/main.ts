@@ -1,26 +1,132 @@
 /**
- * The `verdict` command. Each command group lives in its own file and registers itself here;
- * commands are thin: they parse arguments and call the same use cases as the HTTP routes.
+ * The `verdict` command: the command table. Every command's name, arguments, options and
+ * description are declared here, and its code is loaded only when it runs, so `verdict --help`
+ * (or `verdict extract`) loads neither the HTTP stack nor the store. Commands are thin: they parse
+ * arguments and call the same use cases as the HTTP routes.
  */
-import { Command } from 'commander';
-import { registerServe } from './serve.ts';
-import { registerLookup } from './lookup.ts';
-import { registerKeys } from './keys.ts';
-import { registerExtract } from './extract.ts';
-import { registerFeeds } from './feeds.ts';
-import { registerMigrateStore } from './migrate-store.ts';
+import { Command, Option } from 'commander';
+import { INDICATOR_TYPES, STORED_TYPES, TYPE_ALIASES } from '../indicators/types.ts';
+import { HUNTING_PLATFORMS } from '../model.ts';
+import { SCOPES, TIERS } from '../store/types.ts';
+import { EXTRACT_FORMATS, parseTypes } from './options.ts';
+// types only: erased from the build, so the commands' modules still load when they run
+import type { ExtractCommandOptions } from './extract.ts';
+import type { ImportCommandOptions } from './feeds.ts';
+import type { CreateKeyOptions } from './keys.ts';
+import type { LookupCommandOptions } from './lookup.ts';
+import type { MigrateStoreOptions } from './migrate-store.ts';
+import type { ServeOptions } from './serve.ts';
+
+interface JsonOption {
+  json?: boolean;
+}
 
 export function buildProgram(): Command {
   const program = new Command('verdict')
     .description('Verdict: self-hosted threat-intelligence lookups')
     .showHelpAfterError()
     .exitOverride();
-  registerServe(program);
-  registerLookup(program);
-  registerKeys(program);
-  registerExtract(program);
-  registerFeeds(program);
-  registerMigrateStore(program);
+
+  program
+    .command('serve')
+    .description('Start the HTTP API (and the feed scheduler unless VERDICT_SCHEDULER=off)')
+    .option('--host <host>', 'address to listen on (overrides VERDICT_HOST)')
+    .option('--port <port>', 'port to listen on (overrides VERDICT_PORT)')
+    .action(async (opts: ServeOptions) => (await import('./serve.ts')).serve(opts));
+
+  program
+    .command('lookup')
+    .description('Look up one indicator in the configured store (the same result as GET /api/v1/lookup); reads only')
+    .argument('<value>', 'the indicator: IP, domain, URL, hash, CVE, ATT&CK id or email (defanged forms accepted)')
+    .option('--type <type>', `type hint: ${[...INDICATOR_TYPES, ...Object.keys(TYPE_ALIASES)].join(', ')}`)
+    .option('--platforms <list>', `extra hunting platforms, comma-separated: ${HUNTING_PLATFORMS.join(', ')}`)
+    .option('--json', 'print the API response as one JSON document')
+    .action(async (value: string, opts: LookupCommandOptions) => (await import('./lookup.ts')).lookupCommand(value, opts));
+
+  const keys = program.command('keys').description('Manage API keys in the configured store');
+  keys
+    .command('create')
+    .description('Create a key and print it once (only its hash is stored)')
+    .requiredOption('--name <name>', 'who or what the key is for')
+    .requiredOption('--tier <tier>', `rate-limit tier: ${TIERS.join(', ')}`)
+    .option('--scopes <list>', `comma-separated scopes: ${SCOPES.join(', ')} (default read:lookup)`)
+    .option('--expires-in-days <days>', 'the key stops working after this many days')
+    .option('--json', 'print the new key record, including `key`, as one JSON document')
+    .action(async (opts: CreateKeyOptions) => (await import('./keys.ts')).createKey(opts));
+  keys
+    .command('list')
+    .description('List keys (prefixes only; keys themselves are never stored)')
+    .option('--json', 'print one JSON document')
+    .action(async (opts: JsonOption) => (await import('./keys.ts')).listKeys(opts));
+  keys
+    .command('revoke')
+    .description('Revoke a key by id; it stops working at once')
+    .argument('<id>', 'the key id (see `verdict keys list`)')
+    .option('--json', 'print the revoked key record as one JSON document')
+    .action(async (id: string, opts: JsonOption) => (await import('./keys.ts')).revokeKey(id, opts));
+
+  program
+    .command('extract')
+    .description('find, refang and normalize every indicator in text read from stdin')
+    .addOption(new Option('--format <format>', 'json: stdin is one text; ndjson: lines of {"id","text"}').choices(EXTRACT_FORMATS).default('json'))
+    .option('--no-refang', 'match the text as written, without undoing defanging')
+    .option('--no-parts', 'do not report URL hosts and email domains on their own')
+    .option('--types <types>', `comma-separated types to keep (${STORED_TYPES.join(', ')})`, parseTypes)
+    .action(async (opts: ExtractCommandOptions) => (await import('./extract.ts')).extractCommand(opts));
+
+  const feeds = program.command('feeds').description('Feed catalog, status, runs and offline imports');
+  feeds
+    .command('list')
+    .description('Status of every feed: last success, last error, indicator counts, next run')
+    .option('--json', 'print one JSON document')
+    .action(async (opts: JsonOption) => (await import('./feeds.ts')).listFeeds(opts));
+  feeds
+    .command('sync')
+    .description('Fetch and ingest one feed now')
+    .argument('<id>', 'feed id (see `verdict feeds list`)')
+    .option('--json', 'print the run record as JSON')
+    .action(async (id: string, opts: JsonOption) => (await import('./feeds.ts')).syncFeed(id, opts));
+  feeds
+    .command('import')
+    .description('Ingest a local file as one run of a feed (the offline path; how internal lists are loaded)')
+    .argument('<id>', 'feed id')
+    .argument('<file>', 'the feed file (gzip and zip are unpacked; a MISP feed may be its directory)')
+    .option('--json', 'print the run record as JSON')
+    .option('--allow-drop', 'accept a snapshot that delists more than the suspect-drop share')
+    .option('--dry-run', 'read the file as the import would and print what it holds by type, and what would be refused; store nothing')
+    .action(async (id: string, file: string, opts: ImportCommandOptions) => (await import('./feeds.ts')).importFeedFile(id, file, opts));
+  feeds
+    .command('purge')
+    .description('Remove everything a feed reported, in one transaction; its next run reads the feed whole')
+    .argument('<id>', 'feed id (a feed no longer in the catalog too: what it left behind)')
+    .option('--json', 'print the result as JSON')
+    .action(async (id: string, opts: JsonOption) => (await import('./feeds.ts')).purgeFeed(id, opts));
+  feeds
+    .command('prune')
+    .description('Remove the sightings their snapshot feed no longer lists, last seen more than N days ago (retention)')
+    .option('--older-than <days>', 'days since last seen (default: VERDICT_DELISTED_RETENTION_DAYS)')
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { olderThan?: string } & JsonOption) => (await import('./feeds.ts')).pruneFeeds(opts));
+  feeds
+    .command('load-bundled')
+    .description('Load the snapshots shipped with Verdict (the CISA KEV catalog) into a store that has never had their feeds (serve and worker do it at start)')
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: JsonOption) => (await import('./feeds.ts')).loadBundledFeeds(opts));
+
+  program
+    .command('worker')
+    .description('Run the feed scheduler alone (no HTTP): one ingestion process beside several API processes')
+    .action(async () => (await import('./feeds.ts')).runWorker());
+
+  program
+    .command('migrate-store')
+    .description('Copy the embedded store into an empty PostgreSQL database (one transaction)')
+    .requiredOption('--to <url>', 'target database, postgres://user:password@host:5432/db')
+    .option('--from <url>', 'source store (default: VERDICT_DATABASE_URL, the embedded SQLite file)')
+    .option('--schema <name>', 'PostgreSQL schema to create and fill (default: the connection search_path)')
+    .option('--json', 'print the summary as one JSON document')
+    .action(async (opts: MigrateStoreOptions) => (await import('./migrate-store.ts')).migrateStore(opts, (line) => process.stdout.write(line + '\n')));
+
   return program;
 }
 

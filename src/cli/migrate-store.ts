@@ -3,7 +3,6 @@
  * into an empty PostgreSQL database, in one transaction. Thin: the copy itself lives with the
  * PostgreSQL store.
  */
-import type { Command } from 'commander';
 import { loadConfig } from '../config.ts';
 import { parseStoreUrl } from '../store/index.ts';
 
@@ -33,17 +32,4 @@ export async function migrateStore(opts: MigrateStoreOptions, out: (line: string
       `${summary.overrides} overrides, ${summary.feedRuns} feed runs and ${summary.feedStates} feed states.\n` +
       `Now set VERDICT_DATABASE_URL to the PostgreSQL URL and restart the instances.`,
   );
-}
-
-export function registerMigrateStore(program: Command): void {
-  program
-    .command('migrate-store')
-    .description('Copy the embedded store into an empty PostgreSQL database (one transaction)')
-    .requiredOption('--to <url>', 'target database, postgres://user:password@host:5432/db')
-    .option('--from <url>', 'source store (default: VERDICT_DATABASE_URL, the embedded SQLite file)')
-    .option('--schema <name>', 'PostgreSQL schema to create and fill (default: the connection search_path)')
-    .option('--json', 'print the summary as one JSON document')
-    .action(async (opts: MigrateStoreOptions) => {
-      await migrateStore(opts, (line) => process.stdout.write(line + '\n'));
-    });
 }

@@ -6,5 +6,4 @@ export { loadBundledData, BUNDLED_KEV } from './bundled.ts';
 export { runFeed, previewFeed, DEFAULT_MAX_DROP_SHARE, type FeedPreview, type RunEnv, type RunSource } from './run.ts';
 export { PARSERS, FeedParseError, RejectTally, newContext, type ByteSource, type FeedParser, type ParseContext } from './parsers/index.ts';
 export { fetchTaxiiObjects, type TaxiiRequest } from './sources.ts';
-export { loadUnzipper } from './payload.ts';
 export type { FeedDefinition, FeedFormat, RunLock } from './types.ts';

@@ -13,17 +13,14 @@ const GZIP = [0x1f, 0x8b];
 const ZIP = [0x50, 0x4b, 0x03, 0x04];
 const HTML_START = /^\s*<(?:!doctype\s+html|html[\s>]|head[\s>]|body[\s>])/i;
 
-
 type Unzipper = typeof import('unzipper');
 let unzipperModule: Promise<Unzipper> | null = null;
 
 /**
  * unzipper, loaded once on demand: it and its dependencies take some 5 MB in every thread that
- * loads them, and most feeds are not zips. A process that serves lookups on PostgreSQL loads it
- * at start instead (see buildDeps): a module loaded while a PostgreSQL connection is open slows
- * every later request of the process.
+ * loads them, and most feeds are not zips.
  */
-export function loadUnzipper(): Promise<Unzipper> {
+function loadUnzipper(): Promise<Unzipper> {
   unzipperModule ??= import('unzipper').then((m) => m.default);
   return unzipperModule;
 }

@@ -4,11 +4,25 @@
  *   `postgres://…`, `postgresql://…` → PostgreSQL (loaded only when asked for).
  * Migrations are applied before the store is returned.
  */
+import { existsSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { Store } from './types.ts';
 
 export interface OpenStoreOptions {
   logger?: Logger;
+  /**
+   * `false`: an embedded store whose file does not exist is not created (StoreNotFoundError),
+   * for commands that only read. A PostgreSQL database must exist on its server in any case.
+   */
+  create?: boolean;
+}
+
+/** The embedded store's file does not exist, and opening was not to create it. */
+export class StoreNotFoundError extends Error {
+  constructor(readonly path: string) {
+    super(`no store at ${path}: nothing has been stored there yet`);
+    this.name = 'StoreNotFoundError';
+  }
 }
 
 export type StoreLocation = { engine: 'sqlite'; path: string } | { engine: 'postgres'; url: string };
@@ -35,18 +49,15 @@ export function parseStoreUrl(url: string): StoreLocation {
   throw new TypeError(`database URL scheme "${scheme}:" is not supported (use a file path, sqlite:, or postgres://)`);
 }
 
-interface PostgresModule {
-  openPostgresStore(url: string, opts?: OpenStoreOptions): Promise<Store>;
-}
-
 export async function openStore(url: string, opts: OpenStoreOptions = {}): Promise<Store> {
   const loc = parseStoreUrl(url);
+  const engineOptions = opts.logger ? { logger: opts.logger } : {};
   if (loc.engine === 'postgres') {
-    // a variable specifier keeps the pg stack out of the embedded path's module graph
-    const specifier = './postgres/index.ts';
-    const mod = (await import(specifier)) as PostgresModule;
-    return mod.openPostgresStore(loc.url, opts);
+    // loaded only when asked for: the embedded path never loads the pg stack
+    const { openPostgresStore } = await import('./postgres/index.ts');
+    return openPostgresStore(loc.url, engineOptions);
   }
+  if (opts.create === false && loc.path !== ':memory:' && !existsSync(loc.path)) throw new StoreNotFoundError(loc.path);
   const { openSqliteStore } = await import('./sqlite/index.ts');
-  return openSqliteStore(loc.path, opts);
+  return openSqliteStore(loc.path, engineOptions);
 }

@@ -2,7 +2,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,15 +59,41 @@ describe('verdict CLI', () => {
     const body = JSON.parse(json.stdout);
     assert.deepEqual(Object.keys(body).slice(0, 7), ['value', 'type', 'risk_score', 'confidence', 'mitre_techniques', 'hunting_queries', 'sources']);
     assert.deepEqual([body.value, body.type, body.found], ['http://evil.example.com/x', 'url', false]);
-    // a fresh store gets the bundled KEV snapshot, as under `serve`
+    // the bundled KEV snapshot comes from `serve`, `worker` or `feeds load-bundled`, never from a lookup
+    assert.equal(JSON.parse(run('lookup', 'CVE-2021-44228', '--json').stdout).found, false, 'a lookup loads nothing');
+    const loaded = run('feeds', 'load-bundled');
+    assert.equal(loaded.code, 0, loaded.stderr);
+    assert.match(loaded.stdout, /^cisa-kev: loaded the bundled snapshot\n {2}received \d+, added \d+/);
     const human = run('lookup', 'cve-2021-44228');
     assert.equal(human.code, 0, human.stderr);
     assert.match(human.stdout, /^CVE-2021-44228 {2}\(cve\)/);
     assert.match(human.stdout, /CISA Known Exploited Vulnerabilities \(government\)/);
     assert.match(human.stdout, /hunting queries/);
+    const again = run('feeds', 'load-bundled', '--json');
+    assert.equal(again.code, 0, again.stderr);
+    assert.deepEqual(JSON.parse(again.stdout).bundled.map((b: { feedId: string; run: unknown; skipped: string }) => [b.feedId, b.run, b.skipped]), [['cisa-kev', null, 'the store has had this feed already']]);
     const bad = run('lookup', '192.0.2.1', '--type', 'domain');
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /not a valid domain/);
+  });
+
+  test('lookup only reads: on a store that does not exist it says so and creates none', () => {
+    const missing = join(dir, 'nothing-here', 'verdict.db');
+    const r = spawnSync(process.execPath, [BIN, 'lookup', '192.0.2.1', '--json'], { env: { ...env, VERDICT_DATABASE_URL: missing }, encoding: 'utf8' });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /no store at .*nothing-here.*verdict serve/s);
+    assert.equal(r.stdout, '');
+    assert.ok(!existsSync(join(dir, 'nothing-here')), 'no folder or file was made');
+  });
+
+  test('lookup writes nothing to an existing store', () => {
+    const db = join(dir, 'verdict.db');
+    const before = statSync(db).mtimeMs;
+    const wal = existsSync(`${db}-wal`) ? statSync(`${db}-wal`).size : 0;
+    const r = run('lookup', '198.51.100.1', '--json');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(statSync(db).mtimeMs, before, 'the database file is untouched');
+    assert.equal(existsSync(`${db}-wal`) ? statSync(`${db}-wal`).size : 0, wal, 'nothing went to the write-ahead log');
   });
 
   test('--help works on every command', () => {

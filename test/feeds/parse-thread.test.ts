@@ -1,7 +1,8 @@
 /**
  * Parsing on the parse thread is an optimisation only: records, rejects, run results and store
  * contents are exactly those of parsing on the calling thread, and failures fail the run the
- * same way, leaving the previous data.
+ * same way, leaving the previous data. A thread that cannot start is no quiet fallback: the run
+ * fails saying why.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,7 +17,7 @@ import { pino } from 'pino';
 import { fetch } from 'undici';
 import { PARSERS, RejectTally, newContext, runFeed, type RunEnv } from '../../src/feeds/index.ts';
 import { DEFAULT_PARSE_THREAD_MIN_BYTES } from '../../src/feeds/run.ts';
-import { parseOnThread, type ParseJob } from '../../src/feeds/parse-thread/index.ts';
+import { PARSE_THREAD_ENTRY, ParseThreadError, parseOnThread, type ParseJob } from '../../src/feeds/parse-thread/index.ts';
 import { RecordPacker, RecordUnpacker } from '../../src/feeds/parse-thread/protocol.ts';
 import type { FeedDefinition, FeedFormat } from '../../src/feeds/types.ts';
 import type { SightingRecord } from '../../src/model.ts';
@@ -297,28 +298,79 @@ describe('the parse thread itself', () => {
       await t.cleanup();
     }
   });
+
+  test('a thread that cannot start fails the parse, saying why; the next parse starts a good one', async () => {
+    const t = await tempStore();
+    try {
+      const path = join(t.dir, 'team.csv');
+      writeFileSync(path, teamCsv(1_000));
+      const expected = await collect(parseOnThread(job(path), new RejectTally(), noInline));
+      const missing = new URL('./no-such-worker.js', PARSE_THREAD_ENTRY);
+      await assert.rejects(collect(parseOnThread(job(path), new RejectTally(), noInline, { entry: missing })), (err: unknown) => {
+        assert.ok(err instanceof ParseThreadError, String(err));
+        assert.match(err.message, /^the parse thread could not start: .*no-such-worker\.js/);
+        return true;
+      });
+      assert.deepStrictEqual(await collect(parseOnThread(job(path), new RejectTally(), noInline)), expected);
+    } finally {
+      await t.cleanup();
+    }
+  });
 });
 
-test('verdict feeds import parses a large file on the parse thread (tsx registered by the CLI)', { timeout: 120_000 }, async () => {
-  const t = await tempStore();
-  try {
-    const path = join(t.dir, 'allow.txt');
-    writeFileSync(path, Array.from({ length: 420_000 }, (_, i) => ip(i)).join('\n') + '\n');
-    assert.ok(statSync(path).size > DEFAULT_PARSE_THREAD_MIN_BYTES, 'a file large enough for the parse thread');
-    const bin = fileURLToPath(new URL('../../bin/verdict.js', import.meta.url));
-    const db = join(t.dir, 'cli.db');
-    const r = spawnSync(process.execPath, [bin, 'feeds', 'import', 'internal-allowlist', path, '--json'], {
-      env: { ...process.env, VERDICT_DATABASE_URL: db, VERDICT_LOG_LEVEL: 'debug' },
-      encoding: 'utf8',
-      timeout: 100_000,
-    });
-    assert.equal(r.status, 0, r.stderr);
-    const run = JSON.parse(r.stdout) as { status: string; result: { added: number } };
-    assert.equal(run.status, 'success');
-    assert.equal(run.result.added, 420_000);
-    assert.match(r.stderr, /parsing on the parse thread/);
-    assert.doesNotMatch(r.stderr, /could not start/);
-  } finally {
-    await t.cleanup();
-  }
+/** A file of `n` addresses, large enough for the parse thread (DEFAULT_PARSE_THREAD_MIN_BYTES). */
+function largeList(dir: string, n = 420_000): string {
+  const path = join(dir, 'allow.txt');
+  writeFileSync(path, Array.from({ length: n }, (_, i) => ip(i)).join('\n') + '\n');
+  assert.ok(statSync(path).size > DEFAULT_PARSE_THREAD_MIN_BYTES, 'a file large enough for the parse thread');
+  return path;
+}
+
+const BIN = fileURLToPath(new URL('../../bin/verdict.js', import.meta.url));
+
+describe('verdict feeds import of a large file (the built command)', () => {
+  test('parses it on the parse thread, from dist/', { timeout: 120_000 }, async () => {
+    const t = await tempStore();
+    try {
+      const path = largeList(t.dir);
+      const r = spawnSync(process.execPath, [BIN, 'feeds', 'import', 'internal-allowlist', path, '--json'], {
+        env: { ...process.env, VERDICT_DATABASE_URL: join(t.dir, 'cli.db'), VERDICT_LOG_LEVEL: 'debug' },
+        encoding: 'utf8',
+        timeout: 100_000,
+      });
+      assert.equal(r.status, 0, r.stderr);
+      const run = JSON.parse(r.stdout) as { status: string; result: { added: number } };
+      assert.equal(run.status, 'success');
+      assert.equal(run.result.added, 420_000);
+      assert.match(r.stderr, /parsing on the parse thread/);
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+  test('fails the run when the parse thread cannot start, saying why, and stores nothing', { timeout: 120_000 }, async () => {
+    const t = await tempStore();
+    try {
+      const path = largeList(t.dir);
+      const db = join(t.dir, 'cli.db');
+      // a preload that every worker thread of the process inherits, and that stops each one
+      const noThreads = `data:text/javascript,import { isMainThread } from 'node:worker_threads'; if (!isMainThread) throw new Error('no worker threads in this process');`;
+      const r = spawnSync(process.execPath, ['--import', noThreads, BIN, 'feeds', 'import', 'internal-allowlist', path, '--json'], {
+        env: { ...process.env, VERDICT_DATABASE_URL: db, VERDICT_LOG_LEVEL: 'error' },
+        encoding: 'utf8',
+        timeout: 100_000,
+      });
+      assert.equal(r.status, 1, r.stderr);
+      const run = JSON.parse(r.stdout) as { status: string; error: string; result: unknown };
+      assert.equal(run.status, 'failure');
+      assert.match(run.error, /^the parse thread could not start: no worker threads in this process/);
+      assert.equal(run.result, null);
+      const list = spawnSync(process.execPath, [BIN, 'feeds', 'list', '--json'], { env: { ...process.env, VERDICT_DATABASE_URL: db }, encoding: 'utf8' });
+      const feeds = (JSON.parse(list.stdout) as { feeds: { id: string; total_count: number; last_error: string | null }[] }).feeds;
+      const allow = feeds.find((f) => f.id === 'internal-allowlist');
+      assert.deepEqual([allow?.total_count, allow?.last_error?.startsWith('the parse thread could not start')], [0, true]);
+    } finally {
+      await t.cleanup();
+    }
+  });
 });

@@ -9,14 +9,11 @@
  * the same message, rejects are counted on the run's tally, and a store failure stops the
  * parsing. Records that repeat a tag list share one array (the store only reads them).
  *
- * One thread is kept for reuse: starting one (with the TypeScript loader) costs a few hundred
- * milliseconds, and a warm thread also keeps its compiled parser code. It is let go after a
- * minute without work, never keeps the process alive while idle, and is replaced if a run is
- * abandoned midway. When the thread is busy with another run, or cannot start, the caller's
- * inline parser runs instead.
+ * One thread is kept for reuse: a warm thread keeps its compiled parser code. It is let go after
+ * a minute without work, never keeps the process alive while idle, and is replaced if a run is
+ * abandoned midway. When the thread is busy with another run, the caller's inline parser runs
+ * instead. A thread that cannot start is an error: the run fails saying why.
  */
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { SightingRecord } from '../../model.ts';
@@ -33,15 +30,27 @@ const YOUNG_GENERATION_MB = 8;
 /** An idle thread is stopped after this long. */
 const IDLE_MS = 60_000;
 
-// The thread runs TypeScript like the rest of Verdict: it registers tsx itself, so it works the
-// same whether this process was started with `--import tsx`, the tsx CLI or tsx's API. It loads
-// its modules through tsx's CommonJS hook: the ES module hook runs on a loader thread of its own,
-// which made a parse thread take about 45 MB and 250 ms to start instead of about 25 MB and
-// 150 ms. So the parsers' imports must not use top-level await or import.meta; if they ever do,
-// the thread fails to start, the run parses inline and a warning says why.
-const ENTRY = fileURLToPath(new URL('./worker.ts', import.meta.url));
-const TSX_CJS_API = createRequire(import.meta.url).resolve('tsx/cjs/api');
-const BOOT = `require(${JSON.stringify(TSX_CJS_API)}).register(); require(${JSON.stringify(ENTRY)});`;
+/**
+ * The thread's code, beside this file: compiled JavaScript when Verdict runs from dist/, the
+ * TypeScript source when the sources run under tsx (tests, benches). Either way the thread is
+ * started with this process's own node options (the default), so the loader that runs the
+ * sources here runs them there too.
+ */
+export const PARSE_THREAD_ENTRY = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
+
+/** Why a parse thread did not start. */
+export class ParseThreadError extends Error {
+  constructor(cause: unknown, entry: URL) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    // Node 20's tsx loads TypeScript on the main thread only; the test and bench scripts preload
+    // scripts/register-tsx.mjs, which loads it on worker threads too
+    const hint = entry.pathname.endsWith('.ts') && (cause as { code?: unknown } | null)?.code === 'ERR_UNKNOWN_FILE_EXTENSION'
+      ? ' (running the TypeScript sources? start node with --import ./scripts/register-tsx.mjs, which runs them on worker threads too)'
+      : '';
+    super(`the parse thread could not start: ${reason}${hint}`, { cause });
+    this.name = 'ParseThreadError';
+  }
+}
 
 class ParseThread {
   private readonly worker: Worker;
@@ -52,11 +61,10 @@ class ParseThread {
   /** Resolves true once the thread has loaded its code, false if it stopped before. */
   readonly ready = new Promise<boolean>((resolve) => (this.markReady = resolve));
 
-  constructor() {
-    // execArgv: [] so that the parent's loader flags are not applied as well (the boot registers tsx)
+  constructor(readonly entry: URL) {
     // A small young generation: a parser's garbage dies young, and V8's default (semi-spaces of
     // 16 MB) would add tens of megabytes to the process for little speed.
-    this.worker = new Worker(BOOT, { eval: true, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
+    this.worker = new Worker(entry, { resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
     this.worker.on('message', (m: FromParseThread) => this.deliver(m));
     this.worker.on('error', (err: Error) => this.stopped(err));
     this.worker.on('exit', (code: number) => this.stopped(new Error(`the parse thread stopped (exit code ${code})`)));
@@ -119,13 +127,23 @@ let spare: ParseThread | null = null;
 let spareTimer: NodeJS.Timeout | null = null;
 let busy = false;
 
-function takeThread(): ParseThread | null {
+/** The spare thread, or a new one; null while the thread works for another run. */
+function takeThread(entry: URL): ParseThread | null {
   if (busy) return null;
-  busy = true;
   if (spareTimer !== null) clearTimeout(spareTimer);
   spareTimer = null;
-  const t = spare !== null && spare.alive ? spare : new ParseThread();
+  let t = spare;
   spare = null;
+  if (t !== null && (!t.alive || t.entry.href !== entry.href)) {
+    t.stop();
+    t = null;
+  }
+  try {
+    t ??= new ParseThread(entry);
+  } catch (err) {
+    throw new ParseThreadError(err, entry);
+  }
+  busy = true;
   return t;
 }
 
@@ -154,12 +172,15 @@ export interface ThreadOptions {
   /** Bytes read from disk so far, after each batch. */
   onProgress?: (bytesRead: number) => void;
   logger?: Logger;
+  /** The thread's code (tests start one that cannot load). Default PARSE_THREAD_ENTRY. */
+  entry?: URL;
 }
 
 /**
  * The records of `job`, parsed on the parse thread; `inline` parses on this thread instead when
- * the parse thread is busy or cannot start. Rejects are added to `tally` before the records end.
- * Iterating the result reads the file once; it offers its records a batch at a time too.
+ * the parse thread is busy with another run. Rejects are added to `tally` before the records end.
+ * Iterating the result reads the file once; it offers its records a batch at a time too. If the
+ * thread cannot start, iterating rejects with a ParseThreadError.
  */
 export function parseOnThread(job: ParseJob, tally: RejectTally, inline: () => Promise<AsyncIterable<SightingRecord>>, opts: ThreadOptions = {}): RecordBatches {
   return fromBatches(() => threadBatches(job, tally, inline, opts));
@@ -173,9 +194,9 @@ async function* threadBatches(
   job: ParseJob,
   tally: RejectTally,
   inline: () => Promise<AsyncIterable<SightingRecord>>,
-  { onProgress, logger }: ThreadOptions,
+  { onProgress, logger, entry = PARSE_THREAD_ENTRY }: ThreadOptions,
 ): AsyncIterable<readonly SightingRecord[]> {
-  const thread = takeThread();
+  const thread = takeThread(entry);
   if (thread === null) {
     logger?.debug({ path: job.path }, 'the parse thread is busy with another run; parsing on this thread');
     yield* inlineBatches(inline);
@@ -183,10 +204,8 @@ async function* threadBatches(
   }
   thread.hold(true);
   if (!(await thread.ready)) {
-    logger?.warn({ err: thread.stoppedBecause }, 'the parse thread could not start; parsing on this thread');
     giveBack(thread, false);
-    yield* inlineBatches(inline);
-    return;
+    throw new ParseThreadError(thread.stoppedBecause, entry);
   }
   logger?.debug({ path: job.path }, 'parsing on the parse thread');
   thread.post({ kind: 'parse', job, credit: CREDIT });

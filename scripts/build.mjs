@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+// Compiles src/ to dist/ (tsconfig.build.json). The compiler writes to a fresh folder that then
+// takes dist/'s place: no file of a removed source lingers, and a `verdict` process starting
+// meanwhile (a test run beside this build) finds dist/ whole. Exits with the compiler's status:
+// type errors fail the build, although the compiler still writes its output (the tests run that
+// output, as they run the sources).
+// Usage: node scripts/build.mjs   (npm run build; `npm ci` runs it through `prepare`)
+import { existsSync, renameSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+let tsc;
+try {
+  tsc = join(dirname(createRequire(import.meta.url).resolve('typescript/package.json')), 'bin', 'tsc');
+} catch {
+  console.error('build: TypeScript is not installed. Build where the development dependencies are (npm ci), then ship dist/.');
+  process.exit(1);
+}
+const dist = join(root, 'dist');
+const fresh = join(root, `.dist-${process.pid}`);
+const old = join(root, `.dist-${process.pid}-old`);
+const r = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json'), '--outDir', fresh], { stdio: 'inherit' });
+if (existsSync(fresh)) {
+  if (existsSync(dist)) renameSync(dist, old);
+  renameSync(fresh, dist);
+  rmSync(old, { recursive: true, force: true });
+}
+process.exit(r.status ?? 1);
