@@ -2,11 +2,12 @@
  * GET /api/v1/feeds (catalog with health), POST /api/v1/feeds/{id}/sync (admin: run a feed now)
  * and DELETE /api/v1/feeds/{id}/data (admin: purge what a feed reported).
  */
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import type { FastifyInstance } from 'fastify';
-import { FeedBusyError, nextRunAt } from '../../feeds/index.ts';
+import { FeedBusyError } from '../../feeds/index.ts';
+import { feedRunView, feedStatuses, type FeedRunView, type FeedStatusView } from '../../feeds/status.ts';
 import type { FeedDefinition } from '../../feeds/types.ts';
-import type { FeedRunRecord, FeedState, Store } from '../../store/types.ts';
+import type { FeedRunRecord, Store } from '../../store/types.ts';
 import { ApiError } from '../errors.ts';
 import { AUTH_ERRORS, KEY_SECURITY, errorResponses } from '../schemas.ts';
 
@@ -20,14 +21,18 @@ export interface FeedRoutesDeps {
 const security = KEY_SECURITY;
 const NullableString = Type.Union([Type.String(), Type.Null()]);
 
+// The schemas of the views in src/feeds/status.ts (which `verdict feeds list --json` prints too)
 const RunView = Type.Object({
   feed_id: Type.String(),
   started_at: Type.String(),
   finished_at: NullableString,
-  status: Type.String(),
-  result: Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()]),
-  rejected: Type.Integer(),
-  rejected_samples: Type.Array(Type.String()),
+  status: Type.Enum(['success', 'failure', 'not_modified', 'running']),
+  result: Type.Union([
+    Type.Object({ received: Type.Integer(), added: Type.Integer(), updated: Type.Integer(), unchanged: Type.Integer(), delisted: Type.Integer() }),
+    Type.Null(),
+  ]),
+  rejected: Type.Integer({ description: 'malformed rows skipped' }),
+  rejected_samples: Type.Array(Type.String(), { description: 'the first few of them' }),
   error: NullableString,
 });
 
@@ -46,9 +51,9 @@ const FeedView = Type.Object({
     last_run: Type.Union([RunView, Type.Null()]),
     last_success_at: NullableString,
     last_error_at: NullableString,
-    last_error: NullableString,
-    listed_count: Type.Integer(),
-    total_count: Type.Integer(),
+    last_error: Type.Union([Type.String(), Type.Null()], { description: 'kept after a later success; current when last_error_at is after last_success_at' }),
+    listed_count: Type.Integer({ description: 'sightings the feed lists now' }),
+    total_count: Type.Integer({ description: 'sightings kept from the feed, listed or not' }),
     data_as_of: Type.Union([Type.String(), Type.Null()], {
       description: "how old the feed's data is: the newest date its runs brought (the source's own dates, a list's header date, the HTTP Last-Modified, else the fetch time)",
     }),
@@ -56,43 +61,9 @@ const FeedView = Type.Object({
   }),
 });
 
-function runView(r: FeedRunRecord) {
-  return {
-    feed_id: r.feedId,
-    started_at: r.startedAt,
-    finished_at: r.finishedAt,
-    status: r.status,
-    result: r.result ? { ...r.result } : null,
-    rejected: r.rejected,
-    rejected_samples: r.rejectedSamples,
-    error: r.error,
-  };
-}
-
-function feedView(f: FeedDefinition, s: FeedState | undefined, now: Date) {
-  return {
-    id: f.id,
-    name: f.name,
-    category: f.category,
-    reliability: f.reliability,
-    format: f.format,
-    url: f.url,
-    interval_seconds: f.interval,
-    mode: f.mode,
-    enabled: f.enabled,
-    license: f.license,
-    health: {
-      last_run: s?.lastRun ? runView(s.lastRun) : null,
-      last_success_at: s?.lastSuccessAt ?? null,
-      last_error_at: s?.lastErrorAt ?? null,
-      last_error: s?.lastError ?? null,
-      listed_count: s?.listedCount ?? 0,
-      total_count: s?.totalCount ?? 0,
-      data_as_of: s?.dataAsOf ?? null,
-      next_run_at: nextRunAt(f, s, now),
-    },
-  };
-}
+// the views fit their schemas (a field the schema lacked would be dropped from the response)
+const asRunView = (v: FeedRunView): Static<typeof RunView> => v;
+const asFeedView = (v: FeedStatusView): Static<typeof FeedView> => v;
 
 export function registerFeedRoutes(app: FastifyInstance, deps: FeedRoutesDeps): void {
   app.get(
@@ -102,9 +73,7 @@ export function registerFeedRoutes(app: FastifyInstance, deps: FeedRoutesDeps): 
       schema: { summary: 'The feed catalog with health', tags: ['feeds'], security, response: { 200: Type.Object({ feeds: Type.Array(FeedView) }), ...errorResponses(...AUTH_ERRORS) } },
     },
     async () => {
-      const states = new Map((await deps.store.feedStates()).map((s) => [s.feedId, s]));
-      const now = deps.clock();
-      return { feeds: deps.catalog.list().map((f) => feedView(f, states.get(f.id), now)) };
+      return { feeds: feedStatuses(deps.catalog.list(), await deps.store.feedStates(), deps.clock()).map(asFeedView) };
     },
   );
 
@@ -123,7 +92,7 @@ export function registerFeedRoutes(app: FastifyInstance, deps: FeedRoutesDeps): 
     async (req) => {
       const { id } = req.params as { id: string };
       if (deps.catalog.get(id) === undefined) throw new ApiError('not_found', `No feed with id "${id}".`);
-      return runView(await deps.scheduler.runNow(id));
+      return asRunView(feedRunView(await deps.scheduler.runNow(id)));
     },
   );
 
