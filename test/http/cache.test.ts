@@ -2,8 +2,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createMemoryLookupCache } from '../../src/cache/memory.ts';
-import { windowedVersion } from '../../src/enrich.ts';
-import { makeHarness, type Harness } from './harness.ts';
+import { createLookup, windowedVersion, type LookupOutcome } from '../../src/enrich.ts';
+import { createHuntingQueryBuilder } from '../../src/hunting/index.ts';
+import { createIntelligence } from '../../src/intel.ts';
+import { openStore } from '../../src/store/index.ts';
+import { makeHarness, NOW, testCatalog, type Harness } from './harness.ts';
 
 describe('lookup cache', () => {
   let h: Harness;
@@ -31,6 +34,42 @@ describe('lookup cache', () => {
     assert.equal(put.statusCode, 200);
     const afterOverride = await get();
     assert.ok(afterOverride.risk.factors.some((f: { kind: string }) => f.kind === 'override'), 'an override is seen at once');
+  });
+});
+
+describe('synchronous cache hit (SQLite, a version window of 100 ms)', () => {
+  test('a repeated lookup is answered by cached() without awaiting, until new data is due to be seen', async () => {
+    const store = await openStore(':memory:');
+    try {
+      let ms = 0;
+      const lookup = createLookup(
+        { store, catalog: testCatalog, intel: createIntelligence(), hunting: createHuntingQueryBuilder(), cache: createMemoryLookupCache({ ttlSeconds: 3600 }), clock: () => NOW },
+        { versionWindowMs: 100, monotonicMs: () => ms },
+      );
+      const req = { value: '198.51.100.9' };
+      assert.equal(lookup.cached(req), undefined, 'nothing cached yet: the route awaits lookup()');
+
+      const first = await lookup.lookup(req);
+      const hit: LookupOutcome | undefined = lookup.cached(req);
+      assert.ok(hit !== undefined && !(hit instanceof Promise), 'a value, not a promise');
+      assert.ok(hit.ok && first.ok);
+      assert.equal(hit.result, first.result, 'the cached answer itself (the route keeps its JSON beside it)');
+      assert.equal(hit.result.found, false);
+
+      // Given a feed run commits new data for it
+      await store.ingest({ feedId: 'cisa-alerts', mode: 'incremental', runAt: NOW.toISOString() }, [{ type: 'ipv4', value: '198.51.100.9', threatType: 'scanner' }]);
+      ms = 99;
+      const stale = lookup.cached(req);
+      assert.ok(stale?.ok && stale.result === hit.result, 'within the window the reading of the version stands');
+      ms = 100;
+      assert.equal(lookup.cached(req), undefined, 'once the window has passed, the version must be read again');
+      const second = await lookup.lookup(req);
+      assert.ok(second.ok && second.result.found, 'the new data is seen');
+      const again = lookup.cached(req);
+      assert.ok(again?.ok && again.result === second.result, 'and is then answered synchronously in turn');
+    } finally {
+      await store.close();
+    }
   });
 });
 

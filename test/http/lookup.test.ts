@@ -26,8 +26,20 @@ describe('GET /api/v1/lookup', () => {
     assert.deepEqual(keysOf(body), ALL_FIELDS);
     assert.equal(body.value, '192.0.2.1');
     assert.equal(body.type, 'ipv4');
-    assert.ok(['critical', 'high', 'medium', 'low'].includes(body.risk_score));
-    assert.ok(['high', 'medium', 'low'].includes(body.confidence));
+    // docs/scoring.md, at NOW = 2026-11-30T12:00Z:
+    //   CISA Alerts: A (1.0) × no stated confidence (0.85) × decay 1 − 1.5/60 days = 0.975 → p 0.829
+    //   Emerging Threats: B (0.85) × stated 80 (0.80) × decay 1 − 10.5/60 = 0.825 → p 0.561
+    //   noisy-OR 1 − 0.171 × 0.439 = 0.925, × botnet_cc severity 1.0 → 92, which alone is critical;
+    //   but 192.0.2.1 is TEST-NET-1, on the rfc5735 warning list, which caps at low: 29 (top of low).
+    // Confidence: one fresh reliability-A source that states no confidence below 50 → high.
+    assert.equal(body.risk_score, 'low');
+    assert.equal(body.confidence, 'high');
+    assert.equal(body.risk.score, 29);
+    assert.deepEqual(
+      body.risk.factors.filter((f: { kind: string }) => f.kind === 'corroboration' || f.kind === 'warninglist').map((f: Record<string, unknown>) => [f['kind'], f['combined'] ?? f['list_id']]),
+      [['corroboration', 92], ['warninglist', 'rfc5735']],
+      'critical by the evidence, capped by the warning list',
+    );
     assert.ok(Array.isArray(body.mitre_techniques));
     // the seed's {id, name} first; derived_from says how each technique was found
     for (const t of body.mitre_techniques) assert.deepEqual(keysOf(t), ['id', 'name', 'derived_from']);
@@ -99,6 +111,8 @@ describe('GET /api/v1/lookup', () => {
     ['empty value', 'value=', 'missing_parameter'],
     ['blank value', 'value=%20%20', 'missing_parameter'],
     ['unknown type', 'value=192.0.2.1&type=ipv5', 'invalid_parameter'],
+    ['a type named like a property of every object', 'value=192.0.2.1&type=constructor', 'invalid_parameter'],
+    ['an unknown hunting platform', 'value=192.0.2.1&platforms=sigma,qradar', 'invalid_parameter'],
     ['value of the wrong type', 'value=192.0.2.1&type=domain', 'invalid_indicator'],
     ['not an indicator at all', 'value=hello', 'invalid_indicator'],
     ['2,049 characters', `value=${'a'.repeat(2049)}`, 'invalid_parameter'],
