@@ -1,7 +1,9 @@
 /**
  * HTTP benchmark: the lookup route (auth, rate limit with a very high limit, store hit) against a
  * bare Fastify route returning a constant of the same size, both served by the same child process, started the same
- * way, measured in the same run with autocannon on loopback (50 connections).
+ * way, measured in the same run with autocannon on loopback (50 connections). The child runs the
+ * compiled JavaScript in dist/ under plain node, as production does (bench/http-server.mjs;
+ * `npm run bench:http` builds first).
  *
  *   npm run bench:http                         # embedded SQLite store
  *   npm run bench:http -- --store postgres     # VERDICT_TEST_POSTGRES_URL (or --store postgres://…)
@@ -20,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { benchSchema, dropSchema } from './postgres.ts';
 
+const SERVER = fileURLToPath(new URL('./http-server.mjs', import.meta.url));
 const CONNECTIONS = 50;
 const ROUNDS = 3;
 const KNOWN = '198.51.100.23';
@@ -48,58 +51,6 @@ function storeUrl(choice: string, dir: string): string {
   return choice;
 }
 
-
-/** Child: both servers, one process, same Fastify start-up; reports their addresses. */
-async function serve(): Promise<void> {
-  const { default: Fastify } = await import('fastify');
-  const { loadConfig } = await import('../src/config.ts');
-  const { buildDeps, createLogger } = await import('../src/deps.ts');
-  const { buildApp } = await import('../src/http/app.ts');
-  const { createKeyService } = await import('../src/keys/service.ts');
-  const dir = mkdtempSync(join(tmpdir(), 'verdict-bench-'));
-  const config = loadConfig({
-    VERDICT_DATABASE_URL: storeUrl(process.env['BENCH_STORE'] ?? 'sqlite', dir),
-    VERDICT_LOG_LEVEL: 'warn',
-    VERDICT_CACHE_TTL_SECONDS: process.env['BENCH_CACHE'] === 'off' ? '0' : '60',
-    // a very high limit: the limiter runs on every request but never refuses
-    VERDICT_TIER_ENTERPRISE_PER_MINUTE: '1000000000',
-    VERDICT_TIER_ENTERPRISE_PER_DAY: '1000000000000',
-    ...(process.env['BENCH_REDIS'] ? { VERDICT_REDIS_URL: process.env['BENCH_REDIS'] } : {}),
-  });
-  const deps = await buildDeps(config, { logger: createLogger(config.logLevel) });
-  await deps.store.ingest({ feedId: 'bench-feed', mode: 'incremental', runAt: new Date().toISOString() }, [
-    { type: 'ipv4', value: KNOWN, threatType: 'botnet_cc', malwareFamily: 'Emotet', tags: ['bench'] },
-  ]);
-  const { key } = await createKeyService({ keys: deps.store.keys, clock: deps.clock, newId: deps.ids.keyId }).create({
-    name: 'bench',
-    tier: 'enterprise',
-    scopes: ['read:lookup'],
-  });
-  const app = await buildApp(deps);
-  // The baseline answers with a constant of the lookup's own size, so the ratio measures the work
-  // the route does, not the bytes of its answer (which load the client as much as the server).
-  const sample = await app.inject({ method: 'GET', url: `/api/v1/lookup?value=${KNOWN}`, headers: { authorization: `Bearer ${key}` } });
-  if (sample.statusCode !== 200) throw new Error(`lookup failed: ${sample.body}`);
-  const constant = sample.body;
-  const bare = Fastify({ logger: false });
-  bare.get('/bare', async (_req, reply) => reply.type('application/json; charset=utf-8').send(constant));
-  bare.get('/bare-small', async () => ({ ok: true }));
-  await bare.ready();
-  const lookupAddr = await app.listen({ host: '127.0.0.1', port: 0 });
-  const bareAddr = await bare.listen({ host: '127.0.0.1', port: 0 });
-  process.send?.({ bare: `${bareAddr}/bare`, bareSmall: `${bareAddr}/bare-small`, lookup: `${lookupAddr}/api/v1/lookup`, key, bytes: constant.length } satisfies Ready);
-  process.on('disconnect', () => {
-    // autocannon stops on time, not on an idle socket: let the last requests finish first
-    void new Promise((r) => setTimeout(r, 300))
-      .then(() => Promise.all([app.close(), bare.close()]))
-      .then(() => deps.close())
-      .then(() => (process.env['BENCH_STORE'] === 'postgres' ? dropSchema(BENCH.schema) : undefined))
-      .finally(() => {
-        rmSync(dir, { recursive: true, force: true });
-        process.exit(0);
-      });
-  });
-}
 
 interface Target {
   name: string;
@@ -145,9 +96,10 @@ interface Server {
 }
 
 async function startServer(store: string, cache: string, redis: string | null): Promise<Server> {
-  const child: ChildProcess = fork(fileURLToPath(import.meta.url), ['--serve'], {
-    execArgv: ['--import', 'tsx'],
-    env: { ...process.env, BENCH_STORE: store, BENCH_CACHE: cache, BENCH_REDIS: redis ?? '' },
+  // plain node: no TypeScript loader in the server's process
+  const child: ChildProcess = fork(SERVER, [], {
+    execArgv: [],
+    env: { ...process.env, BENCH_STORE: store, BENCH_CACHE: cache, BENCH_REDIS: redis ?? '', BENCH_KNOWN: KNOWN },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const ready = await new Promise<Ready>((resolve, reject) => {
@@ -162,9 +114,11 @@ async function main(): Promise<void> {
   const store = arg('store') ?? 'sqlite';
   const cache = process.argv.includes('--no-cache') ? 'off' : 'on';
   const redis = store === 'sqlite' || process.argv.includes('--no-redis') ? null : (arg('redis') ?? process.env['VERDICT_TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379/0');
-  const servers: Server[] = [await startServer('sqlite', cache, null)];
-  if (store !== 'sqlite') servers.push(await startServer(store, cache, redis));
+  const dir = mkdtempSync(join(tmpdir(), 'verdict-bench-'));
+  const servers: Server[] = [];
   try {
+    servers.push(await startServer(storeUrl('sqlite', dir), cache, null));
+    if (store !== 'sqlite') servers.push(await startServer(storeUrl(store, dir), cache, redis));
     const base = servers[0]!.ready;
     const targets = [
       { name: 'bare-small', url: base.bareSmall, headers: {} },
@@ -193,9 +147,19 @@ async function main(): Promise<void> {
       );
     }
   } finally {
-    for (const { child } of servers) child.disconnect();
+    await Promise.all(servers.map(({ child }) => stopped(child)));
+    if (store === 'postgres') await dropSchema(BENCH.schema);
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
-if (process.argv.includes('--serve')) await serve();
-else await main();
+/** Closes the server's channel (it then stops) and waits for it to exit. */
+function stopped(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.disconnect();
+  });
+}
+
+await main();

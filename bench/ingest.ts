@@ -7,9 +7,11 @@
  * (`--inline` parses on the calling thread instead of the parse thread, for comparison)
  * (`--store postgres`: the test server, in a schema made for the run and dropped after it)
  *
- * The imports run in a child process of their own (bench/ingest-import.ts) that does nothing
- * else, as `verdict worker` would: its peak RSS is the import's. This process generates the
- * files and measures the baseline, whose garbage would otherwise be counted as the import's.
+ * The imports run in a child process of their own (bench/ingest-import.mjs) that does nothing
+ * else, as `verdict worker` would: its peak RSS is the import's. It runs the compiled JavaScript
+ * in dist/ under plain node, as production does (`npm run bench:ingest` builds first). This
+ * process generates the files and measures the baseline, whose garbage would otherwise be
+ * counted as the import's.
  */
 import { fork } from 'node:child_process';
 import { createReadStream, mkdtempSync, rmSync, statSync, createWriteStream } from 'node:fs';
@@ -20,7 +22,30 @@ import { fileURLToPath } from 'node:url';
 import { PARSERS, newContext } from '../src/feeds/index.ts';
 import type { FeedDefinition } from '../src/feeds/types.ts';
 import { benchSchema, dropSchema } from './postgres.ts';
-import type { ImportJob, ImportReport } from './ingest-import.ts';
+
+/** What the importing process is asked to do. */
+export interface ImportJob {
+  /** A file path or a store URL. */
+  store: string;
+  /** A database the caller gave by URL: the bench's feeds are purged from it afterwards. */
+  keep: boolean;
+  inline: boolean;
+  /** Each run: a feed imported from a file, expected to add `rows` rows. */
+  runs: { def: FeedDefinition; path: string; rows: number }[];
+  /** Re-imports the first run's file as the same feed at the end (every row unchanged). */
+  reimport: boolean;
+}
+
+/** What it reports. */
+export interface ImportReport {
+  storeKind: string;
+  /** Seconds per run, in the job's order. */
+  seconds: number[];
+  reimport: { seconds: number; unchanged: number } | null;
+  /** Bytes, up to the clean-up. */
+  peakRss: number;
+  peakAnon: number;
+}
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(name);
@@ -36,12 +61,12 @@ const INLINE = process.argv.includes('--inline');
 const GOAL = STORE === '' ? 200_000 : 100_000;
 const dir = mkdtempSync(join(tmpdir(), 'verdict-bench-ingest-'));
 const BENCH = benchSchema('ingest');
-const IMPORTER = fileURLToPath(new URL('./ingest-import.ts', import.meta.url));
+const IMPORTER = fileURLToPath(new URL('./ingest-import.mjs', import.meta.url));
 
-/** Runs the imports in a fresh process (with this one's loader flags) and returns its report. */
+/** Runs the imports in a fresh process (plain node, no TypeScript loader) and returns its report. */
 function importInChild(job: ImportJob): Promise<ImportReport> {
   return new Promise((resolve, reject) => {
-    const child = fork(IMPORTER, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(IMPORTER, [], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     let reply: { ok: true; report: ImportReport } | { ok: false; error: string } | null = null;
     child.once('message', (m: typeof reply) => (reply = m));
     child.once('error', reject);

@@ -3,41 +3,22 @@
  * the store and imports the files it is given, as `verdict worker` would, and reports each run's
  * time and its own peak memory. The files' generation and the parse-only baseline happen in the
  * parent, so the memory figure is the import's and not the bench's.
+ *
+ * It runs the compiled JavaScript in dist/ under plain node, as production does (`npm run
+ * bench:ingest` builds first): no TypeScript loader in this process or its parse thread. Plain
+ * JavaScript for that reason; the job and report it exchanges are typed in bench/ingest.ts.
  */
 import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { fetch } from 'undici';
-import { runFeed } from '../src/feeds/index.ts';
-import type { FeedDefinition } from '../src/feeds/types.ts';
-import { openStore } from '../src/store/index.ts';
-
-export interface ImportJob {
-  /** A file path or a store URL. */
-  store: string;
-  /** A database the caller gave by URL: the bench's feeds are purged from it afterwards. */
-  keep: boolean;
-  inline: boolean;
-  /** Each run: a feed imported from a file, expected to add `rows` rows. */
-  runs: { def: FeedDefinition; path: string; rows: number }[];
-  /** Re-imports the first run's file as the same feed at the end (every row unchanged). */
-  reimport: boolean;
-}
-
-export interface ImportReport {
-  storeKind: string;
-  /** Seconds per run, in the job's order. */
-  seconds: number[];
-  reimport: { seconds: number; unchanged: number } | null;
-  /** Bytes, up to the clean-up. */
-  peakRss: number;
-  peakAnon: number;
-}
+import { runFeed } from '../dist/feeds/run.js';
+import { openStore } from '../dist/store/index.js';
 
 let peakRss = process.memoryUsage().rss;
 let peakAnon = 0;
 // Linux splits RSS into anonymous memory (heaps, SQLite's page cache) and file-backed pages
 // (mostly the node binary's code; the writer reads the database without mmap)
-function rssAnon(): number {
+function rssAnon() {
   try {
     const m = /RssAnon:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
     return m ? Number(m[1]) * 1024 : 0;
@@ -45,19 +26,19 @@ function rssAnon(): number {
     return 0;
   }
 }
-const sample = (): void => {
+const sample = () => {
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
   peakAnon = Math.max(peakAnon, rssAnon());
 };
 const sampler = setInterval(sample, 20);
 
-async function run(job: ImportJob): Promise<ImportReport> {
+/** @param {import('./ingest.ts').ImportJob} job @returns {Promise<import('./ingest.ts').ImportReport>} */
+async function run(job) {
   const logger = pino({ level: 'silent' });
   const store = await openStore(job.store, { logger });
-  await store.migrate();
   for (const r of job.runs) await store.purgeFeed(r.def.id);
   const env = { store, logger, clock: () => new Date(), fetch, sleep: async () => {}, ...(job.inline ? { parseThreadMinBytes: Infinity } : {}) };
-  const seconds: number[] = [];
+  const seconds = [];
   for (const { def, path, rows } of job.runs) {
     const t = performance.now();
     const result = await runFeed(def, { kind: 'file', path }, env);
@@ -66,7 +47,7 @@ async function run(job: ImportJob): Promise<ImportReport> {
       throw new Error(`${def.id}: ${result.status} ${result.error ?? ''} received ${result.result?.received} added ${result.result?.added}, expected ${rows}`);
     }
   }
-  let reimport: ImportReport['reimport'] = null;
+  let reimport = null;
   const first = job.runs[0];
   if (job.reimport && first !== undefined) {
     const t = performance.now();
@@ -76,7 +57,7 @@ async function run(job: ImportJob): Promise<ImportReport> {
   // what follows is clean-up, not import: the memory figure stops here
   sample();
   clearInterval(sampler);
-  const report: ImportReport = {
+  const report = {
     storeKind: store.kind,
     seconds,
     reimport,
@@ -89,14 +70,14 @@ async function run(job: ImportJob): Promise<ImportReport> {
 }
 
 if (process.send === undefined) {
-  console.error('bench/ingest-import.ts is started by bench/ingest.ts (npm run bench:ingest), not on its own');
+  console.error('bench/ingest-import.mjs is started by bench/ingest.ts (npm run bench:ingest), not on its own');
   process.exit(2);
 }
 
-process.once('message', (job: ImportJob) => {
+process.once('message', (job) => {
   run(job)
     .then((report) => process.send?.({ ok: true, report }))
-    .catch((err: unknown) => process.send?.({ ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err) }))
+    .catch((err) => process.send?.({ ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err) }))
     .finally(() => {
       clearInterval(sampler);
       process.disconnect?.();
