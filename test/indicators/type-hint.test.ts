@@ -5,17 +5,18 @@ import { TYPE_NAMES, parseTypeHint, parseTypeName } from '../../src/indicators/t
 import { INDICATOR_TYPES } from '../../src/indicators/types.ts';
 
 describe('type names', () => {
-  const known: [string, string][] = [
-    ['ipv4', 'ipv4'],
-    ['IPv6', 'ipv6'],
-    ['  domain ', 'domain'],
-    ['SHA256', 'sha256'],
-    ['mitre-attack', 'mitre-attack'],
-    ['mitre_attack', 'mitre-attack'],
-    ['MITRE_ATTACK', 'mitre-attack'],
-    ['email', 'email'],
-  ];
-  for (const [given, type] of known) {
+  // what a client writes → the type it names
+  const known: Record<string, string> = {
+    ipv4: 'ipv4',
+    IPv6: 'ipv6',
+    '  domain ': 'domain',
+    SHA256: 'sha256',
+    'mitre-attack': 'mitre-attack',
+    mitre_attack: 'mitre-attack',
+    MITRE_ATTACK: 'mitre-attack',
+    email: 'email',
+  };
+  for (const [given, type] of Object.entries(known)) {
     it(`${JSON.stringify(given)} → ${type}`, () => {
       assert.deepEqual(parseTypeName(given), { ok: true, type });
     });
