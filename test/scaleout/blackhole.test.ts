@@ -8,6 +8,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { createRedisRateLimiter, connectRedis, RedisUnavailableError } from '../../src/ratelimit/redis.ts';
 import { createRedisLookupCache } from '../../src/cache/redis.ts';
 import { redisForTests } from './services.ts';
@@ -66,15 +68,17 @@ async function startBlackHoleProxy(target: URL) {
   };
 }
 
+/** A real logger whose lines the test reads back. */
 function captureLog() {
   const lines: { level: string; msg: string; obj: Record<string, unknown> }[] = [];
-  return {
-    lines,
-    logger: {
-      error: (obj: Record<string, unknown>, msg: string) => lines.push({ level: 'error', msg, obj }),
-      info: (obj: Record<string, unknown>, msg: string) => lines.push({ level: 'info', msg, obj }),
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      const o = JSON.parse(String(chunk)) as Record<string, unknown>;
+      lines.push({ level: o['level'] === 50 ? 'error' : o['level'] === 30 ? 'info' : String(o['level']), msg: String(o['msg']), obj: o });
+      cb();
     },
-  };
+  });
+  return { lines, logger: pino({ level: 'info' }, sink) };
 }
 
 async function eventually(what: string, fn: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
