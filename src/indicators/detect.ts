@@ -72,17 +72,23 @@ function attempt(s: string, type?: IndicatorType): ParseResult {
 }
 
 /**
- * The value is first tried as written and refanged only if that fails: defang markers such as
- * `{.}` are legal inside an email local part, so a valid value must never be "refanged" into an
- * invalid one. Clean values (the common case) also skip the refang pass.
+ * The value is first tried as written and refanged only if that fails (or if it read as a URL
+ * without a scheme, which may be one with a defanged scheme): defang markers such as `{.}` are
+ * legal inside an email local part, so a valid value must never be "refanged" into an invalid one.
+ * Clean values (the common case) also skip the refang pass.
  */
 export function parseIndicator(raw: string, type?: IndicatorType): ParseResult {
   if (typeof raw !== 'string') return { ok: false, tried: [{ type: type ?? 'domain', reason: 'not a string' }] };
   const s = raw.trim();
   const asWritten = attempt(s, type);
-  if (asWritten.ok) return asWritten;
+  // A URL written without a scheme may be one with a defanged scheme (`h__ps__evil.com/a`,
+  // `http__evil.com/a`): its host would keep the scheme word, so the refanged form is preferred.
+  const schemeless = asWritten.ok && asWritten.type === 'url' && !SCHEME.test(s);
+  if (asWritten.ok && !schemeless) return asWritten;
   const refanged = refang(s).trim();
-  return refanged === s ? asWritten : attempt(refanged, type);
+  if (refanged === s) return asWritten;
+  const r = attempt(refanged, type);
+  return r.ok || !asWritten.ok ? r : asWritten;
 }
 
 /** The type a lone value would be detected as, or null. */

@@ -22,7 +22,8 @@ const REGISTRABLE_OPTIONS = { allowPrivateDomains: true, extractHostname: false,
 const TLD_MEMO = new Map<string, boolean>();
 const TLD_MEMO_MAX = 4096;
 
-function isKnownTld(tld: string): boolean {
+/** Whether `tld` (lower case) is a top-level domain in the ICANN section of the Public Suffix List. */
+export function isKnownTld(tld: string): boolean {
   const known = TLD_MEMO.get(tld);
   if (known !== undefined) return known;
   const answer = parseDomain(tld, TLD_OPTIONS).isIcann === true;

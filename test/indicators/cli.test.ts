@@ -26,10 +26,10 @@ describe('verdict extract', { concurrency: true }, () => {
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout), {
       indicators: [
-        { type: 'ipv4', value: '1.2.3.4', start: 0, end: 7 },
-        { type: 'url', value: 'http://evil.com/a', start: 12, end: 31 },
-        { type: 'domain', value: 'evil.com', start: 19, end: 29, partOf: { type: 'url', value: 'http://evil.com/a' } },
-        { type: 'cve', value: 'CVE-2021-44228', start: 44, end: 58 },
+        { type: 'ipv4', value: '1.2.3.4', role: 'indicator', start: 0, end: 7 },
+        { type: 'url', value: 'http://evil.com/a', role: 'indicator', start: 12, end: 31 },
+        { type: 'domain', value: 'evil.com', role: 'indicator', start: 19, end: 29, partOf: { type: 'url', value: 'http://evil.com/a' } },
+        { type: 'cve', value: 'CVE-2021-44228', role: 'indicator', start: 44, end: 58 },
       ],
     });
   });
@@ -52,9 +52,9 @@ describe('verdict extract', { concurrency: true }, () => {
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as unknown);
     assert.deepEqual(lines, [
-      { id: 1, indicators: [{ type: 'email', value: 'bob@evil.com', start: 5, end: 17 }] },
+      { id: 1, indicators: [{ type: 'email', value: 'bob@evil.com', role: 'indicator', start: 5, end: 17 }] },
       { id: 'b', indicators: [] },
-      { id: { n: 3 }, indicators: [{ type: 'ipv6', value: '2001:db8::1', start: 0, end: 11 }] },
+      { id: { n: 3 }, indicators: [{ type: 'ipv6', value: '2001:db8::1', role: 'indicator', start: 0, end: 11 }] },
     ]);
   });
 
@@ -67,7 +67,19 @@ describe('verdict extract', { concurrency: true }, () => {
     assert.match(lines[0]?.error ?? '', /line 1: not JSON/);
     assert.equal(lines[1]?.id, 7);
     assert.match(lines[1]?.error ?? '', /string "text"/);
-    assert.deepEqual(lines[2], { id: 8, indicators: [{ type: 'ipv4', value: '8.8.8.8', start: 0, end: 7 }] });
+    assert.deepEqual(lines[2], { id: 8, indicators: [{ type: 'ipv4', value: '8.8.8.8', role: 'indicator', start: 0, end: 7 }] });
+  });
+
+  test('json: a link the text cites is a reference, the rest are indicators', async () => {
+    const r = await run([], 'C2: hxxps://evil[.]cc/a\n\nReferences:\n- https://attack.mitre.org/techniques/T1572/\n');
+    assert.equal(r.code, 0, r.stderr);
+    const got = (JSON.parse(r.stdout) as { indicators: { type: string; value: string; role: string }[] }).indicators.map((i) => `${i.role} ${i.type} ${i.value}`);
+    assert.deepEqual(got, [
+      'indicator url https://evil.cc/a',
+      'indicator domain evil.cc',
+      'reference url https://attack.mitre.org/techniques/T1572/',
+      'reference domain attack.mitre.org',
+    ]);
   });
 
   test('an unknown type or format is a usage error, not a crash', async () => {

@@ -4,22 +4,25 @@
  * `type value` pairs in canonical form.
  */
 import { readFileSync } from 'node:fs';
-import { STORED_TYPES, type StoredType } from '../../src/indicators/index.ts';
+import { STORED_TYPES, type ExtractedIndicator, type IndicatorRole, type StoredType } from '../../src/indicators/index.ts';
 
 export interface CorpusDocument {
   name: string;
   text: string;
   labels: Set<string>;
+  /** The `type value` pairs labelled as references (links the text cites); every other label is an indicator. */
+  references: Set<string>;
 }
 
 const CORPUS_DIR = new URL('../fixtures/corpus/', import.meta.url);
 
 export function loadCorpus(): CorpusDocument[] {
-  const labels = JSON.parse(readFileSync(new URL('labels.json', CORPUS_DIR), 'utf8')) as Record<string, { type: StoredType; value: string }[]>;
+  const labels = JSON.parse(readFileSync(new URL('labels.json', CORPUS_DIR), 'utf8')) as Record<string, { type: StoredType; value: string; role?: IndicatorRole }[]>;
   return Object.entries(labels).map(([name, items]) => ({
     name,
     text: readFileSync(new URL(name, CORPUS_DIR), 'utf8'),
     labels: new Set(items.map((i) => `${i.type} ${i.value}`)),
+    references: new Set(items.filter((i) => i.role === 'reference').map((i) => `${i.type} ${i.value}`)),
   }));
 }
 
@@ -67,3 +70,39 @@ export function score(docs: CorpusDocument[], find: (text: string) => Set<string
 
 export const precision = (c: Counts): number => (c.tp + c.fp === 0 ? 1 : c.tp / (c.tp + c.fp));
 export const recall = (c: Counts): number => (c.tp + c.fn === 0 ? 1 : c.tp / (c.tp + c.fn));
+
+/**
+ * Scores the roles given to labelled indicators, with `reference` as the positive class: a
+ * labelled pair is read as a reference when every occurrence of it was given that role (mixed
+ * roles count as wrong either way). Pairs not extracted at all are left to score().
+ */
+export function scoreRoles(docs: CorpusDocument[], find: (text: string) => ExtractedIndicator[]): { counts: Counts; misses: string[] } {
+  const counts: Counts = { tp: 0, fp: 0, fn: 0 };
+  const misses: string[] = [];
+  for (const doc of docs) {
+    const roles = new Map<string, Set<IndicatorRole>>();
+    for (const x of find(doc.text)) {
+      const k = `${x.type} ${x.value}`;
+      const set = roles.get(k) ?? new Set<IndicatorRole>();
+      set.add(x.role);
+      roles.set(k, set);
+    }
+    for (const k of doc.labels) {
+      const got = roles.get(k);
+      if (got === undefined) continue;
+      const reference = got.size === 1 && got.has('reference');
+      const indicator = got.size === 1 && got.has('indicator');
+      if (doc.references.has(k)) {
+        if (reference) counts.tp++;
+        else {
+          counts.fn++;
+          misses.push(`${doc.name}: ${k} read as ${[...got].join('+')}, labelled reference`);
+        }
+      } else if (!indicator) {
+        counts.fp++;
+        misses.push(`${doc.name}: ${k} read as ${[...got].join('+')}, labelled indicator`);
+      }
+    }
+  }
+  return { counts, misses };
+}

