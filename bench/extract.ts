@@ -2,7 +2,7 @@
  * Extraction benchmark: Verdict's extractor against ioc-extractor on the labelled corpus
  * (test/fixtures/corpus), in the same run.
  *   1. throughput (MB/s) of both on the corpus concatenated to a few MB, and the ratio;
- *   2. precision and recall of both per type on the corpus;
+ *   2. precision and recall of both per type on the corpus, and of Verdict's roles (reference vs indicator);
  *   3. single-value detect + normalize cost (parseIndicator), ns per value.
  * ioc-extractor's output is put through Verdict's normalize() before scoring, so differences in
  * canonical form (ports, case, punycode) are not counted against it.
@@ -12,7 +12,7 @@
  */
 import { extractIOC, partialExtractIOC, type IOC, type IOCKey } from 'ioc-extractor';
 import { extract, normalize, parseIndicator, STORED_TYPES, type StoredType } from '../src/indicators/index.ts';
-import { loadCorpus, precision, recall, score, type Counts } from '../test/indicators/corpus.ts';
+import { loadCorpus, precision, recall, score, scoreRoles, type Counts } from '../test/indicators/corpus.ts';
 
 const TARGET_BYTES = 3 * 1024 * 1024;
 const ROUNDS = 5;
@@ -115,6 +115,9 @@ for (const t of STORED_TYPES) {
 }
 console.log(`  ${'shared types'.padEnd(14)} ${String(vShared.all.tp + vShared.all.fn).padStart(6)}   ${cell(vShared.all, true)}   ${cell(i.all, true)}`);
 console.log(`  ${'all types'.padEnd(14)} ${String(v.all.tp + v.all.fn).padStart(6)}   ${cell(v.all, true)}`);
+const roles = scoreRoles(docs, (text) => extract(text)).counts;
+const references = docs.reduce((n, d) => n + d.references.size, 0);
+console.log(`  ${'references'.padEnd(14)} ${String(references).padStart(6)}   ${cell(roles, true)}   (role 'reference' against the labelled roles)`);
 
 // ---- 3. single-value detect + normalize ---------------------------------------------------
 const VALUES = [
