@@ -29,8 +29,8 @@ interface RefangRule {
   /** Why the rule exists (which defanging it undoes). */
   name: string;
   /**
-   * Regex source without capturing groups. It starts with one of MARKER_CHARS (a look-behind may
-   * follow a look-ahead on that character), so that the engine tries rules only at those characters.
+   * Regex source without capturing groups. It starts by consuming its marker character (a
+   * look-behind, if any, comes after it), so that the engine skips to those characters.
    */
   source: string;
   /**
@@ -57,15 +57,8 @@ const DEFANGED_SCHEME_WORD = String.raw`(?:h(?:xx|\*\*|__|xt|tx|00)ps?|fx{1,2}ps
 const PLAIN_SCHEME_WORD = String.raw`(?:https?|ftps?|sftp|tcp|udp)`;
 const SCHEME_WORD_AT_END = new RegExp(`(?:${DEFANGED_SCHEME_WORD}|${PLAIN_SCHEME_WORD})$`, 'i');
 const PLAIN_SCHEME = new RegExp(`^${PLAIN_SCHEME_WORD}$`, 'i');
-/** `://` as written or defanged: `[:]//`, `[://]`, `:\\`, `:__`, `__`, `:///`, full-width `：//`. */
-const SEPARATOR = String.raw`(?:(?:\[:\]|\(:\)|\{:\}|:|\uFF1A)(?:\/\/\/?|\\\\(?:\\\\)?|\uFF0F\uFF0F)|\[:\/\/\]|\(:\/\/\)|\{:\/\/\}|:?__)`;
-/** The separators that are odd after a plain scheme word (`http:\\`, `https:__`, `http__`, `http:///`, `http:// host`). */
-const ODD_SEPARATOR = String.raw`(?::(?:\\\\(?:\\\\)?|\/\/\/|\/\/(?=[ \t]))|:?__|\uFF1A(?:\/\/|\uFF0F\uFF0F))`;
 /** Spaces after the separator, before the host (`hXXps:// 192.168.1[.]1/`). */
 const TRAILING_SPACES = String.raw`(?:${SP}{1,3}(?=[A-Za-z0-9\[]))?`;
-/** The characters every rule starts with. */
-const MARKER_CHARS = String.raw`[:_\\\[\](){}<>@\uFF0E\u3002\uFF61\uFF20\uFF1A]`;
-
 const WORD_CHAR = /[A-Za-z0-9_]/;
 const LABEL_CHAR = /[A-Za-z0-9_-]/;
 const LOCAL_CHAR = /[A-Za-z0-9_%+.-]/;
@@ -157,8 +150,20 @@ function spacedAtEdit(text: string, start: number, end: number): RawEdit | null 
 export const REFANG_RULES: readonly RefangRule[] = [
   {
     name: 'defanged scheme or separator: hxxp://, hXXps[:]//, h**p://, h__ps__, http:\\\\, https:__, http ://, fxp://, ftx://, xxxx://, [https]://',
-    // Tried from the separator, with the scheme word looked up behind it: plain `http://` never matches.
-    source: String.raw`(?=[:\[({\uFF1A]|__)(?:(?<=${DEFANGED_SCHEME_WORD}${SP}{0,3})${SEPARATOR}|(?<=${PLAIN_SCHEME_WORD})${ODD_SEPARATOR}|(?<=${PLAIN_SCHEME_WORD}${SP}{1,3}):\/\/)${TRAILING_SPACES}`,
+    // Tried from the separator's first character, the scheme word looked up behind it, so the
+    // engine skips to those characters and plain `http://` never matches.
+    source: `(?:${[
+      // `hxxp://`, `hxxp:\\\\`, `hxxp:__`, `http ://`
+      String.raw`:(?<=(?:${DEFANGED_SCHEME_WORD}${SP}{0,3}|${PLAIN_SCHEME_WORD}${SP}{1,3}):)(?:\/\/\/?|\\\\(?:\\\\)?|\uFF0F\uFF0F|__)`,
+      // `http:\\\\`, `http:///`, `http:// host`, `http:__`
+      String.raw`:(?<=${PLAIN_SCHEME_WORD}:)(?:\\\\(?:\\\\)?|\/\/\/|\/\/(?=${SP})|__|\uFF0F\uFF0F)`,
+      // `hxxp[:]//`, `hxxp[://]`
+      String.raw`[\[({](?<=${DEFANGED_SCHEME_WORD}${SP}{0,3}[\[({])(?::[\])}]\/\/|:\/\/[\])}])`,
+      // `http__`, `h__ps__`
+      String.raw`_(?<=(?:${DEFANGED_SCHEME_WORD}|${PLAIN_SCHEME_WORD})_)_`,
+      // a full-width colon: `http：//`
+      String.raw`\uFF1A(?<=(?:${DEFANGED_SCHEME_WORD}|${PLAIN_SCHEME_WORD})${SP}{0,3}\uFF1A)(?:\/\/|\uFF0F\uFF0F)`,
+    ].join('|')})${TRAILING_SPACES}`,
     edit: schemeEdit,
   },
   { name: 'bracketed scheme separator [://]', source: String.raw`\[:\/\/\]|\(:\/\/\)|\{:\/\/\}`, edit: replaceWith('://') },
@@ -182,7 +187,7 @@ export const REFANG_RULES: readonly RefangRule[] = [
   },
   {
     name: 'dot or slash before a closing bracket run: example.]com 10.10.10.]]]10 exampledot]com',
-    source: String.raw`(?=[\])}])(?<=[./]|dot)[\])}]{1,4}`,
+    source: String.raw`[\])}](?<=(?:[./]|dot)[\])}])[\])}]{0,3}`,
     edit: closingHalfEdit,
   },
   {
@@ -192,7 +197,7 @@ export const REFANG_RULES: readonly RefangRule[] = [
   },
   {
     name: 'spaces around @ in an address: bob @ evil.com, bob @evil[.]com',
-    source: String.raw`(?=@)(?:(?<=[ \t])@${SP}{0,3}|@${SP}{1,3})`,
+    source: String.raw`@(?<=[ \t]@)${SP}{0,3}|@${SP}{1,3}`,
     edit: spacedAtEdit,
   },
   { name: 'bracketed hyphen [-]', source: String.raw`\[-\]`, edit: replaceWith('-', between(LABEL_CHAR)) },
@@ -270,7 +275,7 @@ function hyphenatedDotEdits(text: string): RawEdit[] {
   return out;
 }
 
-const RULES_SOURCE = `(?=${MARKER_CHARS})(?:${REFANG_RULES.map((r) => `(${r.source})`).join('|')})`;
+const RULES_SOURCE = REFANG_RULES.map((r) => `(${r.source})`).join('|');
 // Compiled once and cloned per call, so no /g state is shared between calls.
 const RULES_RE = new RegExp(RULES_SOURCE, 'gi');
 // Cheap pre-check: every rule needs one of these characters or sequences.
@@ -283,7 +288,7 @@ const WORD_AT = /\s+at\s+/gi;
 
 // ---- addresses spelled with words: `bob at evil dot com`, `bob [at] evil dot com` ----------
 /** Where a ` dot ` word may stand for a dot: only inside such an address (see wordChainEdits). */
-const HAS_DOT_WORD = /[ \t]dot[ \t]/i;
+const HAS_DOT_WORD = /dot(?<=[ \t]dot)[ \t]/i;
 const LOCAL_PART = '[A-Za-z0-9_%+-][A-Za-z0-9._%+-]{0,63}';
 const LABEL_PART = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
 const AT_SEP = String.raw`(?:${SP}+at${SP}+|${SP}{0,3}${OPEN}${SP}?(?:@|at)${SP}?${CLOSE}${SP}{0,3}|${SP}{0,3}@${SP}{0,3})`;
@@ -292,35 +297,37 @@ const DOT_SEP = String.raw`(?:${SP}+dot${SP}+|\.|${SP}{0,3}${OPEN}${SP}?(?:\.|do
 const WORD_ADDRESS = new RegExp(`(?<![A-Za-z0-9._%+-])${LOCAL_PART}${AT_SEP}${LABEL_PART}(?:${DOT_SEP}${LABEL_PART}){1,8}(?![A-Za-z0-9-])`, 'giy');
 const WORD_SEPARATOR = new RegExp(`${SP}+(?:at|dot)${SP}+`, 'gi');
 
-/** An at sign (any spelling) or a ` dot ` word, found in one forward pass. */
-const AT_OR_DOT_WORD = /[ \t]at[ \t]|[[({<][ \t]?at[ \t]?[\])}>]|@|[ \t]dot[ \t]/gi;
+/** A ` dot ` word; the match starts at the `d`, which lets the engine skip to those letters. */
+const DOT_WORD_MARK = /dot(?<=[ \t]dot)[ \t]/gi;
+/** An at sign in any spelling: ` at `, `[at]`, `@`. */
+const AT_MARK = /[ \t]at[ \t]|[[({<][ \t]?at[ \t]?[\])}>]|@/gi;
 
 /**
  * Edits for the plain words of addresses written with a word ` dot ` and an at sign (any spelling):
- * `bob at evil dot com` → `bob@evil.com`. One pass finds the at signs and ` dot ` words; a ` dot `
- * within 200 characters after an at sign on the same line is tried as part of an address that
- * starts with the word before that at sign, so the work stays linear in the text.
+ * `bob at evil dot com` → `bob@evil.com`. From each ` dot ` (rare in text), the last at sign in the
+ * 200 characters before it on its line marks where the address may start: at the word before it.
  */
 function wordChainEdits(text: string): RawEdit[] {
   const out: RawEdit[] = [];
-  const marks = new RegExp(AT_OR_DOT_WORD);
+  const dots = new RegExp(DOT_WORD_MARK);
   const address = new RegExp(WORD_ADDRESS);
   const separator = new RegExp(WORD_SEPARATOR);
-  let lastAt = -1;
-  for (let m = marks.exec(text); m !== null; m = marks.exec(text)) {
-    if (!(m[0].length === 5 && (m[0][1] === 'd' || m[0][1] === 'D'))) {
-      lastAt = m.index;
-      continue;
-    }
-    if (lastAt === -1 || m.index - lastAt > 200 || text.slice(lastAt, m.index).includes('\n')) continue;
+  for (let d = dots.exec(text); d !== null; d = dots.exec(text)) {
+    const space = d.index - 1;
+    let from = space;
+    while (from > 0 && space - from < 200 && text[from - 1] !== '\n') from--;
+    const ats = new RegExp(AT_MARK);
+    const window = text.slice(from, space);
+    let lastAt = -1;
+    for (let a = ats.exec(window); a !== null; a = ats.exec(window)) lastAt = from + a.index;
+    if (lastAt === -1) continue;
     // The local part: the word just before the at sign (after up to three spaces).
     let start = lastAt;
     for (let n = 0; n < 3 && start > 0 && isBlank(at(text, start - 1)); n++) start--;
     while (start > 0 && lastAt - start < 64 && LOCAL_CHAR.test(at(text, start - 1))) start--;
     address.lastIndex = start;
     const a = address.exec(text);
-    lastAt = -1;
-    if (a === null || a.index + a[0].length <= m.index) continue;
+    if (a === null || a.index + a[0].length <= space) continue;
     // The name must end in a top-level domain: "look at the dot on the map" is prose.
     const tld = /[A-Za-z0-9-]+$/.exec(a[0])?.[0].toLowerCase() ?? '';
     if (!isKnownTld(tld)) continue;
@@ -328,7 +335,7 @@ function wordChainEdits(text: string): RawEdit[] {
     for (let w = separator.exec(a[0]); w !== null; w = separator.exec(a[0])) {
       out.push({ start: a.index + w.index, end: a.index + w.index + w[0].length, text: /dot/i.test(w[0]) ? '.' : '@' });
     }
-    marks.lastIndex = a.index + a[0].length;
+    dots.lastIndex = a.index + a[0].length;
   }
   return out;
 }
