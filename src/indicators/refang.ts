@@ -448,10 +448,14 @@ export function refang(text: string): string {
     if (WORD_CHAIN.test(trimmed)) out = trimmed.replace(WORD_DOT, '.').replace(WORD_AT, '@');
   }
   const id = out.trim();
-  const cve = SPELLED_CVE.exec(id);
-  if (cve) return `CVE-${cve[1]}-${cve[2]}`;
-  const sub = SPELLED_SUB_TECHNIQUE.exec(id);
-  if (sub) return `${sub[1]}.${sub[2]}`;
+  const first = id.charCodeAt(0) | 32; // lower case
+  if (first === 99) {
+    const cve = SPELLED_CVE.exec(id);
+    if (cve) return `CVE-${cve[1]}-${cve[2]}`;
+  } else if (first === 116) {
+    const sub = SPELLED_SUB_TECHNIQUE.exec(id);
+    if (sub) return `${sub[1]}.${sub[2]}`;
+  }
   return out;
 }
 
