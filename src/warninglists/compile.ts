@@ -1,6 +1,9 @@
 /**
- * Compiles warning lists into lookup structures once, at start-up: IP range tables, one name index
- * per kind of value, and the (rare) substring and regex lists.
+ * Compiles warning lists into lookup structures, each kind of value the first time it is asked
+ * for: the IP range tables on the first IP, the name index of domains on the first domain, and so
+ * on. A command that looks up one IP builds the IP tables only (the name lists are ~150,000
+ * entries); a server builds each once, on the first lookup of that kind (see createIntelligence's
+ * `warm` to build them all ahead).
  */
 import { ipv4ToInt, ipv6ToBigInt, parseIpv4Range, parseIpv6Range, RangeTable } from './ip.ts';
 import { NameIndex, nameEntry } from './names.ts';
@@ -48,90 +51,129 @@ export interface CompileReport {
   skipped: Record<string, number>;
 }
 
-export function compileWarninglists(sources: readonly WarninglistSource[]): Warninglists & { report: CompileReport } {
-  const v4: { list: ListRef; table: RangeTable<number> }[] = [];
-  const v6: { list: ListRef; table: RangeTable<bigint> }[] = [];
-  const names = new Map<Kind, NameIndex<ListRef>>(KINDS.map((k) => [k, new NameIndex<ListRef>()]));
-  const substrings = new Map<Kind, Scan<string>[]>(KINDS.map((k) => [k, []]));
-  const regexes = new Map<Kind, Scan<RegExp>[]>(KINDS.map((k) => [k, []]));
+export function compileWarninglists(sources: readonly WarninglistSource[]): Warninglists & { report: CompileReport; warm(): void; warmSteps(): (() => void)[] } {
   const summaries: WarninglistSummary[] = [];
-  const skipped: Record<string, number> = {};
+  const prepared = sources.map((src) => {
+    const meta = src.meta ?? { ...src.file, entries: src.file.list.length };
+    const extra = src.matching.extraEntries ?? [];
+    summaries.push({ id: src.id, name: meta.name, type: meta.type, version: meta.version, entries: meta.entries + extra.length });
+    let entries: string[] | null = null;
+    return {
+      list: { id: src.id, name: meta.name } as ListRef,
+      type: src.matching.matchAs ?? meta.type,
+      kinds: kindsOf(meta.matching_attributes),
+      /** The entries, read when this list's kind is first compiled. */
+      get entries(): string[] {
+        return (entries ??= [...src.file.list, ...extra]);
+      },
+    };
+  });
+  /** Unreadable entries per list, counted once per list by whichever compilation reads it first. */
+  const bad = new Map<string, number>();
+  const countBad = (id: string, n: number): void => {
+    if (n > 0 && !bad.has(id)) bad.set(id, n);
+  };
 
-  for (const src of sources) {
-    const list: ListRef = { id: src.id, name: src.file.name };
-    const type = src.matching.matchAs ?? src.file.type;
-    const entries = [...src.file.list, ...(src.matching.extraEntries ?? [])];
-    const kinds = kindsOf(src.file.matching_attributes);
-    let bad = 0;
-    summaries.push({ id: src.id, name: src.file.name, type: src.file.type, version: src.file.version, entries: entries.length });
-
-    if (type === 'cidr') {
-      const r4: [number, number][] = [];
-      const r6: [bigint, bigint][] = [];
-      for (const e of entries) {
+  /** The range tables of one IP family, built on the first address of that family. */
+  function rangeTables<N extends number | bigint>(family: 4 | 6): { list: ListRef; table: RangeTable<N> }[] {
+    const out: { list: ListRef; table: RangeTable<N> }[] = [];
+    for (const p of prepared) {
+      if (p.type !== 'cidr') continue;
+      const ranges: [N, N][] = [];
+      let n = 0;
+      for (const e of p.entries) {
         const t = e.trim();
-        const r = t.includes(':') ? parseIpv6Range(t) : parseIpv4Range(t);
-        if (r === null) bad++;
-        else if (typeof r[0] === 'bigint') r6.push(r as [bigint, bigint]);
-        else r4.push(r as [number, number]);
+        if (t.includes(':') !== (family === 6)) continue;
+        const r = family === 6 ? parseIpv6Range(t) : parseIpv4Range(t);
+        if (r === null) n++;
+        else ranges.push(r as [N, N]);
       }
-      if (r4.length > 0) v4.push({ list, table: new RangeTable(r4) });
-      if (r6.length > 0) v6.push({ list, table: new RangeTable(r6) });
-    } else if (type === 'string' || type === 'hostname') {
-      for (const kind of kinds) {
-        const index = names.get(kind) as NameIndex<ListRef>;
-        for (const e of entries) {
-          const n = nameEntry(e, type);
-          if (n === null) bad++;
-          else index.add(n.name, list, n.mode, e);
-        }
-      }
-    } else if (type === 'substring') {
-      const items = entries.map((e) => e.trim().toLowerCase()).filter((e) => e !== '');
-      for (const kind of kinds) (substrings.get(kind) as Scan<string>[]).push({ list, items });
-    } else {
-      const items: RegExp[] = [];
-      for (const e of entries) {
-        try {
-          items.push(new RegExp(e, 'i'));
-        } catch {
-          bad++;
-        }
-      }
-      for (const kind of kinds) (regexes.get(kind) as Scan<RegExp>[]).push({ list, items });
+      if (n > 0) bad.set(p.list.id, (bad.get(p.list.id) ?? 0) + n);
+      if (ranges.length > 0) out.push({ list: p.list, table: new RangeTable(ranges) });
     }
-    if (bad > 0) skipped[src.id] = bad;
+    return out;
+  }
+  let v4Tables: { list: ListRef; table: RangeTable<number> }[] | null = null;
+  let v6Tables: { list: ListRef; table: RangeTable<bigint> }[] | null = null;
+  const v4 = () => (v4Tables ??= rangeTables<number>(4));
+  const v6 = () => (v6Tables ??= rangeTables<bigint>(6));
+
+  interface KindIndex {
+    names: NameIndex<ListRef>;
+    substrings: Scan<string>[];
+    regexes: Scan<RegExp>[];
+  }
+  const kindIndexes = new Map<Kind, KindIndex>();
+  function indexOf(kind: Kind): KindIndex {
+    let k = kindIndexes.get(kind);
+    if (k !== undefined) return k;
+    k = { names: new NameIndex<ListRef>(), substrings: [], regexes: [] };
+    for (const p of prepared) {
+      if (p.type === 'cidr' || !p.kinds.includes(kind)) continue;
+      let n = 0;
+      if (p.type === 'string' || p.type === 'hostname') {
+        for (const e of p.entries) {
+          const entry = nameEntry(e, p.type);
+          if (entry === null) n++;
+          else k.names.add(entry.name, p.list, entry.mode, e);
+        }
+      } else if (p.type === 'substring') {
+        k.substrings.push({ list: p.list, items: p.entries.map((e) => e.trim().toLowerCase()).filter((e) => e !== '') });
+      } else {
+        const items: RegExp[] = [];
+        for (const e of p.entries) {
+          try {
+            items.push(new RegExp(e, 'i'));
+          } catch {
+            n++;
+          }
+        }
+        k.regexes.push({ list: p.list, items });
+      }
+      countBad(p.list.id, n);
+    }
+    kindIndexes.set(kind, k);
+    return k;
+  }
+
+  /** Every index, as steps of a few tens of milliseconds each (a server warms up between requests). */
+  const warmSteps = (): (() => void)[] => [() => v4(), () => v6(), ...KINDS.map((kind) => () => void indexOf(kind))];
+
+  /** Builds every index now (the report; a caller that may block). */
+  function warm(): void {
+    for (const step of warmSteps()) step();
   }
 
   function scanText(kind: Kind, text: string, via: MatchVia, out: Collector): void {
-    for (const s of substrings.get(kind) as Scan<string>[]) {
+    const index = indexOf(kind);
+    for (const s of index.substrings) {
       if (out.has(s.list.id)) continue;
       const found = s.items.find((i) => text.includes(i));
       if (found !== undefined) out.add(s.list, via, found);
     }
-    for (const s of regexes.get(kind) as Scan<RegExp>[]) {
+    for (const s of index.regexes) {
       if (!out.has(s.list.id) && s.items.some((re) => re.test(text))) out.add(s.list, via);
     }
   }
 
   function matchName(kind: Kind, name: string, via: MatchVia, out: Collector): void {
-    (names.get(kind) as NameIndex<ListRef>).lookup(name, (e) => out.add(e.list, via, e.entry));
+    indexOf(kind).names.lookup(name, (e) => out.add(e.list, via, e.entry));
     scanText(kind, name, via, out);
   }
 
   function matchIp(ip: string, via: MatchVia, out: Collector): boolean {
     const n4 = ipv4ToInt(ip);
     if (n4 !== null) {
-      for (const t of v4) if (t.table.has(n4)) out.add(t.list, via);
+      for (const t of v4()) if (t.table.has(n4)) out.add(t.list, via);
       return true;
     }
     const n6 = ipv6ToBigInt(ip);
     if (n6 !== null) {
-      for (const t of v6) if (t.table.has(n6)) out.add(t.list, via);
+      for (const t of v6()) if (t.table.has(n6)) out.add(t.list, via);
       // An IPv4-mapped address (::ffff:a.b.c.d) is the IPv4 address for every list.
       if (n6 >> 32n === 0xffffn) {
         const n = Number(n6 & 0xffffffffn);
-        for (const t of v4) if (t.table.has(n)) out.add(t.list, via);
+        for (const t of v4()) if (t.table.has(n)) out.add(t.list, via);
       }
       return true;
     }
@@ -156,7 +198,16 @@ export function compileWarninglists(sources: readonly WarninglistSource[]): Warn
     return out.hits;
   }
 
-  return { lists: summaries, match, report: { skipped } };
+  return {
+    lists: summaries,
+    match,
+    warm,
+    warmSteps,
+    get report(): CompileReport {
+      warm();
+      return { skipped: Object.fromEntries(bad) };
+    },
+  };
 }
 
 class Collector {

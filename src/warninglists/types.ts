@@ -24,8 +24,23 @@ export interface ListMatching {
 export interface WarninglistSource {
   /** Folder name, used as the list id in responses. */
   id: string;
-  file: WarninglistFile;
+  /** The list; may be a getter that reads it on first use (see `meta`). */
+  readonly file: WarninglistFile;
   matching: ListMatching;
+  /**
+   * What the list is, without its entries (data/warninglists/index.json): with it, `file` is read
+   * only when a lookup first needs this kind of list.
+   */
+  meta?: WarninglistMeta;
+}
+
+/** A list's description without its entries. */
+export interface WarninglistMeta {
+  name: string;
+  version: number;
+  type: ListType;
+  matching_attributes?: string[];
+  entries: number;
 }
 
 /** What the value is checked as: its own value, the host of a URL, the domain of an email. */

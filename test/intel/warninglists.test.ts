@@ -1,5 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { compileWarninglists, checkList, loadWarninglists, WarninglistError } from '../../src/warninglists/index.ts';
 import { RangeTable, parseIpv4Range, parseIpv6Range } from '../../src/warninglists/ip.ts';
 import type { WarninglistSource } from '../../src/warninglists/index.ts';
@@ -112,4 +115,25 @@ test('range tables: overlapping ranges merge and the binary search finds the edg
   for (const ip of ['9.255.255.255', '12.0.0.0', '192.168.1.6', '192.168.1.8', '0.0.0.0']) assert.ok(!table.has(n(ip)), ip);
   const v6 = parseIpv6Range('2001:DB8::/32') as [bigint, bigint];
   assert.equal(v6[1] - v6[0] + 1n, 1n << 96n);
+});
+
+test('data/warninglists/index.json describes the shipped lists exactly (scripts/warninglists-index.mjs writes it)', async () => {
+  const dir = new URL('../../data/warninglists/', import.meta.url).pathname;
+  const { buildIndex } = (await import(new URL('../../scripts/warninglists-index.mjs', import.meta.url).href)) as { buildIndex(dir: string): unknown };
+  const shippedIndex = JSON.parse(readFileSync(`${dir}index.json`, 'utf8')) as unknown;
+  assert.deepEqual(shippedIndex, buildIndex(dir), 'run scripts/warninglists-index.mjs after changing a list');
+});
+
+test('a list is read when its kind is first needed: an unreadable name list fails the first name lookup, naming the file, not an IP lookup', () => {
+  const src = new URL('../../data/warninglists/', import.meta.url).pathname;
+  const dir = mkdtempSync(join(tmpdir(), 'verdict-wl-'));
+  try {
+    cpSync(src, dir, { recursive: true });
+    writeFileSync(join(dir, 'tranco10k', 'list.json'), '{ not json');
+    const lists = loadWarninglists(dir);
+    assert.ok(lists.match('ipv4', '8.8.8.8').some((m) => m.id === 'public-dns-v4'));
+    assert.throws(() => lists.match('domain', 'example.com'), (e: unknown) => e instanceof WarninglistError && /tranco10k[/\\]list\.json/.test(e.message));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
