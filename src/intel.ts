@@ -31,11 +31,18 @@ export function loadScoringRules(path: string): ScoringRules {
   return parseScoringRules(raw);
 }
 
-export function createIntelligence(opts: IntelligenceOptions = {}): Intelligence & { readonly catalog: AttackCatalog; readonly rules: ScoringRules; readonly warninglists: Warninglists } {
+/**
+ * The scoring rules and the ATT&CK catalog are read now (every lookup needs them); the CTID
+ * mappings on the first CVE, and each kind of warning list on the first value of that kind, so a
+ * command that looks up one indicator reads only what that indicator needs. `warm()` reads
+ * everything at once (the server does, right after it starts listening).
+ */
+export function createIntelligence(opts: IntelligenceOptions = {}): Intelligence & { readonly catalog: AttackCatalog; readonly rules: ScoringRules; readonly warninglists: Warninglists; warm(): void; warmSoon(): Promise<void> } {
   const dir = opts.dataDir ?? DEFAULT_DATA_DIR;
   const rules = loadScoringRules(join(dir, 'scoring.json'));
   const catalog = loadAttackCatalog(join(dir, 'attack'));
-  const mapper = createTechniqueMapper(catalog, loadMappingRules(join(dir, 'attack')), loadCtidMappings(join(dir, 'attack', 'ctid-mappings')));
+  const ctid = (): ReturnType<typeof loadCtidMappings> => loadCtidMappings(join(dir, 'attack', 'ctid-mappings'));
+  const mapper = createTechniqueMapper(catalog, loadMappingRules(join(dir, 'attack')), ctid);
   const warninglists = loadWarninglists(join(dir, 'warninglists'));
 
   function assess(evidence: Evidence, now: Date): Assessment {
@@ -86,7 +93,26 @@ export function createIntelligence(opts: IntelligenceOptions = {}): Intelligence
     };
   }
 
-  return { assess, catalog, rules, warninglists };
+  /** What would be read on first use, as steps of a few tens of milliseconds each. */
+  const warmSteps = (): (() => void)[] => [
+    ...warninglists.warmSteps(),
+    // the first CVE reads and checks the CTID files
+    () => void mapper.map('cve', 'CVE-2021-44228', []),
+  ];
+
+  function warm(): void {
+    for (const step of warmSteps()) step();
+  }
+
+  /** The same, one step per turn of the event loop: requests and log writes go on between steps. */
+  async function warmSoon(): Promise<void> {
+    for (const step of warmSteps()) {
+      await new Promise((resolve) => setImmediate(resolve));
+      step();
+    }
+  }
+
+  return { assess, catalog, rules, warninglists, warm, warmSoon };
 }
 
 /**

@@ -22,6 +22,9 @@ export interface StartOptions {
   overrides?: Partial<Deps>;
 }
 
+/** Reference data is read this long after the server listens: its log line and first requests go first. */
+const WARM_AFTER_MS = 100;
+
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
   const print = opts.print ?? ((t: string) => process.stdout.write(t + '\n'));
   const deps = await buildDeps(config, opts.overrides);
@@ -46,6 +49,16 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     }
     const app = await buildApp(deps);
     const address = await app.listen({ host: config.host, port: config.port });
+    // Reference data read on first use is read right after start-up, so that the first lookups of
+    // each kind do not pay for it; listening first lets health checks and orchestrators see the
+    // process sooner. A fault here is a broken install: logged, and the lookup that needs the
+    // data reports it again.
+    let stopped = false;
+    const warming = setTimeout(() => {
+      const intel = deps.intel;
+      if (stopped || intel.warmSoon === undefined) return;
+      intel.warmSoon().catch((err: unknown) => deps.logger.error({ err }, 'reading reference data failed'));
+    }, WARM_AFTER_MS);
     if (config.scheduler) deps.scheduler.start();
     let closing: Promise<void> | null = null;
     return {
@@ -54,6 +67,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       address,
       close() {
         closing ??= (async () => {
+          stopped = true;
+          clearTimeout(warming);
           await app.close();
           await deps.close();
         })();

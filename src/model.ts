@@ -184,6 +184,10 @@ export interface Assessment {
 /** Pure: evidence and time in, assessment out. Implemented in src/scoring + src/attack. */
 export interface Intelligence {
   assess(evidence: Evidence, now: Date): Assessment;
+  /** Reads and compiles now what would otherwise be read on first use (reference data, warning lists). */
+  warm?(): void;
+  /** The same in small steps between other work (a server that is already answering). */
+  warmSoon?(): Promise<void>;
 }
 
 export const HUNTING_PLATFORMS = ['splunk', 'splunk_tstats', 'kql', 'sigma', 'esql'] as const;

@@ -59,7 +59,12 @@ const TYPE_RANK = new Map<string, number>(CTID_MAPPING_TYPES.map((t, i) => [t, i
 const STATED_ID = /\b(T\d{4}(?:\.\d{3})?)\b/i;
 const HAS_DIGITS = /\d{4}/;
 
-export function createTechniqueMapper(catalog: AttackCatalog, rules: MappingRules, ctid: CtidMappings): TechniqueMapper {
+/**
+ * `ctid` may be a function that loads the mappings: they are read on the first CVE lookup (a
+ * command that looks up an IP never reads them). Each CVE's mappings are resolved against the
+ * catalog the first time it is asked for, then kept.
+ */
+export function createTechniqueMapper(catalog: AttackCatalog, rules: MappingRules, ctid: CtidMappings | (() => CtidMappings)): TechniqueMapper {
   const current = (id: string): Technique | null => catalog.resolve(id).technique;
   const rank = (t: Technique): number => Math.min(...t.tactics.map((x) => rules.tacticRank.get(x) ?? 99));
 
@@ -88,9 +93,6 @@ export function createTechniqueMapper(catalog: AttackCatalog, rules: MappingRule
     return out;
   }
 
-  // Work once at start-up: every software entry's techniques for every role.
-  for (const sw of catalog.allSoftware()) for (const type of rules.familyRoleTypes) familyTechniques(sw.id, type);
-
   const kevFallback = rules.kev.fallback.map(current).filter((t): t is Technique => t !== null);
 
   function kevTechniques(entry: Readonly<Record<string, unknown>>): KevTechnique[] {
@@ -113,9 +115,22 @@ export function createTechniqueMapper(catalog: AttackCatalog, rules: MappingRule
     return out;
   }
 
-  // Work once at start-up: every CVE's CTID mappings resolved and ordered.
+  let mappings: CtidMappings | null = typeof ctid === 'function' ? null : ctid;
+  // only CVEs that have mappings are kept (at most the files' ~1,200), whatever ids are asked about
   const cveTechniques = new Map<string, CveTechniques>();
-  for (const cve of ctid.cves()) cveTechniques.set(cve, resolveCtid(catalog, ctid.of(cve)));
+  /** A CVE's CTID mappings resolved and ordered (kept once resolved), or undefined when it has none. */
+  function curatedOf(cve: string): CveTechniques | undefined {
+    const id = cve.toUpperCase();
+    let known = cveTechniques.get(id);
+    if (known === undefined) {
+      mappings ??= (ctid as () => CtidMappings)();
+      const rows = mappings.of(id);
+      if (rows.length === 0) return undefined;
+      known = resolveCtid(catalog, rows);
+      cveTechniques.set(id, known);
+    }
+    return known;
+  }
 
   function map(type: string, value: string, sightings: readonly MappableSighting[]): MappedTechnique[] {
     const out: MappedTechnique[] = [];
@@ -142,7 +157,7 @@ export function createTechniqueMapper(catalog: AttackCatalog, rules: MappingRule
       }
     }
     if (type === 'cve') {
-      const curated = cveTechniques.get(value.toUpperCase());
+      const curated = curatedOf(value);
       if (curated !== undefined) addMapped(curated.typed);
       // A curated typed mapping says how the CVE is exploited better than phrases of its KEV entry.
       if (curated === undefined || curated.typed.length === 0) {
@@ -173,7 +188,7 @@ export function createTechniqueMapper(catalog: AttackCatalog, rules: MappingRule
   return {
     map,
     kevTechniques,
-    attackMappings: (cveId) => (cveTechniques.get(cveId.toUpperCase())?.rows ?? []).map((r) => ({ ...r })),
+    attackMappings: (cveId) => (curatedOf(cveId)?.rows ?? []).map((r) => ({ ...r })),
     familySoftware: (name) => catalog.softwareByName(name) ?? null,
   };
 }
