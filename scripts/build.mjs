@@ -23,6 +23,13 @@ const dist = join(root, 'dist');
 const fresh = join(root, `.dist-${process.pid}`);
 const old = join(root, `.dist-${process.pid}-old`);
 const r = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json'), '--outDir', fresh], { stdio: 'inherit' });
+// TypeBox 1.x is some 370 small ES modules: loaded one by one they took ~0.3 s of every server
+// start. Its one re-exporting module (src/http/typebox.ts) is replaced by a single bundled file.
+const typebox = join(fresh, 'http', 'typebox.js');
+if (existsSync(typebox)) {
+  const { buildSync } = createRequire(import.meta.url)('esbuild');
+  buildSync({ entryPoints: [typebox], outfile: typebox, allowOverwrite: true, bundle: true, format: 'esm', platform: 'node', target: 'node20', absWorkingDir: root, logLevel: 'error' });
+}
 if (existsSync(fresh)) {
   if (existsSync(dist)) renameSync(dist, old);
   renameSync(fresh, dist);

@@ -2,7 +2,7 @@
  * Route schemas shared by several routes. Response schemas fix field order (fast-json-stringify
  * writes properties in schema order) and feed the OpenAPI document.
  */
-import { Type } from 'typebox';
+import { Type } from './typebox.ts';
 import { ERROR_CODES } from './errors.ts';
 import { CONFIDENCE_LEVELS, DATE_SOURCES, FEED_CATEGORIES, RISK_LEVELS, type DateSource } from '../model.ts';
 import { SCOPES, TIERS } from '../store/types.ts';

@@ -2,7 +2,7 @@
  * GET /api/v1/feeds (catalog with health), POST /api/v1/feeds/{id}/sync (admin: run a feed now)
  * and DELETE /api/v1/feeds/{id}/data (admin: purge what a feed reported).
  */
-import { Type, type Static } from 'typebox';
+import { Type, type Static } from '../typebox.ts';
 import type { FastifyInstance } from 'fastify';
 import { FeedBusyError } from '../../feeds/index.ts';
 import { feedRunView, feedStatuses, type FeedRunView, type FeedStatusView } from '../../feeds/status.ts';

@@ -3,7 +3,7 @@
  * the feeds themselves state, not by when Verdict imported them (an offline install loaded
  * today with a months-old file is months old).
  */
-import { Type } from 'typebox';
+import { Type } from '../typebox.ts';
 import type { FastifyInstance } from 'fastify';
 import type { Store } from '../../store/types.ts';
 import { UNAVAILABLE_RETRY_AFTER_SECONDS } from '../errors.ts';

@@ -1,5 +1,5 @@
 /** Admin key management: GET/POST /api/v1/keys, GET/DELETE /api/v1/keys/{id}. */
-import { Type } from 'typebox';
+import { Type } from '../typebox.ts';
 import type { FastifyInstance } from 'fastify';
 import { SCOPES, TIERS, type Scope, type Tier } from '../../store/types.ts';
 import { checkKeyInput, keyView, type KeyService } from '../../keys/service.ts';

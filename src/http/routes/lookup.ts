@@ -1,5 +1,5 @@
 /** GET /api/v1/lookup — enrich one indicator (seed document + API.md §4). */
-import { Type } from 'typebox';
+import { Type } from '../typebox.ts';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { parsePlatforms } from '../../hunting/index.ts';
 import { TYPE_NAMES, parseTypeHint } from '../../indicators/type-hint.ts';

@@ -2,7 +2,7 @@
  * Analyst overrides (admin): PUT/GET/DELETE /api/v1/overrides/{type}/{value}, GET /api/v1/overrides.
  * The value is normalized like a lookup, so an override matches however the indicator is written.
  */
-import { Type } from 'typebox';
+import { Type } from '../typebox.ts';
 import type { FastifyInstance } from 'fastify';
 import { parseIndicator } from '../../indicators/index.ts';
 import { TYPE_NAMES, parseTypeName } from '../../indicators/type-hint.ts';
