@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { pino, type Logger } from 'pino';
-import { fetch as undiciFetch } from 'undici';
+import { lazyFetch } from './fetcher.ts';
 import type { FeedRunRecord, Store } from '../store/types.ts';
 import type { FeedCatalog } from './catalog.ts';
 import { runFeed } from './run.ts';
@@ -43,7 +43,7 @@ export async function loadBundledData(store: Store, catalog: FeedCatalog, now: D
     store,
     logger,
     clock: () => now,
-    fetch: undiciFetch,
+    fetch: lazyFetch,
     sleep: async () => {},
   });
   return [{ feedId, file, run, skipped: null }];

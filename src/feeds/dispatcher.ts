@@ -8,7 +8,7 @@
  */
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import type { LookupFunction } from 'node:net';
-import { Agent, EnvHttpProxyAgent, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { clientTls } from './client-tls.ts';
 import { isPublicAddress } from './egress.ts';
 
@@ -79,6 +79,8 @@ export interface FeedEgress {
 export async function feedDispatcher(options: Readonly<Record<string, unknown>> | undefined, env: Env, egress: FeedEgress): Promise<Dispatcher> {
   const tls = await clientTls(options, env);
   const proxy = proxySettings(env);
+  // loaded with the first run that fetches (see lazyFetch)
+  const { Agent, EnvHttpProxyAgent } = await import('undici');
   if (proxy !== null) {
     // the certificate goes on the connection to the feed's server: directly (NO_PROXY) or
     // inside the proxy's CONNECT tunnel; names are resolved by the proxy, and checked before

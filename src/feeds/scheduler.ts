@@ -5,10 +5,9 @@
  * that cannot be reached only records a failed run.
  */
 import type { Logger } from 'pino';
-import { fetch as undiciFetch } from 'undici';
 import type { FeedRunRecord, FeedState, PruneResult, Store } from '../store/types.ts';
 import type { FeedCatalog } from './catalog.ts';
-import type { FetchFn, FetchSettings } from './fetcher.ts';
+import { lazyFetch, type FetchFn, type FetchSettings } from './fetcher.ts';
 import { previewFeed, runFeed, type FeedPreview, type RunEnv, type RunSource } from './run.ts';
 import type { FeedDefinition, RunLock } from './types.ts';
 
@@ -115,7 +114,7 @@ export function createFeedScheduler(deps: SchedulerDeps): FeedScheduler {
     store: deps.store,
     logger: deps.logger,
     clock: deps.clock,
-    fetch: deps.fetch ?? undiciFetch,
+    fetch: deps.fetch ?? lazyFetch,
     sleep: deps.sleep ?? abortableSleep(stopper.signal),
     signal: stopper.signal,
     ...(deps.tmpDir ? { tmpDir: deps.tmpDir } : {}),
