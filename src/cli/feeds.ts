@@ -6,10 +6,11 @@
 import { loadConfig } from '../config.ts';
 import { buildFeedDeps, commandLogger, type FeedDeps } from '../deps.ts';
 import { loadBundledData, type BundledLoad } from '../feeds/bundled.ts';
-import { nextRunAt, pruneOlderThan } from '../feeds/scheduler.ts';
+import { pruneOlderThan } from '../feeds/scheduler.ts';
+import { feedRunView, feedStatuses, type FeedHealthView, type FeedStatusView } from '../feeds/status.ts';
 import type { FeedCatalog } from '../feeds/catalog.ts';
 import type { FeedPreview } from '../feeds/run.ts';
-import type { FeedRunRecord, FeedState } from '../store/types.ts';
+import type { FeedRunRecord } from '../store/types.ts';
 
 async function withFeeds<T>(fn: (deps: FeedDeps) => Promise<T>): Promise<T> {
   const config = loadConfig();
@@ -22,57 +23,16 @@ async function withFeeds<T>(fn: (deps: FeedDeps) => Promise<T>): Promise<T> {
   }
 }
 
-export interface FeedStatusRow {
-  id: string;
-  name: string;
-  category: string;
-  reliability: string;
-  format: string;
-  enabled: boolean;
-  last_success_at: string | null;
-  last_error_at: string | null;
-  last_error: string | null;
-  last_status: string | null;
-  listed_count: number;
-  total_count: number;
-  /** How old the data is: the newest date the feed's runs brought (the source's own dates when it gives them). */
-  data_as_of: string | null;
-  next_run_at: string | null;
-}
-
-export function statusRows(catalog: FeedCatalog, states: FeedState[], now: Date): FeedStatusRow[] {
-  const byId = new Map(states.map((s) => [s.feedId, s]));
-  return catalog.list().map((f) => {
-    const s = byId.get(f.id);
-    return {
-      id: f.id,
-      name: f.name,
-      category: f.category,
-      reliability: f.reliability,
-      format: f.format,
-      enabled: f.enabled,
-      last_success_at: s?.lastSuccessAt ?? null,
-      last_error_at: s?.lastErrorAt ?? null,
-      last_error: s?.lastError ?? null,
-      last_status: s?.lastRun?.status ?? null,
-      listed_count: s?.listedCount ?? 0,
-      total_count: s?.totalCount ?? 0,
-      data_as_of: s?.dataAsOf ?? null,
-      next_run_at: nextRunAt(f, s, now),
-    };
-  });
-}
-
 function table(rows: string[][]): string {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
 }
 
 /** The last error, unless a later success has cleared it (the JSON keeps both for history). */
-function currentError(r: FeedStatusRow): string {
-  if (r.last_error === null) return '';
-  if (r.last_success_at !== null && r.last_error_at !== null && r.last_success_at > r.last_error_at) return '';
-  return r.last_error.length > 60 ? `${r.last_error.slice(0, 59)}…` : r.last_error;
+function currentError(h: FeedHealthView): string {
+  if (h.last_error === null) return '';
+  if (h.last_success_at !== null && h.last_error_at !== null && h.last_success_at > h.last_error_at) return '';
+  return h.last_error.length > 60 ? `${h.last_error.slice(0, 59)}…` : h.last_error;
 }
 
 /** `2025-08-25 (102 days old)`: the date, and its age at `now`. */
@@ -82,19 +42,20 @@ function dataAge(at: string | null, now: Date): string {
   return `${at.slice(0, 10)} (${days <= 0 ? 'today' : days === 1 ? '1 day old' : `${days} days old`})`;
 }
 
-export function formatStatus(rows: FeedStatusRow[], now: Date = new Date()): string {
+/** The status views of `GET /api/v1/feeds`, as a table for a person. */
+export function formatStatus(rows: readonly FeedStatusView[], now: Date = new Date()): string {
   const head = ['ID', 'ON', 'CATEGORY', 'REL', 'LISTED', 'TOTAL', 'DATA AS OF', 'LAST SUCCESS', 'NEXT RUN', 'LAST ERROR'];
   const body = rows.map((r) => [
     r.id,
     r.enabled ? 'yes' : 'no',
     r.category,
     r.reliability,
-    String(r.listed_count),
-    String(r.total_count),
-    dataAge(r.data_as_of, now),
-    r.last_success_at ?? 'never',
-    r.next_run_at ?? (r.enabled ? 'import only' : '-'),
-    currentError(r),
+    String(r.health.listed_count),
+    String(r.health.total_count),
+    dataAge(r.health.data_as_of, now),
+    r.health.last_success_at ?? 'never',
+    r.health.next_run_at ?? (r.enabled ? 'import only' : '-'),
+    currentError(r.health),
   ]);
   return table([head, ...body]);
 }
@@ -157,7 +118,8 @@ function knownFeed(catalog: FeedCatalog, id: string): void {
 export async function listFeeds(opts: { json?: boolean }): Promise<void> {
   await withFeeds(async ({ store, catalog, clock }) => {
     const now = clock();
-    const rows = statusRows(catalog, await store.feedStates(), now);
+    // the same objects as GET /api/v1/feeds
+    const rows = feedStatuses(catalog.list(), await store.feedStates(), now);
     print(opts.json, { feeds: rows }, formatStatus(rows, now));
   });
 }
@@ -167,7 +129,7 @@ export async function syncFeed(id: string, opts: { json?: boolean }): Promise<vo
     knownFeed(catalog, id);
     return scheduler.runNow(id);
   });
-  print(opts.json, run, formatRun(run));
+  print(opts.json, feedRunView(run), formatRun(run));
   if (run.status === 'failure') process.exitCode = 1;
 }
 
@@ -199,7 +161,7 @@ export async function importFeedFile(id: string, file: string, opts: ImportComma
       bar?.end();
     }
   });
-  print(opts.json, run, formatRun(run));
+  print(opts.json, feedRunView(run), formatRun(run));
   if (run.status === 'failure') process.exitCode = 1;
 }
 

@@ -5,8 +5,10 @@
 import { loadConfig, type Config } from '../config.ts';
 import { buildLookupDeps, commandLogger, type LookupDeps } from '../deps.ts';
 import { createLookup, type LookupResponse } from '../enrich.ts';
-import { INDICATOR_TYPES, TYPE_ALIASES, type IndicatorType } from '../indicators/types.ts';
-import { HUNTING_PLATFORMS, type HuntingPlatform } from '../model.ts';
+import { parsePlatforms } from '../hunting/index.ts';
+import { parseTypeName } from '../indicators/type-hint.ts';
+import type { IndicatorType } from '../indicators/types.ts';
+import type { HuntingPlatform } from '../model.ts';
 import { StoreNotFoundError } from '../store/index.ts';
 
 export interface LookupCommandOptions {
@@ -17,7 +19,7 @@ export interface LookupCommandOptions {
 
 export async function lookupCommand(value: string, opts: LookupCommandOptions): Promise<void> {
   const type = opts.type === undefined ? undefined : resolveType(opts.type);
-  const platforms = parsePlatforms(opts.platforms);
+  const platforms = platformsOf(opts.platforms);
   const config = loadConfig();
   const deps = await openForLookup(config);
   try {
@@ -47,23 +49,18 @@ async function openForLookup(config: Config): Promise<LookupDeps> {
   }
 }
 
+/** `--type`, read as the API reads `?type=`. */
 function resolveType(raw: string): IndicatorType {
-  const t = raw.trim().toLowerCase();
-  const resolved = TYPE_ALIASES[t] ?? ((INDICATOR_TYPES as string[]).includes(t) ? (t as IndicatorType) : undefined);
-  if (resolved === undefined) throw new Error(`unknown --type "${raw}"; allowed: ${[...INDICATOR_TYPES, ...Object.keys(TYPE_ALIASES)].join(', ')}`);
-  return resolved;
+  const t = parseTypeName(raw);
+  if (!t.ok) throw new Error(t.message);
+  return t.type;
 }
 
-function parsePlatforms(raw: string | undefined): HuntingPlatform[] {
-  if (raw === undefined) return [];
-  return raw
-    .split(',')
-    .map((p) => p.trim().toLowerCase())
-    .filter((p) => p !== '')
-    .map((p) => {
-      if (!(HUNTING_PLATFORMS as readonly string[]).includes(p)) throw new Error(`unknown platform "${p}"; allowed: ${HUNTING_PLATFORMS.join(', ')}`);
-      return p as HuntingPlatform;
-    });
+/** `--platforms`, read as the API reads `?platforms=`. */
+function platformsOf(raw: string | undefined): readonly HuntingPlatform[] {
+  const p = parsePlatforms(raw);
+  if (!p.ok) throw new Error(p.message);
+  return p.platforms;
 }
 
 /** Where a source's dates came from, in words after them. */

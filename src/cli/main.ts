@@ -5,7 +5,8 @@
  * arguments and call the same use cases as the HTTP routes.
  */
 import { Command, Option } from 'commander';
-import { INDICATOR_TYPES, STORED_TYPES, TYPE_ALIASES } from '../indicators/types.ts';
+import { STORED_TYPES } from '../indicators/types.ts';
+import { TYPE_NAMES } from '../indicators/type-hint.ts';
 import { HUNTING_PLATFORMS } from '../model.ts';
 import { SCOPES, TIERS } from '../store/types.ts';
 import { EXTRACT_FORMATS, parseTypes } from './options.ts';
@@ -38,7 +39,7 @@ export function buildProgram(): Command {
     .command('lookup')
     .description('Look up one indicator in the configured store (the same result as GET /api/v1/lookup); reads only')
     .argument('<value>', 'the indicator: IP, domain, URL, hash, CVE, ATT&CK id or email (defanged forms accepted)')
-    .option('--type <type>', `type hint: ${[...INDICATOR_TYPES, ...Object.keys(TYPE_ALIASES)].join(', ')}`)
+    .option('--type <type>', `type hint: ${TYPE_NAMES.join(', ')}`)
     .option('--platforms <list>', `extra hunting platforms, comma-separated: ${HUNTING_PLATFORMS.join(', ')}`)
     .option('--json', 'print the API response as one JSON document')
     .action(async (value: string, opts: LookupCommandOptions) => (await import('./lookup.ts')).lookupCommand(value, opts));

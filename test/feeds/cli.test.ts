@@ -5,7 +5,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { formatRun, formatStatus, progressBar, statusRows } from '../../src/cli/feeds.ts';
+import { formatRun, formatStatus, progressBar } from '../../src/cli/feeds.ts';
+import { feedStatuses, type FeedStatusView } from '../../src/feeds/status.ts';
 import { loadCatalog } from '../../src/feeds/index.ts';
 import { fixture } from './helpers.ts';
 
@@ -28,9 +29,11 @@ test('verdict feeds import then feeds list --json show the run and the counts', 
     assert.equal(run.rejected, 1);
     const list = verdict(['feeds', 'list', '--json'], db);
     assert.equal(list.code, 0, list.err);
-    const rows = (JSON.parse(list.out) as { feeds: { id: string; listed_count: number; next_run_at: string | null }[] }).feeds;
-    assert.equal(rows.find((r) => r.id === 'internal-denylist')?.listed_count, 3);
-    assert.equal(rows.find((r) => r.id === 'internal-denylist')?.next_run_at, null, 'internal lists are import-only');
+    // the same objects as GET /api/v1/feeds
+    const rows = (JSON.parse(list.out) as { feeds: FeedStatusView[] }).feeds;
+    assert.equal(rows.find((r) => r.id === 'internal-denylist')?.health.listed_count, 3);
+    assert.equal(rows.find((r) => r.id === 'internal-denylist')?.health.next_run_at, null, 'internal lists are import-only');
+    assert.equal(rows.find((r) => r.id === 'internal-denylist')?.health.last_run?.status, 'success');
     const bad = verdict(['feeds', 'import', 'no-such-feed', fixture('drop.txt')], db);
     assert.equal(bad.code, 1);
     assert.match(bad.err, /no feed with id "no-such-feed"/);
@@ -50,8 +53,8 @@ test('verdict feeds import --dry-run stores nothing; feeds purge removes a feed 
     assert.equal(wrong.code, 1, 'a file that would be refused exits 1');
     const preview = JSON.parse(wrong.out) as { refused: string; looksLike: Record<string, number> };
     assert.match(preview.refused, /this looks like a CIDR list — is the feed id right\?/);
-    const listed = JSON.parse(verdict(['feeds', 'list', '--json'], db).out) as { feeds: { id: string; total_count: number }[] };
-    assert.equal(listed.feeds.find((f) => f.id === 'spamhaus-drop')?.total_count, 0, 'the dry run stored nothing');
+    const listed = JSON.parse(verdict(['feeds', 'list', '--json'], db).out) as { feeds: FeedStatusView[] };
+    assert.equal(listed.feeds.find((f) => f.id === 'spamhaus-drop')?.health.total_count, 0, 'the dry run stored nothing');
 
     assert.equal(verdict(['feeds', 'import', 'spamhaus-drop', fixture('drop.txt')], db).code, 0);
     const before = JSON.parse(verdict(['lookup', '1.10.16.5', '--json'], db).out) as { found: boolean; sources: { match: string; matched_value: string; details: Record<string, unknown> }[] };
@@ -76,8 +79,8 @@ test('verdict feeds import --dry-run stores nothing; feeds purge removes a feed 
 test('status table and run summary read as a person expects', () => {
   const catalog = loadCatalog();
   const now = new Date('2026-11-30T12:00:00Z');
-  const rows = statusRows(
-    catalog,
+  const rows = feedStatuses(
+    catalog.list(),
     [
       { feedId: 'urlhaus', lastRun: null, lastSuccessAt: '2026-11-30T11:00:00Z', lastErrorAt: '2026-11-30T10:00:00Z', lastError: 'HTTP 503 old news', etag: null, lastModified: null, listedCount: 42, totalCount: 50, dataAsOf: '2026-11-30T06:00:00.000Z' },
       { feedId: 'threatfox', lastRun: null, lastSuccessAt: '2026-11-30T09:00:00Z', lastErrorAt: '2026-11-30T10:00:00Z', lastError: 'HTTP 500 current', etag: null, lastModified: null, listedCount: 1, totalCount: 1, dataAsOf: null },
@@ -85,9 +88,9 @@ test('status table and run summary read as a person expects', () => {
     now,
   );
   const urlhaus = rows.find((r) => r.id === 'urlhaus');
-  assert.equal(urlhaus?.listed_count, 42);
-  assert.equal(urlhaus?.next_run_at, now.toISOString(), 'never run: due now');
-  assert.equal(urlhaus?.data_as_of, '2026-11-30T06:00:00.000Z');
+  assert.equal(urlhaus?.health.listed_count, 42);
+  assert.equal(urlhaus?.health.next_run_at, now.toISOString(), 'never run: due now');
+  assert.equal(urlhaus?.health.data_as_of, '2026-11-30T06:00:00.000Z');
   const text = formatStatus(rows, new Date('2026-12-03T12:00:00Z'));
   assert.match(text.split('\n')[0] ?? '', /^ID\s+ON\s+CATEGORY\s+REL\s+LISTED\s+TOTAL\s+DATA AS OF/);
   assert.match(text, /urlhaus\s+yes\s+community\s+B\s+42\s+50\s+2026-11-30 \(3 days old\)\s+2026-11-30T11:00:00Z/, 'how old the data is, beside when it was fetched');
