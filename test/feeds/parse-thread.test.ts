@@ -366,9 +366,9 @@ describe('verdict feeds import of a large file (the built command)', () => {
       assert.match(run.error, /^the parse thread could not start: no worker threads in this process/);
       assert.equal(run.result, null);
       const list = spawnSync(process.execPath, [BIN, 'feeds', 'list', '--json'], { env: { ...process.env, VERDICT_DATABASE_URL: db }, encoding: 'utf8' });
-      const feeds = (JSON.parse(list.stdout) as { feeds: { id: string; total_count: number; last_error: string | null }[] }).feeds;
+      const feeds = (JSON.parse(list.stdout) as { feeds: { id: string; health: { total_count: number; last_error: string | null } }[] }).feeds;
       const allow = feeds.find((f) => f.id === 'internal-allowlist');
-      assert.deepEqual([allow?.total_count, allow?.last_error?.startsWith('the parse thread could not start')], [0, true]);
+      assert.deepEqual([allow?.health.total_count, allow?.health.last_error?.startsWith('the parse thread could not start')], [0, true]);
     } finally {
       await t.cleanup();
     }
