@@ -18,6 +18,7 @@ import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { Dispatcher, fetch as undiciFetch } from 'undici';
 import { refusal, type Resolve } from './egress.ts';
+import { formatBytes, jsonCapOf } from './parsers/text.ts';
 
 export type FetchFn = typeof undiciFetch;
 
@@ -34,6 +35,10 @@ export interface FetchSettings {
   backoffMs: number;
   /** `options.allowPrivateNetworks`: redirects may lead outside the feed's origin to non-public addresses. */
   allowPrivateNetworks?: boolean;
+  /** `options.maxJsonBytes`: the largest JSON document `downloadJson` takes (a MISP event, a TAXII page). */
+  maxJsonBytes?: number;
+  /** The option that set `maxBytes`, named when a body goes past it (default `options.maxBytes`). */
+  capOption?: string;
 }
 
 export const DEFAULT_FETCH_SETTINGS: Readonly<FetchSettings> = { timeoutMs: 60_000, maxBytes: 200 * 1024 * 1024, retries: 2, backoffMs: 2_000 };
@@ -93,13 +98,13 @@ const RETRYABLE_STATUS = new Set([408, 425, 429, 500, 502, 503, 504]);
 
 class SizeCapError extends Error {}
 
-function capBytes(max: number, onBytes: (n: number) => void): Transform {
+function capBytes(max: number, option: string, onBytes: (n: number) => void): Transform {
   let total = 0;
   return new Transform({
     transform(chunk: Buffer, _enc, cb) {
       total += chunk.length;
       onBytes(total);
-      if (total > max) cb(new SizeCapError(`body exceeds the size cap of ${max} bytes`));
+      if (total > max) cb(new SizeCapError(`body exceeds the size cap of ${formatBytes(max)} (${option})`));
       else cb(null, chunk);
     },
   });
@@ -186,14 +191,14 @@ async function attempt(req: FetchRequest, s: FetchSettings, deps: FetchDeps): Pr
     const declared = Number(res.headers.get('content-length'));
     if (Number.isFinite(declared) && declared > s.maxBytes) {
       await res.body?.cancel();
-      throw new FetchError(`body of ${declared} bytes exceeds the size cap of ${s.maxBytes} bytes`, false, res.status);
+      throw new FetchError(`body of ${declared} bytes exceeds the size cap of ${formatBytes(s.maxBytes)} (${s.capOption ?? 'options.maxBytes'})`, false, res.status);
     }
     if (res.body === null) throw new FetchError('empty response body', true, res.status);
     dir = await mkdtemp(join(deps.tmpDir ?? tmpdir(), 'verdict-feed-'));
     const path = join(dir, 'body');
     let bytes = 0;
     try {
-      await pipeline(Readable.fromWeb(res.body as unknown as WebReadableStream<Uint8Array>), capBytes(s.maxBytes, (n) => (bytes = n)), createWriteStream(path));
+      await pipeline(Readable.fromWeb(res.body as unknown as WebReadableStream<Uint8Array>), capBytes(s.maxBytes, s.capOption ?? 'options.maxBytes', (n) => (bytes = n)), createWriteStream(path));
     } catch (err) {
       if (err instanceof SizeCapError) throw new FetchError(err.message, false, res.status);
       if (controller.signal.reason instanceof FetchError) throw controller.signal.reason;
@@ -235,9 +240,14 @@ export async function download(req: FetchRequest, settings: FetchSettings, deps:
   throw last ?? new FetchError(`failed after ${tries} attempts`, false);
 }
 
-/** Reads a small JSON document (a MISP manifest or event, a TAXII page) with the same limits. */
+/**
+ * Reads a JSON document (a MISP manifest or event, a TAXII page) with the same limits, and at
+ * most `maxJsonBytes` of it: the transfer stops there, before anything is parsed.
+ */
 export async function downloadJson(req: FetchRequest, settings: FetchSettings, deps: FetchDeps): Promise<{ body: unknown; header(name: string): string | null } | null> {
-  const d = await download(req, settings, deps);
+  const jsonCap = settings.maxJsonBytes ?? jsonCapOf(undefined);
+  const bounded: FetchSettings = jsonCap < settings.maxBytes ? { ...settings, maxBytes: jsonCap, capOption: 'options.maxJsonBytes, for one JSON document' } : settings;
+  const d = await download(req, bounded, deps);
   if (d.kind === 'not_modified') return null;
   try {
     const text = await readFile(d.path, 'utf8');
@@ -263,5 +273,6 @@ export function settingsFrom(options: Readonly<Record<string, unknown>> | undefi
     retries: num('retries', base.retries),
     backoffMs: num('backoffMs', base.backoffMs),
     allowPrivateNetworks: typeof allowPrivate === 'boolean' ? allowPrivate : base.allowPrivateNetworks === true,
+    maxJsonBytes: typeof options?.['maxJsonBytes'] === 'number' ? jsonCapOf(options) : (base.maxJsonBytes ?? jsonCapOf(undefined)),
   };
 }

@@ -17,7 +17,7 @@ import { isRecord } from './parsers/text.ts';
 import { FeedParseError, RejectTally, type ParseContext } from './parsers/types.ts';
 import { BATCH_RECORDS, fromBatches, inBatches } from './batches.ts';
 import { parseOnThread } from './parse-thread/index.ts';
-import { openPayload } from './payload.ts';
+import { decompressedCapOf, openPayload } from './payload.ts';
 import { describeMismatch } from './mismatch.ts';
 import { fetchTaxiiObjects, mispDirectoryRecords, mispFeedDirectory, spoolMispFeed } from './sources.ts';
 import type { FeedDefinition } from './types.ts';
@@ -180,6 +180,7 @@ async function fileRecords(
     let total = 0;
     const payload = await openPayload(path, {
       expected: def.format,
+      maxDecompressedBytes: decompressedCapOf(def.options),
       ...zipEntryOption(def),
       ...(onProgress ? { onRead: (n: number) => onProgress(n, total) } : {}),
     });

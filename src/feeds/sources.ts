@@ -9,25 +9,35 @@ import { basename, dirname, join } from 'node:path';
 import type { SightingRecord } from '../model.ts';
 import { downloadJson, FetchError, type FetchDeps, type FetchSettings } from './fetcher.ts';
 import { mispEventRecords, readMispManifest } from './parsers/misp.ts';
-import { isRecord } from './parsers/text.ts';
+import { isRecord, jsonCapOf, jsonTooLarge } from './parsers/text.ts';
 import { FeedParseError, type ParseContext } from './parsers/types.ts';
 
 const EVENT_FILE = /^[0-9a-f-]{36}$/i;
 
+/** A JSON file of at most `cap` bytes, parsed; a larger one fails before it is read. */
+async function readJsonFile(path: string, what: string, cap: number): Promise<unknown> {
+  if ((await stat(path)).size > cap) throw jsonTooLarge(what, cap);
+  return JSON.parse(await readFile(path, 'utf8'));
+}
+
 /** Records of a MISP feed kept in a directory (manifest.json beside `<uuid>.json` event files). */
 export async function* mispDirectoryRecords(dir: string, ctx: ParseContext, sinceEpoch = 0): AsyncIterable<SightingRecord> {
+  const cap = jsonCapOf(ctx.options);
   let manifest: unknown;
   try {
-    manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));
+    manifest = await readJsonFile(join(dir, 'manifest.json'), 'MISP feed manifest.json', cap);
   } catch (err) {
+    if (err instanceof FeedParseError) throw err;
     throw new FeedParseError(`MISP feed: cannot read manifest.json (${err instanceof Error ? err.message : String(err)})`, { cause: err });
   }
   for (const entry of readMispManifest(manifest)) {
     if (entry.timestamp < sinceEpoch) continue;
     let doc: unknown;
     try {
-      doc = JSON.parse(await readFile(join(dir, `${entry.uuid}.json`), 'utf8'));
+      doc = await readJsonFile(join(dir, `${entry.uuid}.json`), `MISP event ${entry.uuid}`, cap);
     } catch (err) {
+      // an event over the cap fails the run, as it does when downloaded; an unreadable one is refused
+      if (err instanceof FeedParseError) throw err;
       ctx.tally.reject(entry.uuid, `event file unreadable: ${err instanceof Error ? err.message : String(err)}`);
       continue;
     }

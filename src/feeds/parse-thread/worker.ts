@@ -1,5 +1,5 @@
 /**
- * The parse thread: opens a feed file (unpacking gzip/zip, refusing HTML) and runs the format's
+ * The parse thread: opens a feed file (unpacking gzip/bzip2/zip within the feed's cap, refusing HTML) and runs the format's
  * parser, exactly as runFeed does on its own thread, and sends the records in batches. It sends
  * at most the credit it was given, so a slow store holds back parsing instead of filling memory.
  * One job at a time; the thread is reused for the next.
@@ -8,7 +8,7 @@ import { parentPort } from 'node:worker_threads';
 import type { SightingRecord } from '../../model.ts';
 import { PARSERS } from '../parsers/index.ts';
 import { FeedParseError, newContext } from '../parsers/types.ts';
-import { openPayload } from '../payload.ts';
+import { decompressedCapOf, openPayload } from '../payload.ts';
 import { RecordPacker, type FromParseThread, type ParseJob, type ToParseThread } from './protocol.ts';
 
 const port = parentPort;
@@ -34,6 +34,7 @@ async function parse(job: ParseJob): Promise<void> {
   try {
     const payload = await openPayload(job.path, {
       expected: job.format,
+      maxDecompressedBytes: decompressedCapOf(job.options),
       ...(job.zipEntry !== null ? { zipEntry: new RegExp(job.zipEntry) } : {}),
       ...(job.progress ? { onRead: (n: number) => (bytesRead = n) } : {}),
     });

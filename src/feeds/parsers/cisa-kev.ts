@@ -6,7 +6,7 @@
  */
 import type { SightingRecord } from '../../model.ts';
 import { looksLikeOf, toIndicator } from './indicator.ts';
-import { isRecord, readJson, str, toIsoDate } from './text.ts';
+import { isRecord, jsonCapOf, readJson, str, toIsoDate } from './text.ts';
 import { FeedParseError, type ByteSource, type ParseContext } from './types.ts';
 
 export const KEV_FIELDS = [
@@ -23,7 +23,7 @@ export const KEV_FIELDS = [
 ] as const;
 
 export async function* parseCisaKev(input: ByteSource, ctx: ParseContext): AsyncIterable<SightingRecord> {
-  const doc = await readJson(input, 'CISA KEV');
+  const doc = await readJson(input, 'CISA KEV', jsonCapOf(ctx.options));
   if (!isRecord(doc) || !Array.isArray(doc.vulnerabilities)) throw new FeedParseError('CISA KEV: no "vulnerabilities" array');
   const catalogVersion = str(doc.catalogVersion);
   const released = toIsoDate(doc.dateReleased);

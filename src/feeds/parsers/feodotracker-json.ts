@@ -5,11 +5,11 @@
  */
 import type { SightingRecord } from '../../model.ts';
 import { feodoRecord, isRefusal } from './feodotracker-csv.ts';
-import { isRecord, readJson, str } from './text.ts';
+import { isRecord, jsonCapOf, readJson, str } from './text.ts';
 import { FeedParseError, type ByteSource, type ParseContext } from './types.ts';
 
 export async function* parseFeodoTrackerJson(input: ByteSource, ctx: ParseContext): AsyncIterable<SightingRecord> {
-  const doc = await readJson(input, 'Feodo Tracker');
+  const doc = await readJson(input, 'Feodo Tracker', jsonCapOf(ctx.options));
   if (!Array.isArray(doc)) throw new FeedParseError('Feodo Tracker: expected a JSON array');
   for (const entry of doc) {
     if (!isRecord(entry)) {

@@ -17,7 +17,7 @@ import type { SightingRecord, ThreatType } from '../../model.ts';
 import type { StoredType } from '../../indicators/types.ts';
 import { mapThreat, MISP_CATEGORIES } from '../threat-types.ts';
 import { looksLikeOf, toIndicator } from './indicator.ts';
-import { isRecord, readJson, str, toIsoDate } from './text.ts';
+import { isRecord, jsonCapOf, readJson, str, toIsoDate } from './text.ts';
 import { FeedParseError, type ByteSource, type ParseContext } from './types.ts';
 
 /** MISP attribute type → stored type (null: detect, for ip-src/ip-dst that may be v4, v6 or a range). */
@@ -291,7 +291,7 @@ export function* mispEventRecords(event: Record<string, unknown>, ctx: ParseCont
 }
 
 export async function* parseMispEvent(input: ByteSource, ctx: ParseContext): AsyncIterable<SightingRecord> {
-  const doc = await readJson(input, 'MISP event');
+  const doc = await readJson(input, 'MISP event', jsonCapOf(ctx.options));
   for (const ev of events(doc)) yield* mispEventRecords(ev, ctx);
 }
 

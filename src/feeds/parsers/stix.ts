@@ -16,7 +16,7 @@ import type { SightingRecord, ThreatType } from '../../model.ts';
 import { mapThreat, STIX_INDICATOR_TYPES } from '../threat-types.ts';
 import { looksLikeOf, toIndicator } from './indicator.ts';
 import { parseStixPattern } from './stix-pattern.ts';
-import { isRecord, readJson, str, toConfidence, toIsoDate } from './text.ts';
+import { isRecord, jsonCapOf, readJson, str, toConfidence, toIsoDate } from './text.ts';
 import { FeedParseError, type ByteSource, type ParseContext } from './types.ts';
 
 type StixObject = Record<string, unknown> & { id: string; type: string };
@@ -226,7 +226,7 @@ export function* stixObjectRecords(objects: readonly unknown[], ctx: ParseContex
 }
 
 export async function* parseStixBundle(input: ByteSource, ctx: ParseContext): AsyncIterable<SightingRecord> {
-  const doc = await readJson(input, 'STIX bundle');
+  const doc = await readJson(input, 'STIX bundle', jsonCapOf(ctx.options));
   const objects = isRecord(doc) && Array.isArray(doc.objects) ? doc.objects : Array.isArray(doc) ? doc : null;
   if (objects === null) throw new FeedParseError('STIX: expected a bundle with "objects"');
   yield* stixObjectRecords(objects, ctx);

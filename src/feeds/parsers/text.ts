@@ -25,9 +25,20 @@ async function* pieces(input: ByteSource): AsyncIterable<Uint8Array | string> {
 const PIECE_BYTES = 64 * 1024;
 
 /**
+ * Characters a line may have. Feed lines are short (an address, a URL, a CSV row, one JSON object);
+ * a "line" longer than this is a file of another kind, or a bomb of zeros without a line break,
+ * which would otherwise be held whole as it grows.
+ */
+export const MAX_LINE_CHARS = 1024 * 1024;
+
+function lineTooLong(): FeedParseError {
+  return new FeedParseError(`a line is longer than ${MAX_LINE_CHARS} characters: not a line-based feed file (or a decompression bomb)`);
+}
+
+/**
  * Lines without their terminators (LF or CRLF) and without a leading BOM, one array per chunk
  * of input: a parser loops over each array synchronously instead of awaiting every line.
- * Never holds the whole input.
+ * Never holds the whole input, nor a line longer than MAX_LINE_CHARS (the run fails instead).
  */
 export async function* lineBatches(input: ByteSource): AsyncIterable<string[]> {
   const decoder = new TextDecoder('utf-8');
@@ -50,10 +61,12 @@ export async function* lineBatches(input: ByteSource): AsyncIterable<string[]> {
       nl = rest.indexOf('\n', start);
     }
     rest = rest.slice(start);
+    if (rest.length > MAX_LINE_CHARS) throw lineTooLong();
     if (batch.length > 0) yield batch;
   }
   rest += decoder.decode();
   if (rest.endsWith('\r')) rest = rest.slice(0, -1);
+  if (rest.length > MAX_LINE_CHARS) throw lineTooLong();
   if (rest.length > 0) yield [rest];
 }
 
@@ -62,11 +75,50 @@ export async function* lines(input: ByteSource): AsyncIterable<string> {
   for await (const batch of lineBatches(input)) yield* batch;
 }
 
-/** Reads a JSON document. JSON feeds (KEV, ThreatFox, MISP events, STIX bundles) are bounded by the fetch size cap. */
-export async function readJson(input: ByteSource, what: string): Promise<unknown> {
+/**
+ * Bytes a JSON document may have, unless the feed's `options.maxJsonBytes` says otherwise. A JSON
+ * document is parsed whole (a STIX bundle's relationships and a MISP event's tags reach across
+ * it), and parsing takes several times its size in memory: a 64 MiB document took ~350 MB.
+ */
+export const DEFAULT_MAX_JSON_BYTES = 64 * 1024 * 1024;
+
+/** The feed's cap on one JSON document: `options.maxJsonBytes` when it is a positive number, else the default. */
+export function jsonCapOf(options: Readonly<Record<string, unknown>> | undefined): number {
+  const v = options?.['maxJsonBytes'];
+  return typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : DEFAULT_MAX_JSON_BYTES;
+}
+
+/** `2 GiB (2147483648 bytes)`: a size for a message, readable as well as exact. */
+export function formatBytes(n: number): string {
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let i = -1;
+  while (v >= 1024 && v % 1024 === 0 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return i < 0 ? `${n} bytes` : `${v} ${units[i]} (${n} bytes)`;
+}
+
+/** The error of a JSON document over its cap (the parsers' and the MISP and TAXII downloads'). */
+export function jsonTooLarge(what: string, cap: number): FeedParseError {
+  return new FeedParseError(`${what}: the JSON document is larger than ${formatBytes(cap)}, the feed's cap on one JSON document (options.maxJsonBytes)`);
+}
+
+/**
+ * Reads a JSON document of at most `maxBytes` bytes (a feed's `jsonCapOf(options)`); a larger
+ * one fails before it is parsed, and is not held whole while it is read.
+ */
+export async function readJson(input: ByteSource, what: string, maxBytes: number): Promise<unknown> {
   const parts: string[] = [];
   const decoder = new TextDecoder('utf-8');
-  for await (const chunk of chunks(input)) parts.push(typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }));
+  let bytes = 0;
+  for await (const chunk of chunks(input)) {
+    bytes += chunk.length; // characters of a string: close enough for a cap
+
+    if (bytes > maxBytes) throw jsonTooLarge(what, maxBytes);
+    parts.push(typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }));
+  }
   parts.push(decoder.decode());
   let text = parts.join('');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);

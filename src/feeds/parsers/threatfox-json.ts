@@ -8,7 +8,7 @@ import type { SightingRecord } from '../../model.ts';
 import type { StoredType } from '../../indicators/types.ts';
 import { mapThreat, THREATFOX_THREAT_TYPES } from '../threat-types.ts';
 import { looksLikeOf, toIndicator } from './indicator.ts';
-import { isRecord, readJson, splitTags, str, toConfidence, toIsoDate } from './text.ts';
+import { isRecord, jsonCapOf, readJson, splitTags, str, toConfidence, toIsoDate } from './text.ts';
 import { FeedParseError, type ByteSource, type ParseContext } from './types.ts';
 
 const IOC_TYPES: Readonly<Record<string, StoredType>> = {
@@ -35,7 +35,7 @@ function entries(doc: unknown): Array<[string, unknown]> {
 }
 
 export async function* parseThreatFoxJson(input: ByteSource, ctx: ParseContext): AsyncIterable<SightingRecord> {
-  const doc = await readJson(input, 'ThreatFox');
+  const doc = await readJson(input, 'ThreatFox', jsonCapOf(ctx.options));
   for (const [id, e] of entries(doc)) {
     if (!isRecord(e)) {
       ctx.tally.reject(JSON.stringify(e), 'not an object', 'json');
