@@ -104,7 +104,7 @@ function capBytes(max: number, option: string, onBytes: (n: number) => void): Tr
     transform(chunk: Buffer, _enc, cb) {
       total += chunk.length;
       onBytes(total);
-      if (total > max) cb(new SizeCapError(`body exceeds the size cap of ${formatBytes(max)} (${option})`));
+      if (total > max) cb(new SizeCapError(`body exceeds the size cap of ${formatBytes(max)} set by ${option}`));
       else cb(null, chunk);
     },
   });
@@ -191,7 +191,7 @@ async function attempt(req: FetchRequest, s: FetchSettings, deps: FetchDeps): Pr
     const declared = Number(res.headers.get('content-length'));
     if (Number.isFinite(declared) && declared > s.maxBytes) {
       await res.body?.cancel();
-      throw new FetchError(`body of ${declared} bytes exceeds the size cap of ${formatBytes(s.maxBytes)} (${s.capOption ?? 'options.maxBytes'})`, false, res.status);
+      throw new FetchError(`body of ${declared} bytes exceeds the size cap of ${formatBytes(s.maxBytes)} set by ${s.capOption ?? 'options.maxBytes'}`, false, res.status);
     }
     if (res.body === null) throw new FetchError('empty response body', true, res.status);
     dir = await mkdtemp(join(deps.tmpDir ?? tmpdir(), 'verdict-feed-'));
@@ -246,7 +246,7 @@ export async function download(req: FetchRequest, settings: FetchSettings, deps:
  */
 export async function downloadJson(req: FetchRequest, settings: FetchSettings, deps: FetchDeps): Promise<{ body: unknown; header(name: string): string | null } | null> {
   const jsonCap = settings.maxJsonBytes ?? jsonCapOf(undefined);
-  const bounded: FetchSettings = jsonCap < settings.maxBytes ? { ...settings, maxBytes: jsonCap, capOption: 'options.maxJsonBytes, for one JSON document' } : settings;
+  const bounded: FetchSettings = jsonCap < settings.maxBytes ? { ...settings, maxBytes: jsonCap, capOption: 'options.maxJsonBytes for one JSON document' } : settings;
   const d = await download(req, bounded, deps);
   if (d.kind === 'not_modified') return null;
   try {
