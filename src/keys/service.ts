@@ -93,20 +93,18 @@ export function createKeyService(deps: KeyServiceDeps) {
     },
     /**
      * On an empty key table: stores the configured admin key, or mints one. Returns the key only
-     * when it was generated here (the caller prints it once); null when keys already existed.
+     * when it was generated here (the caller prints it once); null when keys already existed or
+     * another process stored the first key meanwhile.
      */
     async ensureAdminKey(configured: string | null): Promise<{ record: ApiKeyRecord; key: string | null } | null> {
       if ((await deps.keys.count()) > 0) return null;
       const input = { name: 'admin', tier: 'enterprise' as const, scopes: ['admin' as const], expiresAt: null };
-      if (configured !== null) {
-        if (!isWellFormedKey(configured)) throw new Error('VERDICT_ADMIN_KEY is not a well-formed key');
-        const minted = mintKey(deps.newId(), input, deps.clock(), configured);
-        await deps.keys.create(minted.record);
-        return { record: minted.record, key: null };
-      }
-      const minted = mintKey(deps.newId(), input, deps.clock());
-      await deps.keys.create(minted.record);
-      return { record: minted.record, key: minted.key };
+      if (configured !== null && !isWellFormedKey(configured)) throw new Error('VERDICT_ADMIN_KEY is not a well-formed key');
+      const minted = mintKey(deps.newId(), input, deps.clock(), configured ?? undefined);
+      // stored only while the store still holds no key: of instances starting together on an
+      // empty store, exactly one stores (and prints) a first key
+      if (!(await deps.keys.createFirst(minted.record))) return null;
+      return { record: minted.record, key: configured === null ? minted.key : null };
     },
     hashKey,
   };

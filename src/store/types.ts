@@ -6,7 +6,7 @@
 import type { IndicatorType, StoredType } from '../indicators/types.ts';
 import type { DateSource, Override, Sighting, SightingRecord } from '../model.ts';
 
-export const SCOPES = ['read:lookup', 'read:iocs', 'read:export', 'admin'] as const;
+export const SCOPES = ['read:lookup', 'read:iocs', 'read:export', 'read:metrics', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export const TIERS = ['free', 'pro', 'enterprise'] as const;
@@ -35,6 +35,24 @@ export interface ApiKeyRepository {
   revoke(id: string, at: string): Promise<boolean>;
   touch(id: string, at: string): Promise<void>;
   count(): Promise<number>;
+  /**
+   * Stores `key` only while the store holds no key at all, atomically for every process sharing
+   * the store: of instances starting together on an empty store, one stores its first admin key
+   * and the others store nothing. Returns whether this call stored it.
+   */
+  createFirst(key: ApiKeyRecord): Promise<boolean>;
+}
+
+/**
+ * Requests counted against each key's daily quota, kept so that a restart does not hand every
+ * key a fresh day. Days are UTC days since the epoch. Counts are added (several processes may
+ * share one store), never overwritten.
+ */
+export interface QuotaLedger {
+  /** Every key's requests counted on `day`. */
+  dayCounts(day: number): Promise<Map<string, number>>;
+  /** Adds `counts` (requests per key id) to `day`'s, and forgets days before `day - 1`. */
+  addDayCounts(day: number, counts: ReadonlyMap<string, number>): Promise<void>;
 }
 
 export interface OverrideRepository {
@@ -249,4 +267,10 @@ export interface Store {
 
   readonly keys: ApiKeyRepository;
   readonly overrides: OverrideRepository;
+  /**
+   * Where the per-instance rate limiter keeps daily quota counts across restarts: present on
+   * SQLite (the embedded store, whose limits live in the process). Absent on PostgreSQL, whose
+   * deployments keep limits and quotas in Redis (docs/deploy.md).
+   */
+  readonly quotas?: QuotaLedger;
 }

@@ -11,8 +11,11 @@ import copyStreams from 'pg-copy-streams';
 import { cidrNetwork } from '../cidr.ts';
 import { openPostgresStore, type PostgresStoreOptions } from './index.ts';
 
-/** The SQLite schema versions this copier understands. */
-const KNOWN_SQLITE_VERSIONS = new Set([1, 2]);
+/**
+ * The SQLite schema versions this copier understands. Version 3's daily quota counts are not
+ * copied: a PostgreSQL deployment keeps its limits and quotas in Redis.
+ */
+const KNOWN_SQLITE_VERSIONS = new Set([1, 2, 3]);
 const CHUNK_BYTES = 256 * 1024;
 
 export interface MigrationSummary {

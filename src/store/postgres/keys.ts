@@ -17,6 +17,9 @@ const SQL = {
   touch: numbered(KEY_SQL.touch),
 };
 
+/** The advisory lock under which an instance looks for a key and stores the first one. */
+export const FIRST_KEY_LOCK = 7_331_003;
+
 export function createKeyRepository(db: Queries): ApiKeyRepository {
   return {
     async create(key) {
@@ -27,6 +30,18 @@ export function createKeyRepository(db: Queries): ApiKeyRepository {
         if ((err as { code?: string }).code === '23505') throw new Error(`api key ${key.id}: a key with this id or hash already exists`, { cause: err });
         rethrow(err, 'key create');
       }
+    },
+    async createFirst(key) {
+      validateKey(key);
+      // Under READ COMMITTED two instances could both see an empty table; the transaction's
+      // advisory lock makes the second look only after the first committed.
+      return db.transaction('first key', async (c) => {
+        await c.query('SELECT pg_advisory_xact_lock($1)', [FIRST_KEY_LOCK]);
+        const found = await c.query('SELECT 1 FROM api_keys LIMIT 1');
+        if ((found.rowCount ?? 0) > 0) return false;
+        await c.query(SQL.insert, apiKeyParams(key));
+        return true;
+      });
     },
     async findByHash(keyHash) {
       const row = await db.row<ApiKeyRow>('key lookup', SQL.byHash, [keyHash]);

@@ -24,6 +24,7 @@ import { createKeyRepository } from './keys.ts';
 import { createMaintenance } from './maintenance.ts';
 import { applyMigrations } from './migrations.ts';
 import { createOverrideRepository } from './overrides.ts';
+import { createQuotaLedger } from './quotas.ts';
 import { RangeIndex } from './ranges.ts';
 import { WriteGate } from './write-gate.ts';
 
@@ -165,6 +166,7 @@ function assemble(c: Connections): SqliteStore {
     path: c.path,
     keys: createKeyRepository({ reader, writer, toucher: c.toucher, gate, onTouchError: (err) => c.logger?.warn({ err }, 'api key last-use stamp failed') }),
     overrides: createOverrideRepository(reader, writer, gate),
+    quotas: createQuotaLedger(reader, writer, gate),
     ...createFeedRunStore(reader, writer, gate),
     ...createMaintenance(writer, gate),
 

@@ -4,7 +4,7 @@
  * lock. (How often a key is stamped is decided by the caller, src/keys/verify.ts.)
  */
 import type Database from 'better-sqlite3';
-import { apiKeyParams, toApiKey } from '../rows.ts';
+import { KEY_COLUMNS, apiKeyParams, toApiKey } from '../rows.ts';
 import type { ApiKeyRow } from '../rows.ts';
 import { KEY_SQL } from '../sql.ts';
 import type { ApiKeyRepository } from '../types.ts';
@@ -23,6 +23,11 @@ export interface KeyRepositoryDeps {
 
 export function createKeyRepository(d: KeyRepositoryDeps): ApiKeyRepository {
   const insert = d.writer.prepare(KEY_SQL.insert);
+  // One statement under the write lock: processes starting together on one file cannot both
+  // see an empty table and both insert.
+  const insertFirst = d.writer.prepare(
+    `INSERT INTO api_keys (${KEY_COLUMNS}) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM api_keys)`,
+  );
   const byHash = d.reader.prepare(KEY_SQL.byHash);
   const byId = d.reader.prepare(KEY_SQL.byId);
   const all = d.reader.prepare(KEY_SQL.all);
@@ -68,6 +73,10 @@ export function createKeyRepository(d: KeyRepositoryDeps): ApiKeyRepository {
           throw err;
         }
       });
+    },
+    async createFirst(key) {
+      validateKey(key);
+      return d.gate.write(() => insertFirst.run(apiKeyParams(key)).changes === 1);
     },
     async findByHash(keyHash) {
       const row = byHash.get(keyHash) as ApiKeyRow | undefined;

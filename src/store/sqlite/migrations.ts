@@ -121,6 +121,21 @@ export const MIGRATIONS: readonly Migration[] = [
         WHERE m.feed_id = feed_state.feed_id;
     `,
   },
+  {
+    version: 3,
+    name: 'daily quota counts',
+    sql: `
+      -- Requests counted against each key's daily quota (day: UTC days since the epoch), so a
+      -- restart does not give every key a fresh day. The in-process rate limiter adds to it
+      -- every second and reads today's counts at start (src/ratelimit/memory.ts).
+      CREATE TABLE quota_days (
+        key_id TEXT NOT NULL,
+        day INTEGER NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (key_id, day)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 const CREATE_LEDGER = `CREATE TABLE IF NOT EXISTS schema_migrations (
