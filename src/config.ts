@@ -45,6 +45,12 @@ export interface Config {
   bodyLimit: number;
   /** Trust X-Forwarded-* headers (behind a reverse proxy). */
   trustProxy: boolean;
+  /** Time a client has to send a whole request, headers and body (ms); a stalled one is answered 408. */
+  requestTimeoutMs: number;
+  /** Failed authentications one client address may make per minute before it is refused (429); 0: no limit. */
+  authFailuresPerMinute: number;
+  /** A second listener serving `/metrics` without a key (`host:port`), or null. */
+  metricsAddress: { host: string; port: number } | null;
   tiers: Readonly<Record<Tier, Readonly<TierLimits>>>;
 }
 
@@ -81,6 +87,9 @@ export const SETTINGS = [
   { env: 'VERDICT_DATA_VERSION_WINDOW_MS', default: '100', description: 'How long one reading of the data version serves cached lookups; new data shows at most this late (0: read every time)' },
   { env: 'VERDICT_BODY_LIMIT', default: '1048576', description: 'Largest request body in bytes' },
   { env: 'VERDICT_TRUST_PROXY', default: 'false', description: 'Trust X-Forwarded-* headers' },
+  { env: 'VERDICT_REQUEST_TIMEOUT_MS', default: '30000', description: 'Time a client has to send a whole request (headers and body); a stalled one is answered 408' },
+  { env: 'VERDICT_AUTH_FAILURES_PER_MINUTE', default: '30', description: 'Failed authentications a client address (an IPv6 /64) may make per minute before its keys are refused with 429 (0: no limit)' },
+  { env: 'VERDICT_METRICS_ADDRESS', default: '(none)', description: '`host:port` of a second listener serving `/metrics` without a key (on the main port it needs the `read:metrics` scope)' },
   { env: 'VERDICT_TIER_<TIER>_PER_MINUTE', default: 'free 10, pro 1000, enterprise 10000', description: 'Requests per minute for a tier (`FREE`, `PRO`, `ENTERPRISE`)' },
   { env: 'VERDICT_TIER_<TIER>_PER_DAY', default: 'free 1000, pro 1000000, enterprise 100000000', description: 'Requests per UTC day for a tier' },
   { env: 'VERDICT_CONFIG_FILE', default: '(none)', description: 'JSON file of `VERDICT_*` settings; environment variables win' },
@@ -166,6 +175,16 @@ function redisUrl(env: Env): string | null {
   return raw;
 }
 
+/** `host:port` (an IPv6 host in brackets) of the metrics listener. */
+function listenAddress(env: Env, name: string): { host: string; port: number } | null {
+  const raw = text(env, name);
+  if (raw === null) return null;
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([0-9A-Za-z.-]+)):(\d{1,5})$/.exec(raw);
+  const port = m ? Number(m[3]) : NaN;
+  if (m === null || port > 65_535) throw new ConfigError(name, `must be host:port (an IPv6 address in brackets), got "${raw}"`);
+  return Object.freeze({ host: m[1] ?? m[2] ?? '', port });
+}
+
 function tiers(env: Env): Record<Tier, TierLimits> {
   const out = {} as Record<Tier, TierLimits>;
   for (const tier of TIERS) {
@@ -202,6 +221,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisFailurePolicy: oneOf(e, 'VERDICT_REDIS_FAILURE_POLICY', FAILURE_POLICIES, 'open'),
     bodyLimit: integer(e, 'VERDICT_BODY_LIMIT', 1_048_576, 1_024, 104_857_600),
     trustProxy: boolean(e, 'VERDICT_TRUST_PROXY', false),
+    requestTimeoutMs: integer(e, 'VERDICT_REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000),
+    authFailuresPerMinute: integer(e, 'VERDICT_AUTH_FAILURES_PER_MINUTE', 30, 0, 1_000_000),
+    metricsAddress: listenAddress(e, 'VERDICT_METRICS_ADDRESS'),
     tiers: Object.freeze(tiers(e)),
   };
   return Object.freeze(config);

@@ -11,6 +11,7 @@ import type { Config } from './config.ts';
 import type { Intelligence, HuntingQueryBuilder } from './model.ts';
 import type { Store } from './store/types.ts';
 import type { RateLimiter } from './ratelimit/types.ts';
+import type { AuthFailureLimiter } from './ratelimit/auth-failures.ts';
 import type { LookupCache } from './cache/types.ts';
 import type { RunLock } from './feeds/types.ts';
 import type { FeedScheduler } from './feeds/scheduler.ts';
@@ -38,6 +39,8 @@ export interface Deps {
   intel: Intelligence;
   hunting: HuntingQueryBuilder;
   rateLimiter: RateLimiter;
+  /** Failed authentications per client address (shared through Redis when configured). */
+  authFailures: AuthFailureLimiter;
   /** Null when caching is off (`VERDICT_CACHE_TTL_SECONDS=0`). */
   cache: LookupCache | null;
   runLock: RunLock;
@@ -154,8 +157,10 @@ export async function buildDeps(config: Config, overrides: Partial<Deps> = {}): 
     const intel = overrides.intel ?? createIntelligence();
     const hunting = overrides.hunting ?? createHuntingQueryBuilder();
     const store = await storeOf(config, logger, overrides, opened);
-    const rateLimiter = overrides.rateLimiter ?? (await createRateLimiter(config, logger));
+    const rateLimiter = overrides.rateLimiter ?? (await createRateLimiter(config, logger, store, clock));
     if (!overrides.rateLimiter) opened.push(rateLimiter);
+    const authFailures = overrides.authFailures ?? (await createAuthFailureLimiter(config, logger));
+    if (!overrides.authFailures) opened.push(authFailures);
     const cache = overrides.cache !== undefined ? overrides.cache : await createCache(config, logger);
     if (overrides.cache === undefined && cache) opened.push(cache);
     const { runLock, scheduler } = await feedParts(config, logger, clock, store, catalog, overrides);
@@ -169,6 +174,7 @@ export async function buildDeps(config: Config, overrides: Partial<Deps> = {}): 
       intel,
       hunting,
       rateLimiter,
+      authFailures,
       cache,
       runLock,
       scheduler,
@@ -232,15 +238,40 @@ export async function buildKeyDeps(config: Config, overrides: Partial<Deps> = {}
   });
 }
 
-/** The limiter the config asks for (Redis's client is loaded only when it is configured). */
-async function createRateLimiter(config: Config, logger: Logger): Promise<RateLimiter> {
+/**
+ * The limiter the config asks for (Redis's client is loaded only when it is configured). Without
+ * Redis, limits live in this process; on the embedded store its daily quota counts are kept in
+ * the store, so a restart does not reset them.
+ */
+async function createRateLimiter(config: Config, logger: Logger, store: Store, clock: () => Date): Promise<RateLimiter> {
   const { redisUrl } = config;
   if (redisUrl) {
     const { createRedisRateLimiter } = await import('./ratelimit/redis.ts');
     return createRedisRateLimiter({ url: redisUrl, failurePolicy: config.redisFailurePolicy, logger });
   }
-  const { createMemoryRateLimiter } = await import('./ratelimit/memory.ts');
-  return createMemoryRateLimiter();
+  const { createLedgerRateLimiter, createMemoryRateLimiter } = await import('./ratelimit/memory.ts');
+  if (store.quotas === undefined) {
+    logger.warn(
+      { store: store.kind },
+      'rate limits and daily quotas are counted in this process only: each instance counts its own and a restart resets them; set VERDICT_REDIS_URL to share and keep them',
+    );
+    return createMemoryRateLimiter();
+  }
+  return createLedgerRateLimiter(store.quotas, clock().getTime(), {
+    onLedgerError: (err) =>
+      err === null ? logger.info('quota counts are written to the store again') : logger.error({ err }, 'quota counts could not be written to the store; kept in memory and retried'),
+  });
+}
+
+/** Failed authentications per client address: in Redis when configured (every instance counts the same), else in memory. */
+async function createAuthFailureLimiter(config: Config, logger: Logger): Promise<AuthFailureLimiter> {
+  const { redisUrl, authFailuresPerMinute: perMinute } = config;
+  if (redisUrl && perMinute > 0) {
+    const { createRedisAuthFailureLimiter } = await import('./ratelimit/auth-failures-redis.ts');
+    return createRedisAuthFailureLimiter({ url: redisUrl, perMinute, logger });
+  }
+  const { createMemoryAuthFailureLimiter } = await import('./ratelimit/auth-failures.ts');
+  return createMemoryAuthFailureLimiter(perMinute);
 }
 
 /** The lookup cache the config asks for (none when the TTL is 0). */

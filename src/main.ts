@@ -1,18 +1,23 @@
 /**
- * Start-up: load config → build deps → bundled data → first admin key → build app → listen →
- * scheduler. Returns a handle whose close() shuts everything down in order.
+ * Start-up: load config → build deps → bundled data → first admin key → build app → listen (and
+ * the metrics listener, when configured) → scheduler. Returns a handle whose close() shuts
+ * everything down in order.
  */
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
 import { buildDeps, type Deps } from './deps.ts';
 import { loadBundledData } from './feeds/bundled.ts';
 import { buildApp } from './http/app.ts';
+import { createHttpMetrics } from './http/metrics.ts';
+import { startMetricsListener, type MetricsListener } from './http/metrics-server.ts';
 import { createKeyService } from './keys/service.ts';
 
 export interface RunningServer {
   app: FastifyInstance;
   deps: Deps;
   address: string;
+  /** The metrics listener's address (`VERDICT_METRICS_ADDRESS`), or null. */
+  metricsAddress: string | null;
   close(): Promise<void>;
 }
 
@@ -47,8 +52,18 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     } else if (admin !== null) {
       deps.logger.info({ keyId: admin.record.id }, 'stored VERDICT_ADMIN_KEY as the first admin key');
     }
-    const app = await buildApp(deps);
+    const metrics = createHttpMetrics();
+    const app = await buildApp(deps, { metrics });
     const address = await app.listen({ host: config.host, port: config.port });
+    let metricsListener: MetricsListener | null = null;
+    if (config.metricsAddress !== null) {
+      try {
+        metricsListener = await startMetricsListener({ ...config.metricsAddress, metrics, requestId: deps.ids.requestId, requestTimeoutMs: config.requestTimeoutMs });
+      } catch (err) {
+        await app.close();
+        throw err;
+      }
+    }
     // Reference data read on first use is read right after start-up, so that the first lookups of
     // each kind do not pay for it; listening first lets health checks and orchestrators see the
     // process sooner. A fault here is a broken install: logged, and the lookup that needs the
@@ -65,10 +80,12 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       app,
       deps,
       address,
+      metricsAddress: metricsListener?.address ?? null,
       close() {
         closing ??= (async () => {
           stopped = true;
           clearTimeout(warming);
+          await metricsListener?.close();
           await app.close();
           await deps.close();
         })();

@@ -1,7 +1,8 @@
 /**
  * A feed's status as clients see it: what the catalog says of the feed, and its health from the
  * store's feed state. One view for `GET /api/v1/feeds` and `verdict feeds list --json`, so both
- * name the same facts alike.
+ * name the same facts alike; keys without the admin scope see the reader's view of it
+ * (`readerFeedStatus`).
  */
 import type { FeedRunRecord, FeedRunStatus, FeedState, IngestResult } from '../store/types.ts';
 import { nextRunAt } from './scheduler.ts';
@@ -92,4 +93,43 @@ export function feedStatus(f: FeedDefinition, s: FeedState | null | undefined, n
 export function feedStatuses(feeds: readonly FeedDefinition[], states: readonly FeedState[], now: Date): FeedStatusView[] {
   const byId = new Map(states.map((s) => [s.feedId, s]));
   return feeds.map((f) => feedStatus(f, byId.get(f.id), now));
+}
+
+/** A run as a key without the admin scope sees it: its counts and status, not the rows or the error text. */
+export type ReaderRunView = Omit<FeedRunView, 'rejected_samples' | 'error'>;
+export type ReaderHealthView = Omit<FeedHealthView, 'last_run' | 'last_error'> & { last_run: ReaderRunView | null };
+export type ReaderFeedStatusView = Omit<FeedStatusView, 'health'> & { health: ReaderHealthView };
+
+/**
+ * The URL without what may be a secret: credentials, the query (tokens are often passed there)
+ * and the fragment. Null when it cannot be read.
+ */
+export function publicFeedUrl(url: string | null): string | null {
+  if (url === null) return null;
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    u.search = '';
+    u.hash = '';
+    return u.toString();
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * What a key without the admin scope sees of a feed: the counts (rejected rows, listed, total)
+ * and statuses (the last run's status; `last_error_at` against `last_success_at`), but not the
+ * rejected rows themselves or the raw error texts — both may quote what a server sent, an
+ * internal address or a credential — and the URL without credentials or query.
+ */
+export function readerFeedStatus(v: FeedStatusView): ReaderFeedStatusView {
+  const { last_run, last_error: _error, ...health } = v.health;
+  let run: ReaderRunView | null = null;
+  if (last_run !== null) {
+    const { rejected_samples: _samples, error: _runError, ...counts } = last_run;
+    run = counts;
+  }
+  return { ...v, url: publicFeedUrl(v.url), health: { ...health, last_run: run } };
 }

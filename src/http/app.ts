@@ -1,7 +1,8 @@
 /**
  * The Fastify app, without listen: `buildApp(deps)` is what `serve` starts and what tests drive
- * through `app.inject()`. Hooks in order: request id → auth + rate limit (API routes) → handler;
- * every error goes through the one handler that speaks the catalog.
+ * through `app.inject()`. Hooks in order: request id → auth + rate limit (keyed routes) →
+ * handler; every error goes through the one handler that speaks the catalog, and what Node's
+ * HTTP server refuses before the app sees it (client-errors.ts) is answered in the same envelope.
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
@@ -10,7 +11,10 @@ import type { Deps } from '../deps.ts';
 import { createLookup } from '../enrich.ts';
 import { createKeyService } from '../keys/service.ts';
 import { createKeyVerifier, VerifiedKeys } from '../keys/verify.ts';
+import { createMemoryAuthFailureLimiter } from '../ratelimit/auth-failures.ts';
+import { createOutageLog } from '../ratelimit/outage.ts';
 import { createAuthHooks, routeScope } from './auth.ts';
+import { createClientErrorHandler, tagRequest } from './client-errors.ts';
 import { createErrorHandler, sendError } from './error-handler.ts';
 import { registerNotFound } from './not-found.ts';
 import { createHttpMetrics, type HttpMetrics } from './metrics.ts';
@@ -22,12 +26,15 @@ import { registerFeedRoutes } from './routes/feeds.ts';
 import { registerOverrideRoutes } from './routes/overrides.ts';
 import { registerServiceRoutes } from './routes/service.ts';
 
-export type AppDeps = Pick<Deps, 'config' | 'logger' | 'clock' | 'ids' | 'store' | 'catalog' | 'intel' | 'hunting' | 'rateLimiter' | 'cache' | 'scheduler'>;
+export type AppDeps = Pick<Deps, 'config' | 'logger' | 'clock' | 'ids' | 'store' | 'catalog' | 'intel' | 'hunting' | 'rateLimiter' | 'cache' | 'scheduler'> &
+  Partial<Pick<Deps, 'authFailures'>>;
 
 /** An incoming X-Request-Id is kept only when short and made of safe characters (API.md). */
 const SAFE_REQUEST_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
 /** Room for a 2,048-character indicator in a path parameter (overrides). */
 const MAX_PARAM_LENGTH = 2_200;
+/** Headers must arrive within this, however long the whole request may take. */
+const MAX_HEADERS_TIMEOUT_MS = 60_000;
 
 export interface AppOptions {
   metrics?: HttpMetrics;
@@ -37,15 +44,26 @@ export interface AppOptions {
 
 export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<FastifyInstance> {
   const metrics = opts.metrics ?? createHttpMetrics();
+  const timeoutMs = deps.config.requestTimeoutMs;
   const app = Fastify({
     // pino's Logger is a FastifyBaseLogger; widening keeps the app's type the default one routes expect
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: deps.config.bodyLimit,
     trustProxy: deps.config.trustProxy,
+    // A request (headers and body) must arrive within the timeout, on every route: a stalled
+    // body is answered 408 and its connection closed. Node checks connections on an interval
+    // (30 s by default); a finer one keeps the answer close to the timeout.
+    requestTimeout: timeoutMs,
+    http: {
+      requestTimeout: timeoutMs,
+      headersTimeout: Math.min(timeoutMs, MAX_HEADERS_TIMEOUT_MS),
+      connectionsCheckingInterval: Math.max(25, Math.min(1_000, Math.floor(timeoutMs / 4))),
+    },
+    clientErrorHandler: createClientErrorHandler(deps.ids.requestId, (err, status) => deps.logger.debug({ err, status }, 'client error')),
     requestIdHeader: false,
     genReqId: (req) => {
       const incoming = req.headers['x-request-id'];
-      return typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : deps.ids.requestId();
+      return tagRequest(req, typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : deps.ids.requestId());
     },
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH, ignoreTrailingSlash: true },
     childLoggerFactory: lazyChildLoggerFactory,
@@ -64,12 +82,22 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
   app.decorateRequest('apiKey', null);
   // The route pattern for metrics, set by the route's own hook; unmatched requests keep this.
   app.decorateRequest('routeLabel', 'unmatched');
+  // A store outage is logged when it starts and when it ends, not once per refused request.
+  const storeOutage = createOutageLog(deps.logger, 'store', 'answering 503 service_unavailable', {
+    service: deps.store.kind === 'postgres' ? 'PostgreSQL' : 'SQLite',
+    countField: 'refused_requests',
+    probe: () => deps.store.ping(),
+  });
   const verifier = createKeyVerifier({
     keys: deps.store.keys,
     verified: opts.verifiedKeys ?? new VerifiedKeys(),
-    onTouchError: (err, keyId) => deps.logger.warn({ err, keyId }, 'could not record key use'),
+    onTouchError: (err, keyId) => {
+      if ((err as { unavailable?: unknown }).unavailable === true) storeOutage.failed(err);
+      else deps.logger.warn({ err, keyId }, 'could not record key use');
+    },
   });
-  const hookFor = createAuthHooks(deps, verifier);
+  const authFailures = deps.authFailures ?? createMemoryAuthFailureLimiter(deps.config.authFailuresPerMinute);
+  const hookFor = createAuthHooks({ ...deps, authFailures }, verifier);
   // Each route gets its own onRequest hook, its scope settled here once rather than looked up per
   // request; the hook puts the request id on every response, refusals included. It runs before
   // any hook the route declares itself.
@@ -83,7 +111,13 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
     metrics.observe(req.method, req.routeLabel, reply.statusCode, reply.elapsedTime / 1000);
     done();
   });
-  app.setErrorHandler(createErrorHandler(deps.store));
+  app.setErrorHandler(createErrorHandler({ store: deps.store, storeOutage }));
+  app.addHook('onClose', (_app, done) => {
+    storeOutage.stop();
+    // the limiter this app made for itself; one from the deps is closed with them
+    if (deps.authFailures === undefined) void authFailures.close();
+    done();
+  });
 
   await app.register(swagger, {
     openapi: {
@@ -102,8 +136,8 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
   const lookup = createLookup(deps, { versionWindowMs: deps.config.dataVersionWindowMs });
   const keys = createKeyService({ keys: deps.store.keys, clock: deps.clock, newId: deps.ids.keyId });
   registerLookupRoute(app, lookup);
-  registerHealthRoute(app, deps);
-  registerKeyRoutes(app, keys, (id) => verifier.forget(id));
+  registerHealthRoute(app, { ...deps, storeOutage });
+  registerKeyRoutes(app, keys, { onRevoked: (id) => verifier.forget(id), onCreated: (hash) => verifier.created(hash) });
   registerFeedRoutes(app, deps);
   registerOverrideRoutes(app, { overrides: deps.store.overrides, clock: deps.clock });
   registerServiceRoutes(app, metrics);

@@ -1,14 +1,19 @@
 /**
- * Authentication, scope check and rate limiting for `/api/...` routes, run as each route's
- * onRequest hook so that nothing else (body parsing, validation) happens for a refused request.
- * A route states its scope in `config.scope`; `null` marks a public route.
+ * Authentication, scope check and rate limiting for keyed routes, run as each route's onRequest
+ * hook so that nothing else (body parsing, validation) happens for a refused request. A route
+ * states its scope in `config.scope`; `null` marks a public route.
+ *
+ * A presented key that is refused counts against the client address's failed authentications
+ * (src/ratelimit/auth-failures.ts); past the limit the address gets 429 instead, and keys it
+ * presents are no longer looked up unless they are known to exist.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.ts';
+import type { AuthFailureLimiter } from '../ratelimit/auth-failures.ts';
 import type { RateDecision, RateLimiter } from '../ratelimit/types.ts';
 import type { ApiKeyRecord, Scope } from '../store/types.ts';
 import { hasScope } from '../keys/keys.ts';
-import type { KeyRefusal, KeyVerifier } from '../keys/verify.ts';
+import { UNCHECKED, type KeyRefusal, type KeyVerifier } from '../keys/verify.ts';
 import { ApiError } from './errors.ts';
 
 declare module 'fastify' {
@@ -26,6 +31,7 @@ declare module 'fastify' {
 export interface AuthDeps {
   config: Config;
   rateLimiter: RateLimiter;
+  authFailures: AuthFailureLimiter;
   clock: () => Date;
 }
 
@@ -66,19 +72,34 @@ export function routeScope(stated: Scope | null | undefined, url: string): Scope
  * (most requests), the whole hook runs synchronously.
  */
 export function createAuthHooks(deps: AuthDeps, keys: KeyVerifier) {
-  /** Synchronous when the key was verified recently (most requests): no promise to wait for. */
-  function authenticate(req: FastifyRequest, now: Date): ApiKeyRecord | Promise<ApiKeyRecord> {
-    const presented = presentedKey(req);
-    if (presented.kind === 'none') throw new ApiError('missing_api_key');
-    // another scheme (Basic, …) is a credential we cannot accept, not a missing one
-    if (presented.kind === 'other-scheme') throw new ApiError('invalid_api_key');
-    const verdict = keys.verify(presented.key, now);
-    return verdict instanceof Promise ? verdict.then(accepted) : accepted(verdict);
+  const failures = deps.authFailures;
+
+  /** The 429 of an address that failed too often, with the headers of that limit. */
+  function tooManyFailures(reply: FastifyReply, seconds: number, nowMs: number): ApiError {
+    const retryAfter = String(Math.max(1, Math.ceil(seconds)));
+    reply.header('x-ratelimit-limit', String(failures.perMinute));
+    reply.header('x-ratelimit-remaining', '0');
+    reply.header('x-ratelimit-reset', String(Math.ceil(nowMs / 1000) + Number(retryAfter)));
+    return new ApiError(
+      'rate_limit_exceeded',
+      'Too many failed authentications from this address. Retry after the time given in Retry-After.',
+      { retry_after: Number(retryAfter), limit: failures.perMinute, window: 'minute', per: 'address' },
+      { 'retry-after': retryAfter },
+    );
   }
 
-  function accepted(verdict: ApiKeyRecord | KeyRefusal): ApiKeyRecord {
-    if (typeof verdict === 'string') throw new ApiError(verdict);
-    return verdict;
+  /** A presented credential was refused: counted for the address, then a 401 (or 429 past the limit). */
+  function refuse(req: FastifyRequest, reply: FastifyReply, code: KeyRefusal, now: Date, done: (err?: Error) => void): void {
+    const nowMs = now.getTime();
+    let wait: number | Promise<number>;
+    try {
+      wait = failures.failed(req.ip, nowMs);
+    } catch {
+      wait = 0;
+    }
+    const answer = (seconds: number): void => done(seconds > 0 ? tooManyFailures(reply, seconds, nowMs) : new ApiError(code));
+    if (wait instanceof Promise) wait.then(answer, () => answer(0));
+    else answer(wait);
   }
 
   /** The limiter's answer as headers, then the refusals; returns the error to pass on, if any. */
@@ -89,7 +110,9 @@ export function createAuthHooks(deps: AuthDeps, keys: KeyVerifier) {
     if (!decision.allowed) {
       const code = decision.reason ?? 'rate_limit_exceeded';
       const retryAfter = String(Math.max(1, Math.ceil(decision.retryAfter ?? 1)));
-      return new ApiError(code, undefined, { retry_after: Number(retryAfter), limit: decision.limit }, { 'retry-after': retryAfter });
+      // `limit` is the limit that refused: the daily quota for quota_exceeded
+      const details = { retry_after: Number(retryAfter), limit: decision.limit, window: decision.window, per: 'key' };
+      return new ApiError(code, undefined, details, { 'retry-after': retryAfter });
     }
     // counted before the scope check, so every authenticated answer carries the rate-limit headers
     if (!hasScope(record, scope)) {
@@ -123,6 +146,12 @@ export function createAuthHooks(deps: AuthDeps, keys: KeyVerifier) {
     done(refusal);
   }
 
+  /** What the store said of the key: on to the limits, or a refusal counted for the address. */
+  function verified(req: FastifyRequest, reply: FastifyReply, verdict: ApiKeyRecord | KeyRefusal, scope: Scope, now: Date, done: (err?: Error) => void): void {
+    if (typeof verdict === 'string') refuse(req, reply, verdict, now, done);
+    else limit(req, reply, verdict, scope, now, done);
+  }
+
   /**
    * The onRequest hook for a route: `label` is its pattern (for metrics), `scope` what it needs
    * (null: public). Each step catches its own failure and `done` is called exactly once, outside
@@ -142,15 +171,28 @@ export function createAuthHooks(deps: AuthDeps, keys: KeyVerifier) {
       reply.header('x-request-id', req.id);
       req.apiKey = null;
       const now = deps.clock();
-      let found: ApiKeyRecord | Promise<ApiKeyRecord>;
+      const presented = presentedKey(req);
+      if (presented.kind === 'none') {
+        done(new ApiError('missing_api_key'));
+        return;
+      }
+      // another scheme (Basic, …) is a credential we cannot accept, not a missing one
+      if (presented.kind === 'other-scheme') {
+        refuse(req, reply, 'invalid_api_key', now, done);
+        return;
+      }
+      let verdict: ReturnType<KeyVerifier['verify']>;
+      let waitSeconds = 0;
       try {
-        found = authenticate(req, now);
+        waitSeconds = failures.refusedFor(req.ip, now.getTime());
+        verdict = keys.verify(presented.key, now, waitSeconds > 0);
       } catch (err) {
         done(err as Error);
         return;
       }
-      if (found instanceof Promise) found.then((record) => limit(req, reply, record, scope, now, done), done);
-      else limit(req, reply, found, scope, now, done);
+      if (verdict === UNCHECKED) done(tooManyFailures(reply, waitSeconds, now.getTime()));
+      else if (verdict instanceof Promise) verdict.then((v) => verified(req, reply, v, scope, now, done), done);
+      else verified(req, reply, verdict, scope, now, done);
     };
   };
 }

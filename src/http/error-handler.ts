@@ -1,9 +1,12 @@
 /**
  * Turns every failure into the catalog's envelope. ApiErrors carry their code; Fastify's own
- * client errors are mapped by code; anything else is either the store being unreachable (503,
- * checked with a ping) or a bug (500, logged with its stack and the request id).
+ * client errors are mapped by code; anything else is either a dependency being unreachable (503,
+ * the store checked with a ping) or a bug (500, logged with its stack and the request id).
+ * Outages are not logged per request: the store's outage log says when one starts and when it
+ * ends, with the count of requests refused between (Redis's clients keep their own).
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { OutageLog } from '../ratelimit/outage.ts';
 import type { Store } from '../store/types.ts';
 import { ApiError, ERROR_CATALOG, UNAVAILABLE_RETRY_AFTER_SECONDS, errorBody, type ErrorCode } from './errors.ts';
 
@@ -64,7 +67,19 @@ async function storeReachable(store: Store): Promise<boolean> {
   }
 }
 
-export function createErrorHandler(store: Store) {
+export interface ErrorHandlerDeps {
+  store: Store;
+  /** The store's outage log (the app's). */
+  storeOutage: OutageLog;
+}
+
+export function createErrorHandler({ store, storeOutage }: ErrorHandlerDeps) {
+  /** One more request refused during a store outage (its first starts the outage's log line). */
+  const storeDown = (err: unknown): void => {
+    storeOutage.failed(err);
+    storeOutage.skipped();
+  };
+
   return async function errorHandler(err: FastifyError, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     if (err instanceof ApiError) return sendError(reply, err.code, err.message, err.details, err.headers);
     const v = err as FastifyError & { validation?: ValidationIssue[] };
@@ -84,11 +99,13 @@ export function createErrorHandler(store: Store) {
     const marked = err as { unavailable?: unknown; retryAfter?: unknown };
     if (marked.unavailable === true) {
       const retry = typeof marked.retryAfter === 'number' && marked.retryAfter > 0 ? Math.ceil(marked.retryAfter) : UNAVAILABLE_RETRY_AFTER_SECONDS;
-      req.log.warn({ err }, 'dependency unavailable');
+      // Redis's outage (fail-closed) is logged by its own client; any other is the store's
+      if (err.name === 'RedisUnavailableError') req.log.debug({ err }, 'dependency unavailable');
+      else storeDown(err);
       return sendError(reply, 'service_unavailable', undefined, undefined, { 'retry-after': String(retry) });
     }
-    if (!(await storeReachable(store))) {
-      req.log.error({ err }, 'store unreachable');
+    if (storeOutage.down || !(await storeReachable(store))) {
+      storeDown(err);
       return sendError(reply, 'service_unavailable', undefined, undefined, { 'retry-after': String(UNAVAILABLE_RETRY_AFTER_SECONDS) });
     }
     req.log.error({ err }, 'internal error');

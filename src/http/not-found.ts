@@ -1,5 +1,6 @@
 /**
- * 404 or 405: an unmatched request whose path exists under another method is a 405 with `Allow`.
+ * 404 or 405: an unmatched request whose path exists under another method is a 405 with `Allow`;
+ * one whose route exists for its method but found nothing (a wildcard route's missing file) is a 404.
  * The route table is collected as routes register (call before registering any route).
  */
 import type { FastifyInstance } from 'fastify';
@@ -22,7 +23,9 @@ export function registerNotFound(app: FastifyInstance): void {
   app.setNotFoundHandler(async (req, reply) => {
     const path = (req.url.split('?')[0] ?? '/').replace(TRAILING_SLASHES, '') || '/';
     const allowed = [...new Set(routes.filter((r) => r.pattern.test(path)).flatMap((r) => [...r.methods]))];
-    if (allowed.length > 0) {
+    // A route of this method matched and found nothing (a missing file under /docs/static/):
+    // a 404, not a 405 naming the very method used.
+    if (allowed.length > 0 && !allowed.includes(req.method)) {
       const allow = allowed.join(', ');
       return sendError(reply, 'method_not_allowed', `Method ${req.method} is not allowed here. Allowed: ${allow}.`, undefined, { allow });
     }

@@ -6,8 +6,8 @@
  * Either way the outage is logged once when it starts and once when it ends.
  */
 import { Redis } from 'ioredis';
-import type { Logger } from 'pino';
 import type { RateDecision, RateLimiter, RateLimits } from './types.ts';
+import { createOutageLog, type OutageLogger } from './outage.ts';
 import { WINDOW_SECONDS, checkLimits, createMemoryRateLimiter, decide, type WindowCounts } from './memory.ts';
 
 /** Thrown under the fail-closed policy while Redis is unreachable; the HTTP layer answers 503. */
@@ -22,85 +22,7 @@ export class RedisUnavailableError extends Error {
   }
 }
 
-/** The part of a logger the outage log needs (a pino.Logger fits). */
-export type OutageLogger = Pick<Logger, 'error' | 'info'>;
-
-/**
- * Whether Redis is down, for the users of one client. The first failed command — a refused
- * connection or a command that timed out on a connection that accepts but never answers — marks
- * Redis down: from then on requests do not ask it at all (each answers from the policy at once)
- * while a background probe asks every `probeMs`; the first probe that succeeds ends the outage.
- * The outage is logged once when it starts and once when it ends, with how many requests it
- * answered from the policy meanwhile.
- */
-export interface OutageLog {
-  readonly down: boolean;
-  failed(err: unknown): void;
-  recovered(): void;
-  /** A request answered from the policy because Redis is down (counted for the closing log line). */
-  skipped(): void;
-  /** Stops the probe (the client is closing). */
-  stop(): void;
-}
-
-export interface OutageOptions {
-  /** Asks Redis whether it answers again (a PING); resolves when it does. Without it, the next successful command ends the outage. */
-  probe?: () => Promise<unknown>;
-  probeMs?: number;
-}
-
-export function createOutageLog(logger: OutageLogger, component: string, consequence: string, opts: OutageOptions = {}): OutageLog {
-  let down = false;
-  let since = 0;
-  let answered = 0;
-  let timer: NodeJS.Timeout | null = null;
-  let probing = false;
-  const probeMs = opts.probeMs ?? 1000;
-  const stopProbe = (): void => {
-    if (timer !== null) clearInterval(timer);
-    timer = null;
-  };
-  const log: OutageLog = {
-    get down() {
-      return down;
-    },
-    failed(err: unknown) {
-      if (down) return;
-      down = true;
-      since = Date.now();
-      answered = 0;
-      logger.error({ err, component }, `${component}: Redis unreachable, ${consequence}`);
-      const probe = opts.probe;
-      if (probe === undefined) return;
-      timer = setInterval(() => {
-        if (probing) return;
-        probing = true;
-        probe().then(
-          () => {
-            probing = false;
-            log.recovered();
-          },
-          () => {
-            probing = false;
-          },
-        );
-      }, probeMs);
-      // a probe never keeps the process alive
-      timer.unref();
-    },
-    recovered() {
-      if (!down) return;
-      down = false;
-      stopProbe();
-      logger.info({ component, outage_ms: Date.now() - since, answered_without_redis: answered }, `${component}: Redis reachable again`);
-    },
-    skipped() {
-      answered += 1;
-    },
-    stop: stopProbe,
-  };
-  return log;
-}
+export { createOutageLog, type OutageLog, type OutageLogger, type OutageOptions } from './outage.ts';
 
 /**
  * One client tuned to fail fast: a request must never hang on Redis. Commands wait at most

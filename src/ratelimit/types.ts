@@ -8,8 +8,13 @@ export interface RateDecision {
   allowed: boolean;
   /** Why it was refused: the per-minute limit or the daily quota. */
   reason?: 'rate_limit_exceeded' | 'quota_exceeded';
-  /** The per-minute limit (what X-RateLimit-Limit reports). */
+  /**
+   * What X-RateLimit-Limit reports: the per-minute limit, or on a quota refusal the daily quota
+   * (the limit that refused, with `remaining` and `resetAt` of that window).
+   */
   limit: number;
+  /** The window `limit` counts in. */
+  window: 'minute' | 'day';
   remaining: number;
   /** Unix seconds when the window resets. */
   resetAt: number;

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { LightMyRequestResponse } from 'fastify';
 import { ERROR_CATALOG, ERROR_CODES, type ErrorCode } from '../../src/http/errors.ts';
 import { makeHarness, keysOf, NOW, type Harness } from './harness.ts';
+import { rawRequest, type RawResponse } from './raw.ts';
 
 function assertEnvelope(res: LightMyRequestResponse, code: ErrorCode, exactMessage = true): void {
   assert.equal(res.statusCode, ERROR_CATALOG[code].status, `${code}: ${res.body}`);
@@ -20,12 +21,29 @@ function assertEnvelope(res: LightMyRequestResponse, code: ErrorCode, exactMessa
   assert.match(body.error.request_id, /^req_[A-Za-z0-9_-]{12,}$/);
 }
 
+/** The same checks on an answer read from the socket (what Node's server answers before the app). */
+function assertRawEnvelope(res: RawResponse, code: ErrorCode): void {
+  assert.equal(res.status, ERROR_CATALOG[code].status, `${code}: ${res.raw.toString('latin1').slice(0, 300)}`);
+  const body = JSON.parse(res.body);
+  assert.deepEqual(keysOf(body), ['error']);
+  assert.equal(body.error.code, code);
+  assert.equal(body.error.request_id, res.headers['x-request-id']);
+  assert.match(body.error.request_id, /^req_[A-Za-z0-9_-]{12,}$/);
+  assert.match(res.headers['content-type'] ?? '', /^application\/json/);
+}
+
 describe('error catalog', () => {
   let h: Harness;
   let failing = false;
   before(async () => {
     h = await makeHarness({
-      env: { VERDICT_BODY_LIMIT: '2048', VERDICT_TIER_FREE_PER_MINUTE: '1', VERDICT_TIER_PRO_PER_MINUTE: '100', VERDICT_TIER_PRO_PER_DAY: '1' },
+      env: {
+        VERDICT_BODY_LIMIT: '2048',
+        VERDICT_TIER_FREE_PER_MINUTE: '1',
+        VERDICT_TIER_PRO_PER_MINUTE: '100',
+        VERDICT_TIER_PRO_PER_DAY: '1',
+        VERDICT_REQUEST_TIMEOUT_MS: '400',
+      },
     });
     // intel that can be told to fail stands in for a bug in the lookup path
     const real = h.deps.intel;
@@ -94,6 +112,28 @@ describe('error catalog', () => {
     check(await h.app.inject({ method: 'POST', url: '/api/v1/keys', headers: { ...h.auth(), 'content-type': 'text/plain' }, payload: 'name=x' }), 'unsupported_media_type');
   });
 
+  test('408 and 431 come from the HTTP server itself, in the envelope, on the socket', async () => {
+    await h.app.listen({ host: '127.0.0.1', port: 0 });
+    const port = (h.app.server.address() as { port: number }).port;
+    // a body promised and never sent: answered when the request timeout passes, with the request's own id
+    const head = `POST /api/v1/keys HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${h.adminKey}\r\nX-Request-Id: req_stalledbody0000001\r\nContent-Type: application/json\r\nContent-Length: 50\r\n\r\n{"na`;
+    const stalled = await rawRequest(port, head, { timeoutMs: 5_000 });
+    assertRawEnvelope(stalled, 'request_timeout');
+    assert.equal(stalled.headers['x-request-id'], 'req_stalledbody0000001');
+    assert.ok(stalled.elapsedMs >= 350 && stalled.elapsedMs < 2_500, `answered at the timeout (${Math.round(stalled.elapsedMs)} ms)`);
+    produced.add('request_timeout');
+    // headers that never end: the same, with an id of its own
+    const slowHeaders = await rawRequest(port, 'GET /api/v1/health HTTP/1.1\r\nHost: x\r\nX-Slow: 1', { timeoutMs: 5_000 });
+    assertRawEnvelope(slowHeaders, 'request_timeout');
+    // a request refused before its body was read keeps its one answer: no second, unasked-for 408
+    const refused = await rawRequest(port, 'POST /api/v1/keys HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 50\r\n\r\n{"na', { timeoutMs: 3_000 });
+    assert.equal(refused.status, 401);
+    assert.equal((refused.raw.toString('latin1').match(/HTTP\/1\.1 /g) ?? []).length, 1, refused.raw.toString('latin1'));
+    const huge = await rawRequest(port, `GET /api/v1/health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    assertRawEnvelope(huge, 'headers_too_large');
+    produced.add('headers_too_large');
+  });
+
   test('429 rate_limit_exceeded and quota_exceeded carry Retry-After', async () => {
     const free = await h.createKey('free');
     assert.equal((await lookup('value=1.2.3.4', h.auth(free.key))).statusCode, 200);
@@ -106,6 +146,12 @@ describe('error catalog', () => {
     const quota = await lookup('value=1.2.3.4', h.auth(pro.key));
     check(quota, 'quota_exceeded');
     assert.ok(Number(quota.headers['retry-after']) >= 1);
+    // the answer describes the limit that refused: the daily quota of 1, not the 100 per minute
+    assert.deepEqual(quota.json().error.details, { retry_after: Number(quota.headers['retry-after']), limit: 1, window: 'day', per: 'key' });
+    assert.equal(quota.headers['x-ratelimit-limit'], '1');
+    assert.equal(quota.headers['x-ratelimit-reset'], String(Date.UTC(2026, 11, 1) / 1000), 'the next UTC midnight');
+    assert.equal(limited.json().error.details.limit, 1);
+    assert.equal(limited.json().error.details.window, 'minute');
   });
 
   test('500 internal_error says nothing internal and is logged with the request id', async () => {
@@ -177,8 +223,8 @@ describe('error catalog', () => {
     assert.deepEqual([...codes].sort(), [...ERROR_CODES].sort(), 'the documented error codes are the catalog');
     for (const code of ERROR_CODES) {
       const status = String(ERROR_CATALOG[code].status);
-      // 404/405/413/415 also come from the router and body parser on any route
-      if (!['405'].includes(status)) assert.ok(statuses.has(status), `some route documents ${status} (${code})`);
+      // 405 comes from the router on any route, 408 and 431 from the HTTP server before any route
+      if (!['405', '408', '431'].includes(status)) assert.ok(statuses.has(status), `some route documents ${status} (${code})`);
     }
     const md = readFileSync(new URL('../../docs/api.md', import.meta.url), 'utf8');
     for (const code of ERROR_CODES) {

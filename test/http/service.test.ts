@@ -83,14 +83,39 @@ describe('service routes', () => {
   test('metrics: Prometheus text by route pattern, with no indicator values or keys', async () => {
     await h.app.inject({ method: 'GET', url: '/api/v1/lookup?value=198.51.100.1', headers: h.auth() });
     await h.app.inject({ method: 'GET', url: '/api/v1/lookup?value=bad', headers: h.auth() });
-    const res = await h.app.inject({ method: 'GET', url: '/metrics' });
-    assert.equal(res.statusCode, 200);
+    const scraper = await h.createKey('pro', ['read:metrics']);
+    const res = await h.app.inject({ method: 'GET', url: '/metrics', headers: h.auth(scraper.key) });
+    assert.equal(res.statusCode, 200, res.body);
     assert.match(String(res.headers['content-type']), /^text\/plain/);
     assert.match(res.body, /verdict_http_requests_total\{method="GET",route="\/api\/v1\/lookup",status="200"\} [1-9]\d*/);
     assert.match(res.body, /verdict_http_requests_total\{method="GET",route="\/api\/v1\/lookup",status="400"\} [1-9]\d*/);
     assert.match(res.body, /verdict_http_request_duration_seconds_bucket\{method="GET",route="\/api\/v1\/lookup",status="200",le="\+Inf"\} [1-9]\d*/);
     assert.ok(!res.body.includes('198.51.100.1'));
     assert.ok(!res.body.includes(h.adminKey));
+  });
+
+  test('metrics need the read:metrics scope (or admin): no key is a 401, a lookup key a 403', async () => {
+    const none = await h.app.inject({ method: 'GET', url: '/metrics' });
+    assert.equal(none.statusCode, 401);
+    assert.equal(none.json().error.code, 'missing_api_key');
+    const reader = await h.createKey('pro', ['read:lookup']);
+    const refused = await h.app.inject({ method: 'GET', url: '/metrics', headers: h.auth(reader.key) });
+    assert.equal(refused.statusCode, 403);
+    assert.deepEqual(refused.json().error.details, { required: 'read:metrics' });
+    const admin = await h.app.inject({ method: 'GET', url: '/metrics', headers: h.auth() });
+    assert.equal(admin.statusCode, 200);
+  });
+
+  test('a missing file under /docs/static is a 404, not a 405', async () => {
+    const present = await h.app.inject({ method: 'GET', url: '/docs/static/index.css' });
+    assert.equal(present.statusCode, 200);
+    const missing = await h.app.inject({ method: 'GET', url: '/docs/static/no-such-file.js' });
+    assert.equal(missing.statusCode, 404, missing.body);
+    assert.equal(missing.json().error.code, 'not_found');
+    assert.equal(missing.json().error.request_id, missing.headers['x-request-id']);
+    assert.equal(missing.headers['allow'], undefined);
+    const wrong = await h.app.inject({ method: 'DELETE', url: '/docs/static/index.css' });
+    assert.equal(wrong.statusCode, 405, 'another method on the same path is still a 405');
   });
 
   test('OpenAPI 3 document from the route schemas, and the docs UI', async () => {
@@ -122,6 +147,17 @@ describe('service routes', () => {
     assert.deepEqual(again, { feeds: feedStatuses(TEST_FEEDS, await h.store.feedStates(), h.deps.clock()) });
     assert.deepEqual(again.feeds[0]?.health.last_run?.rejected_samples, ['line 2: x', 'line 3: y'], 'the last run with its details');
     const reader = await h.createKey('pro');
+    // a reader sees the counts and statuses, not the rejected rows or the raw error texts
+    await h.store.recordFeedRun({ feedId: 'emerging-threats', startedAt: '2026-11-30T11:10:00Z', finishedAt: '2026-11-30T11:10:01Z', status: 'failure', result: null, rejected: 3, rejectedSamples: ['line 9: secret-token=abc'], error: 'HTTP 401 from http://10.0.0.5/feed?token=abc', etag: null, lastModified: null });
+    const asReader = (await h.app.inject({ method: 'GET', url: '/api/v1/feeds', headers: h.auth(reader.key) })).json<{ feeds: FeedStatusView[] }>();
+    const et = asReader.feeds.find((f) => f.id === 'emerging-threats')!;
+    assert.deepEqual(et.health.last_run, { feed_id: 'emerging-threats', started_at: '2026-11-30T11:10:00Z', finished_at: '2026-11-30T11:10:01Z', status: 'failure', result: null, rejected: 3 });
+    assert.equal('last_error' in et.health, false);
+    assert.equal(typeof et.health.last_error_at, 'string', 'when it failed is shown');
+    const text = JSON.stringify(asReader);
+    for (const secret of ['secret-token', 'token=abc', '10.0.0.5', 'line 2: x']) assert.ok(!text.includes(secret), `a reader does not see ${secret}`);
+    const asAdmin = (await h.app.inject({ method: 'GET', url: '/api/v1/feeds', headers: h.auth() })).json<{ feeds: FeedStatusView[] }>();
+    assert.equal(asAdmin.feeds.find((f) => f.id === 'emerging-threats')!.health.last_error, 'HTTP 401 from http://10.0.0.5/feed?token=abc');
     const refused = await h.app.inject({ method: 'POST', url: '/api/v1/feeds/cisa-alerts/sync', headers: h.auth(reader.key) });
     assert.equal(refused.statusCode, 403);
     const sync = await h.app.inject({ method: 'POST', url: '/api/v1/feeds/cisa-alerts/sync', headers: h.auth() });

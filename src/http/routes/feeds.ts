@@ -5,7 +5,8 @@
 import { Type, type Static } from '../typebox.ts';
 import type { FastifyInstance } from 'fastify';
 import { FeedBusyError } from '../../feeds/index.ts';
-import { feedRunView, feedStatuses, type FeedRunView, type FeedStatusView } from '../../feeds/status.ts';
+import { feedRunView, feedStatuses, readerFeedStatus, type FeedRunView, type FeedStatusView, type ReaderFeedStatusView } from '../../feeds/status.ts';
+import { hasScope } from '../../keys/keys.ts';
 import type { FeedDefinition } from '../../feeds/types.ts';
 import type { FeedRunRecord, Store } from '../../store/types.ts';
 import { ApiError } from '../errors.ts';
@@ -32,8 +33,8 @@ const RunView = Type.Object({
     Type.Null(),
   ]),
   rejected: Type.Integer({ description: 'malformed rows skipped' }),
-  rejected_samples: Type.Array(Type.String(), { description: 'the first few of them' }),
-  error: NullableString,
+  rejected_samples: Type.Optional(Type.Array(Type.String(), { description: 'the first few of them (admin keys only)' })),
+  error: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: "the failure's message (admin keys only)" })),
 });
 
 const FeedView = Type.Object({
@@ -42,7 +43,7 @@ const FeedView = Type.Object({
   category: Type.String(),
   reliability: Type.String(),
   format: Type.String(),
-  url: NullableString,
+  url: Type.Union([Type.String(), Type.Null()], { description: 'null for import-only feeds; without credentials, query or fragment for keys without the admin scope' }),
   interval_seconds: Type.Integer(),
   mode: Type.String(),
   enabled: Type.Boolean(),
@@ -51,7 +52,9 @@ const FeedView = Type.Object({
     last_run: Type.Union([RunView, Type.Null()]),
     last_success_at: NullableString,
     last_error_at: NullableString,
-    last_error: Type.Union([Type.String(), Type.Null()], { description: 'kept after a later success; current when last_error_at is after last_success_at' }),
+    last_error: Type.Optional(
+      Type.Union([Type.String(), Type.Null()], { description: 'admin keys only: kept after a later success; current when last_error_at is after last_success_at' }),
+    ),
     listed_count: Type.Integer({ description: 'sightings the feed lists now' }),
     total_count: Type.Integer({ description: 'sightings kept from the feed, listed or not' }),
     data_as_of: Type.Union([Type.String(), Type.Null()], {
@@ -63,17 +66,25 @@ const FeedView = Type.Object({
 
 // the views fit their schemas (a field the schema lacked would be dropped from the response)
 const asRunView = (v: FeedRunView): Static<typeof RunView> => v;
-const asFeedView = (v: FeedStatusView): Static<typeof FeedView> => v;
+const asFeedView = (v: FeedStatusView | ReaderFeedStatusView): Static<typeof FeedView> => v;
 
 export function registerFeedRoutes(app: FastifyInstance, deps: FeedRoutesDeps): void {
   app.get(
     '/api/v1/feeds',
     {
       config: { scope: 'read:lookup' },
-      schema: { summary: 'The feed catalog with health', tags: ['feeds'], security, response: { 200: Type.Object({ feeds: Type.Array(FeedView) }), ...errorResponses(...AUTH_ERRORS) } },
+      schema: {
+        summary: 'The feed catalog with health',
+        description: "Admin keys see every run's rejected rows and error texts; other keys see the counts and statuses, and URLs without credentials or query.",
+        tags: ['feeds'],
+        security,
+        response: { 200: Type.Object({ feeds: Type.Array(FeedView) }), ...errorResponses(...AUTH_ERRORS) },
+      },
     },
-    async () => {
-      return { feeds: feedStatuses(deps.catalog.list(), await deps.store.feedStates(), deps.clock()).map(asFeedView) };
+    async (req) => {
+      const all = feedStatuses(deps.catalog.list(), await deps.store.feedStates(), deps.clock());
+      const admin = req.apiKey !== null && hasScope(req.apiKey, 'admin');
+      return { feeds: admin ? all.map(asFeedView) : all.map((f) => asFeedView(readerFeedStatus(f))) };
     },
   );
 

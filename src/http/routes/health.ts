@@ -5,6 +5,7 @@
  */
 import { Type } from '../typebox.ts';
 import type { FastifyInstance } from 'fastify';
+import type { OutageLog } from '../../ratelimit/outage.ts';
 import type { Store } from '../../store/types.ts';
 import { UNAVAILABLE_RETRY_AFTER_SECONDS } from '../errors.ts';
 
@@ -35,7 +36,7 @@ const Health = Type.Object({
 
 const ageSeconds = (now: Date, at: string | null): number | null => (at === null ? null : Math.max(0, Math.floor((now.getTime() - Date.parse(at)) / 1000)));
 
-export function registerHealthRoute(app: FastifyInstance, deps: { store: Store; clock: () => Date }): void {
+export function registerHealthRoute(app: FastifyInstance, deps: { store: Store; clock: () => Date; storeOutage?: OutageLog }): void {
   app.get(
     '/api/v1/health',
     {
@@ -60,7 +61,11 @@ export function registerHealthRoute(app: FastifyInstance, deps: { store: Store; 
           data: { indicators: s.indicators, sightings: s.sightings, last_ingest_at: s.lastIngestAt, data_as_of: newest, age_seconds: ageSeconds(now, newest), feeds },
         };
       } catch (err) {
-        reply.log.warn({ err }, 'health: store unreachable');
+        // an outage is logged when it starts and ends (the app's store outage log), not per health check
+        if (deps.storeOutage) {
+          deps.storeOutage.failed(err);
+          deps.storeOutage.skipped();
+        } else reply.log.warn({ err }, 'health: store unreachable');
         reply.code(503).header('retry-after', String(UNAVAILABLE_RETRY_AFTER_SECONDS));
         return { status: 'unavailable', time, store: { kind: deps.store.kind, reachable: false }, data: null };
       }

@@ -19,8 +19,14 @@ const CreateBody = Type.Object({
 
 const CreatedKey = Type.Object({ ...KeyView.properties, key: Type.String({ description: 'The key itself: shown this once, never again' }) });
 
-/** `onRevoked` lets the auth layer drop a revoked key from its short-lived cache at once. */
-export function registerKeyRoutes(app: FastifyInstance, keys: KeyService, onRevoked: (id: string) => void = () => {}): void {
+export interface KeyRouteHooks {
+  /** Lets the auth layer drop a revoked key from its short-lived cache at once. */
+  onRevoked?: (id: string) => void;
+  /** Lets the auth layer forget a "no such key" it remembered for the new key's hash. */
+  onCreated?: (keyHash: string) => void;
+}
+
+export function registerKeyRoutes(app: FastifyInstance, keys: KeyService, hooks: KeyRouteHooks = {}): void {
   app.get(
     '/api/v1/keys',
     {
@@ -53,6 +59,7 @@ export function registerKeyRoutes(app: FastifyInstance, keys: KeyService, onRevo
         ...(body.scopes ? { scopes: body.scopes } : {}),
         expiresInDays: body.expires_in_days ?? null,
       });
+      hooks.onCreated?.(record.keyHash);
       reply.code(201);
       return { ...keyView(record), key };
     },
@@ -82,7 +89,7 @@ export function registerKeyRoutes(app: FastifyInstance, keys: KeyService, onRevo
       const { id } = req.params as { id: string };
       const record = await keys.revoke(id);
       if (record === null) throw new ApiError('not_found', `No active API key with id "${id}".`);
-      onRevoked(id);
+      hooks.onRevoked?.(id);
       return keyView(record);
     },
   );
