@@ -3,6 +3,11 @@
  * encoding into column values (times as epoch ms, tags and ATT&CK ids as a sorted JSON set,
  * empty JSON as NULL). SQLite binds the encoded values, PostgreSQL copies them, so both stores
  * accept and refuse exactly the same runs, with the same messages.
+ *
+ * NUL characters: PostgreSQL's text and jsonb refuse them where SQLite keeps them. A value with
+ * one is refused (an indicator with a NUL in it is not that indicator); in the text around it —
+ * tags, family, reference, attribute names and strings — they are removed, so that a stray byte
+ * in a feed's comment does not fail its run on one engine only.
  */
 import { STORED_TYPES } from '../indicators/types.ts';
 import { DATE_SOURCES, THREAT_TYPES } from '../model.ts';
@@ -83,7 +88,9 @@ class SetJsonMemo {
   encode(list: readonly string[] | undefined): string | null {
     if (list === undefined || list.length === 0) return null;
     if (list === this.list && this.unchanged(list)) return this.json;
-    const json = setJson(list);
+    const raw = setJson(list);
+    // a NUL removed can make two entries equal: the set is made again from the cleaned list
+    const json = raw !== null && raw.includes(JSON_NUL) ? setJson([...new Set(list.map(withoutNul))].filter((t) => t !== '').sort()) : raw;
     this.list = list;
     this.copy = list.slice();
     this.json = json;
@@ -96,6 +103,31 @@ class SetJsonMemo {
     for (let i = 0; i < copy.length; i++) if (copy[i] !== list[i]) return false;
     return true;
   }
+}
+
+const NUL = '\u0000';
+/** How JSON.stringify writes a NUL. */
+const JSON_NUL = '\\u0000';
+
+function withoutNul(s: string): string {
+  return s.includes(NUL) ? s.split(NUL).join('') : s;
+}
+
+/** A JSON value with the NULs of its strings and names removed. */
+function jsonWithoutNul(v: unknown): unknown {
+  if (typeof v === 'string') return withoutNul(v);
+  if (Array.isArray(v)) return v.map(jsonWithoutNul);
+  if (v !== null && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[withoutNul(k)] = jsonWithoutNul(x);
+    return out;
+  }
+  return v;
+}
+
+/** `json` (a JSON text), with NULs removed from its strings if it has any (rarely: only then is it parsed again). */
+function jsonTextWithoutNul(json: string): string {
+  return json.includes(JSON_NUL) ? JSON.stringify(jsonWithoutNul(JSON.parse(json))) : json;
 }
 
 const tagsJson = new SetJsonMemo();
@@ -151,7 +183,7 @@ function isEmptyPlainObject(o: object): boolean {
 function optionalString(v: unknown, field: string, n: number): string | null {
   if (v === undefined || v === null) return null;
   if (typeof v !== 'string') throw fail(`record ${n}: ${field} must be a string or null`);
-  return v;
+  return withoutNul(v);
 }
 
 /**
@@ -187,6 +219,7 @@ export function encode(r: SightingRecord, n: number, fallback: Fallback): Encode
   if (typeof value !== 'string' || value.length === 0 || value.length > MAX_VALUE_LENGTH) {
     throw fail(`record ${n}: value must be a non-empty string of at most ${MAX_VALUE_LENGTH} characters`);
   }
+  if (value.includes(NUL)) throw fail(`record ${n}: value contains a NUL character (${JSON.stringify(value)})`);
   const threatType = r.threatType ?? null;
   if (threatType !== null && !THREAT_TYPE_SET.has(threatType)) throw fail(`record ${n}: unknown threat type ${JSON.stringify(threatType)}`);
   const confidence = r.confidence ?? null;
@@ -202,6 +235,7 @@ export function encode(r: SightingRecord, n: number, fallback: Fallback): Encode
       } catch (err) {
         throw fail(`record ${n}: attributes are not JSON (${(err as Error).message})`, err);
       }
+      attributes = jsonTextWithoutNul(attributes);
       if (attributes === '{}') attributes = null;
     }
   }

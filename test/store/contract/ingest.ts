@@ -46,6 +46,26 @@ export function ingestContract(ctx: StoreContext, factory: StoreFactory): void {
       ]);
     });
 
+    it('drops NUL characters from tags, family, reference and attributes, the same on every engine', async () => {
+      const rec: SightingRecord = {
+        type: 'ipv4',
+        value: '192.0.2.50',
+        malwareFamily: 'Emo\u0000tet',
+        tags: ['a\u0000b', 'ab', 'c\u0000'],
+        referenceUrl: 'https://ref.example/\u0000x',
+        attackIds: ['T1071\u0000'],
+        attributes: { 'com\u0000ment': 'x\u0000y', nested: { list: ['p\u0000q', 1] } },
+      };
+      await ctx.store.ingest(incremental('nul', T1), [rec]);
+      const [got] = await ctx.store.sightingsOf('ipv4', '192.0.2.50');
+      assert.deepEqual(
+        [got?.malwareFamily, got?.tags, got?.referenceUrl, got?.attackIds, got?.attributes],
+        ['Emotet', ['ab', 'c'], 'https://ref.example/x', ['T1071'], { comment: 'xy', nested: { list: ['pq', 1] } }],
+      );
+      // the same record again is unchanged: what was stored is what the record encodes to
+      assert.equal((await ctx.store.ingest(incremental('nul', T2), [rec])).unchanged, 1);
+    });
+
     it('fills defaults from the run time for an undated, bare record', async () => {
       await ctx.store.ingest(snapshot('et-compromised', T1), [ip('192.0.2.1')]);
       const [s] = await ctx.store.sightingsOf('ipv4', '192.0.2.1');
@@ -512,6 +532,7 @@ export function ingestContract(ctx: StoreContext, factory: StoreFactory): void {
       { name: 'tags that are not strings', record: { type: 'ipv4', value: '192.0.2.1', tags: [1] } },
       { name: 'a cidr that is not a range', record: { type: 'cidr', value: 'not-a-range' } },
       { name: 'an unknown date source', record: { type: 'ipv4', value: '192.0.2.1', firstSeen: '2026-01-01T00:00:00Z', dateSource: 'guessed' } },
+      { name: 'a NUL in the value', record: { type: 'url', value: 'http://evil.example/a\u0000b' } },
       { name: 'a null record', record: null },
       { name: 'attributes that are not JSON', record: { type: 'ipv4', value: '192.0.2.1', attributes: { big: 1n } } },
     ];
