@@ -10,6 +10,7 @@ import { pruneOlderThan } from '../feeds/scheduler.ts';
 import { feedRunView, feedStatuses, type FeedHealthView, type FeedStatusView } from '../feeds/status.ts';
 import type { FeedCatalog } from '../feeds/catalog.ts';
 import type { FeedPreview } from '../feeds/run.ts';
+import { printable } from '../printable.ts';
 import type { FeedRunRecord } from '../store/types.ts';
 
 async function withFeeds<T>(fn: (deps: FeedDeps) => Promise<T>): Promise<T> {
@@ -23,7 +24,9 @@ async function withFeeds<T>(fn: (deps: FeedDeps) => Promise<T>): Promise<T> {
   }
 }
 
-function table(rows: string[][]): string {
+/** Columns padded to their widest cell; cells are escaped first (feed text), so the widths are what shows. */
+function table(cells: string[][]): string {
+  const rows = cells.map((r) => r.map(printable));
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
 }
@@ -70,7 +73,12 @@ export function formatRun(run: FeedRunRecord): string {
     lines.push(`  ${run.rejected} malformed row(s) skipped; first ones:`);
     for (const s of run.rejectedSamples) lines.push(`    ${s}`);
   }
-  return lines.join('\n');
+  return printableLines(lines);
+}
+
+/** Lines for a person: each escaped on its own (a field's line break shows as `\n`), then joined. */
+function printableLines(lines: readonly string[]): string {
+  return lines.map(printable).join('\n');
 }
 
 export function formatPreview(p: FeedPreview): string {
@@ -83,11 +91,12 @@ export function formatPreview(p: FeedPreview): string {
     for (const s of p.rejectedSamples) lines.push(`    ${s}`);
   }
   lines.push(p.refused === null ? '  the import would succeed' : `  the import would fail as a whole: ${p.refused}`);
-  return lines.join('\n');
+  return printableLines(lines);
 }
 
 /** A one-line progress bar on stderr, redrawn at most every 100 ms; only when stderr is a terminal. */
-export function progressBar(stream: NodeJS.WriteStream, label: string): { update(done: number, total: number): void; end(): void } {
+export function progressBar(stream: NodeJS.WriteStream, name: string): { update(done: number, total: number): void; end(): void } {
+  const label = printable(name);
   let last = 0;
   let drawn = false;
   const width = 30;
@@ -170,7 +179,7 @@ export async function purgeFeed(id: string, opts: { json?: boolean }): Promise<v
     if (catalog.get(id) === undefined && (await store.feedState(id)) === null) throw new Error(`no feed with id "${id}" in the catalog or the store (see \`verdict feeds list\`)`);
     return scheduler.purge(id);
   });
-  print(opts.json, result, `${id}: removed ${result.removed} sighting${result.removed === 1 ? '' : 's'}; its next run reads the feed whole`);
+  print(opts.json, result, printable(`${id}: removed ${result.removed} sighting${result.removed === 1 ? '' : 's'}; its next run reads the feed whole`));
 }
 
 export async function pruneFeeds(opts: { olderThan?: string; json?: boolean }): Promise<void> {
@@ -182,14 +191,14 @@ export async function pruneFeeds(opts: { olderThan?: string; json?: boolean }): 
   });
   const lines = [`removed ${result.removed} delisted sighting${result.removed === 1 ? '' : 's'} last seen before ${result.lastSeenBefore}`];
   for (const [id, n] of Object.entries(result.byFeed).sort()) lines.push(`  ${id}: ${n}`);
-  print(opts.json, result, lines.join('\n'));
+  print(opts.json, result, printableLines(lines));
 }
 
 export function formatBundled(loads: readonly BundledLoad[]): string {
   return loads
     .map((l) => {
-      if (l.run === null) return `${l.feedId}: nothing loaded — ${l.skipped}`;
-      return l.run.status === 'success' ? `${l.feedId}: loaded the bundled snapshot\n${formatRun(l.run).split('\n').slice(1).join('\n')}` : formatRun(l.run);
+      if (l.run === null) return printable(`${l.feedId}: nothing loaded — ${l.skipped}`);
+      return l.run.status === 'success' ? `${printable(l.feedId)}: loaded the bundled snapshot\n${formatRun(l.run).split('\n').slice(1).join('\n')}` : formatRun(l.run);
     })
     .join('\n');
 }

@@ -2,6 +2,7 @@
 import { loadConfig } from '../config.ts';
 import { buildKeyDeps, commandLogger } from '../deps.ts';
 import { checkKeyInput, keyView, type KeyService, type KeyView } from '../keys/service.ts';
+import { printable } from '../printable.ts';
 import type { Scope, Tier } from '../store/types.ts';
 
 async function withKeys<T>(fn: (keys: KeyService) => Promise<T>): Promise<T> {
@@ -14,9 +15,10 @@ async function withKeys<T>(fn: (keys: KeyService) => Promise<T>): Promise<T> {
   }
 }
 
+/** One key on one line; its name is whatever was given, so escaped. */
 function describe(k: KeyView): string {
   const state = k.revoked_at ? `revoked ${k.revoked_at}` : k.expires_at ? `expires ${k.expires_at}` : 'active';
-  return `${k.id}  ${k.key_prefix}…  ${k.name}  tier=${k.tier}  scopes=${k.scopes.join(',')}  ${state}  last used ${k.last_used_at ?? 'never'}`;
+  return printable(`${k.id}  ${k.key_prefix}…  ${k.name}  tier=${k.tier}  scopes=${k.scopes.join(',')}  ${state}  last used ${k.last_used_at ?? 'never'}`);
 }
 
 export interface CreateKeyOptions {
@@ -51,9 +53,28 @@ export async function listKeys(opts: { json?: boolean }): Promise<void> {
 export async function revokeKey(id: string, opts: { json?: boolean }): Promise<void> {
   const record = await withKeys((k) => k.revoke(id));
   if (record === null) {
-    process.stderr.write(`no active key with id "${id}"\n`);
+    process.stderr.write(`${printable(`no active key with id "${id}"`)}\n`);
     process.exitCode = 1;
     return;
   }
   process.stdout.write(opts.json ? JSON.stringify(keyView(record), null, 2) + '\n' : `revoked ${describe(keyView(record))}\n`);
+}
+
+/**
+ * `verdict keys init`: the first admin key, as `serve` stores it on its first start — from
+ * VERDICT_ADMIN_KEY, or minted and printed once — when the store holds no key; nothing otherwise.
+ * Run once, as a one-off step, it lets the long-running instances start without the key in
+ * their environment (deploy/compose.yaml's `init` service).
+ */
+export async function initAdminKey(opts: { json?: boolean }): Promise<void> {
+  const config = loadConfig();
+  const admin = await withKeys((k) => k.ensureAdminKey(config.adminKey));
+  const outcome = admin === null ? 'exists' : admin.key === null ? 'stored' : 'created';
+  if (opts.json) {
+    process.stdout.write(JSON.stringify({ outcome, ...(admin === null ? {} : { ...keyView(admin.record), ...(admin.key === null ? {} : { key: admin.key }) }) }, null, 2) + '\n');
+    return;
+  }
+  if (admin === null) process.stdout.write('the store holds keys already: nothing to do\n');
+  else if (admin.key === null) process.stdout.write(`stored VERDICT_ADMIN_KEY as the first admin key: ${describe(keyView(admin.record))}\n`);
+  else process.stdout.write(`${describe(keyView(admin.record))}\n\nCreated the first admin key. It is shown only this once:\n\n    ${admin.key}\n\n`);
 }

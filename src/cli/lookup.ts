@@ -9,6 +9,7 @@ import { parsePlatforms } from '../hunting/index.ts';
 import { parseTypeName } from '../indicators/type-hint.ts';
 import type { IndicatorType } from '../indicators/types.ts';
 import type { HuntingPlatform } from '../model.ts';
+import { printable } from '../printable.ts';
 import { StoreNotFoundError } from '../store/index.ts';
 
 export interface LookupCommandOptions {
@@ -27,7 +28,7 @@ export async function lookupCommand(value: string, opts: LookupCommandOptions): 
     if (!outcome.ok) {
       const message = `not a valid ${type ?? 'indicator'}: ${outcome.reasons.map((r) => `${r.type}: ${r.reason}`).join('; ')}`;
       if (opts.json) process.stdout.write(JSON.stringify({ error: { code: 'invalid_indicator', message, details: { expected_types: outcome.expectedTypes } } }) + '\n');
-      else process.stderr.write(message + '\n');
+      else process.stderr.write(printable(message) + '\n');
       process.exitCode = 2;
       return;
     }
@@ -82,7 +83,10 @@ export function detailWords(details: Record<string, unknown>): string {
   return words.join(' · ');
 }
 
-/** The lookup for a person: verdict first, then why, then what to do about it. */
+/**
+ * The lookup for a person: verdict first, then why, then what to do about it. Feeds wrote most of
+ * it (families, details, names), so every line is escaped before it reaches the terminal.
+ */
 export function formatLookup(r: LookupResponse): string {
   const lines: string[] = [];
   lines.push(`${r.value}  (${r.type})`);
@@ -110,5 +114,5 @@ export function formatLookup(r: LookupResponse): string {
   }
   lines.push('  hunting queries');
   for (const [platform, query] of Object.entries(r.hunting_queries)) lines.push(`    ${platform}:`, ...query.split('\n').map((l) => `      ${l}`));
-  return lines.join('\n') + '\n';
+  return lines.map(printable).join('\n') + '\n';
 }

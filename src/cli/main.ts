@@ -9,7 +9,8 @@ import { STORED_TYPES } from '../indicators/types.ts';
 import { TYPE_NAMES } from '../indicators/type-hint.ts';
 import { HUNTING_PLATFORMS } from '../model.ts';
 import { SCOPES, TIERS } from '../store/types.ts';
-import { EXTRACT_FORMATS, parseTypes } from './options.ts';
+import { printable } from '../printable.ts';
+import { EXTRACT_FORMATS, MIGRATE_TO_ENV, parseTypes } from './options.ts';
 // types only: erased from the build, so the commands' modules still load when they run
 import type { ExtractCommandOptions } from './extract.ts';
 import type { ImportCommandOptions } from './feeds.ts';
@@ -59,6 +60,11 @@ export function buildProgram(): Command {
     .description('List keys (prefixes only; keys themselves are never stored)')
     .option('--json', 'print one JSON document')
     .action(async (opts: JsonOption) => (await import('./keys.ts')).listKeys(opts));
+  keys
+    .command('init')
+    .description('Store VERDICT_ADMIN_KEY as the first admin key when the store holds no key (or mint one and print it once), then exit: the one-off step that lets the long-running instances start without the key in their environment')
+    .option('--json', 'print the outcome as one JSON document')
+    .action(async (opts: JsonOption) => (await import('./keys.ts')).initAdminKey(opts));
   keys
     .command('revoke')
     .description('Revoke a key by id; it stops working at once')
@@ -122,10 +128,15 @@ export function buildProgram(): Command {
   program
     .command('migrate-store')
     .description('Copy the embedded store into an empty PostgreSQL database (one transaction)')
-    .requiredOption('--to <url>', 'target database, postgres://user:password@host:5432/db')
+    .option('--to <url>', `target database postgres://user:password@host:5432/db; "-" reads it from stdin; default: ${MIGRATE_TO_ENV}`)
     .option('--from <url>', 'source store (default: VERDICT_DATABASE_URL, the embedded SQLite file)')
     .option('--schema <name>', 'PostgreSQL schema to create and fill (default: the connection search_path)')
     .option('--json', 'print the summary as one JSON document')
+    .addHelpText(
+      'after',
+      `\nA password in --to shows in the process list (ps) and in shell history: give the URL in ${MIGRATE_TO_ENV},\n` +
+        `or on stdin with --to -:\n\n  ${MIGRATE_TO_ENV}=postgres://verdict:…@db:5432/verdict verdict migrate-store\n  verdict migrate-store --to - < target-url.txt\n`,
+    )
     .action(async (opts: MigrateStoreOptions) => (await import('./migrate-store.ts')).migrateStore(opts, (line) => process.stdout.write(line + '\n')));
 
   return program;
@@ -139,7 +150,7 @@ export async function main(argv: string[]): Promise<void> {
     // commander throws on --help/--version and usage errors after printing them
     const code = (err as { exitCode?: number }).exitCode;
     if (typeof code === 'number') process.exit(code);
-    console.error(err instanceof Error ? err.message : String(err));
+    console.error(printable(err instanceof Error ? err.message : String(err)));
     process.exit(1);
   }
 }

@@ -6,6 +6,9 @@
 import { InvalidArgumentError } from 'commander';
 import { isStoredType, STORED_TYPES, type StoredType } from '../indicators/types.ts';
 
+/** Where `verdict migrate-store` reads its target URL when --to is not given (a password stays out of ps). */
+export const MIGRATE_TO_ENV = 'VERDICT_MIGRATE_TO';
+
 export const EXTRACT_FORMATS = ['json', 'ndjson'] as const;
 export type ExtractFormat = (typeof EXTRACT_FORMATS)[number];
 

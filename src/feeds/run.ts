@@ -7,6 +7,7 @@
 import { stat } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { SightingRecord } from '../model.ts';
+import { printable } from '../printable.ts';
 import { hasBatches, type FeedRunRecord, type FeedState, type IngestOptions, type RecordBatches, type Store } from '../store/types.ts';
 import { feedDispatcher } from './dispatcher.ts';
 import { download, settingsFrom, type FetchDeps, type FetchFn, type FetchSettings } from './fetcher.ts';
@@ -136,9 +137,9 @@ interface Gathered {
 
 const HTML_TYPE = /^\s*text\/html/i;
 
+/** The error as the run record keeps it: feed text may be quoted in it, so with control characters escaped. */
 function message(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  return err.message;
+  return printable(err instanceof Error ? err.message : String(err));
 }
 
 function authHeaders(def: FeedDefinition, env: RunEnv): Record<string, string> {

@@ -5,11 +5,13 @@
  * makes the run fail and leaves the store as it was.
  */
 import type { SightingRecord } from '../../model.ts';
+import { printable } from '../../printable.ts';
 
 export type ByteSource = AsyncIterable<Uint8Array> | Uint8Array | string;
 
 /**
- * Counts malformed rows and keeps the first few for the operator. A parser that can tell what a
+ * Counts malformed rows and keeps the first few for the operator, with their control characters
+ * escaped (a sample is feed text; it is stored, and shown on terminals). A parser that can tell what a
  * refused row is instead (a CIDR range in an IP list, a CSV line in a URL list) says so in
  * `looksLike`, so that a file of the wrong format is refused with a message naming what it
  * looks like (see describeMismatch in ../mismatch.ts).
@@ -26,7 +28,7 @@ export class RejectTally {
     if (looksLike !== undefined) this.looksLike.set(looksLike, (this.looksLike.get(looksLike) ?? 0) + 1);
     if (this.samples.length < this.maxSamples) {
       const shown = row.length > 160 ? `${row.slice(0, 160)}…` : row;
-      this.samples.push(`${reason}: ${shown}`);
+      this.samples.push(printable(`${reason}: ${shown}`));
     }
   }
 }
