@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { openStore } from '../../src/store/index.ts';
 import type { Store } from '../../src/store/types.ts';
 import { mintKey } from '../../src/keys/keys.ts';
-import { createKeyVerifier, TOUCH_INTERVAL_MS, VerifiedKeys } from '../../src/keys/verify.ts';
+import { createKeyVerifier, RecentHashes, TOUCH_INTERVAL_MS, UNCHECKED, UNKNOWN_KEY_TTL_MS, VerifiedKeys } from '../../src/keys/verify.ts';
 
 const T0 = Date.parse('2026-11-30T12:00:00Z');
 const at = (ms: number) => new Date(T0 + ms);
@@ -115,5 +115,57 @@ describe('key verifier', () => {
     verifier.touch((await store.keys.get(id))!, at(10_000));
     await settle();
     assert.deepEqual(writes, []);
+  });
+
+  it('remembers a key the store did not hold: asked again, no store lookup, for the TTL', async () => {
+    let ms = 0;
+    let lookups = 0;
+    const keys = { ...store.keys, findByHash: (h: string) => (lookups++, store.keys.findByHash(h)) };
+    const verifier = createKeyVerifier({ keys, unknown: new RecentHashes(UNKNOWN_KEY_TTL_MS, 100, () => ms) });
+    const wrong = 'sk_live_' + 'w'.repeat(40);
+    assert.equal(await verifier.verify(wrong, at(0)), 'invalid_api_key');
+    assert.equal(verifier.verify(wrong, at(0)), 'invalid_api_key', 'answered from memory, without a promise');
+    assert.equal(lookups, 1);
+    ms = UNKNOWN_KEY_TTL_MS + 1;
+    assert.equal(await verifier.verify(wrong, at(0)), 'invalid_api_key');
+    assert.equal(lookups, 2, 'asked again once the TTL passed');
+  });
+
+  it('a key created after it was refused: at once here, within the TTL when created elsewhere', async () => {
+    let ms = 0;
+    const verifier = createKeyVerifier({ keys: store.keys, unknown: new RecentHashes(UNKNOWN_KEY_TTL_MS, 100, () => ms) });
+    // Given two keys tried before they exist
+    const here = mintKey('key_here', { name: 'here', tier: 'pro', scopes: ['read:lookup'], expiresAt: null }, at(0));
+    const elsewhere = mintKey('key_elsewhere', { name: 'elsewhere', tier: 'pro', scopes: ['read:lookup'], expiresAt: null }, at(0));
+    for (const k of [here, elsewhere]) assert.equal(await verifier.verify(k.key, at(0)), 'invalid_api_key');
+    // When both are created: one through this process (which tells the verifier), one elsewhere
+    for (const k of [here, elsewhere]) await store.keys.create(k.record);
+    verifier.created(here.record.keyHash);
+    // Then the first works at once, the second once the "no such key" lapses
+    assert.equal(((await verifier.verify(here.key, at(0))) as { id: string }).id, 'key_here');
+    assert.equal(await verifier.verify(elsewhere.key, at(0)), 'invalid_api_key');
+    ms = UNKNOWN_KEY_TTL_MS + 1;
+    assert.equal(((await verifier.verify(elsewhere.key, at(0))) as { id: string }).id, 'key_elsewhere');
+  });
+
+  it('asked for known keys only, looks up no key it has not found in the store lately', async () => {
+    let lookups = 0;
+    const keys = { ...store.keys, findByHash: (h: string) => (lookups++, store.keys.findByHash(h)) };
+    let ms = 0;
+    const verifier = createKeyVerifier({ keys, verified: new VerifiedKeys(1_000, 100, () => ms), known: new RecentHashes(3_600_000, 100, () => ms) });
+    assert.equal(verifier.verify('sk_live_' + 'n'.repeat(40), at(0), true), UNCHECKED);
+    assert.equal(lookups, 0);
+    await verifier.verify(key, at(0));
+    ms = 5_000; // the verified record lapsed; the key is still known to exist
+    const again = await verifier.verify(key, at(0), true);
+    assert.equal((again as { id: string }).id, id, 'a key found lately is looked up (a revoke still shows)');
+    assert.equal(lookups, 2);
+  });
+
+  it('keeps a bounded memory of hashes, forgetting the oldest first', () => {
+    const recent = new RecentHashes(60_000, 3, () => 0);
+    for (const h of ['a', 'b', 'c', 'd']) recent.add(h);
+    assert.deepEqual(['a', 'b', 'c', 'd'].map((h) => recent.has(h)), [false, true, true, true]);
+    assert.equal(recent.size, 3);
   });
 });

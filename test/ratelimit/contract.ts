@@ -48,6 +48,7 @@ export function runRateLimiterContract(name: string, factory: () => Promise<Rate
       for (const d of got) assert.equal(d.limit, 5);
       const refused = got[5]!;
       assert.equal(refused.reason, 'rate_limit_exceeded');
+      assert.equal(refused.window, 'minute');
       assert.equal(refused.remaining, 0);
       assert.equal(refused.resetAt, T0 / 1000 + 60, 'the window frees when the oldest request is a minute old');
       assert.equal(refused.retryAfter, 60);
@@ -93,6 +94,10 @@ export function runRateLimiterContract(name: string, factory: () => Promise<Rate
       const fourth = await l.consume(key, limits, T0 + 7_200_000);
       assert.equal(fourth.allowed, false);
       assert.equal(fourth.reason, 'quota_exceeded');
+      // the refusal describes the limit that refused: the daily quota, resetting at midnight
+      assert.equal(fourth.limit, 3);
+      assert.equal(fourth.window, 'day');
+      assert.equal(fourth.remaining, 0);
       assert.equal(fourth.resetAt, DAY_END_SECONDS);
       assert.equal(fourth.retryAfter, DAY_END_SECONDS - (T0 + 7_200_000) / 1000);
       const tomorrow = await l.consume(key, limits, DAY_END_SECONDS * 1000 + 1);
