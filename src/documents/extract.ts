@@ -1,0 +1,170 @@
+/**
+ * extractFromDocument: `extract()` over every part of a document, each indicator mapped back to
+ * its part (and page) with offsets in that part's text, and its source: the part's, or a span's
+ * where the indicator lies in a link target written into an HTML text. Attachment digests
+ * follow as `md5`/`sha1`/`sha256` indicators with `source: 'attachment'`.
+ *
+ * The pages of a PDF are read as one text (joined by a blank line), so a references section
+ * that runs onto the next page is still one; a long text is read in slices of about a megabyte
+ * cut at a line break, so that the indicators of a 50 MB file need not be held all at once.
+ */
+import { extract, type ExtractOptions, type ExtractedIndicator } from '../indicators/index.ts';
+import type { Document, DocumentIndicator, DocumentPart, IndicatorSource } from './types.ts';
+
+/** What mapping an indicator to its part needs of the part (all but its text). */
+export type PartInfo = Omit<DocumentPart, 'text'>;
+/** Parts by index: a document's list, or the few a unit refers to (threads.ts). */
+export type PartsByIndex = { readonly [index: number]: PartInfo | undefined };
+
+/** About how many characters one call of `extract()` reads. */
+const SLICE = 1024 * 1024;
+const PAGE_JOIN = '\n\n';
+const DASH_AT_END = /[-\u2010-\u2015\u2212\uFE58\uFE63\uFF0D]\r?$/;
+
+/** A stretch of one part inside a unit's text. */
+interface Segment {
+  part: number;
+  /** Where the stretch starts in the unit's text, and in the part's text. */
+  at: number;
+  from: number;
+  length: number;
+}
+
+/** One text `extract()` reads: a slice of a part, or several whole pages. */
+export interface Unit {
+  text: string;
+  segments: Segment[];
+}
+
+/** Where a slice of `text` starting at `from` ends: after a line break past SLICE characters (not after a dash: `CVE-2024-⏎3400`). */
+function sliceEnd(text: string, from: number): number {
+  if (text.length - from <= SLICE) return text.length;
+  for (let nl = text.indexOf('\n', from + SLICE); nl !== -1; nl = text.indexOf('\n', nl + 1)) {
+    if (!DASH_AT_END.test(text.slice(Math.max(from, nl - 2), nl))) return nl + 1;
+  }
+  return text.length;
+}
+
+/** The units of a document, in order: consecutive pages together (up to about SLICE characters), long parts sliced. */
+export function* documentUnits(parts: readonly DocumentPart[]): Generator<Unit> {
+  let pages: Segment[] = [];
+  let pageChars = 0;
+  // a PDF's link parts sit between its pages: read after the run of pages they belong to
+  let links: number[] = [];
+  const flushPages = function* (): Generator<Unit> {
+    if (pages.length > 0) yield { text: pages.map((s) => (parts[s.part] as DocumentPart).text).join(PAGE_JOIN), segments: pages };
+    for (const i of links) yield* partUnits(parts, i);
+    pages = [];
+    links = [];
+    pageChars = 0;
+  };
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i] as DocumentPart;
+    if (part.source === 'page' && part.text.length <= SLICE) {
+      // a page of the same document as the pages before it (not of an attachment's)
+      const previous = pages.length > 0 ? parts[(pages[pages.length - 1] as Segment).part] : undefined;
+      if (previous !== undefined && (pageChars + part.text.length > SLICE || (previous.within ?? []).join('\u0000') !== (part.within ?? []).join('\u0000'))) yield* flushPages();
+      const at = pages.length === 0 ? 0 : pageChars + PAGE_JOIN.length;
+      pages.push({ part: i, at, from: 0, length: part.text.length });
+      pageChars = at + part.text.length;
+      continue;
+    }
+    if (part.source === 'pdf-link' && pages.length > 0) {
+      links.push(i);
+      continue;
+    }
+    yield* flushPages();
+    yield* partUnits(parts, i);
+  }
+  yield* flushPages();
+}
+
+/** One part in slices. */
+function* partUnits(parts: readonly DocumentPart[], i: number): Generator<Unit> {
+  const text = (parts[i] as DocumentPart).text;
+  for (let from = 0; from < text.length; ) {
+    const end = sliceEnd(text, from);
+    yield { text: from === 0 && end === text.length ? text : text.slice(from, end), segments: [{ part: i, at: 0, from, length: end - from }] };
+    from = end;
+  }
+}
+
+/** The segment holding offset `pos` of a unit's text (the last one starting at or before it). */
+function segmentAt(segments: readonly Segment[], pos: number): Segment {
+  let lo = 0;
+  let hi = segments.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if ((segments[mid] as Segment).at <= pos) lo = mid;
+    else hi = mid - 1;
+  }
+  return segments[lo] as Segment;
+}
+
+/** The source of `[start, end)` in a part: a span's when a span holds it, else the part's. */
+function sourceAt(part: PartInfo, start: number, end: number): IndicatorSource {
+  const spans = part.spans;
+  if (spans === undefined || spans.length === 0) return part.source;
+  let lo = 0;
+  let hi = spans.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const s = spans[mid]!;
+    if (start < s.start) hi = mid - 1;
+    else if (start >= s.end) lo = mid + 1;
+    else return end <= s.end ? s.source : part.source;
+  }
+  return part.source;
+}
+
+/** The indicators of one unit, mapped to their parts. */
+export function unitIndicators(parts: PartsByIndex, unit: Unit, options: ExtractOptions = {}): DocumentIndicator[] {
+  const found: ExtractedIndicator[] = extract(unit.text, options);
+  const out: DocumentIndicator[] = new Array(found.length);
+  const single = unit.segments.length === 1 ? unit.segments[0] : undefined;
+  for (let k = 0; k < found.length; k++) {
+    const x = found[k] as ExtractedIndicator;
+    const seg = single ?? segmentAt(unit.segments, x.start);
+    const part = parts[seg.part] as PartInfo;
+    const start = x.start - seg.at + seg.from;
+    const end = Math.min(x.end - seg.at, seg.length) + seg.from;
+    const item: DocumentIndicator = { type: x.type, value: x.value, role: x.role, source: sourceAt(part, start, end) };
+    if (part.page !== undefined) item.page = part.page;
+    if (part.within !== undefined) item.within = part.within;
+    item.part = seg.part;
+    item.start = start;
+    item.end = end;
+    if (x.partOf) item.partOf = x.partOf;
+    out[k] = item;
+  }
+  return out;
+}
+
+/** The digests of a document's attachments as file-hash indicators. */
+export function attachmentIndicators(document: Document, options: ExtractOptions = {}): DocumentIndicator[] {
+  const wanted = options.types ? new Set(options.types) : null;
+  const out: DocumentIndicator[] = [];
+  for (const a of document.attachments) {
+    for (const type of ['md5', 'sha1', 'sha256'] as const) {
+      if (wanted !== null && !wanted.has(type)) continue;
+      const item: DocumentIndicator = { type, value: a[type], role: 'indicator', source: 'attachment', attachment: a.name };
+      if (a.within !== undefined) item.within = a.within;
+      out.push(item);
+    }
+  }
+  return out;
+}
+
+/** The indicators of a document in batches (one per unit, then the attachments'), in document order. */
+export function* documentIndicators(document: Document, options: ExtractOptions = {}): Generator<DocumentIndicator[]> {
+  for (const unit of documentUnits(document.parts)) yield unitIndicators(document.parts, unit, options);
+  const digests = attachmentIndicators(document, options);
+  if (digests.length > 0) yield digests;
+}
+
+/** Every indicator of a document, with where it came from. */
+export function extractFromDocument(document: Document, options: ExtractOptions = {}): DocumentIndicator[] {
+  const out: DocumentIndicator[] = [];
+  for (const batch of documentIndicators(document, options)) for (const x of batch) out.push(x);
+  return out;
+}
