@@ -1,11 +1,18 @@
 /**
- * `verdict extract`: find, refang and normalize every indicator in text from stdin.
+ * `verdict extract`: find, refang and normalize every indicator in text from stdin, or in a document.
  *   --format json   (default) all of stdin is one text → {"indicators":[...]}
  *   --format ndjson each line {"id": ..., "text": "..."} → {"id": ..., "indicators": [...]}, streamed in order
- * A malformed ndjson line gets {"id": ..., "error": "..."} in its place and the exit code is 1.
+ *   FILE            a PDF, HTML page, email message (.eml) or text file, its format sniffed from its
+ *                   content (`--as` to say it) → {"document": {...}, "indicators": [...]}, each
+ *                   indicator with where it came from; `-` reads the document from stdin
+ * A malformed ndjson line gets {"id": ..., "error": "..."} in its place and the exit code is 1;
+ * a document that cannot be read (encrypted, corrupt, not a format Verdict reads) is an error
+ * on stderr and exit code 1.
  */
+import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
+import type { Document, DocumentFormat } from '../documents/index.ts';
 import { extract, type ExtractOptions, type StoredType } from '../indicators/index.ts';
 import type { ExtractFormat } from './options.ts';
 
@@ -14,6 +21,10 @@ export interface ExtractCommandOptions {
   refang: boolean;
   parts: boolean;
   types?: StoredType[];
+  /** Read the document as this format, whatever its content looks like. */
+  as?: DocumentFormat;
+  /** Print each part's text in the document summary (offsets refer to it). */
+  text?: boolean;
 }
 
 function write(out: Writable, text: string): Promise<void> {
@@ -22,16 +33,85 @@ function write(out: Writable, text: string): Promise<void> {
   });
 }
 
-async function readAll(input: Readable): Promise<string> {
+async function readBytes(input: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of input) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
+}
+
+async function readAll(input: Readable): Promise<string> {
+  return (await readBytes(input)).toString('utf8');
+}
+
+function extractOptionsOf(opts: ExtractCommandOptions): ExtractOptions {
+  const extractOptions: ExtractOptions = { refang: opts.refang, includeParts: opts.parts };
+  if (opts.types) extractOptions.types = opts.types;
+  return extractOptions;
+}
+
+/** What the output says of the document before its indicators: everything but the parts' texts (unless asked). */
+function documentSummary(name: string, document: Document, withText: boolean): unknown {
+  return {
+    name,
+    format: document.format,
+    bytes: document.bytes,
+    metadata: document.metadata,
+    parts: document.parts.map((p) => ({ source: p.source, ...(p.page !== undefined && { page: p.page }), ...(p.within !== undefined && { within: p.within }), chars: p.text.length, ...(withText && { text: p.text }) })),
+    attachments: document.attachments,
+    warnings: document.warnings,
+  };
+}
+
+/**
+ * `verdict extract FILE`: reads the document and prints its summary, then its indicators as they
+ * are found (one batch per slice or run of pages), so a large document's indicators are never all
+ * held at once. Returns the exit code; an unreadable document is reported on `errors`.
+ */
+export async function runExtractDocument(file: string, opts: ExtractCommandOptions, input: Readable, output: Writable, errors: Writable): Promise<number> {
+  if (opts.format !== 'json') {
+    await write(errors, 'verdict extract: --format ndjson reads records from stdin; a FILE is read as one document (json)\n');
+    return 2;
+  }
+  let bytes: Buffer | null;
+  try {
+    bytes = file === '-' ? await readBytes(input) : await readFile(file);
+  } catch (err) {
+    await write(errors, `verdict extract: cannot read ${file}: ${(err as Error).message}\n`);
+    return 1;
+  }
+  const { readDocument, documentJson, ExtractPool, THREADED_MIN_CHARS, sniffFormat } = await import('../documents/index.ts');
+  // A large text is read on worker threads; they start now, while the document is decoded.
+  // (A PDF's text is a small share of its bytes: its threads start once its text is known.)
+  const sniffed = sniffFormat(bytes, file);
+  const format = opts.as ?? (sniffed.ok ? sniffed.format : undefined);
+  let pool = bytes.byteLength >= THREADED_MIN_CHARS && format !== undefined && format !== 'pdf' ? new ExtractPool() : undefined;
+  try {
+    const read = await readDocument(bytes, format === undefined ? { name: file } : { name: file, format });
+    bytes = null; // the document's texts are all that is needed from here on
+    if (!read.ok) {
+      await write(errors, `verdict extract: ${file}: ${read.error.message} (${read.error.code})\n`);
+      return 1;
+    }
+    const document = read.document;
+    if (pool === undefined && document.parts.reduce((n, p) => n + p.text.length, 0) >= THREADED_MIN_CHARS) pool = new ExtractPool();
+    const head = JSON.stringify({ document: documentSummary(file, document, opts.text === true) });
+    await write(output, `${head.slice(0, -1)},"indicators":[`);
+    let first = true;
+    for await (const json of documentJson(document, extractOptionsOf(opts), pool)) {
+      if (json === '') continue;
+      await write(output, first ? json : `,${json}`);
+      first = false;
+    }
+  } finally {
+    await pool?.close();
+  }
+  await write(output, ']}\n');
+  return 0;
 }
 
 /** Runs the command over streams; returns the exit code. */
 export async function runExtract(opts: ExtractCommandOptions, input: Readable, output: Writable): Promise<number> {
-  const extractOptions: ExtractOptions = { refang: opts.refang, includeParts: opts.parts };
-  if (opts.types) extractOptions.types = opts.types;
+  const extractOptions = extractOptionsOf(opts);
   if (opts.format === 'json') {
     const text = await readAll(input);
     await write(output, `${JSON.stringify({ indicators: extract(text, extractOptions) })}\n`);
@@ -63,8 +143,9 @@ export async function runExtract(opts: ExtractCommandOptions, input: Readable, o
   return exitCode;
 }
 
-/** `verdict extract` on this process's stdin and stdout. */
-export async function extractCommand(opts: ExtractCommandOptions): Promise<void> {
-  const code = await runExtract(opts, process.stdin, process.stdout);
+/** `verdict extract [FILE]` on this process's stdin and stdout. */
+export async function extractCommand(file: string | undefined, opts: ExtractCommandOptions): Promise<void> {
+  const document = file !== undefined || opts.as !== undefined;
+  const code = document ? await runExtractDocument(file ?? '-', opts, process.stdin, process.stdout, process.stderr) : await runExtract(opts, process.stdin, process.stdout);
   if (code !== 0) process.exitCode = code;
 }

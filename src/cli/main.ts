@@ -5,6 +5,7 @@
  * arguments and call the same use cases as the HTTP routes.
  */
 import { Command, Option } from 'commander';
+import { DOCUMENT_FORMATS } from '../documents/types.ts';
 import { STORED_TYPES } from '../indicators/types.ts';
 import { TYPE_NAMES } from '../indicators/type-hint.ts';
 import { HUNTING_PLATFORMS } from '../model.ts';
@@ -74,12 +75,15 @@ export function buildProgram(): Command {
 
   program
     .command('extract')
-    .description('find, refang and normalize every indicator in text read from stdin')
+    .description('find, refang and normalize every indicator in a document (PDF, HTML, .eml, text) or in text read from stdin')
+    .argument('[file]', 'a PDF, HTML page, email message (.eml) or text file, its format read from its content; - for stdin')
     .addOption(new Option('--format <format>', 'json: stdin is one text; ndjson: lines of {"id","text"}').choices(EXTRACT_FORMATS).default('json'))
+    .addOption(new Option('--as <format>', 'read the document as this format, whatever its content looks like').choices(DOCUMENT_FORMATS))
+    .option('--text', "print each part's text in the document summary (the indicators' offsets refer to it)")
     .option('--no-refang', 'match the text as written, without undoing defanging')
     .option('--no-parts', 'do not report URL hosts and email domains on their own')
     .option('--types <types>', `comma-separated types to keep (${STORED_TYPES.join(', ')})`, parseTypes)
-    .action(async (opts: ExtractCommandOptions) => (await import('./extract.ts')).extractCommand(opts));
+    .action(async (file: string | undefined, opts: ExtractCommandOptions) => (await import('./extract.ts')).extractCommand(file, opts));
 
   const feeds = program.command('feeds').description('Feed catalog, status, runs and offline imports');
   feeds
