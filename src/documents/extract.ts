@@ -8,13 +8,21 @@
  * that runs onto the next page is still one; a long text is read in slices of about a megabyte
  * cut at a line break, so that the indicators of a 50 MB file need not be held all at once.
  */
-import { extract, type ExtractOptions, type ExtractedIndicator } from '../indicators/index.ts';
-import type { Document, DocumentIndicator, DocumentPart, IndicatorSource } from './types.ts';
+import { extract, type ExtractOptions, type ExtractedIndicator, type StoredType } from '../indicators/index.ts';
+import type { Document, DocumentIndicator, DocumentPart, IndicatorSource, PartSource } from './types.ts';
 
 /** What mapping an indicator to its part needs of the part (all but its text). */
 export type PartInfo = Omit<DocumentPart, 'text'>;
 /** Parts by index: a document's list, or the few a unit refers to (threads.ts). */
 export type PartsByIndex = { readonly [index: number]: PartInfo | undefined };
+
+/**
+ * Parts read for some types only: the names in `Received:` headers are mostly the receiving
+ * side's own relays and the sender's claims about itself; the addresses are what was connected from.
+ */
+const PART_TYPES: Partial<Record<PartSource, ReadonlySet<StoredType>>> = { received: new Set<StoredType>(['ipv4', 'ipv6']) };
+/** Parts read only where their spans are: a PDF's link part repeats the page's text as its labels. */
+const SPANS_ONLY: ReadonlySet<PartSource> = new Set<PartSource>(['pdf-link']);
 
 /** About how many characters one call of `extract()` reads. */
 const SLICE = 1024 * 1024;
@@ -101,10 +109,11 @@ function segmentAt(segments: readonly Segment[], pos: number): Segment {
   return segments[lo] as Segment;
 }
 
-/** The source of `[start, end)` in a part: a span's when a span holds it, else the part's. */
-function sourceAt(part: PartInfo, start: number, end: number): IndicatorSource {
+/** The source of `[start, end)` in a part: a span's when a span holds it, else the part's (null when the part is read in its spans only). */
+function sourceAt(part: PartInfo, start: number, end: number): IndicatorSource | null {
   const spans = part.spans;
-  if (spans === undefined || spans.length === 0) return part.source;
+  const fallback = SPANS_ONLY.has(part.source) ? null : part.source;
+  if (spans === undefined || spans.length === 0) return fallback;
   let lo = 0;
   let hi = spans.length - 1;
   while (lo <= hi) {
@@ -112,30 +121,33 @@ function sourceAt(part: PartInfo, start: number, end: number): IndicatorSource {
     const s = spans[mid]!;
     if (start < s.start) hi = mid - 1;
     else if (start >= s.end) lo = mid + 1;
-    else return end <= s.end ? s.source : part.source;
+    else return end <= s.end ? s.source : fallback;
   }
-  return part.source;
+  return fallback;
 }
 
 /** The indicators of one unit, mapped to their parts. */
 export function unitIndicators(parts: PartsByIndex, unit: Unit, options: ExtractOptions = {}): DocumentIndicator[] {
   const found: ExtractedIndicator[] = extract(unit.text, options);
-  const out: DocumentIndicator[] = new Array(found.length);
+  const out: DocumentIndicator[] = [];
   const single = unit.segments.length === 1 ? unit.segments[0] : undefined;
   for (let k = 0; k < found.length; k++) {
     const x = found[k] as ExtractedIndicator;
     const seg = single ?? segmentAt(unit.segments, x.start);
     const part = parts[seg.part] as PartInfo;
+    if (PART_TYPES[part.source]?.has(x.type) === false) continue;
     const start = x.start - seg.at + seg.from;
     const end = Math.min(x.end - seg.at, seg.length) + seg.from;
-    const item: DocumentIndicator = { type: x.type, value: x.value, role: x.role, source: sourceAt(part, start, end) };
+    const source = sourceAt(part, start, end);
+    if (source === null) continue;
+    const item: DocumentIndicator = { type: x.type, value: x.value, role: x.role, source };
     if (part.page !== undefined) item.page = part.page;
     if (part.within !== undefined) item.within = part.within;
     item.part = seg.part;
     item.start = start;
     item.end = end;
     if (x.partOf) item.partOf = x.partOf;
-    out[k] = item;
+    out.push(item);
   }
   return out;
 }

@@ -151,8 +151,14 @@ export function readHtml(html: string): HtmlText {
           if (BLOCK.has(name) || name === 'br') out.spaceBefore();
         } else {
           if (BLOCK.has(name)) out.line(heading !== null || name === 'p' || name === 'table' || name === 'pre');
-          if (heading) out.mark(`${'#'.repeat(Number(heading[1]))} `);
-          if (name === 'li') out.mark('- ');
+          if (heading) {
+            out.mark('#'.repeat(Number(heading[1])));
+            out.spaceBefore();
+          }
+          if (name === 'li') {
+            out.mark('-');
+            out.spaceBefore();
+          }
           if (name === 'br') out.line();
         }
         if (name === 'td' || name === 'th') out.spaceBefore();

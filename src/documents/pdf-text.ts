@@ -167,10 +167,11 @@ export function breaksInsideUrl(line: string, next: string, full: boolean): bool
   const lastSpace = line.lastIndexOf(' ');
   const tail = line.slice(lastSpace + 1);
   const firstSpace = next.search(/\s/);
-  const head = firstSpace === -1 ? next : next.slice(0, firstSpace);
+  // the first word of the next line, without the punctuation of the sentence it ends
+  const head = (firstSpace === -1 ? next : next.slice(0, firstSpace)).replace(/[.,;:!?)'"]+$/, '');
   if (tail === '' || head === '' || !URL_TOKEN.test(head) || !URL_TOKEN.test(tail.replace(/^[("'<[]+/, ''))) return false;
   const before = refang(tail.replace(/^[("'<]+/, ''));
-  const rest = refang(head).replace(/[.,;:!?)'"]+$/, '');
+  const rest = refang(head);
   if (rest === '') return false;
   if (HAS_SCHEME.test(before)) {
     if (STARTS_AS_REST.test(rest)) return true;

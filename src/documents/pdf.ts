@@ -8,7 +8,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pageLines, pageTexts, type PdfLine, type TextRun } from './pdf-text.ts';
-import { documentError, type Document, type DocumentMetadata, type DocumentPart, type ReadResult } from './types.ts';
+import { documentError, type Document, type DocumentMetadata, type DocumentPart, type ReadResult, type SourceSpan } from './types.ts';
 
 type PdfJs = typeof import('pdfjs-dist/legacy/build/pdf.mjs');
 let library: Promise<PdfJs> | null = null;
@@ -44,14 +44,31 @@ function textUnder(runs: readonly TextRun[], [x1, y1, x2, y2]: LinkAnnotation['r
     .trim();
 }
 
-/** A link annotation written as `[text under it](target)`, or nothing when its text already shows the target. */
-function linkLine(link: LinkAnnotation, runs: readonly TextRun[]): string | null {
+/** A link annotation's target and the text under it, or nothing when that text already shows the target. */
+function linkLine(link: LinkAnnotation, runs: readonly TextRun[]): { label: string; url: string } | null {
   const url = link.url.trim().replace(/[\s<>]/g, (c) => encodeURIComponent(c));
   const label = textUnder(runs, link.rect).replace(/[[\]]/g, ' ').trim();
   const compact = label.replace(/\s+/g, '');
   const bare = url.replace(/^[a-z]+:\/\//i, '').replace(/\/$/, '');
-  if (bare !== '' && compact.includes(bare)) return null;
-  return `[${label}](${url})`;
+  if (bare === '' || compact.includes(bare)) return null;
+  return { label, url };
+}
+
+/**
+ * A page's links as a part, one `[text under it](target)` per line: written as Markdown links so
+ * that a titled link reads as a reference and "Open the document" as an indicator. Only the
+ * targets are read for indicators (spans); the labels are the page's text, read with the page.
+ */
+function linkPart(links: readonly { label: string; url: string }[], page: number): DocumentPart {
+  let text = '';
+  const spans: SourceSpan[] = [];
+  for (const { label, url } of links) {
+    if (text !== '') text += '\n';
+    text += `[${label}](`;
+    spans.push({ start: text.length, end: text.length + url.length, source: 'pdf-link' });
+    text += `${url})`;
+  }
+  return { text, source: 'pdf-link', page, spans };
 }
 
 const PDF_DATE = /^D:(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?(Z|[+-]\d{2}'?\d{2}'?)?/;
@@ -100,7 +117,7 @@ export async function readPdf(bytes: Uint8Array): Promise<ReadResult> {
   try {
     const warnings: string[] = [];
     const pageLinesList: PdfLine[][] = [];
-    const links: (string[] | null)[] = [];
+    const links: (DocumentPart | null)[] = [];
     for (let n = 1; n <= pdf.numPages; n++) {
       try {
         const page = await pdf.getPage(n);
@@ -113,14 +130,14 @@ export async function readPdf(bytes: Uint8Array): Promise<ReadResult> {
         }
         pageLinesList.push(pageLines(runs));
         const annotations = (await page.getAnnotations({ intent: 'display' })) as { subtype?: string; url?: string; unsafeUrl?: string; rect?: number[] }[];
-        const lines: string[] = [];
+        const lines: { label: string; url: string }[] = [];
         for (const a of annotations) {
           const url = a.url ?? a.unsafeUrl;
           if (a.subtype !== 'Link' || typeof url !== 'string' || !Array.isArray(a.rect) || a.rect.length !== 4) continue;
           const line = linkLine({ url, rect: a.rect as LinkAnnotation['rect'] }, runs);
           if (line !== null) lines.push(line);
         }
-        links.push(lines.length > 0 ? lines : null);
+        links.push(lines.length > 0 ? linkPart(lines, n) : null);
         page.cleanup();
       } catch (err) {
         warnings.push(`page ${n}: its text could not be read (${(err as Error).message})`);
@@ -133,7 +150,7 @@ export async function readPdf(bytes: Uint8Array): Promise<ReadResult> {
     texts.forEach((text, i) => {
       parts.push({ text, source: 'page', page: i + 1 });
       const pageLinks = links[i];
-      if (pageLinks) parts.push({ text: pageLinks.join('\n'), source: 'pdf-link', page: i + 1 });
+      if (pageLinks) parts.push(pageLinks);
     });
     const metadata: DocumentMetadata = { pages: pdf.numPages };
     try {

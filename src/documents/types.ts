@@ -28,9 +28,10 @@ export type PartSource = (typeof PART_SOURCES)[number];
  * Ranges of an HTML text that were not visible text but attribute values written into it:
  * `html-href` for where a link, form or refresh leads (`href`, `action`, `formaction`,
  * `<meta http-equiv="refresh">`), `html-src` for what the page loads (`src`, `srcset`, `data`,
- * `poster`, `background`, `<link href>`, and URL-valued `data-*` attributes).
+ * `poster`, `background`, `<link href>`, and URL-valued `data-*` attributes); `pdf-link` for the
+ * targets in a `pdf-link` part (the labels beside them are the page's own text, read with the page).
  */
-export const SPAN_SOURCES = ['html-href', 'html-src'] as const;
+export const SPAN_SOURCES = ['html-href', 'html-src', 'pdf-link'] as const;
 export type SpanSource = (typeof SPAN_SOURCES)[number];
 
 /** What an extracted indicator says about where it came from: a part's source, a span's, or an attachment's digest. */
