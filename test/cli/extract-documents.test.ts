@@ -1,0 +1,127 @@
+// `verdict extract FILE`, run as a user runs it (the built command): documents in, indicators with
+// where they came from out; unreadable documents are an error on stderr, never a crash.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { batchJson, extractFromDocument, readDocument } from '../../src/documents/index.ts';
+import { makePdf } from '../documents/pdf-maker.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/verdict.js', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../fixtures/documents/', import.meta.url));
+
+function run(args: string[], stdin: string | Buffer = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, 'extract', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(stdin);
+  });
+}
+
+interface Output {
+  document: { name: string; format: string; parts: { source: string; page?: number; chars: number; text?: string }[]; attachments: { name: string; sha256: string }[]; warnings: string[] };
+  indicators: { type: string; value: string; role: string; source: string; page?: number; part?: number; start?: number; end?: number; attachment?: string; within?: string[] }[];
+}
+
+describe('verdict extract FILE', { concurrency: true }, () => {
+  let dir: string;
+  before(() => (dir = mkdtempSync(join(tmpdir(), 'verdict-extract-documents-'))));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('a message: its summary, then every indicator with its source; attachment digests last', async () => {
+    const r = await run([join(FIXTURES, 'phishing-report.eml')]);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as Output;
+    assert.equal(out.document.format, 'eml');
+    assert.deepEqual(out.document.attachments.map((a) => a.name), ['invoice-0311.pdf', 'statement.zip', 'original.eml']);
+    assert.ok(out.document.parts.every((p) => p.text === undefined), 'texts only with --text');
+    const first = out.indicators[0];
+    assert.deepEqual(first, { type: 'email', value: 'security@example-bank.top', role: 'indicator', source: 'header:from', part: 0, start: 25, end: 50 });
+    const last = out.indicators[out.indicators.length - 1];
+    assert.deepEqual(last, { type: 'sha256', value: '8ce2f90e1d2b64a8307f422731bbe74034b83ff206d76ce61506f17ee1c290c7', role: 'indicator', source: 'attachment', attachment: 'original.eml' });
+    assert.ok(out.indicators.some((x) => x.source === 'received' && x.value === '2001:db8:85a3::8a2e:370:7334'));
+  });
+
+  test('--text prints the parts\' texts, which the offsets refer to; --types filters', async () => {
+    const r = await run([join(FIXTURES, 'phishing-page.html'), '--text', '--types', 'url']);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as Output;
+    assert.equal(out.document.format, 'html');
+    assert.ok(out.indicators.length > 10);
+    for (const x of out.indicators) {
+      assert.equal(x.type, 'url');
+      const text = out.document.parts[x.part ?? -1]?.text ?? '';
+      assert.ok(text.slice(x.start, x.end).length > 0);
+    }
+    assert.ok(out.indicators.some((x) => x.source === 'html-href' && x.role === 'reference'));
+  });
+
+  test('the format is read from the content, not the name; --as overrides it', async () => {
+    const pdfNamedTxt = join(dir, 'notes.txt');
+    writeFileSync(pdfNamedTxt, makePdf({ pages: [['C2 at 198.51.100.77']] }));
+    const sniffed = JSON.parse((await run([pdfNamedTxt])).stdout) as Output;
+    assert.equal(sniffed.document.format, 'pdf');
+    assert.deepEqual(sniffed.indicators.map((x) => [x.source, x.page, x.value]), [['page', 1, '198.51.100.77']]);
+    const asText = JSON.parse((await run([join(FIXTURES, 'phishing-page.html'), '--as', 'text'])).stdout) as Output;
+    assert.equal(asText.document.format, 'text');
+  });
+
+  test('- reads the document from stdin', async () => {
+    const r = await run(['-'], makePdf({ pages: [['from stdin: evil.example.com']] }));
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as Output;
+    assert.deepEqual([out.document.format, out.indicators.map((x) => x.value)], ['pdf', ['evil.example.com']]);
+  });
+
+  const REFUSED: [string, () => string, RegExp][] = [
+    ['an encrypted PDF', () => join(FIXTURES, 'paper-lantern-encrypted.pdf'), /encrypted: it needs a password.*\(encrypted\)/],
+    ['a damaged PDF', () => {
+      const f = join(dir, 'damaged.pdf');
+      writeFileSync(f, Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(2048, 0x20)]));
+      return f;
+    }, /\(corrupt\)/],
+    ['an archive', () => {
+      const f = join(dir, 'report.docx');
+      writeFileSync(f, Buffer.from([0x50, 0x4b, 0x03, 0x04, 0, 0, 0, 0]));
+      return f;
+    }, /ZIP archive.*\(unsupported_format\)/],
+    ['a file that does not exist', () => join(dir, 'nothing-here.pdf'), /cannot read .*nothing-here\.pdf/],
+  ];
+  for (const [name, file, message] of REFUSED) {
+    test(`${name}: a message on stderr, exit code 1, nothing on stdout`, async () => {
+      const r = await run([file()]);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, message);
+      assert.equal(r.stdout, '');
+    });
+  }
+
+  test('--format ndjson with a FILE is a usage error', async () => {
+    const r = await run([join(FIXTURES, 'phishing-page.html'), '--format', 'ndjson']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /ndjson reads records from stdin/);
+  });
+
+  test('a large text is read on threads and gives what the library gives, in order', async () => {
+    const lines: string[] = [];
+    for (let i = 0; lines.length * 90 < 3 * 1024 * 1024; i++) lines.push(`deny src=198.51.${(i >> 8) & 255}.${i & 255} host=h${i % 500}.evil[.]example.com CVE-2024-${1000 + (i % 9000)} ok`);
+    const file = join(dir, 'big.log');
+    writeFileSync(file, lines.join('\n'));
+    const r = await run([file]);
+    assert.equal(r.code, 0, r.stderr);
+    const read = await readDocument(Buffer.from(lines.join('\n')));
+    assert.ok(read.ok);
+    const expected = batchJson(extractFromDocument(read.document));
+    const got = r.stdout.slice(r.stdout.indexOf(',"indicators":[') + 15, -3);
+    assert.equal(got.length, expected.length);
+    assert.ok(got === expected, 'the same indicators, in the same order');
+  });
+});
