@@ -14,7 +14,7 @@ import { createKeyVerifier, VerifiedKeys } from '../keys/verify.ts';
 import { createMemoryAuthFailureLimiter } from '../ratelimit/auth-failures.ts';
 import { createOutageLog } from '../ratelimit/outage.ts';
 import { createAuthHooks, routeScope } from './auth.ts';
-import { createClientErrorHandler, tagRequest } from './client-errors.ts';
+import { createClientErrorHandler, createConnectHandler, tagRequest } from './client-errors.ts';
 import { createErrorHandler, sendError } from './error-handler.ts';
 import { registerNotFound } from './not-found.ts';
 import { createHttpMetrics, type HttpMetrics } from './metrics.ts';
@@ -55,6 +55,8 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
     // (30 s by default); a finer one keeps the answer close to the timeout.
     requestTimeout: timeoutMs,
     http: {
+      // a request without Host is answered by the app (in the envelope), not by Node's bare 400
+      requireHostHeader: false,
       requestTimeout: timeoutMs,
       headersTimeout: Math.min(timeoutMs, MAX_HEADERS_TIMEOUT_MS),
       connectionsCheckingInterval: Math.max(25, Math.min(1_000, Math.floor(timeoutMs / 4))),
@@ -76,6 +78,7 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
   });
 
   registerNotFound(app);
+  app.server.on('connect', createConnectHandler(deps.ids.requestId));
 
   // Bodies are JSON only; anything else is a 415 rather than a string a route would not expect.
   app.removeContentTypeParser('text/plain');

@@ -76,21 +76,37 @@ export function createClientErrorHandler(newId: () => string, onError?: (err: Er
       return;
     }
     const answer = clientErrorAnswer(err.code);
-    const status = ERROR_CATALOG[answer.code].status;
-    const id = current?.[REQUEST_ID] ?? newId();
-    onError?.(err, status);
-    const body = JSON.stringify(errorBody(answer.code, id, answer.message, answer.details));
-    socket.end(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
-        'Content-Type: application/json; charset=utf-8\r\n' +
-        `Content-Length: ${Buffer.byteLength(body)}\r\n` +
-        `X-Request-Id: ${id}\r\n` +
-        'Connection: close\r\n\r\n' +
-        body,
-    );
-    // Half-closed: the client reads the answer and closes; closing at once could reset the
-    // connection over unread request bytes and lose the answer. A client that never closes is
-    // cut off after a moment (the app, if it was waiting for this request's body, then lets go).
-    setTimeout(() => socket.destroy(), LINGER_MS).unref();
+    onError?.(err, ERROR_CATALOG[answer.code].status);
+    answerOnSocket(socket, answer, current?.[REQUEST_ID] ?? newId());
+  };
+}
+
+/** Writes the envelope as the connection's last answer and closes it. */
+function answerOnSocket(socket: Socket, answer: Answer, id: string): void {
+  const status = ERROR_CATALOG[answer.code].status;
+  const body = JSON.stringify(errorBody(answer.code, id, answer.message, answer.details));
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
+      'Content-Type: application/json; charset=utf-8\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+      `X-Request-Id: ${id}\r\n` +
+      'Connection: close\r\n\r\n' +
+      body,
+  );
+  // Half-closed: the client reads the answer and closes; closing at once could reset the
+  // connection over unread request bytes and lose the answer. A client that never closes is
+  // cut off after a moment (the app, if it was waiting for this request's body, then lets go).
+  setTimeout(() => socket.destroy(), LINGER_MS).unref();
+}
+
+/**
+ * The server's `connect` handler. Node hands CONNECT requests (proxy tunnels) to this event
+ * rather than to the app, and without a handler closes the connection unanswered: this service
+ * is no proxy, so the method is refused in the envelope like any method it does not serve.
+ */
+export function createConnectHandler(newId: () => string) {
+  return function onConnect(_req: IncomingMessage, socket: Socket): void {
+    socket.on('error', () => {});
+    answerOnSocket(socket, { code: 'invalid_parameter', message: 'The CONNECT method is not served: this service is no proxy.', details: { parameter: 'method' } }, newId());
   };
 }

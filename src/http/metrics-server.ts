@@ -7,7 +7,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createClientErrorHandler } from './client-errors.ts';
+import { createClientErrorHandler, createConnectHandler } from './client-errors.ts';
 import { ERROR_CATALOG, errorBody, type ErrorCode } from './errors.ts';
 import type { HttpMetrics } from './metrics.ts';
 
@@ -34,7 +34,7 @@ function fail(res: ServerResponse, id: string, code: ErrorCode, message: string,
 
 export async function startMetricsListener(opts: MetricsListenerOptions): Promise<MetricsListener> {
   const server: Server = createServer(
-    { requestTimeout: opts.requestTimeoutMs, headersTimeout: Math.min(opts.requestTimeoutMs, 60_000), connectionsCheckingInterval: 1_000 },
+    { requireHostHeader: false, requestTimeout: opts.requestTimeoutMs, headersTimeout: Math.min(opts.requestTimeoutMs, 60_000), connectionsCheckingInterval: 1_000 },
     (req: IncomingMessage, res: ServerResponse) => {
       const id = opts.requestId();
       const path = (req.url ?? '/').split('?')[0]!.replace(/\/+$/, '') || '/';
@@ -46,6 +46,7 @@ export async function startMetricsListener(opts: MetricsListenerOptions): Promis
     },
   );
   server.on('clientError', createClientErrorHandler(opts.requestId));
+  server.on('connect', createConnectHandler(opts.requestId));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => {

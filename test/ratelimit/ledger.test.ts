@@ -12,10 +12,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { openStore } from '../../src/store/index.ts';
 import type { QuotaLedger, Store } from '../../src/store/types.ts';
 import { createLedgerRateLimiter } from '../../src/ratelimit/memory.ts';
+import type { RateDecision, RateLimiter, RateLimits } from '../../src/ratelimit/types.ts';
 
 const T0 = Date.UTC(2026, 10, 30, 12, 0, 0);
 const DAY = Math.floor(T0 / 86_400_000);
 const limits = { perMinute: 100, perDay: 5 };
+/** The in-process limiter answers at once (no promise). */
+const take = (l: RateLimiter, key: string, at: number, lim: RateLimits = limits) => l.consume(key, lim, at) as RateDecision;
 
 describe('daily quotas kept in the embedded store', () => {
   let dir: string;
@@ -33,13 +36,13 @@ describe('daily quotas kept in the embedded store', () => {
 
   it('a limiter started again on the same store remembers the day', async () => {
     const first = await createLedgerRateLimiter(ledger, T0);
-    for (let i = 0; i < 3; i++) assert.equal(first.consume('key_a', limits, T0 + i).allowed, true);
-    assert.equal(first.consume('key_b', limits, T0).allowed, true);
+    for (let i = 0; i < 3; i++) assert.equal(take(first, 'key_a', T0 + i).allowed, true);
+    assert.equal(take(first, 'key_b', T0).allowed, true);
     await first.close();
     assert.deepEqual([...(await ledger.dayCounts(DAY))].sort(), [['key_a', 3], ['key_b', 1]]);
 
     const second = await createLedgerRateLimiter(ledger, T0 + 60_000);
-    const got = [1, 2, 3].map((i) => second.consume('key_a', limits, T0 + 60_000 + i));
+    const got = [1, 2, 3].map((i) => take(second, 'key_a', T0 + 60_000 + i));
     assert.deepEqual(got.map((d) => d.allowed), [true, true, false], 'two left of five, not five');
     assert.equal(got[2]!.reason, 'quota_exceeded');
     assert.equal(got[2]!.limit, 5);
@@ -50,12 +53,12 @@ describe('daily quotas kept in the embedded store', () => {
   it('adds its counts every flush interval, without waiting for close; a new day starts at zero', async () => {
     const l = await createLedgerRateLimiter(ledger, T0, { flushMs: 20 });
     try {
-      l.consume('key_c', limits, T0);
-      l.consume('key_c', limits, T0 + 1);
+      take(l, 'key_c', T0);
+      take(l, 'key_c', T0 + 1);
       await sleep(120);
       assert.equal((await ledger.dayCounts(DAY)).get('key_c'), 2);
       const tomorrow = T0 + 86_400_000;
-      assert.equal(l.consume('key_c', limits, tomorrow).allowed, true);
+      assert.equal(take(l, 'key_c', tomorrow).allowed, true);
       await sleep(120);
       assert.equal((await ledger.dayCounts(DAY + 1)).get('key_c'), 1);
     } finally {
@@ -68,9 +71,9 @@ describe('daily quotas kept in the embedded store', () => {
     try {
       const a = await createLedgerRateLimiter(ledger, T0);
       const b = await createLedgerRateLimiter(other.quotas!, T0);
-      a.consume('key_d', limits, T0);
-      b.consume('key_d', limits, T0);
-      b.consume('key_d', limits, T0);
+      take(a, 'key_d', T0);
+      take(b, 'key_d', T0);
+      take(b, 'key_d', T0);
       await Promise.all([a.close(), b.close()]);
       assert.equal((await ledger.dayCounts(DAY)).get('key_d'), 3);
     } finally {
@@ -89,9 +92,9 @@ describe('daily quotas kept in the embedded store', () => {
       },
     };
     const l = await createLedgerRateLimiter(flaky, T0, { flushMs: 10, onLedgerError: (err) => errors.push(err) });
-    l.consume('key_e', limits, T0);
+    take(l, 'key_e', T0);
     await sleep(60);
-    l.consume('key_e', limits, T0);
+    take(l, 'key_e', T0);
     fail = false;
     await l.close();
     assert.equal((await ledger.dayCounts(DAY)).get('key_e'), 2);

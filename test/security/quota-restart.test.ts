@@ -24,23 +24,25 @@ describe('daily quotas across a restart (embedded store)', () => {
   });
 
   test('three of four requests before the restart leave one after it, then quota_exceeded naming the quota', async () => {
-    s = await startTestServer({ dir, env });
-    const adminKey = s.adminKey;
-    const made = await s.fetch('/api/v1/keys', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'free user', tier: 'free' }) });
+    const first: TestServer = await startTestServer({ dir, env });
+    s = first;
+    const adminKey = first.adminKey;
+    const made = await first.fetch('/api/v1/keys', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'free user', tier: 'free' }) });
     const { key } = (await made.json()) as { key: string };
     for (let i = 0; i < 3; i++) {
-      const res = await s.fetch('/api/v1/lookup?value=192.0.2.1', { key });
+      const res = await first.fetch('/api/v1/lookup?value=192.0.2.1', { key });
       assert.equal(res.status, 200);
       assert.equal(res.headers.get('x-ratelimit-remaining'), String(3 - i));
     }
-    await s.stop();
+    await first.stop();
 
     // the same file, a new process's worth of state
-    s = await startTestServer({ dir, env, adminKey });
-    const last = await s.fetch('/api/v1/lookup?value=192.0.2.1', { key });
+    const second: TestServer = await startTestServer({ dir, env, adminKey });
+    s = second;
+    const last = await second.fetch('/api/v1/lookup?value=192.0.2.1', { key });
     assert.equal(last.status, 200, 'one left after the restart');
     assert.equal(last.headers.get('x-ratelimit-remaining'), '0');
-    const refused = await s.fetch('/api/v1/lookup?value=192.0.2.1', { key });
+    const refused = await second.fetch('/api/v1/lookup?value=192.0.2.1', { key });
     assert.equal(refused.status, 429);
     const body = (await refused.json()) as Envelope;
     assert.equal(body.error.code, 'quota_exceeded');
