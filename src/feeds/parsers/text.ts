@@ -78,7 +78,8 @@ export async function* lines(input: ByteSource): AsyncIterable<string> {
 /**
  * Bytes a JSON document may have, unless the feed's `options.maxJsonBytes` says otherwise. A JSON
  * document is parsed whole (a STIX bundle's relationships and a MISP event's tags reach across
- * it), and parsing takes several times its size in memory: a 64 MiB document took ~350 MB.
+ * it), and reading and parsing one takes about three times its size in memory (a 64 MiB
+ * KEV-like document: ~175 MB).
  */
 export const DEFAULT_MAX_JSON_BYTES = 64 * 1024 * 1024;
 
