@@ -79,31 +79,22 @@ export async function runExtractDocument(file: string, opts: ExtractCommandOptio
     await write(errors, `verdict extract: cannot read ${file}: ${(err as Error).message}\n`);
     return 1;
   }
-  const { readDocument, documentJson, ExtractPool, THREADED_MIN_CHARS, sniffFormat } = await import('../documents/index.ts');
-  // A large text is read on worker threads; they start now, while the document is decoded.
-  // (A PDF's text is a small share of its bytes: its threads start once its text is known.)
-  const sniffed = sniffFormat(bytes, file);
-  const format = opts.as ?? (sniffed.ok ? sniffed.format : undefined);
-  let pool = bytes.byteLength >= THREADED_MIN_CHARS && format !== undefined && format !== 'pdf' ? new ExtractPool() : undefined;
-  try {
-    const read = await readDocument(bytes, format === undefined ? { name: file } : { name: file, format });
-    bytes = null; // the document's texts are all that is needed from here on
-    if (!read.ok) {
-      await write(errors, `verdict extract: ${file}: ${read.error.message} (${read.error.code})\n`);
-      return 1;
-    }
-    const document = read.document;
-    if (pool === undefined && document.parts.reduce((n, p) => n + p.text.length, 0) >= THREADED_MIN_CHARS) pool = new ExtractPool();
-    const head = JSON.stringify({ document: documentSummary(file, document, opts.text === true) });
-    await write(output, `${head.slice(0, -1)},"indicators":[`);
-    let first = true;
-    for await (const json of documentJson(document, extractOptionsOf(opts), pool)) {
-      if (json === '') continue;
-      await write(output, first ? json : `,${json}`);
-      first = false;
-    }
-  } finally {
-    await pool?.close();
+  const { readDocument, documentIndicators, batchJson } = await import('../documents/index.ts');
+  // transfer: the bytes are not needed after this (pdf.js takes a PDF's over instead of copying them)
+  const read = await readDocument(bytes, { name: file, transfer: true, ...(opts.as !== undefined && { format: opts.as }) });
+  bytes = null;
+  if (!read.ok) {
+    await write(errors, `verdict extract: ${file}: ${read.error.message} (${read.error.code})\n`);
+    return 1;
+  }
+  const document = read.document;
+  const head = JSON.stringify({ document: documentSummary(file, document, opts.text === true) });
+  await write(output, `${head.slice(0, -1)},"indicators":[`);
+  let first = true;
+  for (const batch of documentIndicators(document, extractOptionsOf(opts))) {
+    if (batch.length === 0) continue;
+    await write(output, first ? batchJson(batch) : `,${batchJson(batch)}`);
+    first = false;
   }
   await write(output, ']}\n');
   return 0;

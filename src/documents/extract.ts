@@ -4,17 +4,14 @@
  * where the indicator lies in a link target written into an HTML text. Attachment digests
  * follow as `md5`/`sha1`/`sha256` indicators with `source: 'attachment'`.
  *
- * The pages of a PDF are read as one text (joined by a blank line), so a references section
- * that runs onto the next page is still one; a long text is read in slices of about a megabyte
- * cut at a line break, so that the indicators of a 50 MB file need not be held all at once.
+ * Consecutive pages of a PDF are read as one text (joined by a blank line), so a references
+ * section that runs onto the next page is still one; a long text is read in slices of 64K
+ * characters cut at a line break, and the indicators come in batches, one per slice or run of
+ * pages, so that those of a 50 MB file need not be held all at once.
  */
 import { extract, type ExtractOptions, type ExtractedIndicator, type StoredType } from '../indicators/index.ts';
 import type { Document, DocumentIndicator, DocumentPart, IndicatorSource, PartSource } from './types.ts';
 
-/** What mapping an indicator to its part needs of the part (all but its text). */
-export type PartInfo = Omit<DocumentPart, 'text'>;
-/** Parts by index: a document's list, or the few a unit refers to (threads.ts). */
-export type PartsByIndex = { readonly [index: number]: PartInfo | undefined };
 
 /**
  * Parts read for some types only: the names in `Received:` headers are mostly the receiving
@@ -24,8 +21,12 @@ const PART_TYPES: Partial<Record<PartSource, ReadonlySet<StoredType>>> = { recei
 /** Parts read only where their spans are: a PDF's link part repeats the page's text as its labels. */
 const SPANS_ONLY: ReadonlySet<PartSource> = new Set<PartSource>(['pdf-link']);
 
-/** About how many characters one call of `extract()` reads. */
-const SLICE = 1024 * 1024;
+/**
+ * About how many characters one call of `extract()` reads. Small enough that what one call
+ * allocates dies young (a 50 MB text is read in well under 300 MB), large enough for a references
+ * section or a listing to stay in one piece.
+ */
+export const SLICE = 64 * 1024;
 const PAGE_JOIN = '\n\n';
 const DASH_AT_END = /[-\u2010-\u2015\u2212\uFE58\uFE63\uFF0D]\r?$/;
 
@@ -110,7 +111,7 @@ function segmentAt(segments: readonly Segment[], pos: number): Segment {
 }
 
 /** The source of `[start, end)` in a part: a span's when a span holds it, else the part's (null when the part is read in its spans only). */
-function sourceAt(part: PartInfo, start: number, end: number): IndicatorSource | null {
+function sourceAt(part: DocumentPart, start: number, end: number): IndicatorSource | null {
   const spans = part.spans;
   const fallback = SPANS_ONLY.has(part.source) ? null : part.source;
   if (spans === undefined || spans.length === 0) return fallback;
@@ -127,14 +128,14 @@ function sourceAt(part: PartInfo, start: number, end: number): IndicatorSource |
 }
 
 /** The indicators of one unit, mapped to their parts. */
-export function unitIndicators(parts: PartsByIndex, unit: Unit, options: ExtractOptions = {}): DocumentIndicator[] {
+export function unitIndicators(parts: readonly DocumentPart[], unit: Unit, options: ExtractOptions = {}): DocumentIndicator[] {
   const found: ExtractedIndicator[] = extract(unit.text, options);
   const out: DocumentIndicator[] = [];
   const single = unit.segments.length === 1 ? unit.segments[0] : undefined;
   for (let k = 0; k < found.length; k++) {
     const x = found[k] as ExtractedIndicator;
     const seg = single ?? segmentAt(unit.segments, x.start);
-    const part = parts[seg.part] as PartInfo;
+    const part = parts[seg.part] as DocumentPart;
     if (PART_TYPES[part.source]?.has(x.type) === false) continue;
     const start = x.start - seg.at + seg.from;
     const end = Math.min(x.end - seg.at, seg.length) + seg.from;

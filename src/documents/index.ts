@@ -8,6 +8,5 @@
 export * from './types.ts';
 export { readDocument } from './read.ts';
 export { sniffFormat, type Sniffed } from './sniff.ts';
-export { extractFromDocument, documentIndicators, documentUnits, unitIndicators, attachmentIndicators, type Unit, type PartInfo } from './extract.ts';
-export { documentJson, ExtractPool, defaultThreads, THREADED_MIN_CHARS } from './threads.ts';
+export { extractFromDocument, documentIndicators, documentUnits, unitIndicators, attachmentIndicators, SLICE, type Unit } from './extract.ts';
 export { batchJson } from './json.ts';

@@ -89,11 +89,17 @@ function infoString(info: Record<string, unknown>, key: string): string | undefi
   return typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined;
 }
 
-export async function readPdf(bytes: Uint8Array): Promise<ReadResult> {
+/**
+ * Reads a PDF. pdf.js takes over the buffer it is given (it transfers it, even to the in-process
+ * worker it runs on Node), so it gets a copy unless the caller said it may have the bytes — and
+ * the bytes own their whole buffer (a small Buffer may share a pool with others).
+ */
+export async function readPdf(bytes: Uint8Array, transfer = false): Promise<ReadResult> {
   const { getDocument, VerbosityLevel } = await pdfjs();
   const dir = packageDir();
-  // pdf.js may take the buffer over (it transfers it to its worker); give it a copy of its own
-  const data = new Uint8Array(bytes);
+  const size = bytes.byteLength;
+  const ownsBuffer = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
+  const data = transfer && ownsBuffer ? new Uint8Array(bytes.buffer, 0, size) : new Uint8Array(bytes);
   const task = getDocument({
     data,
     cMapUrl: join(dir, 'cmaps') + '/',
@@ -166,7 +172,7 @@ export async function readPdf(bytes: Uint8Array): Promise<ReadResult> {
       warnings.push(`the document information could not be read (${(err as Error).message})`);
     }
     if (texts.every((t) => t.trim() === '') && pdf.numPages > 0) warnings.push('no page has a text layer: a scanned PDF needs OCR first');
-    const document: Document = { format: 'pdf', bytes: bytes.byteLength, parts, attachments: [], metadata, warnings };
+    const document: Document = { format: 'pdf', bytes: size, parts, attachments: [], metadata, warnings };
     return { ok: true, document };
   } finally {
     await task.destroy().catch(() => undefined);

@@ -10,13 +10,14 @@ import { documentError, type Document, type DocumentFormat, type ReadOptions, ty
 /** How deep attachments are opened: a PDF in a message forwarded in a message is read; deeper ones are only hashed. */
 const MAX_DEPTH = 3;
 
-async function readAs(format: DocumentFormat, bytes: Uint8Array, depth: number): Promise<ReadResult> {
+async function readAs(format: DocumentFormat, bytes: Uint8Array, depth: number, transfer: boolean): Promise<ReadResult> {
   switch (format) {
     case 'pdf':
-      return (await import('./pdf.ts')).readPdf(bytes);
+      return (await import('./pdf.ts')).readPdf(bytes, transfer);
     case 'eml':
       // mailparser and its encodings are loaded with the first message, as pdf.js with the first PDF
-      return (await import('./eml.ts')).readEml(bytes, async (content, name) => (depth + 1 >= MAX_DEPTH ? null : read(content, { name }, depth + 1)));
+      // an attachment's bytes are the message reader's own copy: they may be handed over
+      return (await import('./eml.ts')).readEml(bytes, async (content, name) => (depth + 1 >= MAX_DEPTH ? null : read(content, { name, transfer: true }, depth + 1)));
     case 'html': {
       const decoded = decodeText(bytes, declaredHtmlCharset(bytes));
       const html = (await import('./html.ts')).readHtml(decoded.text);
@@ -40,7 +41,7 @@ async function read(bytes: Uint8Array, options: ReadOptions, depth: number): Pro
     format = sniffed.format;
   }
   try {
-    return await readAs(format, bytes, depth);
+    return await readAs(format, bytes, depth, options.transfer === true);
   } catch (err) {
     // the libraries are trusted to fail with an error, not to crash the process; say which
     return documentError('corrupt', `the ${format} document could not be read: ${(err as Error).message}`);

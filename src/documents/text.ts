@@ -3,7 +3,7 @@
  * (an HTML `<meta charset>`), then UTF-8 if the bytes are valid UTF-8, else Windows-1252 (what
  * "Latin-1" text from the field nearly always is).
  */
-import { isUtf8 } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 
 export interface DecodedText {
   text: string;
@@ -35,7 +35,8 @@ export function decodeText(bytes: Uint8Array, declared?: string): DecodedText {
     if (decoder) return { text: decoder.decode(bytes), encoding: decoder.encoding };
   }
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  // isUtf8 is a fast validation pass; the decode after it need not check again
+  // ASCII (most logs) is copied as it is, into a one-byte string; isUtf8 is a fast validation pass
+  if (isAscii(buffer)) return { text: buffer.toString('latin1'), encoding: 'utf-8' };
   if (isUtf8(buffer)) return { text: utf8(bytes), encoding: 'utf-8' };
   return { text: new TextDecoder('windows-1252').decode(bytes), encoding: 'windows-1252' };
 }

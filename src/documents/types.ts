@@ -108,6 +108,11 @@ export interface ReadOptions {
   name?: string;
   /** Read as this format, whatever the content looks like. */
   format?: DocumentFormat;
+  /**
+   * The caller will not use the bytes again: a PDF's are handed to pdf.js (which takes them over,
+   * leaving the caller's buffer empty) instead of copied — one copy less of a large file.
+   */
+  transfer?: boolean;
 }
 
 /** One indicator found in a document, and where. */

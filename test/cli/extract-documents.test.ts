@@ -110,7 +110,7 @@ describe('verdict extract FILE', { concurrency: true }, () => {
     assert.match(r.stderr, /ndjson reads records from stdin/);
   });
 
-  test('a large text is read on threads and gives what the library gives, in order', async () => {
+  test('a large text is written out in batches and gives what the library gives, in order', async () => {
     const lines: string[] = [];
     for (let i = 0; lines.length * 90 < 3 * 1024 * 1024; i++) lines.push(`deny src=198.51.${(i >> 8) & 255}.${i & 255} host=h${i % 500}.evil[.]example.com CVE-2024-${1000 + (i % 9000)} ok`);
     const file = join(dir, 'big.log');

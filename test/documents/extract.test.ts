@@ -1,8 +1,8 @@
 // extractFromDocument: units (slices of long texts, runs of pages), offsets mapped back to parts,
-// span sources, and the threaded path giving the same output as the inline one.
+// span sources, batches.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { batchJson, documentJson, documentUnits, extractFromDocument, ExtractPool, THREADED_MIN_CHARS, type Document, type DocumentPart } from '../../src/documents/index.ts';
+import { batchJson, documentIndicators, documentUnits, extractFromDocument, SLICE, type Document, type DocumentPart } from '../../src/documents/index.ts';
 import { extract } from '../../src/indicators/index.ts';
 
 const doc = (parts: DocumentPart[]): Document => ({ format: 'text', bytes: 0, parts, attachments: [], metadata: {}, warnings: [] });
@@ -32,8 +32,13 @@ describe('documentUnits', () => {
   });
 
   test("a CVE id broken after a dash at a slice's edge is not cut", () => {
-    const filler = `${'x'.repeat(100)}\n`.repeat(10_400);
-    const text = `${filler}CVE-2024-\n3400 at the edge\n${filler}`;
+    // the first line break past SLICE characters comes right after `CVE-2024-`
+    const line = `${'x'.repeat(99)}\n`;
+    const lines = Math.floor(SLICE / line.length) - 1;
+    const head = line.repeat(lines);
+    const broken = `${'y'.repeat(SLICE - head.length)} CVE-2024-\n`;
+    const text = `${head}${broken}3400 at the edge\n${line.repeat(lines)}`;
+    assert.ok(head.length + broken.length - 1 >= SLICE);
     assert.deepEqual(extractFromDocument(doc([{ text, source: 'text' }])).map((x) => x.value), ['CVE-2024-3400']);
   });
 
@@ -83,28 +88,13 @@ describe('where each indicator came from', () => {
   });
 });
 
-describe('documentJson on threads', () => {
-  test('a large document gives the same JSON on threads as inline, in order', async () => {
-    const text = longText(THREADED_MIN_CHARS + 512 * 1024);
+describe('documentIndicators', () => {
+  test('batches, one per unit, join into the whole list; batchJson of each joins into its JSON', () => {
+    const text = longText(300 * 1024);
     const d = doc([{ text, source: 'text' }, { text: 'tail 192.0.2.9', source: 'text' }]);
-    const inline = extractFromDocument(d);
-    const pool = new ExtractPool(2);
-    try {
-      let json = '';
-      for await (const part of documentJson(d, {}, pool)) if (part !== '') json += json === '' ? part : `,${part}`;
-      assert.equal(json, batchJson(inline));
-    } finally {
-      await pool.close();
-    }
-  });
-
-  test('a pool whose threads have stopped reads inline, with the same result', async () => {
-    const text = longText(THREADED_MIN_CHARS + 1024);
-    const d = doc([{ text, source: 'text' }]);
-    const pool = new ExtractPool(1);
-    await pool.close();
-    const parts: string[] = [];
-    for await (const part of documentJson(d, { types: ['cve'] }, pool)) parts.push(part);
-    assert.equal(parts.filter((p) => p !== '').join(','), batchJson(extractFromDocument(d, { types: ['cve'] })));
+    const batches = [...documentIndicators(d)];
+    assert.ok(batches.length >= 5, `${batches.length} batches`);
+    assert.deepEqual(batches.flat(), extractFromDocument(d));
+    assert.equal(batches.map(batchJson).filter((j) => j !== '').join(','), JSON.stringify(extractFromDocument(d)).slice(1, -1));
   });
 });

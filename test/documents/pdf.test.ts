@@ -62,13 +62,13 @@ describe('PDF: pages', () => {
 
   test('ligatures spelled out, URLs broken at the margin joined', async () => {
     const doc = await readOk(makePdf({
-      pages: [[
+      pages: [{ lines: [
         'The \ufb01rst stage was downloaded from https://files.example-cdn.top/downloads/',
         'stage2/payload.bin and contacted update-',
         'service.example.net at the o\ufb03ce.',
         { text: 'A justified line spread to the margin ends with https://long.example.org/a/b/c/inv', justify: true },
         'oice_2024.zip then more.',
-      ]],
+      ] }],
     }));
     assert.deepEqual(briefs(doc, ['url', 'domain']).filter((b) => !b.includes('domain') || b.includes('update')), [
       'page page 1 | indicator url https://files.example-cdn.top/downloads/stage2/payload.bin',
