@@ -100,7 +100,7 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
     },
   });
   const authFailures = deps.authFailures ?? createMemoryAuthFailureLimiter(deps.config.authFailuresPerMinute);
-  const hookFor = createAuthHooks({ ...deps, authFailures }, verifier);
+  const hookFor = createAuthHooks(deps, verifier, authFailures);
   // Each route gets its own onRequest hook, its scope settled here once rather than looked up per
   // request; the hook puts the request id on every response, refusals included. It runs before
   // any hook the route declares itself.

@@ -31,7 +31,6 @@ declare module 'fastify' {
 export interface AuthDeps {
   config: Config;
   rateLimiter: RateLimiter;
-  authFailures: AuthFailureLimiter;
   clock: () => Date;
 }
 
@@ -69,11 +68,10 @@ export function routeScope(stated: Scope | null | undefined, url: string): Scope
  * Builds the onRequest hook of each route: it puts the request id on the response, and for a
  * route with a scope authenticates the key, counts the request against the key's limits and
  * checks the scope. When the key was verified recently and the limiter can answer at once
- * (most requests), the whole hook runs synchronously.
+ * (most requests), the whole hook runs synchronously. `failures` counts refused credentials per
+ * client address.
  */
-export function createAuthHooks(deps: AuthDeps, keys: KeyVerifier) {
-  const failures = deps.authFailures;
-
+export function createAuthHooks(deps: AuthDeps, keys: KeyVerifier, failures: AuthFailureLimiter) {
   /** The 429 of an address that failed too often, with the headers of that limit. */
   function tooManyFailures(reply: FastifyReply, seconds: number, nowMs: number): ApiError {
     const retryAfter = String(Math.max(1, Math.ceil(seconds)));
@@ -93,7 +91,7 @@ export function createAuthHooks(deps: AuthDeps, keys: KeyVerifier) {
     const nowMs = now.getTime();
     let wait: number | Promise<number>;
     try {
-      wait = failures.failed(req.ip, nowMs);
+      wait = failures.failed(req.ip ?? '', nowMs);
     } catch {
       wait = 0;
     }
@@ -184,7 +182,8 @@ export function createAuthHooks(deps: AuthDeps, keys: KeyVerifier) {
       let verdict: ReturnType<KeyVerifier['verify']>;
       let waitSeconds = 0;
       try {
-        waitSeconds = failures.refusedFor(req.ip, now.getTime());
+        // the client's address is worked out only when some address is being counted
+        if (failures.counting) waitSeconds = failures.refusedFor(req.ip ?? '', now.getTime());
         verdict = keys.verify(presented.key, now, waitSeconds > 0);
       } catch (err) {
         done(err as Error);

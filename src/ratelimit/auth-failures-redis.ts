@@ -46,6 +46,9 @@ export function createRedisAuthFailureLimiter(opts: RedisAuthFailureOptions): Au
 
   return {
     perMinute,
+    get counting() {
+      return !local.empty;
+    },
     refusedFor: (ip, nowMs) => (local.empty ? 0 : local.refusedFor(clientAddressKey(ip), nowMs)),
     failed(ip, nowMs) {
       const address = clientAddressKey(ip);

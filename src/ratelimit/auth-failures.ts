@@ -19,6 +19,8 @@ const MAX_ADDRESSES = 100_000;
 export interface AuthFailureLimiter {
   /** Failed authentications allowed per address and minute (0: no limit). */
   readonly perMinute: number;
+  /** Whether any address has failures counted here now; when not (most of the time) no address is refused, and the caller need not work out its client's. */
+  readonly counting: boolean;
   /** Seconds the client at `ip` must still wait, or 0. From memory: no I/O. */
   refusedFor(ip: string, nowMs: number): number;
   /** Counts one failed authentication of the client at `ip`; the seconds it must now wait, or 0. */
@@ -100,6 +102,9 @@ export function createMemoryAuthFailureLimiter(perMinute: number): AuthFailureLi
   const local = new LocalCounts(perMinute);
   return {
     perMinute,
+    get counting() {
+      return perMinute > 0 && !local.empty;
+    },
     refusedFor: (ip, nowMs) => (perMinute === 0 || local.empty ? 0 : local.refusedFor(clientAddressKey(ip), nowMs)),
     failed: (ip, nowMs) => (perMinute === 0 ? 0 : local.failed(clientAddressKey(ip), nowMs)),
     async close() {
