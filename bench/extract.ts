@@ -3,7 +3,10 @@
  * (test/fixtures/corpus), in the same run.
  *   1. throughput (MB/s) of both on the corpus concatenated to a few MB, and the ratio;
  *   2. precision and recall of both per type on the corpus, and of Verdict's roles (reference vs indicator);
- *   3. single-value detect + normalize cost (parseIndicator), ns per value.
+ *   3. single-value detect + normalize cost (parseIndicator), ns per value;
+ *   4. whole processes (bench/documents.ts): `verdict extract FILE` (the built command) on a 10 MB
+ *      text vs ioc-extractor's own command, start-up included; a 30-page PDF report; peak RSS on
+ *      50 MB files (`-- --no-memory` skips these).
  * ioc-extractor's output is put through Verdict's normalize() before scoring, so differences in
  * canonical form (ports, case, punycode) are not counted against it.
  * Times are CPU time of this process, best of interleaved runs: steadier than wall time when
@@ -13,6 +16,7 @@
 import { extractIOC, partialExtractIOC, type IOC, type IOCKey } from 'ioc-extractor';
 import { extract, normalize, parseIndicator, STORED_TYPES, type StoredType } from '../src/indicators/index.ts';
 import { loadCorpus, precision, recall, score, scoreRoles, type Counts } from '../test/indicators/corpus.ts';
+import { runDocumentBench } from './documents.ts';
 
 const TARGET_BYTES = 3 * 1024 * 1024;
 const ROUNDS = 5;
@@ -135,3 +139,6 @@ for (let round = 0; round < 3; round++) {
   ns = Math.min(ns, (ms * 1e6) / N);
 }
 console.log(`\nSingle value detect + normalize (parseIndicator, ${VALUES.length} mixed values): ${ns.toFixed(0)} ns/value`);
+
+// ---- 4. whole processes: the built command on a 10 MB text, a 30-page PDF, 50 MB files -----
+await runDocumentBench({ memory: !process.argv.includes('--no-memory') });

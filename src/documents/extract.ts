@@ -5,7 +5,7 @@
  * follow as `md5`/`sha1`/`sha256` indicators with `source: 'attachment'`.
  *
  * Consecutive pages of a PDF are read as one text (joined by a blank line), so a references
- * section that runs onto the next page is still one; a long text is read in slices of 64K
+ * section that runs onto the next page is still one; a long text is read in slices of 128K
  * characters cut at a line break, and the indicators come in batches, one per slice or run of
  * pages, so that those of a 50 MB file need not be held all at once.
  */
@@ -26,7 +26,7 @@ const SPANS_ONLY: ReadonlySet<PartSource> = new Set<PartSource>(['pdf-link']);
  * allocates dies young (a 50 MB text is read in well under 300 MB), large enough for a references
  * section or a listing to stay in one piece.
  */
-export const SLICE = 64 * 1024;
+export const SLICE = 128 * 1024;
 const PAGE_JOIN = '\n\n';
 const DASH_AT_END = /[-\u2010-\u2015\u2212\uFE58\uFE63\uFF0D]\r?$/;
 
