@@ -90,10 +90,10 @@ describe('where each indicator came from', () => {
 
 describe('documentIndicators', () => {
   test('batches, one per unit, join into the whole list; batchJson of each joins into its JSON', () => {
-    const text = longText(300 * 1024);
+    const text = longText(4 * SLICE + 1000);
     const d = doc([{ text, source: 'text' }, { text: 'tail 192.0.2.9', source: 'text' }]);
     const batches = [...documentIndicators(d)];
-    assert.ok(batches.length >= 5, `${batches.length} batches`);
+    assert.ok(batches.length >= 5, `${batches.length} batches`); // five slices and the tail
     assert.deepEqual(batches.flat(), extractFromDocument(d));
     assert.equal(batches.map(batchJson).filter((j) => j !== '').join(','), JSON.stringify(extractFromDocument(d)).slice(1, -1));
   });
