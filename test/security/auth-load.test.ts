@@ -9,9 +9,16 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import pino from 'pino';
 import { openStore } from '../../src/store/index.ts';
 import type { Store } from '../../src/store/types.ts';
+import { createRedisAuthFailureLimiter } from '../../src/ratelimit/auth-failures-redis.ts';
+import type { AuthFailureLimiter } from '../../src/ratelimit/auth-failures.ts';
+import { redisForTests, uniqueSuffix } from '../scaleout/services.ts';
 import { randomKey, startTestServer, type TestServer } from './server.ts';
+
+const redisUrl = await redisForTests();
 
 interface Envelope {
   error: { code: string; request_id: string; details?: Record<string, unknown> };
@@ -114,5 +121,51 @@ describe('unauthenticated load', () => {
     const body = (await other.json()) as Envelope;
     assert.equal(body.error.code, 'not_found');
     assert.equal(body.error.request_id, other.headers.get('x-request-id'));
+  });
+});
+
+describe('failed authentications shared through Redis', { skip: redisUrl === null ? 'no Redis reachable' : false }, () => {
+  const keyPrefix = `verdict:test:${uniqueSuffix()}:authfail:`;
+  const url = redisUrl ?? '';
+  let dir: string;
+  let a: TestServer;
+  let b: TestServer;
+  const limiters: AuthFailureLimiter[] = [];
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'verdict-auth-shared-'));
+    const env = { VERDICT_REDIS_URL: url, VERDICT_AUTH_FAILURES_PER_MINUTE: '4', VERDICT_CACHE_TTL_SECONDS: '0' };
+    const limiter = () => {
+      const l = createRedisAuthFailureLimiter({ url, perMinute: 4, logger: pino({ level: 'silent' }), keyPrefix });
+      limiters.push(l);
+      return l;
+    };
+    // two instances on one store (the same SQLite file here, as PostgreSQL would be shared)
+    a = await startTestServer({ dir, env, overrides: { authFailures: limiter() } });
+    b = await startTestServer({ dir, env, adminKey: a.adminKey, overrides: { authFailures: limiter() } });
+  });
+  after(async () => {
+    await a.stop();
+    await b.stop();
+    // given to the servers, so theirs to use and ours to close
+    await Promise.all(limiters.map((l) => l.close()));
+    rmSync(dir, { recursive: true, force: true });
+    const redis = new Redis(url);
+    const keys = await redis.keys(`${keyPrefix}*`);
+    if (keys.length > 0) await redis.del(...keys);
+    redis.disconnect();
+  });
+
+  test('failures on one instance count on the other: past the shared limit both answer 429', async () => {
+    const lookup = (s: TestServer, key: string) => s.fetch('/api/v1/lookup?value=192.0.2.1', { key });
+    assert.equal((await lookup(b, b.adminKey)).status, 200);
+    const statuses = [];
+    for (const s of [a, b, a, b]) statuses.push((await lookup(s, randomKey())).status);
+    assert.deepEqual(statuses, [401, 401, 401, 401], 'four failures, two on each instance: at the limit');
+    const onA = await lookup(a, randomKey());
+    assert.equal(onA.status, 429, 'the fifth, on a, counts the four before it wherever they were');
+    assert.equal(((await onA.json()) as Envelope).error.details?.['per'], 'address');
+    assert.equal((await lookup(b, randomKey())).status, 429, 'b hears it from Redis at its next failure');
+    assert.equal((await lookup(b, randomKey())).status, 429, 'and refuses from memory after that');
+    assert.equal((await lookup(b, b.adminKey)).status, 200, 'a key in use still works');
   });
 });
