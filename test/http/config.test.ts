@@ -47,12 +47,28 @@ describe('loadConfig', () => {
     [{ VERDICT_HOST: 'bad host!' }, 'VERDICT_HOST'],
     [{ VERDICT_TIER_FREE_PER_MINUTE: '0' }, 'VERDICT_TIER_FREE_PER_MINUTE'],
     [{ VERDICT_CACHE_TTL_SECONDS: '-5' }, 'VERDICT_CACHE_TTL_SECONDS'],
+    [{ VERDICT_REQUEST_TIMEOUT_MS: '50' }, 'VERDICT_REQUEST_TIMEOUT_MS'],
+    [{ VERDICT_REQUEST_TIMEOUT_MS: 'soon' }, 'VERDICT_REQUEST_TIMEOUT_MS'],
+    [{ VERDICT_AUTH_FAILURES_PER_MINUTE: '-1' }, 'VERDICT_AUTH_FAILURES_PER_MINUTE'],
+    [{ VERDICT_METRICS_ADDRESS: '9464' }, 'VERDICT_METRICS_ADDRESS'],
+    [{ VERDICT_METRICS_ADDRESS: 'localhost:' }, 'VERDICT_METRICS_ADDRESS'],
+    [{ VERDICT_METRICS_ADDRESS: '10.0.0.5:70000' }, 'VERDICT_METRICS_ADDRESS'],
+    [{ VERDICT_METRICS_ADDRESS: '::1:9464' }, 'VERDICT_METRICS_ADDRESS'],
   ];
   for (const [env, name] of BAD) {
     test(`a bad ${name} stops start-up with a message naming it`, () => {
       assert.throws(() => loadConfig(env), (err: unknown) => err instanceof ConfigError && err.setting === name && err.message.startsWith(name));
     });
   }
+
+  test('hardening settings: request timeout, failed authentications per address, the metrics listener', () => {
+    const d = loadConfig({});
+    assert.deepEqual([d.requestTimeoutMs, d.authFailuresPerMinute, d.metricsAddress], [30_000, 30, null]);
+    const c = loadConfig({ VERDICT_REQUEST_TIMEOUT_MS: '5000', VERDICT_AUTH_FAILURES_PER_MINUTE: '0', VERDICT_METRICS_ADDRESS: '10.0.0.5:9464' });
+    assert.deepEqual([c.requestTimeoutMs, c.authFailuresPerMinute, c.metricsAddress], [5_000, 0, { host: '10.0.0.5', port: 9464 }]);
+    assert.deepEqual(loadConfig({ VERDICT_METRICS_ADDRESS: '[::1]:9464' }).metricsAddress, { host: '::1', port: 9464 });
+    assert.deepEqual(loadConfig({ VERDICT_METRICS_ADDRESS: 'metrics.internal:0' }).metricsAddress, { host: 'metrics.internal', port: 0 });
+  });
 
   test('the admin key is never echoed in the error', () => {
     const secret = 'sk_live_tooshort';
