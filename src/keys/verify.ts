@@ -1,6 +1,8 @@
 /**
  * Checking a presented API key on the request path and recording its use, whatever the store:
- * the one place that caches verified keys and the one place that throttles last-use stamps.
+ * the one place that caches verified keys (and remembers, for a few seconds, keys the store did
+ * not hold, so a wrong key asked again costs no lookup) and the one place that throttles
+ * last-use stamps.
  *
  * No constant-time comparison is made: a key is found by the SHA-256 of what the client sent,
  * and the key itself is never compared with anything. What a timing difference in that lookup
