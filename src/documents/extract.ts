@@ -12,7 +12,6 @@
 import { extract, type ExtractOptions, type ExtractedIndicator, type StoredType } from '../indicators/index.ts';
 import type { Document, DocumentIndicator, DocumentPart, IndicatorSource, PartSource } from './types.ts';
 
-
 /**
  * Parts read for some types only: the names in `Received:` headers are mostly the receiving
  * side's own relays and the sender's claims about itself; the addresses are what was connected from.
