@@ -108,6 +108,11 @@ describe('PDF: what cannot be read is an error, never a crash', () => {
     assert.match(r.ok ? '' : r.error.message, /password/);
   });
 
+  test('a PDF encrypted with an owner password only opens, as in any reader', async () => {
+    const doc = await readOk(fixture('paper-lantern-owner-password.pdf'));
+    assert.ok(briefs(doc, ['cve']).includes('page page 1 | indicator cve CVE-2024-3400'));
+  });
+
   const good = makePdf({ pages: [['evil.example.com']] });
   const DAMAGED: [string, Buffer][] = [
     ['a header and nothing else', Buffer.from('%PDF-1.7\n')],
