@@ -59,6 +59,6 @@ describe('deploy/compose.yaml', () => {
     assert.ok(commandExists(api!.command ?? []), `api: verdict ${api!.command?.join(' ')}`);
     assert.ok(commandExists(worker!.command ?? []), `worker: verdict ${worker!.command?.join(' ')}`);
     assert.ok(commandExists(['migrate-store']));
-    assert.match(docs, /verdict migrate-store --to postgres:\/\//);
+    assert.match(docs, /VERDICT_MIGRATE_TO=postgres:\/\/\S+ verdict migrate-store/, 'the documented way keeps the password off the command line');
   });
 });
