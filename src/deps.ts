@@ -18,8 +18,7 @@ import type { FeedScheduler } from './feeds/scheduler.ts';
 import { loadCatalog, type FeedCatalog } from './feeds/catalog.ts';
 import { createHuntingQueryBuilder } from './hunting/index.ts';
 import { createIntelligence } from './intel.ts';
-import { createKeyService, type KeyService } from './keys/service.ts';
-import { runLockFor } from './leader/postgres.ts';
+import type { KeyService } from './keys/service.ts';
 import { openStore } from './store/index.ts';
 
 export interface Ids {
@@ -137,7 +136,11 @@ async function storeOf(config: Config, logger: Logger, overrides: Partial<Deps>,
  * loaded here, by the commands that run feeds, and not by a lookup.
  */
 async function feedParts(config: Config, logger: Logger, clock: () => Date, store: Store, catalog: FeedCatalog, overrides: Partial<Deps>) {
-  const [{ createFeedScheduler }, { createLocalRunLock }] = await Promise.all([import('./feeds/scheduler.ts'), import('./feeds/run-lock.ts')]);
+  const [{ createFeedScheduler }, { createLocalRunLock }, { runLockFor }] = await Promise.all([
+    import('./feeds/scheduler.ts'),
+    import('./feeds/run-lock.ts'),
+    import('./leader/postgres.ts'),
+  ]);
   // on PostgreSQL an advisory lock makes one instance run each feed; elsewhere an in-process lock
   const runLock = overrides.runLock ?? runLockFor(store, createLocalRunLock);
   const scheduler = overrides.scheduler ?? createFeedScheduler({ store, catalog, logger, clock, runLock, delistedRetentionDays: config.delistedRetentionDays });
@@ -233,6 +236,7 @@ export async function buildKeyDeps(config: Config, overrides: Partial<Deps> = {}
   const ids = overrides.ids ?? randomIds;
   return building(logger, async (opened) => {
     const store = await storeOf(config, logger, overrides, opened);
+    const { createKeyService } = await import('./keys/service.ts');
     const keys = createKeyService({ keys: store.keys, clock, newId: ids.keyId });
     return { config, logger, store, keys, close: () => closeAll(opened, logger) };
   });

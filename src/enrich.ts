@@ -4,7 +4,7 @@
  */
 import { getDomain } from 'tldts';
 import { detailsOf } from './evidence/details.ts';
-import { parseIndicator, type ParseResult } from './indicators/index.ts';
+import { parseIndicator, type ParseResult } from './indicators/detect.ts';
 import type { IndicatorType, StoredType } from './indicators/types.ts';
 import type {
   Assessment,

@@ -96,6 +96,8 @@ export function createIntelligence(opts: IntelligenceOptions = {}): Intelligence
   /** What would be read on first use, as steps of a few tens of milliseconds each. */
   const warmSteps = (): (() => void)[] => [
     ...warninglists.warmSteps(),
+    // ATT&CK software and groups
+    () => void catalog.counts,
     // the first CVE reads and checks the CTID files
     () => void mapper.map('cve', 'CVE-2021-44228', []),
   ];

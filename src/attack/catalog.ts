@@ -49,8 +49,17 @@ export interface AttackTables {
     tactics: { id: string; name: string; shortname: string }[];
     techniques: { id: string; name: string; tactics: string[]; is_subtechnique: boolean; platforms?: string[]; url: string; revoked: boolean; deprecated: boolean; parent_name?: string }[];
   };
-  software: { software: { id: string; name: string; type: string; aliases: string[]; techniques: string[]; url: string; revoked: boolean; deprecated: boolean }[] };
-  groups: { groups: { id: string; name: string; aliases: string[]; techniques: string[]; software: string[]; url: string; revoked: boolean; deprecated: boolean }[] };
+  /** The software and groups tables, or functions that read them when first needed. */
+  software: SoftwareTable | (() => SoftwareTable);
+  groups: GroupsTable | (() => GroupsTable);
+}
+
+export interface SoftwareTable {
+  software: { id: string; name: string; type: string; aliases: string[]; techniques: string[]; url: string; revoked: boolean; deprecated: boolean }[];
+}
+
+export interface GroupsTable {
+  groups: { id: string; name: string; aliases: string[]; techniques: string[]; software: string[]; url: string; revoked: boolean; deprecated: boolean }[];
 }
 
 export type Resolution = { technique: Technique; replaces?: string } | { technique: null; reason: 'unknown' | 'revoked' | 'deprecated' };
@@ -122,26 +131,40 @@ export function buildAttackCatalog(tables: AttackTables): AttackCatalog {
 
   const successors = revokedSuccessors([...techniques.values()], active);
 
-  const software = new Map<string, Software>();
-  const softwareByKey = new Map<string, Software>();
-  const usersSoftware = new Map<string, Software[]>();
-  const activeSoftware = tables.software.software.filter((s) => !s.revoked && !s.deprecated);
-  for (const s of activeSoftware) {
-    const sw: Software = { id: s.id, name: s.name, type: s.type, aliases: [...s.aliases], techniques: [...s.techniques], url: s.url };
-    software.set(sw.id, sw);
-    for (const tid of sw.techniques) push(usersSoftware, tid, sw);
+  // Software and groups are read on first use (a malware family, a technique lookup): a CVE or an
+  // address with no family needs the techniques only.
+  let softwareIndex: { software: Map<string, Software>; softwareByKey: Map<string, Software>; usersSoftware: Map<string, Software[]> } | null = null;
+  function softwareOf(): NonNullable<typeof softwareIndex> {
+    if (softwareIndex !== null) return softwareIndex;
+    const table = typeof tables.software === 'function' ? tables.software() : tables.software;
+    const software = new Map<string, Software>();
+    const softwareByKey = new Map<string, Software>();
+    const usersSoftware = new Map<string, Software[]>();
+    for (const s of table.software) {
+      if (s.revoked || s.deprecated) continue;
+      const sw: Software = { id: s.id, name: s.name, type: s.type, aliases: [...s.aliases], techniques: [...s.techniques], url: s.url };
+      software.set(sw.id, sw);
+      for (const tid of sw.techniques) push(usersSoftware, tid, sw);
+    }
+    // Names first, then aliases, so that an alias never shadows another software's own name.
+    for (const sw of software.values()) if (!softwareByKey.has(familyKey(sw.name))) softwareByKey.set(familyKey(sw.name), sw);
+    for (const sw of software.values()) for (const a of sw.aliases) if (!softwareByKey.has(familyKey(a))) softwareByKey.set(familyKey(a), sw);
+    return (softwareIndex = { software, softwareByKey, usersSoftware });
   }
-  // Names first, then aliases, so that an alias never shadows another software's own name.
-  for (const sw of software.values()) if (!softwareByKey.has(familyKey(sw.name))) softwareByKey.set(familyKey(sw.name), sw);
-  for (const sw of software.values()) for (const a of sw.aliases) if (!softwareByKey.has(familyKey(a))) softwareByKey.set(familyKey(a), sw);
 
-  const groups = new Map<string, Group>();
-  const usersGroups = new Map<string, Group[]>();
-  for (const g of tables.groups.groups) {
-    if (g.revoked || g.deprecated) continue;
-    const grp: Group = { id: g.id, name: g.name, aliases: [...g.aliases], techniques: [...g.techniques], software: [...g.software], url: g.url };
-    groups.set(grp.id, grp);
-    for (const tid of grp.techniques) push(usersGroups, tid, grp);
+  let groupIndex: { groups: Map<string, Group>; usersGroups: Map<string, Group[]> } | null = null;
+  function groupsOf(): NonNullable<typeof groupIndex> {
+    if (groupIndex !== null) return groupIndex;
+    const table = typeof tables.groups === 'function' ? tables.groups() : tables.groups;
+    const groups = new Map<string, Group>();
+    const usersGroups = new Map<string, Group[]>();
+    for (const g of table.groups) {
+      if (g.revoked || g.deprecated) continue;
+      const grp: Group = { id: g.id, name: g.name, aliases: [...g.aliases], techniques: [...g.techniques], software: [...g.software], url: g.url };
+      groups.set(grp.id, grp);
+      for (const tid of grp.techniques) push(usersGroups, tid, grp);
+    }
+    return (groupIndex = { groups, usersGroups });
   }
 
   const nameCache = new Map<string, Software | null>();
@@ -150,6 +173,8 @@ export function buildAttackCatalog(tables: AttackTables): AttackCatalog {
     const ids = [id, ...(subs.get(id) ?? []).map((s) => s.id)];
     const g = new Map<string, Group>();
     const s = new Map<string, Software>();
+    const { usersGroups } = groupsOf();
+    const { usersSoftware } = softwareOf();
     for (const i of ids) {
       for (const x of usersGroups.get(i) ?? []) g.set(x.id, x);
       for (const x of usersSoftware.get(i) ?? []) s.set(x.id, x);
@@ -171,21 +196,23 @@ export function buildAttackCatalog(tables: AttackTables): AttackCatalog {
     tactic: (key) => tacticByKey.get(key),
     subtechniques: (id) => subs.get(id) ?? [],
     techniquesOfTactic: (shortname) => byTactic.get(shortname) ?? [],
-    software: (id) => software.get(id),
+    software: (id) => softwareOf().software.get(id),
     softwareByName(name) {
       // Feeds repeat a handful of family spellings; remember each so a lookup skips the regexes.
       let sw = nameCache.get(name);
       if (sw === undefined) {
-        sw = softwareByKey.get(familyKey(name)) ?? null;
+        sw = softwareOf().softwareByKey.get(familyKey(name)) ?? null;
         if (nameCache.size >= NAME_CACHE_MAX) nameCache.clear();
         nameCache.set(name, sw);
       }
       return sw ?? undefined;
     },
-    group: (id) => groups.get(id),
-    allSoftware: () => [...software.values()],
+    group: (id) => groupsOf().groups.get(id),
+    allSoftware: () => [...softwareOf().software.values()],
     usersOf,
-    counts: { techniques: techniques.size, active: active.length, software: software.size, groups: groups.size },
+    get counts() {
+      return { techniques: techniques.size, active: active.length, software: softwareOf().software.size, groups: groupsOf().groups.size };
+    },
   };
 }
 

@@ -1,7 +1,7 @@
 /** Reads the shipped ATT&CK tables, CVE mappings and mapping rules from data/attack/ (once, at start-up). */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildAttackCatalog, type AttackCatalog, type AttackTables } from './catalog.ts';
+import { buildAttackCatalog, type AttackCatalog, type AttackTables, type GroupsTable, type SoftwareTable } from './catalog.ts';
 import { buildCtidMappings, CTID_FILES, parseCveTable, parseKevMappings, type CtidMappings } from './ctid.ts';
 import { AttackDataError } from './errors.ts';
 import { compileMappingRules, type MappingRules, type MappingRulesFile } from './rules.ts';
@@ -34,11 +34,18 @@ export function loadAttackCatalog(dir: string): AttackCatalog {
   const sp = join(dir, 'enterprise-software-techniques.json');
   const gp = join(dir, 'enterprise-groups.json');
   const techniques = readJson(tp) as AttackTables['techniques'];
-  const software = readJson(sp) as AttackTables['software'];
-  const groups = readJson(gp) as AttackTables['groups'];
   need(Array.isArray(techniques?.techniques) && Array.isArray(techniques?.tactics), tp, 'expected "tactics" and "techniques" arrays');
-  need(Array.isArray(software?.software), sp, 'expected a "software" array');
-  need(Array.isArray(groups?.groups), gp, 'expected a "groups" array');
+  // the software and groups tables are read when a family or a technique lookup first needs them
+  const software = (): SoftwareTable => {
+    const t = readJson(sp) as SoftwareTable;
+    need(Array.isArray(t?.software), sp, 'expected a "software" array');
+    return t;
+  };
+  const groups = (): GroupsTable => {
+    const t = readJson(gp) as GroupsTable;
+    need(Array.isArray(t?.groups), gp, 'expected a "groups" array');
+    return t;
+  };
   return buildAttackCatalog({ techniques, software, groups });
 }
 

@@ -1,5 +1,6 @@
 /** Every value a feed states goes through src/indicators, so stored values are canonical. */
-import { normalize, parseIndicator } from '../../indicators/index.ts';
+import { normalize } from '../../indicators/normalize.ts';
+import { parseIndicator } from '../../indicators/detect.ts';
 import { isIndicatorType, isStoredType, type StoredType } from '../../indicators/types.ts';
 
 export type IndicatorOutcome = { ok: true; type: StoredType; value: string } | { ok: false; reason: string };

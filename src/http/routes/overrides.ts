@@ -4,7 +4,7 @@
  */
 import { Type } from '../typebox.ts';
 import type { FastifyInstance } from 'fastify';
-import { parseIndicator } from '../../indicators/index.ts';
+import { parseIndicator } from '../../indicators/detect.ts';
 import { TYPE_NAMES, parseTypeName } from '../../indicators/type-hint.ts';
 import type { IndicatorType } from '../../indicators/types.ts';
 import type { Override } from '../../model.ts';
