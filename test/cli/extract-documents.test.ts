@@ -2,7 +2,7 @@
 // where they came from out; unreadable documents are an error on stderr, never a crash.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { runVerdict } from './run.ts';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,21 +10,9 @@ import { fileURLToPath } from 'node:url';
 import { batchJson, extractFromDocument, readDocument } from '../../src/documents/index.ts';
 import { makePdf } from '../documents/pdf-maker.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/verdict.js', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('../fixtures/documents/', import.meta.url));
 
-function run(args: string[], stdin: string | Buffer = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'extract', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
-}
+const run = (args: string[], stdin: string | Buffer = '') => runVerdict(['extract', ...args], stdin);
 
 interface Output {
   document: { name: string; format: string; parts: { source: string; page?: number; chars: number; text?: string }[]; attachments: { name: string; sha256: string }[]; warnings: string[] };

@@ -1,23 +1,10 @@
 // `verdict extract`, run as a user runs it: a child process fed through stdin.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { runVerdict } from '../cli/run.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/verdict.js', import.meta.url));
 
-function run(args: string[], stdin: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'extract', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
-}
+const run = (args: string[], stdin: string) => runVerdict(['extract', ...args], stdin);
 
 // Each run starts a TypeScript process (a few seconds), so the cases run side by side.
 describe('verdict extract', { concurrency: true }, () => {
