@@ -62,6 +62,34 @@ export interface OverrideRepository {
   list(): Promise<Override[]>;
 }
 
+/**
+ * A feed's definition as the catalog held it when the feed ran: kept so that every process, and
+ * every later start, labels the feed's data alike even without the file that defined it. The
+ * store keeps it as an opaque JSON object (src/feeds/catalog.ts says what it holds).
+ */
+export interface StoredFeedDefinition {
+  feedId: string;
+  definition: Record<string, unknown>;
+  /** When it was first stored (RFC 3339). */
+  storedAt: string;
+  /** When it last changed (RFC 3339); equal to `storedAt` until it does. */
+  updatedAt: string;
+}
+
+export interface FeedDefinitionRepository {
+  /**
+   * Stores `definition` for the feed unless the same one (the same JSON, whatever the order of
+   * its keys) is stored already. Returns whether anything changed; a change moves the data
+   * version, since lookups label the feed's data by it.
+   */
+  put(feedId: string, definition: Record<string, unknown>, at: string): Promise<boolean>;
+  get(feedId: string): Promise<StoredFeedDefinition | null>;
+  /** Every stored definition, by feed id. */
+  list(): Promise<StoredFeedDefinition[]>;
+  /** Forgets a feed's definition (its data, if any, is then labelled as an unknown feed's). Moves the data version when one was stored. */
+  delete(feedId: string): Promise<boolean>;
+}
+
 export type IngestMode = 'snapshot' | 'incremental';
 
 export interface IngestOptions {
@@ -166,6 +194,11 @@ export interface FeedRunRecord {
   /** Malformed rows skipped, with the first few for the operator. */
   rejected: number;
   rejectedSamples: string[];
+  /**
+   * Entries of kinds Verdict does not hold (an OTX pulse's file paths, mutexes, YARA rules …), by
+   * the source's name for the kind; absent when there were none. They are not errors.
+   */
+  skipped?: Record<string, number>;
   error: string | null;
   /** Conditional GET validators kept for the next fetch. */
   etag: string | null;
@@ -267,6 +300,8 @@ export interface Store {
 
   readonly keys: ApiKeyRepository;
   readonly overrides: OverrideRepository;
+  /** Feed definitions as the feeds last ran (see FeedDefinitionRepository). */
+  readonly feedDefinitions: FeedDefinitionRepository;
   /**
    * Where the per-instance rate limiter keeps daily quota counts across restarts: present on
    * SQLite (the embedded store, whose limits live in the process). Absent on PostgreSQL, whose

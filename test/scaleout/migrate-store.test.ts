@@ -36,6 +36,7 @@ async function observe(store: Store) {
     keys: await store.keys.list(),
     overrides: await store.overrides.list(),
     states: await store.feedStates(),
+    definitions: await store.feedDefinitions.list(),
     stats: await store.stats(),
     dataVersion: await store.dataVersion(),
   };
@@ -75,6 +76,7 @@ describe('verdict migrate-store', { skip: url === null ? 'no PostgreSQL reachabl
     await source.keys.touch('key_a', '2026-11-03T00:00:00Z');
     await source.keys.revoke('key_b', '2026-11-04T00:00:00Z');
     await source.overrides.put({ type: 'domain', value: 'evil.example', verdict: 'allow', reason: 'our test domain', createdAt: '2026-11-05T00:00:00Z', createdBy: 'key_a' });
+    await source.feedDefinitions.put('c2', { id: 'c2', name: 'Team C2 list', category: 'commercial', reliability: 'B', format: 'plain-list' }, '2026-11-01T00:00:00Z');
     await source.recordFeedRun({ feedId: 'c2', startedAt: '2026-11-02T00:00:00Z', finishedAt: '2026-11-02T00:00:05Z', status: 'success', result: { received: 1, added: 0, updated: 1, unchanged: 0, delisted: 1 }, rejected: 0, rejectedSamples: [], error: null, etag: '"abc"', lastModified: null });
     await source.recordFeedRun({ feedId: 'drop', startedAt: '2026-11-03T00:00:00Z', finishedAt: '2026-11-03T00:00:01Z', status: 'failure', result: null, rejected: 2, rejectedSamples: ['x', 'y'], error: 'HTTP 503', etag: null, lastModified: null });
     const before = await observe(source);
@@ -85,8 +87,8 @@ describe('verdict migrate-store', { skip: url === null ? 'no PostgreSQL reachabl
     assert.equal(r.status, 0, r.stderr);
     const summary = JSON.parse(r.stdout) as Record<string, number>;
     assert.deepEqual(
-      { sightings: summary.sightings, indicators: summary.indicators, apiKeys: summary.apiKeys, overrides: summary.overrides, feedRuns: summary.feedRuns, feedStates: summary.feedStates },
-      { sightings: 6, indicators: 6, apiKeys: 2, overrides: 1, feedRuns: 2, feedStates: 2 },
+      { sightings: summary.sightings, indicators: summary.indicators, apiKeys: summary.apiKeys, overrides: summary.overrides, feedRuns: summary.feedRuns, feedStates: summary.feedStates, feedDefinitions: summary.feedDefinitions },
+      { sightings: 6, indicators: 6, apiKeys: 2, overrides: 1, feedRuns: 2, feedStates: 2, feedDefinitions: 1 },
     );
 
     const target = await openPostgresStore(pgUrl, { schema });

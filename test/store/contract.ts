@@ -7,6 +7,7 @@
 import { describe, it, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Store } from '../../src/store/types.ts';
+import { definitionsContract } from './contract/definitions.ts';
 import { ingestContract } from './contract/ingest.ts';
 import { recordsContract } from './contract/records.ts';
 import type { StoreFactory } from './contract/helpers.ts';
@@ -41,5 +42,6 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
     };
     ingestContract(ctx, factory);
     recordsContract(ctx);
+    definitionsContract(ctx);
   });
 }

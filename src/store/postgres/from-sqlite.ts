@@ -1,7 +1,8 @@
 /**
  * Copies an embedded (SQLite) Verdict store into an empty PostgreSQL one, table by table and
  * row for row: sightings with their history (listed flags, first/last seen, last confirmation),
- * API keys (hashes only, as stored), overrides, feed run history and state, and the counters.
+ * API keys (hashes only, as stored), overrides, feed run history and state, feed definitions and
+ * the counters.
  * Everything is written in one transaction: an interrupted copy leaves the target empty.
  */
 import { Readable } from 'node:stream';
@@ -13,9 +14,10 @@ import { openPostgresStore, type PostgresStoreOptions } from './index.ts';
 
 /**
  * The SQLite schema versions this copier understands. Version 3's daily quota counts are not
- * copied: a PostgreSQL deployment keeps its limits and quotas in Redis.
+ * copied: a PostgreSQL deployment keeps its limits and quotas in Redis. Version 4 added the feed
+ * definitions.
  */
-const KNOWN_SQLITE_VERSIONS = new Set([1, 2, 3]);
+const KNOWN_SQLITE_VERSIONS = new Set([1, 2, 3, 4]);
 const CHUNK_BYTES = 256 * 1024;
 
 export interface MigrationSummary {
@@ -25,6 +27,7 @@ export interface MigrationSummary {
   overrides: number;
   feedRuns: number;
   feedStates: number;
+  feedDefinitions: number;
   dataVersion: number;
 }
 
@@ -106,7 +109,7 @@ export async function migrateSqliteToPostgres(
       try {
         await client.query('BEGIN');
         await client.query('SET LOCAL statement_timeout = 0');
-        await client.query('LOCK TABLE sightings, api_keys, overrides, feed_runs, feed_state IN EXCLUSIVE MODE');
+        await client.query('LOCK TABLE sightings, api_keys, overrides, feed_runs, feed_state, feed_definitions IN EXCLUSIVE MODE');
         const busy = await client.query<{ n: string }>(
           `SELECT (SELECT count(*) FROM (SELECT 1 FROM sightings LIMIT 1) s) + (SELECT count(*) FROM api_keys)
              + (SELECT count(*) FROM overrides) + (SELECT count(*) FROM feed_runs) AS n`,
@@ -141,6 +144,10 @@ export async function migrateSqliteToPostgres(
           ['feed_id', 'last_run', 'last_success_at', 'last_error_at', 'last_error', 'etag', 'last_modified', 'listed_count', 'total_count', 'data_as_of'],
           all('SELECT * FROM feed_state'),
         );
+        const feedDefinitions =
+          version >= 4
+            ? await insertAll('feed_definitions', ['feed_id', 'definition', 'stored_at', 'updated_at'], all('SELECT feed_id, definition, stored_at, updated_at FROM feed_definitions'))
+            : 0;
         const meta = new Map((all('SELECT key, value FROM meta') as { key: string; value: string }[]).map((m) => [m.key, m.value]));
         // The version moves on, so no cache entry made against the old store can match the new one.
         const dataVersion = Number(meta.get('data_version') ?? 0) + 1;
@@ -157,7 +164,7 @@ export async function migrateSqliteToPostgres(
         if (sightings !== expected) throw new Error(`migrate-store: copied ${sightings} sightings but the source has ${expected}; nothing was written`);
         await client.query('ANALYZE sightings');
         await client.query('COMMIT');
-        return { sightings, indicators, apiKeys, overrides, feedRuns, feedStates, dataVersion };
+        return { sightings, indicators, apiKeys, overrides, feedRuns, feedStates, feedDefinitions, dataVersion };
       } catch (err) {
         await client.query('ROLLBACK').catch(() => {});
         throw err;

@@ -14,6 +14,7 @@ import type { SightingRecord } from '../../model.ts';
 import { checkRecordSource, validateOptions } from '../records.ts';
 import type { IngestOptions, IngestResult, RunLock, Store } from '../types.ts';
 import { ChangeListener, ChangeNotices } from './changes.ts';
+import { createFeedDefinitionRepository } from './feed-definitions.ts';
 import { createFeedRunStore } from './feed-runs.ts';
 import { runIngest } from './ingest.ts';
 import { createKeyRepository } from './keys.ts';
@@ -123,6 +124,7 @@ function assemble(pool: pg.Pool, statementTimeoutMs: number, opts: PostgresStore
     pool,
     keys: createKeyRepository(db),
     overrides,
+    feedDefinitions: createFeedDefinitionRepository(db, changes),
     ...createLookups(db),
     ...createMaintenance(db, changes, ingestTimeoutMs),
     ...createFeedRunStore(db),

@@ -120,6 +120,22 @@ export const MIGRATIONS: readonly Migration[] = [
         WHERE m.feed_id = f.feed_id;
     `,
   },
+  {
+    version: 3,
+    name: 'feed definitions',
+    sql: `
+      -- Each feed's definition (the catalog entry, canonical JSON) as it last ran, so that its
+      -- data is labelled alike by every instance and after a restart without the file that
+      -- defined it (src/feeds/catalog.ts). Text, not jsonb: "the same definition" is the same
+      -- text on both engines. Times are RFC 3339 text, as keys and overrides keep them.
+      CREATE TABLE feed_definitions (
+        feed_id text COLLATE "C" PRIMARY KEY,
+        definition text NOT NULL,
+        stored_at text NOT NULL,
+        updated_at text NOT NULL
+      );
+    `,
+  },
 ];
 
 /** Arbitrary constant: the advisory lock key that serializes migrations across instances. */

@@ -18,6 +18,7 @@ import { SIGHTING_COLUMNS, toSighting } from '../rows.ts';
 import type { SightingRow } from '../rows.ts';
 import { SIGHTINGS_OF } from '../sql.ts';
 import type { IngestOptions, IngestResult, Store } from '../types.ts';
+import { createFeedDefinitionRepository } from './feed-definitions.ts';
 import { createFeedRunStore } from './feed-runs.ts';
 import { prepareIngest, runIngest } from './ingest.ts';
 import { createKeyRepository } from './keys.ts';
@@ -166,6 +167,7 @@ function assemble(c: Connections): SqliteStore {
     path: c.path,
     keys: createKeyRepository({ reader, writer, toucher: c.toucher, gate, onTouchError: (err) => c.logger?.warn({ err }, 'api key last-use stamp failed') }),
     overrides: createOverrideRepository(reader, writer, gate),
+    feedDefinitions: createFeedDefinitionRepository(reader, writer, gate),
     quotas: createQuotaLedger(reader, writer, gate),
     ...createFeedRunStore(reader, writer, gate),
     ...createMaintenance(writer, gate),

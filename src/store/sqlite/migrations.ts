@@ -136,6 +136,21 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 4,
+    name: 'feed definitions',
+    sql: `
+      -- Each feed's definition (the catalog entry, canonical JSON) as it last ran, so that its
+      -- data is labelled alike by every process and after a restart without the file that
+      -- defined it (src/feeds/catalog.ts). Times are RFC 3339 text, as keys and overrides keep them.
+      CREATE TABLE feed_definitions (
+        feed_id TEXT PRIMARY KEY,
+        definition TEXT NOT NULL,
+        stored_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 const CREATE_LEDGER = `CREATE TABLE IF NOT EXISTS schema_migrations (
