@@ -8,6 +8,7 @@ import { esqlString } from './escape.ts';
 import { ESQL_RULES, type EsqlRule, type EsqlTerm } from './rules/esql.ts';
 import { SLOT, literalBody, prepare, render, type Template } from './template.ts';
 import type { QueryGenerator } from './types.ts';
+import { searchedValue } from './value.ts';
 
 export interface EsqlOptions {
   lookbackDays: number;
@@ -21,6 +22,8 @@ function term(t: EsqlTerm): string {
       return `ENDS_WITH(${t.field}, ".${SLOT}")`;
     case 'exact':
       return `${t.field} == "${SLOT}"`;
+    case 'long':
+      return `${t.field} == TO_LONG("${SLOT}")`;
   }
 }
 
@@ -43,7 +46,7 @@ export function createEsqlGenerator(options: EsqlOptions = { lookbackDays: 30 })
   return {
     platform: 'esql',
     generate(input: HuntingInput): string {
-      return render(templates.get(input.type)!, literalBody(esqlString(input.value)));
+      return render(templates.get(input.type)!, literalBody(esqlString(searchedValue(input.type, input.value))));
     },
   };
 }

@@ -9,6 +9,7 @@ import type { IndicatorType } from '../indicators/types.ts';
 import { kqlString } from './escape.ts';
 import { KQL_RULES, type KqlLeg, type KqlRule } from './rules/kql.ts';
 import type { QueryGenerator } from './types.ts';
+import { searchedValue } from './value.ts';
 
 export interface KqlOptions {
   /** Default lookback as a KQL timespan literal (`30d`, `12h`). */
@@ -55,7 +56,7 @@ export function createKqlGenerator(options: KqlOptions = { lookback: '30d' }): Q
   return {
     platform: 'kql',
     generate(input: HuntingInput): string {
-      return head + kqlString(input.value) + tails.get(input.type)!;
+      return head + kqlString(searchedValue(input.type, input.value)) + tails.get(input.type)!;
     },
   };
 }

@@ -10,6 +10,7 @@ import { sigmaString, yamlString } from './escape.ts';
 import { SIGMA_RULES, type SigmaRule } from './rules/sigma.ts';
 import type { QueryGenerator } from './types.ts';
 import { SIGMA_RULE_NAMESPACE, uuidV5 } from './uuid.ts';
+import { searchedValue } from './value.ts';
 
 const TECHNIQUE_ID = /^T\d{4}(?:\.\d{3})?$/i;
 /** Schema limits: title ≤ 256 characters; long values are shortened in prose, never in detection. */
@@ -78,8 +79,9 @@ export function createSigmaGenerator(): QueryGenerator {
       const t = tags(input);
       if (t.length > 0) lines.push('tags:', ...t.map((x) => `  - ${x}`));
       lines.push(p.logsource, 'detection:');
+      const searched = searchedValue(input.type, input.value);
       for (const s of p.rule.selections) {
-        const value = sigmaString(input.value, { prefix: s.prefix ?? '', suffix: s.suffix ?? '' });
+        const value = sigmaString(searched, { prefix: s.prefix ?? '', suffix: s.suffix ?? '' });
         if (s.field === null) lines.push(`  selection_${s.name}:`, `    - ${value}`);
         else lines.push(`  selection_${s.name}:`, `    ${s.field}: ${value}`);
       }

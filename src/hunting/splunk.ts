@@ -9,6 +9,7 @@ import { splString } from './escape.ts';
 import { SPLUNK_RULES, type SplunkRule, type SplunkTerm, type SplunkTstatsLeg } from './rules/splunk.ts';
 import { SLOT, literalBody, prepare, render, type Template } from './template.ts';
 import type { QueryGenerator } from './types.ts';
+import { searchedValue } from './value.ts';
 
 /** Fields every data model has at its root: they take no dataset prefix in tstats. */
 const BASE_FIELDS = new Set(['_time', 'host', 'source', 'sourcetype']);
@@ -76,7 +77,8 @@ function generator(platform: HuntingPlatform, text: (rule: SplunkRule, exactFilt
     platform,
     generate(input: HuntingInput): string {
       const t = templates.get(input.type)!;
-      return render(input.value.includes('*') ? t.star : t.plain, literalBody(splString(input.value)));
+      const value = searchedValue(input.type, input.value);
+      return render(value.includes('*') ? t.star : t.plain, literalBody(splString(value)));
     },
   };
 }
@@ -87,5 +89,6 @@ export function createSplunkGenerator(): QueryGenerator {
 
 export function createSplunkTstatsGenerator(): QueryGenerator {
   // tstats results keep only the `by` fields, so no exact filter can follow: `*` stays a wildcard.
-  return generator('splunk_tstats', (rule) => tstatsText(rule));
+  // A type no data model holds (an AS number) gets the plain search, which runs anywhere.
+  return generator('splunk_tstats', (rule, exactFilter) => (rule.tstats.length === 0 ? searchText(rule, exactFilter) : tstatsText(rule)));
 }

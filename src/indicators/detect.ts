@@ -18,6 +18,9 @@ const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
 const MAILTO = /^mailto:/i;
 const CVE_PREFIX = /^cve[-_ ]/i;
 const ATTACK_SHAPE = /^ta?\d/i;
+// `AS13335`, `ASN 13335`; a bare number is never detected as an AS number (it needs type=asn).
+const ASN_SHAPE = /^asn?[ \t]?\d/i;
+const DIGITS = /^\d+$/;
 const IPV4_SHAPE = /^[\d.]+$/;
 const IPV4_LOOSE = /^(?:0x[\da-f]+|\d+)(?:\.(?:0x[\da-f]+|\d+)){0,3}$/i;
 const CIDR_SHAPE = /^[\da-f.:]+\/\d+$/i;
@@ -32,6 +35,7 @@ const SHAPES: Readonly<Record<IndicatorType, (s: string) => boolean>> = {
   sha512: (s) => s.length === HASH_LENGTHS.sha512 && HEX.test(s),
   cve: (s) => CVE_PREFIX.test(s),
   'mitre-attack': (s) => ATTACK_SHAPE.test(s) && s.length <= 12,
+  asn: (s) => ASN_SHAPE.test(s) && s.length <= 20,
   ipv6: (s) => s.includes(':') && !s.includes('/') && !s.includes('@'),
   ipv4: (s) => IPV4_SHAPE.test(s) || IPV4_LOOSE.test(s),
   domain: (s) => s.includes('.') && !s.includes('/') && !s.includes('@') && !s.includes(':'),
@@ -60,6 +64,7 @@ function attempt(s: string, type?: IndicatorType): ParseResult {
     if (r.ok) return { ok: true, type: t, value: r.value };
     tried.push({ type: t, reason: r.reason });
   }
+  if (DIGITS.test(s) && normalize('asn', s).ok) tried.push({ type: 'asn', reason: 'a bare number is not taken as an AS number: write AS13335 or give the type asn' });
   if (tried.length > 0) return { ok: false, tried };
   if (CIDR_SHAPE.test(s)) return { ok: false, tried: [{ type: 'cidr', reason: 'a CIDR network is not a lookup type; look up an address' }] };
   // No shape matched: try every type, so that a failure still explains itself per type.

@@ -2,7 +2,7 @@
 import { normalizeDomain } from './domain.ts';
 import { normalizeCidr, normalizeIpv4, normalizeIpv6 } from './ip.ts';
 import { fail, type Normalized } from './result.ts';
-import { normalizeAttack, normalizeCve, normalizeEmail, normalizeHash } from './simple.ts';
+import { normalizeAsn, normalizeAttack, normalizeCve, normalizeEmail, normalizeHash } from './simple.ts';
 import { isStoredType, type StoredType } from './types.ts';
 import { normalizeUrl } from './url.ts';
 
@@ -21,6 +21,7 @@ const NORMALIZERS: Readonly<Record<StoredType, (raw: string) => Normalized>> = {
   cve: normalizeCve,
   'mitre-attack': normalizeAttack,
   email: normalizeEmail,
+  asn: normalizeAsn,
   cidr: normalizeCidr,
 };
 

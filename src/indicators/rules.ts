@@ -50,6 +50,7 @@ export const DETECTION_ORDER: readonly IndicatorType[] = [
   'sha512',
   'cve',
   'mitre-attack',
+  'asn',
   'ipv6',
   'ipv4',
   'domain',

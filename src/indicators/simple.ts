@@ -56,3 +56,32 @@ export function normalizeEmail(raw: string): Normalized {
   // The local part is case-sensitive by RFC 5321, so only the domain is lowercased.
   return ok(`${local}@${d.value}`);
 }
+
+/** Largest AS number: AS numbers are 32 bits (RFC 6793). */
+export const MAX_ASN = 4_294_967_295;
+/**
+ * `AS13335`, `as13335`, `ASN 13335`, `ASN13335`, `AS 13335`, a bare `13335` (the caller has said
+ * it is an AS number), and asdot `AS1.10` (RFC 5396: high.low, = 65546). At most ten digits are
+ * read as a number, so a long run of digits is refused before it is converted.
+ */
+const ASN = /^(?:ASN?[ \t]?)?(?:(\d{1,10})|(\d{1,5})\.(\d{1,5}))$/i;
+
+export function normalizeAsn(raw: string): Normalized {
+  const s = raw.trim();
+  const m = ASN.exec(s);
+  if (!m) {
+    if (/^ASN?[ \t]?\d{11,}$/i.test(s) || /^\d{11,}$/.test(s)) return fail(`out of range: AS numbers are 1 to ${MAX_ASN} (32 bits)`);
+    return fail('not an AS number (AS13335, ASN 13335, or 13335 with the type asn)');
+  }
+  let n: number;
+  if (m[1] !== undefined) n = Number(m[1]);
+  else {
+    const high = Number(m[2]);
+    const low = Number(m[3]);
+    if (high > 65535 || low > 65535) return fail('asdot halves must each be 0 to 65535 (AS1.10 is 1 × 65536 + 10)');
+    n = high * 65536 + low;
+  }
+  if (n === 0) return fail('AS0 is reserved (RFC 7607) and never a network; AS numbers are 1 to 4294967295');
+  if (n > MAX_ASN) return fail(`out of range: AS numbers are 1 to ${MAX_ASN} (32 bits)`);
+  return ok(`AS${n}`);
+}

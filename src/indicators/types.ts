@@ -14,6 +14,7 @@ export const INDICATOR_TYPE_INFO = {
   cve: { lookup: true },
   'mitre-attack': { lookup: true },
   email: { lookup: true },
+  asn: { lookup: true },
   cidr: { lookup: false },
 } as const;
 

@@ -12,7 +12,7 @@ import { createKqlGenerator } from '../../src/hunting/kql.ts';
 import { createSigmaGenerator } from '../../src/hunting/sigma.ts';
 import { createSplunkGenerator, createSplunkTstatsGenerator } from '../../src/hunting/splunk.ts';
 import type { QueryGenerator } from '../../src/hunting/types.ts';
-import { SPECIAL_UNITS, TYPES, sampleInput } from './samples.ts';
+import { SPECIAL_UNITS, TYPES, sampleInput, searched } from './samples.ts';
 
 /** How each platform writes a plain value (no special characters) in its literals. */
 const CASES: [QueryGenerator, (v: string) => string][] = [
@@ -30,7 +30,7 @@ for (const [generator, literal] of CASES) {
         const input = sampleInput(type);
         const text = generator.generate(input);
         assert.ok(text.length > 0);
-        assert.ok(text.includes(literal(input.value).replace(/^"|"$/g, '')), `${type}: value not found`);
+        assert.ok(text.includes(literal(searched(type, input.value)).replace(/^"|"$/g, '')), `${type}: value not found`);
       }
     });
 

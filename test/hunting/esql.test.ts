@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { createHuntingQueryBuilder } from '../../src/hunting/index.ts';
-import { HOSTILE_VALUES, SAMPLE_VALUES, SPECIAL_UNITS, TYPES, sampleInput } from './samples.ts';
+import { HOSTILE_VALUES, SAMPLE_VALUES, SPECIAL_UNITS, TYPES, sampleInput, searched } from './samples.ts';
 import { lexEsql, literalValues, pipeline, skeleton } from './tokenizers.ts';
 
 const builder = createHuntingQueryBuilder();
@@ -14,7 +14,7 @@ function assertContained(type: (typeof TYPES)[number], value: string): void {
   assert.deepEqual(skeleton(hostile), skeleton(benign), `structure changed for ${JSON.stringify(value).slice(0, 60)}`);
   assert.deepEqual(
     literalValues(hostile),
-    literalValues(benign).map((l) => l.replaceAll(SAMPLE_VALUES[type], () => value)),
+    literalValues(benign).map((l) => l.replaceAll(searched(type, SAMPLE_VALUES[type]), () => searched(type, value))),
   );
 }
 
@@ -29,6 +29,7 @@ describe('ES|QL hunting queries', () => {
     assert.match(esql('ipv4'), /source\.ip == TO_IP\("192\.0\.2\.1"\)/);
     assert.match(esql('domain'), /ENDS_WITH\(dns\.question\.name, "\.evil\.example"\)/);
     assert.match(esql('mitre-attack'), /^FROM logs-\*, \.alerts-security\.alerts-\*\n/);
+    assert.match(esql('asn'), /source\.as\.number == TO_LONG\("13335"\) OR destination\.as\.number == TO_LONG\("13335"\)/);
   });
 
   it('hostile values stay inside their literals', () => {

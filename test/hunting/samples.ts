@@ -1,6 +1,10 @@
 /** Shared test inputs: one canonical value per type, and values built to break out of literals. */
 import type { IndicatorType } from '../../src/indicators/types.ts';
 import type { HuntingInput } from '../../src/model.ts';
+import { searchedValue } from '../../src/hunting/value.ts';
+
+/** The text a query searches for `value` of `type` (an AS number without its `AS`). */
+export const searched = (type: IndicatorType, value: string): string => searchedValue(type, value);
 
 export const SAMPLE_VALUES: Readonly<Record<IndicatorType, string>> = {
   ipv4: '192.0.2.1',
@@ -14,6 +18,7 @@ export const SAMPLE_VALUES: Readonly<Record<IndicatorType, string>> = {
   email: 'phish@evil.example',
   cve: 'CVE-2021-44228',
   'mitre-attack': 'T1059.001',
+  asn: 'AS13335',
 };
 
 export const TYPES = Object.keys(SAMPLE_VALUES) as IndicatorType[];

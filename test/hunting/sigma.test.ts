@@ -7,7 +7,7 @@ import { parse, stringify } from 'yaml';
 import { createHuntingQueryBuilder } from '../../src/hunting/index.ts';
 import { SIGMA_RULES } from '../../src/hunting/rules/sigma.ts';
 import { RISK_LEVELS } from '../../src/model.ts';
-import { HOSTILE_VALUES, SAMPLE_VALUES, SPECIAL_UNITS, TYPES, sampleInput } from './samples.ts';
+import { HOSTILE_VALUES, SAMPLE_VALUES, SPECIAL_UNITS, TYPES, sampleInput, searched } from './samples.ts';
 
 const builder = createHuntingQueryBuilder();
 const sigma = (type: (typeof TYPES)[number], value?: string, over: Partial<ReturnType<typeof sampleInput>> = {}): string =>
@@ -58,7 +58,7 @@ function check(type: (typeof TYPES)[number], text: string, value: string): Rule 
   for (const s of spec.selections) {
     const sel = rule.detection[`selection_${s.name}`];
     const raw = s.field === null ? (sel as string[])[0]! : (sel as Record<string, string>)[s.field]!;
-    assert.equal(sigmaLiteral(raw), (s.prefix ?? '') + value + (s.suffix ?? ''), `${type} selection_${s.name}`);
+    assert.equal(sigmaLiteral(raw), (s.prefix ?? '') + searched(type, value) + (s.suffix ?? ''), `${type} selection_${s.name}`);
   }
   assert.equal(rule.detection.condition, '1 of selection_*');
   return rule;
@@ -91,6 +91,10 @@ describe('Sigma hunting rules', () => {
     assert.deepEqual((parse(sigma('url')) as Rule).logsource, { category: 'proxy' });
     const hash = parse(sigma('sha256')) as Rule;
     assert.deepEqual(hash.detection.selection_hash, { 'Hashes|contains': `SHA256=${SAMPLE_VALUES.sha256}` });
+    const asn = parse(sigma('asn')) as Rule;
+    assert.deepEqual(asn.logsource, { product: 'azure', service: 'signinlogs' });
+    assert.deepEqual(asn.detection.selection_asn, { AutonomousSystemNumber: '13335' }, 'sign-in logs write the number alone');
+    assert.equal(asn.title, 'Verdict hunt: AS number AS13335');
   });
 
   it('keep hostile values literal: no wildcard, no YAML break-out, schema-valid', () => {

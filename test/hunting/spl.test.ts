@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { createHuntingQueryBuilder } from '../../src/hunting/index.ts';
 import type { HuntingPlatform } from '../../src/model.ts';
-import { HOSTILE_VALUES, SAMPLE_VALUES, SPECIAL_UNITS, TYPES, sampleInput } from './samples.ts';
+import { HOSTILE_VALUES, SAMPLE_VALUES, SPECIAL_UNITS, TYPES, sampleInput, searched } from './samples.ts';
+import { SPLUNK_RULES } from '../../src/hunting/rules/splunk.ts';
 import { lexSpl, literalValues, pipeline, skeleton } from './tokenizers.ts';
 
 const builder = createHuntingQueryBuilder();
@@ -21,9 +22,10 @@ function assertContained(platform: Splunk, type: (typeof TYPES)[number], value: 
   const benign = lexSpl(spl(platform, type, reference));
   const hostile = lexSpl(spl(platform, type, value));
   assert.deepEqual(skeleton(hostile), skeleton(benign), `structure changed for ${JSON.stringify(value).slice(0, 60)}`);
-  const expected = literalValues(benign).map((l) => l.replaceAll(reference, () => value));
+  const [from, to] = [searched(type, reference), searched(type, value)];
+  const expected = literalValues(benign).map((l) => l.replaceAll(from, () => to));
   assert.deepEqual(literalValues(hostile), expected);
-  assert.ok(literalValues(hostile).some((l) => l.includes(value)), 'the value is searched for');
+  assert.ok(literalValues(hostile).some((l) => l.includes(to)), 'the value is searched for');
 }
 
 describe('Splunk hunting searches', () => {
@@ -36,11 +38,18 @@ describe('Splunk hunting searches', () => {
       assert.match(spl('splunk', type), /\| stats count min\(_time\) as firstTime max\(_time\) as lastTime by sourcetype /);
     }
     assert.match(spl('splunk', 'ipv4'), /dest_ip="192\.0\.2\.1"/);
+    // An AS number is searched as logs write it: the number alone.
+    assert.match(spl('splunk', 'asn'), /^index=\* \(src_asn="13335" OR dest_asn="13335"\)/);
   });
 
   it('tstats form: one tstats per data model, appended, renamed out of the dataset prefix', () => {
     for (const type of TYPES) {
       const { commands, subsearches } = pipeline(lexSpl(spl('splunk_tstats', type)), 'search');
+      if (SPLUNK_RULES[type].tstats.length === 0) {
+        // No CIM data model holds it: the plain search, as `splunk`.
+        assert.equal(spl('splunk_tstats', type), spl('splunk', type), type);
+        continue;
+      }
       const appended = commands.filter((c) => c === 'append').length;
       assert.deepEqual(commands, ['tstats', 'rename', 'eval', ...Array<string>(appended).fill('append'), 'convert', 'sort'], type);
       assert.equal(subsearches.length, appended);

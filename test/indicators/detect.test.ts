@@ -48,6 +48,12 @@ const DETECTED: [string, IndicatorType, string][] = [
   ['CVE‑2021‑44228', 'cve', 'CVE-2021-44228'], // non-breaking hyphens
   ['CVE 2021 44228', 'cve', 'CVE-2021-44228'],
   ['T1059‑001', 'mitre-attack', 'T1059.001'],
+  ['AS13335', 'asn', 'AS13335'],
+  ['as13335', 'asn', 'AS13335'],
+  ['ASN 13335', 'asn', 'AS13335'],
+  ['ASN13335', 'asn', 'AS13335'],
+  [' AS 6939 ', 'asn', 'AS6939'],
+  ['AS1.10', 'asn', 'AS65546'], // asdot, not a domain
 ];
 
 for (const [input, type, value] of DETECTED) {
@@ -105,4 +111,25 @@ test('garbage gets a reason for every lookup type, never an exception', () => {
 
 test('a non-string input is a failure, not a crash', () => {
   assert.equal(parseIndicator(undefined as unknown as string).ok, false);
+});
+
+test('a bare number is never detected as an AS number; type asn takes it, and the failure says how', () => {
+  assert.equal(detect('13335'), null);
+  const r = parseIndicator('13335');
+  assert.equal(r.ok, false);
+  if (!r.ok) {
+    const asn = r.tried.find((t) => t.type === 'asn');
+    assert.ok(asn, 'asn is named among the types tried');
+    assert.match(asn.reason, /write AS13335 or give the type asn/);
+  }
+  assert.deepEqual(parseIndicator('13335', 'asn'), { ok: true, type: 'asn', value: 'AS13335' });
+  assert.deepEqual(parseIndicator('ASN 13335', 'asn'), { ok: true, type: 'asn', value: 'AS13335' });
+  // 0 and numbers past 32 bits are no AS: no hint offered, and type asn says why.
+  const zero = parseIndicator('0');
+  assert.ok(!zero.ok && !zero.tried.some((t) => t.type === 'asn'));
+  const big = parseIndicator('4294967296', 'asn');
+  assert.ok(!big.ok && /out of range: AS numbers are 1 to 4294967295/.test(big.tried[0]!.reason));
+  assert.deepEqual(parseIndicator('AS0').ok, false);
+  // Words that start with `as` are not AS numbers.
+  for (const word of ['as', 'ASAP', 'assets.example.com', 'AS-13335']) assert.notEqual(detect(word), 'asn', word);
 });

@@ -83,6 +83,24 @@ const VALID: Record<StoredType, [string, string][]> = {
     ['first.last+tag@sub.example.co.uk', 'first.last+tag@sub.example.co.uk'],
     ['user@bücher.de', 'user@xn--bcher-kva.de'],
   ],
+  asn: [
+    ['AS13335', 'AS13335'],
+    ['as13335', 'AS13335'],
+    ['ASN 13335', 'AS13335'],
+    ['ASN13335', 'AS13335'],
+    ['asn13335', 'AS13335'],
+    ['AS 13335', 'AS13335'],
+    ['13335', 'AS13335'], // a bare number: the caller gave the type
+    [' AS6939\n', 'AS6939'],
+    ['AS013335', 'AS13335'], // leading zeros dropped
+    ['AS1', 'AS1'],
+    ['AS4294967295', 'AS4294967295'], // the largest 32-bit number (reserved, RFC 7300, but a number)
+    ['AS23456', 'AS23456'], // AS_TRANS
+    ['AS64512', 'AS64512'], // private use
+    ['AS1.10', 'AS65546'], // asdot (RFC 5396): 1 × 65536 + 10
+    ['0.1', 'AS1'],
+    ['65535.65535', 'AS4294967295'],
+  ],
   cidr: [
     ['10.0.0.0/8', '10.0.0.0/8'],
     ['10.1.2.3/8', '10.0.0.0/8'], // host bits cleared
@@ -170,6 +188,26 @@ const INVALID: Record<StoredType, [string, RegExp][]> = {
     ['user@localhost', /domain/],
     ['user@[1.2.3.4]', /literal/],
     [`${'a'.repeat(65)}@example.com`, /64/],
+  ],
+  asn: [
+    ['AS0', /AS0 is reserved/],
+    ['0', /AS0 is reserved/],
+    ['ASN 0', /AS0 is reserved/],
+    ['AS4294967296', /out of range: AS numbers are 1 to 4294967295/],
+    ['99999999999', /out of range/],
+    ['AS123456789012345678901234567890', /out of range/],
+    ['AS1.65536', /asdot halves/],
+    ['AS-13335', /not an AS number/],
+    ['AS', /not an AS number/],
+    ['ASN', /not an AS number/],
+    ['AS13335x', /not an AS number/],
+    ['AS  13335', /not an AS number/], // one blank at most
+    ['A13335', /not an AS number/],
+    ['AS−1', /not an AS number/],
+    ['AS1.2.3', /not an AS number/],
+    ['AS1e5', /not an AS number/],
+    ['AS0x10', /not an AS number/],
+    ['AS１３３３５', /not an AS number/], // full-width digits
   ],
   cidr: [
     ['10.0.0.0', /prefix/],

@@ -37,6 +37,8 @@ const VALUE_ARBS: Record<IndicatorType, fc.Arbitrary<string>> = {
     fc.integer({ min: 1, max: 43 }).map((n) => `ta${String(n).padStart(4, '0')}`),
   ),
   email: emailArb,
+  // Detection needs the `AS` prefix (a bare number is never detected as one).
+  asn: fc.tuple(fc.constantFrom('AS', 'as', 'ASN ', 'ASN', 'AS '), fc.integer({ min: 1, max: 4294967295 })).map(([p, n]) => `${p}${n}`),
 };
 const LOOKUP_TYPES = Object.keys(VALUE_ARBS) as IndicatorType[];
 const typedValue = fc.constantFrom(...LOOKUP_TYPES).chain((t) => VALUE_ARBS[t].map((v) => [t, v] as const));
@@ -139,7 +141,7 @@ test('every generated indicator standing alone in text is extracted as itself', 
     fc.property(typedValue, ([type, raw]) => {
       const n = normalize(type, raw);
       // IPv6 without a digit (`::`, `a::b`) is not extracted from text: it reads as code (`std::x`).
-      if (!n.ok || (type === 'ipv6' && !/\d/.test(n.value))) return;
+      if (!n.ok || (type === 'ipv6' && !/\d/.test(n.value)) || type === 'asn') return;
       // `name.zip` in prose is a domain, unless its base name is a usual file name (`setup.zip`);
       // after a command that takes a file it is a file, and defanged it is always a domain.
       const fileLike = type === 'domain' && /^[^.]+\.zip$/.test(n.value);

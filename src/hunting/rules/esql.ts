@@ -6,7 +6,7 @@
  */
 import type { IndicatorType } from '../../indicators/types.ts';
 
-export type EsqlPattern = 'exact' | 'ip' | 'subdomain';
+export type EsqlPattern = 'exact' | 'ip' | 'subdomain' | 'long';
 
 export interface EsqlTerm {
   field: string;
@@ -75,6 +75,12 @@ export const ESQL_RULES: Readonly<Record<IndicatorType, EsqlRule>> = {
     from: [...LOGS, ...ALERTS],
     terms: [{ field: 'vulnerability.id', pattern: 'exact' }],
     by: ['host.name', 'vulnerability.severity', 'event.kind', 'event.dataset'],
+  },
+  asn: {
+    // ECS `*.as.number` (long), filled by Elastic's GeoIP/ASN enrichment and by products that log it.
+    from: LOGS,
+    terms: (['source.as.number', 'destination.as.number', 'client.as.number', 'server.as.number'] as const).map((field) => ({ field, pattern: 'long' })),
+    by: ['host.name', 'source.ip', 'destination.ip', 'destination.as.organization.name'],
   },
   'mitre-attack': {
     // Detection alerts and events mapped to ATT&CK carry threat.technique.* (ECS).

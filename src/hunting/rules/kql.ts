@@ -319,6 +319,17 @@ export const KQL_RULES: Readonly<Record<IndicatorType, KqlRule>> = {
       },
     ],
   },
+  // Entra ID sign-ins record the AS they came from (as a string); Defender XDR's network tables and
+  // ASIM have no AS column.
+  asn: {
+    columns: NETWORK_COLUMNS,
+    legs: (['SigninLogs', 'AADNonInteractiveUserSignInLogs'] as const).map((table) => ({
+      table,
+      time: 'TimeGenerated',
+      match: [{ column: 'AutonomousSystemNumber', op: '==' }],
+      project: { Host: 'AppDisplayName', Source: 'IPAddress', Destination: 'UserPrincipalName' },
+    })),
+  },
   'mitre-attack': {
     columns: ALERT_COLUMNS,
     legs: alertLegs(['Techniques', 'SubTechniques'], ['AttackTechniques']),

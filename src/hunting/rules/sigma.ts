@@ -79,6 +79,14 @@ export const SIGMA_RULES: Readonly<Record<IndicatorType, SigmaRule>> = {
     falsepositives: ['Detections of exploit documents that were blocked before running'],
     reference: { pattern: /^CVE-\d{4}-\d{4,}$/, url: (v) => `https://nvd.nist.gov/vuln/detail/${v}` },
   },
+  asn: {
+    label: 'AS number',
+    // The Sigma taxonomy names no AS field for network logs; Entra ID sign-in logs record the
+    // AS of every sign-in (the column of Sentinel's SigninLogs table).
+    logsource: { product: 'azure', service: 'signinlogs' },
+    selections: [{ name: 'asn', field: 'AutonomousSystemNumber' }],
+    falsepositives: ['Users signing in from a large hosting, mobile or ISP network that also hosts abuse'],
+  },
   'mitre-attack': {
     label: 'ATT&CK technique',
     // Alerts tagged with a technique carry its id in free text; Sigma has no alert taxonomy.

@@ -30,6 +30,7 @@ export interface SplunkTstatsLeg {
 
 export interface SplunkRule {
   search: SplunkSearchRule;
+  /** Empty when no CIM data model holds the value: `splunk_tstats` is then the plain search. */
   tstats: readonly SplunkTstatsLeg[];
 }
 
@@ -148,6 +149,12 @@ export const SPLUNK_RULES: Readonly<Record<IndicatorType, SplunkRule>> = {
         by: ['src', 'dest', 'signature', 'action'],
       },
     ],
+  },
+  asn: {
+    // CIM has no AS field. Enrichment that adds one (a GeoIP/ASN lookup at search time, or in the
+    // ingest pipeline) writes the number as src_asn/dest_asn, beside CIM's src_ip/dest_ip.
+    search: { terms: exact('src_asn', 'dest_asn'), by: ['sourcetype', 'src_ip', 'dest_ip', 'src_asn', 'dest_asn'] },
+    tstats: [],
   },
   'mitre-attack': {
     // Splunk ES risk events and notables carry ATT&CK annotations under these names.
