@@ -21,9 +21,9 @@ const SBL = /SBL\d+/;
 /** Ranges held while waiting for the list's date; DROP and DROPv6 list a few thousand. */
 const HOLD_MAX = 50_000;
 
-type Refusal = { reason: string; looksLike?: string };
-/** One line: a range record, the list's date (the NDJSON metadata line), or why it is refused. */
-type DropLine = SightingRecord | { date: string | null } | Refusal;
+export type Refusal = { reason: string; looksLike?: string };
+/** One line: a record, the list's date (the NDJSON metadata line), or why it is refused. */
+export type DropLine = SightingRecord | { date: string | null } | Refusal;
 
 export function dropRecord(cidr: string, sbl: string | null, rir: string | null = null): SightingRecord | Refusal {
   if (!cidr.includes('/')) return { reason: 'not a range (no prefix length)', looksLike: looksLikeOf(cidr) };
@@ -42,8 +42,8 @@ export function dropRecord(cidr: string, sbl: string | null, rir: string | null 
   };
 }
 
-/** One NDJSON line. */
-export function dropJsonLine(line: string): DropLine {
+/** One NDJSON line: parsed, its metadata line read as the list's date, the rest left to `read`. */
+export function spamhausJsonLine(line: string, read: (obj: Record<string, unknown>) => SightingRecord | Refusal): DropLine {
   let obj: unknown;
   try {
     obj = JSON.parse(line);
@@ -52,9 +52,17 @@ export function dropJsonLine(line: string): DropLine {
   }
   if (!isRecord(obj)) return { reason: 'not a JSON object', looksLike: 'json' };
   if (obj.type === 'metadata') return { date: toIsoDate(obj.timestamp) };
-  const cidr = str(obj.cidr);
-  if (cidr === null) return { reason: 'no cidr', looksLike: 'json' };
-  return dropRecord(cidr, str(obj.sblid), str(obj.rir));
+  return read(obj);
+}
+
+/** One NDJSON line of DROP. */
+export function dropJsonLine(line: string): DropLine {
+  return spamhausJsonLine(line, (obj) => {
+    const cidr = str(obj.cidr);
+    // an ASN-DROP line read as DROP: say so, for the mismatch message
+    if (cidr === null) return { reason: 'no cidr', looksLike: obj.asn !== undefined ? 'asn' : 'json' };
+    return dropRecord(cidr, str(obj.sblid), str(obj.rir));
+  });
 }
 
 function dropTextLine(t: string): SightingRecord | Refusal {
@@ -71,7 +79,17 @@ function dated(rec: SightingRecord, date: string): SightingRecord {
   return rec;
 }
 
-export async function* parseSpamhausDrop(input: ByteSource, ctx: ParseContext): AsyncIterable<SightingRecord> {
+/**
+ * The reading every Spamhaus list shares: `;` comment lines (the first stated date is the list's),
+ * JSON lines to `json` and other lines to `text`; records dated by the list's date, held until
+ * it comes (NDJSON states it last).
+ */
+export async function* readSpamhausList(
+  input: ByteSource,
+  ctx: ParseContext,
+  json: (line: string) => DropLine,
+  text: (line: string) => SightingRecord | Refusal,
+): AsyncIterable<SightingRecord> {
   let fileDate: string | null = null;
   let held: SightingRecord[] | null = [];
   for await (const line of lines(input)) {
@@ -81,7 +99,7 @@ export async function* parseSpamhausDrop(input: ByteSource, ctx: ParseContext): 
     if (t.startsWith(';') || t.startsWith('#')) {
       if (fileDate === null) out = { date: fileDateOf(t) };
       else continue;
-    } else out = t.startsWith('{') ? dropJsonLine(t) : dropTextLine(t);
+    } else out = t.startsWith('{') ? json(t) : text(t);
     if ('reason' in out) {
       ctx.tally.reject(line, out.reason, out.looksLike);
     } else if ('date' in out) {
@@ -101,4 +119,8 @@ export async function* parseSpamhausDrop(input: ByteSource, ctx: ParseContext): 
     }
   }
   if (held !== null) yield* held;
+}
+
+export function parseSpamhausDrop(input: ByteSource, ctx: ParseContext): AsyncIterable<SightingRecord> {
+  return readSpamhausList(input, ctx, dropJsonLine, dropTextLine);
 }
