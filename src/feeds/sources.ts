@@ -1,7 +1,8 @@
 /**
- * Feeds that are more than one document: a MISP feed (manifest.json + one file per event) and a
- * TAXII 2.1 collection (pages of objects). Both are gathered before the store's transaction
- * opens, so a slow server never holds the write lock.
+ * Feeds that are more than one document: a MISP feed (manifest.json + one file per event), a
+ * TAXII 2.1 collection (pages of objects) and the pulses an OTX key subscribes to (pages of
+ * pulses). All are gathered before the store's transaction opens, so a slow server never holds
+ * the write lock.
  */
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,7 +10,8 @@ import { basename, dirname, join } from 'node:path';
 import type { SightingRecord } from '../model.ts';
 import { downloadJson, FetchError, type FetchDeps, type FetchSettings } from './fetcher.ts';
 import { mispEventRecords, readMispManifest } from './parsers/misp.ts';
-import { isRecord, jsonCapOf, jsonTooLarge } from './parsers/text.ts';
+import { otxPulseRecords } from './parsers/otx.ts';
+import { isRecord, jsonCapOf, jsonTooLarge, toIsoDate } from './parsers/text.ts';
 import { FeedParseError, type ParseContext } from './parsers/types.ts';
 
 const EVENT_FILE = /^[0-9a-f-]{36}$/i;
@@ -207,4 +209,145 @@ export async function fetchTaxiiObjects(req: TaxiiRequest, settings: FetchSettin
     }
   }
   return { collectionId, objects, pages };
+}
+
+/** The header OTX reads its API key from, unless `options.authHeader` names another. */
+export const OTX_KEY_HEADER = 'X-OTX-API-KEY';
+const OTX_SUBSCRIBED = '/api/v1/pulses/subscribed';
+
+export interface OtxRequest {
+  /** The feed's URL: the OTX server (`https://otx.alienvault.com`) or its subscribed-pulses endpoint. */
+  url: string;
+  /** The API key, and the environment variable it came from (named in errors, never the key). */
+  key: string;
+  keyEnv: string;
+  keyHeader?: string;
+  /** Pulses modified since (RFC 3339); null asks for every subscribed pulse. */
+  modifiedSince: string | null;
+  pageSize?: number;
+  /** Pages of pulses (and of one pulse's further indicators) read at most in one run. */
+  maxPages?: number;
+  /** The feed's other headers (`options.headers`). */
+  headers?: Record<string, string>;
+}
+
+export interface SpooledPulses {
+  dir: string;
+  /** The page files, in the order read; each a JSON array of pulses. */
+  files: string[];
+  pages: number;
+  pulses: number;
+  /** The newest `modified` of the pulses read (RFC 3339), else the `modifiedSince` asked for: where the next run starts. */
+  watermark: string | null;
+  cleanup(): Promise<void>;
+}
+
+/** The subscribed-pulses endpoint of the feed's URL (the server's base URL, or the endpoint itself). */
+function otxEndpoint(url: string): URL {
+  const u = new URL(url);
+  const path = u.pathname.replace(/\/+$/, '');
+  return new URL(path.endsWith(OTX_SUBSCRIBED) ? path : `${path}${OTX_SUBSCRIBED}`, u.origin);
+}
+
+/**
+ * The URL of the page a `next` link names, on the feed's own origin: OTX writes absolute links,
+ * and a server behind a TLS proxy may write them as `http://` — the page is asked of the feed's
+ * origin, never of another host (the key goes with it) and never downgraded.
+ */
+function otxNext(raw: unknown, current: URL, origin: URL): URL | null {
+  if (typeof raw !== 'string' || raw.trim() === '') return null;
+  let u: URL;
+  try {
+    u = new URL(raw, current);
+  } catch {
+    throw new FetchError(`OTX: the server's "next" link is not a URL`, false);
+  }
+  if (u.hostname !== origin.hostname) throw new FetchError(`OTX: the server's "next" link leads to ${u.hostname}, outside the feed's server ${origin.hostname}; refused (the API key would go with it)`, false);
+  return new URL(`${u.pathname}${u.search}`, origin.origin);
+}
+
+/**
+ * Reads the pulses an OTX key subscribes to, modified since `modifiedSince`, page by page
+ * (`limit`, `page`, then each page's `next`), into a temporary directory: one file per page, so a
+ * large first run never holds more than one page. A pulse marked `more_indicators` has the rest of
+ * its indicators read from `/api/v1/pulses/{id}/indicators`. A key OTX refuses (403) fails the run
+ * naming the variable it came from.
+ */
+export async function spoolOtxPulses(req: OtxRequest, settings: FetchSettings, deps: FetchDeps): Promise<SpooledPulses> {
+  const endpoint = otxEndpoint(req.url);
+  const origin = new URL(endpoint.origin);
+  const headers = { ...req.headers, accept: 'application/json', [req.keyHeader ?? OTX_KEY_HEADER]: req.key };
+  const pageSize = req.pageSize ?? 50;
+  const maxPages = req.maxPages ?? 500;
+  let requests = 0;
+  const seen = new Set<string>();
+  const get = async (url: URL): Promise<Record<string, unknown>> => {
+    if (seen.has(url.href)) throw new FetchError('OTX: the server repeated a page (its "next" link did not advance)', false);
+    seen.add(url.href);
+    if (++requests > maxPages) {
+      const since = req.modifiedSince === null ? '' : ` of pulses modified since ${req.modifiedSince}`;
+      throw new FetchError(`OTX: more than ${maxPages} pages${since} in one run; raise options.maxPages, or lower options.initialDays for a first run`, false);
+    }
+    let res: Awaited<ReturnType<typeof downloadJson>>;
+    try {
+      res = await downloadJson({ url: url.href, headers, trustedOrigin: origin.origin }, settings, deps);
+    } catch (err) {
+      if (err instanceof FetchError && (err.status === 401 || err.status === 403)) {
+        throw new FetchError(`OTX refused the API key in ${req.keyEnv} (HTTP ${err.status}): check the key (your OTX account's API page shows it)`, false, err.status, { cause: err });
+      }
+      throw err;
+    }
+    if (res === null || !isRecord(res.body) || !Array.isArray(res.body.results)) throw new FetchError(`OTX: ${url.pathname} did not answer a page {"results": [...]}`, false);
+    return res.body;
+  };
+
+  /** Every indicator of a pulse the list gave only some of. */
+  const allIndicators = async (id: string): Promise<unknown[]> => {
+    const out: unknown[] = [];
+    let page: URL | null = new URL(`/api/v1/pulses/${encodeURIComponent(id)}/indicators?${new URLSearchParams({ limit: '1000', page: '1' }).toString()}`, origin);
+    while (page !== null) {
+      const body = await get(page);
+      out.push(...(body.results as unknown[]));
+      page = otxNext(body.next, page, origin);
+    }
+    return out;
+  };
+
+  const dir = await mkdtemp(join(deps.tmpDir ?? tmpdir(), 'verdict-otx-'));
+  try {
+    const q = new URLSearchParams({ limit: String(pageSize), page: '1' });
+    if (req.modifiedSince !== null) q.set('modified_since', req.modifiedSince);
+    let page: URL | null = new URL(`${endpoint.pathname}?${q.toString()}`, origin);
+    const files: string[] = [];
+    let pulses = 0;
+    let newest: number | null = null;
+    while (page !== null) {
+      const body = await get(page);
+      const results = body.results as unknown[];
+      for (const p of results) {
+        if (!isRecord(p)) continue;
+        if (p.more_indicators === true && typeof p.id === 'string') p.indicators = await allIndicators(p.id);
+        const modified = toIsoDate(p.modified);
+        if (modified !== null && (newest === null || Date.parse(modified) > newest)) newest = Date.parse(modified);
+      }
+      const file = join(dir, `page-${String(files.length + 1).padStart(5, '0')}.json`);
+      await writeFile(file, JSON.stringify(results));
+      files.push(file);
+      pulses += results.length;
+      page = otxNext(body.next, page, origin);
+    }
+    const watermark = newest !== null && (req.modifiedSince === null || newest > Date.parse(req.modifiedSince)) ? new Date(newest).toISOString() : req.modifiedSince;
+    return { dir, files, pages: files.length, pulses, watermark, cleanup: () => rm(dir, { recursive: true, force: true }) };
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** The records of the pulses `spoolOtxPulses` gathered, a page at a time. */
+export async function* otxSpoolRecords(spool: SpooledPulses, ctx: ParseContext): AsyncIterable<SightingRecord> {
+  for (const file of spool.files) {
+    const pulses = JSON.parse(await readFile(file, 'utf8')) as unknown[];
+    yield* otxPulseRecords(pulses, ctx);
+  }
 }

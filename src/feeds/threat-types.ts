@@ -34,6 +34,17 @@ export const MISP_CATEGORIES: Readonly<Record<string, ThreatType>> = {
   'Financial fraud': 'phishing',
 };
 
+/** OTX indicator `role` (set on some indicators of a pulse). */
+export const OTX_ROLES: Readonly<Record<string, ThreatType>> = {
+  command_and_control: 'botnet_cc',
+  c2: 'botnet_cc',
+  malware_hosting: 'payload_delivery',
+  phishing: 'phishing',
+  scanning_host: 'scanner',
+  bruteforce: 'brute_force',
+  bruteforcing: 'brute_force',
+};
+
 export function isThreatType(v: unknown): v is ThreatType {
   return typeof v === 'string' && (THREAT_TYPES as readonly string[]).includes(v);
 }

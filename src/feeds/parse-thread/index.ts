@@ -166,6 +166,7 @@ function addTally(tally: RejectTally, from: TallyState): void {
   tally.rejected += from.rejected;
   for (const s of from.samples) if (tally.samples.length < tally.maxSamples) tally.samples.push(s);
   for (const [kind, n] of from.looksLike) tally.looksLike.set(kind, (tally.looksLike.get(kind) ?? 0) + n);
+  for (const [kind, n] of from.skipped) tally.skipped.set(kind, (tally.skipped.get(kind) ?? 0) + n);
 }
 
 export interface ThreadOptions {

@@ -33,6 +33,8 @@ export interface TallyState {
   samples: string[];
   /** Refused rows by what they look like (RejectTally.looksLike). */
   looksLike: [string, number][];
+  /** Entries of kinds Verdict does not hold, by kind (RejectTally.skipped). */
+  skipped: [string, number][];
 }
 
 /** Parse thread → calling thread. */

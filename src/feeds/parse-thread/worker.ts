@@ -51,7 +51,7 @@ async function parse(job: ParseJob): Promise<void> {
       await creditForOneBatch();
       send({ kind: 'records', ...packer.pack(batch), bytesRead });
     }
-    send({ kind: 'done', bytesRead, rejected: ctx.tally.rejected, samples: ctx.tally.samples, looksLike: [...ctx.tally.looksLike] });
+    send({ kind: 'done', bytesRead, rejected: ctx.tally.rejected, samples: ctx.tally.samples, looksLike: [...ctx.tally.looksLike], skipped: [...ctx.tally.skipped] });
   } catch (err) {
     send({
       kind: 'error',
@@ -60,6 +60,7 @@ async function parse(job: ParseJob): Promise<void> {
       rejected: ctx.tally.rejected,
       samples: ctx.tally.samples,
       looksLike: [...ctx.tally.looksLike],
+      skipped: [...ctx.tally.skipped],
     });
   }
 }

@@ -21,7 +21,16 @@ export class RejectTally {
   readonly samples: string[] = [];
   /** Refused rows by what they look like: a stored type (`cidr`, `url`, …) or `csv`, `json`, `text`. */
   readonly looksLike = new Map<string, number>();
+  /**
+   * Entries of kinds Verdict does not hold (an OTX `FilePath`, `Mutex`, `YARA` …), by the source's
+   * own name for the kind: counted, never refused, so they neither fail a run nor show as errors.
+   */
+  readonly skipped = new Map<string, number>();
   constructor(readonly maxSamples = 5) {}
+
+  skip(kind: string): void {
+    this.skipped.set(kind, (this.skipped.get(kind) ?? 0) + 1);
+  }
 
   reject(row: string, reason: string, looksLike?: string): void {
     this.rejected += 1;
