@@ -4,6 +4,7 @@
 // meanwhile (a test run beside this build) finds dist/ whole. Exits with the compiler's status:
 // type errors fail the build, although the compiler still writes its output (the tests run that
 // output, as they run the sources).
+// Then it builds the network table (scripts/build-network.mjs).
 // Usage: node scripts/build.mjs   (npm run build; `npm ci` runs it through `prepare`)
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -34,5 +35,11 @@ if (existsSync(fresh)) {
   if (existsSync(dist)) renameSync(dist, old);
   renameSync(fresh, dist);
   rmSync(old, { recursive: true, force: true });
+}
+// The IP-to-AS and IP-to-country table (data/network/ip-network.bin), made from the pinned
+// @ip-location-db packages when it is missing or they changed; otherwise this takes a few ms.
+if (existsSync(join(dist, 'network', 'build.js'))) {
+  const net = spawnSync(process.execPath, [join(root, 'scripts', 'build-network.mjs')], { stdio: 'inherit' });
+  if (net.status !== 0) process.exit(net.status ?? 1);
 }
 process.exit(r.status ?? 1);

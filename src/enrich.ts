@@ -79,7 +79,8 @@ export interface LookupRequest {
 
 export interface EnrichDeps {
   store: Store;
-  catalog: { info(id: string): FeedInfo | undefined };
+  /** `refreshAt`: a catalog that labels feeds from the store's definitions too reads them again when the data version moves. */
+  catalog: { info(id: string): FeedInfo | undefined; refreshAt?(dataVersion: number): Promise<number> };
   intel: Intelligence;
   hunting: HuntingQueryBuilder;
   cache: LookupCache | null;
@@ -142,7 +143,10 @@ const SEED_PLATFORMS: readonly HuntingPlatform[] = ['splunk', 'kql'];
 
 export function createLookup(deps: EnrichDeps, opts: LookupOptions = {}) {
   const parsedIndicators = new ParsedIndicators();
-  const dataVersion = windowedVersion(() => deps.store.dataVersion(), opts.versionWindowMs ?? 0, opts.monotonicMs);
+  const { refreshAt } = deps.catalog;
+  // answers are computed and cached under a version; the feeds' labels are read at that version too
+  const readVersion = refreshAt === undefined ? () => deps.store.dataVersion() : () => deps.store.dataVersion().then((v) => refreshAt.call(deps.catalog, v));
+  const dataVersion = windowedVersion(readVersion, opts.versionWindowMs ?? 0, opts.monotonicMs);
   const feedInfo = (feedId: string): FeedInfo =>
     // a feed removed from the catalog still shows what it reported, as an internal source of unknown reliability
     deps.catalog.info(feedId) ?? { id: feedId, name: feedId, category: 'internal', reliability: 'F' };
@@ -177,6 +181,8 @@ export function createLookup(deps: EnrichDeps, opts: LookupOptions = {}) {
 
   async function compute(type: IndicatorType, value: string, override: Override | null, platforms: readonly HuntingPlatform[]): Promise<LookupResponse> {
     const now = deps.clock();
+    // the address's AS, range and country, from the offline tables (docs/api.md, related.network)
+    const network = type === 'ipv4' || type === 'ipv6' ? (deps.intel.network?.(value) ?? null) : null;
     const sightings = (await deps.store.sightingsOf(type, value)).map(withFeed);
     const context = await gatherContext(type, value);
     const evidence: Evidence = { type, value, sightings, context, override };
@@ -195,7 +201,7 @@ export function createLookup(deps: EnrichDeps, opts: LookupOptions = {}) {
       },
       platforms,
     );
-    return toResponse(type, value, sightings, context, assessment, hunting);
+    return toResponse(type, value, sightings, context, network === null ? assessment : { ...assessment, related: { ...assessment.related, network } }, hunting);
   }
 
   function invalid(parsed: Extract<ParsedLookup, { ok: false }>): LookupOutcome {
@@ -233,6 +239,7 @@ export function createLookup(deps: EnrichDeps, opts: LookupOptions = {}) {
       const { type, value } = parsed;
       const platforms = platformsOf(req);
       if (deps.cache === null) {
+        if (refreshAt !== undefined) await dataVersion.read();
         return { ok: true, result: await compute(type, value, await deps.store.overrides.get(type, value), platforms) };
       }
       // Ingest runs and override changes both bump the data version (the store contract tests it),

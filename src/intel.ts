@@ -10,9 +10,10 @@ import type { Assessment, Evidence, EvidenceSighting, Intelligence, RiskFactor }
 import { createTechniqueMapper, describeAttackId, loadAttackCatalog, loadCtidMappings, loadMappingRules, type AttackCatalog } from './attack/index.ts';
 import { parseScoringRules, scoreEvidence, ScoringRulesError, type ListedOn, type ScoringRules } from './scoring/index.ts';
 import { hostOf, loadWarninglists, type WarninglistMatch, type Warninglists } from './warninglists/index.ts';
+import { createNetworkContext } from './network/index.ts';
 
 export interface IntelligenceOptions {
-  /** Folder holding scoring.json, attack/ and warninglists/ (default: the shipped data/). */
+  /** Folder holding scoring.json, attack/, warninglists/ and network/ (default: the shipped data/). */
   dataDir?: string;
 }
 
@@ -33,17 +34,20 @@ export function loadScoringRules(path: string): ScoringRules {
 
 /**
  * The scoring rules and the ATT&CK catalog are read now (every lookup needs them); the CTID
- * mappings on the first CVE, and each kind of warning list on the first value of that kind, so a
- * command that looks up one indicator reads only what that indicator needs. `warm()` reads
- * everything at once (the server does, right after it starts listening).
+ * mappings on the first CVE, the network table on the first IP, and each kind of warning list on
+ * the first value of that kind, so a command that looks up one indicator reads only what that
+ * indicator needs. `warm()` reads everything at once (the server does, right after it starts
+ * listening).
  */
-export function createIntelligence(opts: IntelligenceOptions = {}): Intelligence & { readonly catalog: AttackCatalog; readonly rules: ScoringRules; readonly warninglists: Warninglists; warm(): void; warmSoon(): Promise<void> } {
+export function createIntelligence(opts: IntelligenceOptions = {}): Intelligence & { readonly catalog: AttackCatalog; readonly rules: ScoringRules; readonly warninglists: Warninglists; network: NonNullable<Intelligence['network']>; warm(): void; warmSoon(): Promise<void> } {
   const dir = opts.dataDir ?? DEFAULT_DATA_DIR;
   const rules = loadScoringRules(join(dir, 'scoring.json'));
   const catalog = loadAttackCatalog(join(dir, 'attack'));
   const ctid = (): ReturnType<typeof loadCtidMappings> => loadCtidMappings(join(dir, 'attack', 'ctid-mappings'));
   const mapper = createTechniqueMapper(catalog, loadMappingRules(join(dir, 'attack')), ctid);
   const warninglists = loadWarninglists(join(dir, 'warninglists'));
+  // the IP-to-AS and IP-to-country table (~20 MB), read on the first IP
+  const network = createNetworkContext({ file: join(dir, 'network', 'ip-network.bin') });
 
   function assess(evidence: Evidence, now: Date): Assessment {
     if (evidence.type === 'mitre-attack') return assessAttackId(evidence, catalog);
@@ -100,6 +104,7 @@ export function createIntelligence(opts: IntelligenceOptions = {}): Intelligence
     () => void catalog.counts,
     // the first CVE reads and checks the CTID files
     () => void mapper.map('cve', 'CVE-2021-44228', []),
+    () => network.warm(),
   ];
 
   function warm(): void {
@@ -114,7 +119,7 @@ export function createIntelligence(opts: IntelligenceOptions = {}): Intelligence
     }
   }
 
-  return { assess, catalog, rules, warninglists, warm, warmSoon };
+  return { assess, catalog, rules, warninglists, network: network.of, warm, warmSoon };
 }
 
 /**

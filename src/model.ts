@@ -4,6 +4,7 @@
  * Lists are defined once here; types are derived from them.
  */
 import type { IndicatorType, StoredType } from './indicators/types.ts';
+import type { NetworkAnswer } from './network/index.ts';
 
 export const FEED_CATEGORIES = ['government', 'community', 'commercial', 'research', 'internal'] as const;
 export type FeedCategory = (typeof FEED_CATEGORIES)[number];
@@ -184,6 +185,8 @@ export interface Assessment {
 /** Pure: evidence and time in, assessment out. Implemented in src/scoring + src/attack. */
 export interface Intelligence {
   assess(evidence: Evidence, now: Date): Assessment;
+  /** The AS, range and country of a canonical IPv4 or IPv6 address (offline tables); null for anything else. */
+  network?(ip: string): NetworkAnswer | null;
   /** Reads and compiles now what would otherwise be read on first use (reference data, warning lists). */
   warm?(): void;
   /** The same in small steps between other work (a server that is already answering). */

@@ -9,6 +9,7 @@ import { parsePlatforms } from '../hunting/index.ts';
 import { parseTypeName } from '../indicators/type-hint.ts';
 import type { IndicatorType } from '../indicators/types.ts';
 import type { HuntingPlatform } from '../model.ts';
+import type { NetworkAnswer } from '../network/index.ts';
 import { printable } from '../printable.ts';
 import { StoreNotFoundError } from '../store/index.ts';
 
@@ -83,6 +84,17 @@ export function detailWords(details: Record<string, unknown>): string {
   return words.join(' · ');
 }
 
+/** `AS15169 Google LLC, 8.8.8.0/24, US (tables of 2026-06-17)`, and why fields are missing. */
+export function networkWords(n: NetworkAnswer): string {
+  const parts: string[] = [];
+  if (n.asn !== null) parts.push(n.as_name ? `${n.asn} ${n.as_name}` : n.asn);
+  if (n.range !== null) parts.push(n.range);
+  if (n.country !== null) parts.push(n.country);
+  const dated = n.as_of === null ? '' : ` (tables of ${n.as_of})`;
+  const words = parts.length > 0 && n.special === undefined ? `${parts.join(', ')}${dated}` : `none${dated}`;
+  return n.note === undefined ? words : `${words}; ${n.note}`;
+}
+
 /**
  * The lookup for a person: verdict first, then why, then what to do about it. Feeds wrote most of
  * it (families, details, names), so every line is escaped before it reaches the terminal.
@@ -92,6 +104,8 @@ export function formatLookup(r: LookupResponse): string {
   lines.push(`${r.value}  (${r.type})`);
   lines.push(`  risk        ${r.risk_score} (${r.risk.score}/100), confidence ${r.confidence}`);
   lines.push(`  found       ${r.found ? `yes, first seen ${r.first_seen ?? '?'}, last seen ${r.last_seen ?? '?'}` : 'no source reported it (which does not make it safe)'}`);
+  const network = r.related['network'] as NetworkAnswer | undefined;
+  if (network !== undefined) lines.push(`  network     ${networkWords(network)}`, `              ${network.attribution}`);
   if (r.sources.length > 0) {
     lines.push('  sources');
     for (const s of r.sources) {

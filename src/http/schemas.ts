@@ -60,6 +60,22 @@ export const Source = Type.Object({
   details: Type.Object({}, { additionalProperties: true, description: 'what the feed stated besides, under the details vocabulary (docs/feeds.md): port, status, asn, report_id, report_name, sbl, …' }),
 });
 
+/** `related.network` of an IPv4 or IPv6 lookup: src/network, docs/api.md. */
+export const NetworkContext = Type.Object(
+  {
+    asn: NullableString('The AS announcing the address, `AS13335`; null when the IP-to-AS table holds no range with it'),
+    as_name: NullableString("The AS's organization name"),
+    range: NullableString('The table range holding the address (CIDR when it is one block, else `first-last`), or the special-purpose block'),
+    country: NullableString('ISO 3166-1 alpha-2 country code from the IP-to-country table'),
+    as_of: NullableString("The tables' date (YYYY-MM-DD); null when no table is installed"),
+    special: Type.Optional(Type.String({ description: 'A special-purpose block with no public network: private, loopback, link_local, documentation, …' })),
+    ipv4: Type.Optional(Type.String({ description: 'An IPv4-mapped IPv6 address is answered for this IPv4 address' })),
+    note: Type.Optional(Type.String({ description: 'Why fields are null, in words' })),
+    attribution: Type.String({ description: "The tables' sources and licenses (CC BY 4.0: RouteViews, NRO, DB-IP)" }),
+  },
+  { description: 'The network of an IP address, from offline tables (the @ip-location-db packages)' },
+);
+
 export const LookupResult = Type.Object(
   {
     value: Type.String({ description: 'The canonical form of the indicator' }),
@@ -95,7 +111,10 @@ export const LookupResult = Type.Object(
     malware_families: Type.Array(Type.String()),
     tags: Type.Array(Type.String()),
     warninglists: Type.Array(Type.Object({ id: Type.String(), name: Type.String() })),
-    related: Type.Object({}, { additionalProperties: true }),
+    related: Type.Object(
+      { network: Type.Optional(NetworkContext) },
+      { additionalProperties: true, description: 'Derived context: registrable domain, containing ranges, KEV entry, ATT&CK details; `network` for an IP' },
+    ),
   },
 );
 
