@@ -13,7 +13,7 @@ import { normalizeCidr, normalizeIpv4, normalizeIpv6 } from './ip.ts';
 import { defangedWithin, originalOffset, refangWithMap, type RefangEdit } from './refang.ts';
 import { inSections, isReferenceSite, isTitledLink, referenceSections, shippedReferenceSites, type IndicatorRole, type ReferenceSites } from './role.ts';
 import { FIELD_NAME_SUFFIXES, FILE_EXTENSION_SUFFIXES, HASH_TYPE_BY_LENGTH, PRODUCT_NAMES, URL_SCHEMES } from './rules.ts';
-import { normalizeCve, normalizeEmail } from './simple.ts';
+import { normalizeAsn, normalizeCve, normalizeEmail } from './simple.ts';
 import type { StoredType } from './types.ts';
 import { parseUrl } from './url.ts';
 
@@ -65,6 +65,13 @@ const SPACE = String.raw`[ \u00a0\u202f]`;
 const CVE_SEP = String.raw`(?:${SPACE}?${DASH}(?:\r?\n|${SPACE})?|${SPACE})`;
 /** Between an ATT&CK technique and its sub-technique: a dot, one-dot leader, full-width dot, or a dash. */
 const SUB_SEP = String.raw`(?:[.\u2024\uFF0E]|${DASH})`;
+/**
+ * An AS number: `AS13335` (digits glued), `ASN 13335`, `ASN: 13335`, `asn=13335`, `ASN13335`, or `AS 13335`.
+ * "as" is an English word, so classify() keeps only an upper-case `AS`, two digits or more after
+ * `AS`, and never a number that continues (`AS 1.5`, `AS 13,335`); see ASN_RULES. `AS 2019` after
+ * a word in capitals (`SUCH AS 2019`) is left to its context (followsCapitalWord).
+ */
+const ASN_PREFIX = String.raw`AS(?:N[:#=]?${SPACE}?|${SPACE})?`;
 
 const PIECES = {
   url: String.raw`(?<![A-Za-z0-9+.-])(?:${SCHEMES}):\/\/${URL_CHAR}+`,
@@ -76,6 +83,8 @@ const PIECES = {
   hash: String.raw`(?<![A-Za-z0-9_])[0-9a-f]{32,128}(?![A-Za-z0-9_])`,
   cve: String.raw`(?<![A-Za-z0-9_-])CVE${CVE_SEP}\d{4}${CVE_SEP}\d{4,19}(?![A-Za-z0-9_])`,
   attack: String.raw`(?<![A-Za-z0-9_.-])T(?:A\d{4}|\d{4}(?:${SUB_SEP}\d{3})?)(?![A-Za-z0-9_]|\.\d)`,
+  // Not the start of a name (`as64496.example.net`, `AS64496-gw`), nor of a longer number.
+  asn: String.raw`(?<![A-Za-z0-9_.-])${ASN_PREFIX}\d{1,10}(?![A-Za-z0-9_-]|\.[A-Za-z0-9]|,\d)`,
   // A wildcard (`*.tun.evil.net`) stands for the name after it.
   domain: String.raw`(?<![A-Za-z0-9_.@\/\\${LETTER_EXT}-])(?:\*\.)?${HOSTNAME}(?![A-Za-z0-9_@${LETTER_EXT}-]|\.[A-Za-z0-9])(?:\/${URL_CHAR}*)?`,
 } as const;
@@ -85,12 +94,21 @@ const PIECE_NAMES = Object.keys(PIECES) as PieceName[];
 // (most positions in prose are inside words); the gate then rejects a plain word in one short
 // scan: every candidate has a `.`, `@` or `:` within its first 64 characters, or is hex, a CVE
 // or an ATT&CK id.
-const GATE = String.raw`(?=[0-9a-f]{32}|CVE${CVE_SEP}\d|T[A\d]|:|\*\.|[A-Za-z0-9_%+${LETTER_EXT}-]{1,64}[.@:])`;
+const GATE = String.raw`(?=[0-9a-f]{32}|CVE${CVE_SEP}\d|T[A\d]|${ASN_PREFIX}\d|:|\*\.|[A-Za-z0-9_%+${LETTER_EXT}-]{1,64}[.@:])`;
 const CANDIDATES_SOURCE = `(?<![A-Za-z0-9_])${GATE}(?:${PIECE_NAMES.map((k) => `(${PIECES[k]})`).join('|')})`;
 // Compiled once and cloned per call, so no /g state is shared between calls.
 const CANDIDATES = new RegExp(CANDIDATES_SOURCE, 'gi');
 
 const TRAILING_PUNCT = /[.,;:!?'"*\u2019\u201d>]$/;
+/**
+ * What makes `AS…` an AS number in text. `ASN` in any case; `AS` upper case only, with two digits
+ * or more (`AS1`–`AS4` are the EDI standards, `AS3` ActionScript); not the product names below.
+ */
+const ASN_RULES = {
+  form: /^(?:(ASN)[:#=]?[ \u00a0\u202f]?|(AS)([ \u00a0\u202f])?)(\d+)$/i,
+  upperAs: /^AS/,
+  notAsn: new Set(['AS400', 'ASN1']), // IBM AS/400, ASN.1 written without its dot
+} as const;
 const HAS_DIGIT = /\d/;
 const HAS_HEX_LETTER = /[a-f]/i;
 const ATTACK_CASE = /^T(?:A|\d)/;
@@ -155,9 +173,10 @@ interface Finding {
   /**
    * A name whose shape alone does not tell whether it is a domain: a file name (`setup.py`), a
    * field name (`rule.id`) or a product (`ASP.NET`). Defanged it is a domain; otherwise the text
-   * around it decides (context.ts), and a product never is one.
+   * around it decides (context.ts), and a product never is one. `spaced-as`: an `AS 123` whose
+   * context decides whether it is an AS number.
    */
-  ambiguous?: 'file' | 'field' | 'product';
+  ambiguous?: 'file' | 'field' | 'product' | 'spaced-as';
   /** Whether its host is a reference site (decided on first need; the finding is shared by its repeats). */
   onReferenceSite?: boolean;
 }
@@ -241,6 +260,19 @@ function classify(piece: PieceName, m: string): Finding | null {
     case 'attack':
       // Only upper case in prose: `t1059` is far more often something else.
       return ATTACK_CASE.test(m) ? { type: 'mitre-attack', value: m.replace(SUB_TECHNIQUE_SEP, '.'), length: m.length } : null;
+    case 'asn': {
+      const f = ASN_RULES.form.exec(m);
+      if (f === null) return null;
+      const [, asnWord, asWord, space, digits] = f as unknown as [string, string | undefined, string | undefined, string | undefined, string];
+      if (asWord !== undefined && (!ASN_RULES.upperAs.test(m) || digits.length < 2)) return null;
+      if (ASN_RULES.notAsn.has(`${(asnWord ?? asWord)!.toUpperCase()}${digits}`)) return null;
+      const r = normalizeAsn(digits);
+      if (!r.ok) return null;
+      const finding: Finding = { type: 'asn', value: r.value, length: m.length };
+      // `AS 2019` in capitals (`SUCH AS 2019`) is a word and a year: its context decides
+      if (space !== undefined) finding.ambiguous = 'spaced-as';
+      return finding;
+    }
     case 'domain': {
       const offset = m.startsWith('*.') ? 2 : 0;
       const name = offset === 0 ? m : m.slice(offset);
@@ -319,7 +351,7 @@ function emit(sink: Sink, type: StoredType, value: string, role: IndicatorRole, 
   sink.out.push(item);
 }
 
-/** Whether an ambiguous name is, where it stands, not a domain. */
+/** Whether an ambiguous finding is, where it stands, not what its shape says: a name not a domain, `AS 2019` not an AS. */
 function isNotADomain(sink: Sink, f: Finding, start: number, end: number): boolean {
   if (isDefanged(sink, start, end)) return false;
   switch (f.ambiguous) {
@@ -335,9 +367,18 @@ function isNotADomain(sink: Sink, f: Finding, start: number, end: number): boole
     }
     case 'field':
       return looksLikeFieldName(sink.text, start, end, f.value);
+    case 'spaced-as':
+      return followsCapitalWord(sink.text, start);
     default:
       return false;
   }
+}
+
+const CAPITAL_WORD_BEFORE = /(?:^|[^A-Za-z0-9_])[A-Z]{2,}[ \u00a0\u202f]+$/;
+
+/** Whether the word before `start` is written in capitals (`SUCH AS 2019`: a headline, not an AS). */
+function followsCapitalWord(text: string, start: number): boolean {
+  return CAPITAL_WORD_BEFORE.test(text.slice(Math.max(0, start - 40), start));
 }
 
 function record(sink: Sink, f: Finding, at: number): void {

@@ -12,8 +12,7 @@ const verdict = (text: string): Set<string> => new Set(extract(text).map((x) => 
 test('the corpus is loaded with labels for every lookup type, for cidr and for references', () => {
   assert.ok(docs.length >= 8);
   const labelled = new Set(docs.flatMap((d) => [...d.labels].map((k) => k.split(' ')[0])));
-  // asn: until the extractor reads AS numbers
-  for (const t of STORED_TYPES) assert.ok(t === 'asn' || labelled.has(t), `no ${t} labels`);
+  for (const t of STORED_TYPES) assert.ok(labelled.has(t), `no ${t} labels`);
   assert.ok(docs.filter((d) => d.references.size > 0).length >= 8, 'references labelled in most documents that cite sources');
 });
 

@@ -220,3 +220,50 @@ describe('extract: offsets, parts and options', () => {
     assert.deepEqual(top(alert), ['ipv4 91.92.243.85', 'url https://bad.example.net/x.ps1', 'sha1 3395856ce81f2b7382dee72602f798b642f14140']);
   });
 });
+
+describe('extract: AS numbers', () => {
+  // "as" is an English word: an AS number is `AS` glued to its digits, `ASN` before a number, or
+  // `AS 123` in capitals — never a lower-case "as", and never part of a name or a longer number.
+  const FOUND: [string, string[]][] = [
+    ['hosted in AS13335 (Cloudflare)', ['asn AS13335']],
+    ['bulletproof hosting AS49392.', ['asn AS49392']],
+    ['ASN 64496 announced the range', ['asn AS64496']],
+    ['ASN: 64496', ['asn AS64496']],
+    ['asn=64496 country=NL', ['asn AS64496']],
+    ['ASN13335', ['asn AS13335']],
+    ['ASN#64496', ['asn AS64496']],
+    ['routed by AS 64496 since May', ['asn AS64496']],
+    ['AS13335, AS15169 and AS16509', ['asn AS13335', 'asn AS15169', 'asn AS16509']],
+    ['(AS4200000001)', ['asn AS4200000001']], // 32-bit
+    ['AS64496/AS64497', ['asn AS64496', 'asn AS64497']],
+    ['"asn": "AS64496"', ['asn AS64496']],
+    ['AS0064496', ['asn AS64496']], // leading zeros dropped
+    ['AS 12 is old', ['asn AS12']],
+    ['as64496.example.net resolves', ['domain as64496.example.net']], // a name, not an AS
+    ['mail noc@as64496.example.net', ['email noc@as64496.example.net']],
+  ];
+  for (const [text, expected] of FOUND) test(`found: ${JSON.stringify(text)}`, () => assert.deepEqual(top(text), expected));
+
+  const NOTHING = [
+    'such as 2019 and as 5 of them',
+    'as13335 in lower case is a token, not an AS',
+    'SUCH AS 2019 WAS A GOOD YEAR', // a capital word before: a headline
+    'IBM AS400 and an AS/400',
+    'AS2 and AS4 are EDI protocols; AS3 is ActionScript',
+    'AS1 alone', // one digit after AS
+    'ASN.1 and ASN1 encodings',
+    'AS0 and ASN 0 are reserved',
+    'AS4294967296 is past 32 bits',
+    'AS12345678901 is too long',
+    'CLASS123 and BIAS99 and GAS20',
+    'AS13335x and AS13335_a and AS13335-gw',
+    'AS 1.5 and AS 13,335',
+  ];
+  for (const text of NOTHING) test(`not found: ${JSON.stringify(text)}`, () => assert.deepEqual(top(text), []));
+
+  test('offsets cover what the text wrote; types: ["asn"] keeps only them', () => {
+    const text = 'C2 185.220.101.5 sits in ASN 64496 (AS64496)';
+    const found = extract(text, { types: ['asn'] });
+    assert.deepEqual(found.map((x) => [x.value, text.slice(x.start, x.end)]), [['AS64496', 'ASN 64496'], ['AS64496', 'AS64496']]);
+  });
+});

@@ -95,6 +95,20 @@ export function ingestContract(ctx: StoreContext, factory: StoreFactory): void {
       assert.deepEqual(await ctx.store.sightingsOf('domain', '192.0.2.1'), [], 'the type is part of the key');
     });
 
+    it('stores AS numbers like any type: found by type and value, apart from a domain of the same text', async () => {
+      await ctx.store.ingest(snapshot('asn-feed', T1), [
+        { type: 'asn', value: 'AS64496', threatType: 'hijacked_range', attributes: { as_name: 'EXAMPLE-AS', country: 'US' } },
+        { type: 'asn', value: 'AS4294967295', threatType: 'hijacked_range' },
+        { type: 'domain', value: 'as64496.example', threatType: 'phishing' },
+      ]);
+      const [s] = await ctx.store.sightingsOf('asn', 'AS64496');
+      assert.deepEqual([s?.type, s?.value, s?.feedId, s?.attributes], ['asn', 'AS64496', 'asn-feed', { as_name: 'EXAMPLE-AS', country: 'US' }]);
+      assert.equal((await ctx.store.sightingsOf('asn', 'AS4294967295')).length, 1, 'the largest 32-bit number');
+      assert.deepEqual(await ctx.store.sightingsOf('asn', 'AS64497'), []);
+      assert.deepEqual(await ctx.store.sightingsOf('ipv4', 'AS64496'), [], 'the type is part of the key');
+      assert.equal((await ctx.store.stats()).indicators, 3);
+    });
+
     it('merges a repeated indicator within one run: last one wins, tags and ATT&CK ids merged, counted once', async () => {
       const result = await ctx.store.ingest(incremental('threatfox', T1), [
         ip('192.0.2.9', { threatType: 'scanner', tags: ['a'], attackIds: ['T1046'], confidence: 50 }),

@@ -275,6 +275,13 @@ export function recordsContract(ctx: StoreContext): void {
       assert.equal(await ctx.store.overrides.get('domain', 'intranet.example'), null);
     });
 
+    it('keeps an override of an AS number', async () => {
+      const asn: Override = { ...allow, type: 'asn', value: 'AS64496', verdict: 'deny', reason: 'bulletproof hosting' };
+      await ctx.store.overrides.put(asn);
+      assert.deepEqual(await ctx.store.overrides.get('asn', 'AS64496'), asn);
+      assert.equal(await ctx.store.overrides.get('domain', 'AS64496'), null);
+    });
+
     it('refuses a malformed override', async () => {
       await assert.rejects(ctx.store.overrides.put({ ...allow, verdict: 'maybe' as 'allow' }), /verdict/);
       await assert.rejects(ctx.store.overrides.put({ ...allow, type: 'cidr' as 'ipv4' }), /type/);
