@@ -11,6 +11,7 @@ import { createTechniqueMapper, describeAttackId, loadAttackCatalog, loadCtidMap
 import { parseScoringRules, scoreEvidence, ScoringRulesError, type ListedOn, type ScoringRules } from './scoring/index.ts';
 import { hostOf, loadWarninglists, type WarninglistMatch, type Warninglists } from './warninglists/index.ts';
 import { createNetworkContext } from './network/index.ts';
+import { specialAsn } from './indicators/simple.ts';
 
 export interface IntelligenceOptions {
   /** Folder holding scoring.json, attack/, warninglists/ and network/ (default: the shipped data/). */
@@ -167,6 +168,10 @@ function relatedOf(evidence: Evidence, host: string | null, registrable: string 
   if (kev !== undefined) {
     related['kev'] = kev.attributes;
     related['kev_techniques'] = mapper.kevTechniques(kev.attributes).map((k) => ({ id: k.technique.id, name: k.technique.name, why: k.why }));
+  }
+  if (evidence.type === 'asn') {
+    const special = specialAsn(evidence.value);
+    if (special !== null) related['special_asn'] = special;
   }
   if (evidence.type === 'cve') {
     const mappings = mapper.attackMappings(evidence.value);

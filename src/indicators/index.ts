@@ -9,5 +9,6 @@ export { parseIndicator, detect, type ParseResult } from './detect.ts';
 export { extract, type ExtractedIndicator, type ExtractOptions } from './extract.ts';
 export { INDICATOR_ROLES, compileReferenceSites, shippedReferenceSites, type IndicatorRole, type ReferenceSites } from './role.ts';
 export { registrableDomain } from './domain.ts';
+export { specialAsn } from './simple.ts';
 export { parseUrl, normalizeHost } from './url.ts';
 export type { Normalized } from './result.ts';

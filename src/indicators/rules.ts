@@ -165,3 +165,19 @@ export const CALL_TO_ACTION_WORDS: ReadonlySet<string> = new Set([
   'kliknij', 'tutaj', 'zaloguj', 'zweryfikuj', 'potwierdź', 'pobierz', 'zapłać', 'dopłać', 'odbierz', 'hier', 'klicken',
   'anmelden', 'bestätigen', 'herunterladen', 'cliquez', 'ici', 'télécharger',
 ]);
+
+/**
+ * AS numbers that are valid but name no network of their own on the Internet (IANA's special
+ * registry). They are accepted as indicators — a feed or a log may well state one — and a lookup
+ * says what the number is (`related.special_asn`). Ranges are inclusive and sorted.
+ */
+export const SPECIAL_ASNS: readonly { from: number; to: number; use: string }[] = [
+  { from: 23456, to: 23456, use: 'AS_TRANS (RFC 6793): stands for a 32-bit AS number in the path of a BGP speaker that knows only 16-bit ones' },
+  { from: 64496, to: 64511, use: 'documentation and examples (RFC 5398)' },
+  { from: 64512, to: 65534, use: 'private use (RFC 6996): not routed on the Internet' },
+  { from: 65535, to: 65535, use: 'reserved (RFC 7300)' },
+  { from: 65536, to: 65551, use: 'documentation and examples (RFC 5398)' },
+  { from: 65552, to: 131071, use: 'reserved by IANA' },
+  { from: 4200000000, to: 4294967294, use: 'private use (RFC 6996): not routed on the Internet' },
+  { from: 4294967295, to: 4294967295, use: 'reserved (RFC 7300)' },
+];

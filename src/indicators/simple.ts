@@ -1,7 +1,7 @@
 /** The fixed-shape types: hashes, CVE ids, ATT&CK ids, email addresses. */
 import { normalizeDomain } from './domain.ts';
 import { fail, ok, type Normalized } from './result.ts';
-import { HASH_LENGTHS, type HashType } from './rules.ts';
+import { HASH_LENGTHS, SPECIAL_ASNS, type HashType } from './rules.ts';
 
 const HEX = /^[0-9a-fA-F]+$/;
 const CVE = /^CVE-(\d{4})-(0\d{3}|[1-9]\d{3,18})$/i;
@@ -84,4 +84,13 @@ export function normalizeAsn(raw: string): Normalized {
   if (n === 0) return fail('AS0 is reserved (RFC 7607) and never a network; AS numbers are 1 to 4294967295');
   if (n > MAX_ASN) return fail(`out of range: AS numbers are 1 to ${MAX_ASN} (32 bits)`);
   return ok(`AS${n}`);
+}
+
+/** What a canonical AS number is when it is one of the special numbers (SPECIAL_ASNS), else null. */
+export function specialAsn(value: string): { range: string; use: string } | null {
+  if (!/^AS\d{1,10}$/.test(value)) return null;
+  const n = Number(value.slice(2));
+  const hit = SPECIAL_ASNS.find((r) => n >= r.from && n <= r.to);
+  if (hit === undefined) return null;
+  return { range: hit.from === hit.to ? `AS${hit.from}` : `AS${hit.from}-AS${hit.to}`, use: hit.use };
 }

@@ -2,7 +2,7 @@
 // a word the reason must contain (so a failure explains itself).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { normalize, STORED_TYPES, type StoredType } from '../../src/indicators/index.ts';
+import { normalize, specialAsn, STORED_TYPES, type StoredType } from '../../src/indicators/index.ts';
 
 const VALID: Record<StoredType, [string, string][]> = {
   ipv4: [
@@ -251,4 +251,33 @@ test('normalize rejects values longer than 2,048 characters with a reason', () =
 test('normalize rejects an unknown type and a non-string without throwing', () => {
   assert.equal(normalize('bogus' as StoredType, 'x').ok, false);
   assert.equal(normalize('domain', 42 as unknown as string).ok, false);
+});
+
+describe('special AS numbers: valid, and said to be special', () => {
+  const CASES: [string, string | null, RegExp | null][] = [
+    ['AS13335', null, null],
+    ['AS23455', null, null],
+    ['AS23456', 'AS23456', /AS_TRANS/],
+    ['AS64495', null, null],
+    ['AS64496', 'AS64496-AS64511', /documentation/],
+    ['AS64511', 'AS64496-AS64511', /documentation/],
+    ['AS64512', 'AS64512-AS65534', /private use/],
+    ['AS65534', 'AS64512-AS65534', /private use/],
+    ['AS65535', 'AS65535', /reserved/],
+    ['AS65536', 'AS65536-AS65551', /documentation/],
+    ['AS131072', null, null],
+    ['AS4199999999', null, null],
+    ['AS4200000000', 'AS4200000000-AS4294967294', /private use/],
+    ['AS4294967295', 'AS4294967295', /reserved/],
+    ['as64512', null, null], // only canonical values are looked at
+  ];
+  for (const [value, range, use] of CASES) {
+    test(`${value} → ${range ?? 'an ordinary AS'}`, () => {
+      assert.equal(normalize('asn', value).ok, true, 'every one is a valid AS number');
+      const s = specialAsn(value);
+      if (range === null) return assert.equal(s, null);
+      assert.equal(s?.range, range);
+      assert.match(s?.use ?? '', use!);
+    });
+  }
 });
