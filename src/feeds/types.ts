@@ -7,6 +7,7 @@ export const FEED_FORMATS = [
   'plain-list',
   'spamhaus-drop',
   'spamhaus-drop-ndjson',
+  'spamhaus-asndrop',
   'cisa-kev',
   'urlhaus-csv',
   'threatfox-json',
@@ -18,6 +19,8 @@ export const FEED_FORMATS = [
   'taxii21',
   'csv-mapping',
   'jsonl-mapping',
+  'otx',
+  'phishtank-json',
 ] as const;
 export type FeedFormat = (typeof FEED_FORMATS)[number];
 
@@ -25,12 +28,15 @@ export type FeedFormat = (typeof FEED_FORMATS)[number];
 export const FORMAT_TYPES: Readonly<Partial<Record<FeedFormat, readonly StoredType[]>>> = {
   'spamhaus-drop': ['cidr'],
   'spamhaus-drop-ndjson': ['cidr'],
+  'spamhaus-asndrop': ['asn'],
   'cisa-kev': ['cve'],
   'urlhaus-csv': ['url'],
   'threatfox-json': ['ipv4', 'ipv6', 'domain', 'url', 'md5', 'sha1', 'sha256'],
   'feodotracker-json': ['ipv4', 'ipv6'],
   'feodotracker-csv': ['ipv4', 'ipv6'],
   'malwarebazaar-csv': ['md5', 'sha1', 'sha256'],
+  otx: ['ipv4', 'ipv6', 'cidr', 'domain', 'url', 'email', 'md5', 'sha1', 'sha256', 'cve'],
+  'phishtank-json': ['url'],
 };
 
 export interface FeedDefinition {

@@ -172,6 +172,10 @@ describe('a run parsed on the parse thread', () => {
     ['misp-feed', 'misp_event_yeti.json', {}],
     ['stix-bundle', 'poisonivy.json', {}],
     ['jsonl-mapping', 'internal-handmade.jsonl', { fields: { value: 'ioc.value', type: 'ioc.type', threatType: 'category', confidence: 'score', firstSeen: 'seen' } }],
+    ['jsonl-mapping', 'json-nested-handmade.json', { fields: { value: 'ioc.value', type: 'ioc.type' }, recordsPath: 'data.items' }],
+    // the kinds OTX skips are counted on the thread and reach the run record
+    ['otx', 'otx-pulses-handmade.json', {}],
+    ['phishtank-json', 'phishtank-online-valid-handmade.json.bz2', {}],
   ];
   for (const [format, file, options] of SAMPLES) {
     test(`${format} (${file}): the same as inline`, async () => {

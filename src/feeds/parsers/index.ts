@@ -1,4 +1,4 @@
-/** Format → parser, as one table. `misp-feed` and `taxii21` also have sources (a manifest, a paged API) in ../sources.ts. */
+/** Format → parser, as one table. `misp-feed`, `taxii21` and `otx` also have sources (a manifest, a paged API) in ../sources.ts. */
 import type { FeedFormat } from '../types.ts';
 import { parseCisaKev } from './cisa-kev.ts';
 import { parseCsvMapping } from './csv-mapping.ts';
@@ -7,7 +7,10 @@ import { parseFeodoTrackerJson } from './feodotracker-json.ts';
 import { parseJsonlMapping } from './jsonl-mapping.ts';
 import { parseMalwareBazaarCsv } from './malwarebazaar-csv.ts';
 import { parseMispEvent } from './misp.ts';
+import { parseOtxPulses } from './otx.ts';
+import { parsePhishTankJson } from './phishtank.ts';
 import { parsePlainList } from './plain-list.ts';
+import { parseSpamhausAsnDrop } from './spamhaus-asndrop.ts';
 import { parseSpamhausDrop } from './spamhaus-drop.ts';
 import { parseSpamhausDropNdjson } from './spamhaus-drop-ndjson.ts';
 import { parseStixBundle } from './stix.ts';
@@ -19,6 +22,7 @@ export const PARSERS: Readonly<Record<FeedFormat, FeedParser>> = {
   'plain-list': parsePlainList,
   'spamhaus-drop': parseSpamhausDrop,
   'spamhaus-drop-ndjson': parseSpamhausDropNdjson,
+  'spamhaus-asndrop': parseSpamhausAsnDrop,
   'cisa-kev': parseCisaKev,
   'urlhaus-csv': parseUrlhausCsv,
   'threatfox-json': parseThreatFoxJson,
@@ -31,6 +35,8 @@ export const PARSERS: Readonly<Record<FeedFormat, FeedParser>> = {
   'stix-bundle': parseStixBundle,
   'csv-mapping': parseCsvMapping,
   'jsonl-mapping': parseJsonlMapping,
+  otx: parseOtxPulses,
+  'phishtank-json': parsePhishTankJson,
 };
 
 export { FeedParseError, RejectTally, newContext } from './types.ts';

@@ -3,7 +3,8 @@
  *   fields: { value: "<column or key>", type?, threatType?, malwareFamily?, tags?, confidence?,
  *             firstSeen?, lastSeen?, referenceUrl? }  (JSON lines accept dotted paths: "ioc.value")
  *   type?: fixed stored type when no type column; threatType?: default threat type;
- *   attributes?: extra columns kept verbatim; csv only: delimiter?, header? (default true), columns?.
+ *   attributes?: extra columns kept verbatim; csv only: delimiter?, header? (default true), columns?;
+ *   JSON only: recordsPath? (the dotted path of the array holding the records in one document).
  * A row's dates are the mapped `firstSeen`/`lastSeen` cells and nothing else; a CSV row without
  * them takes the date the file's comment header states (csv-mapping.ts), else none.
  */
