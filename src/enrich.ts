@@ -19,6 +19,7 @@ import type {
   Override,
   Sighting,
 } from './model.ts';
+import type { NetworkAnswer } from './network/index.ts';
 import type { Store } from './store/types.ts';
 import type { LookupCache } from './cache/types.ts';
 
@@ -35,9 +36,9 @@ export interface LookupSource {
   malware_family: string | null;
   confidence: number | null;
   reference_url: string | null;
-  /** `exact`, or `range` / `host` / `parent_domain` when the feed listed what contains the indicator. */
+  /** `exact`, or `range` / `host` / `parent_domain` / `asn` when the feed listed what contains the indicator. */
   match: SourceMatch;
-  /** What the feed listed: the indicator itself, or the range, host or parent domain. */
+  /** What the feed listed: the indicator itself, or the range, host, parent domain or AS number. */
   matched_value: string;
   /** Where the dates came from (`feed`, `file`, `http`, `fetched`); null for data stored before Verdict recorded it. */
   date_source: DateSource | null;
@@ -153,9 +154,14 @@ export function createLookup(deps: EnrichDeps, opts: LookupOptions = {}) {
   const withFeed = (s: Sighting): EvidenceSighting => ({ ...s, feed: feedInfo(s.feedId) });
   const asContext = (relation: ContextSighting['relation']) => (s: Sighting): ContextSighting => ({ ...withFeed(s), relation });
 
-  async function gatherContext(type: IndicatorType, value: string): Promise<ContextSighting[]> {
+  async function gatherContext(type: IndicatorType, value: string, network: NetworkAnswer | null): Promise<ContextSighting[]> {
     const { store } = deps;
-    if (type === 'ipv4' || type === 'ipv6') return (await store.rangesContaining(value)).map(asContext('range'));
+    if (type === 'ipv4' || type === 'ipv6') {
+      const ranges = (await store.rangesContaining(value)).map(asContext('range'));
+      // evidence on the AS announcing the address (Spamhaus ASN-DROP lists whole ASes)
+      if (network === null || network.asn === null) return ranges;
+      return [...ranges, ...(await store.sightingsOf('asn', network.asn)).map(asContext('asn'))];
+    }
     if (type === 'domain') return parentSightings(value);
     if (type === 'url') {
       const host = urlHost(value);
@@ -184,7 +190,7 @@ export function createLookup(deps: EnrichDeps, opts: LookupOptions = {}) {
     // the address's AS, range and country, from the offline tables (docs/api.md, related.network)
     const network = type === 'ipv4' || type === 'ipv6' ? (deps.intel.network?.(value) ?? null) : null;
     const sightings = (await deps.store.sightingsOf(type, value)).map(withFeed);
-    const context = await gatherContext(type, value);
+    const context = await gatherContext(type, value, network);
     const evidence: Evidence = { type, value, sightings, context, override };
     const assessment = deps.intel.assess(evidence, now);
     const hunting = deps.hunting.build(

@@ -116,10 +116,16 @@ export interface EvidenceSighting extends Sighting {
   feed: FeedInfo;
 }
 
+/**
+ * How evidence on something else bears on the indicator: the CIDR range holding an IP, a parent
+ * domain, the host of a URL, the AS announcing an IP (from the network table).
+ */
+export const CONTEXT_RELATIONS = ['range', 'host', 'parent_domain', 'asn'] as const;
+export type ContextRelation = (typeof CONTEXT_RELATIONS)[number];
+
 /** A sighting of something that contains or describes the indicator. */
 export interface ContextSighting extends EvidenceSighting {
-  /** How it relates: the CIDR range holding an IP, a parent domain, the host of a URL. */
-  relation: 'range' | 'parent_domain' | 'host';
+  relation: ContextRelation;
 }
 
 export interface Override {

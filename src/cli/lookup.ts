@@ -110,7 +110,7 @@ export function formatLookup(r: LookupResponse): string {
     lines.push('  sources');
     for (const s of r.sources) {
       const what = [s.threat_type, s.malware_family].filter((x) => x !== null).join(', ');
-      const via = s.match === 'exact' ? '' : ` — via the ${s.match === 'parent_domain' ? 'parent domain' : s.match} ${s.matched_value}`;
+      const via = s.match === 'exact' ? '' : s.match === 'asn' ? ` — via its AS ${s.matched_value}` : ` — via the ${s.match === 'parent_domain' ? 'parent domain' : s.match} ${s.matched_value}`;
       const listed = s.listed ? '' : ', no longer listed';
       lines.push(`    - ${s.feed_name} (${s.category})${what ? `: ${what}` : ''}${via}`);
       lines.push(`        first seen ${s.first_seen}, last seen ${s.last_seen}${DATED[s.date_source ?? 'unknown'] ?? ''}${listed}`);

@@ -4,7 +4,7 @@
  */
 import { Type } from './typebox.ts';
 import { ERROR_CODES } from './errors.ts';
-import { CONFIDENCE_LEVELS, DATE_SOURCES, FEED_CATEGORIES, RISK_LEVELS, type DateSource } from '../model.ts';
+import { CONFIDENCE_LEVELS, CONTEXT_RELATIONS, DATE_SOURCES, FEED_CATEGORIES, RISK_LEVELS, type DateSource } from '../model.ts';
 import { SCOPES, TIERS } from '../store/types.ts';
 
 /**
@@ -47,10 +47,11 @@ export const Source = Type.Object({
   malware_family: NullableString(),
   confidence: Type.Unsafe<number | null>({ type: ['integer', 'null'], minimum: 0, maximum: 100, description: "The feed's own confidence (0-100), when it gives one" }),
   reference_url: NullableString(),
-  match: Type.Enum(['exact', 'range', 'host', 'parent_domain'], {
-    description: 'exact: the feed listed the indicator itself; range/host/parent_domain: it listed the CIDR range holding the IP, the host of the URL, or a parent domain',
+  match: Type.Enum(['exact', ...CONTEXT_RELATIONS], {
+    description:
+      'exact: the feed listed the indicator itself; range/host/parent_domain/asn: it listed the CIDR range holding the IP, the host of the URL, a parent domain, or the AS announcing the IP (related.network)',
   }),
-  matched_value: Type.String({ description: 'what the feed listed: the indicator, or the range, host or parent domain' }),
+  matched_value: Type.String({ description: 'what the feed listed: the indicator, or the range, host, parent domain or AS number' }),
   date_source: Type.Unsafe<DateSource | null>({
     type: ['string', 'null'],
     enum: [...DATE_SOURCES, null],

@@ -3,7 +3,7 @@
  * with a message naming the field; nothing in the model has a hidden default.
  */
 import { STORED_TYPES, type StoredType } from '../indicators/types.ts';
-import { CONFIDENCE_LEVELS, RELIABILITIES, RISK_LEVELS, THREAT_TYPES, type ConfidenceLevel, type Reliability, type RiskLevel, type ThreatType } from '../model.ts';
+import { CONFIDENCE_LEVELS, CONTEXT_RELATIONS, RELIABILITIES, RISK_LEVELS, THREAT_TYPES, type ConfidenceLevel, type ContextRelation, type Reliability, type RiskLevel, type ThreatType } from '../model.ts';
 
 export interface DecayRule {
   lifetimeDays: number;
@@ -32,7 +32,7 @@ export interface ScoringRules {
   delistedWeight: number;
   /** Entries the source marks inactive (`status` in these, lower case) or whose stated validity has ended weigh `inactiveWeight`. */
   status: { inactive: ReadonlySet<string>; inactiveWeight: number };
-  contextWeight: Readonly<Record<'range' | 'host' | 'parent_domain', number>>;
+  contextWeight: Readonly<Record<ContextRelation, number>>;
   severity: Readonly<Record<ThreatType, number>>;
   unknownThreatTypeSeverity: number;
   severityModifiers: readonly SeverityModifier[];
@@ -113,7 +113,7 @@ export function parseScoringRules(raw: unknown): ScoringRules {
     unstatedConfidence: unit(r['unstatedConfidence'], 'unstatedConfidence'),
     delistedWeight: unit(r['delistedWeight'], 'delistedWeight'),
     status: statusRules(r['status']),
-    contextWeight: everyKey(obj(r['contextWeight'], 'contextWeight'), ['range', 'host', 'parent_domain'] as const, 'contextWeight', unit),
+    contextWeight: everyKey(obj(r['contextWeight'], 'contextWeight'), CONTEXT_RELATIONS, 'contextWeight', unit),
     severity: everyKey(obj(r['severity'], 'severity'), THREAT_TYPES, 'severity', unit),
     unknownThreatTypeSeverity: unit(r['unknownThreatTypeSeverity'], 'unknownThreatTypeSeverity'),
     severityModifiers: (r['severityModifiers'] as unknown[]).map((m, i) => {

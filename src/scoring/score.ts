@@ -81,7 +81,7 @@ function sightingFactor(w: Weighed, delta: number, rules: ScoringRules, now: Dat
   const stated = w.stated === null ? '' : `, stated confidence ${w.stated}`;
   const listed = s.listed ? '' : ', no longer listed';
   const inactive = w.inactive === null ? '' : `; it ${w.inactive}`;
-  const subject = w.relation === null ? '' : ` the containing ${w.relation === 'parent_domain' ? 'parent domain' : w.relation} ${s.value}`;
+  const subject = w.relation === null ? '' : w.relation === 'asn' ? ` its AS ${s.value}` : ` the containing ${w.relation === 'parent_domain' ? 'parent domain' : w.relation} ${s.value}`;
   const d = round1(delta);
   const p = round3(w.p);
   const counted = countedWith === null ? '' : ` (one report with ${countedWith.relation === null ? "the indicator's own entry" : countedWith.s.value}: counted once)`;
