@@ -24,7 +24,8 @@ export const SOURCE_FILES = {
 
 const LICENSES: Record<string, string> = {
   [ASN_PACKAGE]: 'CC BY 4.0 (RouteViews, the RIRs through NRO, DB-IP IP to ASN Lite)',
-  [COUNTRY_PACKAGE]: 'CC0 1.0',
+  // package.json says CC0; its README credits the RIRs' data to NRO under CC BY 4.0, so it is attributed too
+  [COUNTRY_PACKAGE]: 'CC0 1.0 (the package); the RIRs\' data through NRO, CC BY 4.0',
 };
 
 export class NetworkBuildError extends Error {
