@@ -4,6 +4,7 @@
  * A bad setting throws ConfigError naming the variable, so start-up stops with a clear message.
  */
 import { readFileSync } from 'node:fs';
+import { errorText } from './file-errors.ts';
 import { TIERS, type Tier } from './store/types.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -143,7 +144,7 @@ function withConfigFile(env: Env): Env {
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new ConfigError('VERDICT_CONFIG_FILE', `cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new ConfigError('VERDICT_CONFIG_FILE', `cannot read ${file}: ${errorText(err, file)}`);
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new ConfigError('VERDICT_CONFIG_FILE', `${file} must hold a JSON object of VERDICT_* settings`);

@@ -13,6 +13,7 @@ import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import type { Document, DocumentFormat } from '../documents/index.ts';
+import { errorText } from '../file-errors.ts';
 import { extract, type ExtractOptions, type StoredType } from '../indicators/index.ts';
 import type { ExtractFormat } from './options.ts';
 
@@ -76,7 +77,7 @@ export async function runExtractDocument(file: string, opts: ExtractCommandOptio
   try {
     bytes = file === '-' ? await readBytes(input) : await readFile(file);
   } catch (err) {
-    await write(errors, `verdict extract: cannot read ${file}: ${(err as Error).message}\n`);
+    await write(errors, `verdict extract: cannot read ${file}: ${errorText(err, file)}\n`);
     return 1;
   }
   const { readDocument, documentIndicators, batchJson } = await import('../documents/index.ts');

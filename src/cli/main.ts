@@ -10,6 +10,7 @@ import { STORED_TYPES } from '../indicators/types.ts';
 import { TYPE_NAMES } from '../indicators/type-hint.ts';
 import { HUNTING_PLATFORMS } from '../model.ts';
 import { SCOPES, TIERS } from '../store/types.ts';
+import { errorText } from '../file-errors.ts';
 import { printable } from '../printable.ts';
 import { EXTRACT_FORMATS, MIGRATE_TO_ENV, parseTypes } from './options.ts';
 // types only: erased from the build, so the commands' modules still load when they run
@@ -154,7 +155,8 @@ export async function main(argv: string[]): Promise<void> {
     // commander throws on --help/--version and usage errors after printing them
     const code = (err as { exitCode?: number }).exitCode;
     if (typeof code === 'number') process.exit(code);
-    console.error(printable(err instanceof Error ? err.message : String(err)));
+    // a file that cannot be read is said plainly (`no such file: PATH`), never as Node's ENOENT
+    console.error(printable(errorText(err)));
     process.exit(1);
   }
 }

@@ -9,6 +9,7 @@
  * files are read at the start of each run, so a renewed certificate is used without a restart.
  */
 import { readFile } from 'node:fs/promises';
+import { errorText } from '../file-errors.ts';
 import { createSecureContext } from 'node:tls';
 
 const KEYS = ['certFile', 'keyFile', 'pfxFile', 'caFile', 'passphraseEnv'] as const;
@@ -38,7 +39,7 @@ async function readNamed(option: string, path: string): Promise<Buffer> {
   try {
     return await readFile(path);
   } catch (err) {
-    throw new Error(`cannot read options.tls.${option} ${path}: ${(err as Error).message}`, { cause: err });
+    throw new Error(`cannot read options.tls.${option} ${path}: ${errorText(err, path)}`, { cause: err });
   }
 }
 

@@ -7,6 +7,7 @@
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import { errorText } from '../file-errors.ts';
 import type { SightingRecord } from '../model.ts';
 import { downloadJson, FetchError, type FetchDeps, type FetchSettings } from './fetcher.ts';
 import { mispEventRecords, readMispManifest } from './parsers/misp.ts';
@@ -30,7 +31,7 @@ export async function* mispDirectoryRecords(dir: string, ctx: ParseContext, sinc
     manifest = await readJsonFile(join(dir, 'manifest.json'), 'MISP feed manifest.json', cap);
   } catch (err) {
     if (err instanceof FeedParseError) throw err;
-    throw new FeedParseError(`MISP feed: cannot read manifest.json (${err instanceof Error ? err.message : String(err)})`, { cause: err });
+    throw new FeedParseError(`MISP feed: cannot read manifest.json (${errorText(err)})`, { cause: err });
   }
   for (const entry of readMispManifest(manifest)) {
     if (entry.timestamp < sinceEpoch) continue;
@@ -40,7 +41,7 @@ export async function* mispDirectoryRecords(dir: string, ctx: ParseContext, sinc
     } catch (err) {
       // an event over the cap fails the run, as it does when downloaded; an unreadable one is refused
       if (err instanceof FeedParseError) throw err;
-      ctx.tally.reject(entry.uuid, `event file unreadable: ${err instanceof Error ? err.message : String(err)}`);
+      ctx.tally.reject(entry.uuid, `event file unreadable: ${errorText(err)}`);
       continue;
     }
     if (!isRecord(doc) || !isRecord(doc.Event)) {

@@ -125,7 +125,7 @@ test('a wrong or missing passphrase and an unreadable file fail before any reque
   const cases: [Record<string, string>, Record<string, string>, RegExp][] = [
     [p12, { TEST_P12_PASS: 'not-the-passphrase' }, /options\.tls: the client certificate cannot be used: .*(mac verify|decrypt|password)/i],
     [p12, {}, /options\.tls\.passphraseEnv: the environment variable TEST_P12_PASS is not set/],
-    [{ ...PEM_CLIENT, keyFile: pem('missing.key') }, {}, /cannot read options\.tls\.keyFile .*missing\.key: ENOENT/],
+    [{ ...PEM_CLIENT, keyFile: pem('missing.key') }, {}, /cannot read options\.tls\.keyFile .*missing\.key: no such file: .*missing\.key$/],
     [{ ...PEM_CLIENT, keyFile: pem('stranger.key') }, {}, /client certificate cannot be used: .*key values mismatch/i],
   ];
   for (const [tls, vars, error] of cases) {
