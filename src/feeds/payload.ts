@@ -1,7 +1,8 @@
 /**
  * Opens a downloaded or local feed file as a byte stream for a parser: gzip, bzip2 and zip are
  * recognised by their magic bytes and unpacked as streams, and an HTML page served where a
- * feed was expected (a login wall, an error page, a captive portal) fails the run clearly.
+ * feed was expected (a login wall, an error page, a captive portal) or a binary file picked by
+ * mistake (another compression, an archive, a PDF, UTF-16 text) fails the run clearly.
  *
  * What comes out of a compressed file is counted as it streams, and the run fails past the
  * feed's cap on unpacked bytes (`options.maxDecompressedBytes`): a few hundred kilobytes of gzip
@@ -60,21 +61,105 @@ async function sniff(path: string): Promise<Compression> {
   }
 }
 
-/** Throws FeedParseError when the stream's first bytes are an HTML document. */
-export async function* refuseHtml(source: AsyncIterable<Uint8Array>, expected: string): AsyncIterable<Uint8Array> {
-  let head = '';
-  let checked = false;
-  for await (const chunk of source) {
-    if (!checked) {
-      head += Buffer.from(chunk.subarray(0, 512)).toString('latin1');
-      if (head.trimStart().length >= 16 || head.length >= 512) {
-        checked = true;
-        if (HTML_START.test(head)) throw new FeedParseError(`the body is an HTML page, not ${expected} (an error or login page?)`);
-      }
-    }
-    yield chunk;
+/** How much of the start of a (unpacked) file is looked at to tell what it is. */
+const HEAD_BYTES = 4096;
+
+interface Magic {
+  at: number;
+  bytes: readonly number[];
+  what: string;
+  fix: string;
+}
+
+const ascii = (s: string): number[] => [...s].map((c) => c.charCodeAt(0));
+const UNPACK_FIRST = 'unpack it first (Verdict unpacks gzip, bzip2 and zip itself)';
+
+/** Binary files people hand to a feed import by mistake, by their magic numbers (none of them a compression Verdict reads). */
+const MAGICS: readonly Magic[] = [
+  { at: 0, bytes: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], what: 'xz-compressed data', fix: UNPACK_FIRST },
+  { at: 0, bytes: [0x28, 0xb5, 0x2f, 0xfd], what: 'zstd-compressed data', fix: UNPACK_FIRST },
+  { at: 0, bytes: [0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c], what: 'a 7-Zip archive', fix: UNPACK_FIRST },
+  { at: 0, bytes: [0x52, 0x61, 0x72, 0x21, 0x1a, 0x07], what: 'a RAR archive', fix: UNPACK_FIRST },
+  { at: 0, bytes: [0x04, 0x22, 0x4d, 0x18], what: 'lz4-compressed data', fix: UNPACK_FIRST },
+  { at: 0, bytes: ascii('LZIP'), what: 'lzip-compressed data', fix: UNPACK_FIRST },
+  { at: 0, bytes: [0x1f, 0x9d], what: 'compress (.Z) data', fix: UNPACK_FIRST },
+  { at: 257, bytes: ascii('ustar'), what: 'a tar archive', fix: 'unpack it and import the file inside' },
+  { at: 0, bytes: ascii('%PDF-'), what: 'a PDF document', fix: '`verdict extract FILE` reads the indicators in a document' },
+  { at: 0, bytes: [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1], what: 'a Microsoft Office document', fix: 'export it as CSV' },
+  { at: 0, bytes: ascii('SQLite format 3\u0000'), what: 'an SQLite database', fix: 'export the table as CSV' },
+  { at: 0, bytes: [0x7f, 0x45, 0x4c, 0x46], what: 'an ELF executable', fix: 'is it the right file?' },
+  { at: 0, bytes: [0x89, 0x50, 0x4e, 0x47], what: 'a PNG image', fix: 'is it the right file?' },
+  { at: 0, bytes: [0xff, 0xd8, 0xff], what: 'a JPEG image', fix: 'is it the right file?' },
+  { at: 0, bytes: [0xff, 0xfe], what: 'UTF-16 text', fix: 'save it as UTF-8' },
+  { at: 0, bytes: [0xfe, 0xff], what: 'UTF-16 text', fix: 'save it as UTF-8' },
+];
+
+/** C0 controls no text file holds: NUL to backspace, shift out to SUB, and FS to US (tab, line breaks, form feed and ESC are text). */
+const isBinaryControl = (b: number): boolean => b <= 0x08 || (b >= 0x0e && b <= 0x1a) || (b >= 0x1c && b <= 0x1f);
+
+/**
+ * What binary file `head` (a file's first bytes, unpacked) starts, with the fix; null for text.
+ * Text is what feeds are, lines or JSON: a stray NUL in a row is the row's problem (the stores
+ * refuse or strip it), but a start of which 5% or more are control bytes is no text at all.
+ */
+export function binaryKind(head: Uint8Array): { what: string; fix: string } | null {
+  for (const m of MAGICS) {
+    if (head.length >= m.at + m.bytes.length && m.bytes.every((b, i) => head[m.at + i] === b)) return { what: m.what, fix: m.fix };
   }
-  if (!checked && HTML_START.test(head)) throw new FeedParseError(`the body is an HTML page, not ${expected}`);
+  let controls = 0;
+  const nuls = [0, 0];
+  for (let i = 0; i < head.length; i++) {
+    const b = head[i] as number;
+    if (isBinaryControl(b)) controls++;
+    if (b === 0) nuls[i & 1]! += 1;
+  }
+  if (head.length === 0 || controls * 20 < head.length) return null;
+  // ASCII written as UTF-16 without a byte order mark: every other byte a NUL
+  const half = head.length / 2;
+  const [even = 0, odd = 0] = nuls;
+  if (half >= 4 && Math.max(even, odd) >= 0.8 * half && Math.min(even, odd) <= 0.05 * half) return { what: 'UTF-16 text', fix: 'save it as UTF-8' };
+  return { what: 'NUL and control bytes', fix: 'is it the right file?' };
+}
+
+/** The refusal of a file that is no feed at all: an HTML page, or binary. Null when `head` may be one. */
+export function notFeedProblem(head: Uint8Array, expected: string): string | null {
+  const text = Buffer.from(head.subarray(0, 512)).toString('latin1');
+  if (HTML_START.test(text)) return `the body is an HTML page, not ${expected} (an error or login page?)`;
+  const binary = binaryKind(head);
+  if (binary !== null) return `this is a binary file (${binary.what}), not ${expected}: ${binary.fix}`;
+  return null;
+}
+
+/**
+ * Throws FeedParseError when the stream's first bytes are an HTML document or a binary file:
+ * what was served or picked is not a feed, and saying so beats refusing every row of it (and
+ * quoting binary rows back).
+ */
+export async function* refuseNonFeed(source: AsyncIterable<Uint8Array>, expected: string): AsyncIterable<Uint8Array> {
+  const held: Uint8Array[] = [];
+  let size = 0;
+  let checked = false;
+  const check = (): void => {
+    checked = true;
+    const problem = notFeedProblem(Buffer.concat(held, Math.min(size, HEAD_BYTES)), expected);
+    if (problem !== null) throw new FeedParseError(problem);
+  };
+  for await (const chunk of source) {
+    if (checked) {
+      yield chunk;
+      continue;
+    }
+    held.push(chunk);
+    size += chunk.length;
+    if (size >= HEAD_BYTES) {
+      check();
+      yield* held.splice(0);
+    }
+  }
+  if (!checked) {
+    check();
+    yield* held.splice(0);
+  }
 }
 
 export interface OpenedPayload {
@@ -127,7 +212,7 @@ export async function openPayload(path: string, opts: PayloadOptions): Promise<O
   }
   const cap = compression === 'none' ? null : (opts.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES);
   const stream = unpacked(body, compression, cap, streams);
-  return { stream: refuseHtml(stream, opts.expected), compression, size };
+  return { stream: refuseNonFeed(stream, opts.expected), compression, size };
 }
 
 /** `from.pipe(to)`, with a failure of `from` failing `to` too (pipe() does not forward errors). */

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { fetch } from 'undici';
-import { refuseHtml } from '../../src/feeds/payload.ts';
+import { refuseNonFeed } from '../../src/feeds/payload.ts';
 import { FeedParseError, catalogFrom, runFeed } from '../../src/feeds/index.ts';
 import { collect, quietLogger, tempStore } from './helpers.ts';
 import { startServer } from './server.ts';
@@ -16,13 +16,13 @@ function chunked(text: string, size: number): AsyncIterable<Uint8Array> {
 
 test('HTML is recognised even when its first bytes arrive a few at a time', async () => {
   for (const page of ['  \n<!doctype html><html><body>x</body></html>', '<HTML>\n<head><title>Error</title></head></HTML>', '<body>blocked</body>']) {
-    await assert.rejects(collect(refuseHtml(chunked(page, 3), 'plain-list')), FeedParseError, page);
+    await assert.rejects(collect(refuseNonFeed(chunked(page, 3), 'plain-list')), FeedParseError, page);
   }
 });
 
 test('data that merely contains < or starts with XML-ish text passes through untouched', async () => {
   for (const text of ['198.51.100.1\n<not html>\n', '{"a": "<html>"}', '<?xml version="1.0"?><feed/>', 'ab']) {
-    const out = Buffer.concat(await collect(refuseHtml(chunked(text, 2), 'x'))).toString();
+    const out = Buffer.concat(await collect(refuseNonFeed(chunked(text, 2), 'x'))).toString();
     assert.equal(out, text);
   }
 });

@@ -132,7 +132,17 @@ function events(doc: unknown): Record<string, unknown>[] {
   if (Array.isArray(doc)) return doc.flatMap((r) => (isRecord(r) && isRecord(r.Event) ? [r.Event] : []));
   // PyMISP writes events without the wrapper too
   if (isRecord(doc) && (Array.isArray(doc.Attribute) || Array.isArray(doc.Object))) return [doc];
+  if (isManifest(doc)) throw new FeedParseError('MISP: this is a MISP feed\'s manifest.json, which lists events and holds none: pass the folder of the feed, with manifest.json and its <uuid>.json event files');
   throw new FeedParseError('MISP: no "Event" in the document');
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A feed's manifest: event summaries (info, timestamp, …) keyed by event uuid. */
+function isManifest(doc: unknown): boolean {
+  if (!isRecord(doc)) return false;
+  const entries = Object.entries(doc).slice(0, 20);
+  return entries.length > 0 && entries.every(([k, v]) => UUID.test(k) && isRecord(v) && ('info' in v || 'timestamp' in v));
 }
 
 /** What an object says about its attributes as a whole: its name, dates, and sibling values. */

@@ -360,6 +360,21 @@ const byKey = (a: Encoded, b: Encoded): number => (a[0] < b[0] ? -1 : a[0] > b[0
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** Runs one ingest on `db`; the caller holds the write gate. */
+/**
+ * After a rolled-back run: the pages a large run spilled to the WAL are dead, but the file keeps
+ * its size (up to the whole run) until a checkpoint resets it, and a refused run is followed by no
+ * commit that would. A TRUNCATE checkpoint resets it to nothing. It does not wait: while a reader
+ * (another process) still uses the WAL it is skipped, and the next commit's checkpoint trims the
+ * file to journal_size_limit as usual.
+ */
+function truncateWal(db: Database.Database): void {
+  try {
+    db.pragma('wal_checkpoint(TRUNCATE)');
+  } catch {
+    // busy or locked: the next checkpoint does it
+  }
+}
+
 export async function runIngest(
   db: Database.Database,
   s: IngestStatements,
@@ -422,6 +437,7 @@ export async function runIngest(
     return { received: run.received, added: run.added, updated: run.updated, unchanged: run.unchanged, delisted };
   } catch (err) {
     if (db.inTransaction) db.exec('ROLLBACK');
+    truncateWal(db);
     if (err instanceof IngestError) throw err;
     if (isSqliteError(err)) throw fail(`feed ${feedId}: store write failed: ${(err as Error).message}`, err);
     throw err; // the parser's own error, as the interface promises
