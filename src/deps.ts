@@ -16,6 +16,7 @@ import type { LookupCache } from './cache/types.ts';
 import type { RunLock } from './feeds/types.ts';
 import type { FeedScheduler } from './feeds/scheduler.ts';
 import { loadCatalog, type FeedCatalog } from './feeds/catalog.ts';
+import { withStoredDefinitions } from './feeds/stored-definitions.ts';
 import { createHuntingQueryBuilder } from './hunting/index.ts';
 import { createIntelligence } from './intel.ts';
 import type { KeyService } from './keys/service.ts';
@@ -78,6 +79,9 @@ export const REDACT_PATHS = [
   'req.headers["x-api-key"]',
   'headers.authorization',
   'headers["x-api-key"]',
+  // a feed's credential headers (the OTX key), should a request's headers ever be logged
+  'headers["x-otx-api-key"]',
+  '*.headers["x-otx-api-key"]',
   'authorization',
   'key',
   'apiKey',
@@ -149,6 +153,8 @@ async function feedParts(config: Config, logger: Logger, clock: () => Date, stor
 
 const systemClock = (): Date => new Date();
 const catalogOf = (config: Config, overrides: Partial<Deps>): FeedCatalog => overrides.catalog ?? loadCatalog({ extraFeedsFile: config.feedsFile });
+/** The catalog, with what the store remembers of feeds it no longer defines (read once the store is open). */
+const withStored = (catalog: FeedCatalog, store: Store): Promise<FeedCatalog> => withStoredDefinitions(catalog, store);
 
 /** Everything: what `serve` runs on. */
 export async function buildDeps(config: Config, overrides: Partial<Deps> = {}): Promise<Deps> {
@@ -156,10 +162,12 @@ export async function buildDeps(config: Config, overrides: Partial<Deps> = {}): 
   const clock = overrides.clock ?? systemClock;
   const ids = overrides.ids ?? randomIds;
   return building(logger, async (opened) => {
-    const catalog = catalogOf(config, overrides);
+    // checked before the store opens: a mistake in the feeds file stops start-up first
+    const configured = catalogOf(config, overrides);
     const intel = overrides.intel ?? createIntelligence();
     const hunting = overrides.hunting ?? createHuntingQueryBuilder();
     const store = await storeOf(config, logger, overrides, opened);
+    const catalog = await withStored(configured, store);
     const rateLimiter = overrides.rateLimiter ?? (await createRateLimiter(config, logger, store, clock));
     if (!overrides.rateLimiter) opened.push(rateLimiter);
     const authFailures = overrides.authFailures ?? (await createAuthFailureLimiter(config, logger));
@@ -194,8 +202,9 @@ export async function buildFeedDeps(config: Config, overrides: Partial<Deps> = {
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const clock = overrides.clock ?? systemClock;
   return building(logger, async (opened) => {
-    const catalog = catalogOf(config, overrides);
+    const configured = catalogOf(config, overrides);
     const store = await storeOf(config, logger, overrides, opened);
+    const catalog = await withStored(configured, store);
     const { runLock, scheduler } = await feedParts(config, logger, clock, store, catalog, overrides);
     return {
       config,
@@ -221,8 +230,9 @@ export async function buildLookupDeps(config: Config, overrides: Partial<Deps> =
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const clock = overrides.clock ?? systemClock;
   return building(logger, async (opened) => {
-    const catalog = catalogOf(config, overrides);
+    const configured = catalogOf(config, overrides);
     const store = await storeOf(config, logger, overrides, opened, { existing: true });
+    const catalog = await withStored(configured, store);
     const intel = overrides.intel ?? createIntelligence();
     const hunting = overrides.hunting ?? createHuntingQueryBuilder();
     return { config, logger, clock, store, catalog, intel, hunting, cache: null, close: () => closeAll(opened, logger) };

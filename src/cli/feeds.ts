@@ -7,7 +7,7 @@ import { loadConfig } from '../config.ts';
 import { buildFeedDeps, commandLogger, type FeedDeps } from '../deps.ts';
 import { loadBundledData, type BundledLoad } from '../feeds/bundled.ts';
 import { pruneOlderThan } from '../feeds/scheduler.ts';
-import { feedRunView, feedStatuses, type FeedHealthView, type FeedStatusView } from '../feeds/status.ts';
+import { feedRunView, storeStatuses, type FeedHealthView, type FeedStatusView } from '../feeds/status.ts';
 import type { FeedCatalog } from '../feeds/catalog.ts';
 import type { FeedPreview } from '../feeds/run.ts';
 import { printable } from '../printable.ts';
@@ -50,7 +50,7 @@ export function formatStatus(rows: readonly FeedStatusView[], now: Date = new Da
   const head = ['ID', 'ON', 'CATEGORY', 'REL', 'LISTED', 'TOTAL', 'DATA AS OF', 'LAST SUCCESS', 'NEXT RUN', 'LAST ERROR'];
   const body = rows.map((r) => [
     r.id,
-    r.enabled ? 'yes' : 'no',
+    r.orphaned ? 'orphaned' : r.enabled ? 'yes' : 'no',
     r.category,
     r.reliability,
     String(r.health.listed_count),
@@ -73,7 +73,17 @@ export function formatRun(run: FeedRunRecord): string {
     lines.push(`  ${run.rejected} malformed row(s) skipped; first ones:`);
     for (const s of run.rejectedSamples) lines.push(`    ${s}`);
   }
+  const skipped = skippedLine(run.skipped ?? {});
+  if (skipped !== null) lines.push(skipped);
   return printableLines(lines);
+}
+
+/** `  3 entries of kinds Verdict does not hold left out: FilePath 2, Mutex 1`, or null when none. */
+function skippedLine(skipped: Readonly<Record<string, number>>): string | null {
+  const kinds = Object.entries(skipped).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  const total = kinds.reduce((n, [, k]) => n + k, 0);
+  if (total === 0) return null;
+  return `  ${total} ${total === 1 ? 'entry' : 'entries'} of kinds Verdict does not hold left out: ${kinds.map(([k, n]) => `${k} ${n}`).join(', ')}`;
 }
 
 /** Lines for a person: each escaped on its own (a field's line break shows as `\n`), then joined. */
@@ -90,6 +100,8 @@ export function formatPreview(p: FeedPreview): string {
     lines.push(`  ${p.rejected} row(s) refused${looks.length > 0 ? ` (they look like: ${looks.map(([k, n]) => `${k} ${n}`).join(', ')})` : ''}; first ones:`);
     for (const s of p.rejectedSamples) lines.push(`    ${s}`);
   }
+  const skipped = skippedLine(p.skipped);
+  if (skipped !== null) lines.push(skipped);
   lines.push(p.refused === null ? '  the import would succeed' : `  the import would fail as a whole: ${p.refused}`);
   return printableLines(lines);
 }
@@ -121,14 +133,21 @@ function print(json: boolean | undefined, value: unknown, text: string): void {
 }
 
 function knownFeed(catalog: FeedCatalog, id: string): void {
-  if (!catalog.get(id)) throw new Error(`no feed with id "${id}" (see \`verdict feeds list\`)`);
+  if (catalog.get(id)) return;
+  if (catalog.orphans().some((o) => o.id === id)) {
+    throw new Error(
+      `feed "${id}" is orphaned: its definition is no longer in the catalog or VERDICT_FEEDS_FILE, so it cannot run; its data is kept and labelled as before. ` +
+        `Put its definition back in VERDICT_FEEDS_FILE to run it, or \`verdict feeds purge ${id}\` to remove its data`,
+    );
+  }
+  throw new Error(`no feed with id "${id}" (see \`verdict feeds list\`)`);
 }
 
 export async function listFeeds(opts: { json?: boolean }): Promise<void> {
   await withFeeds(async ({ store, catalog, clock }) => {
     const now = clock();
     // the same objects as GET /api/v1/feeds
-    const rows = feedStatuses(catalog.list(), await store.feedStates(), now);
+    const rows = await storeStatuses(catalog, store, now);
     print(opts.json, { feeds: rows }, formatStatus(rows, now));
   });
 }

@@ -4,17 +4,30 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { errorText } from '../file-errors.ts';
 import { STORED_TYPES, type StoredType } from '../indicators/types.ts';
 import { FEED_CATEGORIES, RELIABILITIES, type FeedInfo } from '../model.ts';
 import { clientTlsProblem } from './client-tls.ts';
+import type { OrphanedFeed } from './stored-definitions.ts';
 import { FEED_FORMATS, FORMAT_TYPES, type FeedDefinition, type FeedFormat } from './types.ts';
 
 export const BUNDLED_CATALOG = fileURLToPath(new URL('../../data/feeds.json', import.meta.url));
 
 export interface FeedCatalog {
+  /** The feeds this process defines (bundled and VERDICT_FEEDS_FILE): the ones it runs. */
   list(): FeedDefinition[];
   get(id: string): FeedDefinition | undefined;
+  /** How lookups label a feed's data: as defined here, else as the store remembers it (an orphaned feed). */
   info(id: string): FeedInfo | undefined;
+  /** Feeds the store remembers that this process no longer defines, by id (see stored-definitions.ts). */
+  orphans(): readonly OrphanedFeed[];
+  /**
+   * Reads the store's definitions again when its data version has moved since the last reading
+   * (a definition changes the version), and resolves that version: a lookup that asks before
+   * computing an answer under a version labels it by definitions at least as new. Absent on a
+   * catalog that does not read the store.
+   */
+  refreshAt?(dataVersion: number): Promise<number>;
 }
 
 export class CatalogError extends Error {
@@ -93,6 +106,10 @@ export function checkDefinition(raw: Record<string, unknown>, where: string): Fe
     const fields = def.options?.fields as Record<string, unknown> | undefined;
     if (typeof fields?.value !== 'string') throw new CatalogError(`${at}: ${format} needs "options.fields.value" naming the indicator column`);
   }
+  const recordsPath = def.options?.recordsPath;
+  if (recordsPath !== undefined && (format !== 'jsonl-mapping' || typeof recordsPath !== 'string' || recordsPath.trim() === '')) {
+    throw new CatalogError(`${at}: "options.recordsPath" is for the JSON mapping (jsonl-mapping) and names the array holding the records, as a dotted path ("data.items")`);
+  }
   return def;
 }
 
@@ -101,7 +118,7 @@ function readEntries(file: string): Record<string, unknown>[] {
   try {
     doc = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new CatalogError(`${file}: cannot read feed definitions (${err instanceof Error ? err.message : String(err)})`);
+    throw new CatalogError(`${file}: cannot read feed definitions (${errorText(err, file)})`);
   }
   const list = Array.isArray(doc) ? doc : typeof doc === 'object' && doc !== null ? (doc as { feeds?: unknown }).feeds : undefined;
   if (!Array.isArray(list)) throw new CatalogError(`${file}: expected {"feeds": [...]} or an array of feed definitions`);
@@ -131,6 +148,7 @@ export function catalogFrom(definitions: FeedDefinition[]): FeedCatalog {
     list: () => [...byId.values()],
     get: (id) => byId.get(id),
     info: (id) => infos.get(id),
+    orphans: () => [],
   };
 }
 

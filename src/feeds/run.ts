@@ -7,6 +7,7 @@
 import { stat } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { SightingRecord } from '../model.ts';
+import { errorText } from '../file-errors.ts';
 import { printable } from '../printable.ts';
 import { hasBatches, type FeedRunRecord, type FeedState, type IngestOptions, type RecordBatches, type Store } from '../store/types.ts';
 import { feedDispatcher } from './dispatcher.ts';
@@ -19,9 +20,11 @@ import { FeedParseError, RejectTally, type ParseContext } from './parsers/types.
 import { BATCH_RECORDS, fromBatches, inBatches } from './batches.ts';
 import { parseOnThread } from './parse-thread/index.ts';
 import { decompressedCapOf, openPayload } from './payload.ts';
-import { describeMismatch } from './mismatch.ts';
-import { fetchTaxiiObjects, mispDirectoryRecords, mispFeedDirectory, spoolMispFeed } from './sources.ts';
-import type { FeedDefinition } from './types.ts';
+import { describeMismatch, jsonAdvice, jsonShapeOf, mayBeJsonMisfit, WrongFormatError } from './mismatch.ts';
+import { emptyFileRefusal, mispFolderProblem, withDropFix, type RunOrigin } from './refusals.ts';
+import { definitionToStore } from './stored-definitions.ts';
+import { fetchTaxiiObjects, mispDirectoryRecords, mispFeedDirectory, OTX_KEY_HEADER, otxSpoolRecords, spoolMispFeed, spoolOtxPulses } from './sources.ts';
+import type { FeedDefinition, FeedFormat } from './types.ts';
 
 /**
  * Files at least this large (bytes on disk) are parsed on a worker thread while this thread
@@ -42,7 +45,7 @@ const MIN_REJECTS_TO_JUDGE = 10;
 function checkRejects(good: number, tally: RejectTally, maxShare: number, types: readonly string[] | undefined): void {
   const bad = tally.rejected;
   if (bad > 0 && (good === 0 || (bad >= MIN_REJECTS_TO_JUDGE && bad / (bad + good) > maxShare))) {
-    throw new FeedParseError(describeMismatch(good, tally, types));
+    throw new WrongFormatError(describeMismatch(good, tally, types));
   }
 }
 
@@ -64,13 +67,15 @@ function allowedOnly(part: readonly SightingRecord[], allowed: ReadonlySet<strin
 /**
  * Passes the records through, a batch at a time (RecordBatches, so that the store awaits per
  * batch rather than per record), refusing those of types the feed does not take, and calls
- * checkRejects after the last.
+ * checkRejects after the last (and `empty`, when there was nothing at all).
  */
 function guardRejects(
   records: AsyncIterable<SightingRecord> | Iterable<SightingRecord>,
   tally: RejectTally,
   maxShare: number,
   types: readonly string[] | undefined,
+  /** The refusal of a source with no entries at all, or null to take it. */
+  empty: (() => Error) | null = null,
 ): RecordBatches {
   const source = hasBatches(records) ? records : inBatches(records);
   const allowed = types === undefined ? null : new Set(types);
@@ -81,6 +86,7 @@ function guardRejects(
       good += part.length;
       if (part.length > 0) yield part;
     }
+    if (empty !== null && good === 0 && tally.rejected === 0 && tally.skipped.size === 0) throw empty();
     checkRejects(good, tally, maxShare, types);
   });
 }
@@ -132,6 +138,8 @@ interface Gathered {
   servedAt?: string | null;
   /** The source's new cursor, saved with the run once it succeeds. */
   cursor?: string | null;
+  /** The one file the records are read from (an import, a download), to say why a refused one was refused. */
+  path?: string;
   cleanup(): Promise<void>;
 }
 
@@ -139,13 +147,21 @@ const HTML_TYPE = /^\s*text\/html/i;
 
 /** The error as the run record keeps it: feed text may be quoted in it, so with control characters escaped. */
 function message(err: unknown): string {
-  return printable(err instanceof Error ? err.message : String(err));
+  // a file that cannot be read is said plainly (`no such file: PATH`, not `ENOENT: …`)
+  return printable(errorText(err));
 }
 
-function authHeaders(def: FeedDefinition, env: RunEnv): Record<string, string> {
+/** The feed's own `options.headers`. */
+function ownHeaders(def: FeedDefinition): Record<string, string> {
   const headers: Record<string, string> = {};
   const opts = def.options ?? {};
   if (isRecord(opts.headers)) for (const [k, v] of Object.entries(opts.headers)) if (typeof v === 'string') headers[k] = v;
+  return headers;
+}
+
+function authHeaders(def: FeedDefinition, env: RunEnv): Record<string, string> {
+  const headers = ownHeaders(def);
+  const opts = def.options ?? {};
   if (typeof opts.authEnv === 'string') {
     const value = (env.env ?? process.env)[opts.authEnv];
     const name = typeof opts.authHeader === 'string' && opts.authHeader !== '' ? opts.authHeader.toLowerCase() : 'authorization';
@@ -214,9 +230,13 @@ async function gatherFile(def: FeedDefinition, source: Extract<RunSource, { kind
   const none = { etag: null, lastModified: null, cleanup: async () => {} };
   if (def.format === 'misp-feed') {
     const dir = await mispFeedDirectory(source.path);
-    if (dir !== null) return { ...none, records: mispDirectoryRecords(dir, ctx) };
+    if (dir !== null) {
+      const problem = await mispFolderProblem(source.path, dir);
+      if (problem !== null) throw new FeedParseError(problem);
+      return { ...none, records: mispDirectoryRecords(dir, ctx) };
+    }
   }
-  return { ...none, records: await fileRecords(def, source.path, ctx, env, source.onProgress) };
+  return { ...none, path: source.path, records: await fileRecords(def, source.path, ctx, env, source.onProgress) };
 }
 
 async function gatherRemote(def: FeedDefinition, state: FeedState | null, env: RunEnv, ctx: ParseContext, settings: FetchSettings): Promise<Gathered | 'not_modified'> {
@@ -274,14 +294,79 @@ async function fetchRemote(
     );
     return { records: stixObjectRecords(res.objects, ctx), etag: null, lastModified: null, cleanup: async () => {} };
   }
+  if (def.format === 'otx') return fetchOtx(def, url, state, env, ctx, settings, deps);
   const d = await download({ url, etag: state?.etag ?? null, lastModified: state?.lastModified ?? null, headers }, settings, deps);
   if (d.kind === 'not_modified') return 'not_modified';
   try {
     if (d.contentType !== null && HTML_TYPE.test(d.contentType)) throw new FeedParseError(`the server sent an HTML page (${d.contentType}), not ${def.format}`);
-    return { records: await fileRecords(def, d.path, ctx, env), etag: d.etag, lastModified: d.lastModified, servedAt: d.lastModified, cleanup: d.cleanup };
+    return { records: await fileRecords(def, d.path, ctx, env), etag: d.etag, lastModified: d.lastModified, servedAt: d.lastModified, path: d.path, cleanup: d.cleanup };
   } catch (err) {
     await d.cleanup();
     throw err;
+  }
+}
+
+/** Days of pulses a first OTX run reads, unless `options.initialDays` says otherwise (0: every subscribed pulse). */
+export const OTX_INITIAL_DAYS = 30;
+
+/**
+ * The pulses an OTX key subscribes to, modified since the last successful run's watermark (the
+ * newest `modified` it read, kept as the run's cursor), else since the last success, else over
+ * the last `options.initialDays`. The key is read from the variable `options.authEnv` names.
+ */
+async function fetchOtx(def: FeedDefinition, url: string, state: FeedState | null, env: RunEnv, ctx: ParseContext, settings: FetchSettings, deps: FetchDeps): Promise<Gathered> {
+  const opts = def.options ?? {};
+  const keyEnv = typeof opts.authEnv === 'string' && opts.authEnv !== '' ? opts.authEnv : null;
+  if (keyEnv === null) throw new FeedParseError(`feed "${def.id}": the OTX API needs a key; set options.authEnv to the environment variable that holds it`);
+  const key = (env.env ?? process.env)[keyEnv];
+  if (key === undefined || key.trim() === '') throw new FeedParseError(`feed "${def.id}": the OTX API needs a key; set ${keyEnv} to your OTX API key (options.authEnv)`);
+  const cursor = state?.lastRun?.cursor;
+  const watermark = typeof cursor === 'string' && !Number.isNaN(Date.parse(cursor)) ? new Date(Date.parse(cursor)).toISOString() : null;
+  const days = typeof opts.initialDays === 'number' && opts.initialDays >= 0 ? opts.initialDays : OTX_INITIAL_DAYS;
+  const since =
+    watermark ??
+    (state?.lastSuccessAt ? new Date(Date.parse(state.lastSuccessAt) - 5 * 60_000).toISOString() : days > 0 ? new Date(env.clock().getTime() - days * 86_400_000).toISOString() : null);
+  const spool = await spoolOtxPulses(
+    {
+      url,
+      key: key.trim(),
+      keyEnv,
+      keyHeader: typeof opts.authHeader === 'string' && opts.authHeader !== '' ? opts.authHeader : OTX_KEY_HEADER,
+      modifiedSince: since,
+      headers: ownHeaders(def),
+      ...(typeof opts.pageSize === 'number' ? { pageSize: opts.pageSize } : {}),
+      ...(typeof opts.maxPages === 'number' ? { maxPages: opts.maxPages } : {}),
+    },
+    settings,
+    deps,
+  );
+  return { records: otxSpoolRecords(spool, ctx), etag: null, lastModified: null, cursor: spool.watermark, cleanup: spool.cleanup };
+}
+
+/** Formats whose run record carries a cursor from run to run (a MISP feed's place in its history, OTX's watermark). */
+const CURSOR_FORMATS: ReadonlySet<FeedFormat> = new Set(['misp-feed', 'otx']);
+
+/**
+ * A refusal with what the file is when that is the fix: a run of a line format refused as the
+ * wrong format, whose file turns out to be JSON, is told to use the JSON mapping.
+ */
+async function explained(err: unknown, def: FeedDefinition, gathered: Gathered | 'not_modified' | null): Promise<unknown> {
+  const path = gathered !== null && gathered !== 'not_modified' ? gathered.path : undefined;
+  if (path === undefined || !mayBeJsonMisfit(err, def.format)) return err;
+  const advice = jsonAdvice(await jsonShapeOf(path, { maxDecompressedBytes: decompressedCapOf(def.options), ...zipEntryOption(def) }), def.format);
+  return advice === null ? err : new WrongFormatError(`${advice}. ${(err as Error).message}`);
+}
+
+/**
+ * Keeps the feed's definition in the store once its data is there, and whenever it changes, so
+ * that a process without the file that defined it labels the data alike. Its data is in already:
+ * a failure here is logged, not the run's.
+ */
+async function keepDefinition(def: FeedDefinition, at: string, env: RunEnv): Promise<void> {
+  try {
+    if (await env.store.feedDefinitions.put(def.id, definitionToStore(def), at)) env.logger.info({ feedId: def.id }, 'feed definition stored');
+  } catch (err) {
+    env.logger.error({ feedId: def.id, err }, 'could not store the feed definition');
   }
 }
 
@@ -307,7 +392,8 @@ export async function runFeed(def: FeedDefinition, source: RunSource, env: RunEn
   // what the last runs left: validators and dates for a fetch, a MISP feed's place in its history
   let state: FeedState | null = null;
   try {
-    if (source.kind === 'remote' || def.format === 'misp-feed') state = await env.store.feedState(def.id);
+    // a fetch needs its validators and cursor; an import, how much the feed lists (an empty file is refused)
+    state = await env.store.feedState(def.id);
     gathered = source.kind === 'file' ? await gatherFile(def, source, ctx, env) : await gatherRemote(def, state, env, ctx, settings);
     if (gathered === 'not_modified') {
       run.status = 'not_modified';
@@ -316,15 +402,18 @@ export async function runFeed(def: FeedDefinition, source: RunSource, env: RunEn
       const fallbackDate = httpFallbackDate(gathered.servedAt ?? null, startedAt);
       if (fallbackDate !== undefined) opts.fallbackDate = fallbackDate;
       const share = typeof def.options?.maxDropShare === 'number' ? def.options.maxDropShare : DEFAULT_MAX_DROP_SHARE;
-      if (def.mode === 'snapshot' && !(source.kind === 'file' && source.allowDrop)) opts.maxDropShare = share;
-      run.result = await env.store.ingest(opts, guardRejects(gathered.records, tally, rejectShareOf(def), def.types));
+      const allowDrop = source.kind === 'file' && source.allowDrop === true;
+      if (def.mode === 'snapshot' && !allowDrop) opts.maxDropShare = share;
+      const empty = source.kind === 'file' && !allowDrop ? () => emptyFileRefusal(state?.listedCount ?? 0, def.mode) : null;
+      run.result = await env.store.ingest(opts, guardRejects(gathered.records, tally, rejectShareOf(def), def.types, empty));
       run.status = 'success';
       run.etag = gathered.etag;
       run.lastModified = gathered.lastModified;
     }
   } catch (err) {
     run.status = 'failure';
-    run.error = message(err);
+    const origin: RunOrigin = source.kind === 'file' ? { kind: 'file', feedId: def.id, allowDrop: source.allowDrop === true } : { kind: 'remote', feedId: def.id };
+    run.error = message(await explained(withDropFix(err, origin), def, gathered));
     env.logger.warn({ feedId: def.id, error: run.error }, 'feed run failed');
     env.logger.debug({ feedId: def.id, err }, 'feed run failure detail');
   } finally {
@@ -333,10 +422,12 @@ export async function runFeed(def: FeedDefinition, source: RunSource, env: RunEn
   // a source read in parts moves its cursor only with a successful run; any other run keeps it
   const moved = run.status === 'success' && gathered !== null && gathered !== 'not_modified' ? gathered.cursor : undefined;
   if (moved !== undefined) run.cursor = moved;
-  else if (def.format === 'misp-feed') run.cursor = state?.lastRun?.cursor ?? null;
+  else if (CURSOR_FORMATS.has(def.format)) run.cursor = state?.lastRun?.cursor ?? null;
   run.rejected = tally.rejected;
   run.rejectedSamples = tally.samples;
+  if (tally.skipped.size > 0) run.skipped = Object.fromEntries(tally.skipped);
   run.finishedAt = env.clock().toISOString();
+  if (run.status === 'success' || run.status === 'not_modified') await keepDefinition(def, run.finishedAt, env);
   try {
     await env.store.recordFeedRun(run);
   } catch (err) {
@@ -357,6 +448,8 @@ export interface FeedPreview {
   rejectedSamples: string[];
   /** Refused rows by what they look like. */
   looksLike: Record<string, number>;
+  /** Entries of kinds Verdict does not hold, by the source's kind (not refusals). */
+  skipped: Record<string, number>;
   /** Why the import would fail as a whole (a file of the wrong format, unreadable, HTML); null when it would go in. */
   refused: string | null;
 }
@@ -365,21 +458,23 @@ export interface FeedPreview {
 export async function previewFeed(def: FeedDefinition, path: string, env: Pick<RunEnv, 'store' | 'logger' | 'parseThreadMinBytes'>): Promise<FeedPreview> {
   const tally = new RejectTally();
   const ctx: ParseContext = { tally, options: def.options ?? {} };
-  const preview: FeedPreview = { feedId: def.id, path, byType: {}, received: 0, rejected: 0, rejectedSamples: [], looksLike: {}, refused: null };
+  const preview: FeedPreview = { feedId: def.id, path, byType: {}, received: 0, rejected: 0, rejectedSamples: [], looksLike: {}, skipped: {}, refused: null };
   let gathered: Gathered | null = null;
   try {
+    const listed = (await env.store.feedState(def.id))?.listedCount ?? 0;
     gathered = await gatherFile(def, { kind: 'file', path }, ctx, env as RunEnv);
-    for await (const part of guardRejects(gathered.records, tally, rejectShareOf(def), def.types).batches()) {
+    for await (const part of guardRejects(gathered.records, tally, rejectShareOf(def), def.types, () => emptyFileRefusal(listed, def.mode)).batches()) {
       for (const r of part) preview.byType[r.type] = (preview.byType[r.type] ?? 0) + 1;
       preview.received += part.length;
     }
   } catch (err) {
-    preview.refused = message(err);
+    preview.refused = message(await explained(err, def, gathered));
   } finally {
     await gathered?.cleanup().catch(() => {});
   }
   preview.rejected = tally.rejected;
   preview.rejectedSamples = tally.samples;
   preview.looksLike = Object.fromEntries(tally.looksLike);
+  preview.skipped = Object.fromEntries(tally.skipped);
   return preview;
 }

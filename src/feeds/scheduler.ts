@@ -26,7 +26,7 @@ export interface FeedScheduler {
   /**
    * Removes a feed's data (see Store.purgeFeed), waiting for no run: refused with
    * FeedBusyError while a run of the feed is in progress. Works for a feed no longer in the
-   * catalog too (what it left behind).
+   * catalog too (what it left behind), and then forgets its stored definition.
    */
   purge(feedId: string): Promise<{ feedId: string; removed: number }>;
 }
@@ -224,7 +224,12 @@ export function createFeedScheduler(deps: SchedulerDeps): FeedScheduler {
       return previewFeed(definition(feedId), path, env);
     },
     async purge(feedId) {
-      const p = deps.runLock.withLock(`feed:${feedId}`, () => deps.store.purgeFeed(feedId));
+      const p = deps.runLock.withLock(`feed:${feedId}`, async () => {
+        const removed = await deps.store.purgeFeed(feedId);
+        // an orphaned feed purged has nothing left to label: its stored definition goes too
+        if (deps.catalog.get(feedId) === undefined) await deps.store.feedDefinitions.delete(feedId);
+        return removed;
+      });
       inFlight.add(p);
       try {
         const removed = await p;

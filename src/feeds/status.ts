@@ -4,8 +4,10 @@
  * name the same facts alike; keys without the admin scope see the reader's view of it
  * (`readerFeedStatus`).
  */
-import type { FeedRunRecord, FeedRunStatus, FeedState, IngestResult } from '../store/types.ts';
+import type { FeedRunRecord, FeedRunStatus, FeedState, IngestResult, Store } from '../store/types.ts';
 import { nextRunAt } from './scheduler.ts';
+import type { FeedCatalog } from './catalog.ts';
+import type { OrphanedFeed } from './stored-definitions.ts';
 import type { FeedDefinition } from './types.ts';
 
 /** One run, as `POST /api/v1/feeds/{id}/sync` returns it and `health.last_run` shows it. */
@@ -17,6 +19,8 @@ export interface FeedRunView {
   result: IngestResult | null;
   rejected: number;
   rejected_samples: string[];
+  /** Entries of kinds Verdict does not hold, by the source's kind; only when there were some. */
+  skipped?: Record<string, number>;
   error: string | null;
 }
 
@@ -47,6 +51,12 @@ export interface FeedStatusView {
   mode: string;
   enabled: boolean;
   license: string;
+  /**
+   * True for a feed this process no longer defines (its definition left the catalog and the
+   * feeds file) whose definition or data the store still holds: its data is kept and labelled as
+   * before (name, category, reliability from the stored definition), and nothing runs it.
+   */
+  orphaned: boolean;
   health: FeedHealthView;
 }
 
@@ -59,6 +69,7 @@ export function feedRunView(r: FeedRunRecord): FeedRunView {
     result: r.result ? { ...r.result } : null,
     rejected: r.rejected,
     rejected_samples: r.rejectedSamples,
+    ...(r.skipped !== undefined && Object.keys(r.skipped).length > 0 ? { skipped: { ...r.skipped } } : {}),
     error: r.error,
   };
 }
@@ -76,6 +87,7 @@ export function feedStatus(f: FeedDefinition, s: FeedState | null | undefined, n
     mode: f.mode,
     enabled: f.enabled,
     license: f.license,
+    orphaned: false,
     health: {
       last_run: s?.lastRun ? feedRunView(s.lastRun) : null,
       last_success_at: s?.lastSuccessAt ?? null,
@@ -93,6 +105,81 @@ export function feedStatus(f: FeedDefinition, s: FeedState | null | undefined, n
 export function feedStatuses(feeds: readonly FeedDefinition[], states: readonly FeedState[], now: Date): FeedStatusView[] {
   const byId = new Map(states.map((s) => [s.feedId, s]));
   return feeds.map((f) => feedStatus(f, byId.get(f.id), now));
+}
+
+/** The health of a feed nothing runs: what its runs left, and no next run. */
+function orphanHealth(s: FeedState | undefined): FeedHealthView {
+  return {
+    last_run: s?.lastRun ? feedRunView(s.lastRun) : null,
+    last_success_at: s?.lastSuccessAt ?? null,
+    last_error_at: s?.lastErrorAt ?? null,
+    last_error: s?.lastError ?? null,
+    listed_count: s?.listedCount ?? 0,
+    total_count: s?.totalCount ?? 0,
+    data_as_of: s?.dataAsOf ?? null,
+    next_run_at: null,
+  };
+}
+
+const text = (v: unknown, fallback: string): string => (typeof v === 'string' ? v : fallback);
+
+/** An orphaned feed's status: its label and what else its stored definition says; never enabled. */
+export function orphanStatus(o: OrphanedFeed, s: FeedState | undefined): FeedStatusView {
+  const d = o.definition;
+  return {
+    id: o.id,
+    name: o.info.name,
+    category: o.info.category,
+    reliability: o.info.reliability,
+    format: text(d.format, 'unknown'),
+    url: typeof d.url === 'string' ? d.url : null,
+    interval_seconds: typeof d.interval === 'number' ? d.interval : 0,
+    mode: text(d.mode, 'snapshot'),
+    enabled: false,
+    license: text(d.license, ''),
+    orphaned: true,
+    health: orphanHealth(s),
+  };
+}
+
+/**
+ * The status of every feed the store holds something of: the catalog's feeds in catalog order,
+ * then the orphaned ones by id — those the store remembers a definition of, and those whose data
+ * remains without any definition (stored before definitions were kept), labelled as lookups
+ * label them: by their id, an `internal` feed of reliability F. One view for `GET /api/v1/feeds`
+ * and `verdict feeds list`.
+ */
+export function catalogStatuses(catalog: Pick<FeedCatalog, 'list'> & { orphans?(): readonly OrphanedFeed[] }, states: readonly FeedState[], now: Date): FeedStatusView[] {
+  const byId = new Map(states.map((s) => [s.feedId, s]));
+  const configured = catalog.list();
+  const out = feedStatuses(configured, states, now);
+  const shown = new Set(configured.map((f) => f.id));
+  const orphans: FeedStatusView[] = [];
+  for (const o of catalog.orphans?.() ?? []) {
+    if (shown.has(o.id)) continue;
+    shown.add(o.id);
+    orphans.push(orphanStatus(o, byId.get(o.id)));
+  }
+  for (const s of states) {
+    if (shown.has(s.feedId) || s.totalCount === 0) continue;
+    const info = { id: s.feedId, name: s.feedId, category: 'internal' as const, reliability: 'F' as const };
+    orphans.push(orphanStatus({ id: s.feedId, info, definition: {}, storedAt: '', updatedAt: '' }, s));
+  }
+  orphans.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return [...out, ...orphans];
+}
+
+/**
+ * The status of every feed as the store holds it now: the catalog's stored definitions read again
+ * first when the data version moved (another instance stored or dropped one), then the states.
+ */
+export async function storeStatuses(
+  catalog: Pick<FeedCatalog, 'list' | 'refreshAt'> & { orphans?(): readonly OrphanedFeed[] },
+  store: Pick<Store, 'dataVersion' | 'feedStates'>,
+  now: Date,
+): Promise<FeedStatusView[]> {
+  if (catalog.refreshAt !== undefined) await catalog.refreshAt(await store.dataVersion());
+  return catalogStatuses(catalog, await store.feedStates(), now);
 }
 
 /** A run as a key without the admin scope sees it: its counts and status, not the rows or the error text. */

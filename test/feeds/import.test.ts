@@ -92,7 +92,7 @@ test('the wrong format fails the run instead of importing a few stray rows; HTML
     assert.match(page.error ?? '', /HTML page/);
     const missing = await runFeed(def('et-compromised'), { kind: 'file', path: join(t.dir, 'nope.txt') }, env(t.store));
     assert.equal(missing.status, 'failure');
-    assert.match(missing.error ?? '', /ENOENT|no such file/);
+    assert.match(missing.error ?? '', /^no such file: .*nope\.txt$/);
   } finally {
     await t.cleanup();
   }

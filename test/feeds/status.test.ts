@@ -1,7 +1,8 @@
 /** The feed status view: catalog entry + feed state + now → what the API and `verdict feeds list --json` show. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { feedRunView, feedStatus, feedStatuses } from '../../src/feeds/status.ts';
+import { catalogStatuses, feedRunView, feedStatus, feedStatuses } from '../../src/feeds/status.ts';
+import type { OrphanedFeed } from '../../src/feeds/stored-definitions.ts';
 import type { FeedDefinition } from '../../src/feeds/types.ts';
 import type { FeedRunRecord, FeedState } from '../../src/store/types.ts';
 
@@ -32,6 +33,7 @@ describe('feed status view', () => {
       mode: 'snapshot',
       enabled: true,
       license: 'CC0',
+      orphaned: false,
       health: {
         last_run: {
           feed_id: 'urlhaus', started_at: '2026-11-30T11:58:00.000Z', finished_at: '2026-11-30T11:58:04.000Z', status: 'failure',
@@ -72,5 +74,33 @@ describe('feed status view', () => {
     const other: FeedDefinition = { ...feed, id: 'openphish', name: 'OpenPhish Community' };
     const rows = feedStatuses([other, feed], [state], NOW);
     assert.deepEqual(rows.map((r) => [r.id, r.health.listed_count]), [['openphish', 0], ['urlhaus', 1200]]);
+  });
+
+  it('lists the orphaned feeds after the catalog, by id: those with a stored definition under its label, those with data only as unknown', () => {
+    const stored: OrphanedFeed = {
+      id: 'team-iocs',
+      info: { id: 'team-iocs', name: 'Team IOCs', category: 'commercial', reliability: 'A' },
+      definition: { id: 'team-iocs', name: 'Team IOCs', format: 'csv-mapping', url: null, interval: 0, mode: 'snapshot', enabled: true, license: 'internal' },
+      storedAt: '2026-11-01T00:00:00.000Z',
+      updatedAt: '2026-11-01T00:00:00.000Z',
+    };
+    const states: FeedState[] = [
+      { ...state, feedId: 'team-iocs', listedCount: 3, totalCount: 4 },
+      { ...state, feedId: 'legacy', listedCount: 0, totalCount: 2 },
+      // a feed whose data was purged and whose definition is gone: nothing to show
+      { ...state, feedId: 'purged', listedCount: 0, totalCount: 0 },
+      state,
+    ];
+    const rows = catalogStatuses({ list: () => [feed], orphans: () => [stored] }, states, NOW);
+    assert.deepEqual(
+      rows.map((r) => [r.id, r.orphaned, r.enabled, r.name, r.category, r.reliability, r.format, r.health.total_count, r.health.next_run_at]),
+      [
+        ['urlhaus', false, true, 'abuse.ch URLhaus', 'community', 'B', 'urlhaus-csv', 1500, '2026-11-30T12:03:00.000Z'],
+        ['legacy', true, false, 'legacy', 'internal', 'F', 'unknown', 2, null],
+        ['team-iocs', true, false, 'Team IOCs', 'commercial', 'A', 'csv-mapping', 4, null],
+      ],
+    );
+    // a feed the catalog defines is never listed twice, even with a stored definition
+    assert.deepEqual(catalogStatuses({ list: () => [feed], orphans: () => [{ ...stored, id: 'urlhaus' }] }, [state], NOW).map((r) => r.id), ['urlhaus']);
   });
 });

@@ -5,7 +5,8 @@
 import { Type, type Static } from '../typebox.ts';
 import type { FastifyInstance } from 'fastify';
 import { FeedBusyError } from '../../feeds/index.ts';
-import { feedRunView, feedStatuses, readerFeedStatus, type FeedRunView, type FeedStatusView, type ReaderFeedStatusView } from '../../feeds/status.ts';
+import { feedRunView, storeStatuses, readerFeedStatus, type FeedRunView, type FeedStatusView, type ReaderFeedStatusView } from '../../feeds/status.ts';
+import type { OrphanedFeed } from '../../feeds/stored-definitions.ts';
 import { hasScope } from '../../keys/keys.ts';
 import type { FeedDefinition } from '../../feeds/types.ts';
 import type { FeedRunRecord, Store } from '../../store/types.ts';
@@ -14,7 +15,7 @@ import { AUTH_ERRORS, KEY_SECURITY, errorResponses } from '../schemas.ts';
 
 export interface FeedRoutesDeps {
   store: Store;
-  catalog: { list(): FeedDefinition[]; get(id: string): FeedDefinition | undefined };
+  catalog: { list(): FeedDefinition[]; get(id: string): FeedDefinition | undefined; orphans?(): readonly OrphanedFeed[]; refreshAt?(dataVersion: number): Promise<number> };
   scheduler: { runNow(feedId: string): Promise<FeedRunRecord>; purge(feedId: string): Promise<{ feedId: string; removed: number }> };
   clock: () => Date;
 }
@@ -34,6 +35,9 @@ const RunView = Type.Object({
   ]),
   rejected: Type.Integer({ description: 'malformed rows skipped' }),
   rejected_samples: Type.Optional(Type.Array(Type.String(), { description: 'the first few of them (admin keys only)' })),
+  skipped: Type.Optional(
+    Type.Record(Type.String(), Type.Integer(), { description: "entries of kinds Verdict does not hold (an OTX pulse's FilePath, Mutex, YARA …), by the source's name for the kind; absent when none" }),
+  ),
   error: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: "the failure's message (admin keys only)" })),
 });
 
@@ -48,6 +52,10 @@ const FeedView = Type.Object({
   mode: Type.String(),
   enabled: Type.Boolean(),
   license: Type.String(),
+  orphaned: Type.Boolean({
+    description:
+      'true for a feed no longer defined (its definition left the catalog and VERDICT_FEEDS_FILE) whose data the store keeps: labelled as before from its stored definition, never run',
+  }),
   health: Type.Object({
     last_run: Type.Union([RunView, Type.Null()]),
     last_success_at: NullableString,
@@ -75,14 +83,15 @@ export function registerFeedRoutes(app: FastifyInstance, deps: FeedRoutesDeps): 
       config: { scope: 'read:lookup' },
       schema: {
         summary: 'The feed catalog with health',
-        description: "Admin keys see every run's rejected rows and error texts; other keys see the counts and statuses, and URLs without credentials or query.",
+        description:
+          "Every defined feed, then the orphaned ones (no longer defined, their data kept). Admin keys see every run's rejected rows and error texts; other keys see the counts and statuses, and URLs without credentials or query.",
         tags: ['feeds'],
         security,
         response: { 200: Type.Object({ feeds: Type.Array(FeedView) }), ...errorResponses(...AUTH_ERRORS) },
       },
     },
     async (req) => {
-      const all = feedStatuses(deps.catalog.list(), await deps.store.feedStates(), deps.clock());
+      const all = await storeStatuses(deps.catalog, deps.store, deps.clock());
       const admin = req.apiKey !== null && hasScope(req.apiKey, 'admin');
       return { feeds: admin ? all.map(asFeedView) : all.map((f) => asFeedView(readerFeedStatus(f))) };
     },
@@ -102,7 +111,10 @@ export function registerFeedRoutes(app: FastifyInstance, deps: FeedRoutesDeps): 
     },
     async (req) => {
       const { id } = req.params as { id: string };
-      if (deps.catalog.get(id) === undefined) throw new ApiError('not_found', `No feed with id "${id}".`);
+      if (deps.catalog.get(id) === undefined) {
+        const orphaned = deps.catalog.orphans?.().some((o) => o.id === id) === true;
+        throw new ApiError('not_found', orphaned ? `Feed "${id}" is orphaned: its definition is no longer in the catalog or VERDICT_FEEDS_FILE, so it cannot run.` : `No feed with id "${id}".`);
+      }
       return asRunView(feedRunView(await deps.scheduler.runNow(id)));
     },
   );
