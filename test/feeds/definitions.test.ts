@@ -13,9 +13,10 @@ import { join } from 'node:path';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { buildDeps, buildFeedDeps, buildLookupDeps } from '../../src/deps.ts';
 import { createLookup, type LookupResponse } from '../../src/enrich.ts';
-import { catalogFrom } from '../../src/feeds/catalog.ts';
+import { catalogFrom, loadCatalog } from '../../src/feeds/catalog.ts';
 import { catalogStatuses, storeStatuses, type FeedStatusView } from '../../src/feeds/status.ts';
-import { definitionToStore } from '../../src/feeds/stored-definitions.ts';
+import { definitionToStore, withStoredDefinitions } from '../../src/feeds/stored-definitions.ts';
+import type { StoredFeedDefinition } from '../../src/store/types.ts';
 import { createMemoryLookupCache } from '../../src/cache/memory.ts';
 import { buildApp } from '../../src/http/app.ts';
 import { createKeyService } from '../../src/keys/service.ts';
@@ -232,6 +233,20 @@ describe('what is stored of a definition', () => {
     });
     assert.ok(!JSON.stringify(stored).includes('s3cret') && !JSON.stringify(stored).includes('k-123'));
     assert.equal(def.options.headers['X-Api-Key'], 'k-123', 'the definition itself is left as it was');
+  });
+
+  it('a stored definition this version cannot check in full still labels its data; one without a readable label does not', async () => {
+    const stored = (feedId: string, definition: Record<string, unknown>): StoredFeedDefinition => ({ feedId, definition, storedAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z' });
+    const all = [
+      stored('retired', { id: 'retired', name: 'Retired format feed', category: 'research', reliability: 'B', format: 'a-format-since-dropped' }),
+      stored('nameless', { id: 'nameless', category: 'research', reliability: 'B', format: 'plain-list' }),
+      stored('internal-allowlist', { id: 'internal-allowlist', name: 'Old name', category: 'internal', reliability: 'E', verdict: 'allow', format: 'plain-list' }),
+    ];
+    const catalog = await withStoredDefinitions(loadCatalog(), { feedDefinitions: { list: async () => all }, dataVersion: async () => 1 });
+    assert.deepEqual(catalog.info('retired'), { id: 'retired', name: 'Retired format feed', category: 'research', reliability: 'B' });
+    assert.equal(catalog.info('nameless'), undefined);
+    assert.equal(catalog.info('internal-allowlist')?.name, 'Internal allowlist', 'a feed the catalog defines keeps its own definition');
+    assert.deepEqual(catalog.orphans().map((o) => o.id), ['retired']);
   });
 
   it('is only what a successful run brought: a failed first import stores no definition', async () => {
