@@ -2,7 +2,7 @@
  * The lookup use case: parse → gather evidence from the store → assess → hunt → the response of
  * API.md §4. The HTTP route and `verdict lookup` both call `lookup`; neither knows how it is built.
  */
-import { getDomain } from 'tldts';
+import { getDomain } from './vendor/tldts.ts';
 import { detailsOf } from './evidence/details.ts';
 import { parseIndicator, type ParseResult } from './indicators/detect.ts';
 import type { IndicatorType, StoredType } from './indicators/types.ts';

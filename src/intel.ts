@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { getDomain } from 'tldts';
+import { getDomain } from './vendor/tldts.ts';
 import type { Assessment, Evidence, EvidenceSighting, Intelligence, RiskFactor } from './model.ts';
 import { createTechniqueMapper, describeAttackId, loadAttackCatalog, loadCtidMappings, loadMappingRules, type AttackCatalog } from './attack/index.ts';
 import { parseScoringRules, scoreEvidence, ScoringRulesError, type ListedOn, type ScoringRules } from './scoring/index.ts';

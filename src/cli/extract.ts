@@ -5,6 +5,7 @@
  *   FILE            a PDF, HTML page, email message (.eml) or text file, its format sniffed from its
  *                   content (`--as` to say it) → {"document": {...}, "indicators": [...]}, each
  *                   indicator with where it came from; `-` reads the document from stdin
+ *   --unique        each indicator once, in order of first occurrence, with its count
  * A malformed ndjson line gets {"id": ..., "error": "..."} in its place and the exit code is 1;
  * a document that cannot be read (encrypted, corrupt, not a format Verdict reads) is an error
  * on stderr and exit code 1.
@@ -26,6 +27,8 @@ export interface ExtractCommandOptions {
   as?: DocumentFormat;
   /** Print each part's text in the document summary (offsets refer to it). */
   text?: boolean;
+  /** Each indicator once, with how often it occurs, instead of every occurrence with its offsets. */
+  unique?: boolean;
 }
 
 function write(out: Writable, text: string): Promise<void> {
@@ -73,6 +76,8 @@ export async function runExtractDocument(file: string, opts: ExtractCommandOptio
     await write(errors, 'verdict extract: --format ndjson reads records from stdin; a FILE is read as one document (json)\n');
     return 2;
   }
+  // the readers load while the file is read
+  const loading = import('../documents/index.ts');
   let bytes: Buffer | null;
   try {
     bytes = file === '-' ? await readBytes(input) : await readFile(file);
@@ -80,7 +85,7 @@ export async function runExtractDocument(file: string, opts: ExtractCommandOptio
     await write(errors, `verdict extract: cannot read ${file}: ${errorText(err, file)}\n`);
     return 1;
   }
-  const { readDocument, documentIndicators, batchJson } = await import('../documents/index.ts');
+  const { readDocument, documentIndicators, documentDistinct, batchJson } = await loading;
   // transfer: the bytes are not needed after this (pdf.js takes a PDF's over instead of copying them)
   const read = await readDocument(bytes, { name: file, transfer: true, ...(opts.as !== undefined && { format: opts.as }) });
   bytes = null;
@@ -89,10 +94,15 @@ export async function runExtractDocument(file: string, opts: ExtractCommandOptio
     return 1;
   }
   const document = read.document;
+  const options = extractOptionsOf(opts);
   const head = JSON.stringify({ document: documentSummary(file, document, opts.text === true) });
+  if (opts.unique === true) {
+    await write(output, `${head.slice(0, -1)},"indicators":${JSON.stringify(documentDistinct(document, options))}}\n`);
+    return 0;
+  }
   await write(output, `${head.slice(0, -1)},"indicators":[`);
   let first = true;
-  for (const batch of documentIndicators(document, extractOptionsOf(opts))) {
+  for (const batch of documentIndicators(document, options)) {
     if (batch.length === 0) continue;
     await write(output, first ? batchJson(batch) : `,${batchJson(batch)}`);
     first = false;
@@ -106,7 +116,8 @@ export async function runExtract(opts: ExtractCommandOptions, input: Readable, o
   const extractOptions = extractOptionsOf(opts);
   if (opts.format === 'json') {
     const text = await readAll(input);
-    await write(output, `${JSON.stringify({ indicators: extract(text, extractOptions) })}\n`);
+    const found = extract(text, extractOptions);
+    await write(output, `${JSON.stringify({ indicators: opts.unique === true ? new (await import('../documents/distinct.ts')).DistinctIndicators().add(found).list() : found })}\n`);
     return 0;
   }
   let exitCode = 0;

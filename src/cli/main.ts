@@ -4,7 +4,7 @@
  * (or `verdict extract`) loads neither the HTTP stack nor the store. Commands are thin: they parse
  * arguments and call the same use cases as the HTTP routes.
  */
-import { Command, Option } from 'commander';
+import { Command, Option } from '../vendor/commander.ts';
 import { DOCUMENT_FORMATS } from '../documents/types.ts';
 import { STORED_TYPES } from '../indicators/types.ts';
 import { TYPE_NAMES } from '../indicators/type-hint.ts';
@@ -81,6 +81,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--format <format>', 'json: stdin is one text; ndjson: lines of {"id","text"}').choices(EXTRACT_FORMATS).default('json'))
     .addOption(new Option('--as <format>', 'read the document as this format, whatever its content looks like').choices(DOCUMENT_FORMATS))
     .option('--text', "print each part's text in the document summary (the indicators' offsets refer to it)")
+    .option('--unique', 'each indicator once (in order of first occurrence, with its count) instead of every occurrence with its offsets')
     .option('--no-refang', 'match the text as written, without undoing defanging')
     .option('--no-parts', 'do not report URL hosts and email domains on their own')
     .option('--types <types>', `comma-separated types to keep (${STORED_TYPES.join(', ')})`, parseTypes)

@@ -9,7 +9,8 @@
  * characters cut at a line break, and the indicators come in batches, one per slice or run of
  * pages, so that those of a 50 MB file need not be held all at once.
  */
-import { extract, type ExtractOptions, type ExtractedIndicator, type StoredType } from '../indicators/index.ts';
+import { extract, ExtractMemo, type ExtractOptions, type ExtractedIndicator, type StoredType } from '../indicators/index.ts';
+import { DistinctIndicators, type DistinctIndicator } from './distinct.ts';
 import type { Document, DocumentIndicator, DocumentPart, IndicatorSource, PartSource } from './types.ts';
 
 /**
@@ -126,10 +127,12 @@ function sourceAt(part: DocumentPart, start: number, end: number): IndicatorSour
   return fallback;
 }
 
-/** The indicators of one unit, mapped to their parts. */
-export function unitIndicators(parts: readonly DocumentPart[], unit: Unit, options: ExtractOptions = {}): DocumentIndicator[] {
+/**
+ * Each indicator of one unit that its part keeps, with its offsets in that part: `visit` gets the
+ * extracted indicator, its part's index, its offsets in the part and its source.
+ */
+function forEachInUnit(parts: readonly DocumentPart[], unit: Unit, options: ExtractOptions, visit: (x: ExtractedIndicator, part: number, start: number, end: number, source: IndicatorSource) => void): void {
   const found: ExtractedIndicator[] = extract(unit.text, options);
-  const out: DocumentIndicator[] = [];
   const single = unit.segments.length === 1 ? unit.segments[0] : undefined;
   for (let k = 0; k < found.length; k++) {
     const x = found[k] as ExtractedIndicator;
@@ -140,15 +143,24 @@ export function unitIndicators(parts: readonly DocumentPart[], unit: Unit, optio
     const end = Math.min(x.end - seg.at, seg.length) + seg.from;
     const source = sourceAt(part, start, end);
     if (source === null) continue;
+    visit(x, seg.part, start, end, source);
+  }
+}
+
+/** The indicators of one unit, mapped to their parts. */
+export function unitIndicators(parts: readonly DocumentPart[], unit: Unit, options: ExtractOptions = {}): DocumentIndicator[] {
+  const out: DocumentIndicator[] = [];
+  forEachInUnit(parts, unit, options, (x, index, start, end, source) => {
+    const part = parts[index] as DocumentPart;
     const item: DocumentIndicator = { type: x.type, value: x.value, role: x.role, source };
     if (part.page !== undefined) item.page = part.page;
     if (part.within !== undefined) item.within = part.within;
-    item.part = seg.part;
+    item.part = index;
     item.start = start;
     item.end = end;
     if (x.partOf) item.partOf = x.partOf;
     out.push(item);
-  }
+  });
   return out;
 }
 
@@ -169,9 +181,19 @@ export function attachmentIndicators(document: Document, options: ExtractOptions
 
 /** The indicators of a document in batches (one per unit, then the attachments'), in document order. */
 export function* documentIndicators(document: Document, options: ExtractOptions = {}): Generator<DocumentIndicator[]> {
-  for (const unit of documentUnits(document.parts)) yield unitIndicators(document.parts, unit, options);
+  const shared: ExtractOptions = { ...options, memo: options.memo ?? new ExtractMemo() };
+  for (const unit of documentUnits(document.parts)) yield unitIndicators(document.parts, unit, shared);
   const digests = attachmentIndicators(document, options);
   if (digests.length > 0) yield digests;
+}
+
+/** Each indicator of a document once (see DistinctIndicators), its attachments' digests last. */
+export function documentDistinct(document: Document, options: ExtractOptions = {}): DistinctIndicator[] {
+  const shared: ExtractOptions = { ...options, memo: options.memo ?? new ExtractMemo() };
+  const distinct = new DistinctIndicators();
+  const add = (x: ExtractedIndicator): void => distinct.addOne(x);
+  for (const unit of documentUnits(document.parts)) forEachInUnit(document.parts, unit, shared, add);
+  return distinct.add(attachmentIndicators(document, options)).list();
 }
 
 /** Every indicator of a document, with where it came from. */

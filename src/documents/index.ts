@@ -8,5 +8,6 @@
 export * from './types.ts';
 export { readDocument } from './read.ts';
 export { sniffFormat, type Sniffed } from './sniff.ts';
-export { extractFromDocument, documentIndicators, documentUnits, unitIndicators, attachmentIndicators, SLICE, type Unit } from './extract.ts';
+export { extractFromDocument, documentIndicators, documentDistinct, documentUnits, unitIndicators, attachmentIndicators, SLICE, type Unit } from './extract.ts';
 export { batchJson } from './json.ts';
+export { DistinctIndicators, distinctOf, type DistinctIndicator } from './distinct.ts';

@@ -3,7 +3,7 @@
  * the top-level label checked against the ICANN section of the Public Suffix List (via tldts).
  */
 import { domainToASCII } from 'node:url';
-import { parse as parseDomain } from 'tldts';
+import { parse as parseDomain } from '../vendor/tldts.ts';
 import { fail, ok, type Normalized } from './result.ts';
 
 const ASCII_HOST = /^[\x21-\x7e]+$/;

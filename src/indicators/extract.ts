@@ -42,6 +42,11 @@ export interface ExtractOptions {
   types?: StoredType[];
   /** Hosts whose links are references (default: the shipped data/reference-sites.json). */
   referenceSites?: ReferenceSites;
+  /**
+   * What was learnt of each candidate, kept from one call to the next: for the pieces of one
+   * document (a long text read in slices repeats its indicators from one to the next). Default: one per call.
+   */
+  memo?: ExtractMemo;
 }
 
 // ---- named pieces -------------------------------------------------------------------------
@@ -399,9 +404,16 @@ function record(sink: Sink, f: Finding, at: number): void {
   }
 }
 
-// Texts repeat their indicators (logs above all); validating each distinct candidate once per
-// call saves most of the work. Bounded so that a huge text of distinct candidates stays linear in memory.
+// Texts repeat their indicators (logs above all); validating each distinct candidate once saves
+// most of the work. Bounded: when full it starts again, so that a huge text of distinct candidates
+// stays linear in memory and a log whose values change keeps its recent ones.
 const MEMO_MAX = 20_000;
+
+/** Candidates already validated (see ExtractOptions.memo). Holds no text beyond the candidates themselves. */
+export class ExtractMemo {
+  /** @internal */
+  readonly findings = new Map<string, Finding | null>();
+}
 
 /**
  * Long texts are refanged and scanned in chunks of about this many characters, cut after a line
@@ -438,7 +450,7 @@ export function extract(text: string, options: ExtractOptions = {}): ExtractedIn
     readings: new Map(),
     contexts: new Map(),
   };
-  const memo = new Map<string, Finding | null>();
+  const memo = (options.memo ?? new ExtractMemo()).findings;
   const re = new RegExp(CANDIDATES);
   for (let base = 0; base < text.length; ) {
     const end = chunkEnd(text, base);
@@ -456,7 +468,8 @@ export function extract(text: string, options: ExtractOptions = {}): ExtractedIn
       let finding = memo.get(key);
       if (finding === undefined) {
         finding = classify(piece, m[0]);
-        if (memo.size < MEMO_MAX) memo.set(key, finding);
+        if (memo.size >= MEMO_MAX) memo.clear();
+        memo.set(key, finding);
       }
       if (finding === null) continue;
       record(sink, finding, m.index);

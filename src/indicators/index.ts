@@ -6,7 +6,7 @@ export * from './types.ts';
 export { refang } from './refang.ts';
 export { normalize, MAX_INDICATOR_LENGTH } from './normalize.ts';
 export { parseIndicator, detect, type ParseResult } from './detect.ts';
-export { extract, type ExtractedIndicator, type ExtractOptions } from './extract.ts';
+export { extract, ExtractMemo, type ExtractedIndicator, type ExtractOptions } from './extract.ts';
 export { INDICATOR_ROLES, compileReferenceSites, shippedReferenceSites, type IndicatorRole, type ReferenceSites } from './role.ts';
 export { registrableDomain } from './domain.ts';
 export { specialAsn } from './simple.ts';

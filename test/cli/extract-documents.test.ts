@@ -112,4 +112,27 @@ describe('verdict extract FILE', { concurrency: true }, () => {
     assert.equal(got.length, expected.length);
     assert.ok(got === expected, 'the same indicators, in the same order');
   });
+
+  test('--unique: each indicator once, in order of first occurrence, with its count', async () => {
+    const file = join(dir, 'repeated.txt');
+    const text = 'C2 at 198.51.100.7 and evil-gate[.]top, again 198.51.100.7 (T1071.001).\nSee https://attack.mitre.org/techniques/T1071/ and hxxp://evil-gate[.]top/gate.php\n';
+    writeFileSync(file, text.repeat(3));
+    const here = await run([file, '--unique']);
+    assert.equal(here.code, 0, here.stderr);
+    const out = JSON.parse(here.stdout) as { document: { format: string }; indicators: { type: string; value: string; role: string; count: number }[] };
+    assert.equal(out.document.format, 'text');
+    assert.deepEqual(out.indicators.map((x) => `${x.type} ${x.value} ${x.role} ${x.count}`), [
+      'ipv4 198.51.100.7 indicator 6',
+      // the bare name and the host of the URL below
+      'domain evil-gate.top indicator 6',
+      'mitre-attack T1071.001 indicator 3',
+      'url https://attack.mitre.org/techniques/T1071/ reference 3',
+      'domain attack.mitre.org reference 3',
+      'url http://evil-gate.top/gate.php indicator 3',
+    ]);
+    // text on stdin too
+    const piped = await runVerdict(['extract', '--unique'], text);
+    assert.deepEqual((JSON.parse(piped.stdout) as typeof out).indicators.map((x) => x.count), [2, 2, 1, 1, 1, 1]);
+    assert.equal((JSON.parse(piped.stdout) as typeof out).indicators[2]?.value, 'T1071.001');
+  });
 });
