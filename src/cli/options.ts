@@ -3,7 +3,7 @@
  * parsers — kept apart from the commands' code so that reading the line, and `--help`, load no
  * command. Only light modules are imported here.
  */
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError } from '../vendor/commander.ts';
 import { isStoredType, STORED_TYPES, type StoredType } from '../indicators/types.ts';
 
 /** Where `verdict migrate-store` reads its target URL when --to is not given (a password stays out of ps). */
