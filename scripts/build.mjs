@@ -26,10 +26,10 @@ const old = join(root, `.dist-${process.pid}-old`);
 const r = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json'), '--outDir', fresh], { stdio: 'inherit' });
 // Packages that are slow to load as published are re-exported by one module each, whose compiled
 // output is replaced by a single bundled ES module: TypeBox 1.x is some 370 small ES modules (loaded
-// one by one they took ~0.3 s of every server start); tldts and commander are CommonJS, which Node
+// one by one they took ~0.3 s of every server start); tldts, commander and ipaddr.js are CommonJS, which Node
 // scans for its exports at every start (~0.1 s of every command). The sources and the tests use
 // the packages as they are.
-const BUNDLED = [join('http', 'typebox.js'), join('vendor', 'tldts.js'), join('vendor', 'commander.js')];
+const BUNDLED = [join('http', 'typebox.js'), join('vendor', 'tldts.js'), join('vendor', 'commander.js'), join('vendor', 'ipaddr.js')];
 for (const file of BUNDLED.map((f) => join(fresh, f)).filter((f) => existsSync(f))) {
   const { buildSync } = createRequire(import.meta.url)('esbuild');
   buildSync({ entryPoints: [file], outfile: file, allowOverwrite: true, bundle: true, format: 'esm', platform: 'node', target: 'node20', mainFields: ['module', 'main'], absWorkingDir: root, logLevel: 'error',

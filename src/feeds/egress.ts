@@ -6,7 +6,7 @@
  * non-public addresses — unless the feed says `options.allowPrivateNetworks: true`.
  */
 import { lookup as dnsLookup } from 'node:dns/promises';
-import ipaddr from 'ipaddr.js';
+import ipaddr from '../vendor/ipaddr.ts';
 
 /** Resolves a host name to its addresses (injected in tests). */
 export type Resolve = (host: string) => Promise<string[]>;

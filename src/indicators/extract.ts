@@ -411,8 +411,12 @@ const MEMO_MAX = 20_000;
 
 /** Candidates already validated (see ExtractOptions.memo). Holds no text beyond the candidates themselves. */
 export class ExtractMemo {
+  /** @internal One map per piece of the candidates' pattern (a candidate's text alone would not say which piece it matched). */
+  readonly findings: Map<string, Finding | null>[] = PIECE_NAMES.map(() => new Map());
   /** @internal */
-  readonly findings = new Map<string, Finding | null>();
+  size = 0;
+  /** @internal How names read in their context (a function of the name and the text around it). */
+  readonly contexts = new Map<string, NameReading>();
 }
 
 /**
@@ -437,6 +441,7 @@ function chunkEnd(text: string, from: number): number {
 /** Finds, refangs and normalizes every indicator in `text`, in order of appearance. */
 export function extract(text: string, options: ExtractOptions = {}): ExtractedIndicator[] {
   if (typeof text !== 'string' || text === '') return [];
+  const memo = options.memo ?? new ExtractMemo();
   const sink: Sink = {
     text: '',
     edits: [],
@@ -448,9 +453,8 @@ export function extract(text: string, options: ExtractOptions = {}): ExtractedIn
     sites: options.referenceSites ?? null,
     sections: null,
     readings: new Map(),
-    contexts: new Map(),
+    contexts: memo.contexts,
   };
-  const memo = (options.memo ?? new ExtractMemo()).findings;
   const re = new RegExp(CANDIDATES);
   for (let base = 0; base < text.length; ) {
     const end = chunkEnd(text, base);
@@ -463,13 +467,17 @@ export function extract(text: string, options: ExtractOptions = {}): ExtractedIn
     for (let m = re.exec(sink.text); m !== null; m = re.exec(sink.text)) {
       let g = 1;
       while (m[g] === undefined) g++;
-      const piece = PIECE_NAMES[g - 1] as PieceName;
-      const key = `${g}${m[0]}`;
-      let finding = memo.get(key);
+      const findings = memo.findings[g - 1] as Map<string, Finding | null>;
+      const candidate = m[0];
+      let finding = findings.get(candidate);
       if (finding === undefined) {
-        finding = classify(piece, m[0]);
-        if (memo.size >= MEMO_MAX) memo.clear();
-        memo.set(key, finding);
+        finding = classify(PIECE_NAMES[g - 1] as PieceName, candidate);
+        if (memo.size >= MEMO_MAX) {
+          for (const f of memo.findings) f.clear();
+          memo.size = 0;
+        }
+        findings.set(candidate, finding);
+        memo.size++;
       }
       if (finding === null) continue;
       record(sink, finding, m.index);

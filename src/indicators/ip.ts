@@ -3,7 +3,7 @@
  * `010.1.1.1` (octal to some parsers), `0x7f.1` and `2130706433` are rejected rather than guessed.
  * IPv6 is written in RFC 5952 form; an IPv4-mapped address keeps its dotted tail (RFC 5952 §5).
  */
-import ipaddr from 'ipaddr.js';
+import ipaddr from '../vendor/ipaddr.ts';
 import { fail, ok, type Normalized } from './result.ts';
 
 const IPV4_SHAPE = /^\d+(?:\.\d+){3}$/;

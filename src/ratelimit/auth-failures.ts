@@ -10,7 +10,7 @@
  * next failure, so an address refused by one instance costs each other instance at most one
  * more lookup. Redis being down never refuses anyone: failures are then counted per instance.
  */
-import ipaddr from 'ipaddr.js';
+import ipaddr from '../vendor/ipaddr.ts';
 
 export const AUTH_FAILURE_WINDOW_MS = 60_000;
 /** Addresses remembered at most; past this the oldest are forgotten (memory stays bounded under a spread attack). */

@@ -4,7 +4,7 @@
  * its in-memory index (sqlite/ranges.ts) on them, so that "which ranges contain this IP" is one
  * point lookup per prefix length present in the data instead of a scan.
  */
-import ipaddr from 'ipaddr.js';
+import ipaddr from '../vendor/ipaddr.ts';
 
 export type Family = 4 | 6;
 

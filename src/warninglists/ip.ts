@@ -2,7 +2,7 @@
  * IP range tables for cidr warning lists: ranges sorted by start and merged, so that a lookup is
  * one binary search however long the list (the public-resolver list has 62k entries).
  */
-import ipaddr from 'ipaddr.js';
+import ipaddr from '../vendor/ipaddr.ts';
 
 const IPV4_CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:\/(\d{1,2}))?$/;
 

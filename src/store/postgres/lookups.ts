@@ -1,5 +1,5 @@
 /** The reads of a lookup: an indicator's sightings (a primary-key read) and the ranges holding an address (GiST). */
-import ipaddr from 'ipaddr.js';
+import ipaddr from '../../vendor/ipaddr.ts';
 import { SIGHTING_COLUMNS, toSighting } from '../rows.ts';
 import type { SightingRow } from '../rows.ts';
 import { SIGHTINGS_OF } from '../sql.ts';
