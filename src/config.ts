@@ -53,6 +53,18 @@ export interface Config {
   /** A second listener serving `/metrics` without a key (`host:port`), or null. */
   metricsAddress: { host: string; port: number } | null;
   tiers: Readonly<Record<Tier, Readonly<TierLimits>>>;
+  /** The optional analyst summary's OpenAI-compatible endpoint (src/llm); null: off. */
+  llm: Readonly<LlmConfig> | null;
+}
+
+export interface LlmConfig {
+  /** Base URL of an OpenAI-compatible API, ending in `/v1`; the call is POST `{url}/chat/completions`. */
+  url: string;
+  model: string;
+  /** Sent as `Authorization: Bearer …`; never logged. Null: no header (a local Ollama or llama.cpp server). */
+  apiKey: string | null;
+  /** The whole call, answer included, must finish within this (ms). */
+  timeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -93,6 +105,10 @@ export const SETTINGS = [
   { env: 'VERDICT_METRICS_ADDRESS', default: '(none)', description: '`host:port` of a second listener serving `/metrics` without a key (on the main port it needs the `read:metrics` scope)' },
   { env: 'VERDICT_TIER_<TIER>_PER_MINUTE', default: 'free 10, pro 1000, enterprise 10000', description: 'Requests per minute for a tier (`FREE`, `PRO`, `ENTERPRISE`)' },
   { env: 'VERDICT_TIER_<TIER>_PER_DAY', default: 'free 1000, pro 1000000, enterprise 100000000', description: 'Requests per UTC day for a tier' },
+  { env: 'VERDICT_LLM_URL', default: '(none: no summaries)', description: 'Base URL (`…/v1`) of an OpenAI-compatible endpoint that writes the analyst summary of `include=summary`; the whole lookup result is sent to it' },
+  { env: 'VERDICT_LLM_MODEL', default: '(required with VERDICT_LLM_URL)', description: 'The model the endpoint runs (`model` of the chat completion)' },
+  { env: 'VERDICT_LLM_API_KEY', default: '(none)', description: 'Bearer key for the endpoint; never logged' },
+  { env: 'VERDICT_LLM_TIMEOUT_MS', default: '10000', description: 'Time the summary may take; past it the lookup answers without it (`summary_error`)' },
   { env: 'VERDICT_CONFIG_FILE', default: '(none)', description: 'JSON file of `VERDICT_*` settings; environment variables win' },
 ] as const;
 
@@ -198,6 +214,32 @@ function tiers(env: Env): Record<Tier, TierLimits> {
   return out;
 }
 
+/** The summary endpoint, when `VERDICT_LLM_URL` names one (docs/integrations.md#the-analyst-summary). */
+function llm(env: Env): LlmConfig | null {
+  const raw = text(env, 'VERDICT_LLM_URL');
+  const timeoutMs = integer(env, 'VERDICT_LLM_TIMEOUT_MS', 10_000, 100, 600_000);
+  if (raw === null) return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('VERDICT_LLM_URL', `must be an http:// or https:// URL (the API's base, e.g. http://127.0.0.1:11434/v1), got "${raw}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError('VERDICT_LLM_URL', `must be an http:// or https:// URL, got "${url.protocol}//"`);
+  }
+  // credentials belong in VERDICT_LLM_API_KEY, where they are kept out of logs and messages
+  if (url.username !== '' || url.password !== '') throw new ConfigError('VERDICT_LLM_URL', 'must not hold credentials: put the key in VERDICT_LLM_API_KEY');
+  if (url.search !== '' || url.hash !== '') throw new ConfigError('VERDICT_LLM_URL', 'must be the base URL without a query or fragment (e.g. https://api.example.com/v1)');
+  const model = text(env, 'VERDICT_LLM_MODEL');
+  if (model === null) throw new ConfigError('VERDICT_LLM_MODEL', 'is required when VERDICT_LLM_URL is set (the model the endpoint runs)');
+  if (model.length > 200) throw new ConfigError('VERDICT_LLM_MODEL', 'must be at most 200 characters');
+  const apiKey = text(env, 'VERDICT_LLM_API_KEY');
+  // never echo the key: it is a secret
+  if (apiKey !== null && !/^[\x21-\x7e]+$/.test(apiKey)) throw new ConfigError('VERDICT_LLM_API_KEY', 'must be printable ASCII without spaces');
+  return Object.freeze({ url: url.href.replace(/\/+$/, ''), model, apiKey, timeoutMs });
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = withConfigFile(env);
   const host = text(e, 'VERDICT_HOST') ?? '127.0.0.1';
@@ -226,6 +268,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     authFailuresPerMinute: integer(e, 'VERDICT_AUTH_FAILURES_PER_MINUTE', 30, 0, 1_000_000),
     metricsAddress: listenAddress(e, 'VERDICT_METRICS_ADDRESS'),
     tiers: Object.freeze(tiers(e)),
+    llm: llm(e),
   };
   return Object.freeze(config);
 }

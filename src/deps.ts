@@ -87,6 +87,9 @@ export const REDACT_PATHS = [
   'apiKey',
   'adminKey',
   'config.adminKey',
+  // the summary endpoint's key (src/llm), wherever the config or its llm part is logged
+  'config.llm.apiKey',
+  'llm.apiKey',
   '*.key',
   '*.apiKey',
   '*.adminKey',

@@ -225,6 +225,15 @@ export function createLookup(deps: EnrichDeps, opts: LookupOptions = {}) {
 
   return {
     /**
+     * The store's data version results are computed and cached under (read at most once per
+     * window): what keys anything derived from a result, like its analyst summary (src/llm).
+     */
+    dataVersion(): Promise<number> {
+      const fresh = dataVersion.fresh();
+      return fresh === undefined ? dataVersion.read() : Promise.resolve(fresh);
+    },
+
+    /**
      * The answer when it needs no I/O — an invalid value, or a result this process holds under
      * the data version already read in this window — else undefined (then call `lookup`). Most
      * repeated lookups end here without awaiting anything.

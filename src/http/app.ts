@@ -20,6 +20,7 @@ import { registerNotFound } from './not-found.ts';
 import { createHttpMetrics, type HttpMetrics } from './metrics.ts';
 import { lazyChildLoggerFactory } from './request-logger.ts';
 import { registerLookupRoute } from './routes/lookup.ts';
+import { createSummarizer, type Summarizer } from '../llm/summary.ts';
 import { registerHealthRoute } from './routes/health.ts';
 import { registerKeyRoutes } from './routes/keys.ts';
 import { registerFeedRoutes } from './routes/feeds.ts';
@@ -27,7 +28,10 @@ import { registerOverrideRoutes } from './routes/overrides.ts';
 import { registerServiceRoutes } from './routes/service.ts';
 
 export type AppDeps = Pick<Deps, 'config' | 'logger' | 'clock' | 'ids' | 'store' | 'catalog' | 'intel' | 'hunting' | 'rateLimiter' | 'cache' | 'scheduler'> &
-  Partial<Pick<Deps, 'authFailures'>>;
+  Partial<Pick<Deps, 'authFailures'>> & {
+    /** The analyst summary of `include=summary`; built from `config.llm` when not given. */
+    summarizer?: Summarizer;
+  };
 
 /** An incoming X-Request-Id is kept only when short and made of safe characters (API.md). */
 const SAFE_REQUEST_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
@@ -138,7 +142,8 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
   // The UI's static routes state no scope, so the auth hook lets them through like any public route.
   const lookup = createLookup(deps, { versionWindowMs: deps.config.dataVersionWindowMs });
   const keys = createKeyService({ keys: deps.store.keys, clock: deps.clock, newId: deps.ids.keyId });
-  registerLookupRoute(app, lookup);
+  const summarizer = deps.summarizer ?? createSummarizer({ config: deps.config.llm, clock: deps.clock, logger: deps.logger });
+  registerLookupRoute(app, lookup, summarizer);
   registerHealthRoute(app, { ...deps, storeOutage });
   registerKeyRoutes(app, keys, { onRevoked: (id) => verifier.forget(id), onCreated: (hash) => verifier.created(hash) });
   registerFeedRoutes(app, deps);

@@ -6,6 +6,7 @@ import { Type } from './typebox.ts';
 import { ERROR_CODES } from './errors.ts';
 import { CONFIDENCE_LEVELS, CONTEXT_RELATIONS, DATE_SOURCES, FEED_CATEGORIES, RISK_LEVELS, type DateSource } from '../model.ts';
 import { SCOPES, TIERS } from '../store/types.ts';
+import { SUMMARY_ERROR_CODES } from '../llm/client.ts';
 
 /**
  * Nullable as a type list rather than a union: the serializer writes `type: [string, null]`
@@ -77,6 +78,25 @@ export const NetworkContext = Type.Object(
   { description: 'The network of an IP address, from offline tables (the @ip-location-db packages)' },
 );
 
+/** `summary` of `include=summary` (src/llm): written by the operator's model from the result alone; it never changes the verdict. */
+export const AnalystSummary = Type.Object(
+  {
+    text: Type.String({ description: 'A few sentences written from this result only, citing its feeds' }),
+    model: Type.String({ description: 'The model that wrote it, as the endpoint named it' }),
+    generated_at: Time,
+  },
+  { description: "Analyst summary (include=summary): a language model's reading of this result; the whole result was sent to the operator's endpoint (VERDICT_LLM_URL)" },
+);
+
+/** `summary_error`: why a result that asked for a summary has none. */
+export const SummaryErrorSchema = Type.Object(
+  {
+    code: Type.Enum([...SUMMARY_ERROR_CODES]),
+    message: Type.String(),
+  },
+  { description: 'Why include=summary gave no summary: disabled (no endpoint configured), timeout, upstream_error, malformed_response, unreachable' },
+);
+
 export const LookupResult = Type.Object(
   {
     value: Type.String({ description: 'The canonical form of the indicator' }),
@@ -116,6 +136,8 @@ export const LookupResult = Type.Object(
       { network: Type.Optional(NetworkContext) },
       { additionalProperties: true, description: 'Derived context: registrable domain, containing ranges, KEV entry, ATT&CK details; `network` for an IP' },
     ),
+    summary: Type.Optional(AnalystSummary),
+    summary_error: Type.Optional(SummaryErrorSchema),
   },
 );
 

@@ -6,16 +6,43 @@ import { TYPE_NAMES, parseTypeHint } from '../../indicators/type-hint.ts';
 import type { IndicatorType } from '../../indicators/types.ts';
 import { HUNTING_PLATFORMS } from '../../model.ts';
 import type { Lookup, LookupOutcome, LookupRequest } from '../../enrich.ts';
+import { unknownName } from '../../indicators/type-hint.ts';
+import type { Summarizer } from '../../llm/summary.ts';
 import { ApiError, unknownNameError } from '../errors.ts';
 import { AUTH_ERRORS, KEY_SECURITY, LookupResult, errorResponses } from '../schemas.ts';
 
 export const MAX_VALUE_LENGTH = 2048;
+
+/** What `include` may add to a result: `summary`, the analyst summary (src/llm, docs/api.md). */
+export const LOOKUP_INCLUDES = ['summary'] as const;
+export type LookupInclude = (typeof LOOKUP_INCLUDES)[number];
+
+const NO_INCLUDES = Object.freeze({ ok: true, include: Object.freeze(new Set<LookupInclude>()) } as const);
+
+/** `include=summary[,…]`: comma-separated, blank items ignored, an unknown name refused. */
+export function parseInclude(raw: string | undefined) {
+  if (raw === undefined) return NO_INCLUDES;
+  const include = new Set<LookupInclude>();
+  for (const item of raw.split(',')) {
+    const name = item.trim().toLowerCase();
+    if (name === '') continue;
+    if (!(LOOKUP_INCLUDES as readonly string[]).includes(name)) return unknownName('include', name, LOOKUP_INCLUDES);
+    include.add(name as LookupInclude);
+  }
+  return { ok: true as const, include: include as ReadonlySet<LookupInclude> };
+}
 
 const Query = Type.Object({
   value: Type.Optional(Type.String({ maxLength: MAX_VALUE_LENGTH, description: 'The indicator (IP, domain, URL, hash, CVE, ATT&CK id, email); defanged forms accepted' })),
   ioc: Type.Optional(Type.String({ maxLength: MAX_VALUE_LENGTH, description: 'Alias of `value`' })),
   type: Type.Optional(Type.String({ maxLength: 32, description: `Type hint: ${TYPE_NAMES.join(', ')}` })),
   platforms: Type.Optional(Type.String({ maxLength: 200, description: `Extra hunting platforms, comma-separated: ${HUNTING_PLATFORMS.join(', ')}` })),
+  include: Type.Optional(
+    Type.String({
+      maxLength: 200,
+      description: `Additions, comma-separated: ${LOOKUP_INCLUDES.join(', ')}. summary: a short assessment written by the operator's language model from this result (the whole result is sent to it); summary_error instead when it is off, fails or times out`,
+    }),
+  ),
 });
 
 interface QueryShape {
@@ -23,9 +50,10 @@ interface QueryShape {
   ioc?: string;
   type?: string;
   platforms?: string;
+  include?: string;
 }
 
-export function registerLookupRoute(app: FastifyInstance, lookup: Lookup): void {
+export function registerLookupRoute(app: FastifyInstance, lookup: Lookup, summarizer?: Summarizer): void {
   // An in-process cache hands back the same result object; its JSON is kept beside it so a hit
   // is not serialized again. Field order is the object's, which enrich builds in API order.
   const serialized = new WeakMap<object, string>();
@@ -52,8 +80,11 @@ export function registerLookupRoute(app: FastifyInstance, lookup: Lookup): void 
       if (!hint.ok) throw unknownNameError('type', hint);
       const extra = parsePlatforms(q.platforms);
       if (!extra.ok) throw unknownNameError('platforms', extra);
+      const included = parseInclude(q.include);
+      if (!included.ok) throw unknownNameError('include', included);
       const type = hint.type;
       const request: LookupRequest = { value: raw, ...(type ? { type } : {}), platforms: extra.platforms };
+      if (included.include.has('summary')) return withSummary(reply, request, type);
       // A repeated lookup is answered without awaiting anything (and the handler returns nothing:
       // the reply is sent); the rest goes to the store, and Fastify waits for that promise.
       const at = lookup.cached(request);
@@ -62,6 +93,18 @@ export function registerLookupRoute(app: FastifyInstance, lookup: Lookup): void 
       return undefined;
     },
   );
+
+  /**
+   * The result, then its analyst summary (bounded by VERDICT_LLM_TIMEOUT_MS; a failure becomes
+   * `summary_error`). A new object: the cached result is never changed, and neither is its verdict.
+   */
+  async function withSummary(reply: FastifyReply, request: LookupRequest, type: IndicatorType | undefined): Promise<void> {
+    const outcome = lookup.cached(request) ?? (await lookup.lookup(request));
+    if (!outcome.ok || summarizer === undefined) return send(reply, outcome, type);
+    const summary = await summarizer.summarizeLookup(outcome.result, await lookup.dataVersion());
+    const body = summary.ok ? { ...outcome.result, summary: summary.summary } : { ...outcome.result, summary_error: summary.error };
+    reply.type('application/json; charset=utf-8').send(JSON.stringify(body));
+  }
 
   function send(reply: FastifyReply, outcome: LookupOutcome, type: IndicatorType | undefined): void {
     if (!outcome.ok) {
