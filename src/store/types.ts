@@ -6,7 +6,7 @@
 import type { IndicatorType, StoredType } from '../indicators/types.ts';
 import type { DateSource, Override, Sighting, SightingRecord } from '../model.ts';
 
-export const SCOPES = ['read:lookup', 'read:iocs', 'read:export', 'read:metrics', 'admin'] as const;
+export const SCOPES = ['read:lookup', 'read:iocs', 'read:export', 'read:metrics', 'write:reports', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export const TIERS = ['free', 'pro', 'enterprise'] as const;
@@ -88,6 +88,50 @@ export interface FeedDefinitionRepository {
   list(): Promise<StoredFeedDefinition[]>;
   /** Forgets a feed's definition (its data, if any, is then labelled as an unknown feed's). Moves the data version when one was stored. */
   delete(feedId: string): Promise<boolean>;
+}
+
+/** A threat report read from a report feed or submitted by an analyst (src/reports/). */
+export interface ReportRecord {
+  /** Stable per (feed, entry): the same entry read again is the same report. */
+  id: string;
+  feedId: string;
+  title: string;
+  url: string | null;
+  /** The entry's own date (RFC 3339), null when it gives none. */
+  published: string | null;
+  /** When Verdict read it (RFC 3339). */
+  fetched: string;
+  /** The indicators it names (role `indicator`), each once, in order of first mention. */
+  indicators: { type: StoredType; value: string }[];
+  /** ATT&CK ids and CVE ids it names. */
+  attackIds: string[];
+  cves: string[];
+}
+
+export interface ReportQuery {
+  /** Words in the title (case-insensitive substring). */
+  q?: string;
+  /** Reports dated (published, else fetched) at or after this (RFC 3339). */
+  since?: string;
+  feed?: string;
+  hasIocs?: boolean;
+  cve?: string;
+  technique?: string;
+  /** Reports naming at least one indicator of this type. */
+  type?: StoredType;
+  limit: number;
+  /** From the previous page's `next`. */
+  cursor?: string | null;
+}
+
+export interface ReportRepository {
+  /** Stores the report, replacing one with the same id. */
+  put(report: ReportRecord): Promise<void>;
+  get(id: string): Promise<ReportRecord | null>;
+  /** Newest first (published, else fetched; then id); `next` is null on the last page. */
+  list(query: ReportQuery): Promise<{ reports: ReportRecord[]; next: string | null }>;
+  /** The newest reports naming the indicator, at most `limit`. */
+  mentioning(type: StoredType, value: string, limit: number): Promise<ReportRecord[]>;
 }
 
 export type IngestMode = 'snapshot' | 'incremental';
@@ -269,6 +313,14 @@ export interface Store {
   sightingsOf(type: StoredType, value: string): Promise<Sighting[]>;
   /** `cidr` sightings whose range contains the given IP (ipv4 or ipv6 canonical form). */
   rangesContaining(ip: string): Promise<Sighting[]>;
+  /**
+   * Batched reads for bulk lookups: the sightings of many values of one type in one query, by
+   * value (every value asked is a key; one that no feed reported has an empty list). Each list
+   * is what `sightingsOf` returns for that value, in the same order. Callers chunk their values.
+   */
+  sightingsOfMany(type: StoredType, values: readonly string[]): Promise<Map<string, Sighting[]>>;
+  /** `rangesContaining` for many IPs at once, by IP (every IP asked is a key); throws TypeError on one that is not an IP. */
+  rangesContainingMany(ips: readonly string[]): Promise<Map<string, Sighting[]>>;
 
   /**
    * One feed run as one transaction. Records may repeat an indicator (last one wins, tags merged).
@@ -302,6 +354,8 @@ export interface Store {
   readonly overrides: OverrideRepository;
   /** Feed definitions as the feeds last ran (see FeedDefinitionRepository). */
   readonly feedDefinitions: FeedDefinitionRepository;
+  /** Threat reports and the indicators they name. */
+  readonly reports: ReportRepository;
   /**
    * Where the per-instance rate limiter keeps daily quota counts across restarts: present on
    * SQLite (the embedded store, whose limits live in the process). Absent on PostgreSQL, whose

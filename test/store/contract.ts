@@ -7,9 +7,11 @@
 import { describe, it, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Store } from '../../src/store/types.ts';
+import { batchedContract } from './contract/batched.ts';
 import { definitionsContract } from './contract/definitions.ts';
 import { ingestContract } from './contract/ingest.ts';
 import { recordsContract } from './contract/records.ts';
+import { reportsContract } from './contract/reports.ts';
 import type { StoreFactory } from './contract/helpers.ts';
 
 export type { StoreFactory } from './contract/helpers.ts';
@@ -43,5 +45,7 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
     ingestContract(ctx, factory);
     recordsContract(ctx);
     definitionsContract(ctx);
+    reportsContract(ctx);
+    batchedContract(ctx);
   });
 }

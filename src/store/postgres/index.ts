@@ -23,6 +23,7 @@ import { createMaintenance } from './maintenance.ts';
 import { applyMigrations } from './migrations.ts';
 import { createOverrideRepository } from './overrides.ts';
 import { Queries } from './queries.ts';
+import { createReportRepository } from './reports.ts';
 import { createPostgresRunLock, type PostgresRunLockOptions } from './run-lock.ts';
 
 export { StoreUnavailableError } from './errors.ts';
@@ -125,6 +126,7 @@ function assemble(pool: pg.Pool, statementTimeoutMs: number, opts: PostgresStore
     keys: createKeyRepository(db),
     overrides,
     feedDefinitions: createFeedDefinitionRepository(db, changes),
+    reports: createReportRepository(db),
     ...createLookups(db),
     ...createMaintenance(db, changes, ingestTimeoutMs),
     ...createFeedRunStore(db),

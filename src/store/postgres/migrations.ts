@@ -136,6 +136,37 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'threat reports',
+    sql: `
+      -- Threat reports (src/reports/): one row each, its lists as JSON text (as SQLite keeps
+      -- them). sort_at is the published date, else the fetch time, as RFC 3339 with
+      -- milliseconds (sorts as text; COLLATE "C" for a byte order like SQLite's).
+      CREATE TABLE reports (
+        id text COLLATE "C" PRIMARY KEY,
+        feed_id text COLLATE "C" NOT NULL,
+        title text NOT NULL,
+        url text,
+        published text,
+        fetched text NOT NULL,
+        sort_at text COLLATE "C" NOT NULL,
+        indicator_count int NOT NULL,
+        indicators text NOT NULL,
+        attack_ids text NOT NULL,
+        cves text NOT NULL
+      );
+      CREATE INDEX reports_sort ON reports (sort_at, id);
+      -- Which reports name an indicator (related.reports) and the cve/technique/type filters.
+      CREATE TABLE report_indicators (
+        type text COLLATE "C" NOT NULL,
+        value text COLLATE "C" NOT NULL,
+        report_id text COLLATE "C" NOT NULL,
+        PRIMARY KEY (type, value, report_id)
+      );
+      CREATE INDEX report_indicators_report ON report_indicators (report_id);
+    `,
+  },
 ];
 
 /** Arbitrary constant: the advisory lock key that serializes migrations across instances. */

@@ -26,6 +26,7 @@ import { createMaintenance } from './maintenance.ts';
 import { applyMigrations } from './migrations.ts';
 import { createOverrideRepository } from './overrides.ts';
 import { createQuotaLedger } from './quotas.ts';
+import { createReportRepository } from './reports.ts';
 import { RangeIndex } from './ranges.ts';
 import { WriteGate } from './write-gate.ts';
 
@@ -143,6 +144,10 @@ function assemble(c: Connections): SqliteStore {
   const q = {
     ping: reader.prepare('SELECT 1').pluck(),
     sightingsOf: reader.prepare(SIGHTINGS_OF),
+    // many values of one type in one statement: the values as one JSON array, read by json_each
+    sightingsOfMany: reader.prepare(
+      `SELECT ${SIGHTING_COLUMNS} FROM sightings WHERE type = ? AND value IN (SELECT value FROM json_each(?)) ORDER BY value, feed_id`,
+    ),
     rangeKeys: reader.prepare('SELECT family, prefix, start FROM cidr_ranges'),
     rangesAt: reader.prepare(RANGES_AT_SQL),
     meta: reader.prepare('SELECT value FROM meta WHERE key = ?').pluck(),
@@ -169,6 +174,7 @@ function assemble(c: Connections): SqliteStore {
     overrides: createOverrideRepository(reader, writer, gate),
     feedDefinitions: createFeedDefinitionRepository(reader, writer, gate),
     quotas: createQuotaLedger(reader, writer, gate),
+    reports: createReportRepository(reader, writer, gate),
     ...createFeedRunStore(reader, writer, gate),
     ...createMaintenance(writer, gate),
 
@@ -201,6 +207,36 @@ function assemble(c: Connections): SqliteStore {
         for (const r of q.rangesAt.all(parsed.family, prefix, start) as SightingRow[]) out.push(toSighting(r));
       }
       return out; // most specific range first
+    },
+    async sightingsOfMany(type: StoredType, values: readonly string[]) {
+      const out = new Map<string, ReturnType<typeof toSighting>[]>();
+      for (const v of values) out.set(v, []);
+      if (out.size === 0) return out;
+      for (const r of q.sightingsOfMany.all(type, JSON.stringify([...out.keys()])) as SightingRow[]) out.get(r.value)?.push(toSighting(r));
+      return out;
+    },
+    async rangesContainingMany(ips: readonly string[]) {
+      const out = new Map<string, ReturnType<typeof toSighting>[]>();
+      const index = rangeIndex();
+      // the in-memory index says which range keys hold each address (usually none); each key is read once
+      const byKey = new Map<string, ReturnType<typeof toSighting>[]>();
+      for (const ip of ips) {
+        if (out.has(ip)) continue;
+        const parsed = typeof ip === 'string' ? parseIp(ip) : null;
+        if (parsed === null) throw new TypeError(`rangesContainingMany: ${JSON.stringify(ip)} is not an IP address`);
+        const found: ReturnType<typeof toSighting>[] = [];
+        for (const { prefix, start } of index.containing(parsed)) {
+          const key = `${parsed.family}/${prefix}/${start}`;
+          let rows = byKey.get(key);
+          if (rows === undefined) {
+            rows = (q.rangesAt.all(parsed.family, prefix, start) as SightingRow[]).map(toSighting);
+            byKey.set(key, rows);
+          }
+          found.push(...rows);
+        }
+        out.set(ip, found); // most specific range first
+      }
+      return out;
     },
     async ingest(options: IngestOptions, records: AsyncIterable<SightingRecord> | Iterable<SightingRecord>): Promise<IngestResult> {
       return gate.run(() => runIngest(writer, ingestStatements, options, records, (begin) => gate.retryWhileBusy(begin)));

@@ -151,6 +151,36 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 5,
+    name: 'threat reports',
+    sql: `
+      -- Threat reports (src/reports/): one row each, its lists as JSON text. sort_at is the
+      -- published date, else the fetch time, as RFC 3339 with milliseconds (sorts as text).
+      CREATE TABLE reports (
+        id TEXT PRIMARY KEY,
+        feed_id TEXT NOT NULL,
+        title TEXT NOT NULL,
+        url TEXT,
+        published TEXT,
+        fetched TEXT NOT NULL,
+        sort_at TEXT NOT NULL,
+        indicator_count INTEGER NOT NULL,
+        indicators TEXT NOT NULL,
+        attack_ids TEXT NOT NULL,
+        cves TEXT NOT NULL
+      );
+      CREATE INDEX reports_sort ON reports (sort_at, id);
+      -- Which reports name an indicator (related.reports) and the cve/technique/type filters.
+      CREATE TABLE report_indicators (
+        type TEXT NOT NULL,
+        value TEXT NOT NULL,
+        report_id TEXT NOT NULL,
+        PRIMARY KEY (type, value, report_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX report_indicators_report ON report_indicators (report_id);
+    `,
+  },
 ];
 
 const CREATE_LEDGER = `CREATE TABLE IF NOT EXISTS schema_migrations (
