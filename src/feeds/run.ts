@@ -239,9 +239,44 @@ async function gatherFile(def: FeedDefinition, source: Extract<RunSource, { kind
   return { ...none, path: source.path, records: await fileRecords(def, source.path, ctx, env, source.onProgress) };
 }
 
+const URL_SECRET = /\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+/**
+ * A feed URL with its `{env:NAME}` placeholders filled from the environment: a credential a
+ * source wants in its path (PhishTank's application key) stays out of the definition, and so out
+ * of the store, `GET /api/v1/feeds`, run records and logs, which keep the placeholder.
+ */
+export function expandFeedUrl(def: FeedDefinition, url: string, vars: Readonly<Record<string, string | undefined>>): { url: string; secrets: [string, string][] } {
+  const secrets: [string, string][] = [];
+  const expanded = url.replace(URL_SECRET, (placeholder, name: string) => {
+    const value = vars[name];
+    if (value === undefined || value.trim() === '') throw new FeedParseError(`feed "${def.id}": its URL takes ${placeholder} from the environment; set ${name}`);
+    secrets.push([value, placeholder]);
+    return encodeURIComponent(value.trim());
+  });
+  return { url: expanded, secrets };
+}
+
+/** An error's message with the secrets put back as their placeholders (a fetch error quotes its URL). */
+function redacted(err: unknown, secrets: readonly [string, string][]): unknown {
+  if (secrets.length === 0 || !(err instanceof Error)) return err;
+  for (const [value, placeholder] of secrets) {
+    for (const form of new Set([value.trim(), encodeURIComponent(value.trim())])) if (form !== '') err.message = err.message.split(form).join(placeholder);
+  }
+  return err;
+}
+
 async function gatherRemote(def: FeedDefinition, state: FeedState | null, env: RunEnv, ctx: ParseContext, settings: FetchSettings): Promise<Gathered | 'not_modified'> {
-  const url = def.url;
-  if (url === null) throw new FeedParseError(`feed "${def.id}" has no URL; import a file with "verdict feeds import ${def.id} FILE"`);
+  if (def.url === null) throw new FeedParseError(`feed "${def.id}" has no URL; import a file with "verdict feeds import ${def.id} FILE"`);
+  const { url, secrets } = expandFeedUrl(def, def.url, env.env ?? process.env);
+  try {
+    return await gatherFrom(def, url, state, env, ctx, settings);
+  } catch (err) {
+    throw redacted(err, secrets);
+  }
+}
+
+async function gatherFrom(def: FeedDefinition, url: string, state: FeedState | null, env: RunEnv, ctx: ParseContext, settings: FetchSettings): Promise<Gathered | 'not_modified'> {
   const agent = await feedDispatcher(def.options, env.env ?? process.env, { trustedHost: new URL(url).hostname, allowPrivateNetworks: settings.allowPrivateNetworks === true });
   const deps: FetchDeps = {
     fetch: env.fetch,
