@@ -81,7 +81,7 @@ export class ConfigError extends Error {
 export const DEFAULT_TIERS: Readonly<Record<Tier, TierLimits>> = {
   free: { perMinute: 10, perDay: 1_000, maxResults: 100, bulk: false },
   pro: { perMinute: 1_000, perDay: 1_000_000, maxResults: 10_000, bulk: true },
-  enterprise: { perMinute: 10_000, perDay: 100_000_000, maxResults: 10_000, bulk: true },
+  enterprise: { perMinute: 10_000, perDay: 100_000_000, maxResults: 100_000, bulk: true },
 };
 
 /** Every setting: its variable, default and meaning. The README's configuration table mirrors it. */
@@ -109,6 +109,8 @@ export const SETTINGS = [
   { env: 'VERDICT_LLM_MODEL', default: '(required with VERDICT_LLM_URL)', description: 'The model the endpoint runs (`model` of the chat completion)' },
   { env: 'VERDICT_LLM_API_KEY', default: '(none)', description: 'Bearer key for the endpoint; never logged' },
   { env: 'VERDICT_LLM_TIMEOUT_MS', default: '10000', description: 'Time the summary may take; past it the lookup answers without it (`summary_error`)' },
+  { env: 'VERDICT_TIER_<TIER>_MAX_RESULTS', default: 'free 100, pro 10000, enterprise 100000', description: 'Most values one bulk call (or extract-and-enrich) may carry, and most results one list may return, for a tier' },
+  { env: 'VERDICT_TIER_<TIER>_BULK', default: 'free off, pro on, enterprise on', description: 'Whether a tier may make bulk lookups (`POST /api/v1/lookup/bulk`, `POST /api/v1/extract` with enrich)' },
   { env: 'VERDICT_CONFIG_FILE', default: '(none)', description: 'JSON file of `VERDICT_*` settings; environment variables win' },
 ] as const;
 
@@ -209,7 +211,9 @@ function tiers(env: Env): Record<Tier, TierLimits> {
     const up = tier.toUpperCase();
     const perMinute = integer(env, `VERDICT_TIER_${up}_PER_MINUTE`, d.perMinute, 1, 1_000_000_000);
     const perDay = integer(env, `VERDICT_TIER_${up}_PER_DAY`, d.perDay, 1, 1_000_000_000_000);
-    out[tier] = Object.freeze({ ...d, perMinute, perDay });
+    const maxResults = integer(env, `VERDICT_TIER_${up}_MAX_RESULTS`, d.maxResults, 1, 10_000_000);
+    const bulk = boolean(env, `VERDICT_TIER_${up}_BULK`, d.bulk);
+    out[tier] = Object.freeze({ ...d, perMinute, perDay, maxResults, bulk });
   }
   return out;
 }

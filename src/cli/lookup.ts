@@ -5,6 +5,9 @@
 import { loadConfig, type Config } from '../config.ts';
 import { buildLookupDeps, commandLogger, type LookupDeps } from '../deps.ts';
 import { createLookup, type LookupResponse } from '../enrich.ts';
+import { createBulkLookup, type BulkInput, type BulkItem, type BulkSummary } from '../bulk.ts';
+import { errorText } from '../file-errors.ts';
+import { readFile } from 'node:fs/promises';
 import { parsePlatforms } from '../hunting/index.ts';
 import { parseTypeName } from '../indicators/type-hint.ts';
 import type { IndicatorType } from '../indicators/types.ts';
@@ -17,9 +20,17 @@ export interface LookupCommandOptions {
   type?: string;
   platforms?: string;
   json?: boolean;
+  file?: string;
+  ndjson?: boolean;
 }
 
-export async function lookupCommand(value: string, opts: LookupCommandOptions): Promise<void> {
+export async function lookupCommand(value: string | undefined, opts: LookupCommandOptions): Promise<void> {
+  if (opts.file !== undefined) {
+    if (value !== undefined) throw new Error('give either a value or --file, not both');
+    return lookupFileCommand(opts.file, opts);
+  }
+  if (value === undefined) throw new Error('a value to look up is required (or --file FILE, - for standard input)');
+  if (opts.ndjson) throw new Error('--ndjson goes with --file');
   const type = opts.type === undefined ? undefined : resolveType(opts.type);
   const platforms = platformsOf(opts.platforms);
   const config = loadConfig();
@@ -37,6 +48,81 @@ export async function lookupCommand(value: string, opts: LookupCommandOptions): 
   } finally {
     await deps.close();
   }
+}
+
+/** The values of a file (or standard input), one a line; blank lines and `#` comments skipped. */
+async function readValues(file: string): Promise<string[]> {
+  let text: string;
+  if (file === '-') {
+    const parts: Buffer[] = [];
+    for await (const chunk of process.stdin) parts.push(chunk as Buffer);
+    text = Buffer.concat(parts).toString('utf8');
+  } else {
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      throw new Error(errorText(err, file), { cause: err });
+    }
+  }
+  return text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+}
+
+/** `verdict lookup --file FILE|-`: the bulk path (POST /api/v1/lookup/bulk's) over the local store. */
+async function lookupFileCommand(file: string, opts: LookupCommandOptions): Promise<void> {
+  if (opts.json && opts.ndjson) throw new Error('choose --json or --ndjson, not both');
+  const type = opts.type === undefined ? undefined : resolveType(opts.type);
+  const platforms = platformsOf(opts.platforms);
+  const values = await readValues(file);
+  const inputs: BulkInput[] = type === undefined ? values : values.map((v) => ({ value: v, type }));
+  const config = loadConfig();
+  const deps = await openForLookup(config);
+  try {
+    const run = createBulkLookup(deps).run(inputs, { platforms });
+    const out = process.stdout;
+    const write = (s: string) => (out.write(s) ? undefined : new Promise<void>((resolve) => out.once('drain', () => resolve())));
+    let step = await run.next();
+    let n = 0;
+    if (opts.json) await write('{"results":[');
+    else if (!opts.ndjson) await write(TABLE_HEAD);
+    while (step.done !== true) {
+      const item = step.value;
+      const json = 'result' in item ? JSON.stringify(item.result) : JSON.stringify({ error: item.error });
+      if (opts.ndjson) await write(`${json}\n`);
+      else if (opts.json) await write(n === 0 ? json : `,${json}`);
+      else await write(tableRow(item));
+      n += 1;
+      step = await run.next();
+    }
+    const summary = step.value;
+    if (opts.ndjson) await write(`${JSON.stringify({ summary })}\n`);
+    else if (opts.json) await write(`],"summary":${JSON.stringify(summary)}}\n`);
+    else await write(summaryLine(summary));
+    if (summary.errors > 0) process.exitCode = 2;
+  } finally {
+    await deps.close();
+  }
+}
+
+const TABLE_HEAD = `${'VALUE'.padEnd(48)} ${'TYPE'.padEnd(12)} ${'RISK'.padEnd(9)} SCORE ${'CONFIDENCE'.padEnd(10)} FOUND SOURCES\n`;
+
+function cut(s: string, n: number): string {
+  return s.length > n ? `${s.slice(0, n - 1)}…` : s;
+}
+
+/** One row of the table; a bad value says why in the row. */
+export function tableRow(item: BulkItem): string {
+  if ('error' in item) {
+    const value = String(item.error.details['value'] ?? '');
+    return printable(`${cut(value, 48).padEnd(48)} error: ${item.error.message}`) + '\n';
+  }
+  const r = item.result;
+  const row = `${cut(r.value, 48).padEnd(48)} ${r.type.padEnd(12)} ${r.risk_score.padEnd(9)} ${String(r.risk.score).padStart(5)} ${r.confidence.padEnd(10)} ${(r.found ? 'yes' : 'no').padEnd(5)} ${r.sources.length}`;
+  return printable(row) + '\n';
+}
+
+function summaryLine(s: BulkSummary): string {
+  const levels = ['critical', 'high', 'medium', 'low'].filter((l) => (s.by_level[l] ?? 0) > 0).map((l) => `${s.by_level[l]} ${l}`);
+  return `\n${s.total} values: ${s.answered - s.errors} indicators (${s.found} found${levels.length > 0 ? `; ${levels.join(', ')}` : ''}), ${s.duplicates} duplicates, ${s.errors} errors\n`;
 }
 
 async function openForLookup(config: Config): Promise<LookupDeps> {

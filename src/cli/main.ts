@@ -40,12 +40,14 @@ export function buildProgram(): Command {
 
   program
     .command('lookup')
-    .description('Look up one indicator in the configured store (the same result as GET /api/v1/lookup); reads only')
-    .argument('<value>', 'the indicator: IP, domain, URL, hash, CVE, ATT&CK id or email (defanged forms accepted)')
+    .description('Look up one indicator in the configured store (the same result as GET /api/v1/lookup), or many with --file (as POST /api/v1/lookup/bulk); reads only')
+    .argument('[value]', 'the indicator: IP, domain, URL, hash, CVE, ATT&CK id or email (defanged forms accepted)')
     .option('--type <type>', `type hint: ${TYPE_NAMES.join(', ')}`)
     .option('--platforms <list>', `extra hunting platforms, comma-separated: ${HUNTING_PLATFORMS.join(', ')}`)
+    .option('--file <file>', 'look up every value of FILE, one a line (- reads standard input); prints a table')
     .option('--json', 'print the API response as one JSON document')
-    .action(async (value: string, opts: LookupCommandOptions) => (await import('./lookup.ts')).lookupCommand(value, opts));
+    .option('--ndjson', 'with --file: one JSON line per result, then a summary line')
+    .action(async (value: string | undefined, opts: LookupCommandOptions) => (await import('./lookup.ts')).lookupCommand(value, opts));
 
   const keys = program.command('keys').description('Manage API keys in the configured store');
   keys

@@ -20,6 +20,8 @@ import { registerNotFound } from './not-found.ts';
 import { createHttpMetrics, type HttpMetrics } from './metrics.ts';
 import { lazyChildLoggerFactory } from './request-logger.ts';
 import { registerLookupRoute } from './routes/lookup.ts';
+import { registerBulkRoute } from './routes/bulk.ts';
+import { createBulkLookup } from '../bulk.ts';
 import { createSummarizer, type Summarizer } from '../llm/summary.ts';
 import { registerHealthRoute } from './routes/health.ts';
 import { registerKeyRoutes } from './routes/keys.ts';
@@ -144,6 +146,7 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
   const keys = createKeyService({ keys: deps.store.keys, clock: deps.clock, newId: deps.ids.keyId });
   const summarizer = deps.summarizer ?? createSummarizer({ config: deps.config.llm, clock: deps.clock, logger: deps.logger });
   registerLookupRoute(app, lookup, summarizer);
+  registerBulkRoute(app, createBulkLookup(deps), deps);
   registerHealthRoute(app, { ...deps, storeOutage });
   registerKeyRoutes(app, keys, { onRevoked: (id) => verifier.forget(id), onCreated: (hash) => verifier.created(hash) });
   registerFeedRoutes(app, deps);

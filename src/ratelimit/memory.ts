@@ -112,13 +112,13 @@ export function createMemoryRateLimiter(opts: MemoryRateLimiterOptions = {}): Ra
     }
   }
 
-  function remember(keyId: string, day: number): void {
+  function remember(keyId: string, day: number, n = 1): void {
     let counts = unsaved.get(day);
     if (counts === undefined) {
       counts = new Map();
       unsaved.set(day, counts);
     }
-    counts.set(keyId, (counts.get(keyId) ?? 0) + 1);
+    counts.set(keyId, (counts.get(keyId) ?? 0) + n);
   }
 
   /** Adds what was counted since the last save; what fails is put back for the next one. */
@@ -188,6 +188,30 @@ export function createMemoryRateLimiter(opts: MemoryRateLimiterOptions = {}): Ra
       }
       const counts = { allowed: reason === null, reason, minuteCount: w.minuteCount, dayCount: w.dayCount, oldestSecond };
       return decide(counts, limits, nowMs);
+    },
+    chargeDay(keyId: string, n: number, limits: RateLimits, nowMs: number): RateDecision {
+      checkLimits(limits);
+      const nowSecond = Math.floor(nowMs / 1000);
+      const day = Math.floor(nowMs / DAY_MS);
+      let w = windows.get(keyId);
+      if (!w) {
+        w = { buckets: [], minuteCount: 0, day, dayCount: dayStart(keyId, day) };
+        windows.set(keyId, w);
+      }
+      prune(w, nowSecond);
+      if (w.day !== day) {
+        w.day = day;
+        w.dayCount = dayStart(keyId, day);
+      }
+      const count = Math.max(0, Math.floor(n));
+      const allowed = w.dayCount + count <= limits.perDay;
+      if (allowed && count > 0) {
+        w.dayCount += count;
+        if (ledger !== undefined) remember(keyId, day, count);
+      }
+      const oldestSecond = w.buckets[0]?.[0] ?? nowSecond;
+      const reason = allowed ? null : ('quota_exceeded' as const);
+      return decide({ allowed, reason, minuteCount: w.minuteCount, dayCount: w.dayCount, oldestSecond }, limits, nowMs);
     },
     async close(): Promise<void> {
       if (timer !== null) clearInterval(timer);

@@ -103,6 +103,20 @@ if dback > 0 then redis.call('DECRBY', KEYS[2], dback) end
 return 0
 `;
 
+// Counts ARGV[1] more requests against the day's counter only if they all fit under ARGV[2]:
+// {allowed, dayCount}.
+const CHARGE_DAY_LUA = `
+local n = tonumber(ARGV[1])
+local perDay = tonumber(ARGV[2])
+local dayCount = tonumber(redis.call('GET', KEYS[1]) or '0')
+if dayCount + n > perDay then return {0, dayCount} end
+if n > 0 then
+  redis.call('INCRBY', KEYS[1], n)
+  redis.call('EXPIRE', KEYS[1], 90000)
+end
+return {1, dayCount + n}
+`;
+
 const DAY_MS = 86_400_000;
 
 type ConsumeReply = [number, number, number, number, number, number];
@@ -118,6 +132,7 @@ interface LimiterCommands {
     margin: number,
   ): Promise<ConsumeReply>;
   verdictRateRelease(minuteKey: string, dayKey: string, second: number, n: number): Promise<number>;
+  verdictRateChargeDay(dayKey: string, n: number, perDay: number): Promise<[number, number]>;
 }
 
 /** Lua numbers are doubles; an unlimited (Infinity) limit is sent as the largest exact integer. */
@@ -175,6 +190,7 @@ export function createRedisRateLimiter(opts: RedisRateLimiterOptions): RateLimit
   const redis = opts.client ?? connectRedis(opts.url);
   redis.defineCommand('verdictRateConsume', { numberOfKeys: 2, lua: CONSUME_LUA });
   redis.defineCommand('verdictRateRelease', { numberOfKeys: 2, lua: RELEASE_LUA });
+  redis.defineCommand('verdictRateChargeDay', { numberOfKeys: 1, lua: CHARGE_DAY_LUA });
   const script = redis as unknown as LimiterCommands;
   const prefix = opts.keyPrefix ?? 'verdict:rl:';
   const consequence =
@@ -326,6 +342,28 @@ export function createRedisRateLimiter(opts: RedisRateLimiterOptions): RateLimit
       const lease = want > 1 ? leases.get(keyId) : undefined;
       if (lease !== undefined && usable(lease, limits, nowMs)) return spend(lease, limits, nowMs);
       return consumeRemote(keyId, limits, nowMs, want);
+    },
+    async chargeDay(keyId: string, n: number, limits: RateLimits, nowMs: number): Promise<RateDecision> {
+      checkLimits(limits);
+      if (outage.down) {
+        outage.skipped();
+        if (opts.failurePolicy === 'open') return local.chargeDay!(keyId, n, limits, nowMs);
+        throw new RedisUnavailableError('rate limiter unavailable: Redis unreachable');
+      }
+      const day = Math.floor(nowMs / DAY_MS);
+      let reply: [number, number];
+      try {
+        reply = await script.verdictRateChargeDay(dayKey(keyId, day), Math.max(0, Math.floor(n)), finite(limits.perDay));
+      } catch (err) {
+        outage.failed(err);
+        if (opts.failurePolicy === 'open') return local.chargeDay!(keyId, n, limits, nowMs);
+        throw new RedisUnavailableError('rate limiter unavailable: Redis unreachable', { cause: err });
+      }
+      outage.recovered();
+      const [allowed, dayCount] = reply;
+      const sec = Math.floor(nowMs / 1000);
+      const counts: WindowCounts = { allowed: allowed === 1, reason: allowed === 1 ? null : 'quota_exceeded', minuteCount: 0, dayCount, oldestSecond: sec };
+      return decide(counts, limits, nowMs);
     },
     async close(): Promise<void> {
       closing = true;

@@ -29,5 +29,11 @@ export interface RateLimiter {
    * request path awaits nothing; a promise otherwise.
    */
   consume(keyId: string, limits: RateLimits, nowMs: number): RateDecision | Promise<RateDecision>;
+  /**
+   * Counts `n` more requests against `keyId`'s daily quota only (a bulk call's further values;
+   * the call itself went through `consume`). All or nothing: refused with `quota_exceeded`, and
+   * nothing counted, when fewer than `n` remain today.
+   */
+  chargeDay?(keyId: string, n: number, limits: RateLimits, nowMs: number): RateDecision | Promise<RateDecision>;
   close(): Promise<void>;
 }

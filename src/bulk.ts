@@ -1,0 +1,226 @@
+/**
+ * The bulk lookup use case: many indicators answered with exactly the single lookup's objects,
+ * in input order, each distinct indicator once, reading the store in batches.
+ *
+ * Values are taken a chunk at a time. For each chunk, every read the single lookup would make —
+ * the indicator's own sightings, the ranges holding an address, its AS, a URL's host, parent
+ * domains — is gathered first and read with one query per type (`sightingsOfMany`) and one for
+ * all the addresses (`rangesContainingMany`); then each indicator goes through the single
+ * lookup's own code (src/enrich.ts) over a view of the store that answers those reads from what
+ * was just read. A read the view did not foresee goes to the store as usual, so the answers are
+ * the single lookup's whatever it comes to read. Results are yielded as they are ready: the
+ * caller streams them, and memory stays bounded by the chunk, not the batch.
+ */
+import { createLookup, parentDomains, urlHost, type EnrichDeps, type LookupOutcome, type LookupResponse } from './enrich.ts';
+import { ParsedIndicators } from './enrich.ts';
+import type { IndicatorType, StoredType } from './indicators/types.ts';
+import { parseTypeHint } from './indicators/type-hint.ts';
+import type { HuntingPlatform, Override, Sighting } from './model.ts';
+import type { Store } from './store/types.ts';
+
+/** One value of a bulk request: the value alone, or with its type. */
+export type BulkInput = string | { value: string; type?: string };
+
+export interface BulkItemError {
+  error: { code: 'invalid_indicator' | 'invalid_parameter'; message: string; details: Record<string, unknown> };
+}
+
+export type BulkItem = { index: number; result: LookupResponse } | { index: number; error: BulkItemError['error'] };
+
+export interface BulkSummary {
+  /** Values received. */
+  total: number;
+  /** Results given (distinct indicators and per-item errors). */
+  answered: number;
+  /** Values that repeated an earlier one (same canonical indicator), answered at its first place. */
+  duplicates: number;
+  errors: number;
+  found: number;
+  by_type: Record<string, number>;
+  by_level: Record<string, number>;
+}
+
+export interface BulkOptions {
+  platforms?: readonly HuntingPlatform[];
+  /** Values read from the store together (default 500). */
+  chunkSize?: number;
+}
+
+export const DEFAULT_CHUNK = 500;
+/** Longest value accepted, as for the single lookup. */
+const MAX_VALUE_LENGTH = 2_048;
+
+const key = (type: string, value: string): string => `${type}\u0000${value}`;
+
+/** What one chunk read ahead: sightings by type and value, ranges by address. */
+interface Reads {
+  sightings: Map<string, Sighting[]>;
+  ranges: Map<string, Sighting[]>;
+}
+
+/**
+ * The store as the single lookup sees it during a bulk call: the reads of the current chunk
+ * come from what was read ahead, overrides from one reading per call, the data version fixed
+ * for the call; anything else is the store's own.
+ */
+function prefetchedView(store: Store, state: { reads: Reads; overrides: Map<string, Override>; version: number }): Store {
+  const overrides = new Proxy(store.overrides, {
+    get(target, prop) {
+      if (prop === 'get') return async (type: IndicatorType, value: string) => state.overrides.get(key(type, value)) ?? null;
+      const v = Reflect.get(target, prop, target) as unknown;
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+  return new Proxy(store, {
+    get(target, prop) {
+      switch (prop) {
+        case 'sightingsOf':
+          return async (type: StoredType, value: string) => state.reads.sightings.get(key(type, value)) ?? target.sightingsOf(type, value);
+        case 'rangesContaining':
+          return async (ip: string) => state.reads.ranges.get(ip) ?? target.rangesContaining(ip);
+        case 'dataVersion':
+          return async () => state.version;
+        case 'overrides':
+          return overrides;
+        default: {
+          const v = Reflect.get(target, prop, target) as unknown;
+          return typeof v === 'function' ? v.bind(target) : v;
+        }
+      }
+    },
+  });
+}
+
+export function createBulkLookup(deps: EnrichDeps) {
+  const parser = new ParsedIndicators(10_000);
+
+  /** The reads the single lookup makes for one indicator, added to `want`. */
+  function plan(type: IndicatorType, value: string, want: { byType: Map<StoredType, Set<string>>; ips: Set<string> }): void {
+    const add = (t: StoredType, v: string) => {
+      let s = want.byType.get(t);
+      if (s === undefined) want.byType.set(t, (s = new Set()));
+      s.add(v);
+    };
+    add(type, value);
+    if (type === 'ipv4' || type === 'ipv6') {
+      want.ips.add(value);
+      const asn = deps.intel.network?.(value)?.asn ?? null;
+      if (asn !== null) add('asn', asn);
+    } else if (type === 'domain') {
+      for (const p of parentDomains(value)) add('domain', p);
+    } else if (type === 'url') {
+      const host = urlHost(value);
+      if (host === null) return;
+      add(host.type, host.value);
+      if (host.type === 'domain') for (const p of parentDomains(host.value)) add('domain', p);
+      else want.ips.add(host.value);
+    }
+  }
+
+  async function readAhead(store: Store, want: { byType: Map<StoredType, Set<string>>; ips: Set<string> }): Promise<Reads> {
+    const sightings = new Map<string, Sighting[]>();
+    const reads = [...want.byType].map(async ([type, values]) => {
+      const got = await store.sightingsOfMany(type, [...values]);
+      for (const [v, list] of got) sightings.set(key(type, v), list);
+    });
+    const ranges = want.ips.size === 0 ? Promise.resolve(new Map<string, Sighting[]>()) : store.rangesContainingMany([...want.ips]);
+    const [, r] = await Promise.all([Promise.all(reads), ranges]);
+    return { sightings, ranges: r };
+  }
+
+  function itemError(index: number, input: BulkInput, code: 'invalid_indicator' | 'invalid_parameter', message: string, details: Record<string, unknown> = {}): BulkItem {
+    const value = typeof input === 'string' ? input : input?.value;
+    return { index, error: { code, message, details: { index, value: typeof value === 'string' ? value.slice(0, 200) : null, ...details } } };
+  }
+
+  return {
+    /**
+     * Yields one item per distinct indicator or bad value, in input order, then returns the
+     * summary. The store is read one chunk at a time; a store failure is thrown.
+     */
+    async *run(inputs: readonly BulkInput[], opts: BulkOptions = {}): AsyncGenerator<BulkItem, BulkSummary> {
+      const chunkSize = Math.max(1, opts.chunkSize ?? DEFAULT_CHUNK);
+      const summary: BulkSummary = { total: inputs.length, answered: 0, duplicates: 0, errors: 0, found: 0, by_type: {}, by_level: {} };
+      const state = { reads: { sightings: new Map(), ranges: new Map() } as Reads, overrides: new Map<string, Override>(), version: 0 };
+      const view = prefetchedView(deps.store, state);
+      const single = createLookup({ ...deps, store: view, cache: null });
+      state.version = await deps.store.dataVersion();
+      await deps.catalog.refreshAt?.(state.version);
+      // overrides are few (an analyst's decisions): one reading serves the call
+      for (const o of await deps.store.overrides.list()) state.overrides.set(key(o.type, o.value), o);
+      const seen = new Set<string>();
+      const platforms = opts.platforms ?? [];
+
+      for (let start = 0; start < inputs.length; start += chunkSize) {
+        const chunk: ({ index: number; type: IndicatorType; value: string; raw: string; hint?: IndicatorType } | BulkItem)[] = [];
+        const want = { byType: new Map<StoredType, Set<string>>(), ips: new Set<string>() };
+        for (let i = start; i < Math.min(inputs.length, start + chunkSize); i++) {
+          const input = inputs[i]!;
+          const raw = typeof input === 'string' ? input : input?.value;
+          if (typeof raw !== 'string' || raw.trim() === '') {
+            chunk.push(itemError(i, input, 'invalid_indicator', 'The value is empty.'));
+            continue;
+          }
+          if (raw.length > MAX_VALUE_LENGTH) {
+            chunk.push(itemError(i, input, 'invalid_indicator', `The value is longer than ${MAX_VALUE_LENGTH} characters.`));
+            continue;
+          }
+          let hint: IndicatorType | undefined;
+          if (typeof input !== 'string' && input.type !== undefined) {
+            const h = parseTypeHint(input.type);
+            if (!h.ok) {
+              chunk.push(itemError(i, input, 'invalid_parameter', h.message, { parameter: 'type', allowed: [...h.allowed] }));
+              continue;
+            }
+            hint = h.type;
+          }
+          const parsed = parser.parse(raw, hint);
+          if (!parsed.ok) {
+            const what = hint ? `a valid ${hint}` : 'a valid indicator of any supported type';
+            chunk.push(
+              itemError(i, input, 'invalid_indicator', `The value is not ${what}.`, {
+                expected_types: [...new Set(parsed.tried.map((t) => t.type))],
+                reasons: parsed.tried.map((t) => ({ type: t.type, reason: t.reason })),
+              }),
+            );
+            continue;
+          }
+          const k = key(parsed.type, parsed.value);
+          if (seen.has(k)) {
+            summary.duplicates += 1;
+            continue;
+          }
+          seen.add(k);
+          plan(parsed.type, parsed.value, want);
+          chunk.push({ index: i, type: parsed.type, value: parsed.value, raw, ...(hint ? { hint } : {}) });
+        }
+        state.reads = await readAhead(deps.store, want);
+        const answers = await Promise.all(
+          chunk.map((c): Promise<BulkItem> | BulkItem => {
+            if ('result' in c || 'error' in c) return c;
+            // the canonical value with its type parses to itself: the single lookup's own path
+            return single.lookup({ value: c.value, type: c.type, platforms }).then((o: LookupOutcome) => {
+              if (!o.ok) return itemError(c.index, c.raw, 'invalid_indicator', 'The value is not a valid indicator.');
+              return { index: c.index, result: o.result };
+            });
+          }),
+        );
+        for (const a of answers) {
+          summary.answered += 1;
+          if ('error' in a) summary.errors += 1;
+          else {
+            const r = a.result;
+            summary.by_type[r.type] = (summary.by_type[r.type] ?? 0) + 1;
+            summary.by_level[r.risk_score] = (summary.by_level[r.risk_score] ?? 0) + 1;
+            if (r.found) summary.found += 1;
+          }
+          yield a;
+        }
+      }
+      state.reads = { sightings: new Map(), ranges: new Map() };
+      return summary;
+    },
+  };
+}
+
+export type BulkLookup = ReturnType<typeof createBulkLookup>;
