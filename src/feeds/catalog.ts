@@ -80,7 +80,9 @@ export function checkDefinition(raw: Record<string, unknown>, where: string): Fe
   const category = oneOf(at, 'category', raw.category, FEED_CATEGORIES) as FeedDefinition['category'];
   const reliability = oneOf(at, 'reliability', raw.reliability, RELIABILITIES) as FeedDefinition['reliability'];
   const format = oneOf(at, 'format', raw.format, FEED_FORMATS) as FeedDefinition['format'];
-  const mode = oneOf(at, 'mode', raw.mode ?? 'snapshot', ['snapshot', 'incremental']) as FeedDefinition['mode'];
+  const mode = oneOf(at, 'mode', raw.mode ?? (format === 'rss' ? 'incremental' : 'snapshot'), ['snapshot', 'incremental']) as FeedDefinition['mode'];
+  // a report feed reads only its new entries: a snapshot would delist every report read before
+  if (format === 'rss' && mode !== 'incremental') throw new CatalogError(`${at}: a report feed (format rss) is "incremental"`);
   const url = raw.url ?? null;
   if (url !== null && (typeof url !== 'string' || !/^https?:\/\//i.test(url))) throw new CatalogError(`${at}: "url" must be an http(s) URL or null`);
   const interval = raw.interval ?? (url === null ? 0 : 3600);

@@ -25,6 +25,7 @@ import { emptyFileRefusal, mispFolderProblem, withDropFix, type RunOrigin } from
 import { definitionToStore } from './stored-definitions.ts';
 import { fetchTaxiiObjects, mispDirectoryRecords, mispFeedDirectory, OTX_KEY_HEADER, otxSpoolRecords, spoolMispFeed, spoolOtxPulses } from './sources.ts';
 import type { FeedDefinition, FeedFormat } from './types.ts';
+import { fetchReportFeed, reportsFromFile, type GatheredReports } from './reports/source.ts';
 
 /**
  * Files at least this large (bytes on disk) are parsed on a worker thread while this thread
@@ -140,7 +141,14 @@ interface Gathered {
   cursor?: string | null;
   /** The one file the records are read from (an import, a download), to say why a refused one was refused. */
   path?: string;
+  /** What the run stores once its records are in (a report feed's reports). */
+  commit?: (store: Store) => Promise<void>;
   cleanup(): Promise<void>;
+}
+
+/** A report feed's gathered reports as a run's records. */
+function fromReports(g: GatheredReports): Pick<Gathered, 'records' | 'commit'> {
+  return { records: g.records, commit: (store) => g.commit(store) };
 }
 
 const HTML_TYPE = /^\s*text\/html/i;
@@ -228,6 +236,7 @@ async function fileRecords(
 
 async function gatherFile(def: FeedDefinition, source: Extract<RunSource, { kind: 'file' }>, ctx: ParseContext, env: RunEnv): Promise<Gathered> {
   const none = { etag: null, lastModified: null, cleanup: async () => {} };
+  if (def.format === 'rss') return { ...none, path: source.path, ...fromReports(await reportsFromFile(def, source.path, env.clock().toISOString())) };
   if (def.format === 'misp-feed') {
     const dir = await mispFeedDirectory(source.path);
     if (dir !== null) {
@@ -334,6 +343,14 @@ async function fetchRemote(
   if (d.kind === 'not_modified') return 'not_modified';
   try {
     if (d.contentType !== null && HTML_TYPE.test(d.contentType)) throw new FeedParseError(`the server sent an HTML page (${d.contentType}), not ${def.format}`);
+    if (def.format === 'rss') {
+      const reports = await fetchReportFeed(def, url, d.path, ctx, settings, deps, {
+        store: env.store,
+        now: env.clock().toISOString(),
+        onPageError: (page, why) => env.logger.warn({ feedId: def.id, page, error: printable(why) }, 'report page not read'),
+      });
+      return { ...fromReports(reports), etag: d.etag, lastModified: d.lastModified, cleanup: d.cleanup };
+    }
     return { records: await fileRecords(def, d.path, ctx, env), etag: d.etag, lastModified: d.lastModified, servedAt: d.lastModified, path: d.path, cleanup: d.cleanup };
   } catch (err) {
     await d.cleanup();
@@ -441,6 +458,7 @@ export async function runFeed(def: FeedDefinition, source: RunSource, env: RunEn
       if (def.mode === 'snapshot' && !allowDrop) opts.maxDropShare = share;
       const empty = source.kind === 'file' && !allowDrop ? () => emptyFileRefusal(state?.listedCount ?? 0, def.mode) : null;
       run.result = await env.store.ingest(opts, guardRejects(gathered.records, tally, rejectShareOf(def), def.types, empty));
+      await gathered.commit?.(env.store);
       run.status = 'success';
       run.etag = gathered.etag;
       run.lastModified = gathered.lastModified;

@@ -21,6 +21,7 @@ export const FEED_FORMATS = [
   'jsonl-mapping',
   'otx',
   'phishtank-json',
+  'rss',
 ] as const;
 export type FeedFormat = (typeof FEED_FORMATS)[number];
 
@@ -37,6 +38,8 @@ export const FORMAT_TYPES: Readonly<Partial<Record<FeedFormat, readonly StoredTy
   'malwarebazaar-csv': ['md5', 'sha1', 'sha256'],
   otx: ['ipv4', 'ipv6', 'cidr', 'domain', 'url', 'email', 'md5', 'sha1', 'sha256', 'cve'],
   'phishtank-json': ['url'],
+  // report feeds: what a threat report names (ATT&CK ids are kept with the report, not as sightings)
+  rss: ['ipv4', 'ipv6', 'cidr', 'domain', 'url', 'email', 'md5', 'sha1', 'sha256', 'sha512', 'cve', 'asn'],
 };
 
 export interface FeedDefinition {

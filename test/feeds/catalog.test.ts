@@ -60,7 +60,7 @@ test('bad operator entries fail with a message naming the file, the feed and the
   const cases: [unknown, RegExp][] = [
     [{ feeds: [{ id: 'x1', name: 'X', category: 'gov', reliability: 'A', format: 'plain-list', url: null }] }, /feed "x1": "category" must be one of/],
     [{ feeds: [{ id: 'x2', name: 'X', category: 'community', reliability: 'Z', format: 'plain-list', url: null }] }, /"reliability"/],
-    [{ feeds: [{ id: 'x3', name: 'X', category: 'community', reliability: 'A', format: 'rss', url: null }] }, /"format"/],
+    [{ feeds: [{ id: 'x3', name: 'X', category: 'community', reliability: 'A', format: 'rss-xml', url: null }] }, /"format"/],
     [{ feeds: [{ id: 'x4', name: 'X', category: 'community', reliability: 'A', format: 'plain-list', url: 'ftp://x' }] }, /"url"/],
     [{ feeds: [{ id: 'x5', name: 'X', category: 'internal', reliability: 'A', format: 'plain-list', url: null }] }, /verdict/],
     [{ feeds: [{ id: 'x6', name: 'X', category: 'community', reliability: 'A', format: 'csv-mapping', url: null }] }, /options\.fields\.value/],

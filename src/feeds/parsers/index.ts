@@ -10,6 +10,7 @@ import { parseMispEvent } from './misp.ts';
 import { parseOtxPulses } from './otx.ts';
 import { parsePhishTankJson } from './phishtank.ts';
 import { parsePlainList } from './plain-list.ts';
+import { parseReportFeed } from './rss.ts';
 import { parseSpamhausAsnDrop } from './spamhaus-asndrop.ts';
 import { parseSpamhausDrop } from './spamhaus-drop.ts';
 import { parseSpamhausDropNdjson } from './spamhaus-drop-ndjson.ts';
@@ -37,6 +38,8 @@ export const PARSERS: Readonly<Record<FeedFormat, FeedParser>> = {
   'jsonl-mapping': parseJsonlMapping,
   otx: parseOtxPulses,
   'phishtank-json': parsePhishTankJson,
+  // a report feed's run fetches each entry's page (../reports/source.ts); this reads a saved feed alone
+  rss: parseReportFeed,
 };
 
 export { FeedParseError, RejectTally, newContext } from './types.ts';
