@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { deflateSync } from 'node:zlib';
 import { extractFromDocument, readDocument } from '../src/documents/index.ts';
 import { makePdf, type PdfPageSpec } from '../test/documents/pdf-maker.ts';
-import { loadCorpus } from '../test/indicators/corpus.ts';
+import { corpusText, loadCorpus } from '../test/indicators/corpus.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'verdict.js');
@@ -65,18 +65,6 @@ function arg(name: string, fallback: string): string {
   return i >= 0 && process.argv[i + 1] ? (process.argv[i + 1] as string) : fallback;
 }
 
-/** The corpus, its digits rotated per copy (no repeated candidates), to about `bytes`. */
-function corpusText(bytes: number): string {
-  const text = loadCorpus().map((d) => d.text).join('\n\n');
-  const copies: string[] = [];
-  let size = 0;
-  for (let k = 0; size < bytes; k++) {
-    const copy = text.replace(/\d/g, (d) => String((Number(d) + k) % 10));
-    copies.push(copy);
-    size += Buffer.byteLength(copy) + 2;
-  }
-  return copies.join('\n\n');
-}
 
 /** A 30-page report: each page about 45 lines of the corpus's prose, with a running header and footer and a link on every third page. */
 function reportPdf(pages: number): Buffer {

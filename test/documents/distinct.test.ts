@@ -4,23 +4,11 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DistinctIndicators, documentDistinct, documentIndicators, documentUnits, distinctOf, type Document, type DocumentPart } from '../../src/documents/index.ts';
 import { ExtractMemo, extract } from '../../src/indicators/index.ts';
-import { loadCorpus } from '../indicators/corpus.ts';
+import { corpusText } from '../indicators/corpus.ts';
 import { fixture, readOk } from './helpers.ts';
 
 const doc = (parts: DocumentPart[]): Document => ({ format: 'text', bytes: 0, parts, attachments: [], metadata: {}, warnings: [] });
 
-/** The corpus, its digits rotated per copy, to about `chars` characters: indicators repeat across slices, with variations. */
-function corpusText(chars: number): string {
-  const text = loadCorpus().map((d) => d.text).join('\n\n');
-  const copies: string[] = [];
-  let n = 0;
-  for (let k = 0; n < chars; k++) {
-    const copy = text.replace(/\d/g, (d) => String((Number(d) + k) % 10));
-    copies.push(copy);
-    n += copy.length + 2;
-  }
-  return copies.join('\n\n');
-}
 
 describe('documentDistinct', () => {
   test('a long text: the distinct indicators of every occurrence, counts adding up to the occurrences', () => {

@@ -26,6 +26,23 @@ export function loadCorpus(): CorpusDocument[] {
   }));
 }
 
+/**
+ * The corpus over and over, its digits rotated per copy (addresses and ids vary from copy to
+ * copy), to about `bytes` bytes of UTF-8: a long mixed-script text for the benchmarks and for tests
+ * of long documents.
+ */
+export function corpusText(bytes: number): string {
+  const text = loadCorpus().map((d) => d.text).join('\n\n');
+  const copies: string[] = [];
+  let size = 0;
+  for (let k = 0; size < bytes; k++) {
+    const copy = text.replace(/\d/g, (d) => String((Number(d) + k) % 10));
+    copies.push(copy);
+    size += Buffer.byteLength(copy) + 2;
+  }
+  return copies.join('\n\n');
+}
+
 export interface Counts {
   tp: number;
   fp: number;
