@@ -142,6 +142,10 @@ export function windowedVersion(read: () => Promise<number>, windowMs: number, n
 /** The seed's hunting queries are always present; callers may ask for more. */
 const SEED_PLATFORMS: readonly HuntingPlatform[] = ['splunk', 'kql'];
 
+/** Reports named in a lookup's related.reports, and other indicators of theirs in related.related_iocs, at most. */
+export const RELATED_REPORTS = 10;
+export const RELATED_IOCS = 50;
+
 export function createLookup(deps: EnrichDeps, opts: LookupOptions = {}) {
   const parsedIndicators = new ParsedIndicators();
   const { refreshAt } = deps.catalog;
@@ -185,6 +189,27 @@ export function createLookup(deps: EnrichDeps, opts: LookupOptions = {}) {
     return out;
   }
 
+  /**
+   * The threat reports naming the indicator (up to RELATED_REPORTS, newest first) and the other
+   * indicators those reports name (up to RELATED_IOCS): none when no report names it.
+   */
+  async function relatedReports(type: IndicatorType, value: string): Promise<Record<string, unknown>> {
+    const reports = await deps.store.reports.mentioning(type, value, RELATED_REPORTS);
+    if (reports.length === 0) return {};
+    const iocs = new Map<string, { type: string; value: string; report_id: string }>();
+    for (const r of reports) {
+      for (const x of r.indicators) {
+        if (iocs.size >= RELATED_IOCS) break;
+        const key = `${x.type} ${x.value}`;
+        if ((x.type !== type || x.value !== value) && !iocs.has(key)) iocs.set(key, { type: x.type, value: x.value, report_id: r.id });
+      }
+    }
+    return {
+      reports: reports.map((r) => ({ id: r.id, title: r.title, url: r.url, published: r.published, feed_id: r.feedId })),
+      related_iocs: [...iocs.values()],
+    };
+  }
+
   async function compute(type: IndicatorType, value: string, override: Override | null, platforms: readonly HuntingPlatform[]): Promise<LookupResponse> {
     const now = deps.clock();
     // the address's AS, range and country, from the offline tables (docs/api.md, related.network)
@@ -207,7 +232,9 @@ export function createLookup(deps: EnrichDeps, opts: LookupOptions = {}) {
       },
       platforms,
     );
-    return toResponse(type, value, sightings, context, network === null ? assessment : { ...assessment, related: { ...assessment.related, network } }, hunting);
+    const reports = await relatedReports(type, value);
+    const related = { ...assessment.related, ...(network === null ? {} : { network }), ...reports };
+    return toResponse(type, value, sightings, context, { ...assessment, related }, hunting);
   }
 
   function invalid(parsed: Extract<ParsedLookup, { ok: false }>): LookupOutcome {
