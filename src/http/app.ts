@@ -21,6 +21,7 @@ import { createHttpMetrics, type HttpMetrics } from './metrics.ts';
 import { lazyChildLoggerFactory } from './request-logger.ts';
 import { registerLookupRoute } from './routes/lookup.ts';
 import { registerBulkRoute } from './routes/bulk.ts';
+import { registerExtractRoute } from './routes/extract.ts';
 import { createBulkLookup } from '../bulk.ts';
 import { createSummarizer, type Summarizer } from '../llm/summary.ts';
 import { registerHealthRoute } from './routes/health.ts';
@@ -146,7 +147,9 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
   const keys = createKeyService({ keys: deps.store.keys, clock: deps.clock, newId: deps.ids.keyId });
   const summarizer = deps.summarizer ?? createSummarizer({ config: deps.config.llm, clock: deps.clock, logger: deps.logger });
   registerLookupRoute(app, lookup, summarizer);
-  registerBulkRoute(app, createBulkLookup(deps), deps);
+  const bulk = createBulkLookup(deps);
+  registerBulkRoute(app, bulk, deps);
+  registerExtractRoute(app, bulk, deps);
   registerHealthRoute(app, { ...deps, storeOutage });
   registerKeyRoutes(app, keys, { onRevoked: (id) => verifier.forget(id), onCreated: (hash) => verifier.created(hash) });
   registerFeedRoutes(app, deps);
