@@ -28,6 +28,7 @@ import { registerHealthRoute } from './routes/health.ts';
 import { registerKeyRoutes } from './routes/keys.ts';
 import { registerFeedRoutes } from './routes/feeds.ts';
 import { registerOverrideRoutes } from './routes/overrides.ts';
+import { registerReportRoutes } from './routes/reports.ts';
 import { registerServiceRoutes } from './routes/service.ts';
 
 export type AppDeps = Pick<Deps, 'config' | 'logger' | 'clock' | 'ids' | 'store' | 'catalog' | 'intel' | 'hunting' | 'rateLimiter' | 'cache' | 'scheduler'> &
@@ -154,6 +155,7 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
   registerKeyRoutes(app, keys, { onRevoked: (id) => verifier.forget(id), onCreated: (hash) => verifier.created(hash) });
   registerFeedRoutes(app, deps);
   registerOverrideRoutes(app, { overrides: deps.store.overrides, clock: deps.clock });
+  registerReportRoutes(app, deps);
   registerServiceRoutes(app, metrics);
   await app.ready();
   return app;
