@@ -99,7 +99,8 @@ export async function makeHarness(opts: HarnessOptions = {}): Promise<Harness> {
     },
   });
   const logger = createLogger(opts.logLevel ?? 'info', sink);
-  const store = await openStore(config.databaseUrl, { logger });
+  // a store given in the overrides (a PostgreSQL one) is the one everything uses, keys included
+  const store = opts.overrides?.store ?? (await openStore(config.databaseUrl, { logger }));
   let now = NOW;
   const clock = opts.clock ?? (() => now);
   let n = 0;
