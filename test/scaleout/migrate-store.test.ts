@@ -37,6 +37,8 @@ async function observe(store: Store) {
     overrides: await store.overrides.list(),
     states: await store.feedStates(),
     definitions: await store.feedDefinitions.list(),
+    report: await store.reports.get('rpt-1'),
+    reports: await store.reports.list({ limit: 10 }),
     stats: await store.stats(),
     dataVersion: await store.dataVersion(),
   };
@@ -77,6 +79,7 @@ describe('verdict migrate-store', { skip: url === null ? 'no PostgreSQL reachabl
     await source.keys.revoke('key_b', '2026-11-04T00:00:00Z');
     await source.overrides.put({ type: 'domain', value: 'evil.example', verdict: 'allow', reason: 'our test domain', createdAt: '2026-11-05T00:00:00Z', createdBy: 'key_a' });
     await source.feedDefinitions.put('c2', { id: 'c2', name: 'Team C2 list', category: 'commercial', reliability: 'B', format: 'plain-list' }, '2026-11-01T00:00:00Z');
+    await source.reports.put({ id: 'rpt-1', feedId: 'internal-reports', title: 'Paper Lantern', url: 'https://intel.example/pl', published: '2026-10-30T00:00:00.000Z', fetched: '2026-11-01T00:00:00.000Z', indicators: [{ type: 'ipv4', value: '192.0.2.10' }, { type: 'domain', value: 'evil.example' }], attackIds: ['T1071'], cves: ['CVE-2021-44228'] });
     await source.recordFeedRun({ feedId: 'c2', startedAt: '2026-11-02T00:00:00Z', finishedAt: '2026-11-02T00:00:05Z', status: 'success', result: { received: 1, added: 0, updated: 1, unchanged: 0, delisted: 1 }, rejected: 0, rejectedSamples: [], error: null, etag: '"abc"', lastModified: null });
     await source.recordFeedRun({ feedId: 'drop', startedAt: '2026-11-03T00:00:00Z', finishedAt: '2026-11-03T00:00:01Z', status: 'failure', result: null, rejected: 2, rejectedSamples: ['x', 'y'], error: 'HTTP 503', etag: null, lastModified: null });
     const before = await observe(source);
@@ -87,13 +90,15 @@ describe('verdict migrate-store', { skip: url === null ? 'no PostgreSQL reachabl
     assert.equal(r.status, 0, r.stderr);
     const summary = JSON.parse(r.stdout) as Record<string, number>;
     assert.deepEqual(
-      { sightings: summary.sightings, indicators: summary.indicators, apiKeys: summary.apiKeys, overrides: summary.overrides, feedRuns: summary.feedRuns, feedStates: summary.feedStates, feedDefinitions: summary.feedDefinitions },
-      { sightings: 6, indicators: 6, apiKeys: 2, overrides: 1, feedRuns: 2, feedStates: 2, feedDefinitions: 1 },
+      { sightings: summary.sightings, indicators: summary.indicators, apiKeys: summary.apiKeys, overrides: summary.overrides, feedRuns: summary.feedRuns, feedStates: summary.feedStates, feedDefinitions: summary.feedDefinitions, reports: summary.reports },
+      { sightings: 6, indicators: 6, apiKeys: 2, overrides: 1, feedRuns: 2, feedStates: 2, feedDefinitions: 1, reports: 1 },
     );
 
     const target = await openPostgresStore(pgUrl, { schema });
     try {
       assert.deepEqual(await observe(target), before);
+      assert.equal(before.report?.title, 'Paper Lantern', 'the report was there to copy');
+      assert.deepEqual((await target.reports.list({ limit: 10, type: 'domain' })).reports.map((r) => r.id), ['rpt-1'], 'and its indicators');
       assert.ok((await target.dataVersion()) > sourceVersion, 'the version moves on, so no old cache entry can match');
       assert.equal((await target.sightingsOf('ipv4', '192.0.2.11'))[0]?.listed, false, 'delisted history kept');
       // the copy is a working store: further runs ingest normally

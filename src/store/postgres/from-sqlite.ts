@@ -1,8 +1,8 @@
 /**
  * Copies an embedded (SQLite) Verdict store into an empty PostgreSQL one, table by table and
  * row for row: sightings with their history (listed flags, first/last seen, last confirmation),
- * API keys (hashes only, as stored), overrides, feed run history and state, feed definitions and
- * the counters.
+ * API keys (hashes only, as stored), overrides, feed run history and state, feed definitions,
+ * threat reports and the counters.
  * Everything is written in one transaction: an interrupted copy leaves the target empty.
  */
 import { Readable } from 'node:stream';
@@ -15,9 +15,9 @@ import { openPostgresStore, type PostgresStoreOptions } from './index.ts';
 /**
  * The SQLite schema versions this copier understands. Version 3's daily quota counts are not
  * copied: a PostgreSQL deployment keeps its limits and quotas in Redis. Version 4 added the feed
- * definitions.
+ * definitions, version 5 the threat reports.
  */
-const KNOWN_SQLITE_VERSIONS = new Set([1, 2, 3, 4]);
+const KNOWN_SQLITE_VERSIONS = new Set([1, 2, 3, 4, 5]);
 const CHUNK_BYTES = 256 * 1024;
 
 export interface MigrationSummary {
@@ -28,6 +28,7 @@ export interface MigrationSummary {
   feedRuns: number;
   feedStates: number;
   feedDefinitions: number;
+  reports: number;
   dataVersion: number;
 }
 
@@ -109,10 +110,10 @@ export async function migrateSqliteToPostgres(
       try {
         await client.query('BEGIN');
         await client.query('SET LOCAL statement_timeout = 0');
-        await client.query('LOCK TABLE sightings, api_keys, overrides, feed_runs, feed_state, feed_definitions IN EXCLUSIVE MODE');
+        await client.query('LOCK TABLE sightings, api_keys, overrides, feed_runs, feed_state, feed_definitions, reports, report_indicators IN EXCLUSIVE MODE');
         const busy = await client.query<{ n: string }>(
           `SELECT (SELECT count(*) FROM (SELECT 1 FROM sightings LIMIT 1) s) + (SELECT count(*) FROM api_keys)
-             + (SELECT count(*) FROM overrides) + (SELECT count(*) FROM feed_runs) AS n`,
+             + (SELECT count(*) FROM overrides) + (SELECT count(*) FROM feed_runs) + (SELECT count(*) FROM reports) AS n`,
         );
         if (Number(busy.rows[0]?.n ?? 0) > 0) throw new Error('migrate-store: the target PostgreSQL store is not empty; refusing to mix two stores');
 
@@ -148,6 +149,15 @@ export async function migrateSqliteToPostgres(
           version >= 4
             ? await insertAll('feed_definitions', ['feed_id', 'definition', 'stored_at', 'updated_at'], all('SELECT feed_id, definition, stored_at, updated_at FROM feed_definitions'))
             : 0;
+        let reports = 0;
+        if (version >= 5) {
+          reports = await insertAll(
+            'reports',
+            ['id', 'feed_id', 'title', 'url', 'published', 'fetched', 'sort_at', 'indicator_count', 'indicators', 'attack_ids', 'cves'],
+            all('SELECT * FROM reports ORDER BY sort_at, id'),
+          );
+          await insertAll('report_indicators', ['type', 'value', 'report_id'], all('SELECT type, value, report_id FROM report_indicators'));
+        }
         const meta = new Map((all('SELECT key, value FROM meta') as { key: string; value: string }[]).map((m) => [m.key, m.value]));
         // The version moves on, so no cache entry made against the old store can match the new one.
         const dataVersion = Number(meta.get('data_version') ?? 0) + 1;
@@ -164,7 +174,7 @@ export async function migrateSqliteToPostgres(
         if (sightings !== expected) throw new Error(`migrate-store: copied ${sightings} sightings but the source has ${expected}; nothing was written`);
         await client.query('ANALYZE sightings');
         await client.query('COMMIT');
-        return { sightings, indicators, apiKeys, overrides, feedRuns, feedStates, feedDefinitions, dataVersion };
+        return { sightings, indicators, apiKeys, overrides, feedRuns, feedStates, feedDefinitions, reports, dataVersion };
       } catch (err) {
         await client.query('ROLLBACK').catch(() => {});
         throw err;
