@@ -4,13 +4,14 @@
 // meanwhile (a test run beside this build) finds dist/ whole. Exits with the compiler's status:
 // type errors fail the build, although the compiler still writes its output (the tests run that
 // output, as they run the sources).
-// Then it builds the network table (scripts/build-network.mjs).
+// Then it builds the analyst console (console/, with Vite) into dist/console/ and the network
+// table (scripts/build-network.mjs).
 // Usage: node scripts/build.mjs   (npm run build; `npm ci` runs it through `prepare`)
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 let tsc;
@@ -36,6 +37,26 @@ for (const file of BUNDLED.map((f) => join(fresh, f)).filter((f) => existsSync(f
     // CommonJS inside requires Node's own modules
     banner: { js: "import { createRequire as __verdictRequire } from 'node:module'; const require = __verdictRequire(import.meta.url);" } });
 }
+// The analyst console (console/: Preact + TypeScript) built by Vite into dist/console/, which
+// the server serves at `/` (src/http/console.ts). Vite is a development dependency: where it is
+// missing the server still runs and says at `/` that the console is not built.
+let consoleFailed = false;
+if (existsSync(fresh)) {
+  let vite = null;
+  try {
+    vite = await import(pathToFileURL(createRequire(import.meta.url).resolve('vite')).href);
+  } catch {
+    console.error('build: Vite is not installed; the console is not built (npm ci installs it).');
+  }
+  if (vite !== null) {
+    try {
+      await vite.build({ configFile: join(root, 'console', 'vite.config.ts'), logLevel: 'warn', build: { outDir: join(fresh, 'console'), emptyOutDir: true } });
+    } catch (err) {
+      console.error('build: the console did not build:', err instanceof Error ? err.message : err);
+      consoleFailed = true;
+    }
+  }
+}
 if (existsSync(fresh)) {
   if (existsSync(dist)) renameSync(dist, old);
   renameSync(fresh, dist);
@@ -47,4 +68,4 @@ if (existsSync(join(dist, 'network', 'build.js'))) {
   const net = spawnSync(process.execPath, [join(root, 'scripts', 'build-network.mjs')], { stdio: 'inherit' });
   if (net.status !== 0) process.exit(net.status ?? 1);
 }
-process.exit(r.status ?? 1);
+process.exit(r.status === 0 && consoleFailed ? 1 : (r.status ?? 1));

@@ -20,6 +20,7 @@ import { registerNotFound } from './not-found.ts';
 import { createHttpMetrics, type HttpMetrics } from './metrics.ts';
 import { lazyChildLoggerFactory } from './request-logger.ts';
 import { registerLookupRoute } from './routes/lookup.ts';
+import { registerLookupExportRoute } from './routes/export.ts';
 import { registerBulkRoute } from './routes/bulk.ts';
 import { registerExtractRoute } from './routes/extract.ts';
 import { createBulkLookup } from '../bulk.ts';
@@ -30,6 +31,10 @@ import { registerFeedRoutes } from './routes/feeds.ts';
 import { registerOverrideRoutes } from './routes/overrides.ts';
 import { registerReportRoutes } from './routes/reports.ts';
 import { registerServiceRoutes } from './routes/service.ts';
+import cookie from '@fastify/cookie';
+import { registerConsole } from './console.ts';
+import { registerSessionRoutes } from './routes/session.ts';
+import { createMemorySessionStore, SESSION_TTL_MS, type SessionStore } from './sessions.ts';
 
 export type AppDeps = Pick<Deps, 'config' | 'logger' | 'clock' | 'ids' | 'store' | 'catalog' | 'intel' | 'hunting' | 'rateLimiter' | 'cache' | 'scheduler'> &
   Partial<Pick<Deps, 'authFailures'>> & {
@@ -48,6 +53,10 @@ export interface AppOptions {
   metrics?: HttpMetrics;
   /** The short-lived cache of verified keys (tests pass one with their own timer). */
   verifiedKeys?: VerifiedKeys;
+  /** Console sessions (tests pass one to look inside); a fresh in-memory store otherwise. */
+  sessions?: SessionStore;
+  /** The built console (dist/console/ by default). */
+  consoleRoot?: string;
 }
 
 export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<FastifyInstance> {
@@ -108,7 +117,8 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
     },
   });
   const authFailures = deps.authFailures ?? createMemoryAuthFailureLimiter(deps.config.authFailuresPerMinute);
-  const hookFor = createAuthHooks(deps, verifier, authFailures);
+  const sessions = opts.sessions ?? createMemorySessionStore();
+  const hookFor = createAuthHooks({ ...deps, sessions }, verifier, authFailures);
   // Each route gets its own onRequest hook, its scope settled here once rather than looked up per
   // request; the hook puts the request id on every response, refusals included. It runs before
   // any hook the route declares itself.
@@ -148,15 +158,28 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
   const keys = createKeyService({ keys: deps.store.keys, clock: deps.clock, newId: deps.ids.keyId });
   const summarizer = deps.summarizer ?? createSummarizer({ config: deps.config.llm, clock: deps.clock, logger: deps.logger });
   registerLookupRoute(app, lookup, summarizer);
+  registerLookupExportRoute(app, lookup, deps);
   const bulk = createBulkLookup(deps);
   registerBulkRoute(app, bulk, deps);
   registerExtractRoute(app, bulk, deps);
   registerHealthRoute(app, { ...deps, storeOutage });
-  registerKeyRoutes(app, keys, { onRevoked: (id) => verifier.forget(id), onCreated: (hash) => verifier.created(hash) });
+  registerKeyRoutes(app, keys, {
+    onRevoked: (id) => {
+      verifier.forget(id);
+      sessions.revokeKey(id);
+    },
+    onCreated: (hash) => verifier.created(hash),
+  });
   registerFeedRoutes(app, deps);
   registerOverrideRoutes(app, { overrides: deps.store.overrides, clock: deps.clock });
   registerReportRoutes(app, deps);
   registerServiceRoutes(app, metrics);
+  // the cookie plugin only where the session cookie is set; the auth hook reads it itself
+  await app.register(async (scope) => {
+    await scope.register(cookie);
+    registerSessionRoutes(scope, { sessions, keys: verifier, failures: authFailures, clock: deps.clock, ttlMs: SESSION_TTL_MS });
+  });
+  await registerConsole(app, opts.consoleRoot);
   await app.ready();
   return app;
 }

@@ -15,6 +15,7 @@ import type { ApiKeyRecord, Scope } from '../store/types.ts';
 import { hasScope } from '../keys/keys.ts';
 import { UNCHECKED, type KeyRefusal, type KeyVerifier } from '../keys/verify.ts';
 import { ApiError } from './errors.ts';
+import { CSRF_HEADER, SAFE_METHODS, csrfMatches, sessionToken, type SessionStore } from './sessions.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -32,6 +33,8 @@ export interface AuthDeps {
   config: Config;
   rateLimiter: RateLimiter;
   clock: () => Date;
+  /** Console sessions: a request without a key may present a session cookie instead (sessions.ts). */
+  sessions?: SessionStore;
 }
 
 const BEARER_RE = /^Bearer[ \t]+(\S*)\s*$/i;
@@ -151,6 +154,38 @@ export function createAuthHooks(deps: AuthDeps, keys: KeyVerifier, failures: Aut
   }
 
   /**
+   * No key: the console's session cookie, if any, stands for the key it was made from, with that
+   * key's scopes and limits. A write must carry the session's CSRF token; a session that ended
+   * (expired, signed out, unknown) counts as a refused credential.
+   */
+  function bySession(req: FastifyRequest, reply: FastifyReply, scope: Scope, now: Date, done: (err?: Error) => void): void {
+    const token = deps.sessions === undefined ? undefined : sessionToken(req.headers.cookie);
+    if (token === undefined) {
+      done(new ApiError('missing_api_key'));
+      return;
+    }
+    const session = deps.sessions?.get(token, now.getTime());
+    if (session === undefined) {
+      refuse(req, reply, 'invalid_api_key', now, done);
+      return;
+    }
+    if (!SAFE_METHODS.has(req.method) && !csrfMatches(session, req.headers[CSRF_HEADER])) {
+      done(new ApiError('csrf_token_invalid'));
+      return;
+    }
+    let verdict: ReturnType<KeyVerifier['verifyHash']>;
+    try {
+      verdict = keys.verifyHash(session.keyHash, now);
+    } catch (err) {
+      done(err as Error);
+      return;
+    }
+    if (verdict === UNCHECKED) refuse(req, reply, 'invalid_api_key', now, done);
+    else if (verdict instanceof Promise) verdict.then((v) => verified(req, reply, v, scope, now, done), done);
+    else verified(req, reply, verdict, scope, now, done);
+  }
+
+  /**
    * The onRequest hook for a route: `label` is its pattern (for metrics), `scope` what it needs
    * (null: public). Each step catches its own failure and `done` is called exactly once, outside
    * any try: what runs after it (the rest of the request, synchronously) must not land in our
@@ -171,7 +206,7 @@ export function createAuthHooks(deps: AuthDeps, keys: KeyVerifier, failures: Aut
       const now = deps.clock();
       const presented = presentedKey(req);
       if (presented.kind === 'none') {
-        done(new ApiError('missing_api_key'));
+        bySession(req, reply, scope, now, done);
         return;
       }
       // another scheme (Basic, …) is a credential we cannot accept, not a missing one

@@ -16,6 +16,10 @@ export const ERROR_CATALOG = {
   invalid_api_key: { status: 401, message: 'The API key is not valid.' },
   expired_api_key: { status: 401, message: 'The API key has expired.' },
   insufficient_scope: { status: 403, message: 'The API key does not allow this request.' },
+  csrf_token_invalid: {
+    status: 403,
+    message: 'A request that changes data under a console session must carry the session\'s CSRF token in the X-CSRF-Token header.',
+  },
   not_found: { status: 404, message: 'Not found.' },
   method_not_allowed: { status: 405, message: 'This method is not allowed on this path.' },
   request_timeout: { status: 408, message: 'The request was not received in time.' },

@@ -119,6 +119,8 @@ export interface KeyVerifier {
    * the last hour is not looked up at all: the answer is `unchecked`.
    */
   verify(key: string, now: Date, onlyKnown?: boolean): KeyVerdict | Promise<ApiKeyRecord | KeyRefusal>;
+  /** The same, from the key's hash (a console session keeps the hash, never the key). */
+  verifyHash(hash: string, now: Date, onlyKnown?: boolean): KeyVerdict | Promise<ApiKeyRecord | KeyRefusal>;
   /** A key was just created through this process: a "no such key" remembered for it is forgotten. */
   created(keyHash: string): void;
   /** Records that the key was used at `now`: written at most once per interval per key, never backwards. */
@@ -140,24 +142,28 @@ export function createKeyVerifier(d: KeyVerifierDeps): KeyVerifier {
     return record;
   }
 
+  function verifyHash(hash: string, now: Date, onlyKnown = false): KeyVerdict | Promise<ApiKeyRecord | KeyRefusal> {
+    const hit = verified.get(hash);
+    if (hit !== undefined) return check(hit, now);
+    if (unknown.has(hash)) return 'invalid_api_key';
+    if (onlyKnown && !known.has(hash)) return UNCHECKED;
+    return d.keys.findByHash(hash).then((found) => {
+      if (found === null) {
+        unknown.add(hash);
+        return 'invalid_api_key';
+      }
+      verified.set(hash, found);
+      known.add(hash);
+      return check(found, now);
+    });
+  }
+
   return {
     verify(key, now, onlyKnown = false) {
       if (!isWellFormedKey(key)) return 'invalid_api_key';
-      const hash = hashKey(key);
-      const hit = verified.get(hash);
-      if (hit !== undefined) return check(hit, now);
-      if (unknown.has(hash)) return 'invalid_api_key';
-      if (onlyKnown && !known.has(hash)) return UNCHECKED;
-      return d.keys.findByHash(hash).then((found) => {
-        if (found === null) {
-          unknown.add(hash);
-          return 'invalid_api_key';
-        }
-        verified.set(hash, found);
-        known.add(hash);
-        return check(found, now);
-      });
+      return verifyHash(hashKey(key), now, onlyKnown);
     },
+    verifyHash,
     created(keyHash) {
       unknown.delete(keyHash);
     },

@@ -90,6 +90,13 @@ describe('error catalog', () => {
     assert.match(String(scope.headers['x-ratelimit-remaining']), /^\d+$/, 'an authenticated refusal still reports the limits');
   });
 
+  test('403 csrf_token_invalid: a write under a console session without its CSRF token', async () => {
+    const signIn = await h.app.inject({ method: 'POST', url: '/api/v1/session', payload: { api_key: h.adminKey } });
+    assert.equal(signIn.statusCode, 201, signIn.body);
+    const cookie = String(signIn.headers['set-cookie']).split(';')[0] ?? '';
+    check(await h.app.inject({ method: 'DELETE', url: '/api/v1/feeds/cisa-alerts/data', headers: { cookie } }), 'csrf_token_invalid');
+  });
+
   test('409', async () => {
     const fake = h.deps.scheduler as unknown as { busy: Set<string> };
     fake.busy.add('cisa-alerts');

@@ -1,0 +1,168 @@
+/**
+ * The console's calls to Verdict's API. The session cookie (HttpOnly) travels by itself; the
+ * page never sees or stores the key after sign-in. Writes carry the session's CSRF token.
+ */
+
+export const SCOPES = ['read:lookup', 'read:iocs', 'read:export', 'read:metrics', 'write:reports', 'admin'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+export interface KeyInfo {
+  id: string;
+  key_prefix: string;
+  name: string;
+  tier: string;
+  scopes: Scope[];
+  expires_at: string | null;
+}
+
+export interface SessionInfo {
+  csrf_token: string;
+  expires_at: string;
+  key: KeyInfo;
+}
+
+/** An answer in the error envelope, with what the page says about it. */
+export class ApiFailure extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly requestId: string | null,
+    /** Seconds to wait before retrying (429, 503), from Retry-After. */
+    readonly retryAfter: number | null,
+  ) {
+    super(message);
+  }
+}
+
+let csrfToken: string | null = null;
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (method !== 'GET' && csrfToken !== null) headers['x-csrf-token'] = csrfToken;
+  let res: Response;
+  try {
+    res = await fetch(path, { method, headers, credentials: 'same-origin', body: body === undefined ? null : JSON.stringify(body) });
+  } catch {
+    throw new ApiFailure(0, 'network_error', 'Verdict could not be reached: check the connection or that the server is running.', null, null);
+  }
+  if (res.status === 204) return undefined as T;
+  const text = await res.text();
+  let parsed: unknown = null;
+  try {
+    parsed = text === '' ? null : JSON.parse(text);
+  } catch {
+    parsed = null;
+  }
+  if (!res.ok) {
+    const err = (parsed as { error?: { code?: string; message?: string; request_id?: string } } | null)?.error;
+    const retry = res.headers.get('retry-after');
+    throw new ApiFailure(
+      res.status,
+      err?.code ?? 'http_error',
+      err?.message ?? `The server answered ${res.status}.`,
+      err?.request_id ?? res.headers.get('x-request-id'),
+      retry === null || !Number.isFinite(Number(retry)) ? null : Number(retry),
+    );
+  }
+  return parsed as T;
+}
+
+export async function currentSession(): Promise<SessionInfo | null> {
+  try {
+    const s = await call<SessionInfo>('GET', '/api/v1/session');
+    csrfToken = s.csrf_token;
+    return s;
+  } catch (e) {
+    if (e instanceof ApiFailure && e.status === 401) return null;
+    throw e;
+  }
+}
+
+export async function signIn(apiKey: string): Promise<SessionInfo> {
+  const s = await call<SessionInfo>('POST', '/api/v1/session', { api_key: apiKey });
+  csrfToken = s.csrf_token;
+  return s;
+}
+
+export async function signOut(): Promise<void> {
+  await call<void>('DELETE', '/api/v1/session');
+  csrfToken = null;
+}
+
+export function hasScope(session: SessionInfo | null, scope: Scope): boolean {
+  return session !== null && (session.key.scopes.includes('admin') || session.key.scopes.includes(scope));
+}
+
+export interface Source {
+  feed_name: string;
+  category: string;
+  first_seen: string;
+  last_seen: string;
+  threat_type: string | null;
+  malware_family: string | null;
+  confidence: number | null;
+  reference_url: string | null;
+  match: string;
+  matched_value: string;
+  listed: boolean;
+  details: Record<string, unknown>;
+}
+
+export interface LookupResult {
+  value: string;
+  type: string;
+  risk_score: string;
+  confidence: string;
+  mitre_techniques: { id: string; name: string; derived_from: string; mapping_type?: string }[];
+  hunting_queries: Record<string, string>;
+  sources: Source[];
+  found: boolean;
+  first_seen: string | null;
+  last_seen: string | null;
+  risk: { score: number; level: string; factors: { kind: string; description: string; delta?: number }[] };
+  threat_types: string[];
+  malware_families: string[];
+  tags: string[];
+  warninglists: { id: string; name: string }[];
+  related: {
+    network?: { asn: string | null; as_name: string | null; range: string | null; country: string | null; special?: string; note?: string; attribution: string };
+    reports?: { id: string; title: string; url: string | null; published: string | null; feed_id: string }[];
+    kev?: Record<string, unknown>;
+    [k: string]: unknown;
+  };
+}
+
+/** Every hunting platform, so each gets a tab. */
+const PLATFORMS = 'splunk_tstats,sigma,esql';
+
+export function lookup(value: string, type?: string): Promise<LookupResult> {
+  const q = new URLSearchParams({ value, platforms: PLATFORMS });
+  if (type !== undefined && type !== '') q.set('type', type);
+  return call<LookupResult>('GET', `/api/v1/lookup?${q}`);
+}
+
+export interface FeedStatus {
+  id: string;
+  name: string;
+  category: string;
+  enabled: boolean;
+  [k: string]: unknown;
+}
+
+export function feeds(): Promise<{ feeds: FeedStatus[] }> {
+  return call('GET', '/api/v1/feeds');
+}
+
+/** What the page says about a failure: what happened and, for limits, when to retry. */
+export function describeFailure(e: unknown): string {
+  if (!(e instanceof ApiFailure)) return 'Something went wrong in the page: ' + String(e);
+  let text = e.message;
+  if ((e.status === 429 || e.status === 503) && e.retryAfter !== null) {
+    const at = new Date(Date.now() + e.retryAfter * 1000).toLocaleTimeString();
+    text += ` Try again in ${e.retryAfter} s (at ${at}).`;
+  }
+  if (e.requestId !== null && e.status >= 500) text += ` Request id: ${e.requestId}.`;
+  return text;
+}
