@@ -16,7 +16,9 @@ export interface DistinctIndicator {
 export type Countable = Pick<DistinctIndicator, 'type' | 'value' | 'role'> & { count?: number };
 
 export class DistinctIndicators {
-  private readonly byKey = new Map<string, DistinctIndicator>();
+  /** By type, then value (no key string built per occurrence); `order` keeps first occurrences in order. */
+  private readonly byType = new Map<string, Map<string, DistinctIndicator>>();
+  private readonly order: DistinctIndicator[] = [];
 
   /** Adds indicators (or already distinct entries, with their counts), in document order. */
   add(items: readonly Countable[]): this {
@@ -25,22 +27,26 @@ export class DistinctIndicators {
   }
 
   addOne(x: Countable): void {
-    const key = `${x.type}\u0000${x.value}`;
+    let values = this.byType.get(x.type);
+    if (values === undefined) this.byType.set(x.type, (values = new Map()));
     const n = x.count ?? 1;
-    const seen = this.byKey.get(key);
-    if (seen === undefined) this.byKey.set(key, { type: x.type, value: x.value, role: x.role, count: n });
-    else {
+    const seen = values.get(x.value);
+    if (seen === undefined) {
+      const entry: DistinctIndicator = { type: x.type, value: x.value, role: x.role, count: n };
+      values.set(x.value, entry);
+      this.order.push(entry);
+    } else {
       seen.count += n;
       if (x.role === 'indicator') seen.role = 'indicator';
     }
   }
 
   get size(): number {
-    return this.byKey.size;
+    return this.order.length;
   }
 
   list(): DistinctIndicator[] {
-    return [...this.byKey.values()];
+    return [...this.order];
   }
 }
 

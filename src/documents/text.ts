@@ -10,6 +10,9 @@ export interface DecodedText {
   encoding: string;
 }
 
+/** How much of a text is looked at for a non-ASCII byte before the whole is scanned. */
+const ASCII_PROBE = 64 * 1024;
+
 const META_CHARSET = /<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_:.-]{1,40})/i;
 
 /** The charset an HTML document declares in its first 1024 bytes, if any. */
@@ -35,8 +38,9 @@ export function decodeText(bytes: Uint8Array, declared?: string): DecodedText {
     if (decoder) return { text: decoder.decode(bytes), encoding: decoder.encoding };
   }
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  // ASCII (most logs) is copied as it is, into a one-byte string; isUtf8 is a fast validation pass
-  if (isAscii(buffer)) return { text: buffer.toString('latin1'), encoding: 'utf-8' };
+  // ASCII (most logs) is copied as it is, into a one-byte string; isUtf8 is a fast validation pass.
+  // A text with a non-ASCII byte near its start is not scanned for ASCII at all.
+  if (isAscii(buffer.subarray(0, ASCII_PROBE)) && isAscii(buffer)) return { text: buffer.toString('latin1'), encoding: 'utf-8' };
   if (isUtf8(buffer)) return { text: utf8(bytes), encoding: 'utf-8' };
   return { text: new TextDecoder('windows-1252').decode(bytes), encoding: 'windows-1252' };
 }
