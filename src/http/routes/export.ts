@@ -1,0 +1,114 @@
+/**
+ * GET /api/v1/lookup/export — one indicator's lookup result in an export format (docs/exports.md):
+ * a STIX 2.1 bundle, a MISP event, a CEF or RFC 5424 syslog line, OpenIOC 1.0 XML or a Sigma rule.
+ * Scope `read:export`. The body is streamed as the format writes it.
+ */
+import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import { Type } from '../typebox.ts';
+import type { Lookup, LookupRequest } from '../../enrich.ts';
+import { TYPE_NAMES, parseTypeHint } from '../../indicators/type-hint.ts';
+import type { StoredType } from '../../indicators/types.ts';
+import type { HuntingQueryBuilder, Intelligence } from '../../model.ts';
+import { loadScoringRules } from '../../intel.ts';
+import type { ScoringRules } from '../../scoring/index.ts';
+import { EXPORT_EXTENSIONS, EXPORT_FORMATS, EXPORT_MEDIA_TYPES, TLP_LEVELS, parseTlp, renderExport, type ExportFormat, type ExportItems, type ExportOptions, type TlpLevel } from '../../exports/index.ts';
+import { ApiError } from '../errors.ts';
+import { AUTH_ERRORS, KEY_SECURITY, errorResponses } from '../schemas.ts';
+import { MAX_VALUE_LENGTH } from './lookup.ts';
+
+export interface ExportDeps {
+  intel: Intelligence;
+  hunting: HuntingQueryBuilder;
+  clock: () => Date;
+}
+
+/** The decay lifetimes of the risk model the lookups use (its rules when the model exposes them, else data/scoring.json). */
+export function lifetimesOf(intel: Intelligence): (type: StoredType) => number | null {
+  const rules: ScoringRules = (intel as { rules?: ScoringRules }).rules ?? loadScoringRules(fileURLToPath(new URL('../../../data/scoring.json', import.meta.url)));
+  return (type) => rules.decay[type]?.lifetimeDays ?? null;
+}
+
+/** `format` (required) and `tlp` (optional) as every export route reads them. */
+export function parseExportParams(q: { format?: string; tlp?: string }): { format: ExportFormat; tlp: TlpLevel | undefined } {
+  if (q.format === undefined || q.format.trim() === '') {
+    throw new ApiError('missing_parameter', `Parameter "format" is required: ${EXPORT_FORMATS.join(', ')}.`, { parameter: 'format', allowed: [...EXPORT_FORMATS] });
+  }
+  const format = q.format.trim().toLowerCase();
+  if (!(EXPORT_FORMATS as readonly string[]).includes(format)) {
+    throw new ApiError('invalid_parameter', `Unknown export format "${q.format.slice(0, 40)}"; expected one of ${EXPORT_FORMATS.join(', ')}.`, { parameter: 'format', allowed: [...EXPORT_FORMATS] });
+  }
+  let tlp: TlpLevel | undefined;
+  if (q.tlp !== undefined && q.tlp.trim() !== '') {
+    const parsed = parseTlp(q.tlp);
+    if (parsed === null) throw new ApiError('invalid_parameter', `Unknown TLP "${q.tlp.slice(0, 40)}"; expected one of ${TLP_LEVELS.join(', ')}.`, { parameter: 'tlp', allowed: [...TLP_LEVELS] });
+    tlp = parsed;
+  }
+  return { format: format as ExportFormat, tlp };
+}
+
+export const ExportFormatParams = {
+  format: Type.Optional(Type.String({ maxLength: 40, description: `Required: ${EXPORT_FORMATS.join(', ')} (docs/exports.md)` })),
+  tlp: Type.Optional(
+    Type.String({ maxLength: 40, description: `TLP 2.0 marking: ${TLP_LEVELS.join(', ')}. Each indicator is marked with this or its feeds' TLP, whichever is stricter (default: the feeds')` }),
+  ),
+};
+
+/** The export as a streamed reply body, with its media type and a file name. */
+export function exportBody(format: ExportFormat, items: ExportItems, opts: ExportOptions & { hunting: HuntingQueryBuilder }, name: string) {
+  return {
+    type: EXPORT_MEDIA_TYPES[format],
+    disposition: `attachment; filename="${name}.${EXPORT_EXTENSIONS[format]}"`,
+    stream: Readable.from(renderExport(format, items, opts), { objectMode: false }),
+  };
+}
+
+const Query = Type.Object({
+  value: Type.Optional(Type.String({ maxLength: MAX_VALUE_LENGTH, description: 'The indicator, as for /api/v1/lookup' })),
+  type: Type.Optional(Type.String({ maxLength: 32, description: `Type hint: ${TYPE_NAMES.join(', ')}` })),
+  ...ExportFormatParams,
+});
+
+export function registerLookupExportRoute(app: FastifyInstance, lookup: Lookup, deps: ExportDeps): void {
+  const lifetimeDays = lifetimesOf(deps.intel);
+  app.get(
+    '/api/v1/lookup/export',
+    {
+      config: { scope: 'read:export' },
+      schema: {
+        summary: "Export one indicator's lookup result",
+        description:
+          "The lookup result of one indicator as a STIX 2.1 bundle, a MISP event, a CEF or RFC 5424 syslog line, OpenIOC 1.0 XML or a Sigma rule (docs/exports.md). An indicator no feed reported exports as an empty document (CEF and syslog: one line saying so).",
+        tags: ['export'],
+        security: KEY_SECURITY,
+        querystring: Query,
+        produces: [...new Set(Object.values(EXPORT_MEDIA_TYPES))],
+        response: {
+          200: { description: 'The document in the asked format', content: Object.fromEntries([...new Set(Object.values(EXPORT_MEDIA_TYPES))].map((t) => [t, { schema: { type: 'string' } }])) },
+          ...errorResponses(400, ...AUTH_ERRORS),
+        },
+      },
+    },
+    async (req, reply) => {
+      const q = req.query as { value?: string; type?: string; format?: string; tlp?: string };
+      if (q.value === undefined || q.value.trim() === '') {
+        throw new ApiError('missing_parameter', 'Parameter "value" is required (the indicator to export).', { parameter: 'value' });
+      }
+      const { format, tlp } = parseExportParams(q);
+      const hint = parseTypeHint(q.type);
+      if (!hint.ok) throw new ApiError('invalid_parameter', hint.message, { parameter: 'type', allowed: [...hint.allowed] });
+      const request: LookupRequest = { value: q.value, ...(hint.type ? { type: hint.type } : {}) };
+      const outcome = lookup.cached(request) ?? (await lookup.lookup(request));
+      if (!outcome.ok) {
+        throw new ApiError('invalid_indicator', `The value is not ${hint.type ? `a valid ${hint.type}` : 'a valid indicator of any supported type'}.`, {
+          expected_types: outcome.expectedTypes,
+          reasons: outcome.reasons.map((r) => ({ type: r.type, reason: r.reason })),
+        });
+      }
+      const body = exportBody(format, [outcome.result], { now: deps.clock(), tlp, lifetimeDays, hunting: deps.hunting }, `verdict-${outcome.result.type}`);
+      reply.type(body.type).header('content-disposition', body.disposition);
+      return reply.send(body.stream);
+    },
+  );
+}
