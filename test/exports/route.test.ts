@@ -24,9 +24,9 @@ describe('GET /api/v1/lookup/export', () => {
     assert.equal(res.statusCode, 200, res.body);
     assert.match(String(res.headers['content-type']), /^application\/stix\+json;version=2\.1/);
     assert.match(String(res.headers['content-disposition']), /attachment; filename="verdict-ipv4\.json"/);
-    const bundle = res.json();
+    const bundle = res.json() as { objects: { type: string; pattern?: string }[] };
     assert.ok(validators.bundle(bundle), JSON.stringify(validators.bundle.errors?.slice(0, 3)));
-    assert.ok(bundle.objects.some((o: { type: string; pattern?: string }) => o.type === 'indicator' && o.pattern === "[ipv4-addr:value = '203.0.113.77']"));
+    assert.ok(bundle.objects.some((o) => o.type === 'indicator' && o.pattern === "[ipv4-addr:value = '203.0.113.77']"));
   });
 
   test('defanged input and every format answer 200 with the right media type', async () => {
