@@ -21,7 +21,7 @@ export const DETAIL_KEYS = [
   // the entry and the report it belongs to
   { key: 'entry_id', kind: 'string', meaning: "the feed's own id of the entry (URLhaus and ThreatFox id, MISP attribute uuid, STIX indicator id, OTX indicator id, PhishTank phish_id, the sample's SHA-256 on MalwareBazaar)", aliases: ['id', 'attributeUuid', 'stixId', 'sha256'] },
   { key: 'report_id', kind: 'string', meaning: 'the report the entry belongs to: MISP event uuid, OTX pulse id, STIX report id', aliases: ['eventUuid', 'pulse_id'] },
-  { key: 'report_type', kind: 'string', meaning: 'what that report is: `misp-event`, `otx-pulse`, `stix-report`, `threat-report` (a report feed's article or an analyst's submitted report)' },
+  { key: 'report_type', kind: 'string', meaning: "what that report is: `misp-event`, `otx-pulse`, `stix-report`, `threat-report` (a report feed's article or an analyst's submitted report)" },
   { key: 'report_name', kind: 'string', meaning: "the report's title: MISP event info, OTX pulse name, STIX report name", aliases: ['eventInfo', 'pulse_name'] },
   { key: 'report_date', kind: 'time', meaning: "the report's own date: MISP event date, OTX pulse created, STIX report published" },
   { key: 'author', kind: 'string', meaning: 'who wrote the report: MISP creator organisation, OTX pulse author, STIX creator identity' },
