@@ -7,6 +7,16 @@
 import type { StoredType } from '../indicators/types.ts';
 import type { ReportQuery, ReportRecord } from './types.ts';
 
+declare module './types.ts' {
+  interface ReportRepository {
+    /**
+     * `mentioning` for many values of one type in one query (the bulk lookup's read ahead):
+     * each value asked, with its reports (none: an empty list).
+     */
+    mentioningMany(type: StoredType, values: readonly string[], limit: number): Promise<Map<string, ReportRecord[]>>;
+  }
+}
+
 export interface ReportRow {
   id: string;
   feed_id: string;
@@ -33,7 +43,30 @@ export const REPORT_SQL = {
   insertIndicator: 'INSERT INTO report_indicators (type, value, report_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
   mentioning: `SELECT ${COLUMNS} FROM report_indicators i JOIN reports r ON r.id = i.report_id
     WHERE i.type = ? AND i.value = ? ORDER BY r.sort_at DESC, r.id DESC LIMIT ?`,
+  /** A feed's purge: its reports' mentions, then its reports. */
+  purgeIndicators: 'DELETE FROM report_indicators WHERE report_id IN (SELECT id FROM reports WHERE feed_id = ?)',
+  purgeReports: 'DELETE FROM reports WHERE feed_id = ?',
 } as const;
+
+/**
+ * The newest reports naming each of many values of one type, at most `limit` per value, as rows
+ * with the value asked (`asked`). `valuesIn` is how the engine matches a list parameter: SQLite
+ * `IN (SELECT value FROM json_each(?))`, PostgreSQL `= ANY(?::text[])`.
+ */
+export function mentioningManySql(valuesIn: string): string {
+  return `SELECT asked, id, feed_id, title, url, published, fetched, sort_at, indicators, attack_ids, cves FROM (
+    SELECT i.value AS asked, ${COLUMNS}, ROW_NUMBER() OVER (PARTITION BY i.value ORDER BY r.sort_at DESC, r.id DESC) AS n
+    FROM report_indicators i JOIN reports r ON r.id = i.report_id WHERE i.type = ? AND i.value ${valuesIn}) m
+  WHERE n <= ? ORDER BY asked, n`;
+}
+
+/** Rows of mentioningManySql as records by value asked; every value asked has its entry. */
+export function mentionsByValue(values: readonly string[], rows: (ReportRow & { asked: string })[]): Map<string, ReportRecord[]> {
+  const out = new Map<string, ReportRecord[]>();
+  for (const v of values) out.set(v, []);
+  for (const r of rows) out.get(r.asked)?.push(toReport(r));
+  return out;
+}
 
 /** RFC 3339 with milliseconds, so that dates sort as text on both engines. */
 const sortable = (t: string): string => new Date(Date.parse(t)).toISOString();

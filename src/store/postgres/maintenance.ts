@@ -5,6 +5,7 @@
  */
 import type pg from 'pg';
 import { REMOVAL_SQL } from '../sql.ts';
+import { REPORT_SQL } from '../reports.ts';
 import type { PruneResult, Store } from '../types.ts';
 import { checkFeedId, pruneCutoff } from '../validate.ts';
 import type { ChangeNotices } from './changes.ts';
@@ -20,6 +21,8 @@ const SQL = {
   recount: `UPDATE store_state SET sightings = (${REMOVAL_SQL.countSightings}), indicators = (${REMOVAL_SQL.countIndicators}),
     data_version = data_version + 1 WHERE id = 1 RETURNING data_version AS v`,
 };
+
+const REPORT_PURGE = { indicators: numbered(REPORT_SQL.purgeIndicators), reports: numbered(REPORT_SQL.purgeReports) };
 
 export function createMaintenance(db: Queries, changes: ChangeNotices, timeoutMs: number): Pick<Store, 'purgeFeed' | 'pruneDelisted'> {
   /** In the transaction that removed sightings: counts and the data version; its notice goes out at commit. */
@@ -42,7 +45,10 @@ export function createMaintenance(db: Queries, changes: ChangeNotices, timeoutMs
       return removal('purge', async (c) => {
         const removed = (await c.query(SQL.purge, [feedId])).rowCount ?? 0;
         await c.query(SQL.purgedState, [feedId]);
-        return { out: removed, version: removed > 0 ? await afterRemoval(c) : null };
+        // the feed's threat reports go with its data (related.reports no longer names them)
+        await c.query(REPORT_PURGE.indicators, [feedId]);
+        const reports = (await c.query(REPORT_PURGE.reports, [feedId])).rowCount ?? 0;
+        return { out: removed, version: removed > 0 || reports > 0 ? await afterRemoval(c) : null };
       });
     },
     async pruneDelisted(before) {

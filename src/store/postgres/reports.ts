@@ -1,9 +1,10 @@
 /** Threat reports on PostgreSQL: a report and its mentions written in one transaction. */
-import { listQuery, pageOf, REPORT_SQL, reportParams, toReport, type ReportRow } from '../reports.ts';
+import { listQuery, mentioningManySql, mentionsByValue, pageOf, REPORT_SQL, reportParams, toReport, type ReportRow } from '../reports.ts';
 import type { ReportRepository } from '../types.ts';
 import { numbered, type Queries } from './queries.ts';
 
 const SQL = Object.fromEntries(Object.entries(REPORT_SQL).map(([k, v]) => [k, numbered(v)])) as Record<keyof typeof REPORT_SQL, string>;
+const MENTIONING_MANY = numbered(mentioningManySql('= ANY(?::text[])'));
 
 export function createReportRepository(db: Queries): ReportRepository {
   return {
@@ -32,6 +33,11 @@ export function createReportRepository(db: Queries): ReportRepository {
     },
     async mentioning(type, value, limit) {
       return (await db.q<ReportRow>('reports mentioning', SQL.mentioning, [type, value, limit])).rows.map(toReport);
+    },
+    async mentioningMany(type, values, limit) {
+      const distinct = [...new Set(values)];
+      if (distinct.length === 0) return new Map();
+      return mentionsByValue(distinct, (await db.q<ReportRow & { asked: string }>('reports mentioning many', MENTIONING_MANY, [type, distinct, limit])).rows);
     },
   };
 }

@@ -5,6 +5,7 @@
  */
 import type Database from 'better-sqlite3';
 import { REMOVAL_SQL } from '../sql.ts';
+import { REPORT_SQL } from '../reports.ts';
 import type { PruneResult, Store } from '../types.ts';
 import { checkFeedId, pruneCutoff } from '../validate.ts';
 import type { WriteGate } from './write-gate.ts';
@@ -12,6 +13,8 @@ import type { WriteGate } from './write-gate.ts';
 export function createMaintenance(writer: Database.Database, gate: WriteGate): Pick<Store, 'purgeFeed' | 'pruneDelisted'> {
   const q = {
     purge: writer.prepare(REMOVAL_SQL.purge),
+    purgeReportIndicators: writer.prepare(REPORT_SQL.purgeIndicators),
+    purgeReports: writer.prepare(REPORT_SQL.purgeReports),
     purgedState: writer.prepare(REMOVAL_SQL.purgedState(`json_remove(last_run, '$.cursor')`)),
     // one pass over the table (there is no index by listed state): a daily chore
     pruneDelisted: writer.prepare('DELETE FROM sightings WHERE listed = 0 AND last_seen < ? RETURNING feed_id').pluck(),
@@ -35,7 +38,10 @@ export function createMaintenance(writer: Database.Database, gate: WriteGate): P
   const purge = writer.transaction((feedId: string): number => {
     const removed = q.purge.run(feedId).changes;
     q.purgedState.run(feedId);
-    if (removed > 0) afterRemoval();
+    // the feed's threat reports go with its data (related.reports no longer names them)
+    q.purgeReportIndicators.run(feedId);
+    const reports = q.purgeReports.run(feedId).changes;
+    if (removed > 0 || reports > 0) afterRemoval();
     return removed;
   });
 

@@ -1,12 +1,15 @@
 /** Threat reports on SQLite: a report and its mentions written in one transaction. */
 import type Database from 'better-sqlite3';
-import { listQuery, pageOf, REPORT_SQL, reportParams, toReport, type ReportRow } from '../reports.ts';
+import { listQuery, mentioningManySql, mentionsByValue, pageOf, REPORT_SQL, reportParams, toReport, type ReportRow } from '../reports.ts';
 import type { ReportRecord, ReportRepository } from '../types.ts';
 import type { WriteGate } from './write-gate.ts';
 
 export function createReportRepository(reader: Database.Database, writer: Database.Database, gate: WriteGate): ReportRepository {
   const get = reader.prepare(REPORT_SQL.get);
   const mentioning = reader.prepare(REPORT_SQL.mentioning);
+  // most indicators are named by no report: an index-only probe answers them without the sort
+  const mentioned = reader.prepare('SELECT 1 FROM report_indicators WHERE type = ? AND value = ? LIMIT 1').pluck();
+  const mentioningMany = reader.prepare(mentioningManySql('IN (SELECT value FROM json_each(?))'));
   const upsert = writer.prepare(REPORT_SQL.upsert);
   const clear = writer.prepare(REPORT_SQL.deleteIndicators);
   const mention = writer.prepare(REPORT_SQL.insertIndicator);
@@ -36,7 +39,13 @@ export function createReportRepository(reader: Database.Database, writer: Databa
       return pageOf(stmt.all(...params) as ReportRow[], query.limit);
     },
     async mentioning(type, value, limit) {
+      if (mentioned.get(type, value) === undefined) return [];
       return (mentioning.all(type, value, limit) as ReportRow[]).map(toReport);
+    },
+    async mentioningMany(type, values, limit) {
+      const distinct = [...new Set(values)];
+      if (distinct.length === 0) return new Map();
+      return mentionsByValue(distinct, mentioningMany.all(type, JSON.stringify(distinct), limit) as (ReportRow & { asked: string })[]);
     },
   };
 }

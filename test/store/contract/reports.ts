@@ -82,5 +82,34 @@ export function reportsContract(ctx: StoreContext): void {
       assert.deepEqual((await ctx.store.reports.mentioning('domain', 'c2.example', 2)).map((r) => r.id), ['r3', 'r2']);
       assert.deepEqual(await ctx.store.reports.mentioning('domain', 'other.example', 2), []);
     });
+
+    it('answers many values of one type in one call, as mentioning answers each', async () => {
+      const a = { type: 'domain' as const, value: 'a.example' };
+      const b = { type: 'domain' as const, value: 'b.example' };
+      await ctx.store.reports.put(report('r1', { published: T1, indicators: [a, b] }));
+      await ctx.store.reports.put(report('r2', { published: T2, indicators: [a] }));
+      await ctx.store.reports.put(report('r3', { published: T3, indicators: [a, { type: 'ipv4', value: '198.51.100.1' }] }));
+      const asked = ['a.example', 'b.example', 'none.example', 'a.example', '198.51.100.1'];
+      const many = await ctx.store.reports.mentioningMany('domain', asked, 2);
+      assert.deepEqual([...many.keys()].sort(), ['198.51.100.1', 'a.example', 'b.example', 'none.example'], 'each value asked once, with its entry');
+      for (const v of many.keys()) assert.deepEqual(many.get(v), await ctx.store.reports.mentioning('domain', v, 2), v);
+      assert.deepEqual(many.get('a.example')!.map((r) => r.id), ['r3', 'r2']);
+      assert.deepEqual(many.get('198.51.100.1'), [], 'another type is not matched');
+      assert.deepEqual((await ctx.store.reports.mentioningMany('ipv4', ['198.51.100.1'], 10)).get('198.51.100.1')!.map((r) => r.id), ['r3']);
+      assert.equal((await ctx.store.reports.mentioningMany('domain', [], 10)).size, 0);
+    });
+
+    it("a feed's purge removes its reports and their mentions, and only its own", async () => {
+      const ioc = { type: 'domain' as const, value: 'c2.example' };
+      await ctx.store.reports.put(report('mine', { feedId: 'blog-a', indicators: [ioc] }));
+      await ctx.store.reports.put(report('theirs', { feedId: 'blog-b', published: T2, indicators: [ioc] }));
+      const before = await ctx.store.dataVersion();
+      await ctx.store.purgeFeed('blog-a');
+      assert.equal(await ctx.store.reports.get('mine'), null);
+      assert.deepEqual((await ctx.store.reports.mentioning('domain', 'c2.example', 10)).map((r) => r.id), ['theirs']);
+      assert.deepEqual((await ctx.store.reports.list({ limit: 10, feed: 'blog-a' })).reports, []);
+      assert.ok((await ctx.store.dataVersion()) > before, 'the data version moves: cached answers naming the report are stale');
+      assert.notEqual(await ctx.store.reports.get('theirs'), null);
+    });
   });
 }
