@@ -98,7 +98,7 @@ interface Server {
 async function startServer(store: string, cache: string, redis: string | null): Promise<Server> {
   // plain node: no TypeScript loader in the server's process
   const child: ChildProcess = fork(SERVER, [], {
-    execArgv: [],
+    execArgv: process.env['BENCH_SERVER_PROF'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_SERVER_PROF']}`] : [],
     env: { ...process.env, BENCH_STORE: store, BENCH_CACHE: cache, BENCH_REDIS: redis ?? '', BENCH_KNOWN: KNOWN },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

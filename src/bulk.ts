@@ -11,12 +11,14 @@
  * the single lookup's whatever it comes to read. Results are yielded as they are ready: the
  * caller streams them, and memory stays bounded by the chunk, not the batch.
  */
-import { createLookup, parentDomains, urlHost, type EnrichDeps, type LookupOutcome, type LookupResponse } from './enrich.ts';
+import { createLookup, parentDomains, RELATED_REPORTS, urlHost, type EnrichDeps, type LookupOutcome, type LookupResponse } from './enrich.ts';
 import { ParsedIndicators } from './enrich.ts';
 import type { IndicatorType, StoredType } from './indicators/types.ts';
 import { parseTypeHint } from './indicators/type-hint.ts';
-import type { HuntingPlatform, Override, Sighting } from './model.ts';
-import type { Store } from './store/types.ts';
+import type { HuntingPlatform, HuntingQueryBuilder, Intelligence, Override, Sighting } from './model.ts';
+import type { NetworkAnswer } from './network/index.ts';
+import type { ReportRecord, Store } from './store/types.ts';
+import type { LookupCache } from './cache/types.ts';
 
 /** One value of a bulk request: the value alone, or with its type. */
 export type BulkInput = string | { value: string; type?: string };
@@ -44,6 +46,8 @@ export interface BulkOptions {
   platforms?: readonly HuntingPlatform[];
   /** Values read from the store together (default 500). */
   chunkSize?: number;
+  /** False: results without hunting queries (for callers that read none, like extract-and-enrich). Default true. */
+  hunting?: boolean;
 }
 
 export const DEFAULT_CHUNK = 500;
@@ -52,50 +56,68 @@ const MAX_VALUE_LENGTH = 2_048;
 
 const key = (type: string, value: string): string => `${type}\u0000${value}`;
 
-/** What one chunk read ahead: sightings by type and value, ranges by address. */
+/** What one chunk read ahead: sightings by type and value, ranges by address, reports by type and value. */
 interface Reads {
   sightings: Map<string, Sighting[]>;
   ranges: Map<string, Sighting[]>;
+  reports: Map<string, ReportRecord[]>;
 }
+
+const NO_READS: Reads = { sightings: new Map(), ranges: new Map(), reports: new Map() };
+
+/** The single lookup's hunting builder when the caller wants no queries (extract-and-enrich reads none). */
+const NO_HUNTING: HuntingQueryBuilder = { build: () => ({}) };
 
 /**
  * The store as the single lookup sees it during a bulk call: the reads of the current chunk
  * come from what was read ahead, overrides from one reading per call, the data version fixed
- * for the call; anything else is the store's own.
+ * for the call; anything else is the store's own. Made once per call, an object whose prototype
+ * is the store: nothing is allocated per read.
  */
 function prefetchedView(store: Store, state: { reads: Reads; overrides: Map<string, Override>; version: number }): Store {
-  const overrides = new Proxy(store.overrides, {
-    get(target, prop) {
-      if (prop === 'get') return async (type: IndicatorType, value: string) => state.overrides.get(key(type, value)) ?? null;
-      const v = Reflect.get(target, prop, target) as unknown;
-      return typeof v === 'function' ? v.bind(target) : v;
+  const overrides: Store['overrides'] = Object.create(store.overrides, {
+    get: { value: async (type: IndicatorType, value: string) => state.overrides.get(key(type, value)) ?? null },
+  });
+  const reports: Store['reports'] = Object.create(store.reports, {
+    mentioning: {
+      value: async (type: StoredType, value: string, limit: number) =>
+        (limit === RELATED_REPORTS ? state.reads.reports.get(key(type, value)) : undefined) ?? store.reports.mentioning(type, value, limit),
     },
   });
-  return new Proxy(store, {
-    get(target, prop) {
-      switch (prop) {
-        case 'sightingsOf':
-          return async (type: StoredType, value: string) => state.reads.sightings.get(key(type, value)) ?? target.sightingsOf(type, value);
-        case 'rangesContaining':
-          return async (ip: string) => state.reads.ranges.get(ip) ?? target.rangesContaining(ip);
-        case 'dataVersion':
-          return async () => state.version;
-        case 'overrides':
-          return overrides;
-        default: {
-          const v = Reflect.get(target, prop, target) as unknown;
-          return typeof v === 'function' ? v.bind(target) : v;
-        }
-      }
+  return Object.create(store, {
+    sightingsOf: { value: async (type: StoredType, value: string) => state.reads.sightings.get(key(type, value)) ?? store.sightingsOf(type, value) },
+    rangesContaining: { value: async (ip: string) => state.reads.ranges.get(ip) ?? store.rangesContaining(ip) },
+    dataVersion: { value: async () => state.version },
+    overrides: { value: overrides },
+    reports: { value: reports },
+  }) as Store;
+}
+
+/**
+ * The offline network answer of each address, once per call chunk: planning the reads and the
+ * lookup itself both ask for it.
+ */
+function memoNetwork(intel: Intelligence): { intel: Intelligence; clear(): void } {
+  const network = intel.network;
+  if (network === undefined) return { intel, clear: () => undefined };
+  const memo = new Map<string, NetworkAnswer | null>();
+  const memoized = Object.create(intel, {
+    network: {
+      value: (ip: string): NetworkAnswer | null => {
+        let hit = memo.get(ip);
+        if (hit === undefined) memo.set(ip, (hit = network.call(intel, ip)));
+        return hit;
+      },
     },
-  });
+  }) as Intelligence;
+  return { intel: memoized, clear: () => memo.clear() };
 }
 
 export function createBulkLookup(deps: EnrichDeps) {
   const parser = new ParsedIndicators(10_000);
 
   /** The reads the single lookup makes for one indicator, added to `want`. */
-  function plan(type: IndicatorType, value: string, want: { byType: Map<StoredType, Set<string>>; ips: Set<string> }): void {
+  function plan(intel: Intelligence, type: IndicatorType, value: string, want: { byType: Map<StoredType, Set<string>>; ips: Set<string> }): void {
     const add = (t: StoredType, v: string) => {
       let s = want.byType.get(t);
       if (s === undefined) want.byType.set(t, (s = new Set()));
@@ -104,7 +126,7 @@ export function createBulkLookup(deps: EnrichDeps) {
     add(type, value);
     if (type === 'ipv4' || type === 'ipv6') {
       want.ips.add(value);
-      const asn = deps.intel.network?.(value)?.asn ?? null;
+      const asn = intel.network?.(value)?.asn ?? null;
       if (asn !== null) add('asn', asn);
     } else if (type === 'domain') {
       for (const p of parentDomains(value)) add('domain', p);
@@ -117,15 +139,24 @@ export function createBulkLookup(deps: EnrichDeps) {
     }
   }
 
-  async function readAhead(store: Store, want: { byType: Map<StoredType, Set<string>>; ips: Set<string> }): Promise<Reads> {
+  async function readAhead(
+    store: Store,
+    want: { byType: Map<StoredType, Set<string>>; ips: Set<string>; own: Map<IndicatorType, string[]> },
+  ): Promise<Reads> {
     const sightings = new Map<string, Sighting[]>();
+    const reports = new Map<string, ReportRecord[]>();
     const reads = [...want.byType].map(async ([type, values]) => {
       const got = await store.sightingsOfMany(type, [...values]);
       for (const [v, list] of got) sightings.set(key(type, v), list);
     });
+    // related.reports: the reports naming each indicator asked (its own value only)
+    const mentions = [...want.own].map(async ([type, values]) => {
+      const got = await store.reports.mentioningMany(type, values, RELATED_REPORTS);
+      for (const [v, list] of got) reports.set(key(type, v), list);
+    });
     const ranges = want.ips.size === 0 ? Promise.resolve(new Map<string, Sighting[]>()) : store.rangesContainingMany([...want.ips]);
-    const [, r] = await Promise.all([Promise.all(reads), ranges]);
-    return { sightings, ranges: r };
+    const [, , r] = await Promise.all([Promise.all(reads), Promise.all(mentions), ranges]);
+    return { sightings, ranges: r, reports };
   }
 
   function itemError(index: number, input: BulkInput, code: 'invalid_indicator' | 'invalid_parameter', message: string, details: Record<string, unknown> = {}): BulkItem {
@@ -141,9 +172,16 @@ export function createBulkLookup(deps: EnrichDeps) {
     async *run(inputs: readonly BulkInput[], opts: BulkOptions = {}): AsyncGenerator<BulkItem, BulkSummary> {
       const chunkSize = Math.max(1, opts.chunkSize ?? DEFAULT_CHUNK);
       const summary: BulkSummary = { total: inputs.length, answered: 0, duplicates: 0, errors: 0, found: 0, by_type: {}, by_level: {} };
-      const state = { reads: { sightings: new Map(), ranges: new Map() } as Reads, overrides: new Map<string, Override>(), version: 0 };
+      const state = { reads: NO_READS, overrides: new Map<string, Override>(), version: 0 };
       const view = prefetchedView(deps.store, state);
-      const single = createLookup({ ...deps, store: view, cache: null });
+      const network = memoNetwork(deps.intel);
+      const single = createLookup({
+        ...deps,
+        store: view,
+        intel: network.intel,
+        hunting: opts.hunting === false ? NO_HUNTING : deps.hunting,
+        cache: opts.hunting === false ? null : inProcessOnly(deps.cache),
+      });
       state.version = await deps.store.dataVersion();
       await deps.catalog.refreshAt?.(state.version);
       // overrides are few (an analyst's decisions): one reading serves the call
@@ -153,7 +191,8 @@ export function createBulkLookup(deps: EnrichDeps) {
 
       for (let start = 0; start < inputs.length; start += chunkSize) {
         const chunk: ({ index: number; type: IndicatorType; value: string; raw: string; hint?: IndicatorType } | BulkItem)[] = [];
-        const want = { byType: new Map<StoredType, Set<string>>(), ips: new Set<string>() };
+        const want = { byType: new Map<StoredType, Set<string>>(), ips: new Set<string>(), own: new Map<IndicatorType, string[]>() };
+        network.clear();
         for (let i = start; i < Math.min(inputs.length, start + chunkSize); i++) {
           const input = inputs[i]!;
           const raw = typeof input === 'string' ? input : input?.value;
@@ -191,7 +230,10 @@ export function createBulkLookup(deps: EnrichDeps) {
             continue;
           }
           seen.add(k);
-          plan(parsed.type, parsed.value, want);
+          plan(network.intel, parsed.type, parsed.value, want);
+          const own = want.own.get(parsed.type);
+          if (own === undefined) want.own.set(parsed.type, [parsed.value]);
+          else own.push(parsed.value);
           chunk.push({ index: i, type: parsed.type, value: parsed.value, raw, ...(hint ? { hint } : {}) });
         }
         state.reads = await readAhead(deps.store, want);
@@ -217,10 +259,26 @@ export function createBulkLookup(deps: EnrichDeps) {
           yield a;
         }
       }
-      state.reads = { sightings: new Map(), ranges: new Map() };
+      state.reads = NO_READS;
+      network.clear();
       return summary;
     },
   };
 }
 
 export type BulkLookup = ReturnType<typeof createBulkLookup>;
+
+/**
+ * The lookup cache as a bulk call uses it: answers this process already holds under the call's
+ * data version are taken (`peek`: no round trip to a shared cache per value), and nothing is
+ * written — a large batch would otherwise push out the answers single lookups keep asking for.
+ */
+function inProcessOnly(cache: LookupCache | null): LookupCache | null {
+  if (cache === null) return null;
+  return {
+    get: async (k, version) => cache.peek(k, version),
+    peek: (k, version) => cache.peek(k, version),
+    set: async () => undefined,
+    close: async () => undefined,
+  };
+}

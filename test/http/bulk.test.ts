@@ -118,6 +118,31 @@ describe('POST /api/v1/lookup/bulk', () => {
     assert.match(res.json().error.message, /10000/);
   });
 
+  test('related.reports and related_iocs are the single lookup\'s, read for many values at once', async () => {
+    await h.store.reports.put({
+      id: 'rep-bulk-1',
+      feedId: 'internal-reports',
+      title: 'Bulk report',
+      url: 'https://example.org/bulk-report',
+      published: '2026-01-02T00:00:00Z',
+      fetched: '2026-01-03T00:00:00Z',
+      indicators: [
+        { type: 'ipv4', value: '203.0.113.7' },
+        { type: 'domain', value: 'named-only-bulk.com' },
+      ],
+      attackIds: [],
+      cves: [],
+    });
+    const values = ['named-only-bulk.com', '203.0.113.7', 'unnamed-bulk.com', 'evil-bulk.com'];
+    const res = await post({ values });
+    assert.equal(res.statusCode, 200, res.body);
+    const results = res.json().results;
+    for (const [i, v] of values.entries()) assert.deepEqual(results[i], await single(v), v);
+    assert.deepEqual(results[0].related.reports.map((r: { id: string }) => r.id), ['rep-bulk-1']);
+    assert.deepEqual(results[0].related.related_iocs.map((x: { value: string }) => x.value), ['203.0.113.7']);
+    assert.equal(results[2].related.reports, undefined);
+  });
+
   test('a malformed body is a 400 in the envelope, never a 500', async () => {
     for (const body of [{}, { values: { a: 1 } }, { values: [{ type: 'ipv4' }] }, { values: [], platforms: ['nope'] }]) {
       const res = await post(body);

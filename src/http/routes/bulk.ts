@@ -103,6 +103,9 @@ export async function admitBatch(req: FastifyRequest, reply: FastifyReply, deps:
   reply.header('x-ratelimit-remaining', String(Number.isFinite(before) ? Math.min(before, decision.remaining) : decision.remaining));
 }
 
+/** About how much of the answer is sent at once (characters). */
+const FLUSH_BYTES = 64 * 1024;
+
 /** Whether the client asked for NDJSON (`Accept: application/x-ndjson`). */
 export function wantsNdjson(req: FastifyRequest): boolean {
   const accept = req.headers.accept;
@@ -124,26 +127,35 @@ export async function streamItems(
   async function* body(): AsyncGenerator<string> {
     let step = first;
     let n = 0;
-    if (!ndjson) yield wrap.head;
+    // lines are sent in pieces of about FLUSH_BYTES, not one write per result; the stream pulls
+    // a piece when the socket has taken the last (backpressure), so memory stays bounded
+    let pending = ndjson ? '' : wrap.head;
     try {
       while (step.done !== true) {
         const line = itemJson(step.value);
-        yield ndjson ? `${line}\n` : n === 0 ? line : `,${line}`;
+        pending += ndjson ? `${line}\n` : n === 0 ? line : `,${line}`;
         n += 1;
+        if (pending.length >= FLUSH_BYTES) {
+          yield pending;
+          pending = '';
+        }
         step = await items.next();
       }
     } catch (err) {
       reply.log.error({ err }, 'bulk lookup failed while streaming');
-      if (ndjson) yield `${JSON.stringify({ error: { code: 'service_unavailable', message: 'The lookup stopped before its end; retry the values not answered.', request_id: reply.request.id } })}\n`;
-      else throw err;
+      if (ndjson) yield `${pending}${JSON.stringify({ error: { code: 'service_unavailable', message: 'The lookup stopped before its end; retry the values not answered.', request_id: reply.request.id } })}\n`;
+      else {
+        if (pending !== '') yield pending;
+        throw err;
+      }
       return;
     }
     const summary = step.value;
-    if (ndjson) yield `${JSON.stringify({ [wrap.summaryKey]: summary })}\n`;
-    else yield wrap.tail !== undefined ? wrap.tail(summary) : `],"${wrap.summaryKey}":${JSON.stringify(summary)}}`;
+    if (ndjson) yield `${pending}${JSON.stringify({ [wrap.summaryKey]: summary })}\n`;
+    else yield pending + (wrap.tail !== undefined ? wrap.tail(summary) : `],"${wrap.summaryKey}":${JSON.stringify(summary)}}`);
   }
   reply.type(ndjson ? 'application/x-ndjson; charset=utf-8' : 'application/json; charset=utf-8');
-  return reply.send(Readable.from(body()));
+  return reply.send(Readable.from(body(), { objectMode: false, highWaterMark: FLUSH_BYTES }));
 }
 
 export function registerBulkRoute(app: FastifyInstance, bulk: BulkLookup, deps: BulkRouteDeps): void {

@@ -171,7 +171,8 @@ export function registerExtractRoute(app: FastifyInstance, bulk: BulkLookup, dep
         const rows = out['distinct'] as Record<string, unknown>[];
         const summary = { worst_level: null as string | null, enriched: 0, found: 0, by_level: {} as Record<string, number>, by_type: {} as Record<string, number>, techniques: [] as { id: string; name: string; indicators: number }[] };
         const techniques = new Map<string, { id: string; name: string; indicators: number }>();
-        const run = bulk.run(inputs);
+        // the verdicts read no hunting queries: none is built
+        const run = bulk.run(inputs, { hunting: false });
         for (let step = await run.next(); step.done !== true; step = await run.next()) {
           const item = step.value;
           if (!('result' in item)) continue;
