@@ -31,6 +31,8 @@ import { registerFeedRoutes } from './routes/feeds.ts';
 import { registerOverrideRoutes } from './routes/overrides.ts';
 import { registerReportRoutes } from './routes/reports.ts';
 import { registerServiceRoutes } from './routes/service.ts';
+import { registerIocRoutes } from './routes/iocs.ts';
+import { createCatalogue } from '../catalogue/index.ts';
 import cookie from '@fastify/cookie';
 import { registerConsole } from './console.ts';
 import { registerSessionRoutes } from './routes/session.ts';
@@ -173,6 +175,12 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
   registerFeedRoutes(app, deps);
   registerOverrideRoutes(app, { overrides: deps.store.overrides, clock: deps.clock });
   registerReportRoutes(app, deps);
+  // the IOC catalogue; its background refresh is waited for before the store closes
+  const catalogue = createCatalogue({ store: deps.store, intel: deps.intel, catalog: deps.catalog, clock: deps.clock }, { logger: deps.logger });
+  app.addHook('onClose', async () => {
+    await catalogue.idle();
+  });
+  registerIocRoutes(app, { ...deps, catalogue });
   registerServiceRoutes(app, metrics);
   // the cookie plugin only where the session cookie is set; the auth hook reads it itself
   await app.register(async (scope) => {

@@ -4,7 +4,7 @@
  * All methods are async so that both engines fit; times are RFC 3339 UTC strings.
  */
 import type { IndicatorType, StoredType } from '../indicators/types.ts';
-import type { DateSource, Override, Sighting, SightingRecord } from '../model.ts';
+import type { ConfidenceLevel, DateSource, Override, RiskLevel, Sighting, SightingRecord } from '../model.ts';
 
 export const SCOPES = ['read:lookup', 'read:iocs', 'read:export', 'read:metrics', 'write:reports', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -132,6 +132,104 @@ export interface ReportRepository {
   list(query: ReportQuery): Promise<{ reports: ReportRecord[]; next: string | null }>;
   /** The newest reports naming the indicator, at most `limit`. */
   mentioning(type: StoredType, value: string, limit: number): Promise<ReportRecord[]>;
+}
+
+/** One indicator of the IOC catalogue: its risk as a lookup computes it, materialized (src/catalogue/). */
+export interface CatalogueEntry {
+  type: StoredType;
+  value: string;
+  firstSeen: string;
+  lastSeen: string;
+  score: number;
+  level: RiskLevel;
+  confidence: ConfidenceLevel;
+  /** Whether any feed still lists it. */
+  listed: boolean;
+  feeds: string[];
+  categories: string[];
+  threatTypes: string[];
+  families: string[];
+  techniques: string[];
+  cves: string[];
+  /** When score, level and confidence were computed (RFC 3339): decay moves them with time. */
+  computedAt: string;
+}
+
+export type CatalogueTermKind = 'feed' | 'category' | 'threat_type' | 'family' | 'technique' | 'cve' | 'origin';
+export interface CatalogueKey {
+  type: StoredType;
+  value: string;
+}
+
+export interface CatalogueFilters {
+  type?: StoredType;
+  /** Minimum level. */
+  level?: RiskLevel;
+  /** Minimum confidence. */
+  confidence?: ConfidenceLevel;
+  feed?: string;
+  category?: string;
+  threatType?: string;
+  /** Case-insensitive. */
+  family?: string;
+  technique?: string;
+  cve?: string;
+  /** Last seen at or after (RFC 3339). */
+  since?: string;
+  /** First seen at or after (RFC 3339). */
+  foundSince?: string;
+  /** Also indicators no feed lists any more. */
+  includeDelisted?: boolean;
+}
+
+export interface CatalogueQuery extends CatalogueFilters {
+  /** Newest last seen first (default), or highest score first. */
+  order?: 'last_seen' | 'risk';
+  limit: number;
+  /** From the previous page's `next`; CatalogueCursorError when it is not one. */
+  cursor?: string | null;
+}
+
+export interface CatalogueStats {
+  total: number;
+  listed: number;
+  byType: Record<string, number>;
+  byLevel: Record<string, number>;
+  /** Listed indicators per term, most first, by kind (feed, category, threat_type, family, technique, cve). */
+  terms: Record<string, { term: string; count: number }[]>;
+  /** Indicators first seen in the last 1, 7 and 30 days. */
+  newSince: { d1: number; d7: number; d30: number };
+  /** The oldest computation among the rows (how stale decay may be), null when empty. */
+  oldestComputedAt: string | null;
+}
+
+/**
+ * The catalogue's rows. Triggers on sightings and overrides queue every indicator whose data
+ * changed (`dirty`); the refresh (src/catalogue/refresh.ts) computes them and writes them back.
+ */
+export interface CatalogueRepository {
+  /** Up to `limit` queued indicators, each with its queue mark. */
+  dirty(limit: number): Promise<(CatalogueKey & { gen: number })[]>;
+  /** Indicators queued now. */
+  pending(): Promise<number>;
+  /** Rows computed before `before` (RFC 3339), oldest first. */
+  stale(before: string, limit: number): Promise<CatalogueKey[]>;
+  /**
+   * In one transaction: writes the entries (with their origin keys), removes `removed`, and takes
+   * `done` off the queue unless marked again since it was read (its mark changed).
+   */
+  write(entries: readonly { entry: CatalogueEntry; origins: readonly string[] }[], removed: readonly CatalogueKey[], done: readonly (CatalogueKey & { gen: number })[]): Promise<void>;
+  get(type: StoredType, value: string): Promise<CatalogueEntry | null>;
+  /** A page; `next` is null on the last page. */
+  list(query: CatalogueQuery): Promise<{ entries: CatalogueEntry[]; next: string | null }>;
+  /** Rows matching the filters, counted up to `cap`. */
+  count(filters: CatalogueFilters, cap: number): Promise<{ count: number; capped: boolean }>;
+  /** Values containing `text` (≥ 3 characters, case-insensitive): FTS5 trigram / pg_trgm. Highest score first. */
+  search(text: string, limit: number): Promise<CatalogueEntry[]>;
+  /** Indicators sharing an origin (report, event, pulse, entry) with the given one. */
+  related(type: StoredType, value: string, limit: number): Promise<CatalogueEntry[]>;
+  /** Totals; `now` dates the 1/7/30-day counts. */
+  stats(now: Date): Promise<CatalogueStats>;
 }
 
 export type IngestMode = 'snapshot' | 'incremental';
@@ -356,6 +454,8 @@ export interface Store {
   readonly feedDefinitions: FeedDefinitionRepository;
   /** Threat reports and the indicators they name. */
   readonly reports: ReportRepository;
+  /** The IOC catalogue (src/catalogue/). */
+  readonly catalogue: CatalogueRepository;
   /**
    * Where the per-instance rate limiter keeps daily quota counts across restarts: present on
    * SQLite (the embedded store, whose limits live in the process). Absent on PostgreSQL, whose

@@ -101,6 +101,10 @@ describe('verdict migrate-store', { skip: url === null ? 'no PostgreSQL reachabl
       assert.deepEqual((await target.reports.list({ limit: 10, type: 'domain' })).reports.map((r) => r.id), ['rpt-1'], 'and its indicators');
       assert.ok((await target.dataVersion()) > sourceVersion, 'the version moves on, so no old cache entry can match');
       assert.equal((await target.sightingsOf('ipv4', '192.0.2.11'))[0]?.listed, false, 'delisted history kept');
+      // the catalogue is derived: every copied indicator is queued for its first refresh
+      const queued = (await target.catalogue.dirty(100)).map((k) => `${k.type} ${k.value}`).sort();
+      const copied = PROBES.map((p) => `${p.type} ${p.value}`).concat('cidr 2001:db8::/32');
+      assert.deepEqual(queued, [...new Set(copied)].sort());
       // the copy is a working store: further runs ingest normally
       const next = await target.ingest({ feedId: 'c2', mode: 'snapshot', runAt: '2026-11-06T00:00:00Z' }, [{ type: 'ipv4', value: '192.0.2.10', tags: ['c2'] }]);
       assert.deepEqual(next, { received: 1, added: 0, updated: 0, unchanged: 1, delisted: 0 });

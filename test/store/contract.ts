@@ -12,6 +12,7 @@ import { definitionsContract } from './contract/definitions.ts';
 import { ingestContract } from './contract/ingest.ts';
 import { recordsContract } from './contract/records.ts';
 import { reportsContract } from './contract/reports.ts';
+import { catalogueContract } from './contract/catalogue.ts';
 import type { StoreFactory } from './contract/helpers.ts';
 
 export type { StoreFactory } from './contract/helpers.ts';
@@ -47,5 +48,6 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
     definitionsContract(ctx);
     reportsContract(ctx);
     batchedContract(ctx);
+    catalogueContract(ctx);
   });
 }

@@ -15,9 +15,10 @@ import { openPostgresStore, type PostgresStoreOptions } from './index.ts';
 /**
  * The SQLite schema versions this copier understands. Version 3's daily quota counts are not
  * copied: a PostgreSQL deployment keeps its limits and quotas in Redis. Version 4 added the feed
- * definitions, version 5 the threat reports.
+ * definitions, version 5 the threat reports, version 6 the IOC catalogue — derived data, not
+ * copied: every copied indicator is queued, and the first catalogue refresh computes it again.
  */
-const KNOWN_SQLITE_VERSIONS = new Set([1, 2, 3, 4, 5]);
+const KNOWN_SQLITE_VERSIONS = new Set([1, 2, 3, 4, 5, 6]);
 const CHUNK_BYTES = 256 * 1024;
 
 export interface MigrationSummary {
@@ -158,6 +159,12 @@ export async function migrateSqliteToPostgres(
           );
           await insertAll('report_indicators', ['type', 'value', 'report_id'], all('SELECT type, value, report_id FROM report_indicators'));
         }
+        // the catalogue is derived from the sightings: queue every indicator for its first refresh
+        await client.query(
+          `INSERT INTO catalogue_dirty (type, value, gen)
+             SELECT type, value, (random() * 4503599627370496)::bigint FROM (SELECT DISTINCT type, value FROM sightings) d
+           ON CONFLICT (type, value) DO UPDATE SET gen = excluded.gen`,
+        );
         const meta = new Map((all('SELECT key, value FROM meta') as { key: string; value: string }[]).map((m) => [m.key, m.value]));
         // The version moves on, so no cache entry made against the old store can match the new one.
         const dataVersion = Number(meta.get('data_version') ?? 0) + 1;

@@ -24,6 +24,7 @@ import { applyMigrations } from './migrations.ts';
 import { createOverrideRepository } from './overrides.ts';
 import { Queries } from './queries.ts';
 import { createReportRepository } from './reports.ts';
+import { createCatalogueRepository } from './catalogue.ts';
 import { createPostgresRunLock, type PostgresRunLockOptions } from './run-lock.ts';
 
 export { StoreUnavailableError } from './errors.ts';
@@ -127,6 +128,7 @@ function assemble(pool: pg.Pool, statementTimeoutMs: number, opts: PostgresStore
     overrides,
     feedDefinitions: createFeedDefinitionRepository(db, changes),
     reports: createReportRepository(db),
+    catalogue: createCatalogueRepository(db),
     ...createLookups(db),
     ...createMaintenance(db, changes, ingestTimeoutMs),
     ...createFeedRunStore(db),

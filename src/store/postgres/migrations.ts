@@ -167,6 +167,97 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX report_indicators_report ON report_indicators (report_id);
     `,
   },
+  {
+    version: 5,
+    name: 'ioc catalogue',
+    sql: `
+      -- The IOC catalogue (src/store/catalogue.ts), as SQLite keeps it: one row per indicator with
+      -- its risk as a lookup computes it, written by the refresh (src/catalogue/refresh.ts). Times
+      -- are epoch ms; level and confidence ranks; the lists JSON text.
+      CREATE TABLE catalogue (
+        type text COLLATE "C" NOT NULL,
+        value text COLLATE "C" NOT NULL,
+        first_seen bigint NOT NULL,
+        last_seen bigint NOT NULL,
+        score int NOT NULL,
+        level smallint NOT NULL,
+        confidence smallint NOT NULL,
+        listed smallint NOT NULL,
+        feeds text NOT NULL,
+        categories text NOT NULL,
+        threat_types text NOT NULL,
+        families text NOT NULL,
+        techniques text NOT NULL,
+        cves text NOT NULL,
+        computed_at bigint NOT NULL,
+        PRIMARY KEY (type, value)
+      );
+      CREATE INDEX catalogue_by_last_seen ON catalogue (last_seen, type, value);
+      CREATE INDEX catalogue_by_score ON catalogue (score, last_seen, type, value);
+      CREATE INDEX catalogue_by_computed ON catalogue (computed_at);
+      CREATE TABLE catalogue_terms (
+        type text COLLATE "C" NOT NULL,
+        value text COLLATE "C" NOT NULL,
+        kind text COLLATE "C" NOT NULL,
+        term text COLLATE "C" NOT NULL,
+        PRIMARY KEY (type, value, kind, term)
+      );
+      CREATE INDEX catalogue_terms_by_term ON catalogue_terms (kind, term);
+      -- substring search: pg_trgm's GIN index (the extension lives where it was first installed)
+      CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public;
+      DO $$
+      DECLARE s text;
+      BEGIN
+        SELECT n.nspname INTO s FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm';
+        EXECUTE format('CREATE INDEX catalogue_value_trgm ON catalogue USING gin (value %I.gin_trgm_ops)', s);
+      END $$;
+      -- The indicators whose sightings or override changed since the refresh last saw them; gen
+      -- is a fresh random mark on every change (see the SQLite store). Statement-level triggers
+      -- read the statement's rows once through transition tables.
+      CREATE TABLE catalogue_dirty (
+        type text COLLATE "C" NOT NULL,
+        value text COLLATE "C" NOT NULL,
+        gen bigint NOT NULL,
+        PRIMARY KEY (type, value)
+      );
+      CREATE FUNCTION catalogue_mark_new() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        INSERT INTO catalogue_dirty (type, value, gen)
+          SELECT d.type, d.value, (random() * 4503599627370496)::bigint FROM (SELECT DISTINCT type, value FROM new_rows) d
+          ON CONFLICT (type, value) DO UPDATE SET gen = excluded.gen;
+        RETURN NULL;
+      END $$;
+      CREATE FUNCTION catalogue_mark_old() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        INSERT INTO catalogue_dirty (type, value, gen)
+          SELECT d.type, d.value, (random() * 4503599627370496)::bigint FROM (SELECT DISTINCT type, value FROM old_rows) d
+          ON CONFLICT (type, value) DO UPDATE SET gen = excluded.gen;
+        RETURN NULL;
+      END $$;
+      -- What feed runs write is found by the rows' run_seq (see the SQLite store): the refresh
+      -- moves rows of runs after swept_seq into the queue in one pass, so an import pays nothing
+      -- per row. Delisting, deletion and overrides are queued by triggers (they are rare).
+      CREATE TABLE catalogue_state (
+        id int PRIMARY KEY CHECK (id = 1),
+        swept_seq bigint NOT NULL
+      );
+      INSERT INTO catalogue_state (id, swept_seq) SELECT 1, COALESCE(max(run_seq), 0) FROM sightings;
+      CREATE FUNCTION catalogue_mark_row() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        INSERT INTO catalogue_dirty (type, value, gen) VALUES (NEW.type, NEW.value, (random() * 4503599627370496)::bigint)
+          ON CONFLICT (type, value) DO UPDATE SET gen = excluded.gen;
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER catalogue_mark_listed AFTER UPDATE OF listed ON sightings FOR EACH ROW WHEN (old.listed IS DISTINCT FROM new.listed) EXECUTE FUNCTION catalogue_mark_row();
+      CREATE TRIGGER catalogue_mark_delete AFTER DELETE ON sightings REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION catalogue_mark_old();
+      CREATE TRIGGER catalogue_mark_override_insert AFTER INSERT ON overrides REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION catalogue_mark_new();
+      CREATE TRIGGER catalogue_mark_override_update AFTER UPDATE ON overrides REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION catalogue_mark_new();
+      CREATE TRIGGER catalogue_mark_override_delete AFTER DELETE ON overrides REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION catalogue_mark_old();
+      -- everything stored before is computed by the first refresh
+      INSERT INTO catalogue_dirty (type, value, gen)
+        SELECT type, value, (random() * 4503599627370496)::bigint FROM (SELECT DISTINCT type, value FROM sightings) d;
+    `,
+  },
 ];
 
 /** Arbitrary constant: the advisory lock key that serializes migrations across instances. */

@@ -27,6 +27,7 @@ import { applyMigrations } from './migrations.ts';
 import { createOverrideRepository } from './overrides.ts';
 import { createQuotaLedger } from './quotas.ts';
 import { createReportRepository } from './reports.ts';
+import { createCatalogueRepository } from './catalogue.ts';
 import { RangeIndex } from './ranges.ts';
 import { WriteGate } from './write-gate.ts';
 
@@ -175,6 +176,7 @@ function assemble(c: Connections): SqliteStore {
     feedDefinitions: createFeedDefinitionRepository(reader, writer, gate),
     quotas: createQuotaLedger(reader, writer, gate),
     reports: createReportRepository(reader, writer, gate),
+    catalogue: createCatalogueRepository(reader, writer, gate),
     ...createFeedRunStore(reader, writer, gate),
     ...createMaintenance(writer, gate),
 

@@ -181,6 +181,97 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX report_indicators_report ON report_indicators (report_id);
     `,
   },
+  {
+    version: 6,
+    name: 'ioc catalogue',
+    sql: `
+      -- The IOC catalogue (src/store/catalogue.ts): one row per indicator with its risk as a lookup
+      -- computes it, written by the refresh (src/catalogue/refresh.ts). A rowid table so that the
+      -- trigram index below can point at its rows. Times are epoch ms; level and confidence are
+      -- ranks (low 0 … critical 3; low 0 … high 2); the lists are JSON text.
+      CREATE TABLE catalogue (
+        id INTEGER PRIMARY KEY,
+        type TEXT NOT NULL,
+        value TEXT NOT NULL,
+        first_seen INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL,
+        score INTEGER NOT NULL,
+        level INTEGER NOT NULL,
+        confidence INTEGER NOT NULL,
+        listed INTEGER NOT NULL,
+        feeds TEXT NOT NULL,
+        categories TEXT NOT NULL,
+        threat_types TEXT NOT NULL,
+        families TEXT NOT NULL,
+        techniques TEXT NOT NULL,
+        cves TEXT NOT NULL,
+        computed_at INTEGER NOT NULL,
+        UNIQUE (type, value)
+      );
+      -- keyset pages in either order, and the decay sweep
+      CREATE INDEX catalogue_by_last_seen ON catalogue (last_seen, type, value);
+      CREATE INDEX catalogue_by_score ON catalogue (score, last_seen, type, value);
+      CREATE INDEX catalogue_by_computed ON catalogue (computed_at);
+      -- (indicator, kind, term): the filters, the stats' top lists, shared origins
+      CREATE TABLE catalogue_terms (
+        type TEXT NOT NULL,
+        value TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        term TEXT NOT NULL,
+        PRIMARY KEY (type, value, kind, term)
+      ) WITHOUT ROWID;
+      CREATE INDEX catalogue_terms_by_term ON catalogue_terms (kind, term);
+      -- substring search: FTS5's trigram tokenizer over the values (external content)
+      CREATE VIRTUAL TABLE catalogue_fts USING fts5 (value, content = 'catalogue', content_rowid = 'id', tokenize = 'trigram');
+      CREATE TRIGGER catalogue_fts_insert AFTER INSERT ON catalogue BEGIN
+        INSERT INTO catalogue_fts (rowid, value) VALUES (new.id, new.value);
+      END;
+      CREATE TRIGGER catalogue_fts_delete AFTER DELETE ON catalogue BEGIN
+        INSERT INTO catalogue_fts (catalogue_fts, rowid, value) VALUES ('delete', old.id, old.value);
+      END;
+      -- The indicators whose sightings or override changed since the refresh last saw them; gen
+      -- is a fresh random mark on every change, so the refresh takes an indicator off the queue
+      -- only when nothing marked it again meanwhile. (DELETE then INSERT: a trigger's own OR
+      -- REPLACE would yield to the outer statement's conflict clause, an UPSERT's included.)
+      CREATE TABLE catalogue_dirty (
+        type TEXT NOT NULL,
+        value TEXT NOT NULL,
+        gen INTEGER NOT NULL,
+        PRIMARY KEY (type, value)
+      ) WITHOUT ROWID;
+      -- What feed runs write is found by the rows' run_seq (every row a run inserts, updates or
+      -- confirms carries its run's number): the refresh moves rows of runs after swept_seq into
+      -- the queue in one pass, so an import pays nothing per row. Delisting, deletion and
+      -- overrides do not carry a run's number: triggers queue them (they are rare).
+      CREATE TABLE catalogue_state (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        swept_seq INTEGER NOT NULL
+      );
+      INSERT INTO catalogue_state (id, swept_seq) VALUES (1, (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'run_seq'));
+      CREATE TRIGGER catalogue_mark_listed AFTER UPDATE OF listed ON sightings WHEN old.listed <> new.listed BEGIN
+        DELETE FROM catalogue_dirty WHERE type = new.type AND value = new.value;
+        INSERT INTO catalogue_dirty (type, value, gen) VALUES (new.type, new.value, random() >> 11);
+      END;
+      CREATE TRIGGER catalogue_mark_delete AFTER DELETE ON sightings BEGIN
+        DELETE FROM catalogue_dirty WHERE type = old.type AND value = old.value;
+        INSERT INTO catalogue_dirty (type, value, gen) VALUES (old.type, old.value, random() >> 11);
+      END;
+      CREATE TRIGGER catalogue_mark_override_insert AFTER INSERT ON overrides BEGIN
+        DELETE FROM catalogue_dirty WHERE type = new.type AND value = new.value;
+        INSERT INTO catalogue_dirty (type, value, gen) VALUES (new.type, new.value, random() >> 11);
+      END;
+      CREATE TRIGGER catalogue_mark_override_update AFTER UPDATE ON overrides BEGIN
+        DELETE FROM catalogue_dirty WHERE type = new.type AND value = new.value;
+        INSERT INTO catalogue_dirty (type, value, gen) VALUES (new.type, new.value, random() >> 11);
+      END;
+      CREATE TRIGGER catalogue_mark_override_delete AFTER DELETE ON overrides BEGIN
+        DELETE FROM catalogue_dirty WHERE type = old.type AND value = old.value;
+        INSERT INTO catalogue_dirty (type, value, gen) VALUES (old.type, old.value, random() >> 11);
+      END;
+      -- everything stored before is computed by the first refresh
+      INSERT OR REPLACE INTO catalogue_dirty (type, value, gen) SELECT DISTINCT type, value, random() >> 11 FROM sightings;
+    `,
+  },
 ];
 
 const CREATE_LEDGER = `CREATE TABLE IF NOT EXISTS schema_migrations (

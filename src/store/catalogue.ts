@@ -1,0 +1,266 @@
+/**
+ * The IOC catalogue, shared by both engines: one row per indicator in `catalogue` (its risk as a
+ * lookup computes it from the indicator's own sightings, its dates, and its feeds, categories,
+ * threat types, families, techniques and CVEs as JSON lists) and one row per (indicator, term) in
+ * `catalogue_terms`, which answers the list filters, the stats' top lists and "which indicators
+ * share an origin". The rows are written by src/catalogue/refresh.ts from the queue of changed
+ * indicators (`catalogue_dirty`, kept by triggers on sightings and overrides) and from the rows
+ * whose computation is older than the freshness window (decay moves with time).
+ *
+ * Statements use `?` placeholders (numbered for PostgreSQL); times are epoch milliseconds.
+ */
+import { CONFIDENCE_LEVELS, RISK_LEVELS, type ConfidenceLevel, type RiskLevel } from '../model.ts';
+import type { StoredType } from '../indicators/types.ts';
+import type { CatalogueEntry, CatalogueKey, CatalogueQuery, CatalogueTermKind } from './types.ts';
+
+export const TERM_KINDS = ['feed', 'category', 'threat_type', 'family', 'technique', 'cve', 'origin'] as const satisfies readonly CatalogueTermKind[];
+
+export interface CatalogueRow {
+  type: string;
+  value: string;
+  first_seen: number | string;
+  last_seen: number | string;
+  score: number;
+  level: number;
+  confidence: number;
+  listed: number;
+  feeds: string;
+  categories: string;
+  threat_types: string;
+  families: string;
+  techniques: string;
+  cves: string;
+  computed_at: number | string;
+}
+
+export const CATALOGUE_COLUMNS =
+  'c.type, c.value, c.first_seen, c.last_seen, c.score, c.level, c.confidence, c.listed, c.feeds, c.categories, c.threat_types, c.families, c.techniques, c.cves, c.computed_at';
+
+export const CATALOGUE_SQL = {
+  upsert: `INSERT INTO catalogue (type, value, first_seen, last_seen, score, level, confidence, listed, feeds, categories, threat_types, families, techniques, cves, computed_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (type, value) DO UPDATE SET first_seen = excluded.first_seen, last_seen = excluded.last_seen, score = excluded.score,
+      level = excluded.level, confidence = excluded.confidence, listed = excluded.listed, feeds = excluded.feeds,
+      categories = excluded.categories, threat_types = excluded.threat_types, families = excluded.families,
+      techniques = excluded.techniques, cves = excluded.cves, computed_at = excluded.computed_at`,
+  remove: 'DELETE FROM catalogue WHERE type = ? AND value = ?',
+  removeTerms: 'DELETE FROM catalogue_terms WHERE type = ? AND value = ?',
+  insertTerm: 'INSERT INTO catalogue_terms (type, value, kind, term) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+  /** The queue, oldest mark first is not needed: any order serves. */
+  dirty: 'SELECT type, value, gen FROM catalogue_dirty LIMIT ?',
+  done: 'DELETE FROM catalogue_dirty WHERE type = ? AND value = ? AND gen = ?',
+  pending: 'SELECT count(*) AS n FROM catalogue_dirty',
+  stale: 'SELECT type, value FROM catalogue c WHERE c.computed_at < ? ORDER BY c.computed_at LIMIT ?',
+  get: `SELECT ${CATALOGUE_COLUMNS} FROM catalogue c WHERE c.type = ? AND c.value = ?`,
+  /** Indicators sharing an origin term with the given one (itself left out). */
+  related: `SELECT ${CATALOGUE_COLUMNS} FROM catalogue c WHERE EXISTS (
+      SELECT 1 FROM catalogue_terms o JOIN catalogue_terms t ON t.kind = 'origin' AND t.term = o.term
+      WHERE o.type = ? AND o.value = ? AND o.kind = 'origin' AND t.type = c.type AND t.value = c.value)
+    AND NOT (c.type = ? AND c.value = ?)
+    ORDER BY c.score DESC, c.last_seen DESC, c.type DESC, c.value DESC LIMIT ?`,
+  statsByType: 'SELECT type AS k, count(*) AS n FROM catalogue WHERE listed = 1 GROUP BY type',
+  statsByLevel: 'SELECT level AS k, count(*) AS n FROM catalogue WHERE listed = 1 GROUP BY level',
+  statsTerms: `SELECT t.kind AS kind, t.term AS k, count(*) AS n FROM catalogue_terms t JOIN catalogue c ON c.type = t.type AND c.value = t.value
+    WHERE c.listed = 1 AND t.kind <> 'origin' GROUP BY t.kind, t.term`,
+  statsNew: `SELECT
+      sum(CASE WHEN first_seen >= ? THEN 1 ELSE 0 END) AS d1,
+      sum(CASE WHEN first_seen >= ? THEN 1 ELSE 0 END) AS d7,
+      sum(CASE WHEN first_seen >= ? THEN 1 ELSE 0 END) AS d30,
+      count(*) AS total, sum(listed) AS listed, min(computed_at) AS oldest
+    FROM catalogue`,
+} as const;
+
+export class CatalogueCursorError extends Error {
+  constructor() {
+    super('not a catalogue cursor');
+    this.name = 'CatalogueCursorError';
+  }
+}
+
+const levelRank = (l: RiskLevel): number => RISK_LEVELS.indexOf(l);
+const confidenceRank = (c: ConfidenceLevel): number => CONFIDENCE_LEVELS.indexOf(c);
+const num = (v: number | string): number => (typeof v === 'number' ? v : Number(v));
+const iso = (v: number | string): string => new Date(num(v)).toISOString();
+const list = (s: string): string[] => (s === '' ? [] : (JSON.parse(s) as string[]));
+
+export function toEntry(r: CatalogueRow): CatalogueEntry {
+  return {
+    type: r.type as StoredType,
+    value: r.value,
+    firstSeen: iso(r.first_seen),
+    lastSeen: iso(r.last_seen),
+    score: num(r.score),
+    level: RISK_LEVELS[num(r.level)] ?? 'low',
+    confidence: CONFIDENCE_LEVELS[num(r.confidence)] ?? 'low',
+    listed: num(r.listed) === 1,
+    feeds: list(r.feeds),
+    categories: list(r.categories),
+    threatTypes: list(r.threat_types),
+    families: list(r.families),
+    techniques: list(r.techniques),
+    cves: list(r.cves),
+    computedAt: iso(r.computed_at),
+  };
+}
+
+/** The row of an entry, in the order of `upsert`. */
+export function entryParams(e: CatalogueEntry): unknown[] {
+  return [
+    e.type,
+    e.value,
+    Date.parse(e.firstSeen),
+    Date.parse(e.lastSeen),
+    Math.round(e.score),
+    levelRank(e.level),
+    confidenceRank(e.confidence),
+    e.listed ? 1 : 0,
+    JSON.stringify(e.feeds),
+    JSON.stringify(e.categories),
+    JSON.stringify(e.threatTypes),
+    JSON.stringify(e.families),
+    JSON.stringify(e.techniques),
+    JSON.stringify(e.cves),
+    Date.parse(e.computedAt),
+  ];
+}
+
+/** Every (kind, term) of an entry, each once; `origins` are the origin keys of its sightings. */
+export function entryTerms(e: CatalogueEntry, origins: readonly string[] = []): [CatalogueTermKind, string][] {
+  const out = new Map<string, [CatalogueTermKind, string]>();
+  const add = (kind: CatalogueTermKind, terms: readonly string[]): void => {
+    for (const t of terms) out.set(`${kind}\u0000${t}`, [kind, t]);
+  };
+  add('feed', e.feeds);
+  add('category', e.categories);
+  add('threat_type', e.threatTypes);
+  add('family', e.families.map((f) => f.toLowerCase()));
+  add('technique', e.techniques);
+  add('cve', e.cves);
+  add('origin', origins);
+  return [...out.values()];
+}
+
+/** Cursor: the sort key of the last row of a page, base64url JSON. */
+type CursorKey = [number, number, string, string] | [number, string, string];
+
+export function encodeCursor(key: CursorKey): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+function decodeCursor(cursor: string, order: 'last_seen' | 'risk'): CursorKey {
+  let key: unknown;
+  try {
+    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw new CatalogueCursorError();
+  }
+  const ok =
+    Array.isArray(key) &&
+    (order === 'risk'
+      ? key.length === 4 && Number.isInteger(key[0]) && Number.isInteger(key[1]) && typeof key[2] === 'string' && typeof key[3] === 'string'
+      : key.length === 3 && Number.isInteger(key[0]) && typeof key[1] === 'string' && typeof key[2] === 'string');
+  if (!ok) throw new CatalogueCursorError();
+  return key as CursorKey;
+}
+
+export function cursorOf(r: CatalogueRow, order: 'last_seen' | 'risk'): string {
+  return encodeCursor(order === 'risk' ? [num(r.score), num(r.last_seen), r.type, r.value] : [num(r.last_seen), r.type, r.value]);
+}
+
+/** The WHERE clause of a query's filters (the cursor apart), with its parameters. */
+function filters(q: Omit<CatalogueQuery, 'limit' | 'cursor' | 'order'>): { where: string[]; params: unknown[] } {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (q.includeDelisted !== true) where.push('c.listed = 1');
+  if (q.type !== undefined) {
+    where.push('c.type = ?');
+    params.push(q.type);
+  }
+  if (q.level !== undefined) {
+    where.push('c.level >= ?');
+    params.push(levelRank(q.level));
+  }
+  if (q.confidence !== undefined) {
+    where.push('c.confidence >= ?');
+    params.push(confidenceRank(q.confidence));
+  }
+  if (q.since !== undefined) {
+    where.push('c.last_seen >= ?');
+    params.push(Date.parse(q.since));
+  }
+  if (q.foundSince !== undefined) {
+    where.push('c.first_seen >= ?');
+    params.push(Date.parse(q.foundSince));
+  }
+  const terms: [CatalogueTermKind, string | undefined][] = [
+    ['feed', q.feed],
+    ['category', q.category],
+    ['threat_type', q.threatType],
+    ['family', q.family?.toLowerCase()],
+    ['technique', q.technique],
+    ['cve', q.cve],
+  ];
+  for (const [kind, term] of terms) {
+    if (term === undefined) continue;
+    where.push('EXISTS (SELECT 1 FROM catalogue_terms t WHERE t.type = c.type AND t.value = c.value AND t.kind = ? AND t.term = ?)');
+    params.push(kind, term);
+  }
+  return { where, params };
+}
+
+/** A page of the catalogue: one row more than asked, to know whether a next page exists. */
+export function listQuery(q: CatalogueQuery): { sql: string; params: unknown[] } {
+  const order = q.order ?? 'last_seen';
+  const { where, params } = filters(q);
+  if (q.cursor !== undefined && q.cursor !== null && q.cursor !== '') {
+    const key = decodeCursor(q.cursor, order);
+    where.push(order === 'risk' ? '(c.score, c.last_seen, c.type, c.value) < (?, ?, ?, ?)' : '(c.last_seen, c.type, c.value) < (?, ?, ?)');
+    params.push(...key);
+  }
+  const orderBy = order === 'risk' ? 'c.score DESC, c.last_seen DESC, c.type DESC, c.value DESC' : 'c.last_seen DESC, c.type DESC, c.value DESC';
+  params.push(q.limit + 1);
+  return { sql: `SELECT ${CATALOGUE_COLUMNS} FROM catalogue c${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${orderBy} LIMIT ?`, params };
+}
+
+/** Counts the rows a query matches, up to `cap` (past it the count says only "at least"). */
+export function countQuery(q: Omit<CatalogueQuery, 'limit' | 'cursor' | 'order'>, cap: number): { sql: string; params: unknown[] } {
+  const { where, params } = filters(q);
+  params.push(cap);
+  return { sql: `SELECT count(*) AS n FROM (SELECT 1 FROM catalogue c${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} LIMIT ?) AS m`, params };
+}
+
+export function pageOf(rows: CatalogueRow[], q: CatalogueQuery): { entries: CatalogueEntry[]; next: string | null } {
+  const more = rows.length > q.limit;
+  const page = more ? rows.slice(0, q.limit) : rows;
+  const last = page[page.length - 1];
+  return { entries: page.map(toEntry), next: more && last !== undefined ? cursorOf(last, q.order ?? 'last_seen') : null };
+}
+
+export interface StatsRows {
+  byType: { k: string; n: number | string }[];
+  byLevel: { k: number | string; n: number | string }[];
+  terms: { kind: string; k: string; n: number | string }[];
+  fresh: { d1: number | string | null; d7: number | string | null; d30: number | string | null; total: number | string; listed: number | string | null; oldest: number | string | null };
+}
+
+export function statsOf(r: StatsRows): import('./types.ts').CatalogueStats {
+  const byType: Record<string, number> = {};
+  for (const x of r.byType) byType[x.k] = num(x.n);
+  const byLevel: Record<string, number> = { low: 0, medium: 0, high: 0, critical: 0 };
+  for (const x of r.byLevel) byLevel[RISK_LEVELS[num(x.k)] ?? 'low'] = num(x.n);
+  const terms: Record<string, { term: string; count: number }[]> = {};
+  for (const x of r.terms) (terms[x.kind] ??= []).push({ term: x.k, count: num(x.n) });
+  for (const k of Object.keys(terms)) terms[k]!.sort((a, b) => b.count - a.count || (a.term < b.term ? -1 : a.term > b.term ? 1 : 0));
+  const f = r.fresh;
+  return {
+    total: num(f.total),
+    listed: f.listed === null ? 0 : num(f.listed),
+    byType,
+    byLevel,
+    terms,
+    newSince: { d1: f.d1 === null ? 0 : num(f.d1), d7: f.d7 === null ? 0 : num(f.d7), d30: f.d30 === null ? 0 : num(f.d30) },
+    oldestComputedAt: f.oldest === null ? null : iso(f.oldest),
+  };
+}
+
+export const keyOf = (k: CatalogueKey): string => `${k.type}\u0000${k.value}`;

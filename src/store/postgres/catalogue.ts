@@ -1,0 +1,131 @@
+/** The IOC catalogue on PostgreSQL: rows and terms written in one transaction, substring search through pg_trgm. */
+import { CATALOGUE_COLUMNS, CATALOGUE_SQL, countQuery, entryParams, entryTerms, listQuery, pageOf, statsOf, toEntry, type CatalogueRow, type StatsRows } from '../catalogue.ts';
+import type { CatalogueKey, CatalogueRepository } from '../types.ts';
+import { numbered, type Queries } from './queries.ts';
+
+const SQL = Object.fromEntries(Object.entries(CATALOGUE_SQL).map(([k, v]) => [k, numbered(v)])) as Record<keyof typeof CATALOGUE_SQL, string>;
+const SEARCH = `SELECT ${CATALOGUE_COLUMNS} FROM catalogue c WHERE c.value ILIKE $1 ESCAPE '\\'
+  ORDER BY c.score DESC, c.last_seen DESC, c.type DESC, c.value DESC LIMIT $2`;
+const DAY_MS = 86_400_000;
+/** The latest run number handed out (ingests commit in that order, under the feed data lock) and the last swept. */
+const SEQS = `SELECT CASE WHEN q.is_called THEN q.last_value ELSE 0 END AS seq, s.swept_seq AS swept FROM ingest_run_seq q, catalogue_state s WHERE s.id = 1`;
+
+/** `text` as an ILIKE pattern matching it anywhere: its own %, _ and \ escaped. */
+export const containsPattern = (text: string): string => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+export function createCatalogueRepository(db: Queries): CatalogueRepository {
+  /** Queues the indicators of the runs committed since the last sweep. */
+  const sweep = async (): Promise<void> => {
+    // the runs committed since the last sweep: their rows carry a later run_seq (one pass, under the feed data lock)
+    const state = await db.row<{ seq: string; swept: string }>('catalogue queue', SEQS);
+    if (state !== undefined && Number(state.seq) > Number(state.swept)) {
+      await db.transaction(
+        'catalogue sweep',
+        async (c) => {
+          const now = (await c.query<{ seq: string; swept: string }>(SEQS)).rows[0]!;
+          if (Number(now.seq) <= Number(now.swept)) return;
+          await c.query(
+            `INSERT INTO catalogue_dirty (type, value, gen)
+               SELECT type, value, (random() * 4503599627370496)::bigint FROM (SELECT DISTINCT type, value FROM sightings WHERE run_seq > $1) d
+             ON CONFLICT (type, value) DO UPDATE SET gen = excluded.gen`,
+            [now.swept],
+          );
+          await c.query('UPDATE catalogue_state SET swept_seq = $1 WHERE id = 1', [now.seq]);
+        },
+        { timeoutMs: 600_000 },
+      );
+    }
+  };
+  return {
+    async dirty(limit) {
+      await sweep();
+      const rows = (await db.q<{ type: string; value: string; gen: string }>('catalogue queue', SQL.dirty, [limit])).rows;
+      return rows.map((x) => ({ type: x.type as CatalogueKey['type'], value: x.value, gen: Number(x.gen) }));
+    },
+    async pending() {
+      await sweep();
+      return Number((await db.row<{ n: string }>('catalogue queue', SQL.pending))?.n ?? 0);
+    },
+    async stale(before, limit) {
+      return (await db.q<CatalogueKey>('catalogue stale', SQL.stale, [Date.parse(before), limit])).rows;
+    },
+    async write(entries, removed, done) {
+      if (entries.length === 0 && removed.length === 0 && done.length === 0) return;
+      await db.transaction('catalogue write', async (c) => {
+        // a batch at a time: one statement per table, the rows as arrays
+        const rows = entries.map((e) => entryParams(e.entry));
+        if (rows.length > 0) {
+          const cols = rows[0]!.map((_, i) => rows.map((r) => r[i]));
+          await c.query(
+            `INSERT INTO catalogue (type, value, first_seen, last_seen, score, level, confidence, listed, feeds, categories, threat_types, families, techniques, cves, computed_at)
+             SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::int[], $6::smallint[], $7::smallint[], $8::smallint[],
+               $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::bigint[])
+             ON CONFLICT (type, value) DO UPDATE SET first_seen = excluded.first_seen, last_seen = excluded.last_seen, score = excluded.score,
+               level = excluded.level, confidence = excluded.confidence, listed = excluded.listed, feeds = excluded.feeds,
+               categories = excluded.categories, threat_types = excluded.threat_types, families = excluded.families,
+               techniques = excluded.techniques, cves = excluded.cves, computed_at = excluded.computed_at`,
+            cols,
+          );
+        }
+        const gone = [...entries.map((e) => e.entry), ...removed];
+        if (gone.length > 0) {
+          await c.query('DELETE FROM catalogue_terms t USING unnest($1::text[], $2::text[]) AS k(type, value) WHERE t.type = k.type AND t.value = k.value', [
+            gone.map((k) => k.type),
+            gone.map((k) => k.value),
+          ]);
+        }
+        if (removed.length > 0) {
+          await c.query('DELETE FROM catalogue c USING unnest($1::text[], $2::text[]) AS k(type, value) WHERE c.type = k.type AND c.value = k.value', [
+            removed.map((k) => k.type),
+            removed.map((k) => k.value),
+          ]);
+        }
+        const terms = entries.flatMap(({ entry, origins }) => entryTerms(entry, origins).map(([kind, term]) => [entry.type, entry.value, kind, term]));
+        if (terms.length > 0) {
+          await c.query('INSERT INTO catalogue_terms (type, value, kind, term) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) ON CONFLICT DO NOTHING', [
+            terms.map((t) => t[0]),
+            terms.map((t) => t[1]),
+            terms.map((t) => t[2]),
+            terms.map((t) => t[3]),
+          ]);
+        }
+        if (done.length > 0) {
+          await c.query(
+            'DELETE FROM catalogue_dirty d USING unnest($1::text[], $2::text[], $3::bigint[]) AS k(type, value, gen) WHERE d.type = k.type AND d.value = k.value AND d.gen = k.gen',
+            [done.map((k) => k.type), done.map((k) => k.value), done.map((k) => k.gen)],
+          );
+        }
+      });
+    },
+    async get(type, value) {
+      const row = await db.row<CatalogueRow>('catalogue', SQL.get, [type, value]);
+      return row === undefined ? null : toEntry(row);
+    },
+    async list(query) {
+      const { sql, params } = listQuery(query);
+      return pageOf((await db.q<CatalogueRow>('catalogue', numbered(sql), params)).rows, query);
+    },
+    async count(filters, cap) {
+      const { sql, params } = countQuery(filters, cap);
+      const n = Number((await db.row<{ n: string }>('catalogue count', numbered(sql), params))?.n ?? 0);
+      return { count: n, capped: n >= cap };
+    },
+    async search(text, limit) {
+      if (text.length < 3) return [];
+      return (await db.q<CatalogueRow>('catalogue search', SEARCH, [containsPattern(text), limit])).rows.map(toEntry);
+    },
+    async related(type, value, limit) {
+      return (await db.q<CatalogueRow>('catalogue related', SQL.related, [type, value, type, value, limit])).rows.map(toEntry);
+    },
+    async stats(now) {
+      const t = now.getTime();
+      const [byType, byLevel, terms, fresh] = await Promise.all([
+        db.q<StatsRows['byType'][number]>('catalogue stats', SQL.statsByType),
+        db.q<StatsRows['byLevel'][number]>('catalogue stats', SQL.statsByLevel),
+        db.q<StatsRows['terms'][number]>('catalogue stats', SQL.statsTerms),
+        db.row<StatsRows['fresh']>('catalogue stats', SQL.statsNew, [t - DAY_MS, t - 7 * DAY_MS, t - 30 * DAY_MS]),
+      ]);
+      return statsOf({ byType: byType.rows, byLevel: byLevel.rows, terms: terms.rows, fresh: fresh ?? { d1: 0, d7: 0, d30: 0, total: 0, listed: 0, oldest: null } });
+    },
+  };
+}

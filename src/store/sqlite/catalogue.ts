@@ -1,0 +1,123 @@
+/** The IOC catalogue on SQLite: rows and terms written in one transaction, substring search through FTS5's trigram index. */
+import type Database from 'better-sqlite3';
+import { CATALOGUE_COLUMNS, CATALOGUE_SQL, countQuery, entryParams, entryTerms, listQuery, pageOf, statsOf, toEntry, type CatalogueRow, type StatsRows } from '../catalogue.ts';
+import type { CatalogueEntry, CatalogueKey, CatalogueRepository } from '../types.ts';
+import type { WriteGate } from './write-gate.ts';
+
+const DAY_MS = 86_400_000;
+
+/** A phrase for FTS5 MATCH: the text in double quotes, its own quotes doubled. */
+export const ftsPhrase = (text: string): string => `"${text.replace(/"/g, '""')}"`;
+
+export function createCatalogueRepository(reader: Database.Database, writer: Database.Database, gate: WriteGate): CatalogueRepository {
+  const r = {
+    dirty: reader.prepare(CATALOGUE_SQL.dirty),
+    pending: reader.prepare(CATALOGUE_SQL.pending),
+    stale: reader.prepare(CATALOGUE_SQL.stale),
+    get: reader.prepare(CATALOGUE_SQL.get),
+    related: reader.prepare(CATALOGUE_SQL.related),
+    byType: reader.prepare(CATALOGUE_SQL.statsByType),
+    byLevel: reader.prepare(CATALOGUE_SQL.statsByLevel),
+    terms: reader.prepare(CATALOGUE_SQL.statsTerms),
+    fresh: reader.prepare(CATALOGUE_SQL.statsNew),
+    search: reader.prepare(
+      `SELECT ${CATALOGUE_COLUMNS} FROM catalogue c WHERE c.id IN (SELECT rowid FROM catalogue_fts WHERE catalogue_fts MATCH ?)
+       ORDER BY c.score DESC, c.last_seen DESC, c.type DESC, c.value DESC LIMIT ?`,
+    ),
+  };
+  const w = {
+    upsert: writer.prepare(CATALOGUE_SQL.upsert),
+    remove: writer.prepare(CATALOGUE_SQL.remove),
+    removeTerms: writer.prepare(CATALOGUE_SQL.removeTerms),
+    insertTerm: writer.prepare(CATALOGUE_SQL.insertTerm),
+    done: writer.prepare(CATALOGUE_SQL.done),
+    seq: writer.prepare(`SELECT CAST(m.value AS INTEGER) AS seq, s.swept_seq AS swept FROM meta m, catalogue_state s WHERE m.key = 'run_seq' AND s.id = 1`),
+    sweep: writer.prepare(
+      `INSERT INTO catalogue_dirty (type, value, gen) SELECT type, value, random() >> 11 FROM (SELECT DISTINCT type, value FROM sightings WHERE run_seq > ?) WHERE true
+       ON CONFLICT (type, value) DO UPDATE SET gen = excluded.gen`,
+    ),
+    swept: writer.prepare('UPDATE catalogue_state SET swept_seq = ? WHERE id = 1'),
+  };
+  const seqs = reader.prepare(`SELECT CAST(m.value AS INTEGER) AS seq, s.swept_seq AS swept FROM meta m, catalogue_state s WHERE m.key = 'run_seq' AND s.id = 1`);
+  /** Queues the indicators of the runs committed since the last sweep (one pass over sightings). */
+  const sweep = writer.transaction(() => {
+    const { seq, swept } = w.seq.get() as { seq: number; swept: number };
+    if (seq <= swept) return;
+    w.sweep.run(swept);
+    w.swept.run(seq);
+  });
+  // the filters make a bounded number of statement texts: each prepared once
+  const prepared = new Map<string, Database.Statement>();
+  const stmt = (sql: string): Database.Statement => {
+    let s = prepared.get(sql);
+    if (s === undefined) {
+      s = reader.prepare(sql);
+      prepared.set(sql, s);
+    }
+    return s;
+  };
+  const write = writer.transaction(
+    (entries: readonly { entry: CatalogueEntry; origins: readonly string[] }[], removed: readonly CatalogueKey[], done: readonly (CatalogueKey & { gen: number })[]) => {
+      for (const { entry, origins } of entries) {
+        w.upsert.run(...entryParams(entry));
+        w.removeTerms.run(entry.type, entry.value);
+        for (const [kind, term] of entryTerms(entry, origins)) w.insertTerm.run(entry.type, entry.value, kind, term);
+      }
+      for (const k of removed) {
+        w.remove.run(k.type, k.value);
+        w.removeTerms.run(k.type, k.value);
+      }
+      for (const d of done) w.done.run(d.type, d.value, d.gen);
+    },
+  );
+  const swept = async (): Promise<void> => {
+    const { seq, swept: done } = seqs.get() as { seq: number; swept: number };
+    if (seq > done) await gate.write(() => sweep.immediate());
+  };
+  return {
+    async dirty(limit) {
+      await swept();
+      return (r.dirty.all(limit) as { type: string; value: string; gen: number | bigint }[]).map((x) => ({ type: x.type as CatalogueKey['type'], value: x.value, gen: Number(x.gen) }));
+    },
+    async pending() {
+      await swept();
+      return Number((r.pending.get() as { n: number }).n);
+    },
+    async stale(before, limit) {
+      return r.stale.all(Date.parse(before), limit) as CatalogueKey[];
+    },
+    async write(entries, removed, done) {
+      await gate.write(() => write.immediate(entries, removed, done));
+    },
+    async get(type, value) {
+      const row = r.get.get(type, value) as CatalogueRow | undefined;
+      return row === undefined ? null : toEntry(row);
+    },
+    async list(query) {
+      const { sql, params } = listQuery(query);
+      return pageOf(stmt(sql).all(...params) as CatalogueRow[], query);
+    },
+    async count(filters, cap) {
+      const { sql, params } = countQuery(filters, cap);
+      const n = Number((stmt(sql).get(...params) as { n: number }).n);
+      return { count: n, capped: n >= cap };
+    },
+    async search(text, limit) {
+      if (text.length < 3) return [];
+      return (r.search.all(ftsPhrase(text), limit) as CatalogueRow[]).map(toEntry);
+    },
+    async related(type, value, limit) {
+      return (r.related.all(type, value, type, value, limit) as CatalogueRow[]).map(toEntry);
+    },
+    async stats(now) {
+      const t = now.getTime();
+      const rows: StatsRows = {
+        byType: r.byType.all() as StatsRows['byType'],
+        byLevel: r.byLevel.all() as StatsRows['byLevel'],
+        terms: r.terms.all() as StatsRows['terms'],
+        fresh: r.fresh.get(t - DAY_MS, t - 7 * DAY_MS, t - 30 * DAY_MS) as StatsRows['fresh'],
+      };
+      return statsOf(rows);
+    },
+  };
+}
