@@ -1,0 +1,71 @@
+/** The catalogue's refresh: the lookup's own assessment, decay applied again past the freshness window, overrides, removal, and the stream exports read. */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createCatalogue, entryOf } from '../../src/catalogue/index.ts';
+import { createIntelligence } from '../../src/intel.ts';
+import { openStore } from '../../src/store/index.ts';
+import type { Store } from '../../src/store/types.ts';
+import { testCatalog } from '../http/harness.ts';
+
+const intel = createIntelligence();
+const T0 = new Date('2026-11-30T12:00:00.000Z');
+const HOUR = 3_600_000;
+
+describe('catalogue refresh', () => {
+  let store: Store;
+  let now = T0;
+  before(async () => {
+    store = await openStore(':memory:');
+  });
+  after(() => store.close());
+
+  test('assesses what changed as a lookup would, applies decay again past the window, follows overrides and removals', async () => {
+    const catalogue = createCatalogue({ store, intel, catalog: testCatalog, clock: () => now }, { freshnessMs: 6 * HOUR, monotonicMs: () => now.getTime() });
+    await store.ingest({ feedId: 'cisa-alerts', mode: 'snapshot', runAt: T0.toISOString() }, [
+      { type: 'ipv4', value: '203.0.113.5', threatType: 'botnet_cc', firstSeen: '2026-11-20T00:00:00Z', lastSeen: '2026-11-29T00:00:00Z' },
+      { type: 'ipv4', value: '203.0.113.6', threatType: 'scanner', lastSeen: '2026-11-29T00:00:00Z' },
+    ]);
+    const fresh = await catalogue.ensureFresh();
+    assert.equal(fresh.pending, 0);
+    const e = await store.catalogue.get('ipv4', '203.0.113.5');
+    assert.ok(e !== null);
+    const expected = entryOf({ intel, catalog: testCatalog }, { type: 'ipv4', value: '203.0.113.5' }, await store.sightingsOf('ipv4', '203.0.113.5'), null, T0).entry;
+    assert.deepEqual(e, expected);
+    assert.ok(e.score > 0);
+    assert.equal(e.computedAt, T0.toISOString());
+
+    // 60 days on: past the window, decay is applied again (the score falls)
+    now = new Date(T0.getTime() + 60 * 24 * HOUR);
+    await catalogue.ensureFresh();
+    await catalogue.idle();
+    const later = await store.catalogue.get('ipv4', '203.0.113.5');
+    assert.equal(later?.computedAt, now.toISOString());
+    assert.ok(later!.score < e.score, `${later!.score} < ${e.score}`);
+
+    // an override changes the level; a snapshot that drops one delists it; a purge removes all
+    await store.overrides.put({ type: 'ipv4', value: '203.0.113.5', verdict: 'allow', reason: 'ours', createdAt: now.toISOString(), createdBy: null });
+    await catalogue.ensureFresh();
+    assert.equal((await store.catalogue.get('ipv4', '203.0.113.5'))?.level, 'low');
+    await store.ingest({ feedId: 'cisa-alerts', mode: 'snapshot', runAt: now.toISOString() }, [{ type: 'ipv4', value: '203.0.113.5', threatType: 'botnet_cc' }]);
+    await catalogue.ensureFresh();
+    assert.equal((await store.catalogue.get('ipv4', '203.0.113.6'))?.listed, false);
+    await store.purgeFeed('cisa-alerts');
+    await catalogue.ensureFresh();
+    assert.equal(await store.catalogue.get('ipv4', '203.0.113.5'), null);
+    assert.equal(await store.catalogue.get('ipv4', '203.0.113.6'), null);
+  });
+
+  test('stream yields every match a page at a time, in order', async () => {
+    now = T0;
+    const catalogue = createCatalogue({ store, intel, catalog: testCatalog, clock: () => now });
+    const records = Array.from({ length: 2_345 }, (_, i) => ({ type: 'ipv4' as const, value: `10.1.${i >> 8}.${i & 255}`, lastSeen: new Date(T0.getTime() - i * 60_000).toISOString() }));
+    await store.ingest({ feedId: 'emerging-threats', mode: 'incremental', runAt: T0.toISOString() }, records);
+    await catalogue.ensureFresh();
+    const seen: string[] = [];
+    for await (const e of catalogue.stream({ feed: 'emerging-threats' }, 'last_seen', 500)) seen.push(e.value);
+    assert.deepEqual(seen, records.map((r) => r.value));
+    const capped: string[] = [];
+    for await (const e of catalogue.stream({ feed: 'emerging-threats' }, 'last_seen', 500, 700)) capped.push(e.value);
+    assert.equal(capped.length, 700);
+  });
+});
