@@ -21,6 +21,7 @@ import { createHttpMetrics, type HttpMetrics } from './metrics.ts';
 import { lazyChildLoggerFactory } from './request-logger.ts';
 import { registerLookupRoute } from './routes/lookup.ts';
 import { registerLookupExportRoute } from './routes/export.ts';
+import { registerIocExportRoutes } from './routes/export-iocs.ts';
 import { registerBulkRoute } from './routes/bulk.ts';
 import { registerExtractRoute } from './routes/extract.ts';
 import { createBulkLookup } from '../bulk.ts';
@@ -181,6 +182,7 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
     await catalogue.idle();
   });
   registerIocRoutes(app, { ...deps, catalogue });
+  registerIocExportRoutes(app, { ...deps, catalogue });
   registerServiceRoutes(app, metrics);
   // the cookie plugin only where the session cookie is set; the auth hook reads it itself
   await app.register(async (scope) => {

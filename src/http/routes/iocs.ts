@@ -39,7 +39,8 @@ export interface IocRouteDeps {
   clock: () => Date;
 }
 
-const FilterParams = {
+/** The catalogue's filters as query parameters: the list, search and export routes share them. */
+export const FilterParams = {
   type: Type.Optional(Type.String({ maxLength: 20, description: 'Indicator type (ipv4, ipv6, domain, url, md5, sha1, sha256, cve, email, cidr, asn, …)' })),
   level: Type.Optional(Type.Enum([...RISK_LEVELS], { description: 'Minimum risk level' })),
   confidence: Type.Optional(Type.Enum([...CONFIDENCE_LEVELS], { description: 'Minimum confidence' })),
@@ -152,10 +153,10 @@ function typeParam(raw: string): StoredType {
   return t.type;
 }
 
-type FilterInput = { [K in keyof typeof FilterParams]?: string | boolean };
+export type FilterInput = { [K in keyof typeof FilterParams]?: string | boolean };
 
 /** The filters as the store takes them, and as meta.filters echoes them. */
-function filtersOf(p: FilterInput): { filters: CatalogueFilters; echo: Record<string, unknown> } {
+export function filtersOf(p: FilterInput): { filters: CatalogueFilters; echo: Record<string, unknown> } {
   const f: CatalogueFilters = {};
   const echo: Record<string, unknown> = {};
   const str = (k: keyof typeof FilterParams): string | undefined => {
