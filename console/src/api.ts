@@ -39,11 +39,13 @@ let csrfToken: string | null = null;
 
 async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
-  if (body !== undefined) headers['content-type'] = 'application/json';
+  // a FormData body (an upload) sets its own multipart content type
+  const form = body instanceof FormData;
+  if (body !== undefined && !form) headers['content-type'] = 'application/json';
   if (method !== 'GET' && csrfToken !== null) headers['x-csrf-token'] = csrfToken;
   let res: Response;
   try {
-    res = await fetch(path, { method, headers, credentials: 'same-origin', body: body === undefined ? null : JSON.stringify(body) });
+    res = await fetch(path, { method, headers, credentials: 'same-origin', body: body === undefined ? null : form ? body : JSON.stringify(body) });
   } catch {
     throw new ApiFailure(0, 'network_error', 'Verdict could not be reached: check the connection or that the server is running.', null, null);
   }
@@ -153,6 +155,47 @@ export interface FeedStatus {
 
 export function feeds(): Promise<{ feeds: FeedStatus[] }> {
   return call('GET', '/api/v1/feeds');
+}
+
+export interface ExtractVerdict {
+  level: string;
+  score: number;
+  confidence: string;
+  found: boolean;
+  sources: number;
+  techniques: string[];
+}
+
+export interface ExtractedIndicator {
+  type: string;
+  value: string;
+  role: 'indicator' | 'reference';
+  count: number;
+  verdict?: ExtractVerdict;
+}
+
+export interface ExtractResult {
+  document: { format: string; bytes: number; parts: { source: string; page?: number }[] };
+  distinct: ExtractedIndicator[];
+  summary?: {
+    worst_level: string | null;
+    enriched: number;
+    found: number;
+    by_level: Record<string, number>;
+    by_type: Record<string, number>;
+    techniques: { id: string; name: string; indicators: number }[];
+  };
+}
+
+/** The indicators of a pasted text or an uploaded document (PDF, HTML, .eml), with their verdicts. */
+export function extract(input: { text: string } | { file: File }): Promise<ExtractResult> {
+  let body: unknown;
+  if ('file' in input) {
+    const form = new FormData();
+    form.append('file', input.file, input.file.name);
+    body = form;
+  } else body = { text: input.text };
+  return call('POST', '/api/v1/extract?enrich=true', body);
 }
 
 /** What the page says about a failure: what happened and, for limits, when to retry. */

@@ -4,6 +4,7 @@ import { navigate, usePath } from './router.ts';
 import { SignIn } from './signin.tsx';
 import { LookupPage } from './lookup.tsx';
 import { FeedsPage } from './feeds.tsx';
+import { AnalyzePage } from './analyze.tsx';
 
 type Loaded = { state: 'loading' } | { state: 'error'; message: string } | { state: 'ready'; session: SessionInfo | null };
 
@@ -34,6 +35,7 @@ export function App() {
 
   const pages = [
     { path: '/lookup', label: 'Lookup', allowed: hasScope(session, 'read:lookup') },
+    { path: '/analyze', label: 'Analyze', allowed: hasScope(session, 'read:lookup') },
     { path: '/feeds', label: 'Feeds', allowed: hasScope(session, 'read:lookup') },
   ].filter((p) => p.allowed);
   const active = pages.find((p) => path === p.path || path.startsWith(p.path + '/')) ?? null;
@@ -50,6 +52,7 @@ export function App() {
   let body;
   if (path === '/' || path === '/signin') body = pages[0] ? <Redirect to={pages[0].path} /> : <NoPages />;
   else if (active?.path === '/lookup') body = <LookupPage path={path} />;
+  else if (active?.path === '/analyze') body = <AnalyzePage />;
   else if (active?.path === '/feeds') body = <FeedsPage />;
   else body = <NoPages />;
 

@@ -1,0 +1,173 @@
+/**
+ * The console's work pages in a real Chromium (Debian's `chromium`, driven by playwright-core)
+ * against `verdict serve` on a seeded SQLite store: Analyze (a pasted text with hostile markup →
+ * the indicator table, sorting, filtering, references apart, the summary, CSV and defanged
+ * exports). axe-core on each page. Screenshots go to a temp folder.
+ * Skipped, loudly, where /usr/bin/chromium is missing (.ci/run installs it).
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { loadConfig } from '../../src/config.ts';
+import { startServer, type RunningServer } from '../../src/main.ts';
+import { openStore } from '../../src/store/index.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const HAVE_CHROMIUM = existsSync(CHROMIUM);
+if (!HAVE_CHROMIUM) {
+  console.error(`\n${'!'.repeat(78)}\n!! BROWSER TESTS SKIPPED: ${CHROMIUM} is missing. Install it: apt-get install -y chromium\n${'!'.repeat(78)}\n`);
+}
+
+const ADMIN_KEY = 'sk_live_' + 'ConsPage'.repeat(5);
+const IP = '185.220.101.5';
+const HOSTILE_TEXT = [
+  'Campaign <img src=x onerror="window.__pwned=1"> <script>window.__pwned=2</script> used 185[.]220[.]101[.]5 for C2',
+  'and hxxp://evil-cdn[.]top/p?a="><img/src=x/onerror=window.__pwned=3> to stage, dropping 44d88612fea8a8f36de82e1278abb02f.',
+  'Phishing from bad@phish[.]top; T1059.001 and CVE-2024-3400.',
+  'References: https://www.cisa.gov/news-events/cybersecurity-advisories/aa24-109a',
+].join('\n');
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+describe('console pages in Chromium', { skip: HAVE_CHROMIUM ? false : `${CHROMIUM} is missing` }, () => {
+  let dir: string;
+  let shots: string;
+  let server: RunningServer;
+  let context: BrowserContext;
+  let page: Page;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'verdict-console-pages-'));
+    shots = join(tmpdir(), 'verdict-console-screenshots');
+    mkdirSync(shots, { recursive: true });
+    const db = join(dir, 'verdict.db');
+    const store = await openStore(db);
+    const now = new Date().toISOString();
+    await store.ingest({ feedId: 'circl-osint', mode: 'incremental', runAt: now }, [
+      { type: 'ipv4', value: IP, firstSeen: '2026-01-10T00:00:00Z', lastSeen: now, threatType: 'botnet_cc', malwareFamily: 'Cobalt Strike', attackIds: ['T1071.001'], attributes: {} },
+    ]);
+    await store.close();
+    server = await startServer(
+      loadConfig({ VERDICT_DATABASE_URL: db, VERDICT_PORT: '0', VERDICT_SCHEDULER: 'off', VERDICT_LOG_LEVEL: 'silent', VERDICT_ADMIN_KEY: ADMIN_KEY }),
+      { print: () => {} },
+    );
+    context = await chromium.launchPersistentContext(join(dir, 'profile'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      viewport: { width: 1280, height: 720 },
+      permissions: ['clipboard-read', 'clipboard-write'],
+      acceptDownloads: true,
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    await page.goto(`${server.address}/analyze`);
+    await page.getByLabel('API key').fill(ADMIN_KEY);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+  });
+
+  after(async () => {
+    await context?.close();
+    await server?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function axe(name: string): Promise<void> {
+    await page.evaluate(axeSource);
+    const violations = (await page.evaluate(async () => {
+      const r = await (window as unknown as { axe: { run(): Promise<{ violations: { id: string; impact: string; nodes: unknown[] }[] }> } }).axe.run();
+      return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length }));
+    })) as { id: string; impact: string; nodes: number }[];
+    const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    assert.deepEqual(bad, [], `${name}: serious or critical accessibility violations`);
+  }
+
+  /** The first column's values of the indicator table, in the order shown. */
+  const shownValues = (): Promise<string[]> => page.getByTestId('indicator-table').locator('tbody tr td:nth-child(2)').allInnerTexts();
+
+  test('Analyze: a pasted hostile text → the table with verdicts, the summary, references apart; nothing of it runs', async () => {
+    const field = page.getByLabel('Text to analyze');
+    await field.waitFor();
+    assert.equal(new URL(page.url()).pathname, '/analyze', 'the deep link survived the sign-in');
+    await field.fill(HOSTILE_TEXT);
+    await page.getByRole('button', { name: 'Analyze' }).click();
+    const analysis = page.getByTestId('analysis');
+    await analysis.waitFor();
+    const values = await shownValues();
+    for (const v of [IP, 'evil-cdn.top', 'bad@phish.top', '44d88612fea8a8f36de82e1278abb02f', 'T1059.001', 'CVE-2024-3400']) assert.ok(values.includes(v), `${v} in ${values.join(' ')}`);
+    assert.ok(!values.some((v) => v.includes('cisa.gov')), 'references are not in the indicator table');
+    assert.match(await page.getByTestId('references').innerText(), /www\.cisa\.gov/);
+    // the default order is worst first
+    const levels = await page.getByTestId('indicator-table').locator('tbody tr td:nth-child(4)').allInnerTexts();
+    const rank = (l: string) => ['critical', 'high', 'medium', 'low', 'info', 'none', 'unknown'].indexOf(l.toLowerCase());
+    assert.ok(levels.every((l) => rank(l) >= 0), levels.join(' '));
+    assert.deepEqual(levels, [...levels].sort((a, b) => rank(a) - rank(b)), 'worst first');
+    const row = (v: string) => page.getByTestId('indicator-table').locator('tbody tr', { has: page.getByRole('link', { name: v, exact: true }) });
+    assert.equal(await row(IP).locator('td:nth-child(8)').innerText(), '1', 'the found IP names its one source');
+    assert.equal(await row('bad@phish.top').locator('td:nth-child(8)').innerText(), 'not found');
+    const summary = await page.getByTestId('analysis-summary').innerText();
+    assert.match(summary, /Worst level/);
+    assert.match(summary, /Found [1-9]\d* of \d+ looked up/);
+    assert.match(summary, /T1071\.001/, "the found IP's technique is summarized");
+    assert.equal(await page.locator('main img').count(), 0, 'no element made of the text');
+    assert.equal(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined, 'no script ran');
+    await page.screenshot({ path: join(shots, 'analyze.png') });
+    await axe('analyze page with results');
+  });
+
+  test('Analyze: sorting by a column header, both ways; filtering by text and type', async () => {
+    const header = page.getByRole('button', { name: 'Indicator' });
+    await header.click();
+    const asc = await shownValues();
+    assert.deepEqual(asc, [...asc].sort(), 'ascending by value');
+    assert.equal(await page.locator('th[aria-sort="ascending"]').innerText(), 'Indicator ▲');
+    await header.click();
+    const desc = await shownValues();
+    assert.deepEqual(desc, [...asc].reverse(), 'descending by value');
+    await page.getByLabel('Filter indicators').fill('bad@');
+    assert.deepEqual(await shownValues(), ['bad@phish.top']);
+    await page.getByLabel('Filter indicators').fill('');
+    await page.getByLabel('Type', { exact: true }).selectOption('cve');
+    assert.deepEqual(await shownValues(), ['CVE-2024-3400']);
+    await page.getByLabel('Type', { exact: true }).selectOption('');
+    assert.equal((await shownValues()).length, asc.length);
+  });
+
+  test('Analyze: the selection exported as CSV and as defanged text, which Verdict reads back to the same values', async () => {
+    await page.getByLabel('Select all shown indicators').uncheck();
+    for (const v of [IP, 'evil-cdn.top', 'bad@phish.top']) await page.getByLabel(`Select ${v}`, { exact: true }).check();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download CSV' }).click()]);
+    const csv = readFileSync((await download.path()) ?? '', 'utf8').trim().split('\r\n');
+    assert.equal(csv[0], 'type,value,role,count,level,score,confidence,found,sources,techniques');
+    assert.deepEqual(csv.slice(1).map((l) => l.split(',')[1]).sort(), [IP, 'bad@phish.top', 'evil-cdn.top'].sort());
+    assert.match(csv.find((l) => l.includes(IP)) ?? '', /,true,1,T1071\.001( |$)/);
+    await page.getByRole('button', { name: 'Copy defanged' }).click();
+    await page.getByText('Copied 3 defanged values.').waitFor();
+    const copied = (await page.evaluate(() => navigator.clipboard.readText())).split('\n');
+    assert.ok(copied.includes('185[.]220[.]101[.]5') && copied.includes('bad[@]phish[.]top') && copied.includes('evil-cdn[.]top'), copied.join(' '));
+    const back = await page.evaluate(async (text) => {
+      const session = (await (await fetch('/api/v1/session')).json()) as { csrf_token: string };
+      const res = await fetch('/api/v1/extract', { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': session.csrf_token }, body: JSON.stringify({ text }) });
+      return ((await res.json()) as { distinct: { value: string }[] }).distinct.map((d) => d.value);
+    }, copied.join('\n'));
+    // (the extractor also names an email address's domain)
+    assert.deepEqual(back.sort(), [IP, 'bad@phish.top', 'evil-cdn.top', 'phish.top'].sort(), 'the defanged text refangs to the selection');
+  });
+
+  test('Analyze: a chosen document (HTML) is uploaded instead of the text', async () => {
+    const html = `<html><body><p>Beacon to <b>203[.]0[.]113[.]9</b> &amp; <a href="https://docs.example.org/x">docs</a></p></body></html>`;
+    await page.getByLabel('Document (PDF, HTML, .eml or text)').setInputFiles({ name: 'report.html', mimeType: 'text/html', buffer: Buffer.from(html) });
+    await page.getByRole('button', { name: 'Analyze' }).click();
+    await page.getByTestId('analysis').getByText(/— html, \d+ bytes/).waitFor();
+    assert.ok((await shownValues()).includes('203.0.113.9'));
+    await page.getByRole('button', { name: 'Use the text' }).click();
+  });
+
+  test('Analyze: an empty field says what to do', async () => {
+    await page.getByLabel('Text to analyze').fill('');
+    await page.getByRole('button', { name: 'Analyze' }).click();
+    assert.match(await page.getByRole('alert').innerText(), /Paste a text or choose a document/);
+  });
+});
