@@ -164,7 +164,7 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
   registerLookupExportRoute(app, lookup, deps);
   const bulk = createBulkLookup(deps);
   registerBulkRoute(app, bulk, deps);
-  registerExtractRoute(app, bulk, deps);
+  registerExtractRoute(app, bulk, deps, summarizer);
   registerHealthRoute(app, { ...deps, storeOutage });
   registerKeyRoutes(app, keys, {
     onRevoked: (id) => {

@@ -11,7 +11,10 @@ import type { BulkInput, BulkLookup } from '../../bulk.ts';
 import { documentDistinct, extractFromDocument, readDocument, type Document, type DocumentIndicator } from '../../documents/index.ts';
 import { INDICATOR_TYPES, type IndicatorType } from '../../indicators/types.ts';
 import { ApiError } from '../errors.ts';
-import { AUTH_ERRORS, KEY_SECURITY, errorResponses } from '../schemas.ts';
+import { AUTH_ERRORS, AnalystSummary, KEY_SECURITY, SummaryErrorSchema, errorResponses } from '../schemas.ts';
+import type { Summarizer } from '../../llm/summary.ts';
+import { LOOKUP_INCLUDES, parseInclude } from './lookup.ts';
+import { unknownNameError } from '../errors.ts';
 import { admitBatch, type BulkRouteDeps } from './bulk.ts';
 
 /** Largest document or text accepted (bytes). */
@@ -22,6 +25,12 @@ type Role = (typeof ROLES)[number];
 const Query = Type.Object({
   enrich: Type.Optional(Type.Boolean({ default: false, description: "Add each indicator's verdict (pro and enterprise tiers; each enriched indicator counts against the daily quota)" })),
   roles: Type.Optional(Type.String({ maxLength: 50, description: 'Roles enriched, comma-separated: indicator (default), reference' })),
+  include: Type.Optional(
+    Type.String({
+      maxLength: 100,
+      description: `Additions, comma-separated: ${LOOKUP_INCLUDES.join(', ')}. summary (with enrich=true): analyst_summary, a short assessment of the whole text written by the operator's language model from the enriched answer (which is sent to it); summary_error instead when it is off, fails or times out`,
+    }),
+  ),
 });
 
 const Verdict = Type.Object({
@@ -66,6 +75,8 @@ const ExtractResponse = Type.Object({
       techniques: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), indicators: Type.Integer() })),
     }),
   ),
+  analyst_summary: Type.Optional(AnalystSummary),
+  summary_error: Type.Optional(SummaryErrorSchema),
 });
 
 const LEVEL_ORDER = ['low', 'medium', 'high', 'critical'];
@@ -131,7 +142,7 @@ function occurrence(x: DocumentIndicator) {
   return o;
 }
 
-export function registerExtractRoute(app: FastifyInstance, bulk: BulkLookup, deps: BulkRouteDeps): void {
+export function registerExtractRoute(app: FastifyInstance, bulk: BulkLookup, deps: BulkRouteDeps, summarizer?: Summarizer): void {
   // multipart is parsed on this route only, with its own limits
   void app.register(async (scope) => {
     await scope.register(multipart, { limits: { fileSize: EXTRACT_MAX_BYTES, files: 1, fields: 10, parts: 20 } });
@@ -153,8 +164,12 @@ export function registerExtractRoute(app: FastifyInstance, bulk: BulkLookup, dep
         },
       },
       async (req: FastifyRequest, reply: FastifyReply) => {
-        const q = req.query as { enrich?: boolean; roles?: string };
+        const q = req.query as { enrich?: boolean; roles?: string; include?: string };
         const roles = parseRoles(q.roles);
+        const included = parseInclude(q.include);
+        if (!included.ok) throw unknownNameError('include', included);
+        const wantsSummary = included.include.has('summary');
+        if (wantsSummary && q.enrich !== true) throw new ApiError('invalid_parameter', 'include=summary summarizes the enriched answer: add enrich=true.', { parameter: 'include' });
         const document = await documentOf(req);
         const occurrences = extractFromDocument(document);
         const distinct = documentDistinct(document);
@@ -192,6 +207,12 @@ export function registerExtractRoute(app: FastifyInstance, bulk: BulkLookup, dep
         }
         summary.techniques = [...techniques.values()].sort((a, b) => b.indicators - a.indicators || (a.id < b.id ? -1 : 1));
         out['summary'] = summary;
+        if (wantsSummary) {
+          // written from the enriched answer only (cached by its content, which holds the verdicts); bounded by VERDICT_LLM_TIMEOUT_MS; never changes a verdict
+          const outcome = summarizer === undefined ? null : await summarizer.summarizeText(out);
+          if (outcome?.ok === true) out['analyst_summary'] = outcome.summary;
+          else out['summary_error'] = outcome?.error ?? { code: 'disabled', message: 'Summaries are off on this instance.' };
+        }
         return reply.send(out);
       },
     );
