@@ -145,16 +145,42 @@ export function lookup(value: string, type?: string): Promise<LookupResult> {
   return call<LookupResult>('GET', `/api/v1/lookup?${q}`);
 }
 
+export interface FeedRun {
+  feed_id: string;
+  started_at: string;
+  finished_at: string | null;
+  status: 'success' | 'failure' | 'not_modified' | 'running';
+  result: { received: number; added: number; updated: number; unchanged: number; delisted: number } | null;
+  rejected: number;
+  error?: string | null;
+}
+
 export interface FeedStatus {
   id: string;
   name: string;
   category: string;
   enabled: boolean;
-  [k: string]: unknown;
+  orphaned: boolean;
+  interval_seconds: number;
+  health: {
+    last_run: FeedRun | null;
+    last_success_at: string | null;
+    last_error_at: string | null;
+    last_error?: string | null;
+    listed_count: number;
+    total_count: number;
+    data_as_of: string | null;
+    next_run_at: string | null;
+  };
 }
 
 export function feeds(): Promise<{ feeds: FeedStatus[] }> {
   return call('GET', '/api/v1/feeds');
+}
+
+/** Runs a feed now (admin); answers when the run is over. */
+export function syncFeed(id: string): Promise<FeedRun> {
+  return call('POST', `/api/v1/feeds/${encodeURIComponent(id)}/sync`);
 }
 
 export interface ExtractVerdict {

@@ -53,7 +53,7 @@ export function App() {
   if (path === '/' || path === '/signin') body = pages[0] ? <Redirect to={pages[0].path} /> : <NoPages />;
   else if (active?.path === '/lookup') body = <LookupPage path={path} />;
   else if (active?.path === '/analyze') body = <AnalyzePage />;
-  else if (active?.path === '/feeds') body = <FeedsPage />;
+  else if (active?.path === '/feeds') body = <FeedsPage admin={hasScope(session, 'admin')} />;
   else body = <NoPages />;
 
   return (

@@ -2,12 +2,15 @@
  * The console's work pages in a real Chromium (Debian's `chromium`, driven by playwright-core)
  * against `verdict serve` on a seeded SQLite store: Analyze (a pasted text with hostile markup →
  * the indicator table, sorting, filtering, references apart, the summary, CSV and defanged
- * exports). axe-core on each page. Screenshots go to a temp folder.
+ * exports), Feeds (health, runs, counts, data age; an admin's errors and "Run now" against a
+ * feed served over loopback HTTP; a reader sees neither). axe-core on each page. Screenshots go to a temp folder.
  * Skipped, loudly, where /usr/bin/chromium is missing (.ci/run installs it).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,8 +41,17 @@ describe('console pages in Chromium', { skip: HAVE_CHROMIUM ? false : `${CHROMIU
   let server: RunningServer;
   let context: BrowserContext;
   let page: Page;
+  let feedServer: Server;
+  /** What the team feed's server answers next: a failure first, then a list. */
+  let feedAnswer: { status: number; body: string } = { status: 500, body: 'upstream broke' };
+  const keys: Record<string, string> = {};
 
   before(async () => {
+    feedServer = createServer((_req, res) => {
+      res.writeHead(feedAnswer.status, { 'content-type': 'text/plain' });
+      res.end(feedAnswer.body);
+    });
+    await new Promise<void>((resolve) => feedServer.listen(0, '127.0.0.1', resolve));
     dir = mkdtempSync(join(tmpdir(), 'verdict-console-pages-'));
     shots = join(tmpdir(), 'verdict-console-screenshots');
     mkdirSync(shots, { recursive: true });
@@ -50,10 +62,20 @@ describe('console pages in Chromium', { skip: HAVE_CHROMIUM ? false : `${CHROMIU
       { type: 'ipv4', value: IP, firstSeen: '2026-01-10T00:00:00Z', lastSeen: now, threatType: 'botnet_cc', malwareFamily: 'Cobalt Strike', attackIds: ['T1071.001'], attributes: {} },
     ]);
     await store.close();
+    const feedsFile = join(dir, 'feeds.json');
+    const team = { id: 'team-iocs', name: 'Team IOCs', category: 'commercial', reliability: 'A', format: 'plain-list', license: 'internal', types: ['ipv4'], options: { threatType: 'botnet_cc' } };
+    writeFileSync(feedsFile, JSON.stringify({ feeds: [{ ...team, url: `http://127.0.0.1:${(feedServer.address() as AddressInfo).port}/list.txt` }] }));
     server = await startServer(
-      loadConfig({ VERDICT_DATABASE_URL: db, VERDICT_PORT: '0', VERDICT_SCHEDULER: 'off', VERDICT_LOG_LEVEL: 'silent', VERDICT_ADMIN_KEY: ADMIN_KEY }),
+      loadConfig({ VERDICT_DATABASE_URL: db, VERDICT_PORT: '0', VERDICT_SCHEDULER: 'off', VERDICT_LOG_LEVEL: 'silent', VERDICT_ADMIN_KEY: ADMIN_KEY, VERDICT_FEEDS_FILE: feedsFile }),
       { print: () => {} },
     );
+    const res = await fetch(`${server.address}/api/v1/keys`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'reader', tier: 'pro', scopes: ['read:lookup'] }),
+    });
+    assert.equal(res.status, 201);
+    keys['reader'] = ((await res.json()) as { key: string }).key;
     context = await chromium.launchPersistentContext(join(dir, 'profile'), {
       executablePath: CHROMIUM,
       headless: true,
@@ -71,6 +93,7 @@ describe('console pages in Chromium', { skip: HAVE_CHROMIUM ? false : `${CHROMIU
   after(async () => {
     await context?.close();
     await server?.close();
+    feedServer?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -169,5 +192,47 @@ describe('console pages in Chromium', { skip: HAVE_CHROMIUM ? false : `${CHROMIU
     await page.getByLabel('Text to analyze').fill('');
     await page.getByRole('button', { name: 'Analyze' }).click();
     assert.match(await page.getByRole('alert').innerText(), /Paste a text or choose a document/);
+  });
+
+  test('Feeds (admin): health, last and next run, counts, data age; Run now shows a failure with its error, then a success', async () => {
+    await page.getByRole('link', { name: 'Feeds' }).click();
+    const table = page.getByTestId('feed-table');
+    await table.waitFor();
+    const circl = table.locator('tr[data-feed="circl-osint"]');
+    const circlText = await circl.innerText();
+    // seeded without a run, and disabled by default
+    assert.match(circlText, /disabled\tnever\t/i);
+    assert.match(circlText, /\b1 \/ 1\b/, 'listed / kept');
+    assert.match(circlText, /\d+ s ago/, "the data's age");
+    const teamRow = table.locator('tr[data-feed="team-iocs"]');
+    assert.match(await teamRow.innerText(), /never run/i);
+    await page.getByRole('button', { name: 'Run now Team IOCs' }).click();
+    await page.getByTestId('run-message').getByText(/the run failed/).waitFor();
+    await teamRow.getByText('failing').waitFor();
+    assert.match(await teamRow.innerText(), /500/, 'the error is shown to an admin');
+    feedAnswer = { status: 200, body: '# team\n45.155.205.7\n45.155.205.8\n<img src=x onerror="window.__pwned=4">\n' };
+    await page.getByRole('button', { name: 'Run now Team IOCs' }).click();
+    await page.getByTestId('run-message').getByText(/success — 2 received, 2 added/).waitFor();
+    await teamRow.getByText('healthy').waitFor();
+    assert.match(await teamRow.innerText(), /\b2 \/ 2\b/);
+    assert.equal(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined);
+    await page.screenshot({ path: join(shots, 'feeds.png'), fullPage: true });
+    await axe('feeds page (admin)');
+  });
+
+  test('Feeds (reader): no errors column and no Run now; the API refuses a sync from its session too', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('API key').fill(keys['reader'] ?? '');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('link', { name: 'Feeds' }).click();
+    await page.getByTestId('feed-table').waitFor();
+    assert.equal(await page.getByRole('button', { name: /^Run now/ }).count(), 0);
+    assert.equal(await page.getByRole('columnheader', { name: 'Last error' }).count(), 0);
+    const status = await page.evaluate(async () => {
+      const session = (await (await fetch('/api/v1/session')).json()) as { csrf_token: string };
+      return (await fetch('/api/v1/feeds/team-iocs/sync', { method: 'POST', headers: { 'x-csrf-token': session.csrf_token } })).status;
+    });
+    assert.equal(status, 403);
+    await axe('feeds page (reader)');
   });
 });
