@@ -46,13 +46,21 @@ let sampling = null;
 process.on('message', (m) => {
   if (m?.rss === 'start') {
     globalThis.gc?.();
-    const rss0 = process.memoryUsage().rss;
-    sampling = { rss0, peak: rss0, timer: setInterval(() => (sampling.peak = Math.max(sampling.peak, process.memoryUsage().rss)), 20) };
+    const { rss: rss0, heapUsed: heap0 } = process.memoryUsage();
+    sampling = { rss0, heap0, peak: rss0, timer: setInterval(() => {
+      const m = process.memoryUsage();
+      sampling.peak = Math.max(sampling.peak, m.rss);
+      sampling.heapPeak = Math.max(sampling.heapPeak, m.heapTotal);
+      sampling.externalPeak = Math.max(sampling.externalPeak, m.external);
+    }, 20), heapPeak: 0, externalPeak: 0 };
     process.send({ rss: 'started' });
   } else if (m?.rss === 'stop' && sampling !== null) {
     clearInterval(sampling.timer);
     sampling.peak = Math.max(sampling.peak, process.memoryUsage().rss);
-    process.send({ rss0: sampling.rss0, peak: sampling.peak });
+    // what the stream left behind once garbage is collected: retained memory, not garbage
+    globalThis.gc?.();
+    const after = process.memoryUsage();
+    process.send({ rss0: sampling.rss0, peak: sampling.peak, rssAfterGc: after.rss, heapAfterGc: after.heapUsed, heap0: sampling.heap0, heapPeak: sampling.heapPeak, externalPeak: sampling.externalPeak });
     sampling = null;
   }
 });

@@ -11,6 +11,7 @@
  *   npm run bench:bulk                  # SQLite, and PostgreSQL at VERDICT_TEST_POSTGRES_URL if it answers
  *   npm run bench:bulk -- --no-postgres
  *   npm run bench:bulk -- --quick       # the 1,000-value calls only (no one-by-one, NDJSON or extract)
+ *   npm run bench:bulk -- --ndjson      # the NDJSON stream's memory only (SQLite)
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,6 +26,7 @@ const N = 1_000;
 const STREAMED = 100_000;
 const ROUNDS = 7;
 const quick = process.argv.includes('--quick');
+const ndjsonOnly = process.argv.includes('--ndjson');
 
 /** N distinct values, a quarter each IPv4, domain, URL and SHA-256; every other one stored. */
 function indicators(): { values: string[]; known: SightingRecord[] } {
@@ -64,7 +66,7 @@ interface Server {
 
 async function start(store: string, hunting: boolean, records: string): Promise<Server> {
   const child = fork(SERVER, [], {
-    execArgv: ['--expose-gc', ...(process.env['BENCH_SERVER_PROF'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_SERVER_PROF']}`] : [])],
+    execArgv: ['--expose-gc', ...(process.env['BENCH_SERVER_NODE_ARGS']?.split(' ').filter(Boolean) ?? []), ...(process.env['BENCH_SERVER_PROF'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_SERVER_PROF']}`] : [])],
     env: { ...process.env, BENCH_STORE: store, BENCH_HUNTING: hunting ? 'on' : 'off', BENCH_RECORDS: records },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -130,7 +132,7 @@ async function oneByOneMs(s: Server, values: string[]): Promise<number> {
   return performance.now() - t;
 }
 
-async function ndjson(s: Server): Promise<{ lines: number; seconds: number; growthMb: number }> {
+async function ndjson(s: Server): Promise<{ lines: number; seconds: number; growthMb: number; retainedMb: number; heapPeakMb: number; heapRetainedMb: number }> {
   const big = Array.from({ length: STREAMED }, (_, i) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
   await ask(s, { rss: 'start' });
   const t = performance.now();
@@ -138,8 +140,8 @@ async function ndjson(s: Server): Promise<{ lines: number; seconds: number; grow
   let lines = 0;
   for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) for (const c of chunk) if (c === 10) lines++;
   const seconds = (performance.now() - t) / 1000;
-  const { rss0, peak } = await ask<{ rss0: number; peak: number }>(s, { rss: 'stop' });
-  return { lines, seconds, growthMb: (peak - rss0) / 1048576 };
+  const m = await ask<{ rss0: number; peak: number; rssAfterGc: number; heap0: number; heapAfterGc: number; heapPeak: number }>(s, { rss: 'stop' });
+  return { lines, seconds, growthMb: (m.peak - m.rss0) / 1048576, retainedMb: (m.rssAfterGc - m.rss0) / 1048576, heapPeakMb: m.heapPeak / 1048576, heapRetainedMb: (m.heapAfterGc - m.heap0) / 1048576 };
 }
 
 async function extractMs(s: Server, text: string): Promise<{ ms: number; distinct: number; enriched: number }> {
@@ -156,6 +158,16 @@ async function extractMs(s: Server, text: string): Promise<{ ms: number; distinc
 }
 
 async function benchStore(label: string, store: string, records: string, values: string[]): Promise<number> {
+  if (ndjsonOnly) {
+    const s = await start(store, true, records);
+    try {
+      const n = await ndjson(s);
+      console.log(`${label}: NDJSON ${STREAMED.toLocaleString('en')} values: ${n.lines} lines in ${n.seconds.toFixed(1)} s; server RSS growth ${n.growthMb.toFixed(0)} MB (goal < 100); peak V8 heap ${n.heapPeakMb.toFixed(0)} MB; after a gc at the end: RSS ${n.retainedMb.toFixed(0)} MB, heap used ${n.heapRetainedMb.toFixed(0)} MB above the start`);
+    } finally {
+      await stop(s);
+    }
+    return 0;
+  }
   const bare = await start(store, false, records);
   let without: { ms: number; rate: number };
   try {
@@ -175,7 +187,7 @@ async function benchStore(label: string, store: string, records: string, values:
     }
     if (label === 'sqlite' && !quick) {
       const n = await ndjson(s);
-      console.log(`${label}: NDJSON ${STREAMED.toLocaleString('en')} values: ${n.lines} lines in ${n.seconds.toFixed(1)} s; server RSS growth ${n.growthMb.toFixed(0)} MB (goal < 100)`);
+      console.log(`${label}: NDJSON ${STREAMED.toLocaleString('en')} values: ${n.lines} lines in ${n.seconds.toFixed(1)} s; server RSS growth ${n.growthMb.toFixed(0)} MB (goal < 100); peak V8 heap ${n.heapPeakMb.toFixed(0)} MB; after a gc at the end: RSS ${n.retainedMb.toFixed(0)} MB, heap used ${n.heapRetainedMb.toFixed(0)} MB above the start`);
       const text = report(values);
       const e = await extractMs(s, text);
       console.log(`${label}: extract-and-enrich of a ${(Buffer.byteLength(text) / 1048576).toFixed(2)} MB report (${e.distinct} distinct, ${e.enriched} enriched): ${e.ms.toFixed(0)} ms (goal < 1000)`);
@@ -192,7 +204,7 @@ try {
   const records = join(dir, 'records.json');
   writeFileSync(records, JSON.stringify(known));
   const sqlite = await benchStore('sqlite', join(dir, 'bench.db'), records, values);
-  if (!process.argv.includes('--no-postgres')) {
+  if (!process.argv.includes('--no-postgres') && !ndjsonOnly) {
     const pgBench = benchSchema('bulk');
     try {
       const pg = await benchStore('postgres', pgBench.url, records, values);

@@ -237,17 +237,17 @@ export function createBulkLookup(deps: EnrichDeps) {
           chunk.push({ index: i, type: parsed.type, value: parsed.value, raw, ...(hint ? { hint } : {}) });
         }
         state.reads = await readAhead(deps.store, want);
-        const answers = await Promise.all(
-          chunk.map((c): Promise<BulkItem> | BulkItem => {
-            if ('result' in c || 'error' in c) return c;
+        // one result at a time: each is computed when the caller takes the one before, so no
+        // more than one result is alive at once (the chunk's results held together would outlive
+        // V8's young generation and pile up as garbage in the old one)
+        for (const c of chunk) {
+          let a: BulkItem;
+          if ('result' in c || 'error' in c) a = c;
+          else {
             // the canonical value with its type parses to itself: the single lookup's own path
-            return single.lookup({ value: c.value, type: c.type, platforms }).then((o: LookupOutcome) => {
-              if (!o.ok) return itemError(c.index, c.raw, 'invalid_indicator', 'The value is not a valid indicator.');
-              return { index: c.index, result: o.result };
-            });
-          }),
-        );
-        for (const a of answers) {
+            const o: LookupOutcome = await single.lookup({ value: c.value, type: c.type, platforms });
+            a = o.ok ? { index: c.index, result: o.result } : itemError(c.index, c.raw, 'invalid_indicator', 'The value is not a valid indicator.');
+          }
           summary.answered += 1;
           if ('error' in a) summary.errors += 1;
           else {

@@ -1,6 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeHarness, type Harness } from './harness.ts';
+import { createBulkLookup } from '../../src/bulk.ts';
+import type { HuntingQueryBuilder } from '../../src/model.ts';
 
 const json = { 'content-type': 'application/json' };
 
@@ -99,6 +101,22 @@ describe('POST /api/v1/lookup/bulk', () => {
     assert.equal(lines[2].value, 'evil-bulk.com');
     assert.deepEqual(lines[3].summary.total, 4);
     assert.deepEqual(lines[3].summary.duplicates, 1);
+  });
+
+  test('a result is yielded before the next is computed: memory does not grow with the batch', async () => {
+    // the real query builder, counted: it runs once per computed result
+    let built = 0;
+    const hunting: HuntingQueryBuilder = { build: (...a) => (built++, h.deps.hunting.build(...a)) };
+    const run = createBulkLookup({ ...h.deps, hunting }).run(Array.from({ length: 200 }, (_, i) => `10.7.${i >> 8}.${i & 255}`));
+    const first = await run.next();
+    assert.equal(first.done, false);
+    assert.equal(built, 1, 'only the first result is computed when the first is taken');
+    await run.next();
+    assert.equal(built, 2);
+    let n = 2;
+    while ((await run.next()).done !== true) n++;
+    assert.equal(n, 200);
+    assert.equal(built, 200);
   });
 
   test('the free tier has no bulk: 403 naming the tier', async () => {
