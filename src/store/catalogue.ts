@@ -81,7 +81,8 @@ const levelRank = (l: RiskLevel): number => RISK_LEVELS.indexOf(l);
 const confidenceRank = (c: ConfidenceLevel): number => CONFIDENCE_LEVELS.indexOf(c);
 const num = (v: number | string): number => (typeof v === 'number' ? v : Number(v));
 const iso = (v: number | string): string => new Date(num(v)).toISOString();
-const list = (s: string): string[] => (s === '' ? [] : (JSON.parse(s) as string[]));
+// most lists are empty: no parse for them (a stream reads six per row)
+const list = (s: string): string[] => (s === '[]' || s === '' ? [] : (JSON.parse(s) as string[]));
 
 export function toEntry(r: CatalogueRow): CatalogueEntry {
   return {

@@ -121,6 +121,9 @@ function suites(engine: string, open: () => Promise<Harness>): void {
       assert.deepEqual(rel.json().results.map((r: { value: string; match: string }) => [r.value, r.match]), [['203.0.113.10', 'exact'], ['bad-harbor.net', 'related']]);
       assert.deepEqual((await get('/api/v1/iocs/search?q=zz')).json().results, [], 'under 3 characters: exact only');
       assert.equal((await get('/api/v1/iocs/search')).statusCode, 400);
+      const nul = await get('/api/v1/iocs/search?q=113%00.10');
+      assert.equal(nul.statusCode, 200, nul.body);
+      assert.deepEqual(nul.json().results, []);
       assert.equal((await get('/api/v1/iocs/search?q=abc', lookupOnly)).statusCode, 403);
     });
 

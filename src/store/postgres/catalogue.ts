@@ -1,7 +1,7 @@
 /** The IOC catalogue on PostgreSQL: rows and terms written in one transaction, substring search through pg_trgm. */
 import { CATALOGUE_COLUMNS, CATALOGUE_SQL, countQuery, entryParams, entryTerms, listQuery, pageOf, statsOf, toEntry, type CatalogueRow, type StatsRows } from '../catalogue.ts';
 import type { CatalogueKey, CatalogueRepository } from '../types.ts';
-import { numbered, type Queries } from './queries.ts';
+import { FEED_DATA_LOCK, numbered, type Queries } from './queries.ts';
 
 const SQL = Object.fromEntries(Object.entries(CATALOGUE_SQL).map(([k, v]) => [k, numbered(v)])) as Record<keyof typeof CATALOGUE_SQL, string>;
 const SEARCH = `SELECT ${CATALOGUE_COLUMNS} FROM catalogue c WHERE c.value ILIKE $1 ESCAPE '\\'
@@ -19,21 +19,21 @@ export function createCatalogueRepository(db: Queries): CatalogueRepository {
     // the runs committed since the last sweep: their rows carry a later run_seq (one pass, under the feed data lock)
     const state = await db.row<{ seq: string; swept: string }>('catalogue queue', SEQS);
     if (state !== undefined && Number(state.seq) > Number(state.swept)) {
-      await db.transaction(
-        'catalogue sweep',
-        async (c) => {
-          const now = (await c.query<{ seq: string; swept: string }>(SEQS)).rows[0]!;
-          if (Number(now.seq) <= Number(now.swept)) return;
-          await c.query(
-            `INSERT INTO catalogue_dirty (type, value, gen)
-               SELECT type, value, (random() * 4503599627370496)::bigint FROM (SELECT DISTINCT type, value FROM sightings WHERE run_seq > $1) d
-             ON CONFLICT (type, value) DO UPDATE SET gen = excluded.gen`,
-            [now.swept],
-          );
-          await c.query('UPDATE catalogue_state SET swept_seq = $1 WHERE id = 1', [now.seq]);
-        },
-        { timeoutMs: 600_000 },
-      );
+      await db.transaction('catalogue sweep', async (c) => {
+        // never wait for a running import (it holds the feed data lock): its rows are swept later
+        const locked = (await c.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS ok', [FEED_DATA_LOCK])).rows[0]?.ok === true;
+        if (!locked) return;
+        await c.query('SET LOCAL statement_timeout = 600000');
+        const now = (await c.query<{ seq: string; swept: string }>(SEQS)).rows[0]!;
+        if (Number(now.seq) <= Number(now.swept)) return;
+        await c.query(
+          `INSERT INTO catalogue_dirty (type, value, gen)
+             SELECT type, value, (random() * 4503599627370496)::bigint FROM (SELECT DISTINCT type, value FROM sightings WHERE run_seq > $1) d
+           ON CONFLICT (type, value) DO UPDATE SET gen = excluded.gen`,
+          [now.swept],
+        );
+        await c.query('UPDATE catalogue_state SET swept_seq = $1 WHERE id = 1', [now.seq]);
+      });
     }
   };
   return {
@@ -111,7 +111,8 @@ export function createCatalogueRepository(db: Queries): CatalogueRepository {
       return { count: n, capped: n >= cap };
     },
     async search(text, limit) {
-      if (text.length < 3) return [];
+      // no stored value holds a NUL (ingest drops them), and neither engine takes one in a pattern
+      if (text.length < 3 || text.includes('\u0000')) return [];
       return (await db.q<CatalogueRow>('catalogue search', SEARCH, [containsPattern(text), limit])).rows.map(toEntry);
     },
     async related(type, value, limit) {

@@ -103,7 +103,8 @@ export function createCatalogueRepository(reader: Database.Database, writer: Dat
       return { count: n, capped: n >= cap };
     },
     async search(text, limit) {
-      if (text.length < 3) return [];
+      // no stored value holds a NUL (ingest drops them), and neither engine takes one in a pattern
+      if (text.length < 3 || text.includes('\u0000')) return [];
       return (r.search.all(ftsPhrase(text), limit) as CatalogueRow[]).map(toEntry);
     },
     async related(type, value, limit) {

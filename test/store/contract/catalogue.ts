@@ -134,6 +134,7 @@ export function catalogueContract(ctx: StoreContext): void {
       assert.deepEqual((await ctx.store.catalogue.search('2024-34', 10)).map((e) => e.value), ['CVE-2024-3400']);
       assert.deepEqual(await ctx.store.catalogue.search('%_', 10), [], 'wildcards are matched as themselves');
       assert.deepEqual(await ctx.store.catalogue.search('"a', 10), []);
+      assert.deepEqual(await ctx.store.catalogue.search('113\u0000.', 10), [], 'a NUL matches nothing, without an error');
       assert.deepEqual((await ctx.store.catalogue.search('113.', 1)).length, 1);
       // removed entries leave the index
       await ctx.store.catalogue.write([], [{ type: 'domain', value: 'evil.example' }], []);
