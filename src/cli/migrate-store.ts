@@ -88,7 +88,7 @@ export async function migrateStore(opts: MigrateStoreOptions, out: (line: string
   out(
     printable(
       `copied ${summary.sightings} sightings (${summary.indicators} indicators), ${summary.apiKeys} API keys, ` +
-        `${summary.overrides} overrides, ${summary.feedRuns} feed runs, ${summary.feedStates} feed states, ${summary.feedDefinitions} feed definitions and ${summary.reports} reports.`,
+        `${summary.overrides} overrides, ${summary.feedRuns} feed runs, ${summary.feedStates} feed states, ${summary.feedDefinitions} feed definitions, ${summary.reports} reports and ${summary.keyUsage} key usage counts.`,
     ),
   );
   out('Now set VERDICT_DATABASE_URL to the PostgreSQL URL and restart the instances.');

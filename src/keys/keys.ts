@@ -44,6 +44,8 @@ export interface NewKeyInput {
   tier: Tier;
   scopes: Scope[];
   expiresAt: string | null;
+  /** Canonical CIDR ranges (src/keys/allowed-ips.ts); absent or empty: any address. */
+  allowedIps?: readonly string[];
 }
 
 /** The record to store and the key to show once. */
@@ -61,6 +63,7 @@ export function mintKey(id: string, input: NewKeyInput, now: Date, key: string =
       lastUsedAt: null,
       expiresAt: input.expiresAt,
       revokedAt: null,
+      allowedIps: [...(input.allowedIps ?? [])],
     },
   };
 }

@@ -85,7 +85,7 @@ export function toOverride(r: OverrideRow): Override {
   };
 }
 
-export const KEY_COLUMNS = 'id, key_prefix, key_hash, name, tier, scopes, created_at, last_used_at, expires_at, revoked_at';
+export const KEY_COLUMNS = 'id, key_prefix, key_hash, name, tier, scopes, created_at, last_used_at, expires_at, revoked_at, allowed_ips';
 
 export interface ApiKeyRow {
   id: string;
@@ -98,6 +98,7 @@ export interface ApiKeyRow {
   last_used_at: string | null;
   expires_at: string | null;
   revoked_at: string | null;
+  allowed_ips: Json<string[]>;
 }
 
 export function toApiKey(r: ApiKeyRow): ApiKeyRecord {
@@ -112,12 +113,13 @@ export function toApiKey(r: ApiKeyRow): ApiKeyRecord {
     lastUsedAt: r.last_used_at,
     expiresAt: r.expires_at,
     revokedAt: r.revoked_at,
+    allowedIps: decoded(r.allowed_ips, []),
   };
 }
 
 /** The key columns in KEY_COLUMNS order, scopes as JSON: what an insert binds. */
 export function apiKeyParams(k: ApiKeyRecord): unknown[] {
-  return [k.id, k.keyPrefix, k.keyHash, k.name, k.tier, JSON.stringify(k.scopes), k.createdAt, k.lastUsedAt ?? null, k.expiresAt ?? null, k.revokedAt ?? null];
+  return [k.id, k.keyPrefix, k.keyHash, k.name, k.tier, JSON.stringify(k.scopes), k.createdAt, k.lastUsedAt ?? null, k.expiresAt ?? null, k.revokedAt ?? null, JSON.stringify(k.allowedIps ?? [])];
 }
 
 export const STATE_COLUMNS = 'feed_id, last_run, last_success_at, last_error_at, last_error, etag, last_modified, listed_count, total_count, data_as_of';

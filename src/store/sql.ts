@@ -9,7 +9,7 @@ import { KEY_COLUMNS, OVERRIDE_COLUMNS, SIGHTING_COLUMNS, STATE_COLUMNS } from '
 export const SIGHTINGS_OF = `SELECT ${SIGHTING_COLUMNS} FROM sightings WHERE type = ? AND value = ? ORDER BY feed_id`;
 
 export const KEY_SQL = {
-  insert: `INSERT INTO api_keys (${KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  insert: `INSERT INTO api_keys (${KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   byHash: `SELECT ${KEY_COLUMNS} FROM api_keys WHERE key_hash = ?`,
   byId: `SELECT ${KEY_COLUMNS} FROM api_keys WHERE id = ?`,
   all: `SELECT ${KEY_COLUMNS} FROM api_keys ORDER BY created_at, id`,
@@ -17,6 +17,10 @@ export const KEY_SQL = {
   count: 'SELECT count(*) AS n FROM api_keys',
   /** (at, id, at): never moves last use backwards, whoever wrote the later one. */
   touch: 'UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)',
+  setAllowedIps: 'UPDATE api_keys SET allowed_ips = ? WHERE id = ?',
+  addUsage: `INSERT INTO key_usage (key_id, day, route, requests) VALUES (?, ?, ?, ?)
+     ON CONFLICT (key_id, day, route) DO UPDATE SET requests = key_usage.requests + excluded.requests`,
+  usage: 'SELECT key_id, day, route, requests FROM key_usage WHERE key_id = ? AND day >= ? ORDER BY day DESC, route',
 } as const;
 
 export const OVERRIDE_SQL = {

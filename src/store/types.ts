@@ -24,6 +24,16 @@ export interface ApiKeyRecord {
   lastUsedAt: string | null;
   expiresAt: string | null;
   revokedAt: string | null;
+  /** Canonical CIDR ranges the key may be used from (src/keys/allowed-ips.ts); empty: any address. */
+  allowedIps: string[];
+}
+
+/** Requests by one key to one route (its pattern) on one UTC day (`YYYY-MM-DD`). */
+export interface KeyUsageCount {
+  keyId: string;
+  day: string;
+  route: string;
+  requests: number;
 }
 
 export interface ApiKeyRepository {
@@ -41,6 +51,12 @@ export interface ApiKeyRepository {
    * and the others store nothing. Returns whether this call stored it.
    */
   createFirst(key: ApiKeyRecord): Promise<boolean>;
+  /** Replaces a key's allow-list (canonical ranges); false when there is no such key. */
+  setAllowedIps(id: string, ranges: readonly string[]): Promise<boolean>;
+  /** Adds each count to its (key, day, route) total in one transaction; several processes may add. */
+  addUsage(counts: readonly KeyUsageCount[]): Promise<void>;
+  /** A key's counts on `sinceDay` (`YYYY-MM-DD`) and later, newest day first, then by route. */
+  usage(keyId: string, sinceDay: string): Promise<KeyUsageCount[]>;
 }
 
 /**

@@ -30,6 +30,7 @@ export function validateKey(k: ApiKeyRecord): void {
   if (!TIER_SET.has(k.tier)) bad(`unknown tier ${JSON.stringify(k.tier)}`);
   if (!Array.isArray(k.scopes) || k.scopes.some((s) => !SCOPE_SET.has(s))) bad(`scopes must be a list of ${SCOPES.join(', ')}`);
   if (!isTime(k.createdAt)) bad('createdAt must be an RFC 3339 time');
+  if (!Array.isArray(k.allowedIps) || k.allowedIps.some((r) => typeof r !== 'string' || !r.includes('/'))) bad('allowedIps must be a list of CIDR ranges');
 }
 
 export function validateOverride(o: Override): void {

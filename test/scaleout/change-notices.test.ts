@@ -48,7 +48,7 @@ describe('change notices between instances', { skip: pgUrl === null ? 'no Postgr
   it('a key revoked on one instance is revoked on another at its next read', async () => {
     const [a, b] = [stores[0]!, stores[1]!];
     const hash = 'c'.repeat(64);
-    await a.keys.create({ id: 'key_notice', keyPrefix: 'sk_live_cccc', keyHash: hash, name: 'n', tier: 'free', scopes: ['read:lookup'], createdAt: '2026-11-30T00:00:00Z', lastUsedAt: null, expiresAt: null, revokedAt: null });
+    await a.keys.create({ id: 'key_notice', keyPrefix: 'sk_live_cccc', keyHash: hash, name: 'n', tier: 'free', scopes: ['read:lookup'], createdAt: '2026-11-30T00:00:00Z', lastUsedAt: null, expiresAt: null, revokedAt: null, allowedIps: [] });
     assert.equal((await b.keys.findByHash(hash))?.revokedAt, null);
     await a.keys.revoke('key_notice', '2026-11-30T01:00:00Z');
     assert.equal((await b.keys.findByHash(hash))?.revokedAt, '2026-11-30T01:00:00Z');

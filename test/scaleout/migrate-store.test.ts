@@ -34,6 +34,7 @@ async function observe(store: Store) {
     ranges: await store.rangesContaining('198.51.100.7'),
     ranges6: await store.rangesContaining('2001:db8::5'),
     keys: await store.keys.list(),
+    keyUsage: await store.keys.usage('key_a', '2026-01-01'),
     overrides: await store.overrides.list(),
     states: await store.feedStates(),
     definitions: await store.feedDefinitions.list(),
@@ -73,10 +74,14 @@ describe('verdict migrate-store', { skip: url === null ? 'no PostgreSQL reachabl
       { type: 'cidr', value: '2001:db8::/32' },
       { type: 'domain', value: 'evil.example' },
     ]);
-    await source.keys.create({ id: 'key_a', keyPrefix: 'sk_live_aaaa', keyHash: 'a'.repeat(64), name: 'soc', tier: 'pro', scopes: ['read:lookup', 'admin'], createdAt: '2026-11-01T00:00:00Z', lastUsedAt: null, expiresAt: '2027-01-01T00:00:00Z', revokedAt: null });
-    await source.keys.create({ id: 'key_b', keyPrefix: 'sk_live_bbbb', keyHash: 'b'.repeat(64), name: 'old', tier: 'free', scopes: ['read:lookup'], createdAt: '2026-11-01T00:00:01Z', lastUsedAt: null, expiresAt: null, revokedAt: null });
+    await source.keys.create({ id: 'key_a', keyPrefix: 'sk_live_aaaa', keyHash: 'a'.repeat(64), name: 'soc', tier: 'pro', scopes: ['read:lookup', 'admin'], createdAt: '2026-11-01T00:00:00Z', lastUsedAt: null, expiresAt: '2027-01-01T00:00:00Z', revokedAt: null, allowedIps: ['203.0.113.0/24'] });
+    await source.keys.create({ id: 'key_b', keyPrefix: 'sk_live_bbbb', keyHash: 'b'.repeat(64), name: 'old', tier: 'free', scopes: ['read:lookup'], createdAt: '2026-11-01T00:00:01Z', lastUsedAt: null, expiresAt: null, revokedAt: null, allowedIps: [] });
     await source.keys.touch('key_a', '2026-11-03T00:00:00Z');
     await source.keys.revoke('key_b', '2026-11-04T00:00:00Z');
+    await source.keys.addUsage([
+      { keyId: 'key_a', day: '2026-11-03', route: '/api/v1/lookup', requests: 7 },
+      { keyId: 'key_a', day: '2026-11-03', route: '/api/v1/keys/:id/usage', requests: 1 },
+    ]);
     await source.overrides.put({ type: 'domain', value: 'evil.example', verdict: 'allow', reason: 'our test domain', createdAt: '2026-11-05T00:00:00Z', createdBy: 'key_a' });
     await source.feedDefinitions.put('c2', { id: 'c2', name: 'Team C2 list', category: 'commercial', reliability: 'B', format: 'plain-list' }, '2026-11-01T00:00:00Z');
     await source.reports.put({ id: 'rpt-1', feedId: 'internal-reports', title: 'Paper Lantern', url: 'https://intel.example/pl', published: '2026-10-30T00:00:00.000Z', fetched: '2026-11-01T00:00:00.000Z', indicators: [{ type: 'ipv4', value: '192.0.2.10' }, { type: 'domain', value: 'evil.example' }], attackIds: ['T1071'], cves: ['CVE-2021-44228'] });
@@ -90,14 +95,16 @@ describe('verdict migrate-store', { skip: url === null ? 'no PostgreSQL reachabl
     assert.equal(r.status, 0, r.stderr);
     const summary = JSON.parse(r.stdout) as Record<string, number>;
     assert.deepEqual(
-      { sightings: summary.sightings, indicators: summary.indicators, apiKeys: summary.apiKeys, overrides: summary.overrides, feedRuns: summary.feedRuns, feedStates: summary.feedStates, feedDefinitions: summary.feedDefinitions, reports: summary.reports },
-      { sightings: 6, indicators: 6, apiKeys: 2, overrides: 1, feedRuns: 2, feedStates: 2, feedDefinitions: 1, reports: 1 },
+      { sightings: summary.sightings, indicators: summary.indicators, apiKeys: summary.apiKeys, overrides: summary.overrides, feedRuns: summary.feedRuns, feedStates: summary.feedStates, feedDefinitions: summary.feedDefinitions, reports: summary.reports, keyUsage: summary.keyUsage },
+      { sightings: 6, indicators: 6, apiKeys: 2, overrides: 1, feedRuns: 2, feedStates: 2, feedDefinitions: 1, reports: 1, keyUsage: 2 },
     );
 
     const target = await openPostgresStore(pgUrl, { schema });
     try {
       assert.deepEqual(await observe(target), before);
       assert.equal(before.report?.title, 'Paper Lantern', 'the report was there to copy');
+      assert.deepEqual(before.keys[0]?.allowedIps, ['203.0.113.0/24'], 'the allow-list was there to copy');
+      assert.equal(before.keyUsage.length, 2, 'and the usage counts');
       assert.deepEqual((await target.reports.list({ limit: 10, type: 'domain' })).reports.map((r) => r.id), ['rpt-1'], 'and its indicators');
       assert.ok((await target.dataVersion()) > sourceVersion, 'the version moves on, so no old cache entry can match');
       assert.equal((await target.sightingsOf('ipv4', '192.0.2.11'))[0]?.listed, false, 'delisted history kept');

@@ -166,6 +166,7 @@ describe('API key last-use stamps', () => {
     lastUsedAt: null,
     expiresAt: null,
     revokedAt: null,
+    allowedIps: [],
   };
 
   it('never move back (how often a key is stamped is src/keys/verify.ts\'s to decide)', async () => {

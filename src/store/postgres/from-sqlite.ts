@@ -1,7 +1,7 @@
 /**
  * Copies an embedded (SQLite) Verdict store into an empty PostgreSQL one, table by table and
  * row for row: sightings with their history (listed flags, first/last seen, last confirmation),
- * API keys (hashes only, as stored), overrides, feed run history and state, feed definitions,
+ * API keys (hashes only, as stored, with their allow-lists and usage counts), overrides, feed run history and state, feed definitions,
  * threat reports and the counters.
  * Everything is written in one transaction: an interrupted copy leaves the target empty.
  */
@@ -17,8 +17,9 @@ import { openPostgresStore, type PostgresStoreOptions } from './index.ts';
  * copied: a PostgreSQL deployment keeps its limits and quotas in Redis. Version 4 added the feed
  * definitions, version 5 the threat reports, version 6 the IOC catalogue — derived data, not
  * copied: every copied indicator is queued, and the first catalogue refresh computes it again.
+ * Version 7 added the keys' allow-lists and their usage counts, both copied.
  */
-const KNOWN_SQLITE_VERSIONS = new Set([1, 2, 3, 4, 5, 6]);
+const KNOWN_SQLITE_VERSIONS = new Set([1, 2, 3, 4, 5, 6, 7]);
 const CHUNK_BYTES = 256 * 1024;
 
 export interface MigrationSummary {
@@ -30,6 +31,7 @@ export interface MigrationSummary {
   feedStates: number;
   feedDefinitions: number;
   reports: number;
+  keyUsage: number;
   dataVersion: number;
 }
 
@@ -111,7 +113,7 @@ export async function migrateSqliteToPostgres(
       try {
         await client.query('BEGIN');
         await client.query('SET LOCAL statement_timeout = 0');
-        await client.query('LOCK TABLE sightings, api_keys, overrides, feed_runs, feed_state, feed_definitions, reports, report_indicators IN EXCLUSIVE MODE');
+        await client.query('LOCK TABLE sightings, api_keys, key_usage, overrides, feed_runs, feed_state, feed_definitions, reports, report_indicators IN EXCLUSIVE MODE');
         const busy = await client.query<{ n: string }>(
           `SELECT (SELECT count(*) FROM (SELECT 1 FROM sightings LIMIT 1) s) + (SELECT count(*) FROM api_keys)
              + (SELECT count(*) FROM overrides) + (SELECT count(*) FROM feed_runs) + (SELECT count(*) FROM reports) AS n`,
@@ -134,11 +136,11 @@ export async function migrateSqliteToPostgres(
           return rows.length;
         };
         const all = (sql: string) => db.prepare(sql).all() as Row[];
-        const apiKeys = await insertAll(
-          'api_keys',
-          ['id', 'key_prefix', 'key_hash', 'name', 'tier', 'scopes', 'created_at', 'last_used_at', 'expires_at', 'revoked_at'],
-          all('SELECT * FROM api_keys ORDER BY created_at, id'),
-        );
+        const keyColumns = ['id', 'key_prefix', 'key_hash', 'name', 'tier', 'scopes', 'created_at', 'last_used_at', 'expires_at', 'revoked_at'];
+        // allow-lists from schema version 7 on; older keys allow any address (the column's default)
+        const apiKeys = await insertAll('api_keys', version >= 7 ? [...keyColumns, 'allowed_ips'] : keyColumns, all('SELECT * FROM api_keys ORDER BY created_at, id'));
+        const keyUsage =
+          version >= 7 ? await insertAll('key_usage', ['key_id', 'day', 'route', 'requests'], all('SELECT key_id, day, route, requests FROM key_usage ORDER BY key_id, day, route')) : 0;
         const overrides = await insertAll('overrides', ['type', 'value', 'verdict', 'reason', 'created_at', 'created_by'], all('SELECT * FROM overrides'));
         const feedRuns = await insertAll('feed_runs', ['feed_id', 'started_at', 'record'], all('SELECT feed_id, started_at, record FROM feed_runs ORDER BY id'));
         const feedStates = await insertAll(
@@ -181,7 +183,7 @@ export async function migrateSqliteToPostgres(
         if (sightings !== expected) throw new Error(`migrate-store: copied ${sightings} sightings but the source has ${expected}; nothing was written`);
         await client.query('ANALYZE sightings');
         await client.query('COMMIT');
-        return { sightings, indicators, apiKeys, overrides, feedRuns, feedStates, feedDefinitions, reports, dataVersion };
+        return { sightings, indicators, apiKeys, overrides, feedRuns, feedStates, feedDefinitions, reports, keyUsage, dataVersion };
       } catch (err) {
         await client.query('ROLLBACK').catch(() => {});
         throw err;

@@ -15,7 +15,14 @@ const SQL = {
   revoke: numbered(KEY_SQL.revoke),
   count: KEY_SQL.count,
   touch: numbered(KEY_SQL.touch),
+  setAllowedIps: numbered(KEY_SQL.setAllowedIps),
+  usage: numbered(KEY_SQL.usage),
 };
+
+/** One statement per batch: the counts as arrays, summed per (key, day, route) first (ON CONFLICT cannot touch a row twice). */
+const ADD_USAGE = `INSERT INTO key_usage (key_id, day, route, requests)
+  SELECT k, d, r, sum(n) FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS u(k, d, r, n) GROUP BY k, d, r
+  ON CONFLICT (key_id, day, route) DO UPDATE SET requests = key_usage.requests + excluded.requests`;
 
 /** The advisory lock under which an instance looks for a key and stores the first one. */
 export const FIRST_KEY_LOCK = 7_331_003;
@@ -63,6 +70,17 @@ export function createKeyRepository(db: Queries): ApiKeyRepository {
     },
     async count() {
       return Number((await db.row<{ n: string }>('key count', SQL.count))?.n ?? 0);
+    },
+    async setAllowedIps(id, ranges) {
+      return ((await db.q('key allow-list', SQL.setAllowedIps, [JSON.stringify(ranges), id])).rowCount ?? 0) === 1;
+    },
+    async addUsage(counts) {
+      if (counts.length === 0) return;
+      await db.q('key usage add', ADD_USAGE, [counts.map((c) => c.keyId), counts.map((c) => c.day), counts.map((c) => c.route), counts.map((c) => c.requests)]);
+    },
+    async usage(keyId, sinceDay) {
+      const rows = (await db.q<{ key_id: string; day: string; route: string; requests: string }>('key usage', SQL.usage, [keyId, sinceDay])).rows;
+      return rows.map((r) => ({ keyId: r.key_id, day: r.day, route: r.route, requests: Number(r.requests) }));
     },
   };
 }

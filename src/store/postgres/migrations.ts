@@ -257,6 +257,21 @@ export const MIGRATIONS: readonly Migration[] = [
       INSERT INTO catalogue_dirty (type, value, gen)
         SELECT type, value, (random() * 4503599627370496)::bigint FROM (SELECT DISTINCT type, value FROM sightings) d;
     `,
+  },  {
+    version: 6,
+    name: 'key usage and allow-lists',
+    sql: `
+      -- canonical CIDR ranges; empty: any address
+      ALTER TABLE api_keys ADD COLUMN allowed_ips jsonb NOT NULL DEFAULT '[]';
+      -- requests per key, UTC day and route pattern; counts are added, never overwritten
+      CREATE TABLE key_usage (
+        key_id text COLLATE "C" NOT NULL,
+        day text COLLATE "C" NOT NULL,
+        route text COLLATE "C" NOT NULL,
+        requests bigint NOT NULL,
+        PRIMARY KEY (key_id, day, route)
+      );
+    `,
   },
 ];
 

@@ -7,7 +7,7 @@ import type Database from 'better-sqlite3';
 import { KEY_COLUMNS, apiKeyParams, toApiKey } from '../rows.ts';
 import type { ApiKeyRow } from '../rows.ts';
 import { KEY_SQL } from '../sql.ts';
-import type { ApiKeyRepository } from '../types.ts';
+import type { ApiKeyRepository, KeyUsageCount } from '../types.ts';
 import { validateKey } from '../validate.ts';
 import { isBusy } from './write-gate.ts';
 import type { WriteGate } from './write-gate.ts';
@@ -26,7 +26,7 @@ export function createKeyRepository(d: KeyRepositoryDeps): ApiKeyRepository {
   // One statement under the write lock: processes starting together on one file cannot both
   // see an empty table and both insert.
   const insertFirst = d.writer.prepare(
-    `INSERT INTO api_keys (${KEY_COLUMNS}) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM api_keys)`,
+    `INSERT INTO api_keys (${KEY_COLUMNS}) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM api_keys)`,
   );
   const byHash = d.reader.prepare(KEY_SQL.byHash);
   const byId = d.reader.prepare(KEY_SQL.byId);
@@ -34,6 +34,12 @@ export function createKeyRepository(d: KeyRepositoryDeps): ApiKeyRepository {
   const revoke = d.writer.prepare(KEY_SQL.revoke);
   const count = d.reader.prepare(KEY_SQL.count).pluck();
   const touch = d.toucher.prepare(KEY_SQL.touch);
+  const setAllowedIps = d.writer.prepare(KEY_SQL.setAllowedIps);
+  const addUsage = d.writer.prepare(KEY_SQL.addUsage);
+  const usage = d.reader.prepare(KEY_SQL.usage);
+  const addAll = d.writer.transaction((counts: readonly KeyUsageCount[]) => {
+    for (const c of counts) addUsage.run(c.keyId, c.day, c.route, c.requests);
+  });
 
   /** Stamps not written yet (the file was locked), by key id. */
   const pending = new Map<string, string>();
@@ -101,6 +107,17 @@ export function createKeyRepository(d: KeyRepositoryDeps): ApiKeyRepository {
     },
     async count() {
       return count.get() as number;
+    },
+    async setAllowedIps(id, ranges) {
+      return d.gate.write(() => setAllowedIps.run(JSON.stringify(ranges), id).changes === 1);
+    },
+    async addUsage(counts) {
+      if (counts.length === 0) return;
+      await d.gate.write(() => addAll(counts));
+    },
+    async usage(keyId, sinceDay) {
+      const rows = usage.all(keyId, sinceDay) as { key_id: string; day: string; route: string; requests: number }[];
+      return rows.map((r) => ({ keyId: r.key_id, day: r.day, route: r.route, requests: r.requests }));
     },
   };
 }

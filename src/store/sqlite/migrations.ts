@@ -271,6 +271,21 @@ export const MIGRATIONS: readonly Migration[] = [
       -- everything stored before is computed by the first refresh
       INSERT OR REPLACE INTO catalogue_dirty (type, value, gen) SELECT DISTINCT type, value, random() >> 11 FROM sightings;
     `,
+  },  {
+    version: 7,
+    name: 'key usage and allow-lists',
+    sql: `
+      -- canonical CIDR ranges as a JSON list; empty: any address
+      ALTER TABLE api_keys ADD COLUMN allowed_ips TEXT NOT NULL DEFAULT '[]';
+      -- requests per key, UTC day and route pattern; counts are added, never overwritten
+      CREATE TABLE key_usage (
+        key_id TEXT NOT NULL,
+        day TEXT NOT NULL,
+        route TEXT NOT NULL,
+        requests INTEGER NOT NULL,
+        PRIMARY KEY (key_id, day, route)
+      ) WITHOUT ROWID;
+    `,
   },
 ];
 

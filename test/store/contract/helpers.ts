@@ -44,6 +44,7 @@ export function keyRecord(n: number, extra: Partial<ApiKeyRecord> = {}): ApiKeyR
     lastUsedAt: null,
     expiresAt: null,
     revokedAt: null,
+    allowedIps: [],
     ...extra,
   };
 }

@@ -258,6 +258,42 @@ export function recordsContract(ctx: StoreContext): void {
       await ctx.store.keys.touch('key_1', T3);
       assert.equal((await ctx.store.keys.get('key_1'))?.lastUsedAt, T3, 'the store writes every later stamp it is given');
     });
+
+    it('keeps the allow-list of a key and replaces it', async () => {
+      await ctx.store.keys.create(keyRecord(1, { allowedIps: ['203.0.113.0/24', '2001:db8::/32'] }));
+      await ctx.store.keys.create(keyRecord(2));
+      assert.deepEqual((await ctx.store.keys.get('key_1'))?.allowedIps, ['203.0.113.0/24', '2001:db8::/32']);
+      assert.deepEqual((await ctx.store.keys.findByHash(keyRecord(2).keyHash))?.allowedIps, []);
+      assert.equal(await ctx.store.keys.setAllowedIps('key_2', ['192.0.2.7/32']), true);
+      assert.deepEqual((await ctx.store.keys.get('key_2'))?.allowedIps, ['192.0.2.7/32']);
+      assert.equal(await ctx.store.keys.setAllowedIps('key_1', []), true);
+      assert.deepEqual((await ctx.store.keys.get('key_1'))?.allowedIps, []);
+      assert.equal(await ctx.store.keys.setAllowedIps('missing', []), false);
+      await assert.rejects(ctx.store.keys.create(keyRecord(3, { allowedIps: ['not a range'] })), /allowedIps/);
+    });
+
+    it('adds usage counts per key, day and route, and reads those of a key from a day on', async () => {
+      await ctx.store.keys.create(keyRecord(1));
+      await ctx.store.keys.addUsage([]);
+      await ctx.store.keys.addUsage([
+        { keyId: 'key_1', day: '2026-01-01', route: '/api/v1/lookup', requests: 3 },
+        { keyId: 'key_1', day: '2026-01-02', route: '/api/v1/lookup', requests: 1 },
+        { keyId: 'key_1', day: '2026-01-02', route: '/api/v1/iocs', requests: 2 },
+        { keyId: 'key_2', day: '2026-01-02', route: '/api/v1/lookup', requests: 9 },
+      ]);
+      // a second batch (another process, a later flush) adds, and a batch may repeat a count's key
+      await ctx.store.keys.addUsage([
+        { keyId: 'key_1', day: '2026-01-02', route: '/api/v1/lookup', requests: 4 },
+        { keyId: 'key_1', day: '2026-01-02', route: '/api/v1/lookup', requests: 5 },
+      ]);
+      assert.deepEqual(await ctx.store.keys.usage('key_1', '2026-01-01'), [
+        { keyId: 'key_1', day: '2026-01-02', route: '/api/v1/iocs', requests: 2 },
+        { keyId: 'key_1', day: '2026-01-02', route: '/api/v1/lookup', requests: 10 },
+        { keyId: 'key_1', day: '2026-01-01', route: '/api/v1/lookup', requests: 3 },
+      ]);
+      assert.deepEqual((await ctx.store.keys.usage('key_1', '2026-01-02')).map((c) => c.day), ['2026-01-02', '2026-01-02'], 'days before sinceDay are left out');
+      assert.deepEqual(await ctx.store.keys.usage('key_3', '2026-01-01'), []);
+    });
   });
 
   describe('overrides', () => {
