@@ -235,3 +235,32 @@ export function describeFailure(e: unknown): string {
   if (e.requestId !== null && e.status >= 500) text += ` Request id: ${e.requestId}.`;
   return text;
 }
+
+export interface ReportSummary {
+  id: string;
+  feed_id: string;
+  title: string;
+  url: string | null;
+  published: string | null;
+  fetched: string;
+  indicator_count: number;
+  by_type: Record<string, number>;
+  attack_ids: string[];
+  cves: string[];
+}
+
+export interface ReportDetail extends ReportSummary {
+  indicators: { type: string; value: string }[];
+}
+
+/** A page of reports, newest first; `next` is the path of the following page (links.next). */
+export function reports(q: string, next?: string): Promise<{ reports: ReportSummary[]; links: { next: string | null } }> {
+  if (next !== undefined) return call('GET', next);
+  const params = new URLSearchParams({ limit: '25' });
+  if (q.trim() !== '') params.set('q', q.trim());
+  return call('GET', `/api/v1/reports?${params}`);
+}
+
+export function report(id: string): Promise<ReportDetail> {
+  return call('GET', `/api/v1/reports/${encodeURIComponent(id)}`);
+}

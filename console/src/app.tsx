@@ -5,6 +5,7 @@ import { SignIn } from './signin.tsx';
 import { LookupPage } from './lookup.tsx';
 import { FeedsPage } from './feeds.tsx';
 import { AnalyzePage } from './analyze.tsx';
+import { ReportsPage } from './reports.tsx';
 
 type Loaded = { state: 'loading' } | { state: 'error'; message: string } | { state: 'ready'; session: SessionInfo | null };
 
@@ -37,6 +38,7 @@ export function App() {
     { path: '/lookup', label: 'Lookup', allowed: hasScope(session, 'read:lookup') },
     { path: '/analyze', label: 'Analyze', allowed: hasScope(session, 'read:lookup') },
     { path: '/feeds', label: 'Feeds', allowed: hasScope(session, 'read:lookup') },
+    { path: '/reports', label: 'Reports', allowed: hasScope(session, 'read:iocs') },
   ].filter((p) => p.allowed);
   const active = pages.find((p) => path === p.path || path.startsWith(p.path + '/')) ?? null;
 
@@ -53,6 +55,7 @@ export function App() {
   if (path === '/' || path === '/signin') body = pages[0] ? <Redirect to={pages[0].path} /> : <NoPages />;
   else if (active?.path === '/lookup') body = <LookupPage path={path} />;
   else if (active?.path === '/analyze') body = <AnalyzePage />;
+  else if (active?.path === '/reports') body = <ReportsPage path={path} />;
   else if (active?.path === '/feeds') body = <FeedsPage admin={hasScope(session, 'admin')} />;
   else body = <NoPages />;
 

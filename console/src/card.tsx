@@ -17,7 +17,7 @@ function text(v: unknown): string {
 }
 
 /** A link from feed data: http(s) only, in a new tab, no opener, no referrer. */
-function ExternalLink({ href, children }: { href: string; children: ComponentChildren }) {
+export function ExternalLink({ href, children }: { href: string; children: ComponentChildren }) {
   if (!/^https?:\/\//i.test(href)) return <span>{href}</span>;
   return (
     <a href={href} target="_blank" rel="noopener noreferrer">

@@ -33,6 +33,9 @@ const HOSTILE_TEXT = [
   'Phishing from bad@phish[.]top; T1059.001 and CVE-2024-3400.',
   'References: https://www.cisa.gov/news-events/cybersecurity-advisories/aa24-109a',
 ].join('\n');
+/** Named by the seeded report only (the IP above is the Analyze page's, with one source). */
+const REPORT_IP = '91.92.93.94';
+const HOSTILE_TITLE = 'Hostile report <img src=x onerror="window.__pwned=5"> <script>window.__pwned=6</script>';
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 describe('console pages in Chromium', { skip: HAVE_CHROMIUM ? false : `${CHROMIUM} is missing` }, () => {
@@ -45,6 +48,7 @@ describe('console pages in Chromium', { skip: HAVE_CHROMIUM ? false : `${CHROMIU
   /** What the team feed's server answers next: a failure first, then a list. */
   let feedAnswer: { status: number; body: string } = { status: 500, body: 'upstream broke' };
   const keys: Record<string, string> = {};
+  let reportId = '';
 
   before(async () => {
     feedServer = createServer((_req, res) => {
@@ -76,6 +80,14 @@ describe('console pages in Chromium', { skip: HAVE_CHROMIUM ? false : `${CHROMIU
     });
     assert.equal(res.status, 201);
     keys['reader'] = ((await res.json()) as { key: string }).key;
+    const submit = async (body: Record<string, string>): Promise<string> => {
+      const r = await fetch(`${server.address}/api/v1/reports`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      assert.equal(r.status, 201, await r.clone().text());
+      return ((await r.json()) as { id: string }).id;
+    };
+    reportId = await submit({ title: HOSTILE_TITLE, url: 'https://reports.example.org/apt/1', published: '2026-02-01T00:00:00Z', text: `The actor beaconed to ${REPORT_IP} and used T1059.001; it exploited CVE-2024-3400.` });
+    // enough reports for a second page (the list asks 25 at a time)
+    for (let i = 1; i <= 26; i++) await submit({ title: `Filler report ${i}`, published: `2025-12-${String(i).padStart(2, '0')}T00:00:00Z`, text: `Beacon to 198.51.100.${i}` });
     context = await chromium.launchPersistentContext(join(dir, 'profile'), {
       executablePath: CHROMIUM,
       headless: true,
@@ -194,6 +206,58 @@ describe('console pages in Chromium', { skip: HAVE_CHROMIUM ? false : `${CHROMIU
     assert.match(await page.getByRole('alert').innerText(), /Paste a text or choose a document/);
   });
 
+  test('Reports: the list, newest first, More for the next page, the title filter; a hostile title stays text', async () => {
+    await page.getByRole('link', { name: 'Reports' }).click();
+    const table = page.getByTestId('report-table');
+    await table.waitFor();
+    const rows = table.locator('tbody tr');
+    assert.equal(await rows.count(), 25, 'the first page');
+    assert.equal(await rows.first().locator('td').first().innerText(), HOSTILE_TITLE, 'newest first, its title as text');
+    await page.getByRole('button', { name: 'More' }).click();
+    await table.locator('tbody tr:nth-child(27)').waitFor();
+    assert.equal(await page.getByRole('button', { name: 'More' }).count(), 0, 'no More on the last page');
+    await page.getByLabel('Title contains').fill('filler report 2');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="report-table"] tbody tr').length === 8);
+    const titles = await table.locator('tbody tr td:first-child').allInnerTexts();
+    assert.ok(titles.every((t) => t.startsWith('Filler report 2')), titles.join(' | '));
+    await page.getByLabel('Title contains').fill('hostile');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="report-table"] tbody tr').length === 1);
+    assert.equal(await page.locator('main img, main script').count(), 0, 'no element made of the title');
+    assert.equal(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined);
+    await page.screenshot({ path: join(shots, 'reports.png'), fullPage: true });
+    await axe('reports list');
+  });
+
+  test('Reports: a report page with its title, link, dates, ATT&CK ids and indicators linking to their lookups; its deep link', async () => {
+    await page.getByRole('link', { name: HOSTILE_TITLE }).click();
+    const card = page.getByTestId('report');
+    await card.waitFor();
+    assert.equal(new URL(page.url()).pathname, `/reports/${encodeURIComponent(reportId)}`);
+    assert.equal(await card.getByRole('heading', { level: 1 }).innerText(), HOSTILE_TITLE);
+    const link = card.getByRole('link', { name: 'https://reports.example.org/apt/1' });
+    assert.equal(await link.getAttribute('rel'), 'noopener noreferrer');
+    assert.equal(await link.getAttribute('target'), '_blank');
+    const text = await card.innerText();
+    assert.match(text, /Published\s+2026-02-01 00:00:00 UTC/);
+    assert.equal(await card.getByRole('link', { name: 'T1059.001' }).getAttribute('href'), 'https://attack.mitre.org/techniques/T1059/001/');
+    const ipLink = card.getByRole('link', { name: REPORT_IP, exact: true });
+    assert.equal(await ipLink.getAttribute('href'), `/lookup/ipv4/${REPORT_IP}`);
+    assert.equal(await page.locator('main img, main script').count(), 0);
+    await page.screenshot({ path: join(shots, 'report.png'), fullPage: true });
+    await axe('report page');
+    await ipLink.click();
+    await page.getByTestId('result-card').waitFor();
+    assert.equal(new URL(page.url()).pathname, `/lookup/ipv4/${REPORT_IP}`);
+    // the deep link, loaded afresh
+    await page.goto(`${server.address}/reports/${encodeURIComponent(reportId)}`);
+    assert.equal(await page.getByTestId('report').getByRole('heading', { level: 1 }).innerText(), HOSTILE_TITLE);
+    await page.goto(`${server.address}/reports/no-such-report`);
+    assert.match(await page.getByRole('alert').innerText(), /report/i);
+    assert.equal(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined);
+  });
+
   test('Feeds (admin): health, last and next run, counts, data age; Run now shows a failure with its error, then a success', async () => {
     await page.getByRole('link', { name: 'Feeds' }).click();
     const table = page.getByTestId('feed-table');
@@ -203,7 +267,7 @@ describe('console pages in Chromium', { skip: HAVE_CHROMIUM ? false : `${CHROMIU
     // seeded without a run, and disabled by default
     assert.match(circlText, /disabled\tnever\t/i);
     assert.match(circlText, /\b1 \/ 1\b/, 'listed / kept');
-    assert.match(circlText, /\d+ s ago/, "the data's age");
+    assert.match(circlText, /\d+ (s|min) ago/, "the data's age");
     const teamRow = table.locator('tr[data-feed="team-iocs"]');
     assert.match(await teamRow.innerText(), /never run/i);
     await page.getByRole('button', { name: 'Run now Team IOCs' }).click();
