@@ -264,3 +264,30 @@ export function reports(q: string, next?: string): Promise<{ reports: ReportSumm
 export function report(id: string): Promise<ReportDetail> {
   return call('GET', `/api/v1/reports/${encodeURIComponent(id)}`);
 }
+
+export interface ApiKey {
+  id: string;
+  key_prefix: string;
+  name: string;
+  tier: string;
+  scopes: Scope[];
+  created_at: string;
+  last_used_at: string | null;
+  expires_at: string | null;
+  revoked_at: string | null;
+}
+
+export const TIERS = ['free', 'pro', 'enterprise'] as const;
+
+export function listKeys(): Promise<{ keys: ApiKey[] }> {
+  return call('GET', '/api/v1/keys');
+}
+
+/** Creates a key (admin); `key` is the key itself, answered this once. */
+export function createKey(input: { name: string; tier: string; scopes: Scope[] }): Promise<ApiKey & { key: string }> {
+  return call('POST', '/api/v1/keys', input);
+}
+
+export function revokeKey(id: string): Promise<ApiKey> {
+  return call('DELETE', `/api/v1/keys/${encodeURIComponent(id)}`);
+}

@@ -6,6 +6,7 @@ import { LookupPage } from './lookup.tsx';
 import { FeedsPage } from './feeds.tsx';
 import { AnalyzePage } from './analyze.tsx';
 import { ReportsPage } from './reports.tsx';
+import { KeysPage } from './keys.tsx';
 
 type Loaded = { state: 'loading' } | { state: 'error'; message: string } | { state: 'ready'; session: SessionInfo | null };
 
@@ -39,6 +40,7 @@ export function App() {
     { path: '/analyze', label: 'Analyze', allowed: hasScope(session, 'read:lookup') },
     { path: '/feeds', label: 'Feeds', allowed: hasScope(session, 'read:lookup') },
     { path: '/reports', label: 'Reports', allowed: hasScope(session, 'read:iocs') },
+    { path: '/keys', label: 'Keys', allowed: session.key.scopes.includes('admin') },
   ].filter((p) => p.allowed);
   const active = pages.find((p) => path === p.path || path.startsWith(p.path + '/')) ?? null;
 
@@ -55,6 +57,7 @@ export function App() {
   if (path === '/' || path === '/signin') body = pages[0] ? <Redirect to={pages[0].path} /> : <NoPages />;
   else if (active?.path === '/lookup') body = <LookupPage path={path} />;
   else if (active?.path === '/analyze') body = <AnalyzePage />;
+  else if (active?.path === '/keys') body = <KeysPage selfId={session.key.id} />;
   else if (active?.path === '/reports') body = <ReportsPage path={path} />;
   else if (active?.path === '/feeds') body = <FeedsPage admin={hasScope(session, 'admin')} />;
   else body = <NoPages />;

@@ -299,4 +299,59 @@ describe('console pages in Chromium', { skip: HAVE_CHROMIUM ? false : `${CHROMIU
     assert.equal(status, 403);
     await axe('feeds page (reader)');
   });
+
+  test('Keys: hidden from a non-admin key, and the API refuses it', async () => {
+    // still signed in as the reader
+    assert.equal(await page.getByRole('link', { name: 'Keys' }).count(), 0);
+    await page.goto(`${server.address}/keys`);
+    await page.getByRole('heading', { name: 'Nothing to show' }).waitFor();
+    assert.equal(await page.getByTestId('key-table').count(), 0);
+    const status = await page.evaluate(async () => (await fetch('/api/v1/keys')).status);
+    assert.equal(status, 403);
+  });
+
+  test('Keys (admin): create (the key shown once, copied), listed, works, revoked and refused', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('API key').fill(ADMIN_KEY);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('link', { name: 'Keys' }).click();
+    const table = page.getByTestId('key-table');
+    await table.waitFor();
+    assert.match(await table.innerText(), /reader/);
+    const name = 'triage <img src=x onerror="window.__pwned=7">';
+    await page.getByLabel('Name').fill(name);
+    await page.getByLabel('Tier').selectOption('free');
+    await page.getByLabel('read:lookup').uncheck();
+    await page.getByLabel('read:iocs').check();
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const shown = page.getByTestId('created-key');
+    await shown.waitFor();
+    const key = await page.getByLabel('New API key').innerText();
+    assert.match(key, /^sk_live_\w{20,}$/);
+    await page.getByRole('button', { name: 'Copy key' }).click();
+    await page.getByText('Copied the key.').waitFor();
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), key);
+    const row = table.locator('tr', { hasText: 'triage' });
+    await row.waitFor();
+    const rowText = await row.innerText();
+    assert.ok(rowText.startsWith(name), rowText);
+    assert.match(rowText, /free\tread:iocs\t/);
+    assert.equal(await page.locator('main img').count(), 0);
+    const use = async () => (await fetch(`${server.address}/api/v1/reports?limit=1`, { headers: { authorization: `Bearer ${key}` } })).status;
+    assert.equal(await use(), 200, 'the new key works, with its scope');
+    await page.screenshot({ path: join(shots, 'keys.png'), fullPage: true });
+    await axe('keys page');
+    page.once('dialog', (d) => void d.accept());
+    await row.getByRole('button', { name: /^Revoke/ }).click();
+    await page.getByTestId('key-message').getByText(/^Revoked triage/).waitFor();
+    await row.getByText(/^revoked /).waitFor();
+    assert.equal(await row.getByRole('button', { name: /^Revoke/ }).count(), 0);
+    assert.equal(await use(), 401, 'the revoked key is refused');
+    // a reload: the key is not shown again
+    await page.reload();
+    await table.waitFor();
+    assert.equal(await page.getByTestId('created-key').count(), 0);
+    assert.equal(await page.getByText(key).count(), 0);
+    assert.equal(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined);
+  });
 });
