@@ -14,6 +14,7 @@ import { createKeyVerifier, VerifiedKeys } from '../keys/verify.ts';
 import { createMemoryAuthFailureLimiter } from '../ratelimit/auth-failures.ts';
 import { createOutageLog } from '../ratelimit/outage.ts';
 import { createAuthHooks, routeScope } from './auth.ts';
+import { UsageRecorder } from '../keys/usage.ts';
 import { createClientErrorHandler, createConnectHandler, tagRequest } from './client-errors.ts';
 import { createErrorHandler, sendError } from './error-handler.ts';
 import { registerNotFound } from './not-found.ts';
@@ -38,6 +39,9 @@ import cookie from '@fastify/cookie';
 import { registerConsole } from './console.ts';
 import { registerSessionRoutes } from './routes/session.ts';
 import { createMemorySessionStore, SESSION_TTL_MS, type SessionStore } from './sessions.ts';
+
+/** How often counted key usage is added to the store. */
+const USAGE_FLUSH_MS = 5_000;
 
 export type AppDeps = Pick<Deps, 'config' | 'logger' | 'clock' | 'ids' | 'store' | 'catalog' | 'intel' | 'hunting' | 'rateLimiter' | 'cache' | 'scheduler'> &
   Partial<Pick<Deps, 'authFailures'>> & {
@@ -121,7 +125,19 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
   });
   const authFailures = deps.authFailures ?? createMemoryAuthFailureLimiter(deps.config.authFailuresPerMinute);
   const sessions = opts.sessions ?? createMemorySessionStore();
-  const hookFor = createAuthHooks({ ...deps, sessions }, verifier, authFailures);
+  // per-key usage: counted in memory on the auth path, added to the store every few seconds and at close
+  const usage = new UsageRecorder(deps.store.keys);
+  const flushUsage = (): Promise<void> => usage.flush().then(
+    () => {},
+    (err: unknown) => deps.logger.warn({ err }, 'could not record key usage; kept for the next flush'),
+  );
+  const usageTimer = setInterval(() => void flushUsage(), USAGE_FLUSH_MS);
+  usageTimer.unref();
+  app.addHook('onClose', async () => {
+    clearInterval(usageTimer);
+    await flushUsage();
+  });
+  const hookFor = createAuthHooks({ ...deps, sessions, usage }, verifier, authFailures);
   // Each route gets its own onRequest hook, its scope settled here once rather than looked up per
   // request; the hook puts the request id on every response, refusals included. It runs before
   // any hook the route declares itself.
@@ -167,6 +183,7 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
   registerExtractRoute(app, bulk, deps, summarizer);
   registerHealthRoute(app, { ...deps, storeOutage });
   registerKeyRoutes(app, keys, {
+    usage: { store: deps.store.keys, flush: flushUsage, tiers: deps.config.tiers, clock: deps.clock },
     onRevoked: (id) => {
       verifier.forget(id);
       sessions.revokeKey(id);

@@ -13,6 +13,7 @@ import type { AuthFailureLimiter } from '../ratelimit/auth-failures.ts';
 import type { RateDecision, RateLimiter } from '../ratelimit/types.ts';
 import type { ApiKeyRecord, Scope } from '../store/types.ts';
 import { hasScope } from '../keys/keys.ts';
+import { ipAllowed, parseAllowedIps, type ParsedRange } from '../keys/allowed-ips.ts';
 import { UNCHECKED, type KeyRefusal, type KeyVerifier } from '../keys/verify.ts';
 import { ApiError } from './errors.ts';
 import { CSRF_HEADER, SAFE_METHODS, csrfMatches, sessionToken, type SessionStore } from './sessions.ts';
@@ -21,6 +22,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The scope the route needs; null for public routes. Absent: public outside /api, admin inside. */
     scope?: Scope | null;
+    /** A route parameter naming a key: that key may use the route without the scope (its own usage). */
+    ownKey?: string;
   }
   interface FastifyRequest {
     apiKey: ApiKeyRecord | null;
@@ -35,6 +38,26 @@ export interface AuthDeps {
   clock: () => Date;
   /** Console sessions: a request without a key may present a session cookie instead (sessions.ts). */
   sessions?: SessionStore;
+  /** Counts each admitted request per key, day and route (src/keys/usage.ts). */
+  usage?: { record(keyId: string, route: string, nowMs: number): void };
+}
+
+/** Each cached key record's parsed allow-list, parsed once per record object. */
+const parsedAllowLists = new WeakMap<ApiKeyRecord, ParsedRange[]>();
+
+/** Whether the key may be used from `ip`; an empty list allows any address. */
+export function keyAllowsAddress(record: ApiKeyRecord, ip: string | undefined): boolean {
+  const list = record.allowedIps;
+  if (list === undefined || list.length === 0) return true;
+  let ranges = parsedAllowLists.get(record);
+  if (ranges === undefined) {
+    const parsed = parseAllowedIps(list);
+    // a stored list is canonical; one that no longer parses allows nothing rather than everything
+    ranges = parsed.ok ? parsed.ranges : [];
+    if (!parsed.ok) return false;
+    parsedAllowLists.set(record, ranges);
+  }
+  return ipAllowed(ranges, ip);
 }
 
 const BEARER_RE = /^Bearer[ \t]+(\S*)\s*$/i;
@@ -104,7 +127,7 @@ export function createAuthHooks(deps: AuthDeps, keys: KeyVerifier, failures: Aut
   }
 
   /** The limiter's answer as headers, then the refusals; returns the error to pass on, if any. */
-  function admit(reply: FastifyReply, record: ApiKeyRecord, scope: Scope, decision: RateDecision, now: Date): ApiError | undefined {
+  function admit(req: FastifyRequest, reply: FastifyReply, record: ApiKeyRecord, scope: Scope, decision: RateDecision, now: Date): ApiError | undefined {
     reply.header('x-ratelimit-limit', String(decision.limit));
     reply.header('x-ratelimit-remaining', String(decision.remaining));
     reply.header('x-ratelimit-reset', String(Math.ceil(decision.resetAt)));
@@ -116,16 +139,35 @@ export function createAuthHooks(deps: AuthDeps, keys: KeyVerifier, failures: Aut
       return new ApiError(code, undefined, details, { 'retry-after': retryAfter });
     }
     // counted before the scope check, so every authenticated answer carries the rate-limit headers
-    if (!hasScope(record, scope)) {
+    if (!hasScope(record, scope) && !ownKey(req, record)) {
       return new ApiError('insufficient_scope', `This request needs the "${scope}" scope.`, { required: scope });
     }
     keys.touch(record, now);
+    deps.usage?.record(record.id, req.routeLabel, now.getTime());
     return undefined;
+  }
+
+  /** Whether the route names, in its `ownKey` parameter, the key that called it. */
+  function ownKey(req: FastifyRequest, record: ApiKeyRecord): boolean {
+    const param = req.routeOptions.config.ownKey;
+    return param !== undefined && (req.params as Record<string, unknown> | undefined)?.[param] === record.id;
   }
 
   /** Counts the request; the decision may need a round trip (Redis without a lease). */
   function limit(req: FastifyRequest, reply: FastifyReply, record: ApiKeyRecord, scope: Scope, now: Date, done: (err?: Error) => void): void {
     let decision: RateDecision | Promise<RateDecision>;
+    let allowed: boolean;
+    try {
+      allowed = keyAllowsAddress(record, req.ip);
+    } catch (err) {
+      done(err as Error);
+      return;
+    }
+    // refused before it counts against the key's limits: whoever sent it is not the key's holder
+    if (!allowed) {
+      done(new ApiError('ip_not_allowed'));
+      return;
+    }
     try {
       req.apiKey = record;
       decision = deps.rateLimiter.consume(record.id, deps.config.tiers[record.tier], now.getTime());
@@ -133,14 +175,14 @@ export function createAuthHooks(deps: AuthDeps, keys: KeyVerifier, failures: Aut
       done(err as Error);
       return;
     }
-    if (decision instanceof Promise) decision.then((d) => finish(reply, record, scope, d, now, done), done);
-    else finish(reply, record, scope, decision, now, done);
+    if (decision instanceof Promise) decision.then((d) => finish(req, reply, record, scope, d, now, done), done);
+    else finish(req, reply, record, scope, decision, now, done);
   }
 
-  function finish(reply: FastifyReply, record: ApiKeyRecord, scope: Scope, decision: RateDecision, now: Date, done: (err?: Error) => void): void {
+  function finish(req: FastifyRequest, reply: FastifyReply, record: ApiKeyRecord, scope: Scope, decision: RateDecision, now: Date, done: (err?: Error) => void): void {
     let refusal: Error | undefined;
     try {
-      refusal = admit(reply, record, scope, decision, now);
+      refusal = admit(req, reply, record, scope, decision, now);
     } catch (err) {
       refusal = err as Error;
     }

@@ -16,6 +16,7 @@ export const ERROR_CATALOG = {
   invalid_api_key: { status: 401, message: 'The API key is not valid.' },
   expired_api_key: { status: 401, message: 'The API key has expired.' },
   insufficient_scope: { status: 403, message: 'The API key does not allow this request.' },
+  ip_not_allowed: { status: 403, message: 'The API key may not be used from this address.' },
   csrf_token_invalid: {
     status: 403,
     message: 'A request that changes data under a console session must carry the session\'s CSRF token in the X-CSRF-Token header.',

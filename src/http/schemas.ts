@@ -152,6 +152,7 @@ export const KeyView = Type.Object(
     last_used_at: NullableTime,
     expires_at: NullableTime,
     revoked_at: NullableTime,
+    allowed_ips: Type.Array(Type.String(), { description: 'CIDR ranges the key may be used from; empty: any address' }),
   },
 );
 

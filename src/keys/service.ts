@@ -5,6 +5,7 @@
 import type { ApiKeyRecord, ApiKeyRepository, Scope, Tier } from '../store/types.ts';
 import { SCOPES, TIERS } from '../store/types.ts';
 import { hashKey, isWellFormedKey, mintKey, toRfc3339 } from './keys.ts';
+import { parseAllowedIps } from './allowed-ips.ts';
 
 /** A key as clients see it: never the hash. */
 export interface KeyView {
@@ -17,6 +18,7 @@ export interface KeyView {
   last_used_at: string | null;
   expires_at: string | null;
   revoked_at: string | null;
+  allowed_ips: string[];
 }
 
 export function keyView(r: ApiKeyRecord): KeyView {
@@ -30,6 +32,7 @@ export function keyView(r: ApiKeyRecord): KeyView {
     last_used_at: r.lastUsedAt,
     expires_at: r.expiresAt,
     revoked_at: r.revokedAt,
+    allowed_ips: r.allowedIps,
   };
 }
 
@@ -44,6 +47,8 @@ export interface CreateKeyInput {
   tier: Tier;
   scopes?: Scope[];
   expiresInDays?: number | null;
+  /** Canonical ranges, as checkAllowedIps returns them. */
+  allowedIps?: string[];
 }
 
 export type KeyInputProblem = { field: string; reason: string };
@@ -73,6 +78,14 @@ export function checkKeyInput(input: { name?: unknown; tier?: unknown; scopes?: 
   return null;
 }
 
+/** A key's allow-list as given: the canonical ranges, or the problem with the entry at fault. */
+export function checkAllowedIps(entries: unknown): { ok: true; ranges: string[] } | { ok: false; problem: KeyInputProblem } {
+  if (!Array.isArray(entries)) return { ok: false, problem: { field: 'allowed_ips', reason: 'must be a list of CIDR ranges or addresses' } };
+  const parsed = parseAllowedIps(entries as string[]);
+  if (!parsed.ok) return { ok: false, problem: { field: 'allowed_ips', reason: `entry "${parsed.entry}": ${parsed.reason}` } };
+  return { ok: true, ranges: [...new Set(parsed.canonical)] };
+}
+
 export function createKeyService(deps: KeyServiceDeps) {
   return {
     /** Returns the stored record and the key, which must be shown once and then forgotten. */
@@ -80,7 +93,7 @@ export function createKeyService(deps: KeyServiceDeps) {
       const now = deps.clock();
       const days = input.expiresInDays ?? null;
       const expiresAt = days === null ? null : toRfc3339(new Date(now.getTime() + days * 86_400_000));
-      const minted = mintKey(deps.newId(), { name: input.name.trim(), tier: input.tier, scopes: input.scopes ?? [...DEFAULT_SCOPES], expiresAt }, now);
+      const minted = mintKey(deps.newId(), { name: input.name.trim(), tier: input.tier, scopes: input.scopes ?? [...DEFAULT_SCOPES], expiresAt, allowedIps: input.allowedIps ?? [] }, now);
       await deps.keys.create(minted.record);
       return minted;
     },

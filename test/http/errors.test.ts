@@ -97,6 +97,12 @@ describe('error catalog', () => {
     check(await h.app.inject({ method: 'DELETE', url: '/api/v1/feeds/cisa-alerts/data', headers: { cookie } }), 'csrf_token_invalid');
   });
 
+  test('403 ip_not_allowed: a key used from an address outside its allowed_ips', async () => {
+    const created = await h.app.inject({ method: 'POST', url: '/api/v1/keys', headers: h.auth(h.adminKey), payload: { name: 'fenced', tier: 'pro', scopes: ['read:lookup'], allowed_ips: ['203.0.113.0/24'] } });
+    assert.equal(created.statusCode, 201, created.body);
+    check(await h.app.inject({ method: 'GET', url: '/api/v1/lookup?value=1.2.3.4', headers: h.auth(created.json().key), remoteAddress: '198.51.100.7' }), 'ip_not_allowed');
+  });
+
   test('409', async () => {
     const fake = h.deps.scheduler as unknown as { busy: Set<string> };
     fake.busy.add('cisa-alerts');

@@ -4,7 +4,7 @@ import { hashKey } from '../../src/keys/keys.ts';
 import { VerifiedKeys } from '../../src/keys/verify.ts';
 import { makeHarness, keysOf, type Harness } from './harness.ts';
 
-const KEY_FIELDS = ['id', 'key_prefix', 'name', 'tier', 'scopes', 'created_at', 'last_used_at', 'expires_at', 'revoked_at'];
+const KEY_FIELDS = ['id', 'key_prefix', 'name', 'tier', 'scopes', 'created_at', 'last_used_at', 'expires_at', 'revoked_at', 'allowed_ips'];
 
 describe('key admin routes', () => {
   let h: Harness;

@@ -2,7 +2,11 @@
 import { Type } from '../typebox.ts';
 import type { FastifyInstance } from 'fastify';
 import { SCOPES, TIERS, type Scope, type Tier } from '../../store/types.ts';
-import { checkKeyInput, keyView, type KeyService } from '../../keys/service.ts';
+import { checkAllowedIps, checkKeyInput, keyView, type KeyService } from '../../keys/service.ts';
+import { MAX_ALLOWED_IPS } from '../../keys/allowed-ips.ts';
+import { usageReport, utcDay } from '../../keys/usage.ts';
+import type { ApiKeyRepository } from '../../store/types.ts';
+import type { TierLimits } from '../../config.ts';
 import { ApiError } from '../errors.ts';
 import { AUTH_ERRORS, KEY_SECURITY, KeyView, errorResponses } from '../schemas.ts';
 
@@ -15,6 +19,20 @@ const CreateBody = Type.Object({
   tier: Type.Enum([...TIERS]),
   scopes: Type.Optional(Type.Array(Type.Enum([...SCOPES]), { minItems: 1, maxItems: SCOPES.length })),
   expires_in_days: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })),
+  allowed_ips: Type.Optional(
+    Type.Array(Type.String({ maxLength: 64 }), { maxItems: MAX_ALLOWED_IPS, description: 'CIDR ranges or single addresses the key may be used from; absent or empty: any address' }),
+  ),
+});
+
+const UsageQuery = Type.Object({ days: Type.Optional(Type.Integer({ minimum: 1, maximum: 90, default: 30, description: 'UTC days to report, today included' })) });
+
+const Counts = Type.Record(Type.String(), Type.Integer());
+const KeyUsage = Type.Object({
+  key_id: Type.String(),
+  last_used_at: Type.Union([Type.String(), Type.Null()]),
+  days: Type.Array(Type.Object({ day: Type.String(), requests: Type.Integer(), routes: Counts }), { description: 'Days with requests, newest first' }),
+  routes: Counts,
+  quota: Type.Object({ per_day: Type.Integer(), used_today: Type.Integer(), remaining_today: Type.Integer(), resets_at: Type.String() }),
 });
 
 const CreatedKey = Type.Object({ ...KeyView.properties, key: Type.String({ description: 'The key itself: shown this once, never again' }) });
@@ -24,6 +42,8 @@ export interface KeyRouteHooks {
   onRevoked?: (id: string) => void;
   /** Lets the auth layer forget a "no such key" it remembered for the new key's hash. */
   onCreated?: (keyHash: string) => void;
+  /** Where GET /api/v1/keys/{id}/usage reads: the stored counts, after the pending ones were flushed. */
+  usage?: { store: ApiKeyRepository; flush: () => Promise<void>; tiers: Readonly<Record<Tier, Readonly<TierLimits>>>; clock: () => Date };
 }
 
 export function registerKeyRoutes(app: FastifyInstance, keys: KeyService, hooks: KeyRouteHooks = {}): void {
@@ -50,14 +70,17 @@ export function registerKeyRoutes(app: FastifyInstance, keys: KeyService, hooks:
       },
     },
     async (req, reply) => {
-      const body = req.body as { name: string; tier: Tier; scopes?: Scope[]; expires_in_days?: number };
+      const body = req.body as { name: string; tier: Tier; scopes?: Scope[]; expires_in_days?: number; allowed_ips?: string[] };
       const problem = checkKeyInput({ name: body.name, tier: body.tier, scopes: body.scopes, expiresInDays: body.expires_in_days });
       if (problem) throw new ApiError('invalid_parameter', `Field "${problem.field}" ${problem.reason}.`, { parameter: problem.field });
+      const allowed = checkAllowedIps(body.allowed_ips ?? []);
+      if (!allowed.ok) throw new ApiError('invalid_parameter', `Field "allowed_ips" ${allowed.problem.reason}.`, { parameter: 'allowed_ips' });
       const { key, record } = await keys.create({
         name: body.name,
         tier: body.tier,
         ...(body.scopes ? { scopes: body.scopes } : {}),
         expiresInDays: body.expires_in_days ?? null,
+        allowedIps: allowed.ranges,
       });
       hooks.onCreated?.(record.keyHash);
       reply.code(201);
@@ -78,6 +101,36 @@ export function registerKeyRoutes(app: FastifyInstance, keys: KeyService, hooks:
       return keyView(record);
     },
   );
+
+  const usage = hooks.usage;
+  if (usage !== undefined) {
+    app.get(
+      '/api/v1/keys/:id/usage',
+      {
+        // an admin key, or the key named in the path asking about itself
+        config: { ...admin, ownKey: 'id' },
+        schema: {
+          summary: "An API key's usage",
+          description: 'Requests per UTC day and per route (its pattern), the last use and what is left of the daily quota today. An admin key may ask about any key; any key about itself.',
+          tags: ['keys'],
+          security,
+          params: IdParams,
+          querystring: UsageQuery,
+          response: { 200: KeyUsage, ...errorResponses(400, 404, ...AUTH_ERRORS) },
+        },
+      },
+      async (req) => {
+        const { id } = req.params as { id: string };
+        const days = (req.query as { days?: number }).days ?? 30;
+        const record = await keys.get(id);
+        if (record === null) throw new ApiError('not_found', `No API key with id "${id}".`);
+        await usage.flush();
+        const nowMs = usage.clock().getTime();
+        const counts = await usage.store.usage(id, utcDay(nowMs - (days - 1) * 86_400_000));
+        return usageReport(id, counts, record.lastUsedAt, usage.tiers[record.tier].perDay, nowMs);
+      },
+    );
+  }
 
   app.delete(
     '/api/v1/keys/:id',
