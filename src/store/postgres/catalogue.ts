@@ -14,27 +14,37 @@ const SEQS = `SELECT CASE WHEN q.is_called THEN q.last_value ELSE 0 END AS seq, 
 export const containsPattern = (text: string): string => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 export function createCatalogueRepository(db: Queries): CatalogueRepository {
-  /** Queues the indicators of the runs committed since the last sweep. */
+  // the run number last seen handed out while its rows were not yet visible (an import in progress), and when
+  let waitingFor: { seq: number; at: number } | null = null;
+  /** Queues the indicators of the runs committed since the last sweep (one pass over sightings). */
   const sweep = async (): Promise<void> => {
-    // the runs committed since the last sweep: their rows carry a later run_seq (one pass, under the feed data lock)
     const state = await db.row<{ seq: string; swept: string }>('catalogue queue', SEQS);
-    if (state !== undefined && Number(state.seq) > Number(state.swept)) {
-      await db.transaction('catalogue sweep', async (c) => {
-        // never wait for a running import (it holds the feed data lock): its rows are swept later
-        const locked = (await c.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS ok', [FEED_DATA_LOCK])).rows[0]?.ok === true;
-        if (!locked) return;
-        await c.query('SET LOCAL statement_timeout = 600000');
-        const now = (await c.query<{ seq: string; swept: string }>(SEQS)).rows[0]!;
-        if (Number(now.seq) <= Number(now.swept)) return;
-        await c.query(
-          `INSERT INTO catalogue_dirty (type, value, gen)
-             SELECT type, value, (random() * 4503599627370496)::bigint FROM (SELECT DISTINCT type, value FROM sightings WHERE run_seq > $1) d
-           ON CONFLICT (type, value) DO UPDATE SET gen = excluded.gen`,
-          [now.swept],
-        );
-        await c.query('UPDATE catalogue_state SET swept_seq = $1 WHERE id = 1', [now.seq]);
-      });
-    }
+    if (state === undefined || Number(state.seq) <= Number(state.swept)) return;
+    // an import in progress has taken its number but not committed: look again at most once a second
+    if (waitingFor !== null && waitingFor.seq === Number(state.seq) && Date.now() - waitingFor.at < 1_000) return;
+    // No waiting on a lock: imports commit in the order of their run numbers (they take the feed data lock before
+    // the number), so the newest number among the rows this statement sees is a safe mark; the rows
+    // of an import still in progress are not seen, and are swept once it commits.
+    const r = await db.transaction('catalogue sweep', async (c) => {
+      await c.query('SET LOCAL statement_timeout = 600000');
+      // with no import running (the lock is free), every number handed out so far has committed or
+      // failed: the mark may go to the newest, so a failed run's number is not looked for again
+      const idle = (await c.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS ok', [FEED_DATA_LOCK])).rows[0]?.ok === true;
+      const upTo = idle ? Number((await c.query<{ seq: string }>(SEQS)).rows[0]?.seq ?? 0) : 0;
+      return (
+        await c.query<{ newest: string | null }>(
+          `WITH changed AS (SELECT type, value, run_seq FROM sightings WHERE run_seq > $1),
+           queued AS (
+             INSERT INTO catalogue_dirty (type, value, gen)
+               SELECT type, value, (random() * 4503599627370496)::bigint FROM (SELECT DISTINCT type, value FROM changed) d
+             ON CONFLICT (type, value) DO UPDATE SET gen = excluded.gen)
+           UPDATE catalogue_state SET swept_seq = GREATEST(swept_seq, $2, (SELECT COALESCE(max(run_seq), 0) FROM changed)) WHERE id = 1
+           RETURNING swept_seq AS newest`,
+          [state.swept, upTo],
+        )
+      ).rows[0]?.newest;
+    });
+    waitingFor = Number(r ?? 0) < Number(state.seq) ? { seq: Number(state.seq), at: Date.now() } : null;
   };
   return {
     async dirty(limit) {
