@@ -13,6 +13,7 @@
  *
  *   npm run bench:catalogue
  *   npm run bench:catalogue -- --size 200000 --no-postgres
+ *   npm run bench:catalogue -- --no-sqlite
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -145,11 +146,13 @@ async function bench(engine: string, store: Store): Promise<void> {
 
 const dir = mkdtempSync(join(tmpdir(), 'verdict-catalogue-bench-'));
 try {
-  const sqlite = await openStore(join(dir, 'bench.db'));
-  try {
-    await bench('sqlite', sqlite);
-  } finally {
-    await sqlite.close();
+  if (!process.argv.includes('--no-sqlite')) {
+    const sqlite = await openStore(join(dir, 'bench.db'));
+    try {
+      await bench('sqlite', sqlite);
+    } finally {
+      await sqlite.close();
+    }
   }
   if (!process.argv.includes('--no-postgres')) {
     const pg = benchSchema('catalogue');
