@@ -8,28 +8,22 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { SKIP_WITHOUT_CHROMIUM, assertAccessible, createKey, launchChromium, screenshotFolder } from './browser-kit.ts';
 import { loadConfig } from '../../src/config.ts';
 import { startServer, type RunningServer } from '../../src/main.ts';
 import { openStore } from '../../src/store/index.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
-if (!HAVE_CHROMIUM) {
-  console.error(`\n${'!'.repeat(78)}\n!! BROWSER TESTS SKIPPED: ${CHROMIUM} is missing. Install it: apt-get install -y chromium\n${'!'.repeat(78)}\n`);
-}
 
 const ADMIN_KEY = 'sk_live_' + 'Console9'.repeat(5);
 const HOSTILE = '<img src=x onerror="window.__pwned=1">';
 const IP = '185.220.101.5';
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
-describe('analyst console in Chromium', { skip: HAVE_CHROMIUM ? false : `${CHROMIUM} is missing` }, () => {
+describe('analyst console in Chromium', { skip: SKIP_WITHOUT_CHROMIUM }, () => {
   let dir: string;
   let shots: string;
   let server: RunningServer;
@@ -39,8 +33,7 @@ describe('analyst console in Chromium', { skip: HAVE_CHROMIUM ? false : `${CHROM
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'verdict-console-'));
-    shots = join(tmpdir(), 'verdict-console-screenshots');
-    mkdirSync(shots, { recursive: true });
+    shots = screenshotFolder();
     const db = join(dir, 'verdict.db');
     const store = await openStore(db);
     const now = new Date().toISOString();
@@ -66,22 +59,9 @@ describe('analyst console in Chromium', { skip: HAVE_CHROMIUM ? false : `${CHROM
       ['iocs-only', 'pro', ['read:iocs']],
       ['free', 'free', ['read:lookup']],
     ] as const) {
-      const res = await fetch(`${server.address}/api/v1/keys`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ name, tier, scopes }),
-      });
-      assert.equal(res.status, 201);
-      keys[name] = ((await res.json()) as { key: string }).key;
+      keys[name] = await createKey(server.address, ADMIN_KEY, { name, tier, scopes });
     }
-    context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1280, height: 720 },
-      permissions: ['clipboard-read', 'clipboard-write'],
-    });
-    page = context.pages()[0] ?? (await context.newPage());
+    ({ context, page } = await launchChromium(dir));
   });
 
   after(async () => {
@@ -90,15 +70,7 @@ describe('analyst console in Chromium', { skip: HAVE_CHROMIUM ? false : `${CHROM
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  async function axe(name: string): Promise<void> {
-    await page.evaluate(axeSource);
-    const violations = (await page.evaluate(async () => {
-      const r = await (window as unknown as { axe: { run(): Promise<{ violations: { id: string; impact: string; nodes: unknown[] }[] }> } }).axe.run();
-      return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length }));
-    })) as { id: string; impact: string; nodes: number }[];
-    const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-    assert.deepEqual(bad, [], `${name}: serious or critical accessibility violations`);
-  }
+  const axe = (name: string): Promise<void> => assertAccessible(page, name);
 
   async function signIn(key: string): Promise<void> {
     await page.getByLabel('API key').fill(key);

@@ -8,22 +8,17 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { SKIP_WITHOUT_CHROMIUM, assertAccessible, createKey, launchChromium, screenshotFolder } from './browser-kit.ts';
 import { loadConfig } from '../../src/config.ts';
 import { startServer, type RunningServer } from '../../src/main.ts';
 import { openStore } from '../../src/store/index.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
-if (!HAVE_CHROMIUM) {
-  console.error(`\n${'!'.repeat(78)}\n!! BROWSER TESTS SKIPPED: ${CHROMIUM} is missing. Install it: apt-get install -y chromium\n${'!'.repeat(78)}\n`);
-}
 
 const ADMIN_KEY = 'sk_live_' + 'ConsPage'.repeat(5);
 const IP = '185.220.101.5';
@@ -36,9 +31,8 @@ const HOSTILE_TEXT = [
 /** Named by the seeded report only (the IP above is the Analyze page's, with one source). */
 const REPORT_IP = '91.92.93.94';
 const HOSTILE_TITLE = 'Hostile report <img src=x onerror="window.__pwned=5"> <script>window.__pwned=6</script>';
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
-describe('console pages in Chromium', { skip: HAVE_CHROMIUM ? false : `${CHROMIUM} is missing` }, () => {
+describe('console pages in Chromium', { skip: SKIP_WITHOUT_CHROMIUM }, () => {
   let dir: string;
   let shots: string;
   let server: RunningServer;
@@ -57,8 +51,7 @@ describe('console pages in Chromium', { skip: HAVE_CHROMIUM ? false : `${CHROMIU
     });
     await new Promise<void>((resolve) => feedServer.listen(0, '127.0.0.1', resolve));
     dir = mkdtempSync(join(tmpdir(), 'verdict-console-pages-'));
-    shots = join(tmpdir(), 'verdict-console-screenshots');
-    mkdirSync(shots, { recursive: true });
+    shots = screenshotFolder();
     const db = join(dir, 'verdict.db');
     const store = await openStore(db);
     const now = new Date().toISOString();
@@ -73,13 +66,7 @@ describe('console pages in Chromium', { skip: HAVE_CHROMIUM ? false : `${CHROMIU
       loadConfig({ VERDICT_DATABASE_URL: db, VERDICT_PORT: '0', VERDICT_SCHEDULER: 'off', VERDICT_LOG_LEVEL: 'silent', VERDICT_ADMIN_KEY: ADMIN_KEY, VERDICT_FEEDS_FILE: feedsFile }),
       { print: () => {} },
     );
-    const res = await fetch(`${server.address}/api/v1/keys`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'reader', tier: 'pro', scopes: ['read:lookup'] }),
-    });
-    assert.equal(res.status, 201);
-    keys['reader'] = ((await res.json()) as { key: string }).key;
+    keys['reader'] = await createKey(server.address, ADMIN_KEY, { name: 'reader', tier: 'pro', scopes: ['read:lookup'] });
     const submit = async (body: Record<string, string>): Promise<string> => {
       const r = await fetch(`${server.address}/api/v1/reports`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
       assert.equal(r.status, 201, await r.clone().text());
@@ -88,15 +75,7 @@ describe('console pages in Chromium', { skip: HAVE_CHROMIUM ? false : `${CHROMIU
     reportId = await submit({ title: HOSTILE_TITLE, url: 'https://reports.example.org/apt/1', published: '2026-02-01T00:00:00Z', text: `The actor beaconed to ${REPORT_IP} and used T1059.001; it exploited CVE-2024-3400.` });
     // enough reports for a second page (the list asks 25 at a time)
     for (let i = 1; i <= 26; i++) await submit({ title: `Filler report ${i}`, published: `2025-12-${String(i).padStart(2, '0')}T00:00:00Z`, text: `Beacon to 198.51.100.${i}` });
-    context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1280, height: 720 },
-      permissions: ['clipboard-read', 'clipboard-write'],
-      acceptDownloads: true,
-    });
-    page = context.pages()[0] ?? (await context.newPage());
+    ({ context, page } = await launchChromium(dir, { acceptDownloads: true }));
     await page.goto(`${server.address}/analyze`);
     await page.getByLabel('API key').fill(ADMIN_KEY);
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -109,15 +88,7 @@ describe('console pages in Chromium', { skip: HAVE_CHROMIUM ? false : `${CHROMIU
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  async function axe(name: string): Promise<void> {
-    await page.evaluate(axeSource);
-    const violations = (await page.evaluate(async () => {
-      const r = await (window as unknown as { axe: { run(): Promise<{ violations: { id: string; impact: string; nodes: unknown[] }[] }> } }).axe.run();
-      return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length }));
-    })) as { id: string; impact: string; nodes: number }[];
-    const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-    assert.deepEqual(bad, [], `${name}: serious or critical accessibility violations`);
-  }
+  const axe = (name: string): Promise<void> => assertAccessible(page, name);
 
   /** The first column's values of the indicator table, in the order shown. */
   const shownValues = (): Promise<string[]> => page.getByTestId('indicator-table').locator('tbody tr td:nth-child(2)').allInnerTexts();
