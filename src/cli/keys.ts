@@ -1,15 +1,16 @@
 /** `verdict keys create|list|revoke`: API keys in the configured store. */
 import { loadConfig } from '../config.ts';
-import { buildKeyDeps, commandLogger } from '../deps.ts';
-import { checkKeyInput, keyView, type KeyService, type KeyView } from '../keys/service.ts';
+import { buildKeyDeps, commandLogger, type KeyDeps } from '../deps.ts';
+import { checkAllowedIps, checkKeyInput, keyView, type KeyService, type KeyView } from '../keys/service.ts';
+import { usageReport, utcDay } from '../keys/usage.ts';
 import { printable } from '../printable.ts';
 import type { Scope, Tier } from '../store/types.ts';
 
-async function withKeys<T>(fn: (keys: KeyService) => Promise<T>): Promise<T> {
+async function withKeys<T>(fn: (keys: KeyService, deps: KeyDeps) => Promise<T>): Promise<T> {
   const config = loadConfig();
   const deps = await buildKeyDeps(config, { logger: commandLogger(config) });
   try {
-    return await fn(deps.keys);
+    return await fn(deps.keys, deps);
   } finally {
     await deps.close();
   }
@@ -18,7 +19,8 @@ async function withKeys<T>(fn: (keys: KeyService) => Promise<T>): Promise<T> {
 /** One key on one line; its name is whatever was given, so escaped. */
 function describe(k: KeyView): string {
   const state = k.revoked_at ? `revoked ${k.revoked_at}` : k.expires_at ? `expires ${k.expires_at}` : 'active';
-  return printable(`${k.id}  ${k.key_prefix}…  ${k.name}  tier=${k.tier}  scopes=${k.scopes.join(',')}  ${state}  last used ${k.last_used_at ?? 'never'}`);
+  const from = k.allowed_ips.length > 0 ? `  from ${k.allowed_ips.join(',')}` : '';
+  return printable(`${k.id}  ${k.key_prefix}…  ${k.name}  tier=${k.tier}  scopes=${k.scopes.join(',')}  ${state}  last used ${k.last_used_at ?? 'never'}${from}`);
 }
 
 export interface CreateKeyOptions {
@@ -26,6 +28,7 @@ export interface CreateKeyOptions {
   tier: string;
   scopes?: string;
   expiresInDays?: string;
+  allowedIps?: string;
   json?: boolean;
 }
 
@@ -34,8 +37,10 @@ export async function createKey(opts: CreateKeyOptions): Promise<void> {
   const days = opts.expiresInDays === undefined ? undefined : /^\d+$/.test(opts.expiresInDays) ? Number(opts.expiresInDays) : NaN;
   const problem = checkKeyInput({ name: opts.name, tier: opts.tier, scopes, expiresInDays: days });
   if (problem) throw new Error(`--${problem.field.replace(/_/g, '-')} ${problem.reason}`);
+  const allowed = checkAllowedIps(opts.allowedIps === undefined ? [] : opts.allowedIps.split(',').map((s) => s.trim()).filter((s) => s !== ''));
+  if (!allowed.ok) throw new Error(`--allowed-ips ${allowed.problem.reason}`);
   const { key, record } = await withKeys((k) =>
-    k.create({ name: opts.name, tier: opts.tier as Tier, ...(scopes ? { scopes: scopes as Scope[] } : {}), expiresInDays: days ?? null }),
+    k.create({ name: opts.name, tier: opts.tier as Tier, ...(scopes ? { scopes: scopes as Scope[] } : {}), expiresInDays: days ?? null, allowedIps: allowed.ranges }),
   );
   if (opts.json) {
     process.stdout.write(JSON.stringify({ ...keyView(record), key }, null, 2) + '\n');
@@ -58,6 +63,40 @@ export async function revokeKey(id: string, opts: { json?: boolean }): Promise<v
     return;
   }
   process.stdout.write(opts.json ? JSON.stringify(keyView(record), null, 2) + '\n' : `revoked ${describe(keyView(record))}\n`);
+}
+
+/**
+ * `verdict keys usage ID`: the key's requests per UTC day and per route, its last use and what is
+ * left of today's quota — GET /api/v1/keys/{id}/usage's answer, read from the store (a running
+ * server writes its counts every few seconds).
+ */
+export async function keyUsage(id: string, opts: { days?: string; json?: boolean }): Promise<void> {
+  const days = opts.days === undefined ? 30 : /^\d+$/.test(opts.days) && Number(opts.days) >= 1 && Number(opts.days) <= 90 ? Number(opts.days) : NaN;
+  if (Number.isNaN(days)) throw new Error('--days expects a whole number from 1 to 90');
+  const report = await withKeys(async (k, deps) => {
+    const record = await k.get(id);
+    if (record === null) return null;
+    const now = Date.now();
+    const counts = await deps.store.keys.usage(id, utcDay(now - (days - 1) * 86_400_000));
+    return usageReport(id, counts, record.lastUsedAt, deps.config.tiers[record.tier].perDay, now);
+  });
+  if (report === null) {
+    process.stderr.write(`${printable(`no key with id "${id}"`)}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  if (opts.json) {
+    process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+    return;
+  }
+  const q = report.quota;
+  const lines = [`${printable(report.key_id)}  last used ${report.last_used_at ?? 'never'}  today ${q.used_today} of ${q.per_day} (${q.remaining_today} left, resets ${q.resets_at})`];
+  if (report.days.length === 0) lines.push('no requests counted');
+  for (const d of report.days) {
+    lines.push(`${d.day}  ${String(d.requests).padStart(8)}`);
+    for (const [route, n] of Object.entries(d.routes).sort((a, b) => b[1] - a[1])) lines.push(`              ${String(n).padStart(8)}  ${printable(route)}`);
+  }
+  process.stdout.write(lines.join('\n') + '\n');
 }
 
 /**

@@ -57,6 +57,7 @@ export function buildProgram(): Command {
     .requiredOption('--tier <tier>', `rate-limit tier: ${TIERS.join(', ')}`)
     .option('--scopes <list>', `comma-separated scopes: ${SCOPES.join(', ')} (default read:lookup)`)
     .option('--expires-in-days <days>', 'the key stops working after this many days')
+    .option('--allowed-ips <list>', 'comma-separated addresses or CIDR ranges the key may be used from (default: any)')
     .option('--json', 'print the new key record, including `key`, as one JSON document')
     .action(async (opts: CreateKeyOptions) => (await import('./keys.ts')).createKey(opts));
   keys
@@ -69,6 +70,13 @@ export function buildProgram(): Command {
     .description('Store VERDICT_ADMIN_KEY as the first admin key when the store holds no key (or mint one and print it once), then exit: the one-off step that lets the long-running instances start without the key in their environment')
     .option('--json', 'print the outcome as one JSON document')
     .action(async (opts: JsonOption) => (await import('./keys.ts')).initAdminKey(opts));
+  keys
+    .command('usage')
+    .description("A key's requests per UTC day and per route, its last use and what is left of today's quota")
+    .argument('<id>', 'the key id (see `verdict keys list`)')
+    .option('--days <n>', 'how many days back, 1 to 90 (default 30)')
+    .option('--json', 'print the usage as one JSON document (as GET /api/v1/keys/{id}/usage)')
+    .action(async (id: string, opts: { days?: string; json?: boolean }) => (await import('./keys.ts')).keyUsage(id, opts));
   keys
     .command('revoke')
     .description('Revoke a key by id; it stops working at once')

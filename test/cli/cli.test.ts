@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { buildProgram } from '../../src/cli/main.ts';
+import { openStore } from '../../src/store/index.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/verdict.js', import.meta.url));
 
@@ -45,6 +46,40 @@ describe('verdict CLI', () => {
     const again = run('keys', 'revoke', rec.id);
     assert.equal(again.code, 1);
     assert.match(again.stderr, /no active key/);
+  });
+
+  test('keys create --allowed-ips keeps the ranges canonical; keys usage prints what the store counted', async () => {
+    const created = run('keys', 'create', '--name', 'fenced', '--tier', 'free', '--allowed-ips', '203.0.113.0/24, 2001:db8::1', '--json');
+    assert.equal(created.code, 0, created.stderr);
+    const rec = JSON.parse(created.stdout);
+    assert.deepEqual(rec.allowed_ips, ['203.0.113.0/24', '2001:db8::1/128']);
+    const bad = run('keys', 'create', '--name', 'x', '--tier', 'pro', '--allowed-ips', '203.0.113.5/24');
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /--allowed-ips/);
+    // what a server would have written: two days of counts
+    const today = new Date().toISOString().slice(0, 10);
+    const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+    const store = await openStore(join(dir, 'verdict.db'));
+    await store.keys.addUsage([
+      { keyId: rec.id, day: today, route: '/api/v1/lookup', requests: 7 },
+      { keyId: rec.id, day: today, route: '/api/v1/lookup/bulk', requests: 2 },
+      { keyId: rec.id, day: yesterday, route: '/api/v1/lookup', requests: 5 },
+    ]);
+    await store.close();
+    const json = run('keys', 'usage', rec.id, '--json');
+    assert.equal(json.code, 0, json.stderr);
+    const report = JSON.parse(json.stdout);
+    assert.deepEqual(report.days.map((d: { day: string; requests: number }) => [d.day, d.requests]), [[today, 9], [yesterday, 5]]);
+    assert.deepEqual(report.quota.used_today, 9);
+    assert.equal(report.quota.remaining_today, report.quota.per_day - 9);
+    const text = run('keys', 'usage', rec.id, '--days', '1');
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /today 9 of \d+/);
+    assert.ok(!text.stdout.includes(yesterday), '--days 1 is today only');
+    const unknown = run('keys', 'usage', 'key_nope');
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /no key with id/);
+    assert.notEqual(run('keys', 'usage', rec.id, '--days', '91').code, 0);
   });
 
   test('keys create refuses a bad tier with a clear message', () => {
