@@ -157,6 +157,21 @@ export function createMemoryRateLimiter(opts: MemoryRateLimiterOptions = {}): Ra
   // saving never keeps the process alive; close() saves the rest
   timer?.unref();
 
+  /** The key's window, its minute pruned to `nowSecond` and its day count moved on to `day`. */
+  function windowOf(keyId: string, nowSecond: number, day: number) {
+    let w = windows.get(keyId);
+    if (!w) {
+      w = { buckets: [], minuteCount: 0, day, dayCount: dayStart(keyId, day) };
+      windows.set(keyId, w);
+    }
+    prune(w, nowSecond);
+    if (w.day !== day) {
+      w.day = day;
+      w.dayCount = dayStart(keyId, day);
+    }
+    return w;
+  }
+
   return {
     consume(keyId: string, limits: RateLimits, nowMs: number): RateDecision {
       checkLimits(limits);
@@ -164,16 +179,7 @@ export function createMemoryRateLimiter(opts: MemoryRateLimiterOptions = {}): Ra
       const day = Math.floor(nowMs / DAY_MS);
       if (++calls % SWEEP_EVERY === 0) sweep(nowSecond, day);
 
-      let w = windows.get(keyId);
-      if (!w) {
-        w = { buckets: [], minuteCount: 0, day, dayCount: dayStart(keyId, day) };
-        windows.set(keyId, w);
-      }
-      prune(w, nowSecond);
-      if (w.day !== day) {
-        w.day = day;
-        w.dayCount = dayStart(keyId, day);
-      }
+      const w = windowOf(keyId, nowSecond, day);
       const oldestSecond = w.buckets[0]?.[0] ?? nowSecond;
       let reason: WindowCounts['reason'] = null;
       if (w.dayCount >= limits.perDay) reason = 'quota_exceeded';
@@ -193,16 +199,7 @@ export function createMemoryRateLimiter(opts: MemoryRateLimiterOptions = {}): Ra
       checkLimits(limits);
       const nowSecond = Math.floor(nowMs / 1000);
       const day = Math.floor(nowMs / DAY_MS);
-      let w = windows.get(keyId);
-      if (!w) {
-        w = { buckets: [], minuteCount: 0, day, dayCount: dayStart(keyId, day) };
-        windows.set(keyId, w);
-      }
-      prune(w, nowSecond);
-      if (w.day !== day) {
-        w.day = day;
-        w.dayCount = dayStart(keyId, day);
-      }
+      const w = windowOf(keyId, nowSecond, day);
       const count = Math.max(0, Math.floor(n));
       const allowed = w.dayCount + count <= limits.perDay;
       if (allowed && count > 0) {
