@@ -21,7 +21,7 @@ import { registerNotFound } from './not-found.ts';
 import { createHttpMetrics, type HttpMetrics } from './metrics.ts';
 import { lazyChildLoggerFactory } from './request-logger.ts';
 import { registerLookupRoute } from './routes/lookup.ts';
-import { registerLookupExportRoute } from './routes/export.ts';
+import { registerLookupExportRoute, registerLookupListExportRoute } from './routes/export.ts';
 import { registerIocExportRoutes } from './routes/export-iocs.ts';
 import { registerBulkRoute } from './routes/bulk.ts';
 import { registerExtractRoute } from './routes/extract.ts';
@@ -180,6 +180,7 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
   registerLookupExportRoute(app, lookup, deps);
   const bulk = createBulkLookup(deps);
   registerBulkRoute(app, bulk, deps);
+  registerLookupListExportRoute(app, bulk, deps);
   registerExtractRoute(app, bulk, deps, summarizer);
   registerHealthRoute(app, { ...deps, storeOutage });
   registerKeyRoutes(app, keys, {

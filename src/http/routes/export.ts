@@ -14,8 +14,11 @@ import type { HuntingQueryBuilder, Intelligence } from '../../model.ts';
 import { loadScoringRules } from '../../intel.ts';
 import type { ScoringRules } from '../../scoring/index.ts';
 import { EXPORT_EXTENSIONS, EXPORT_FORMATS, EXPORT_MEDIA_TYPES, TLP_LEVELS, parseTlp, renderExport, type ExportFormat, type ExportItems, type ExportOptions, type TlpLevel } from '../../exports/index.ts';
+import type { BulkInput, BulkLookup } from '../../bulk.ts';
+import { parseIndicator } from '../../indicators/detect.ts';
 import { ApiError } from '../errors.ts';
 import { AUTH_ERRORS, KEY_SECURITY, errorResponses } from '../schemas.ts';
+import { BULK_BYTES_PER_VALUE, BulkValue, admitBatch, type BulkRouteDeps } from './bulk.ts';
 import { MAX_VALUE_LENGTH } from './lookup.ts';
 
 export interface ExportDeps {
@@ -109,6 +112,70 @@ export function registerLookupExportRoute(app: FastifyInstance, lookup: Lookup, 
       const body = exportBody(format, [outcome.result], { now: deps.clock(), tlp, lifetimeDays, hunting: deps.hunting }, `verdict-${outcome.result.type}`);
       reply.type(body.type).header('content-disposition', body.disposition);
       return reply.send(body.stream);
+    },
+  );
+}
+
+const ListBody = Type.Object(
+  {
+    values: Type.Array(BulkValue, { minItems: 1, description: "The indicators, as for POST /api/v1/lookup/bulk: at most the tier's max results" }),
+    format: Type.String({ maxLength: 40, description: `${EXPORT_FORMATS.join(', ')} (docs/exports.md)` }),
+    tlp: Type.Optional(Type.String({ maxLength: 40, description: `TLP 2.0 marking: ${TLP_LEVELS.join(', ')}` })),
+  },
+  { additionalProperties: false },
+);
+
+/** Every value read as the bulk lookup reads it, before anything is computed: the first bad one is a 400 naming its index. */
+function checkValues(values: readonly BulkInput[]): void {
+  values.forEach((input, index) => {
+    const raw = typeof input === 'string' ? input : input.value;
+    const hint = parseTypeHint(typeof input === 'string' ? undefined : input.type);
+    if (!hint.ok) throw new ApiError('invalid_parameter', `values[${index}]: ${hint.message}`, { parameter: 'type', index, allowed: [...hint.allowed] });
+    if (raw.trim() === '' || raw.length > MAX_VALUE_LENGTH || !parseIndicator(raw, hint.type).ok) {
+      throw new ApiError('invalid_indicator', `values[${index}] is not ${hint.type ? `a valid ${hint.type}` : 'a valid indicator of any supported type'}.`, { index, value: raw.slice(0, 200) });
+    }
+  });
+}
+
+/**
+ * POST /api/v1/lookup/export — the lookup results of a list of indicators (a selection in the
+ * console) in one export document. Admitted as a bulk lookup is (pro and enterprise tiers; each
+ * value counts against the daily quota); each distinct indicator once, in input order.
+ */
+export function registerLookupListExportRoute(app: FastifyInstance, bulk: BulkLookup, deps: ExportDeps & BulkRouteDeps): void {
+  const lifetimeDays = lifetimesOf(deps.intel);
+  const largest = Math.max(...Object.values(deps.config.tiers).map((t) => (t.bulk ? t.maxResults : 0)));
+  app.post(
+    '/api/v1/lookup/export',
+    {
+      config: { scope: 'read:export' },
+      bodyLimit: Math.max(deps.config.bodyLimit, largest * BULK_BYTES_PER_VALUE),
+      schema: {
+        summary: 'Export the lookup results of many indicators',
+        description:
+          'The lookup results of the listed indicators (as POST /api/v1/lookup/bulk takes them) in one STIX 2.1 bundle, MISP event, CEF or syslog lines, OpenIOC document or Sigma rules (docs/exports.md). ' +
+          'Each distinct indicator once, in input order; a value that is not an indicator is a 400 naming its index. Tier: pro and enterprise; each value counts against the daily quota.',
+        tags: ['export'],
+        security: KEY_SECURITY,
+        body: ListBody,
+        produces: [...new Set(Object.values(EXPORT_MEDIA_TYPES))],
+        response: {
+          200: { description: 'The document in the asked format', content: Object.fromEntries([...new Set(Object.values(EXPORT_MEDIA_TYPES))].map((t) => [t, { schema: { type: 'string' } }])) },
+          ...errorResponses(400, 413, 415, ...AUTH_ERRORS),
+        },
+      },
+    },
+    async (req, reply) => {
+      const body = req.body as { values: BulkInput[]; format: string; tlp?: string };
+      const { format, tlp } = parseExportParams(body);
+      checkValues(body.values);
+      await admitBatch(req, reply, deps, body.values.length, 'POST /api/v1/lookup/export');
+      async function* results() {
+        for await (const item of bulk.run(body.values, { hunting: false })) if ('result' in item) yield item.result;
+      }
+      const out = exportBody(format, results(), { now: deps.clock(), tlp, lifetimeDays, hunting: deps.hunting }, 'verdict-lookups');
+      reply.type(out.type).header('content-disposition', out.disposition);
+      return reply.send(out.stream);
     },
   );
 }
