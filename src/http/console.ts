@@ -16,7 +16,7 @@ import { sendError } from './error-handler.ts';
 export const DEFAULT_CONSOLE_ROOT = fileURLToPath(new URL('../../dist/console/', import.meta.url));
 
 /** The console's client-side pages: each serves the app, which shows the page its path names. */
-export const CONSOLE_PAGES = ['/', '/signin', '/lookup', '/lookup/*', '/analyze', '/feeds', '/reports', '/reports/*', '/keys'] as const;
+export const CONSOLE_PAGES = ['/', '/signin', '/lookup', '/lookup/*', '/analyze', '/catalogue', '/feeds', '/reports', '/reports/*', '/keys'] as const;
 
 export const CONSOLE_CSP = [
   "default-src 'none'",
