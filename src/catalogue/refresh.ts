@@ -8,7 +8,8 @@
 import { originOf } from '../evidence/origin.ts';
 import type { IndicatorType } from '../indicators/types.ts';
 import type { EvidenceSighting, FeedInfo, Intelligence, Override, Sighting } from '../model.ts';
-import type { CatalogueEntry, CatalogueKey, Store } from '../store/types.ts';
+import type { CatalogueEntry, CatalogueKey, CatalogueWrite, Store } from '../store/types.ts';
+import { stixSubjectId } from '../taxii/ids.ts';
 
 export interface RefreshDeps {
   store: Store;
@@ -44,7 +45,7 @@ function cvesOf(type: string, value: string, sightings: readonly Sighting[]): st
 const sorted = (xs: Iterable<string>): string[] => [...new Set(xs)].sort();
 
 /** One indicator's entry from its sightings (non-empty), as a lookup would assess it now. */
-export function entryOf(deps: Pick<RefreshDeps, 'intel' | 'catalog'>, key: CatalogueKey, sightings: readonly Sighting[], override: Override | null, now: Date): { entry: CatalogueEntry; origins: string[] } {
+export function entryOf(deps: Pick<RefreshDeps, 'intel' | 'catalog'>, key: CatalogueKey, sightings: readonly Sighting[], override: Override | null, now: Date): { entry: CatalogueEntry; origins: string[]; stixId: string | null } {
   const feedInfo = (id: string): FeedInfo => deps.catalog.info(id) ?? { id, name: id, category: 'internal', reliability: 'F' };
   const evidence: EvidenceSighting[] = sightings.map((s) => ({ ...s, feed: feedInfo(s.feedId) }));
   const a = deps.intel.assess({ type: key.type as IndicatorType, value: key.value, sightings: evidence, context: [], override }, now);
@@ -78,6 +79,7 @@ export function entryOf(deps: Pick<RefreshDeps, 'intel' | 'catalog'>, key: Catal
       computedAt: now.toISOString(),
     },
     origins,
+    stixId: stixSubjectId(key.type, key.value),
   };
 }
 
@@ -90,7 +92,7 @@ async function refreshKeys(deps: RefreshDeps, keys: readonly CatalogueKey[], don
     if (list === undefined) byType.set(k.type, [k.value]);
     else list.push(k.value);
   }
-  const entries: { entry: CatalogueEntry; origins: string[] }[] = [];
+  const entries: CatalogueWrite[] = [];
   const removed: CatalogueKey[] = [];
   for (const [type, values] of byType) {
     const found = await deps.store.sightingsOfMany(type, values);

@@ -11,7 +11,7 @@
  */
 import { CONFIDENCE_LEVELS, RISK_LEVELS, type ConfidenceLevel, type RiskLevel } from '../model.ts';
 import type { StoredType } from '../indicators/types.ts';
-import type { CatalogueEntry, CatalogueKey, CatalogueQuery, CatalogueTermKind } from './types.ts';
+import type { AddedEntry, AddedQuery, CatalogueEntry, CatalogueKey, CatalogueQuery, CatalogueTermKind } from './types.ts';
 
 export const TERM_KINDS = ['feed', 'category', 'threat_type', 'family', 'technique', 'cve', 'origin'] as const satisfies readonly CatalogueTermKind[];
 
@@ -36,13 +36,32 @@ export interface CatalogueRow {
 export const CATALOGUE_COLUMNS =
   'c.type, c.value, c.first_seen, c.last_seen, c.score, c.level, c.confidence, c.listed, c.feeds, c.categories, c.threat_types, c.families, c.techniques, c.cves, c.computed_at';
 
-export const CATALOGUE_SQL = {
-  upsert: `INSERT INTO catalogue (type, value, first_seen, last_seen, score, level, confidence, listed, feeds, categories, threat_types, families, techniques, cves, computed_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-    ON CONFLICT (type, value) DO UPDATE SET first_seen = excluded.first_seen, last_seen = excluded.last_seen, score = excluded.score,
+/** The columns a write sets, in the order of `entryParams`. */
+export const WRITTEN_COLUMNS =
+  'type, value, first_seen, last_seen, score, level, confidence, listed, feeds, categories, threat_types, families, techniques, cves, computed_at, added_at, stix_id';
+
+/**
+ * A row keeps its recording time (added_at, TAXII's date_added) while what its STIX object says is
+ * unchanged: decay alone (score, computed_at) is no new version. A row written before it had a
+ * STIX id takes the new time.
+ */
+export const UPSERT_SET = `first_seen = excluded.first_seen, last_seen = excluded.last_seen, score = excluded.score,
       level = excluded.level, confidence = excluded.confidence, listed = excluded.listed, feeds = excluded.feeds,
       categories = excluded.categories, threat_types = excluded.threat_types, families = excluded.families,
-      techniques = excluded.techniques, cves = excluded.cves, computed_at = excluded.computed_at`,
+      techniques = excluded.techniques, cves = excluded.cves, computed_at = excluded.computed_at,
+      added_at = CASE WHEN catalogue.stix_id IS NOT NULL AND catalogue.stix_id = excluded.stix_id
+        AND catalogue.first_seen = excluded.first_seen AND catalogue.last_seen = excluded.last_seen
+        AND catalogue.level = excluded.level AND catalogue.confidence = excluded.confidence AND catalogue.listed = excluded.listed
+        AND catalogue.feeds = excluded.feeds AND catalogue.categories = excluded.categories AND catalogue.threat_types = excluded.threat_types
+        AND catalogue.families = excluded.families AND catalogue.techniques = excluded.techniques
+        THEN catalogue.added_at ELSE excluded.added_at END,
+      stix_id = excluded.stix_id`;
+
+export const CATALOGUE_SQL = {
+  upsert: `INSERT INTO catalogue (${WRITTEN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (type, value) DO UPDATE SET ${UPSERT_SET}`,
+  /** The latest recording time handed out (epoch µs). */
+  lastAdded: 'SELECT max(added_at) AS n FROM catalogue',
   remove: 'DELETE FROM catalogue WHERE type = ? AND value = ?',
   removeTerms: 'DELETE FROM catalogue_terms WHERE type = ? AND value = ?',
   insertTerm: 'INSERT INTO catalogue_terms (type, value, kind, term) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
@@ -104,8 +123,11 @@ export function toEntry(r: CatalogueRow): CatalogueEntry {
   };
 }
 
-/** The row of an entry, in the order of `upsert`. */
-export function entryParams(e: CatalogueEntry): unknown[] {
+/**
+ * The row of an entry, in the order of WRITTEN_COLUMNS; `addedUs` is the recording time it takes
+ * if it is new or its STIX object changed (unique: see `recordingTimes`).
+ */
+export function entryParams(e: CatalogueEntry, addedUs: number, stixId: string | null = null): unknown[] {
   return [
     e.type,
     e.value,
@@ -122,7 +144,20 @@ export function entryParams(e: CatalogueEntry): unknown[] {
     JSON.stringify(e.techniques),
     JSON.stringify(e.cves),
     Date.parse(e.computedAt),
+    addedUs,
+    stixId,
   ];
+}
+
+/**
+ * The recording times of a batch written at `now` (epoch ms) after `lastUs`, the latest one
+ * handed out (epoch µs): one each, strictly after every earlier one, so that TAXII clients paging
+ * by `added_after` neither miss nor repeat a row. Writers hold the write lock (SQLite) or an
+ * advisory lock (PostgreSQL) from reading `lastUs` to committing.
+ */
+export function recordingTimes(nowMs: number, lastUs: number | string | null, n: number): number[] {
+  const start = Math.max(nowMs * 1000, (lastUs === null ? 0 : num(lastUs)) + 1);
+  return Array.from({ length: n }, (_, i) => start + i);
 }
 
 /** Every (kind, term) of an entry, each once; `origins` are the origin keys of its sightings. */
@@ -148,7 +183,7 @@ export function encodeCursor(key: CursorKey): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
 }
 
-function decodeCursor(cursor: string, order: 'last_seen' | 'risk'): CursorKey {
+export function decodeCursor(cursor: string, order: 'last_seen' | 'risk'): CursorKey {
   let key: unknown;
   try {
     key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
@@ -169,7 +204,7 @@ export function cursorOf(r: CatalogueRow, order: 'last_seen' | 'risk'): string {
 }
 
 /** The WHERE clause of a query's filters (the cursor apart), with its parameters. */
-function filters(q: Omit<CatalogueQuery, 'limit' | 'cursor' | 'order'>): { where: string[]; params: unknown[] } {
+export function filters(q: Omit<CatalogueQuery, 'limit' | 'cursor' | 'order' | 'type'> & { type?: CatalogueQuery['type'] }): { where: string[]; params: unknown[] } {
   const where: string[] = [];
   const params: unknown[] = [];
   if (q.includeDelisted !== true) where.push('c.listed = 1');
@@ -221,6 +256,41 @@ export function listQuery(q: CatalogueQuery): { sql: string; params: unknown[] }
   const orderBy = order === 'risk' ? 'c.score DESC, c.last_seen DESC, c.type DESC, c.value DESC' : 'c.last_seen DESC, c.type DESC, c.value DESC';
   params.push(q.limit + 1);
   return { sql: `SELECT ${CATALOGUE_COLUMNS} FROM catalogue c${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${orderBy} LIMIT ?`, params };
+}
+
+export interface AddedRow extends CatalogueRow {
+  added_at: number | string;
+  stix_id: string;
+}
+
+/** A page in recording order (oldest first): one row more than asked, to know whether more follow. */
+export function addedQuery(q: AddedQuery): { sql: string; params: unknown[] } {
+  const { where, params } = filters(q);
+  where.unshift('c.stix_id IS NOT NULL');
+  const list = (column: string, xs: readonly unknown[]): void => {
+    // an empty list matches nothing
+    where.push(xs.length === 0 ? '1 = 0' : `${column} IN (${xs.map(() => '?').join(', ')})`);
+    params.push(...xs);
+  };
+  if (q.types !== undefined) list('c.type', q.types);
+  if (q.stixIds !== undefined) list('c.stix_id', q.stixIds);
+  if (q.addedAtUs !== undefined) list('c.added_at', q.addedAtUs);
+  if (q.addedAfterUs !== undefined) {
+    where.push('c.added_at > ?');
+    params.push(q.addedAfterUs);
+  }
+  if (q.after !== undefined && q.after !== null) {
+    where.push('(c.added_at, c.type, c.value) > (?, ?, ?)');
+    params.push(q.after.addedUs, q.after.type, q.after.value);
+  }
+  params.push(q.limit + 1);
+  return { sql: `SELECT ${CATALOGUE_COLUMNS}, c.added_at, c.stix_id FROM catalogue c WHERE ${where.join(' AND ')} ORDER BY c.added_at, c.type, c.value LIMIT ?`, params };
+}
+
+export function addedPageOf(rows: AddedRow[], q: AddedQuery): { entries: AddedEntry[]; more: boolean } {
+  const more = rows.length > q.limit;
+  const page = more ? rows.slice(0, q.limit) : rows;
+  return { entries: page.map((r) => ({ ...toEntry(r), addedUs: num(r.added_at), stixId: r.stix_id })), more };
 }
 
 /** Counts the rows a query matches, up to `cap` (past it the count says only "at least"). */

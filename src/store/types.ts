@@ -171,6 +171,47 @@ export interface CatalogueEntry {
   computedAt: string;
 }
 
+/** An entry to write, with the origin keys of its sightings and the id of the STIX object it is served as over TAXII (none: not served). */
+export interface CatalogueWrite {
+  entry: CatalogueEntry;
+  origins: readonly string[];
+  stixId?: string | null;
+}
+
+/**
+ * A catalogue row with when Verdict recorded its current version (TAXII's `date_added`, epoch
+ * microseconds, unique per row): set when the row is first written and again whenever what its
+ * STIX object says changes (dates, level, confidence, listed, feeds and their categories, threat
+ * types, families, techniques), never by decay alone; each write takes a time after every one
+ * recorded before it.
+ */
+export interface AddedEntry extends CatalogueEntry {
+  addedUs: number;
+  stixId: string;
+}
+
+/** The position of a row in the order rows were recorded. */
+export interface AddedKey {
+  addedUs: number;
+  type: StoredType;
+  value: string;
+}
+
+/** Rows in the order they were recorded (oldest first), for TAXII: only rows with a STIX id. */
+export interface AddedQuery extends Omit<CatalogueFilters, 'type'> {
+  /** Any of these types (any type when absent). */
+  types?: readonly StoredType[];
+  /** Any of these STIX ids. */
+  stixIds?: readonly string[];
+  /** Recorded after (epoch µs). */
+  addedAfterUs?: number;
+  /** Recorded exactly at one of these (epoch µs): a version asked for. */
+  addedAtUs?: readonly number[];
+  /** Rows after this one (the keyset cursor). */
+  after?: AddedKey | null;
+  limit: number;
+}
+
 export type CatalogueTermKind = 'feed' | 'category' | 'threat_type' | 'family' | 'technique' | 'cve' | 'origin';
 export interface CatalogueKey {
   type: StoredType;
@@ -234,7 +275,7 @@ export interface CatalogueRepository {
    * In one transaction: writes the entries (with their origin keys), removes `removed`, and takes
    * `done` off the queue unless marked again since it was read (its mark changed).
    */
-  write(entries: readonly { entry: CatalogueEntry; origins: readonly string[] }[], removed: readonly CatalogueKey[], done: readonly (CatalogueKey & { gen: number })[]): Promise<void>;
+  write(entries: readonly CatalogueWrite[], removed: readonly CatalogueKey[], done: readonly (CatalogueKey & { gen: number })[]): Promise<void>;
   get(type: StoredType, value: string): Promise<CatalogueEntry | null>;
   /** A page; `next` is null on the last page. */
   list(query: CatalogueQuery): Promise<{ entries: CatalogueEntry[]; next: string | null }>;
@@ -246,6 +287,8 @@ export interface CatalogueRepository {
   related(type: StoredType, value: string, limit: number): Promise<CatalogueEntry[]>;
   /** Totals; `now` dates the 1/7/30-day counts. */
   stats(now: Date): Promise<CatalogueStats>;
+  /** A page in the order rows were recorded; `more` says whether another row follows. */
+  byAdded(query: AddedQuery): Promise<{ entries: AddedEntry[]; more: boolean }>;
 }
 
 export type IngestMode = 'snapshot' | 'incremental';

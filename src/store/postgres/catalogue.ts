@@ -1,7 +1,7 @@
 /** The IOC catalogue on PostgreSQL: rows and terms written in one transaction, substring search through pg_trgm. */
-import { CATALOGUE_COLUMNS, CATALOGUE_SQL, countQuery, entryParams, entryTerms, listQuery, pageOf, statsOf, toEntry, type CatalogueRow, type StatsRows } from '../catalogue.ts';
+import { CATALOGUE_COLUMNS, CATALOGUE_SQL, UPSERT_SET, WRITTEN_COLUMNS, addedPageOf, addedQuery, countQuery, entryParams, entryTerms, listQuery, pageOf, recordingTimes, statsOf, toEntry, type AddedRow, type CatalogueRow, type StatsRows } from '../catalogue.ts';
 import type { CatalogueKey, CatalogueRepository } from '../types.ts';
-import { FEED_DATA_LOCK, numbered, type Queries } from './queries.ts';
+import { CATALOGUE_ADDED_LOCK, FEED_DATA_LOCK, numbered, type Queries } from './queries.ts';
 
 const SQL = Object.fromEntries(Object.entries(CATALOGUE_SQL).map(([k, v]) => [k, numbered(v)])) as Record<keyof typeof CATALOGUE_SQL, string>;
 const SEARCH = `SELECT ${CATALOGUE_COLUMNS} FROM catalogue c WHERE c.value ILIKE $1 ESCAPE '\\'
@@ -63,17 +63,18 @@ export function createCatalogueRepository(db: Queries): CatalogueRepository {
       if (entries.length === 0 && removed.length === 0 && done.length === 0) return;
       await db.transaction('catalogue write', async (c) => {
         // a batch at a time: one statement per table, the rows as arrays
-        const rows = entries.map((e) => entryParams(e.entry));
-        if (rows.length > 0) {
+        if (entries.length > 0) {
+          // recording times are handed out under this lock until commit: each after every one before it
+          await c.query('SELECT pg_advisory_xact_lock($1)', [CATALOGUE_ADDED_LOCK]);
+          const last = (await c.query<{ n: string | null }>(SQL.lastAdded)).rows[0]?.n ?? null;
+          const times = recordingTimes(Date.parse(entries[0]!.entry.computedAt), last, entries.length);
+          const rows = entries.map((e, i) => entryParams(e.entry, times[i]!, e.stixId ?? null));
           const cols = rows[0]!.map((_, i) => rows.map((r) => r[i]));
           await c.query(
-            `INSERT INTO catalogue (type, value, first_seen, last_seen, score, level, confidence, listed, feeds, categories, threat_types, families, techniques, cves, computed_at)
+            `INSERT INTO catalogue (${WRITTEN_COLUMNS})
              SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::int[], $6::smallint[], $7::smallint[], $8::smallint[],
-               $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::bigint[])
-             ON CONFLICT (type, value) DO UPDATE SET first_seen = excluded.first_seen, last_seen = excluded.last_seen, score = excluded.score,
-               level = excluded.level, confidence = excluded.confidence, listed = excluded.listed, feeds = excluded.feeds,
-               categories = excluded.categories, threat_types = excluded.threat_types, families = excluded.families,
-               techniques = excluded.techniques, cves = excluded.cves, computed_at = excluded.computed_at`,
+               $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::bigint[], $16::bigint[], $17::text[])
+             ON CONFLICT (type, value) DO UPDATE SET ${UPSERT_SET}`,
             cols,
           );
         }
@@ -127,6 +128,10 @@ export function createCatalogueRepository(db: Queries): CatalogueRepository {
     },
     async related(type, value, limit) {
       return (await db.q<CatalogueRow>('catalogue related', SQL.related, [type, value, type, value, limit])).rows.map(toEntry);
+    },
+    async byAdded(query) {
+      const { sql, params } = addedQuery(query);
+      return addedPageOf((await db.q<AddedRow>('catalogue taxii', numbered(sql), params)).rows, query);
     },
     async stats(now) {
       const t = now.getTime();

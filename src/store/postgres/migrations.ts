@@ -273,6 +273,22 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 7,
+    name: 'catalogue recording times for TAXII',
+    sql: `
+      -- When Verdict recorded each row's current version (epoch microseconds, unique; TAXII's
+      -- date_added) and the id of its STIX object (src/store/catalogue.ts)
+      ALTER TABLE catalogue ADD COLUMN added_at bigint NOT NULL DEFAULT 0;
+      ALTER TABLE catalogue ADD COLUMN stix_id text COLLATE "C";
+      CREATE INDEX catalogue_by_added ON catalogue (added_at, type, value);
+      CREATE INDEX catalogue_by_stix_id ON catalogue (stix_id);
+      -- the ids are computed by the refresh: every row is written again
+      INSERT INTO catalogue_dirty (type, value, gen)
+        SELECT type, value, (random() * 4503599627370496)::bigint FROM catalogue
+        ON CONFLICT (type, value) DO UPDATE SET gen = excluded.gen;
+    `,
+  },
 ];
 
 /** Arbitrary constant: the advisory lock key that serializes migrations across instances. */

@@ -9,6 +9,8 @@ import { rethrow } from './errors.ts';
 
 /** The advisory lock that serializes writes of feed data (ingest, purge, retention) across instances. */
 export const FEED_DATA_LOCK = 7_331_002;
+/** Held by a catalogue write while it hands out recording times (TAXII's date_added), so they rise in commit order. */
+export const CATALOGUE_ADDED_LOCK = 7_331_004;
 
 /** A statement written with `?` placeholders (../sql.ts) in PostgreSQL's numbered form. */
 export function numbered(sql: string): string {

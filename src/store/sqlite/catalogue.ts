@@ -1,7 +1,7 @@
 /** The IOC catalogue on SQLite: rows and terms written in one transaction, substring search through FTS5's trigram index. */
 import type Database from 'better-sqlite3';
-import { CATALOGUE_COLUMNS, CATALOGUE_SQL, countQuery, entryParams, entryTerms, listQuery, pageOf, statsOf, toEntry, type CatalogueRow, type StatsRows } from '../catalogue.ts';
-import type { CatalogueEntry, CatalogueKey, CatalogueRepository } from '../types.ts';
+import { CATALOGUE_COLUMNS, CATALOGUE_SQL, addedPageOf, addedQuery, countQuery, entryParams, entryTerms, listQuery, pageOf, recordingTimes, statsOf, toEntry, type AddedRow, type CatalogueRow, type StatsRows } from '../catalogue.ts';
+import type { CatalogueKey, CatalogueRepository, CatalogueWrite } from '../types.ts';
 import type { WriteGate } from './write-gate.ts';
 
 const DAY_MS = 86_400_000;
@@ -27,6 +27,7 @@ export function createCatalogueRepository(reader: Database.Database, writer: Dat
   };
   const w = {
     upsert: writer.prepare(CATALOGUE_SQL.upsert),
+    lastAdded: writer.prepare(CATALOGUE_SQL.lastAdded),
     remove: writer.prepare(CATALOGUE_SQL.remove),
     removeTerms: writer.prepare(CATALOGUE_SQL.removeTerms),
     insertTerm: writer.prepare(CATALOGUE_SQL.insertTerm),
@@ -57,9 +58,11 @@ export function createCatalogueRepository(reader: Database.Database, writer: Dat
     return s;
   };
   const write = writer.transaction(
-    (entries: readonly { entry: CatalogueEntry; origins: readonly string[] }[], removed: readonly CatalogueKey[], done: readonly (CatalogueKey & { gen: number })[]) => {
-      for (const { entry, origins } of entries) {
-        w.upsert.run(...entryParams(entry));
+    (entries: readonly CatalogueWrite[], removed: readonly CatalogueKey[], done: readonly (CatalogueKey & { gen: number })[]) => {
+      // inside the write lock: no other writer hands out a recording time until this commits
+      const times = entries.length === 0 ? [] : recordingTimes(Date.parse(entries[0]!.entry.computedAt), (w.lastAdded.get() as { n: number | null }).n, entries.length);
+      for (const [i, { entry, origins, stixId }] of entries.entries()) {
+        w.upsert.run(...entryParams(entry, times[i]!, stixId ?? null));
         w.removeTerms.run(entry.type, entry.value);
         for (const [kind, term] of entryTerms(entry, origins)) w.insertTerm.run(entry.type, entry.value, kind, term);
       }
@@ -109,6 +112,10 @@ export function createCatalogueRepository(reader: Database.Database, writer: Dat
     },
     async related(type, value, limit) {
       return (r.related.all(type, value, type, value, limit) as CatalogueRow[]).map(toEntry);
+    },
+    async byAdded(query) {
+      const { sql, params } = addedQuery(query);
+      return addedPageOf(stmt(sql).all(...params) as AddedRow[], query);
     },
     async stats(now) {
       const t = now.getTime();

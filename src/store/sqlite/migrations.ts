@@ -287,6 +287,21 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 8,
+    name: 'catalogue recording times for TAXII',
+    sql: `
+      -- When Verdict recorded each row's current version (epoch microseconds, unique; TAXII's
+      -- date_added) and the id of its STIX object (src/store/catalogue.ts): the TAXII server pages
+      -- collections in this order and finds objects by id
+      ALTER TABLE catalogue ADD COLUMN added_at INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE catalogue ADD COLUMN stix_id TEXT;
+      CREATE INDEX catalogue_by_added ON catalogue (added_at, type, value);
+      CREATE INDEX catalogue_by_stix_id ON catalogue (stix_id);
+      -- the ids are computed by the refresh: every row is written again
+      INSERT OR REPLACE INTO catalogue_dirty (type, value, gen) SELECT type, value, random() >> 11 FROM catalogue;
+    `,
+  },
 ];
 
 const CREATE_LEDGER = `CREATE TABLE IF NOT EXISTS schema_migrations (
