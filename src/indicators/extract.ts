@@ -56,7 +56,13 @@ export interface ExtractOptions {
  */
 // A `]` followed by `(` ends a URL: it closes the text of a Markdown link (`[https://a/x](https://a/x)`).
 const URL_CHAR = String.raw`(?:[^\s<>"'\x60{}|\\^,\]\x00-\x1f\x7f\u00a0\u2000-\u206f\u3000-\u303f\uff08\uff09\uff0c]|\](?!\())`;
-const SCHEMES = Object.keys(URL_SCHEMES).sort((a, b) => b.length - a.length).join('|');
+/**
+ * A word matched in any case, written out (`[hH][tT]…`): the candidates' pattern is case-sensitive,
+ * which V8 runs about a third faster than the same pattern with the `i` flag over a long text.
+ */
+const anyCase = (word: string): string => word.replace(/[A-Za-z]/g, (c) => `[${c.toLowerCase()}${c.toUpperCase()}]`);
+const SCHEMES = Object.keys(URL_SCHEMES).sort((a, b) => b.length - a.length).map(anyCase).join('|');
+const HEX = '[0-9a-fA-F]';
 const LETTER_EXT = String.raw`\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u052f`; // Latin-1 letters, Latin Extended, Greek, Cyrillic
 const LABEL = String.raw`[A-Za-z0-9_${LETTER_EXT}-]{1,63}`;
 const TLD = String.raw`[A-Za-z${LETTER_EXT}][A-Za-z0-9${LETTER_EXT}-]{1,62}`;
@@ -76,18 +82,18 @@ const SUB_SEP = String.raw`(?:[.\u2024\uFF0E]|${DASH})`;
  * `AS`, and never a number that continues (`AS 1.5`, `AS 13,335`); see ASN_RULES. `AS 2019` after
  * a word in capitals (`SUCH AS 2019`) is left to its context (followsCapitalWord).
  */
-const ASN_PREFIX = String.raw`AS(?:N[:#=]?${SPACE}?|${SPACE})?`;
+const ASN_PREFIX = String.raw`[aA][sS](?:[nN][:#=]?${SPACE}?|${SPACE})?`;
 
 const PIECES = {
   url: String.raw`(?<![A-Za-z0-9+.-])(?:${SCHEMES}):\/\/${URL_CHAR}+`,
   // A leading `-` or `+` is a list bullet or an option flag in text, not part of the address.
   email: String.raw`(?<![A-Za-z0-9._%+])[A-Za-z0-9_%]${LOCAL}{0,63}@${HOSTNAME}(?![A-Za-z0-9_${LETTER_EXT}-]|\.[A-Za-z0-9])`,
-  ipv6: String.raw`(?<![A-Za-z0-9_:%]|[A-Za-z0-9_]\.)(?=[0-9a-f]{0,4}:[0-9a-f]{0,4}:)[0-9a-f:]{2,39}(?:(?<=:)\d{1,3}(?:\.\d{1,3}){3})?(?:%[A-Za-z0-9_.-]{1,16})?(?:\/\d{1,3}(?![A-Za-z0-9_\/]|\.\d))?(?![A-Za-z0-9_:]|\.\d)`,
+  ipv6: String.raw`(?<![A-Za-z0-9_:%]|[A-Za-z0-9_]\.)(?=${HEX}{0,4}:${HEX}{0,4}:)[0-9a-fA-F:]{2,39}(?:(?<=:)\d{1,3}(?:\.\d{1,3}){3})?(?:%[A-Za-z0-9_.-]{1,16})?(?:\/\d{1,3}(?![A-Za-z0-9_\/]|\.\d))?(?![A-Za-z0-9_:]|\.\d)`,
   // An address followed by `/prefix` is a network; by a path (with or without a port), a URL.
   ipv4: String.raw`(?<![A-Za-z0-9_]|[A-Za-z0-9_]\.)(?:\d{1,3}\.){3}\d{1,3}(?:\/\d{1,3}(?![A-Za-z0-9_\/]|\.\d)|(?::\d{1,5})?\/${URL_CHAR}*)?(?![A-Za-z0-9_]|\.\d)`,
-  hash: String.raw`(?<![A-Za-z0-9_])[0-9a-f]{32,128}(?![A-Za-z0-9_])`,
-  cve: String.raw`(?<![A-Za-z0-9_-])CVE${CVE_SEP}\d{4}${CVE_SEP}\d{4,19}(?![A-Za-z0-9_])`,
-  attack: String.raw`(?<![A-Za-z0-9_.-])T(?:A\d{4}|\d{4}(?:${SUB_SEP}\d{3})?)(?![A-Za-z0-9_]|\.\d)`,
+  hash: String.raw`(?<![A-Za-z0-9_])${HEX}{32,128}(?![A-Za-z0-9_])`,
+  cve: String.raw`(?<![A-Za-z0-9_-])[cC][vV][eE]${CVE_SEP}\d{4}${CVE_SEP}\d{4,19}(?![A-Za-z0-9_])`,
+  attack: String.raw`(?<![A-Za-z0-9_.-])[tT](?:[aA]\d{4}|\d{4}(?:${SUB_SEP}\d{3})?)(?![A-Za-z0-9_]|\.\d)`,
   // Not the start of a name (`as64496.example.net`, `AS64496-gw`), nor of a longer number.
   asn: String.raw`(?<![A-Za-z0-9_.-])${ASN_PREFIX}\d{1,10}(?![A-Za-z0-9_-]|\.[A-Za-z0-9]|,\d)`,
   // A wildcard (`*.tun.evil.net`) stands for the name after it.
@@ -99,10 +105,10 @@ const PIECE_NAMES = Object.keys(PIECES) as PieceName[];
 // (most positions in prose are inside words); the gate then rejects a plain word in one short
 // scan: every candidate has a `.`, `@` or `:` within its first 64 characters, or is hex, a CVE
 // or an ATT&CK id.
-const GATE = String.raw`(?=[0-9a-f]{32}|CVE${CVE_SEP}\d|T[A\d]|${ASN_PREFIX}\d|:|\*\.|[A-Za-z0-9_%+${LETTER_EXT}-]{1,64}[.@:])`;
+const GATE = String.raw`(?=${HEX}{32}|[cC][vV][eE]${CVE_SEP}\d|[tT][aA\d]|${ASN_PREFIX}\d|:|\*\.|[A-Za-z0-9_%+${LETTER_EXT}-]{1,64}[.@:])`;
 const CANDIDATES_SOURCE = `(?<![A-Za-z0-9_])${GATE}(?:${PIECE_NAMES.map((k) => `(${PIECES[k]})`).join('|')})`;
 // Compiled once and cloned per call, so no /g state is shared between calls.
-const CANDIDATES = new RegExp(CANDIDATES_SOURCE, 'gi');
+const CANDIDATES = new RegExp(CANDIDATES_SOURCE, 'g');
 
 const TRAILING_PUNCT = /[.,;:!?'"*\u2019\u201d>]$/;
 /**
