@@ -34,6 +34,8 @@ import { registerOverrideRoutes } from './routes/overrides.ts';
 import { registerReportRoutes } from './routes/reports.ts';
 import { registerServiceRoutes } from './routes/service.ts';
 import { registerIocRoutes } from './routes/iocs.ts';
+import { registerTaxiiRoutes } from './routes/taxii.ts';
+import { lifetimesOf } from './routes/export.ts';
 import { createCatalogue } from '../catalogue/index.ts';
 import cookie from '@fastify/cookie';
 import { registerConsole } from './console.ts';
@@ -167,6 +169,7 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer', description: 'Authorization: Bearer sk_live_...' },
           apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+          basic: { type: 'http', scheme: 'basic', description: 'TAXII routes only: the API key as the password, any user name' },
         },
       },
     },
@@ -201,6 +204,13 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
   });
   registerIocRoutes(app, { ...deps, catalogue });
   registerIocExportRoutes(app, { ...deps, catalogue });
+  await registerTaxiiRoutes(app, {
+    catalogue,
+    store: deps.store,
+    labels: { feed: (id) => deps.catalog.info(id) },
+    lifetimeDays: lifetimesOf(deps.intel),
+    bodyLimit: deps.config.bodyLimit,
+  });
   registerServiceRoutes(app, metrics);
   // the cookie plugin only where the session cookie is set; the auth hook reads it itself
   await app.register(async (scope) => {

@@ -24,6 +24,8 @@ declare module 'fastify' {
     scope?: Scope | null;
     /** A route parameter naming a key: that key may use the route without the scope (its own usage). */
     ownKey?: string;
+    /** The key may also come as the HTTP Basic password, any user name (TAXII clients send Basic). */
+    keyInBasicPassword?: boolean;
   }
   interface FastifyRequest {
     apiKey: ApiKeyRecord | null;
@@ -61,15 +63,30 @@ export function keyAllowsAddress(record: ApiKeyRecord, ip: string | undefined): 
 }
 
 const BEARER_RE = /^Bearer[ \t]+(\S*)\s*$/i;
+const BASIC_RE = /^Basic[ \t]+([A-Za-z0-9+/=_-]*)\s*$/i;
+
+/** The password of `Authorization: Basic …` (what follows the first colon), or null when it holds none. */
+export function basicPassword(header: string): string | null {
+  const m = BASIC_RE.exec(header);
+  if (m === null) return null;
+  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon < 0 ? null : decoded.slice(colon + 1);
+}
 
 export type PresentedKey = { kind: 'none' } | { kind: 'key'; key: string } | { kind: 'other-scheme' };
 
-/** What the client sent: a key from `Authorization: Bearer …` or `X-API-Key`, another scheme, or nothing. */
+/** What the client sent: a key from `Authorization: Bearer …` (or Basic's password where the route takes it) or `X-API-Key`, another scheme, or nothing. */
 export function presentedKey(req: FastifyRequest): PresentedKey {
   const auth = req.headers.authorization;
   if (typeof auth === 'string' && auth.trim() !== '') {
     const m = BEARER_RE.exec(auth);
-    if (m === null) return { kind: 'other-scheme' };
+    if (m === null) {
+      if (req.routeOptions.config.keyInBasicPassword !== true) return { kind: 'other-scheme' };
+      const password = basicPassword(auth);
+      if (password === null) return { kind: 'other-scheme' };
+      return password === '' ? { kind: 'none' } : { kind: 'key', key: password };
+    }
     return m[1] ? { kind: 'key', key: m[1] } : { kind: 'none' };
   }
   const x = req.headers['x-api-key'];
