@@ -6,11 +6,13 @@
  * `freshnessMs` are assessed again in the background, so decay shows at most that late.
  *
  * Exports read `stream(filters)`: an async iterator over every matching entry, a keyset page at
- * a time, so any number of indicators streams in bounded memory.
+ * a time, so any number of indicators streams in bounded memory. Large pages of the list read
+ * `rows(scan)`: the same rows as the store's tuples, in batches, with no object per row.
  */
 import type { Logger } from 'pino';
 import type { CatalogueEntry, CatalogueFilters, CatalogueQuery, CatalogueStats } from '../store/types.ts';
 import { refreshQueued, refreshStale, type RefreshDeps, type RefreshResult } from './refresh.ts';
+import { entryTuple, tupleCursor, tupleEntry, type CatalogueScan, type CatalogueTuple } from '../store/catalogue-scan.ts';
 
 export { entryOf, refreshQueued, refreshStale, type RefreshDeps, type RefreshResult } from './refresh.ts';
 
@@ -38,6 +40,21 @@ export interface Freshness {
 }
 
 export function createCatalogue(deps: RefreshDeps, opts: CatalogueOptions = {}) {
+  /** A scan through the keyset pages (stores without `scan`): its cursor, `until` and `limit` honoured. */
+  async function* listed(scan: CatalogueScan): AsyncGenerator<CatalogueEntry> {
+    let cursor = scan.cursor ?? null;
+    let n = 0;
+    for (;;) {
+      const page = await deps.store.catalogue.list({ ...scan, limit: Math.min(STREAM_PAGE, scan.limit - n), cursor });
+      for (const e of page.entries) {
+        yield e;
+        n++;
+        if (scan.until !== undefined && scan.until !== null && tupleCursor(entryTuple(e), scan.order ?? 'last_seen') === scan.until) return;
+      }
+      cursor = page.next;
+      if (cursor === null || n >= scan.limit) return;
+    }
+  }
   const freshnessMs = opts.freshnessMs ?? DEFAULT_FRESHNESS_MS;
   const mono = opts.monotonicMs ?? (() => performance.now());
   let refreshedVersion = -1;
@@ -97,8 +114,30 @@ export function createCatalogue(deps: RefreshDeps, opts: CatalogueOptions = {}) 
     count(filters: CatalogueFilters, cap: number) {
       return deps.store.catalogue.count(filters, cap);
     },
+    /** The rows of a scan (its filters and order, from its cursor, down to `until`, at most `limit`) as tuples, a batch at a time. */
+    rows(scan: CatalogueScan): AsyncIterable<CatalogueTuple[]> {
+      const repo = deps.store.catalogue;
+      if (repo.scan !== undefined) return repo.scan(scan);
+      return (async function* () {
+        // a store without scans: the same rows through the keyset pages
+        for await (const e of listed(scan)) yield [entryTuple(e)];
+      })();
+    },
+    /** The cursor ending a page of `query.limit` rows from its cursor when another row follows, else null. */
+    async boundary(query: CatalogueQuery): Promise<string | null> {
+      const repo = deps.store.catalogue;
+      if (repo.boundary !== undefined) return repo.boundary(query);
+      return (await repo.list(query)).next;
+    },
     /** Every entry matching `filters`, in `order`, a keyset page at a time. */
     async *stream(filters: CatalogueFilters, order: CatalogueQuery['order'] = 'last_seen', pageSize = STREAM_PAGE, max = Number.POSITIVE_INFINITY): AsyncGenerator<CatalogueEntry> {
+      if (deps.store.catalogue.scan !== undefined) {
+        // tuples read in batches, an entry made only as each is taken
+        for await (const rows of deps.store.catalogue.scan({ ...filters, order, limit: max === Number.POSITIVE_INFINITY ? Number.MAX_SAFE_INTEGER : max })) {
+          for (const t of rows) yield tupleEntry(t);
+        }
+        return;
+      }
       let cursor: string | null = null;
       let n = 0;
       do {

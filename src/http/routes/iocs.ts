@@ -4,9 +4,10 @@
  * the indicators sharing an origin) and GET /api/v1/iocs/stats (totals, new indicators, feed
  * health and top lists, cached). All read src/catalogue/.
  */
+import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { stringify } from 'csv-stringify/sync';
 import { Type } from '../typebox.ts';
+import { CSV_COLUMNS, CSV_HEADER, chunked, csvWriter, ndjsonLine, toIoc, txtLine } from '../../catalogue/formats.ts';
 import type { Catalogue } from '../../catalogue/index.ts';
 import type { Config } from '../../config.ts';
 import { storeStatuses, type FeedStatusView } from '../../feeds/status.ts';
@@ -18,6 +19,7 @@ import { parseTypeName } from '../../indicators/type-hint.ts';
 import type { StoredType } from '../../indicators/types.ts';
 import { CONFIDENCE_LEVELS, RISK_LEVELS } from '../../model.ts';
 import { CatalogueCursorError } from '../../store/catalogue.ts';
+import { tupleEntry } from '../../store/catalogue-scan.ts';
 import type { CatalogueEntry, CatalogueFilters, CatalogueQuery, Store } from '../../store/types.ts';
 import { ApiError, unknownNameError } from '../errors.ts';
 import { AUTH_ERRORS, KEY_SECURITY, errorResponses } from '../schemas.ts';
@@ -27,9 +29,10 @@ export const SEARCH_DEFAULT_LIMIT = 50;
 export const SEARCH_MAX_LIMIT = 500;
 /** Counts stop here: past it `meta.total` is a lower bound (`total_exact: false`). */
 export const COUNT_CAP = 100_000;
+/** Pages larger than this are streamed as they are read (their end found first, for the Link header); smaller ones are sent whole. */
+export const STREAM_FROM = 2_000;
 const FORMATS = ['json', 'ndjson', 'csv', 'txt'] as const;
-/** The CSV header of format=csv (docs/api.md). */
-export const CSV_COLUMNS = ['type', 'value', 'level', 'score', 'confidence', 'first_seen', 'last_seen', 'listed', 'feeds', 'categories', 'threat_types', 'malware_families', 'techniques', 'cves'] as const;
+export { CSV_COLUMNS };
 
 export interface IocRouteDeps {
   store: Pick<Store, 'dataVersion' | 'feedStates'>;
@@ -106,26 +109,6 @@ const IocList = Type.Object({
 });
 
 const SearchResult = Type.Object({ ...Ioc.properties, match: Type.String({ description: 'exact, substring or related' }) });
-
-const toIoc = (e: CatalogueEntry) => ({
-  type: e.type,
-  value: e.value,
-  risk_score: e.level,
-  score: e.score,
-  confidence: e.confidence,
-  first_seen: e.firstSeen,
-  last_seen: e.lastSeen,
-  listed: e.listed,
-  feeds: e.feeds,
-  categories: e.categories,
-  threat_types: e.threatTypes,
-  malware_families: e.families,
-  mitre_techniques: e.techniques,
-  cves: e.cves,
-  computed_at: e.computedAt,
-});
-
-const csvRow = (e: CatalogueEntry) => [e.type, e.value, e.level, e.score, e.confidence, e.firstSeen, e.lastSeen, e.listed ? 'true' : 'false', e.feeds.join(' '), e.categories.join(' '), e.threatTypes.join(' '), e.families.join(' '), e.techniques.join(' '), e.cves.join(' ')];
 
 const TIME = /^\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:[Zz]|[+-]\d{2}:\d{2}))?$/;
 
@@ -238,7 +221,7 @@ export function registerIocRoutes(app: FastifyInstance, deps: IocRouteDeps): voi
       const fresh = await deps.catalogue.ensureFresh();
       const format = p.format ?? 'json';
       const base: CatalogueQuery = { ...filters, order, limit: 0, cursor: p.cursor === undefined || p.cursor === '' ? null : p.cursor };
-      if (format === 'json') {
+      if (format === 'json' && limit <= STREAM_FROM) {
         const page = await deps.catalogue.list({ ...base, limit }).catch(cursorError);
         const count = await deps.catalogue.count(filters, COUNT_CAP);
         const next = page.next === null ? null : nextLink(req, page.next);
@@ -249,30 +232,28 @@ export function registerIocRoutes(app: FastifyInstance, deps: IocRouteDeps): voi
           meta: { total: count.count, total_exact: !count.capped, filters: echo, order, limit, data_version: fresh.dataVersion, pending: fresh.pending },
         });
       }
-      // the other formats: the page read in parts and kept as text (compact), then sent with its Link header
-      const parts: string[] = [];
-      if (format === 'csv') parts.push(stringify([[...CSV_COLUMNS]]));
-      let cursor = base.cursor ?? null;
-      let n = 0;
-      let next: string | null = null;
-      for (;;) {
-        const want = Math.min(2_000, limit - n);
-        const page = await deps.catalogue.list({ ...base, limit: want, cursor }).catch(cursorError);
-        if (format === 'csv') parts.push(stringify(page.entries.map(csvRow), { escape_formulas: true }));
-        else if (format === 'ndjson') parts.push(page.entries.map((e) => `${JSON.stringify(toIoc(e))}\n`).join(''));
-        else parts.push(page.entries.map((e) => `${e.value}\n`).join(''));
-        n += page.entries.length;
-        cursor = page.next;
-        if (cursor === null) break;
-        if (n >= limit) {
-          next = nextLink(req, cursor);
-          break;
-        }
-      }
+      // a large page, or another format: its end found first (the Link header goes before the body), then its rows
+      // read in batches and written as text as the reply takes them
+      const until = await deps.catalogue.boundary({ ...base, limit }).catch(cursorError);
+      const next = until === null ? null : nextLink(req, until);
+      // down to the page's last row, found above (rows written meanwhile do not move the page's end)
+      const rows = deps.catalogue.rows({ ...base, limit: until === null ? limit : Number.MAX_SAFE_INTEGER, until });
+      let body: AsyncGenerator<string>;
+      if (format === 'json') {
+        const count = await deps.catalogue.count(filters, COUNT_CAP);
+        const meta = { total: count.count, total_exact: !count.capped, filters: echo, order, limit, data_version: fresh.dataVersion, pending: fresh.pending };
+        const tail = `],"links":${JSON.stringify({ next })},"meta":${JSON.stringify(meta)}}`;
+        body = chunked(rows, (t) => JSON.stringify(toIoc(tupleEntry(t))), { head: '{"iocs":[', sep: ',', tail: () => tail });
+      } else if (format === 'csv') body = chunked(rows, csvWriter(), { head: CSV_HEADER });
+      else body = chunked(rows, format === 'ndjson' ? ndjsonLine : txtLine);
       if (next !== null) reply.header('link', `<${next}>; rel="next"`);
       reply.header('x-data-version', String(fresh.dataVersion));
-      reply.type(format === 'csv' ? 'text/csv; charset=utf-8' : format === 'ndjson' ? 'application/x-ndjson; charset=utf-8' : 'text/plain; charset=utf-8');
-      return reply.serializer((s: string) => s).send(parts.join(''));
+      reply.type(format === 'json' ? 'application/json; charset=utf-8' : format === 'csv' ? 'text/csv; charset=utf-8' : format === 'ndjson' ? 'application/x-ndjson; charset=utf-8' : 'text/plain; charset=utf-8');
+      if (limit > STREAM_FROM) return reply.send(Readable.from(body));
+      // a small page whole: a failure is still an error answer
+      let text = '';
+      for await (const chunk of body) text += chunk;
+      return reply.serializer((x: string) => x).send(text);
     },
   );
 

@@ -3,10 +3,18 @@ import { CATALOGUE_COLUMNS, CATALOGUE_SQL, UPSERT_SET, WRITTEN_COLUMNS, addedPag
 import type { CatalogueKey, CatalogueRepository } from '../types.ts';
 import { CATALOGUE_ADDED_LOCK, FEED_DATA_LOCK, numbered, type Queries } from './queries.ts';
 
+import { boundaryCursor, boundaryQuery, scanBatches } from '../catalogue-scan.ts';
+import { copyReader } from './catalogue-copy.ts';
+import { rethrow } from './errors.ts';
+
 const SQL = Object.fromEntries(Object.entries(CATALOGUE_SQL).map(([k, v]) => [k, numbered(v)])) as Record<keyof typeof CATALOGUE_SQL, string>;
 const SEARCH = `SELECT ${CATALOGUE_COLUMNS} FROM catalogue c WHERE c.value ILIKE $1 ESCAPE '\\'
   ORDER BY c.score DESC, c.last_seen DESC, c.type DESC, c.value DESC LIMIT $2`;
 const DAY_MS = 86_400_000;
+/** Rows written before the catalogue's tables are first analyzed (see analyzeAfter). */
+const ANALYZE_AFTER = 10_000;
+/** Rows per COPY statement of a scan (each well inside the statement timeout). */
+const SCAN_BATCH = 20_000;
 /** The latest run number handed out (ingests commit in that order, under the feed data lock) and the last swept. */
 const SEQS = `SELECT CASE WHEN q.is_called THEN q.last_value ELSE 0 END AS seq, s.swept_seq AS swept FROM ingest_run_seq q, catalogue_state s WHERE s.id = 1`;
 
@@ -45,6 +53,25 @@ export function createCatalogueRepository(db: Queries): CatalogueRepository {
       ).rows[0]?.newest;
     });
     waitingFor = Number(r ?? 0) < Number(state.seq) ? { seq: Number(state.seq), at: Date.now() } : null;
+  };
+  // Planner statistics after bulk writes: a catalogue computed from a large import is queried at once,
+  // before autovacuum's analyze comes round, and with the statistics of an empty table the list's
+  // term filters were planned as nested loops over every term row (seconds, past the statement
+  // timeout, for 20,000 indicators). The tables are analyzed once the rows written since the
+  // last analyze reach half of what the table then held (at least ANALYZE_AFTER).
+  let writtenSince = 0;
+  let analyzeAt = ANALYZE_AFTER;
+  const analyzeAfter = async (written: number): Promise<void> => {
+    writtenSince += written;
+    if (writtenSince < analyzeAt) return;
+    writtenSince = 0;
+    try {
+      await db.pool.query('ANALYZE catalogue, catalogue_terms');
+      const rows = Number((await db.row<{ n: number }>('catalogue analyze', "SELECT reltuples AS n FROM pg_class WHERE oid = 'catalogue'::regclass"))?.n ?? 0);
+      analyzeAt = Math.max(ANALYZE_AFTER, Math.floor(rows / 2));
+    } catch {
+      // not the owner, or the database busy: autovacuum analyzes in its own time
+    }
   };
   return {
     async dirty(limit) {
@@ -107,6 +134,7 @@ export function createCatalogueRepository(db: Queries): CatalogueRepository {
           );
         }
       });
+      await analyzeAfter(entries.length + removed.length);
     },
     async get(type, value) {
       const row = await db.row<CatalogueRow>('catalogue', SQL.get, [type, value]);
@@ -132,6 +160,19 @@ export function createCatalogueRepository(db: Queries): CatalogueRepository {
     async byAdded(query) {
       const { sql, params } = addedQuery(query);
       return addedPageOf((await db.q<AddedRow>('catalogue taxii', numbered(sql), params)).rows, query);
+    },
+    async *scan(query) {
+      const reader = copyReader(db.pool);
+      try {
+        yield* scanBatches(query, SCAN_BATCH, reader.read);
+      } finally {
+        reader.close();
+      }
+    },
+    async boundary(query) {
+      const { sql, params } = boundaryQuery(query);
+      const keys = (await db.pool.query<unknown[]>({ text: numbered(sql), values: params, rowMode: 'array' }).catch((err: unknown) => rethrow(err, 'catalogue'))).rows;
+      return keys.length < 2 ? null : boundaryCursor(keys[0]!, query.order ?? 'last_seen');
     },
     async stats(now) {
       const t = now.getTime();

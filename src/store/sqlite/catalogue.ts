@@ -3,8 +3,11 @@ import type Database from 'better-sqlite3';
 import { CATALOGUE_COLUMNS, CATALOGUE_SQL, addedPageOf, addedQuery, countQuery, entryParams, entryTerms, listQuery, pageOf, recordingTimes, statsOf, toEntry, type AddedRow, type CatalogueRow, type StatsRows } from '../catalogue.ts';
 import type { CatalogueKey, CatalogueRepository, CatalogueWrite } from '../types.ts';
 import type { WriteGate } from './write-gate.ts';
+import { boundaryCursor, boundaryQuery, scanBatches, type CatalogueTuple } from '../catalogue-scan.ts';
 
 const DAY_MS = 86_400_000;
+/** Rows per batch of a scan: one synchronous read of a few milliseconds. */
+const SCAN_BATCH = 2_000;
 
 /** A phrase for FTS5 MATCH: the text in double quotes, its own quotes doubled. */
 export const ftsPhrase = (text: string): string => `"${text.replace(/"/g, '""')}"`;
@@ -54,6 +57,16 @@ export function createCatalogueRepository(reader: Database.Database, writer: Dat
     if (s === undefined) {
       s = reader.prepare(sql);
       prepared.set(sql, s);
+    }
+    return s;
+  };
+  // scans read raw rows (arrays, no object per row) through statements of their own
+  const rawPrepared = new Map<string, Database.Statement>();
+  const raw = (sql: string): Database.Statement => {
+    let s = rawPrepared.get(sql);
+    if (s === undefined) {
+      s = reader.prepare(sql).raw(true);
+      rawPrepared.set(sql, s);
     }
     return s;
   };
@@ -116,6 +129,14 @@ export function createCatalogueRepository(reader: Database.Database, writer: Dat
     async byAdded(query) {
       const { sql, params } = addedQuery(query);
       return addedPageOf(stmt(sql).all(...params) as AddedRow[], query);
+    },
+    scan(query) {
+      return scanBatches(query, SCAN_BATCH, (sql, params) => raw(sql).all(...params) as CatalogueTuple[]);
+    },
+    async boundary(query) {
+      const { sql, params } = boundaryQuery(query);
+      const keys = raw(sql).all(...params) as unknown[][];
+      return keys.length < 2 ? null : boundaryCursor(keys[0]!, query.order ?? 'last_seen');
     },
     async stats(now) {
       const t = now.getTime();
