@@ -29,6 +29,13 @@ describe('extract: what is found', () => {
     ['www.evil.host', ['domain www.evil.host']], // ends like a field name, but its labels are no field words
     ['www.evil[.]host', ['domain www.evil.host']],
     ['münchen-login.de', ['domain xn--mnchen-login-dlb.de']],
+    // the candidates' pattern is case-sensitive with these written out in both cases: any case is still found
+    ['HTTPS://Evil.Example.COM/Path and HxxPs://bad[.]org/x', ['url https://evil.example.com/Path', 'url https://bad.org/x']],
+    ['Ftp://files.evil.net/a and sFTP://10.1.2.3/b', ['url ftp://files.evil.net/a', 'url sftp://10.1.2.3/b']],
+    ['D41D8CD98F00B204E9800998ECF8427E and d41d8cd98f00b204e9800998ecf8427F', ['md5 d41d8cd98f00b204e9800998ecf8427e', 'md5 d41d8cd98f00b204e9800998ecf8427f']],
+    ['cve-2021-44228, Cve 2021 44229, cVe\u20102021\u201044230', ['cve CVE-2021-44228', 'cve CVE-2021-44229', 'cve CVE-2021-44230']],
+    ['asn 13335, Asn: 64496 and ASN64497', ['asn AS13335', 'asn AS64496', 'asn AS64497']],
+    ['FE80::ABCD:1 and Fe80::1', ['ipv6 fe80::abcd:1', 'ipv6 fe80::1']],
   ];
   for (const [text, expected] of FOUND) test(JSON.stringify(text), () => assert.deepEqual(top(text), expected));
 });
