@@ -5,7 +5,7 @@
  * Everything extracted is rendered as text.
  */
 import { useMemo, useState } from 'preact/hooks';
-import { describeFailure, extract, type ExtractResult, type ExtractedIndicator } from './api.ts';
+import { describeFailure, exportLookups, extract, type ExtractResult, type ExtractedIndicator } from './api.ts';
 import { lookupPath, navigate } from './router.ts';
 import { levelRank, toCsv, toDefangedText } from './indicator-text.ts';
 
@@ -37,7 +37,7 @@ function compare(a: ExtractedIndicator, b: ExtractedIndicator, key: SortKey): nu
   }
 }
 
-export function AnalyzePage() {
+export function AnalyzePage({ canExport = false }: { canExport?: boolean }) {
   const [text, setText] = useState('');
   const [file, setFile] = useState<File | null>(null);
   const [state, setState] = useState<State>({ state: 'idle' });
@@ -106,12 +106,12 @@ export function AnalyzePage() {
           </p>
         )}
       </div>
-      {state.state === 'done' && <Analysis result={state.result} />}
+      {state.state === 'done' && <Analysis result={state.result} canExport={canExport} />}
     </main>
   );
 }
 
-function Analysis({ result }: { result: ExtractResult }) {
+function Analysis({ result, canExport }: { result: ExtractResult; canExport: boolean }) {
   const indicators = result.distinct.filter((d) => d.role === 'indicator');
   const references = result.distinct.filter((d) => d.role === 'reference');
   const s = result.summary;
@@ -156,7 +156,7 @@ function Analysis({ result }: { result: ExtractResult }) {
           )}
         </div>
       )}
-      {indicators.length === 0 ? <p>No indicators in this text.</p> : <IndicatorTable rows={indicators} />}
+      {indicators.length === 0 ? <p>No indicators in this text.</p> : <IndicatorTable rows={indicators} canExport={canExport} />}
       {references.length > 0 && (
         <section aria-labelledby="references-title" data-testid="references">
           <h3 id="references-title">References</h3>
@@ -174,7 +174,7 @@ function Analysis({ result }: { result: ExtractResult }) {
   );
 }
 
-function IndicatorTable({ rows }: { rows: ExtractedIndicator[] }) {
+function IndicatorTable({ rows, canExport }: { rows: ExtractedIndicator[]; canExport: boolean }) {
   const [sort, setSort] = useState<{ key: SortKey; dir: 1 | -1 }>({ key: 'level', dir: 1 });
   const [filter, setFilter] = useState('');
   const [type, setType] = useState('');
@@ -205,13 +205,31 @@ function IndicatorTable({ rows }: { rows: ExtractedIndicator[] }) {
     }
     setSelected(next);
   }
-  function download() {
-    const url = URL.createObjectURL(new Blob([toCsv(chosen)], { type: 'text/csv' }));
+  const [exporting, setExporting] = useState(false);
+  function save(blob: Blob, name: string) {
+    const url = URL.createObjectURL(blob);
     const a = document.createElement('a');
     a.href = url;
-    a.download = 'indicators.csv';
+    a.download = name;
     a.click();
     setTimeout(() => URL.revokeObjectURL(url), 1000);
+  }
+  function download() {
+    save(new Blob([toCsv(chosen)], { type: 'text/csv' }), 'indicators.csv');
+  }
+  /** The selection's lookup results as one STIX 2.1 bundle, written by the server (POST /api/v1/lookup/export). */
+  async function downloadStix() {
+    setExporting(true);
+    setCopied(null);
+    try {
+      const blob = await exportLookups(chosen.map((r) => ({ type: r.type, value: r.value })), 'stix');
+      save(blob, 'indicators.stix.json');
+      setCopied(`Exported ${chosen.length} indicator${chosen.length === 1 ? '' : 's'} as a STIX 2.1 bundle.`);
+    } catch (e) {
+      setCopied(`The STIX export failed: ${describeFailure(e)}`);
+    } finally {
+      setExporting(false);
+    }
   }
   async function copyDefanged() {
     try {
@@ -243,6 +261,13 @@ function IndicatorTable({ rows }: { rows: ExtractedIndicator[] }) {
         <button type="button" class="secondary" disabled={chosen.length === 0} onClick={copyDefanged}>
           Copy defanged
         </button>
+        {canExport ? (
+          <button type="button" class="secondary" disabled={chosen.length === 0 || exporting} onClick={() => void downloadStix()}>
+            {exporting ? 'Exporting…' : 'Download STIX 2.1'}
+          </button>
+        ) : (
+          <span class="muted small">STIX export needs the read:export scope.</span>
+        )}
         {copied !== null && <span role="status">{copied}</span>}
       </div>
       <div class="table-wrap">

@@ -131,6 +131,7 @@ export interface LookupResult {
   related: {
     network?: { asn: string | null; as_name: string | null; range: string | null; country: string | null; special?: string; note?: string; attribution: string };
     reports?: { id: string; title: string; url: string | null; published: string | null; feed_id: string }[];
+    related_iocs?: { type: string; value: string; report_id: string }[];
     kev?: Record<string, unknown>;
     [k: string]: unknown;
   };
@@ -290,4 +291,120 @@ export function createKey(input: { name: string; tier: string; scopes: Scope[] }
 
 export function revokeKey(id: string): Promise<ApiKey> {
   return call('DELETE', `/api/v1/keys/${encodeURIComponent(id)}`);
+}
+
+/** An indicator of the catalogue, as GET /api/v1/iocs and /iocs/search answer it. */
+export interface CatalogueIoc {
+  type: string;
+  value: string;
+  risk_score: string;
+  score: number;
+  confidence: string;
+  first_seen: string;
+  last_seen: string;
+  listed: boolean;
+  feeds: string[];
+  categories: string[];
+  threat_types: string[];
+  malware_families: string[];
+  mitre_techniques: string[];
+  cves: string[];
+  /** Search results only: exact, substring or related. */
+  match?: string;
+}
+
+/** The catalogue's filters, as the list takes them (and as the Catalogue page's address keeps them). */
+export interface CatalogueFilters {
+  type?: string;
+  level?: string;
+  feed?: string;
+  technique?: string;
+  cve?: string;
+  family?: string;
+  since?: string;
+}
+
+export const CATALOGUE_PAGE = 50;
+
+/** A page of the catalogue, newest last seen first; `next` is the path of the following page (links.next). */
+export function catalogue(filters: CatalogueFilters, next?: string): Promise<{ iocs: CatalogueIoc[]; links: { next: string | null }; meta: { total: number; total_exact: boolean } }> {
+  if (next !== undefined) return call('GET', next);
+  const q = new URLSearchParams({ limit: String(CATALOGUE_PAGE) });
+  for (const [k, v] of Object.entries(filters)) if (typeof v === 'string' && v.trim() !== '') q.set(k, v.trim());
+  return call('GET', `/api/v1/iocs?${q}`);
+}
+
+export function searchCatalogue(q: string): Promise<{ results: CatalogueIoc[]; meta: { q: string; normalized: string | null; search_time_ms: number } }> {
+  return call('GET', `/api/v1/iocs/search?${new URLSearchParams({ q, limit: String(CATALOGUE_PAGE), include_related: 'true' })}`);
+}
+
+export interface CatalogueStats {
+  total: number;
+  listed: number;
+  by_type: Record<string, number>;
+  by_level: Record<string, number>;
+  by_category: Record<string, number>;
+  by_feed: Record<string, number>;
+  new: { last_24h: number; last_7d: number; last_30d: number };
+  feeds: { id: string; name: string; enabled: boolean; status: string; reason: string | null; last_success_at: string | null; listed_count: number }[];
+  top_techniques: { id: string; count: number }[];
+  top_families: { id: string; count: number }[];
+  top_cves: { id: string; count: number }[];
+  meta: { computed_at: string; data_version: number; pending: number };
+}
+
+export function catalogueStats(): Promise<CatalogueStats> {
+  return call('GET', '/api/v1/iocs/stats?top=10');
+}
+
+export interface OverrideView {
+  type: string;
+  value: string;
+  verdict: 'allow' | 'deny';
+  reason: string;
+  created_at: string;
+  created_by: string | null;
+}
+
+const overridePath = (type: string, value: string) => `/api/v1/overrides/${encodeURIComponent(type)}/${encodeURIComponent(value)}`;
+
+/** The analyst override of an indicator (admin); null when there is none. */
+export async function getOverride(type: string, value: string): Promise<OverrideView | null> {
+  try {
+    return await call<OverrideView>('GET', overridePath(type, value));
+  } catch (e) {
+    if (e instanceof ApiFailure && e.status === 404) return null;
+    throw e;
+  }
+}
+
+export function setOverride(type: string, value: string, body: { verdict: 'allow' | 'deny'; reason: string }): Promise<OverrideView> {
+  return call('PUT', overridePath(type, value), body);
+}
+
+export function removeOverride(type: string, value: string): Promise<void> {
+  return call('DELETE', overridePath(type, value));
+}
+
+/** The lookup results of the listed indicators as one export document (POST /api/v1/lookup/export), as a Blob to save. */
+export async function exportLookups(values: { type: string; value: string }[], format: 'stix'): Promise<Blob> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/stix+json, application/json' };
+  if (csrfToken !== null) headers['x-csrf-token'] = csrfToken;
+  let res: Response;
+  try {
+    res = await fetch('/api/v1/lookup/export', { method: 'POST', headers, credentials: 'same-origin', body: JSON.stringify({ values, format }) });
+  } catch {
+    throw new ApiFailure(0, 'network_error', 'Verdict could not be reached: check the connection or that the server is running.', null, null);
+  }
+  if (!res.ok) {
+    let err: { code?: string; message?: string; request_id?: string } | undefined;
+    try {
+      err = ((await res.json()) as { error?: typeof err }).error;
+    } catch {
+      err = undefined;
+    }
+    const retry = res.headers.get('retry-after');
+    throw new ApiFailure(res.status, err?.code ?? 'http_error', err?.message ?? `The server answered ${res.status}.`, err?.request_id ?? res.headers.get('x-request-id'), retry === null || !Number.isFinite(Number(retry)) ? null : Number(retry));
+  }
+  return res.blob();
 }

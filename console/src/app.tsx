@@ -7,6 +7,7 @@ import { FeedsPage } from './feeds.tsx';
 import { AnalyzePage } from './analyze.tsx';
 import { ReportsPage } from './reports.tsx';
 import { KeysPage } from './keys.tsx';
+import { CataloguePage } from './catalogue.tsx';
 
 type Loaded = { state: 'loading' } | { state: 'error'; message: string } | { state: 'ready'; session: SessionInfo | null };
 
@@ -29,20 +30,26 @@ export function App() {
       <SignIn
         onSignedIn={(s) => {
           setLoaded({ state: 'ready', session: s });
-          if (path === '/' || path === '/signin') navigate('/lookup', true);
+          // the first page the key may open (Redirect below), unless a deep link named one
+          if (path === '/' || path === '/signin') navigate('/', true);
         }}
       />
     );
   }
 
-  const pages = [
-    { path: '/lookup', label: 'Lookup', allowed: hasScope(session, 'read:lookup') },
-    { path: '/analyze', label: 'Analyze', allowed: hasScope(session, 'read:lookup') },
-    { path: '/feeds', label: 'Feeds', allowed: hasScope(session, 'read:lookup') },
-    { path: '/reports', label: 'Reports', allowed: hasScope(session, 'read:iocs') },
-    { path: '/keys', label: 'Keys', allowed: session.key.scopes.includes('admin') },
-  ].filter((p) => p.allowed);
-  const active = pages.find((p) => path === p.path || path.startsWith(p.path + '/')) ?? null;
+  const all = [
+    { path: '/lookup', label: 'Lookup', scope: 'read:lookup' as const },
+    { path: '/analyze', label: 'Analyze', scope: 'read:lookup' as const },
+    { path: '/catalogue', label: 'Catalogue', scope: 'read:iocs' as const },
+    { path: '/feeds', label: 'Feeds', scope: 'read:lookup' as const },
+    { path: '/reports', label: 'Reports', scope: 'read:iocs' as const },
+    { path: '/keys', label: 'Keys', scope: 'admin' as const },
+  ];
+  const matches = (p: { path: string }) => path === p.path || path.startsWith(p.path + '/');
+  const pages = all.filter((p) => hasScope(session, p.scope));
+  const active = pages.find(matches) ?? null;
+  const refused = active === null ? (all.find(matches) ?? null) : null;
+  const admin = hasScope(session, 'admin');
 
   async function out() {
     try {
@@ -55,11 +62,13 @@ export function App() {
 
   let body;
   if (path === '/' || path === '/signin') body = pages[0] ? <Redirect to={pages[0].path} /> : <NoPages />;
-  else if (active?.path === '/lookup') body = <LookupPage path={path} />;
-  else if (active?.path === '/analyze') body = <AnalyzePage />;
+  else if (active?.path === '/lookup') body = <LookupPage path={path} admin={admin} />;
+  else if (active?.path === '/analyze') body = <AnalyzePage canExport={hasScope(session, 'read:export')} />;
+  else if (active?.path === '/catalogue') body = <CataloguePage />;
   else if (active?.path === '/keys') body = <KeysPage selfId={session.key.id} />;
   else if (active?.path === '/reports') body = <ReportsPage path={path} />;
-  else if (active?.path === '/feeds') body = <FeedsPage admin={hasScope(session, 'admin')} />;
+  else if (active?.path === '/feeds') body = <FeedsPage admin={admin} />;
+  else if (refused !== null) body = <NeedsScope page={refused.label} scope={refused.scope} has={session.key.scopes} />;
   else body = <NoPages />;
 
   return (
@@ -102,6 +111,17 @@ function NoPages() {
     <main class="page">
       <h1>Nothing to show</h1>
       <p>This key's scopes open no page here, or there is no such page. Lookups need the read:lookup scope.</p>
+    </main>
+  );
+}
+
+function NeedsScope({ page, scope, has }: { page: string; scope: string; has: readonly string[] }) {
+  return (
+    <main class="page">
+      <h1>{page}</h1>
+      <p role="alert" class="error" data-testid="needs-scope">
+        The {page} page needs a key with the {scope} scope{scope === 'admin' ? '' : ' (or admin)'}; this key has {has.join(', ') || 'no scope'}. Sign in with another key, or ask an admin for one.
+      </p>
     </main>
   );
 }

@@ -7,6 +7,9 @@ import type { ComponentChildren } from 'preact';
 import { useLayoutEffect, useState } from 'preact/hooks';
 import type { LookupResult, Source } from './api.ts';
 import { API_ANSWER_MARK, CARD_RENDER_MEASURE } from './perf.ts';
+import { lookupPath, navigate } from './router.ts';
+import { Timeline } from './timeline.tsx';
+import { OverridePanel } from './override.tsx';
 
 const PLATFORM_NAMES: Record<string, string> = { splunk: 'Splunk', splunk_tstats: 'Splunk tstats', kql: 'Sentinel / Defender (KQL)', sigma: 'Sigma', esql: 'Elastic ES|QL' };
 
@@ -26,7 +29,11 @@ export function ExternalLink({ href, children }: { href: string; children: Compo
   );
 }
 
-export function ResultCard({ result }: { result: LookupResult }) {
+/**
+ * `admin`: the key may override the verdict (the panel is shown); `onOverride` looks the
+ * indicator up again once an override is saved or removed.
+ */
+export function ResultCard({ result, admin = false, onOverride }: { result: LookupResult; admin?: boolean; onOverride?: (verdict: 'allow' | 'deny' | null) => Promise<void> }) {
   useLayoutEffect(() => {
     // measured to the moment the card is in the document, laid out on the next read
     if (performance.getEntriesByName(API_ANSWER_MARK).length === 0) return;
@@ -103,6 +110,7 @@ export function ResultCard({ result }: { result: LookupResult }) {
       </section>
 
       {r.sources.length > 0 && <Sources sources={r.sources} />}
+      {r.sources.length > 0 && <Timeline sources={r.sources} />}
 
       {r.mitre_techniques.length > 0 && (
         <section aria-labelledby="attack-title">
@@ -121,6 +129,7 @@ export function ResultCard({ result }: { result: LookupResult }) {
 
       <Hunting queries={r.hunting_queries} />
       <Related related={r.related} />
+      {admin && onOverride !== undefined && <OverridePanel type={r.type} value={r.value} onChanged={onOverride} />}
     </article>
   );
 }
@@ -220,6 +229,8 @@ function Related({ related }: { related: LookupResult['related'] }) {
   const n = related.network;
   const reports = related.reports ?? [];
   const kev = related.kev;
+  const iocs = related.related_iocs ?? [];
+  const titles = new Map(reports.map((rep) => [rep.id, rep.title]));
   if (n === undefined && reports.length === 0 && kev === undefined) return null;
   return (
     <section aria-labelledby="related-title">
@@ -253,6 +264,34 @@ function Related({ related }: { related: LookupResult['related'] }) {
                 <span class="muted"> — {rep.feed_id}{rep.published !== null ? `, ${date(rep.published)}` : ''}</span>
               </li>
             ))}
+          </ul>
+        </>
+      )}
+      {iocs.length > 0 && (
+        <>
+          <h4>Indicators named with it</h4>
+          <ul class="related-iocs" data-testid="related-iocs">
+            {iocs.map((x) => {
+              const path = lookupPath(x.type, x.value);
+              return (
+                <li key={`${x.type} ${x.value}`}>
+                  <a
+                    class="mono"
+                    href={path}
+                    onClick={(e) => {
+                      if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey) return;
+                      e.preventDefault();
+                      navigate(path);
+                    }}
+                  >
+                    {x.value}
+                  </a>{' '}
+                  <span class="muted small">
+                    ({x.type}{titles.has(x.report_id) ? `, in ${titles.get(x.report_id)}` : ''})
+                  </span>
+                </li>
+              );
+            })}
           </ul>
         </>
       )}

@@ -7,7 +7,7 @@ import { API_ANSWER_MARK } from './perf.ts';
 type State = { state: 'idle' } | { state: 'loading'; value: string } | { state: 'error'; message: string } | { state: 'done'; result: LookupResult };
 
 
-export function LookupPage({ path }: { path: string }) {
+export function LookupPage({ path, admin = false }: { path: string; admin?: boolean }) {
   const target = lookupTarget(path);
   const [input, setInput] = useState(target?.value ?? '');
   const [state, setState] = useState<State>({ state: 'idle' });
@@ -50,6 +50,27 @@ export function LookupPage({ path }: { path: string }) {
     return () => removeEventListener('keydown', onKey);
   }, []);
 
+  /**
+   * After an override is saved or removed: the indicator looked up again, the card kept in place.
+   * Cached lookups see the change within the data-version window (100 ms by default), so an
+   * answer without it is asked again a few times.
+   */
+  async function refresh(verdict: 'allow' | 'deny' | null) {
+    if (state.state !== 'done') return;
+    const { type, value } = state.result;
+    const n = latest.current;
+    for (let attempt = 0; ; attempt++) {
+      const result = await lookup(value, type);
+      if (n !== latest.current) return;
+      const applied = result.risk.factors.find((f) => f.kind === 'override' && f.description.startsWith('An analyst override')) as { verdict?: string } | undefined;
+      if ((verdict === null ? applied === undefined : applied?.verdict === verdict) || attempt >= 5) {
+        setState({ state: 'done', result });
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
   function submit(e: Event) {
     e.preventDefault();
     const v = input.trim();
@@ -86,7 +107,7 @@ export function LookupPage({ path }: { path: string }) {
           </p>
         )}
       </div>
-      {state.state === 'done' && <ResultCard result={state.result} />}
+      {state.state === 'done' && <ResultCard result={state.result} admin={admin} onOverride={refresh} />}
     </main>
   );
 }

@@ -176,8 +176,11 @@ describe('analyst console in Chromium', { skip: SKIP_WITHOUT_CHROMIUM }, () => {
   test('a scope-limited key sees no Lookup page, and the API refuses its session too', async () => {
     await signOut();
     await signIn(keys['iocs-only'] ?? '');
-    await page.getByText('Nothing to show').waitFor();
+    // signed in, it lands on the first page its scopes open
+    await page.getByRole('heading', { name: 'Catalogue' }).waitFor();
     assert.equal(await page.getByRole('link', { name: 'Lookup' }).count(), 0);
+    await page.goto(`${server.address}/lookup/ipv4/${IP}`);
+    assert.match(await page.getByTestId('needs-scope').innerText(), /needs a key with the read:lookup scope/);
     assert.equal(await page.getByLabel('Indicator').count(), 0);
     const status = await page.evaluate(async (ip) => (await fetch(`/api/v1/lookup?value=${ip}`)).status, IP);
     assert.equal(status, 403);
