@@ -45,7 +45,8 @@ export const SPECIAL_BLOCKS: readonly SpecialBlock[] = [
 interface V4Block {
   start: number;
   end: number;
-  block: SpecialBlock;
+  /** What specialIpv4 answers for the block: made once, shared by every lookup. */
+  answer: Readonly<SpecialBlock & { start: number; end: number }>;
 }
 interface V6Block {
   start: Uint32Array;
@@ -72,7 +73,8 @@ function compile(): { v4: V4Block[]; v6: V6Block[] } {
     } else {
       const start = ipv4Number(addr);
       if (start < 0) throw new Error(`special block ${block.cidr}`);
-      v4.push({ start, end: start + 2 ** (32 - bits) - 1, block });
+      const end = start + 2 ** (32 - bits) - 1;
+      v4.push({ start, end, answer: Object.freeze({ ...block, start, end }) });
     }
   }
   return { v4, v6 };
@@ -81,8 +83,8 @@ function compile(): { v4: V4Block[]; v6: V6Block[] } {
 const BLOCKS = compile();
 
 /** The special-purpose block holding an IPv4 address (as a number), or null. */
-export function specialIpv4(ip: number): (SpecialBlock & { start: number; end: number }) | null {
-  for (const b of BLOCKS.v4) if (ip >= b.start && ip <= b.end) return { ...b.block, start: b.start, end: b.end };
+export function specialIpv4(ip: number): Readonly<SpecialBlock & { start: number; end: number }> | null {
+  for (const b of BLOCKS.v4) if (ip >= b.start && ip <= b.end) return b.answer;
   return null;
 }
 

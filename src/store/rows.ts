@@ -19,7 +19,22 @@ function decoded<T>(v: Json<T>, empty: T): T {
   return typeof v === 'string' ? (JSON.parse(v) as T) : v;
 }
 
-const iso = (ms: Millis): string => new Date(Number(ms)).toISOString();
+/**
+ * Epoch milliseconds as ISO 8601. Rows repeat their times (every sighting of a feed run shares
+ * its run's time), and formatting a date costs more than a map lookup: the last few thousand are kept.
+ */
+const ISO_MEMO = new Map<number, string>();
+const ISO_MEMO_MAX = 4_096;
+function iso(ms: Millis): string {
+  const n = Number(ms);
+  let text = ISO_MEMO.get(n);
+  if (text === undefined) {
+    if (ISO_MEMO.size >= ISO_MEMO_MAX) ISO_MEMO.clear();
+    text = new Date(n).toISOString();
+    ISO_MEMO.set(n, text);
+  }
+  return text;
+}
 
 export const SIGHTING_COLUMNS =
   'type, value, feed_id, first_seen, last_seen, date_source, threat_type, malware_family, tags, confidence, reference_url, attack_ids, attributes, listed, updated_at';
