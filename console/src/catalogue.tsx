@@ -176,6 +176,7 @@ export function CataloguePage() {
         <div class="catalogue-q">
           <label for="cat-q">Search values</label>
           <input id="cat-q" ref={field} type="search" autocomplete="off" spellcheck={false} placeholder="a value or a part of one (3 characters or more) — press / to focus" value={draft.q ?? ''} onInput={set('q')} />
+          <button type="submit">Search</button>
         </div>
         <div class="filters">
           <span>
@@ -223,14 +224,11 @@ export function CataloguePage() {
               <input id="cat-family" class="short" type="text" value={draft.family} onInput={set('family')} />
             </span>
           )}
-        </div>
-        <div class="catalogue-actions">
-          <button type="submit">Search</button>
           <button type="button" class="secondary" disabled={!filtered} onClick={() => go('/catalogue')}>
             Clear
           </button>
-          {query.q !== undefined && <span class="muted small">The filters narrow the search's results in the page.</span>}
         </div>
+        {query.q !== undefined && <p class="muted small">The filters narrow the search's results in the page.</p>}
       </form>
       {filtered ? (
         <>
