@@ -103,7 +103,7 @@ export function observableOf(type: StoredType, value: string): { sco: StixObject
 }
 
 /** STIX's confidence scale for Low/Med/High (STIX 2.1 appendix A). */
-const CONFIDENCE: Readonly<Record<string, number>> = { low: 15, medium: 50, high: 85 };
+export const CONFIDENCE: Readonly<Record<string, number>> = { low: 15, medium: 50, high: 85 };
 
 /** Verdict's threat types → the STIX indicator-type vocabulary. */
 const INDICATOR_TYPES: Readonly<Record<string, string>> = {
@@ -117,7 +117,7 @@ const INDICATOR_TYPES: Readonly<Record<string, string>> = {
   hijacked_range: 'malicious-activity',
 };
 
-function indicatorTypes(threatTypes: readonly string[]): string[] {
+export function indicatorTypes(threatTypes: readonly string[]): string[] {
   const out = new Set<string>();
   for (const t of threatTypes) out.add(INDICATOR_TYPES[t] ?? 'malicious-activity');
   if (out.size === 0) out.add('unknown');

@@ -8,8 +8,8 @@
  * marking definitions, dated REFERENCE_TIME.
  */
 import { catalogueItem, type CatalogueLabels } from '../exports/catalogue.ts';
-import { REFERENCE_TIME, TLP_MARKING_IDS, stixObjectsOf, tlpMarking, verdictIdentityId, type StixObject } from '../exports/stix.ts';
-import { TLP_LEVELS } from '../exports/tlp.ts';
+import { CONFIDENCE, REFERENCE_TIME, TLP_MARKING_IDS, indicatorTypes, observableOf, stixObjectsOf, tlpMarking, verdictIdentityId, type StixObject } from '../exports/stix.ts';
+import { TLP_LEVELS, itemTlp } from '../exports/tlp.ts';
 import type { ExportOptions } from '../exports/types.ts';
 import { STORED_TYPES, type StoredType } from '../indicators/types.ts';
 import type { AddedEntry } from '../store/types.ts';
@@ -48,15 +48,56 @@ export function referenceVersion(o: StixObject): string {
   return String(o['modified'] ?? o['created']);
 }
 
-const SCORE = / \(\d+(?:\.\d+)?\/100\)/;
-
 export interface ObjectOptions {
   labels: CatalogueLabels;
   lifetimeDays: ExportOptions['lifetimeDays'];
 }
 
+const DAY_MS = 86_400_000;
+
+/**
+ * The indicator of an observable, written directly: a page builds a thousand of them, and the
+ * export's generator also builds the observable, relationships and sightings around each. Its
+ * fields are the export's, field for field (test/taxii/objects.test.ts holds the two equal).
+ */
+function indicatorOf(e: AddedEntry, pattern: string, opts: ObjectOptions): StixObject {
+  const item = catalogueItem(e, opts.labels);
+  const version = isoMicros(e.addedUs);
+  const firstSeen = new Date(e.firstSeen).toISOString();
+  const lastSeen = new Date(e.lastSeen).toISOString();
+  const validTo = lastSeen >= firstSeen ? lastSeen : firstSeen;
+  const created = Date.parse(firstSeen) * 1000 > e.addedUs ? version : firstSeen;
+  const feeds = [...new Set(item.sources.map((s) => s.feed_name))].join(', ');
+  const indicator: StixObject = {
+    type: 'indicator',
+    spec_version: '2.1',
+    id: e.stixId,
+    created,
+    modified: version,
+    name: `${e.type} ${e.value}`,
+    description: `Verdict: risk ${e.level}, confidence ${e.confidence}; reported by ${feeds}.`,
+    indicator_types: indicatorTypes(e.threatTypes),
+    pattern,
+    pattern_type: 'stix',
+    pattern_version: '2.1',
+    valid_from: firstSeen,
+    confidence: CONFIDENCE[e.confidence] ?? 50,
+    labels: [`risk:${e.level}`, ...e.threatTypes].filter((l, i, all) => l !== '' && all.indexOf(l) === i),
+    created_by_ref: verdictIdentityId,
+    object_marking_refs: [TLP_MARKING_IDS[itemTlp(item.sources, undefined)]],
+  };
+  const lifetime = opts.lifetimeDays(e.type);
+  if (lifetime !== null) indicator['valid_until'] = new Date(Date.parse(validTo) + Math.max(lifetime * DAY_MS, 1)).toISOString();
+  return indicator;
+}
+
 /** The object a row is served as; null if the export writes none for it (it has no STIX id then either). */
 export function rowObject(e: AddedEntry, opts: ObjectOptions): StixObject | null {
+  if (stixTypeOf(e.type) === 'indicator') {
+    const obs = observableOf(e.type, e.value);
+    return obs === null ? null : indicatorOf(e, obs.pattern, opts);
+  }
+  // a CVE's vulnerability or a technique's attack-pattern (few rows): as the export writes it
   const item = catalogueItem(e, opts.labels);
   // `now` only dates what has no date of its own; a catalogue row always has its dates
   for (const o of stixObjectsOf(item, { now: new Date(e.addedUs / 1000), lifetimeDays: opts.lifetimeDays }, new Set())) {
@@ -64,7 +105,6 @@ export function rowObject(e: AddedEntry, opts: ObjectOptions): StixObject | null
     const version = isoMicros(e.addedUs);
     const out: StixObject = { ...o, modified: version };
     if (typeof o['created'] === 'string' && Date.parse(o['created']) * 1000 > e.addedUs) out['created'] = version;
-    if (typeof o['description'] === 'string' && o.type === 'indicator') out['description'] = o['description'].replace(SCORE, '');
     return out;
   }
   return null;
