@@ -14,15 +14,12 @@
  *   - stats uncached once, then cached p99 over 1,000.
  *   - TAXII: objects and manifest pages of 1,000 at 20 depths, against the bare recording-order
  *     pages (bench/catalogue-taxii.ts; goal < 150 ms a page); `--taxii-only` stops after it.
- *   - TAXII: objects and manifest pages of 1,000 at 20 depths, against the bare recording-order
- *     pages (bench/catalogue-taxii.ts; goal < 150 ms a page); `--taxii-only` stops after it.
  * Goals: CSV ≥ 100,000 rows/s with RSS growth < 100 MB; exact p99 < 5 ms; substring
  * p99 < 100 ms; cached stats < 50 ms.
  *
  *   npm run bench:catalogue
  *   npm run bench:catalogue -- --size 200000 --no-postgres
  *   npm run bench:catalogue -- --no-sqlite
- *   npm run bench:catalogue -- --taxii-only --no-postgres
  *   npm run bench:catalogue -- --taxii-only --no-postgres
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -40,7 +37,6 @@ import type { SightingRecord } from '../src/model.ts';
 import { openStore } from '../src/store/index.ts';
 import type { CatalogueEntry, Store } from '../src/store/types.ts';
 import { benchSchema, dropSchema } from './postgres.ts';
-import { taxiiBench } from './catalogue-taxii.ts';
 import { taxiiBench } from './catalogue-taxii.ts';
 
 const arg = (name: string): string | undefined => {
@@ -146,9 +142,6 @@ async function bench(engine: string, store: Store, storeUrl: string): Promise<vo
   const r = await catalogue.refresh();
   const refreshS = (performance.now() - t) / 1000;
   console.log(`${engine}: catalogue computed: ${r.written} rows in ${refreshS.toFixed(1)} s (${Math.round(r.written / refreshS)}/s)`);
-  // TAXII pages of 1,000 at depths across the catalogue (bench/catalogue-taxii.ts); --taxii-only stops after it
-  await taxiiBench(engine, store, intel, catalogue);
-  if (process.argv.includes('--taxii-only')) return;
   // TAXII pages of 1,000 at depths across the catalogue (bench/catalogue-taxii.ts); --taxii-only stops after it
   await taxiiBench(engine, store, intel, catalogue);
   if (process.argv.includes('--taxii-only')) return;
