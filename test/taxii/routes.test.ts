@@ -232,6 +232,16 @@ function suite(engine: string, open: () => Promise<Harness>): void {
       }
     });
 
+    test('the collections are read-only: a POST of objects is a 405 in the TAXII envelope', async () => {
+      const res = await h.app.inject({ method: 'POST', url: `/taxii2/api/collections/${ALL}/objects/`, headers: { authorization: `Bearer ${exporter}`, 'content-type': 'application/taxii+json;version=2.1' }, payload: '{"objects":[]}' });
+      assert.equal(res.statusCode, 405, res.body);
+      assert.equal(res.headers['allow'], 'GET, HEAD');
+      assert.equal(res.headers['content-type'], TAXII);
+      assert.equal(res.json().http_status, '405');
+      const nowhere = await h.app.inject({ method: 'POST', url: '/taxii2/api/nothing/', headers: { authorization: `Bearer ${exporter}` } });
+      assert.equal(nowhere.statusCode, 404);
+    });
+
     test('high-confidence holds what the catalogue rates high or critical with medium or high confidence; a category collection what its feeds list', async () => {
       const hc = (await byNext(collectionId('high-confidence'), '&match[type]=indicator,vulnerability', 50)).map((o) => o.id);
       const catalogue = (await h.app.inject({ method: 'GET', url: '/api/v1/iocs?limit=1000', headers: h.auth() })).json() as { iocs: { type: string; value: string; risk_score: string; confidence: string }[] };

@@ -204,6 +204,12 @@ export async function registerTaxiiRoutes(app: FastifyInstance, deps: TaxiiRoute
       });
       taxii.setNotFoundHandler((req, reply) => {
         reply.header('x-request-id', req.id);
+        // every resource here is read-only: another method on one of them is a 405
+        const path = req.url.split('?')[0] ?? '';
+        if (req.method !== 'GET' && req.method !== 'HEAD' && taxii.findRoute({ method: 'GET', url: path }) !== null) {
+          reply.code(405).header('allow', 'GET, HEAD');
+          return sendTaxii(reply, taxiiError(405, `Method ${req.method} is not allowed here: the collections are read-only.`, 'method_not_allowed', req.id));
+        }
         reply.code(404);
         return sendTaxii(reply, taxiiError(404, 'No such TAXII resource.', 'not_found', req.id));
       });
