@@ -1,7 +1,7 @@
-/** `verdict keys create|list|revoke`: API keys in the configured store. */
+/** `verdict keys create|list|update|revoke|usage|init`: API keys in the configured store. */
 import { loadConfig } from '../config.ts';
 import { buildKeyDeps, commandLogger, type KeyDeps } from '../deps.ts';
-import { checkAllowedIps, checkKeyInput, keyView, type KeyService, type KeyView } from '../keys/service.ts';
+import { checkAllowedIps, checkKeyInput, checkKeyUpdate, keyView, type KeyService, type KeyView } from '../keys/service.ts';
 import { usageReport, utcDay } from '../keys/usage.ts';
 import { printable } from '../printable.ts';
 import type { Scope, Tier } from '../store/types.ts';
@@ -53,6 +53,42 @@ export async function listKeys(opts: { json?: boolean }): Promise<void> {
   const list = (await withKeys((k) => k.list())).map(keyView);
   if (opts.json) process.stdout.write(JSON.stringify({ keys: list }, null, 2) + '\n');
   else process.stdout.write(list.length === 0 ? 'no keys\n' : list.map(describe).join('\n') + '\n');
+}
+
+export interface UpdateKeyOptions {
+  name?: string;
+  tier?: string;
+  scopes?: string;
+  allowedIps?: string;
+  expiresAt?: string;
+  json?: boolean;
+}
+
+/** `verdict keys update ID`: the fields given change, the others (and the key's secret) stay. */
+export async function updateKey(id: string, opts: UpdateKeyOptions): Promise<void> {
+  const list = (v: string | undefined): string[] | undefined => v?.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const input = {
+    ...(opts.name !== undefined ? { name: opts.name } : {}),
+    ...(opts.tier !== undefined ? { tier: opts.tier } : {}),
+    ...(opts.scopes !== undefined ? { scopes: list(opts.scopes) } : {}),
+    // an empty list (--allowed-ips '') lets the key be used from any address again
+    ...(opts.allowedIps !== undefined ? { allowed_ips: list(opts.allowedIps) } : {}),
+    ...(opts.expiresAt !== undefined ? { expires_at: opts.expiresAt === 'never' ? null : opts.expiresAt } : {}),
+  };
+  const result = await withKeys(async (k) => {
+    const checked = checkKeyUpdate(input, k.now());
+    if (!checked.ok) {
+      const field = checked.problem.field === 'body' ? 'the command' : `--${checked.problem.field.replace(/_/g, '-')}`;
+      throw new Error(`${field} ${checked.problem.reason.replace('give name, tier, scopes, allowed_ips or expires_at', 'give --name, --tier, --scopes, --allowed-ips or --expires-at')}`);
+    }
+    return k.update(id, checked.changes);
+  });
+  if (result === null) {
+    process.stderr.write(`${printable(`no active key with id "${id}"`)}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  process.stdout.write(opts.json ? JSON.stringify(keyView(result.after), null, 2) + '\n' : `updated ${describe(keyView(result.after))}\n`);
 }
 
 export async function revokeKey(id: string, opts: { json?: boolean }): Promise<void> {

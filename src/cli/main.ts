@@ -78,6 +78,17 @@ export function buildProgram(): Command {
     .option('--json', 'print the usage as one JSON document (as GET /api/v1/keys/{id}/usage)')
     .action(async (id: string, opts: { days?: string; json?: boolean }) => (await import('./keys.ts')).keyUsage(id, opts));
   keys
+    .command('update')
+    .description("Change a key's name, tier, scopes, allowed addresses or expiry (its secret stays); a running server applies it within a second")
+    .argument('<id>', 'the key id (see `verdict keys list`)')
+    .option('--name <name>', 'a new name')
+    .option('--tier <tier>', 'free, pro or enterprise')
+    .option('--scopes <list>', 'comma-separated scopes, replacing the current ones')
+    .option('--allowed-ips <list>', "comma-separated addresses or CIDR ranges, replacing the current ones ('' for any address)")
+    .option('--expires-at <time>', 'an RFC 3339 time in the future, or never')
+    .option('--json', 'print the changed key record as one JSON document')
+    .action(async (id: string, opts: import('./keys.ts').UpdateKeyOptions) => (await import('./keys.ts')).updateKey(id, opts));
+  keys
     .command('revoke')
     .description('Revoke a key by id; it stops working at once')
     .argument('<id>', 'the key id (see `verdict keys list`)')

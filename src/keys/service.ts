@@ -1,8 +1,8 @@
 /**
- * Key use cases shared by the admin routes and `verdict keys`: create, list, get, revoke, and the
- * first admin key on an empty store.
+ * Key use cases shared by the admin routes and `verdict keys`: create, list, get, update, revoke,
+ * and the first admin key on an empty store.
  */
-import type { ApiKeyRecord, ApiKeyRepository, Scope, Tier } from '../store/types.ts';
+import type { ApiKeyChanges, ApiKeyRecord, ApiKeyRepository, Scope, Tier } from '../store/types.ts';
 import { SCOPES, TIERS } from '../store/types.ts';
 import { hashKey, isWellFormedKey, mintKey, toRfc3339 } from './keys.ts';
 import { parseAllowedIps } from './allowed-ips.ts';
@@ -86,6 +86,55 @@ export function checkAllowedIps(entries: unknown): { ok: true; ranges: string[] 
   return { ok: true, ranges: [...new Set(parsed.canonical)] };
 }
 
+/** What PATCH /api/v1/keys/{id} and `verdict keys update` may change, as given (absent: unchanged). */
+export interface KeyUpdateInput {
+  name?: unknown;
+  tier?: unknown;
+  scopes?: unknown;
+  allowed_ips?: unknown;
+  /** RFC 3339 time in the future, or null: never expires. */
+  expires_at?: unknown;
+}
+
+/** Checks an update; returns the changes as the store takes them, or the problem with the field at fault. */
+export function checkKeyUpdate(input: KeyUpdateInput, now: Date): { ok: true; changes: ApiKeyChanges } | { ok: false; problem: KeyInputProblem } {
+  const fail = (field: string, reason: string) => ({ ok: false as const, problem: { field, reason } });
+  const changes: ApiKeyChanges = {};
+  if (input.name !== undefined) {
+    if (typeof input.name !== 'string' || input.name.trim() === '' || input.name.length > MAX_KEY_NAME) return fail('name', `must be a non-empty string of at most ${MAX_KEY_NAME} characters`);
+    changes.name = input.name.trim();
+  }
+  if (input.tier !== undefined) {
+    if (typeof input.tier !== 'string' || !(TIERS as readonly string[]).includes(input.tier)) return fail('tier', `must be one of ${TIERS.join(', ')}`);
+    changes.tier = input.tier as Tier;
+  }
+  if (input.scopes !== undefined) {
+    if (!Array.isArray(input.scopes) || input.scopes.length === 0) return fail('scopes', 'must be a non-empty list');
+    const bad = input.scopes.find((x) => typeof x !== 'string' || !(SCOPES as readonly string[]).includes(x));
+    if (bad !== undefined) return fail('scopes', `unknown scope "${String(bad)}"; allowed: ${SCOPES.join(', ')}`);
+    changes.scopes = [...new Set(input.scopes as Scope[])];
+  }
+  if (input.allowed_ips !== undefined) {
+    const allowed = checkAllowedIps(input.allowed_ips);
+    if (!allowed.ok) return { ok: false, problem: allowed.problem };
+    changes.allowedIps = allowed.ranges;
+  }
+  if (input.expires_at !== undefined) {
+    const at = input.expires_at;
+    if (at === null) changes.expiresAt = null;
+    else {
+      const ms = typeof at === 'string' && RFC3339.test(at) ? Date.parse(at) : Number.NaN;
+      if (Number.isNaN(ms)) return fail('expires_at', 'must be an RFC 3339 time (2027-01-31T00:00:00Z) or null (never expires)');
+      if (ms <= now.getTime()) return fail('expires_at', 'must be in the future (to stop a key now, revoke it)');
+      changes.expiresAt = toRfc3339(new Date(ms));
+    }
+  }
+  if (Object.keys(changes).length === 0) return fail('body', 'names nothing to change: give name, tier, scopes, allowed_ips or expires_at');
+  return { ok: true, changes };
+}
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:\d{2})$/;
+
 export function createKeyService(deps: KeyServiceDeps) {
   return {
     /** Returns the stored record and the key, which must be shown once and then forgotten. */
@@ -97,12 +146,24 @@ export function createKeyService(deps: KeyServiceDeps) {
       await deps.keys.create(minted.record);
       return minted;
     },
+    /** The service's clock (an update's expiry must lie after it). */
+    now: () => deps.clock(),
     list: () => deps.keys.list(),
     get: (id: string) => deps.keys.get(id),
     /** Revokes and returns the record, or null when there is no such active key. */
     async revoke(id: string): Promise<ApiKeyRecord | null> {
       const ok = await deps.keys.revoke(id, toRfc3339(deps.clock()));
       return ok ? deps.keys.get(id) : null;
+    },
+    /**
+     * Changes a key's name, tier, scopes, allow-list or expiry (checked by checkKeyUpdate; never
+     * its secret). Returns the record before and after, or null when there is no such active key.
+     */
+    async update(id: string, changes: ApiKeyChanges): Promise<{ before: ApiKeyRecord; after: ApiKeyRecord } | null> {
+      const before = await deps.keys.get(id);
+      if (before === null || before.revokedAt !== null) return null;
+      const after = await deps.keys.update(id, changes);
+      return after === null ? null : { before, after };
     },
     /**
      * On an empty key table: stores the configured admin key, or mints one. Returns the key only

@@ -36,6 +36,15 @@ export interface KeyUsageCount {
   requests: number;
 }
 
+/** What an update of a key may change (absent: unchanged). `allowedIps` canonical; `expiresAt` RFC 3339 or null (never). */
+export interface ApiKeyChanges {
+  name?: string;
+  tier?: Tier;
+  scopes?: Scope[];
+  allowedIps?: string[];
+  expiresAt?: string | null;
+}
+
 export interface ApiKeyRepository {
   create(key: ApiKeyRecord): Promise<void>;
   findByHash(keyHash: string): Promise<ApiKeyRecord | null>;
@@ -53,6 +62,8 @@ export interface ApiKeyRepository {
   createFirst(key: ApiKeyRecord): Promise<boolean>;
   /** Replaces a key's allow-list (canonical ranges); false when there is no such key. */
   setAllowedIps(id: string, ranges: readonly string[]): Promise<boolean>;
+  /** Changes the given fields of a key (never its hash) and returns the record as stored, or null when there is no such key. */
+  update(id: string, changes: ApiKeyChanges): Promise<ApiKeyRecord | null>;
   /** Adds each count to its (key, day, route) total in one transaction; several processes may add. */
   addUsage(counts: readonly KeyUsageCount[]): Promise<void>;
   /** A key's counts on `sinceDay` (`YYYY-MM-DD`) and later, newest day first, then by route. */

@@ -1,8 +1,8 @@
-/** Admin key management: GET/POST /api/v1/keys, GET/DELETE /api/v1/keys/{id}. */
+/** Admin key management: GET/POST /api/v1/keys, GET/PATCH/DELETE /api/v1/keys/{id}. */
 import { Type } from '../typebox.ts';
 import type { FastifyInstance } from 'fastify';
 import { SCOPES, TIERS, type Scope, type Tier } from '../../store/types.ts';
-import { checkAllowedIps, checkKeyInput, keyView, type KeyService } from '../../keys/service.ts';
+import { checkAllowedIps, checkKeyInput, checkKeyUpdate, keyView, type KeyService, type KeyUpdateInput } from '../../keys/service.ts';
 import { MAX_ALLOWED_IPS } from '../../keys/allowed-ips.ts';
 import { usageReport, utcDay } from '../../keys/usage.ts';
 import type { ApiKeyRepository } from '../../store/types.ts';
@@ -24,6 +24,17 @@ const CreateBody = Type.Object({
   ),
 });
 
+const UpdateBody = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    tier: Type.Optional(Type.Enum([...TIERS])),
+    scopes: Type.Optional(Type.Array(Type.Enum([...SCOPES]), { minItems: 1, maxItems: SCOPES.length })),
+    allowed_ips: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: MAX_ALLOWED_IPS, description: 'Replaces the allow-list; empty: any address' })),
+    expires_at: Type.Optional(Type.Unsafe<string | null>({ type: ['string', 'null'], maxLength: 40, description: 'RFC 3339 time in the future, or null: never expires' })),
+  },
+  { additionalProperties: false, minProperties: 1, description: "The fields to change; the others keep their values. A key's secret never changes: create a new key instead." },
+);
+
 const UsageQuery = Type.Object({ days: Type.Optional(Type.Integer({ minimum: 1, maximum: 90, default: 30, description: 'UTC days to report, today included' })) });
 
 const Counts = Type.Record(Type.String(), Type.Integer());
@@ -40,6 +51,8 @@ const CreatedKey = Type.Object({ ...KeyView.properties, key: Type.String({ descr
 export interface KeyRouteHooks {
   /** Lets the auth layer drop a revoked key from its short-lived cache at once. */
   onRevoked?: (id: string) => void;
+  /** Lets the auth layer drop its cached record of a changed key at once, so the change applies to the next request. */
+  onUpdated?: (id: string) => void;
   /** Lets the auth layer forget a "no such key" it remembered for the new key's hash. */
   onCreated?: (keyHash: string) => void;
   /** Where GET /api/v1/keys/{id}/usage reads: the stored counts, after the pending ones were flushed. */
@@ -131,6 +144,38 @@ export function registerKeyRoutes(app: FastifyInstance, keys: KeyService, hooks:
       },
     );
   }
+
+  app.patch(
+    '/api/v1/keys/:id',
+    {
+      config: admin,
+      schema: {
+        summary: 'Change an API key',
+        description:
+          'Changes the name, tier, scopes, allowed addresses or expiry of an active key; its secret stays. The change applies to the next request on this instance and within a second on the others (docs/api.md).',
+        tags: ['keys'],
+        security,
+        params: IdParams,
+        body: UpdateBody,
+        response: { 200: KeyView, ...errorResponses(400, 404, 413, 415, ...AUTH_ERRORS) },
+      },
+    },
+    async (req) => {
+      const { id } = req.params as { id: string };
+      const checked = checkKeyUpdate(req.body as KeyUpdateInput, keys.now());
+      if (!checked.ok) throw new ApiError('invalid_parameter', `Field "${checked.problem.field}" ${checked.problem.reason}.`, { parameter: checked.problem.field });
+      const result = await keys.update(id, checked.changes);
+      if (result === null) throw new ApiError('not_found', `No active API key with id "${id}".`);
+      hooks.onUpdated?.(id);
+      // what changed, from what to what (names, tiers, scopes, ranges and times only: nothing secret)
+      const { before, after } = result;
+      const changes: Record<string, { from: unknown; to: unknown }> = {};
+      const fields = [['name', before.name, after.name], ['tier', before.tier, after.tier], ['scopes', before.scopes, after.scopes], ['allowed_ips', before.allowedIps, after.allowedIps], ['expires_at', before.expiresAt, after.expiresAt]] as const;
+      for (const [field, from, to] of fields) if (JSON.stringify(from) !== JSON.stringify(to)) changes[field] = { from, to };
+      req.log.info({ event: 'api_key_updated', key_id: id, by_key_id: req.apiKey?.id ?? null, changes }, 'api key updated');
+      return keyView(after);
+    },
+  );
 
   app.delete(
     '/api/v1/keys/:id',

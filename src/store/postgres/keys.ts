@@ -1,5 +1,6 @@
 /** API keys, stored by hash only; a last-use stamp never moves back (another instance may have written a later one). */
-import { apiKeyParams, toApiKey } from '../rows.ts';
+import { KEY_COLUMNS, apiKeyParams, toApiKey } from '../rows.ts';
+import { keyUpdate } from '../key-changes.ts';
 import type { ApiKeyRow } from '../rows.ts';
 import { KEY_SQL } from '../sql.ts';
 import type { ApiKeyRepository } from '../types.ts';
@@ -73,6 +74,12 @@ export function createKeyRepository(db: Queries): ApiKeyRepository {
     },
     async setAllowedIps(id, ranges) {
       return ((await db.q('key allow-list', SQL.setAllowedIps, [JSON.stringify(ranges), id])).rowCount ?? 0) === 1;
+    },
+    async update(id, changes) {
+      const u = keyUpdate(id, changes);
+      if (u === null) return this.get(id);
+      const row = await db.row<ApiKeyRow>('key update', `${numbered(u.sql)} RETURNING ${KEY_COLUMNS}`, u.params);
+      return row === undefined ? null : toApiKey(row);
     },
     async addUsage(counts) {
       if (counts.length === 0) return;

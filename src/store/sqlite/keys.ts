@@ -7,6 +7,7 @@ import type Database from 'better-sqlite3';
 import { KEY_COLUMNS, apiKeyParams, toApiKey } from '../rows.ts';
 import type { ApiKeyRow } from '../rows.ts';
 import { KEY_SQL } from '../sql.ts';
+import { keyUpdate } from '../key-changes.ts';
 import type { ApiKeyRepository, KeyUsageCount } from '../types.ts';
 import { validateKey } from '../validate.ts';
 import { isBusy } from './write-gate.ts';
@@ -110,6 +111,16 @@ export function createKeyRepository(d: KeyRepositoryDeps): ApiKeyRepository {
     },
     async setAllowedIps(id, ranges) {
       return d.gate.write(() => setAllowedIps.run(JSON.stringify(ranges), id).changes === 1);
+    },
+    async update(id, changes) {
+      const u = keyUpdate(id, changes);
+      if (u !== null) {
+        // the statements of an update are few and bounded (one per set of fields): each prepared as it comes
+        const changed = await d.gate.write(() => d.writer.prepare(u.sql).run(...u.params).changes);
+        if (changed === 0) return null;
+      }
+      const row = byId.get(id) as ApiKeyRow | undefined;
+      return row === undefined ? null : toApiKey(row);
     },
     async addUsage(counts) {
       if (counts.length === 0) return;
