@@ -145,6 +145,9 @@ describe('Catalogue, the lookup card\'s timeline and override, and the STIX expo
     assert.match(await page.getByTestId('feed-health').locator('tr[data-feed="blocklist-de"]').innerText(), new RegExp(`^${name('blocklist-de')}\\s+degraded\\s+${SCANNERS}\\s+—\\s+it has not run yet$`, 'i'));
     await page.screenshot({ path: join(shots, 'catalogue.png') });
     await assertAccessible(page, 'catalogue page');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await assertAccessible(page, 'catalogue page, dark theme');
+    await page.emulateMedia({ colorScheme: 'light' });
   });
 
   test('the list: every indicator newest first, 50 a page, More follows links.next', async () => {
