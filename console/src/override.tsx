@@ -27,6 +27,12 @@ export function OverridePanel({ type, value, onChanged }: { type: string; value:
     if (open) reasonField.current?.focus();
   }, [open]);
 
+  /** Closes the form (Cancel, Escape) and gives the focus back to the button that opened it. */
+  function close() {
+    setOpen(false);
+    setTimeout(() => opener.current?.focus(), 0);
+  }
+
   async function save(e: Event) {
     e.preventDefault();
     if (reason.trim() === '') {
@@ -88,7 +94,17 @@ export function OverridePanel({ type, value, onChanged }: { type: string; value:
         )}
       </div>
       {open && (
-        <form id="override-form" class="override-form" onSubmit={save} aria-label="Override the verdict">
+        <form
+          id="override-form"
+          class="override-form"
+          onSubmit={save}
+          aria-label="Override the verdict"
+          onKeyDown={(e) => {
+            if (e.key !== 'Escape' || busy) return;
+            e.preventDefault();
+            close();
+          }}
+        >
           <fieldset>
             <legend>Verdict</legend>
             <label class="check">
@@ -108,10 +124,7 @@ export function OverridePanel({ type, value, onChanged }: { type: string; value:
               type="button"
               class="secondary"
               disabled={busy}
-              onClick={() => {
-                setOpen(false);
-                setTimeout(() => opener.current?.focus(), 0);
-              }}
+              onClick={close}
             >
               Cancel
             </button>

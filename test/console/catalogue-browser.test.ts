@@ -247,7 +247,11 @@ describe('Catalogue, the lookup card\'s timeline and override, and the STIX expo
     assert.notEqual(before, 'high');
     const levelIs = (l: string) => page.waitForFunction((want) => document.querySelector('[data-testid="result-card"] .verdict-line .level')?.textContent === want, l);
     assert.match(await page.getByTestId('override').innerText(), /No override/);
+    // Escape closes the form and gives the focus back to its button
     await page.getByRole('button', { name: 'Override', exact: true }).click();
+    await page.getByLabel('Reason').press('Escape');
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Override');
+    await page.keyboard.press('Enter');
     await page.getByLabel('deny — known bad').check();
     await page.getByRole('button', { name: 'Save override' }).click();
     await page.getByTestId('override-message').getByText('Give a reason').waitFor();
