@@ -12,6 +12,7 @@ import type { Intelligence, HuntingQueryBuilder } from './model.ts';
 import type { Store } from './store/types.ts';
 import type { RateLimiter } from './ratelimit/types.ts';
 import type { AuthFailureLimiter } from './ratelimit/auth-failures.ts';
+import type { SessionStore } from './http/sessions.ts';
 import type { LookupCache } from './cache/types.ts';
 import type { RunLock } from './feeds/types.ts';
 import type { FeedScheduler } from './feeds/scheduler.ts';
@@ -41,6 +42,8 @@ export interface Deps {
   rateLimiter: RateLimiter;
   /** Failed authentications per client address (shared through Redis when configured). */
   authFailures: AuthFailureLimiter;
+  /** Console sessions: in Redis when configured (several instances share them), else none here and the app keeps them in memory. */
+  sessions?: SessionStore;
   /** Null when caching is off (`VERDICT_CACHE_TTL_SECONDS=0`). */
   cache: LookupCache | null;
   runLock: RunLock;
@@ -175,6 +178,9 @@ export async function buildDeps(config: Config, overrides: Partial<Deps> = {}): 
     if (!overrides.rateLimiter) opened.push(rateLimiter);
     const authFailures = overrides.authFailures ?? (await createAuthFailureLimiter(config, logger));
     if (!overrides.authFailures) opened.push(authFailures);
+    const redisSessions = overrides.sessions === undefined ? await createSessionStore(config) : undefined;
+    if (redisSessions) opened.push(redisSessions);
+    const sessions = overrides.sessions ?? redisSessions;
     const cache = overrides.cache !== undefined ? overrides.cache : await createCache(config, logger);
     if (overrides.cache === undefined && cache) opened.push(cache);
     const { runLock, scheduler } = await feedParts(config, logger, clock, store, catalog, overrides);
@@ -189,6 +195,7 @@ export async function buildDeps(config: Config, overrides: Partial<Deps> = {}): 
       hunting,
       rateLimiter,
       authFailures,
+      ...(sessions ? { sessions } : {}),
       cache,
       runLock,
       scheduler,
@@ -289,6 +296,13 @@ async function createAuthFailureLimiter(config: Config, logger: Logger): Promise
   }
   const { createMemoryAuthFailureLimiter } = await import('./ratelimit/auth-failures.ts');
   return createMemoryAuthFailureLimiter(perMinute);
+}
+
+/** Console sessions in Redis when configured; otherwise undefined (the app keeps them in its own memory). */
+async function createSessionStore(config: Config): Promise<(SessionStore & Closable) | undefined> {
+  if (!config.redisUrl) return undefined;
+  const { createRedisSessionStore } = await import('./http/sessions-redis.ts');
+  return createRedisSessionStore({ url: config.redisUrl });
 }
 
 /** The lookup cache the config asks for (none when the TTL is 0). */

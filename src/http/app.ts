@@ -46,7 +46,7 @@ import { createMemorySessionStore, SESSION_TTL_MS, type SessionStore } from './s
 const USAGE_FLUSH_MS = 5_000;
 
 export type AppDeps = Pick<Deps, 'config' | 'logger' | 'clock' | 'ids' | 'store' | 'catalog' | 'intel' | 'hunting' | 'rateLimiter' | 'cache' | 'scheduler'> &
-  Partial<Pick<Deps, 'authFailures'>> & {
+  Partial<Pick<Deps, 'authFailures' | 'sessions'>> & {
     /** The analyst summary of `include=summary`; built from `config.llm` when not given. */
     summarizer?: Summarizer;
   };
@@ -126,7 +126,8 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
     },
   });
   const authFailures = deps.authFailures ?? createMemoryAuthFailureLimiter(deps.config.authFailuresPerMinute);
-  const sessions = opts.sessions ?? createMemorySessionStore();
+  // in Redis when configured (every instance finds them; deps closes the client), else in this process
+  const sessions = opts.sessions ?? deps.sessions ?? createMemorySessionStore();
   // per-key usage: counted in memory on the auth path, added to the store every few seconds and at close
   const usage = new UsageRecorder(deps.store.keys);
   const flushUsage = (): Promise<void> => usage.flush().then(
@@ -188,10 +189,14 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
   registerHealthRoute(app, { ...deps, storeOutage });
   registerKeyRoutes(app, keys, {
     usage: { store: deps.store.keys, flush: flushUsage, tiers: deps.config.tiers, clock: deps.clock },
-    onRevoked: (id) => {
+    onRevoked: async (id) => {
       verifier.forget(id);
-      sessions.revokeKey(id);
+      // the revocation is stored whatever happens here: a session left behind is refused anyway,
+      // as its key's record is checked on every request (on another instance within a second)
+      await sessions.revokeKey(id).catch((err: unknown) => deps.logger.error({ err, keyId: id }, 'could not end the sessions of a revoked key'));
     },
+    // a changed key's record is read again on its next request (its console sessions re-verify it too)
+    onUpdated: (id) => verifier.forget(id),
     onCreated: (hash) => verifier.created(hash),
   });
   registerFeedRoutes(app, deps);

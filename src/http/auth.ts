@@ -16,7 +16,7 @@ import { hasScope } from '../keys/keys.ts';
 import { ipAllowed, parseAllowedIps, type ParsedRange } from '../keys/allowed-ips.ts';
 import { UNCHECKED, type KeyRefusal, type KeyVerifier } from '../keys/verify.ts';
 import { ApiError } from './errors.ts';
-import { CSRF_HEADER, SAFE_METHODS, csrfMatches, sessionToken, type SessionStore } from './sessions.ts';
+import { CSRF_HEADER, SAFE_METHODS, csrfMatches, sessionToken, type Session, type SessionStore } from './sessions.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -223,7 +223,10 @@ export function createAuthHooks(deps: AuthDeps, keys: KeyVerifier, failures: Aut
       done(new ApiError('missing_api_key'));
       return;
     }
-    const session = deps.sessions?.get(token, now.getTime());
+    deps.sessions!.get(token, now.getTime()).then((session) => withSession(req, reply, session, scope, now, done), done);
+  }
+
+  function withSession(req: FastifyRequest, reply: FastifyReply, session: Session | undefined, scope: Scope, now: Date, done: (err?: Error) => void): void {
     if (session === undefined) {
       refuse(req, reply, 'invalid_api_key', now, done);
       return;

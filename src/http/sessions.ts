@@ -4,8 +4,9 @@
  * the token, the hash of the key (never the key: each request re-verifies the key's record, so a
  * revoked or expired key ends its sessions at once), a CSRF token and the expiry.
  *
- * Sessions live in this process's memory: a restart signs everyone out, and several instances
- * behind one address need sticky routing (docs/console.md).
+ * Sessions live in this process's memory, or — with VERDICT_REDIS_URL, as several instances behind
+ * one address run — in Redis (sessions-redis.ts), where every instance finds them and a restart
+ * keeps them (docs/console.md).
  */
 import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 
@@ -25,18 +26,29 @@ export interface Session {
 
 export interface SessionStore {
   /** A new session for the key; the token goes in the cookie and is never kept. */
-  create(keyId: string, keyHash: string, nowMs: number): { token: string; session: Session };
+  create(keyId: string, keyHash: string, nowMs: number): Promise<{ token: string; session: Session }>;
   /** The live session of a cookie's token, or undefined (unknown or expired: then forgotten). */
-  get(token: string, nowMs: number): Session | undefined;
-  revoke(token: string): boolean;
+  get(token: string, nowMs: number): Promise<Session | undefined>;
+  /** Ends one session; whether it was live. */
+  revoke(token: string): Promise<boolean>;
   /** Ends every session of a key (the key was revoked). */
-  revokeKey(keyId: string): void;
+  revokeKey(keyId: string): Promise<void>;
+  close?(): Promise<void>;
+}
+
+export const tokenHash = (token: string): string => hash('sha256', token, 'hex');
+
+/** A new session's token (for the cookie) and record. */
+export function newSession(keyId: string, keyHash: string, expiresAt: number): { token: string; session: Session } {
+  return { token: randomBytes(32).toString('base64url'), session: { keyId, keyHash, csrfToken: randomBytes(32).toString('base64url'), expiresAt } };
+}
+
+export interface MemorySessionStore extends SessionStore {
+  /** Live sessions held (tests look). */
   readonly size: number;
 }
 
-const tokenHash = (token: string): string => hash('sha256', token, 'hex');
-
-export function createMemorySessionStore(ttlMs = SESSION_TTL_MS): SessionStore {
+export function createMemorySessionStore(ttlMs = SESSION_TTL_MS): MemorySessionStore {
   // insertion order is creation order: the first entries are the oldest
   const byHash = new Map<string, Session>();
   function sweep(nowMs: number): void {
@@ -48,14 +60,13 @@ export function createMemorySessionStore(ttlMs = SESSION_TTL_MS): SessionStore {
     }
   }
   return {
-    create(keyId, keyHash, nowMs) {
+    async create(keyId, keyHash, nowMs) {
       sweep(nowMs);
-      const token = randomBytes(32).toString('base64url');
-      const session: Session = { keyId, keyHash, csrfToken: randomBytes(32).toString('base64url'), expiresAt: nowMs + ttlMs };
-      byHash.set(tokenHash(token), session);
-      return { token, session };
+      const made = newSession(keyId, keyHash, nowMs + ttlMs);
+      byHash.set(tokenHash(made.token), made.session);
+      return made;
     },
-    get(token, nowMs) {
+    async get(token, nowMs) {
       const h = tokenHash(token);
       const s = byHash.get(h);
       if (s === undefined) return undefined;
@@ -65,10 +76,10 @@ export function createMemorySessionStore(ttlMs = SESSION_TTL_MS): SessionStore {
       }
       return s;
     },
-    revoke(token) {
+    async revoke(token) {
       return byHash.delete(tokenHash(token));
     },
-    revokeKey(keyId) {
+    async revokeKey(keyId) {
       for (const [h, s] of byHash) if (s.keyId === keyId) byHash.delete(h);
     },
     get size() {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
 import { makeHarness, type Harness } from '../http/harness.ts';
 import { CONSOLE_CSP } from '../../src/http/console.ts';
-import { createMemorySessionStore, SESSION_TTL_MS, type SessionStore } from '../../src/http/sessions.ts';
+import { createMemorySessionStore, SESSION_TTL_MS, type MemorySessionStore } from '../../src/http/sessions.ts';
 
 function cookieOf(res: LightMyRequestResponse): { pair: string; attributes: string[] } {
   const raw = res.headers['set-cookie'];
@@ -16,7 +16,7 @@ function cookieOf(res: LightMyRequestResponse): { pair: string; attributes: stri
 
 describe('console sessions', () => {
   let h: Harness;
-  let sessions: SessionStore;
+  let sessions: MemorySessionStore;
   before(async () => {
     sessions = createMemorySessionStore();
     h = await makeHarness({ app: { sessions } });

@@ -57,6 +57,31 @@ describe('two API instances on one PostgreSQL and one Redis', { skip }, () => {
     assert.equal(r.body['value'], '192.0.2.1');
   });
 
+  it("a console session made on one instance is the other's too: signed out on one, refused on both; a revoked key's sessions end", async () => {
+    const signIn = async (on: Instance, key: string) => {
+      const r = await fetch(`${on.base}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ api_key: key }) });
+      assert.equal(r.status, 201, await r.clone().text());
+      const cookie = (r.headers.get('set-cookie') ?? '').split(';')[0]!;
+      assert.match(cookie, /^verdict_session=/);
+      return { cookie, csrf: ((await r.json()) as { csrf_token: string }).csrf_token };
+    };
+    const whoAmI = (on: Instance, cookie: string) => fetch(`${on.base}/api/v1/session`, { headers: { cookie } });
+    const key = await createKey(a, 'pro');
+    const s = await signIn(a, key);
+    assert.equal((await whoAmI(b, s.cookie)).status, 200, 'found by the other instance');
+    const lookup = await fetch(`${b.base}/api/v1/lookup?value=192.0.2.7`, { headers: { cookie: s.cookie } });
+    assert.equal(lookup.status, 200, 'and it stands for the key there');
+    const out = await fetch(`${b.base}/api/v1/session`, { method: 'DELETE', headers: { cookie: s.cookie, 'x-csrf-token': s.csrf } });
+    assert.equal(out.status, 204);
+    assert.equal((await whoAmI(a, s.cookie)).status, 401, 'signed out on b: refused on a');
+
+    const t = await signIn(b, key);
+    const keyId = ((await (await whoAmI(a, t.cookie)).json()) as { key: { id: string } }).key.id;
+    const revoked = await fetch(`${a.base}/api/v1/keys/${keyId}`, { method: 'DELETE', headers: { authorization: `Bearer ${adminKey}` } });
+    assert.ok(revoked.status === 200 || revoked.status === 204, `revoked: ${revoked.status}`);
+    assert.equal((await whoAmI(b, t.cookie)).status, 401, 'the revoked key signs no one in on the other instance');
+  });
+
   it('a limit of N per minute allows N requests in total across both instances', async () => {
     const key = await createKey(b, 'free');
     const statuses: number[] = [];

@@ -50,7 +50,8 @@ const CreatedKey = Type.Object({ ...KeyView.properties, key: Type.String({ descr
 
 export interface KeyRouteHooks {
   /** Lets the auth layer drop a revoked key from its short-lived cache at once. */
-  onRevoked?: (id: string) => void;
+  /** Awaited before the answer: the key's sessions have ended when the caller hears it is revoked. */
+  onRevoked?: (id: string) => void | Promise<void>;
   /** Lets the auth layer drop its cached record of a changed key at once, so the change applies to the next request. */
   onUpdated?: (id: string) => void;
   /** Lets the auth layer forget a "no such key" it remembered for the new key's hash. */
@@ -187,7 +188,7 @@ export function registerKeyRoutes(app: FastifyInstance, keys: KeyService, hooks:
       const { id } = req.params as { id: string };
       const record = await keys.revoke(id);
       if (record === null) throw new ApiError('not_found', `No active API key with id "${id}".`);
-      hooks.onRevoked?.(id);
+      await hooks.onRevoked?.(id);
       return keyView(record);
     },
   );

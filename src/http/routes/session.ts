@@ -58,14 +58,14 @@ export function registerSessionRoutes(app: FastifyInstance, d: SessionRouteDeps)
     const now = d.clock();
     const token = sessionToken(req.headers.cookie);
     if (token === undefined) throw new ApiError('missing_api_key', 'Not signed in: sign in with an API key (POST /api/v1/session) or send one in the Authorization header.');
-    const session = d.sessions.get(token, now.getTime());
+    const session = await d.sessions.get(token, now.getTime());
     if (session === undefined) {
       clearCookie(req, reply);
       throw await refused(req, 'invalid_api_key', now.getTime());
     }
     const verdict = await d.keys.verifyHash(session.keyHash, now);
     if (verdict === UNCHECKED || typeof verdict === 'string') {
-      d.sessions.revoke(token);
+      await d.sessions.revoke(token);
       clearCookie(req, reply);
       throw await refused(req, verdict === UNCHECKED ? 'invalid_api_key' : verdict, now.getTime());
     }
@@ -92,7 +92,7 @@ export function registerSessionRoutes(app: FastifyInstance, d: SessionRouteDeps)
       const verdict = await d.keys.verify((req.body as { api_key: string }).api_key.trim(), now, wait > 0);
       if (verdict === UNCHECKED) throw tooMany(wait);
       if (typeof verdict === 'string') throw await refused(req, verdict, nowMs);
-      const { token, session } = d.sessions.create(verdict.id, verdict.keyHash, nowMs);
+      const { token, session } = await d.sessions.create(verdict.id, verdict.keyHash, nowMs);
       reply.setCookie(SESSION_COOKIE, token, {
         path: '/',
         httpOnly: true,
@@ -132,10 +132,10 @@ export function registerSessionRoutes(app: FastifyInstance, d: SessionRouteDeps)
     },
     async (req, reply) => {
       const token = sessionToken(req.headers.cookie);
-      const session = token === undefined ? undefined : d.sessions.get(token, d.clock().getTime());
+      const session = token === undefined ? undefined : await d.sessions.get(token, d.clock().getTime());
       if (token !== undefined && session !== undefined) {
         if (!csrfMatches(session, req.headers[CSRF_HEADER])) throw new ApiError('csrf_token_invalid');
-        d.sessions.revoke(token);
+        await d.sessions.revoke(token);
       }
       clearCookie(req, reply);
       reply.code(204);
