@@ -89,7 +89,7 @@ export const SETTINGS = [
   { env: 'VERDICT_HOST', default: '127.0.0.1', description: 'Address to listen on' },
   { env: 'VERDICT_PORT', default: '8080', description: 'TCP port to listen on' },
   { env: 'VERDICT_DATABASE_URL', default: './data/verdict.db', description: 'Store: SQLite file path, `sqlite:` URL or `:memory:`; `postgres://…` for PostgreSQL' },
-  { env: 'VERDICT_REDIS_URL', default: '(none)', description: 'Redis for shared rate limits and the lookup cache (scale-out)' },
+  { env: 'VERDICT_REDIS_URL', default: '(none)', description: 'Redis for shared rate limits, the lookup cache and console sessions (scale-out)' },
   { env: 'VERDICT_REDIS_FAILURE_POLICY', default: 'open', description: '`open` lets requests through when Redis is down, `closed` refuses them (503)' },
   { env: 'VERDICT_ADMIN_KEY', default: '(generated)', description: 'First admin key (`sk_live_` + ≥ 32 base62 characters) used when no key exists yet' },
   { env: 'VERDICT_LOG_LEVEL', default: 'info', description: 'fatal, error, warn, info, debug, trace or silent' },
