@@ -1,9 +1,10 @@
 /** The IOC catalogue on PostgreSQL: rows and terms written in one transaction, substring search through pg_trgm. */
-import { CATALOGUE_COLUMNS, CATALOGUE_SQL, UPSERT_SET, WRITTEN_COLUMNS, addedPageOf, addedQuery, countQuery, entryParams, entryTerms, listQuery, pageOf, recordingTimes, statsOf, toEntry, type AddedRow, type CatalogueRow, type StatsRows } from '../catalogue.ts';
+import { CATALOGUE_COLUMNS, CATALOGUE_SQL, UPSERT_SET, WRITTEN_COLUMNS, addedPageOf, addedQuery, countQuery, entryParams, entryTerms, listQuery, pageOf, recordingTimes, toEntry, type AddedRow, type CatalogueRow } from '../catalogue.ts';
 import type { CatalogueKey, CatalogueRepository } from '../types.ts';
 import { CATALOGUE_ADDED_LOCK, FEED_DATA_LOCK, numbered, type Queries } from './queries.ts';
 
 import { boundaryCursor, boundaryQuery, scanBatches } from '../catalogue-scan.ts';
+import { COUNTS_SQL, countDeltas, countsStats, touchedKeys, type CountedRow } from '../catalogue-counts.ts';
 import { copyReader } from './catalogue-copy.ts';
 import { rethrow } from './errors.ts';
 
@@ -11,6 +12,12 @@ const SQL = Object.fromEntries(Object.entries(CATALOGUE_SQL).map(([k, v]) => [k,
 const SEARCH = `SELECT ${CATALOGUE_COLUMNS} FROM catalogue c WHERE c.value ILIKE $1 ESCAPE '\\'
   ORDER BY c.score DESC, c.last_seen DESC, c.type DESC, c.value DESC LIMIT $2`;
 const DAY_MS = 86_400_000;
+/** The rows a write replaces or removes, as they stand, with their terms (origins left out), for the counts. */
+const OLD_ROWS = `SELECT c.type, c.value, c.listed, c.level,
+    COALESCE((SELECT json_agg(json_build_array(t.kind, t.term)) FROM catalogue_terms t WHERE t.type = c.type AND t.value = c.value AND t.kind <> 'origin'), '[]'::json) AS terms
+  FROM catalogue c JOIN unnest($1::text[], $2::text[]) AS k(type, value) ON c.type = k.type AND c.value = k.value`;
+const ADD_COUNTS = `INSERT INTO catalogue_counts (kind, term, n) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
+  ON CONFLICT (kind, term) DO UPDATE SET n = catalogue_counts.n + excluded.n`;
 /** Rows written before the catalogue's tables are first analyzed (see analyzeAfter). */
 const ANALYZE_AFTER = 10_000;
 /** Rows per COPY statement of a scan (each well inside the statement timeout). */
@@ -89,10 +96,16 @@ export function createCatalogueRepository(db: Queries): CatalogueRepository {
     async write(entries, removed, done) {
       if (entries.length === 0 && removed.length === 0 && done.length === 0) return;
       await db.transaction('catalogue write', async (c) => {
+        // Writers of rows take this lock until commit: recording times are handed out each after every one before
+        // it, and the counts (catalogue-counts.ts) read the rows' old state that no other writer changes meanwhile.
+        let old: CountedRow[] = [];
+        const touched = touchedKeys(entries, removed);
+        if (touched.length > 0) {
+          await c.query('SELECT pg_advisory_xact_lock($1)', [CATALOGUE_ADDED_LOCK]);
+          old = (await c.query<CountedRow>(OLD_ROWS, [touched.map((k) => k.type), touched.map((k) => k.value)])).rows;
+        }
         // a batch at a time: one statement per table, the rows as arrays
         if (entries.length > 0) {
-          // recording times are handed out under this lock until commit: each after every one before it
-          await c.query('SELECT pg_advisory_xact_lock($1)', [CATALOGUE_ADDED_LOCK]);
           const last = (await c.query<{ n: string | null }>(SQL.lastAdded)).rows[0]?.n ?? null;
           const times = recordingTimes(Date.parse(entries[0]!.entry.computedAt), last, entries.length);
           const rows = entries.map((e, i) => entryParams(e.entry, times[i]!, e.stixId ?? null));
@@ -133,6 +146,8 @@ export function createCatalogueRepository(db: Queries): CatalogueRepository {
             [done.map((k) => k.type), done.map((k) => k.value), done.map((k) => k.gen)],
           );
         }
+        const deltas = countDeltas(old, entries);
+        if (deltas.length > 0) await c.query(ADD_COUNTS, [deltas.map((x) => x[0]), deltas.map((x) => x[1]), deltas.map((x) => x[2])]);
       });
       await analyzeAfter(entries.length + removed.length);
     },
@@ -176,13 +191,11 @@ export function createCatalogueRepository(db: Queries): CatalogueRepository {
     },
     async stats(now) {
       const t = now.getTime();
-      const [byType, byLevel, terms, fresh] = await Promise.all([
-        db.q<StatsRows['byType'][number]>('catalogue stats', SQL.statsByType),
-        db.q<StatsRows['byLevel'][number]>('catalogue stats', SQL.statsByLevel),
-        db.q<StatsRows['terms'][number]>('catalogue stats', SQL.statsTerms),
-        db.row<StatsRows['fresh']>('catalogue stats', SQL.statsNew, [t - DAY_MS, t - 7 * DAY_MS, t - 30 * DAY_MS]),
+      const [counts, fresh] = await Promise.all([
+        db.q<{ kind: string; term: string; n: string }>('catalogue stats', COUNTS_SQL.counts),
+        db.row<Parameters<typeof countsStats>[1]>('catalogue stats', numbered(COUNTS_SQL.fresh), [t - DAY_MS, t - 7 * DAY_MS, t - 30 * DAY_MS]),
       ]);
-      return statsOf({ byType: byType.rows, byLevel: byLevel.rows, terms: terms.rows, fresh: fresh ?? { d1: 0, d7: 0, d30: 0, total: 0, listed: 0, oldest: null } });
+      return countsStats(counts.rows, fresh ?? { d1: 0, d7: 0, d30: 0, oldest: null });
     },
   };
 }

@@ -17,9 +17,10 @@ import { openPostgresStore, type PostgresStoreOptions } from './index.ts';
  * copied: a PostgreSQL deployment keeps its limits and quotas in Redis. Version 4 added the feed
  * definitions, version 5 the threat reports, version 6 the IOC catalogue — derived data, not
  * copied: every copied indicator is queued, and the first catalogue refresh computes it again.
- * Version 7 added the keys' allow-lists and their usage counts, both copied.
+ * Version 7 added the keys' allow-lists and their usage counts, both copied. Versions 8 (the
+ * catalogue's recording times) and 9 (its counts) are catalogue data, derived again here too.
  */
-const KNOWN_SQLITE_VERSIONS = new Set([1, 2, 3, 4, 5, 6, 7]);
+const KNOWN_SQLITE_VERSIONS = new Set([1, 2, 3, 4, 5, 6, 7, 8, 9]);
 const CHUNK_BYTES = 256 * 1024;
 
 export interface MigrationSummary {

@@ -9,6 +9,7 @@
  * with milliseconds, like the SQLite store); key, override and feed-run times stay as given.
  */
 import type pg from 'pg';
+import { FILL_COUNTS_SQL } from '../catalogue-counts.ts';
 
 export interface Migration {
   version: number;
@@ -287,6 +288,23 @@ export const MIGRATIONS: readonly Migration[] = [
       INSERT INTO catalogue_dirty (type, value, gen)
         SELECT type, value, (random() * 4503599627370496)::bigint FROM catalogue
         ON CONFLICT (type, value) DO UPDATE SET gen = excluded.gen;
+    `,
+  },
+  {
+    version: 8,
+    name: 'catalogue counts',
+    sql: `
+      -- The catalogue's counts per (kind, term), kept by every catalogue write (src/store/catalogue-counts.ts),
+      -- so that /iocs/stats reads them instead of grouping every row and term; first_seen indexed
+      -- for the new-indicator windows
+      CREATE TABLE catalogue_counts (
+        kind text COLLATE "C" NOT NULL,
+        term text COLLATE "C" NOT NULL,
+        n bigint NOT NULL,
+        PRIMARY KEY (kind, term)
+      );
+      ${FILL_COUNTS_SQL}
+      CREATE INDEX catalogue_by_first_seen ON catalogue (first_seen);
     `,
   },
 ];

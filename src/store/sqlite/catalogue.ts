@@ -1,9 +1,10 @@
 /** The IOC catalogue on SQLite: rows and terms written in one transaction, substring search through FTS5's trigram index. */
 import type Database from 'better-sqlite3';
-import { CATALOGUE_COLUMNS, CATALOGUE_SQL, addedPageOf, addedQuery, countQuery, entryParams, entryTerms, listQuery, pageOf, recordingTimes, statsOf, toEntry, type AddedRow, type CatalogueRow, type StatsRows } from '../catalogue.ts';
+import { CATALOGUE_COLUMNS, CATALOGUE_SQL, addedPageOf, addedQuery, countQuery, entryParams, entryTerms, listQuery, pageOf, recordingTimes, toEntry, type AddedRow, type CatalogueRow } from '../catalogue.ts';
 import type { CatalogueKey, CatalogueRepository, CatalogueWrite } from '../types.ts';
 import type { WriteGate } from './write-gate.ts';
 import { boundaryCursor, boundaryQuery, scanBatches, type CatalogueTuple } from '../catalogue-scan.ts';
+import { COUNTS_SQL, countDeltas, countsStats, touchedKeys, type CountedRow } from '../catalogue-counts.ts';
 
 const DAY_MS = 86_400_000;
 /** Rows per batch of a scan: one synchronous read of a few milliseconds. */
@@ -19,10 +20,8 @@ export function createCatalogueRepository(reader: Database.Database, writer: Dat
     stale: reader.prepare(CATALOGUE_SQL.stale),
     get: reader.prepare(CATALOGUE_SQL.get),
     related: reader.prepare(CATALOGUE_SQL.related),
-    byType: reader.prepare(CATALOGUE_SQL.statsByType),
-    byLevel: reader.prepare(CATALOGUE_SQL.statsByLevel),
-    terms: reader.prepare(CATALOGUE_SQL.statsTerms),
-    fresh: reader.prepare(CATALOGUE_SQL.statsNew),
+    counts: reader.prepare(COUNTS_SQL.counts),
+    fresh: reader.prepare(COUNTS_SQL.fresh),
     search: reader.prepare(
       `SELECT ${CATALOGUE_COLUMNS} FROM catalogue c WHERE c.id IN (SELECT rowid FROM catalogue_fts WHERE catalogue_fts MATCH ?)
        ORDER BY c.score DESC, c.last_seen DESC, c.type DESC, c.value DESC LIMIT ?`,
@@ -70,8 +69,19 @@ export function createCatalogueRepository(reader: Database.Database, writer: Dat
     }
     return s;
   };
+  const counted = {
+    row: writer.prepare('SELECT listed, level FROM catalogue WHERE type = ? AND value = ?'),
+    terms: writer.prepare("SELECT kind, term FROM catalogue_terms WHERE type = ? AND value = ? AND kind <> 'origin'").raw(true),
+    add: writer.prepare(COUNTS_SQL.add),
+  };
   const write = writer.transaction(
     (entries: readonly CatalogueWrite[], removed: readonly CatalogueKey[], done: readonly (CatalogueKey & { gen: number })[]) => {
+      // the rows as they stand, for the counts (catalogue-counts.ts)
+      const old: CountedRow[] = [];
+      for (const k of touchedKeys(entries, removed)) {
+        const row = counted.row.get(k.type, k.value) as { listed: number; level: number } | undefined;
+        if (row !== undefined) old.push({ type: k.type, value: k.value, listed: row.listed, level: row.level, terms: counted.terms.all(k.type, k.value) as [string, string][] });
+      }
       // inside the write lock: no other writer hands out a recording time until this commits
       const times = entries.length === 0 ? [] : recordingTimes(Date.parse(entries[0]!.entry.computedAt), (w.lastAdded.get() as { n: number | null }).n, entries.length);
       for (const [i, { entry, origins, stixId }] of entries.entries()) {
@@ -84,6 +94,7 @@ export function createCatalogueRepository(reader: Database.Database, writer: Dat
         w.removeTerms.run(k.type, k.value);
       }
       for (const d of done) w.done.run(d.type, d.value, d.gen);
+      for (const [kind, term, n] of countDeltas(old, entries)) counted.add.run(kind, term, n);
     },
   );
   const swept = async (): Promise<void> => {
@@ -140,13 +151,7 @@ export function createCatalogueRepository(reader: Database.Database, writer: Dat
     },
     async stats(now) {
       const t = now.getTime();
-      const rows: StatsRows = {
-        byType: r.byType.all() as StatsRows['byType'],
-        byLevel: r.byLevel.all() as StatsRows['byLevel'],
-        terms: r.terms.all() as StatsRows['terms'],
-        fresh: r.fresh.get(t - DAY_MS, t - 7 * DAY_MS, t - 30 * DAY_MS) as StatsRows['fresh'],
-      };
-      return statsOf(rows);
+      return countsStats(r.counts.all() as { kind: string; term: string; n: number }[], r.fresh.get(t - DAY_MS, t - 7 * DAY_MS, t - 30 * DAY_MS) as Parameters<typeof countsStats>[1]);
     },
   };
 }

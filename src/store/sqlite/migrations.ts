@@ -4,6 +4,7 @@
  * shipped migration: add the next version instead.
  */
 import type Database from 'better-sqlite3';
+import { FILL_COUNTS_SQL } from '../catalogue-counts.ts';
 
 export interface Migration {
   version: number;
@@ -300,6 +301,23 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX catalogue_by_stix_id ON catalogue (stix_id);
       -- the ids are computed by the refresh: every row is written again
       INSERT OR REPLACE INTO catalogue_dirty (type, value, gen) SELECT type, value, random() >> 11 FROM catalogue;
+    `,
+  },
+  {
+    version: 9,
+    name: 'catalogue counts',
+    sql: `
+      -- The catalogue's counts per (kind, term), kept by every catalogue write (src/store/catalogue-counts.ts),
+      -- so that /iocs/stats reads them instead of grouping every row and term; first_seen indexed
+      -- for the new-indicator windows
+      CREATE TABLE catalogue_counts (
+        kind TEXT NOT NULL,
+        term TEXT NOT NULL,
+        n INTEGER NOT NULL,
+        PRIMARY KEY (kind, term)
+      ) WITHOUT ROWID;
+      ${FILL_COUNTS_SQL}
+      CREATE INDEX catalogue_by_first_seen ON catalogue (first_seen);
     `,
   },
 ];
