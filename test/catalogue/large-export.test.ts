@@ -19,7 +19,7 @@ import type { CatalogueEntry, CatalogueFilters, CatalogueQuery } from '../../src
 const N = 20_000;
 const day = (n: number): string => new Date(NOW.getTime() - n * 86_400_000).toISOString();
 /** Families a spreadsheet would read as formulas, or that need quoting. */
-const FAMILIES = ['=cmd|calc', '-Bad', '+Plus', '@Mention', 'Comma,Family', 'Say "hi"', 'Emotet', '\uFF1DFull'];
+const FAMILIES = ['=cmd|calc', '-Bad', '+Plus', '@Mention', 'Comma,Family', 'Say "hi"', 'Back\\slash\tTab', '\uFF1DFull', 'Emotet'];
 
 function records(feed: 'a' | 'b'): SightingRecord[] {
   const out: SightingRecord[] = [];
@@ -84,6 +84,7 @@ function suites(engine: string, open: () => Promise<Harness>): void {
       const expected = referenceCsv(all);
       assert.ok(expected.includes(`"http://export-test2.net/p?a=1,b=""2"""`), 'a value that needs quoting');
       assert.ok(expected.includes(",'=cmd|calc,"), 'a family made inert');
+      assert.ok(expected.includes('Back\\slash'), 'a backslash (escaped in COPY text) comes through');
       const res = await get(`/api/v1/iocs?format=csv&include_delisted=true&limit=${N}`);
       assert.equal(res.statusCode, 200, res.body.slice(0, 500));
       assert.match(String(res.headers['content-type']), /^text\/csv/);
@@ -140,6 +141,7 @@ function suites(engine: string, open: () => Promise<Harness>): void {
       const catalogue = createCatalogue({ store: h.store, intel: h.deps.intel, catalog: h.deps.catalog, clock: () => NOW });
       const got: CatalogueEntry[] = [];
       for await (const e of catalogue.stream({ family: 'emotet' }, 'risk')) got.push(e);
+      assert.ok(got.length > 100);
       assert.deepEqual(got, await entries({ family: 'emotet' }, 'risk'));
       const some: CatalogueEntry[] = [];
       for await (const e of catalogue.stream({}, 'last_seen', undefined, 2_345)) some.push(e);
