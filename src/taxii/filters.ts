@@ -81,7 +81,7 @@ function decodeCursor(print: string, s: string): TaxiiCursor | null {
 
 /**
  * The filters of one request. `objectId` is the object of a per-object endpoint (it binds the
- * cursor too); `defaultAll` is true where every version is the default (versions endpoint).
+ * cursor too).
  */
 export function parseFilter(q: Raw, collectionId: string, objectId: string | null = null): FilterResult {
   const bad = (parameter: string, message: string): FilterResult => ({ ok: false, parameter, message });

@@ -109,6 +109,3 @@ export function rowObject(e: AddedEntry, opts: ObjectOptions): StixObject | null
   }
   return null;
 }
-
-/** Every marking an object may carry is among the reference objects. */
-export const REFERENCE_IDS: ReadonlySet<string> = new Set([verdictIdentityId, ...Object.values(TLP_MARKING_IDS)]);

@@ -210,6 +210,7 @@ function suite(engine: string, open: () => Promise<Harness>): void {
       assert.deepEqual(one.objects?.map((o) => o.id), [id]);
       const versions = await json<{ more: boolean; versions: string[] }>(`/taxii2/api/collections/${ALL}/objects/${id}/versions/`);
       assert.deepEqual(versions, { more: false, versions: [one.objects![0]!['modified']] });
+      assert.deepEqual(await json(`/taxii2/api/collections/${ALL}/objects/${id}/versions/?match[version]=2020-01-01T00:00:00Z`), versions, 'versions/ lists every version: no match[version] there');
       const identity = await json<Envelope>(`/taxii2/api/collections/${ALL}/objects/${verdictIdentityId}/`);
       assert.equal(identity.objects?.[0]?.type, 'identity');
       // known, but not of this version: an empty envelope, not a 404

@@ -100,8 +100,13 @@ const FILTER_PARAMS = {
   'match[spec_version]': Type.Optional(Type.String({ maxLength: 100, description: 'STIX versions; every object is 2.1' })),
 };
 const PAGE_QUERY = Type.Object(FILTER_PARAMS);
-const { next: _next, limit: _limit, 'match[id]': _id, 'match[type]': _type, ...VERSIONS_PARAMS } = FILTER_PARAMS;
-const VERSIONS_QUERY = Type.Object({ ...VERSIONS_PARAMS, limit: FILTER_PARAMS.limit, next: FILTER_PARAMS.next });
+/** The versions endpoint's filters (§5.8): no match[type], match[id] or match[version]. */
+const VERSIONS_QUERY = Type.Object({
+  added_after: FILTER_PARAMS.added_after,
+  limit: FILTER_PARAMS.limit,
+  next: FILTER_PARAMS.next,
+  'match[spec_version]': FILTER_PARAMS['match[spec_version]'],
+});
 const COLLECTION_PARAMS = Type.Object({ collectionId: Type.String({ maxLength: 100 }) });
 const OBJECT_PARAMS = Type.Object({ collectionId: Type.String({ maxLength: 100 }), objectId: Type.String({ maxLength: 300 }) });
 
@@ -315,9 +320,9 @@ export async function registerTaxiiRoutes(app: FastifyInstance, deps: TaxiiRoute
         async (req, reply) => {
           const { collectionId, objectId } = req.params as { collectionId: string; objectId: string };
           const c = collectionOf(service, collectionId);
-          // every version of the object (§5.8 has no match[version] here)
+          // every version of the object: §5.8 has no match[version] (nor type or id) here
           const query = { ...(req.query as Record<string, unknown>) };
-          delete query['match[version]'];
+          for (const k of ['match[version]', 'match[type]', 'match[id]']) delete query[k];
           const parsed = parseFilter(query, c.id, objectId);
           if (!parsed.ok) throw new ApiError('invalid_parameter', parsed.message, { parameter: parsed.parameter });
           const page = await service.page(c, parsed.filter, objectId);
