@@ -97,7 +97,7 @@ export const SETTINGS = [
   { env: 'VERDICT_SCHEDULER', default: 'on', description: '`off` disables the in-process feed scheduler' },
   { env: 'VERDICT_DELISTED_RETENTION_DAYS', default: '0', description: 'Days a sighting its snapshot feed no longer lists is kept after it was last seen; the scheduler prunes older ones daily (0 keeps them forever)' },
   { env: 'VERDICT_CACHE_TTL_SECONDS', default: '60', description: 'Lookup cache lifetime (0 disables the cache)' },
-  { env: 'VERDICT_DATA_VERSION_WINDOW_MS', default: '100', description: 'How long one reading of the data version serves cached lookups; new data shows at most this late (0: read every time)' },
+  { env: 'VERDICT_DATA_VERSION_WINDOW_MS', default: '100', description: 'How long one reading of the data version serves lookups (cached answers and the overrides); new data shows at most this late, an override set through this instance at once (0: read every time)' },
   { env: 'VERDICT_BODY_LIMIT', default: '1048576', description: 'Largest request body in bytes' },
   { env: 'VERDICT_TRUST_PROXY', default: 'false', description: 'Trust X-Forwarded-* headers' },
   { env: 'VERDICT_REQUEST_TIMEOUT_MS', default: '30000', description: 'Time a client has to send a whole request (headers and body); a stalled one is answered 408' },

@@ -107,10 +107,12 @@ export interface VersionWindow {
   read(): Promise<number>;
   /** This window's reading when it has already arrived; undefined otherwise (then call `read`). */
   fresh(): number | undefined;
+  /** Ends the window now: this process changed the data (an override), so the next request reads the version again. */
+  expire(): void;
 }
 
 export function windowedVersion(read: () => Promise<number>, windowMs: number, nowMs: () => number = () => performance.now()): VersionWindow {
-  if (windowMs <= 0) return { read, fresh: () => undefined };
+  if (windowMs <= 0) return { read, fresh: () => undefined, expire: () => undefined };
   type Reading = { at: number; version: Promise<number>; value: number | undefined };
   let current: Reading | null = null;
   return {
@@ -136,6 +138,9 @@ export function windowedVersion(read: () => Promise<number>, windowMs: number, n
       if (current === null || current.value === undefined || nowMs() - current.at >= windowMs) return undefined;
       return current.value;
     },
+    expire() {
+      current = null;
+    },
   };
 }
 
@@ -152,6 +157,24 @@ export function createLookup(deps: EnrichDeps, opts: LookupOptions = {}) {
   // answers are computed and cached under a version; the feeds' labels are read at that version too
   const readVersion = refreshAt === undefined ? () => deps.store.dataVersion() : () => deps.store.dataVersion().then((v) => refreshAt.call(deps.catalog, v));
   const dataVersion = windowedVersion(readVersion, opts.versionWindowMs ?? 0, opts.monotonicMs);
+  /**
+   * Overrides are few (an analyst's decisions) and every change of them moves the data version:
+   * one reading of them all serves every lookup under a version, instead of one query per lookup.
+   * Past OVERRIDES_HELD of them, each lookup asks the store for its own.
+   */
+  let overridesAt: { version: number; byKey: Promise<Map<string, Override> | null> } | null = null;
+  async function overrideOf(type: IndicatorType, value: string, version: number): Promise<Override | null> {
+    if (overridesAt === null || overridesAt.version !== version) {
+      const reading = { version, byKey: deps.store.overrides.list().then((list) => (list.length > OVERRIDES_HELD ? null : new Map(list.map((o) => [`${o.type}\u0000${o.value}`, o])))) };
+      overridesAt = reading;
+      // a failed reading is not kept: the next lookup asks again
+      reading.byKey.catch(() => {
+        if (overridesAt === reading) overridesAt = null;
+      });
+    }
+    const byKey = await overridesAt.byKey;
+    return byKey === null ? deps.store.overrides.get(type, value) : (byKey.get(`${type}\u0000${value}`) ?? null);
+  }
   const feedInfo = (feedId: string): FeedInfo =>
     // a feed removed from the catalog still shows what it reported, as an internal source of unknown reliability
     deps.catalog.info(feedId) ?? { id: feedId, name: feedId, category: 'internal', reliability: 'F' };
@@ -261,6 +284,15 @@ export function createLookup(deps: EnrichDeps, opts: LookupOptions = {}) {
     },
 
     /**
+     * This process has just changed the data (an analyst's override): the next lookup reads the
+     * data version again instead of waiting out the window, so the change shows at once here (other
+     * instances see it within the window).
+     */
+    dataChanged(): void {
+      dataVersion.expire();
+    },
+
+    /**
      * The answer when it needs no I/O — an invalid value, or a result this process holds under
      * the data version already read in this window — else undefined (then call `lookup`). Most
      * repeated lookups end here without awaiting anything.
@@ -281,8 +313,8 @@ export function createLookup(deps: EnrichDeps, opts: LookupOptions = {}) {
       const { type, value } = parsed;
       const platforms = platformsOf(req);
       if (deps.cache === null) {
-        if (refreshAt !== undefined) await dataVersion.read();
-        return { ok: true, result: await compute(type, value, await deps.store.overrides.get(type, value), platforms) };
+        const version = await dataVersion.read();
+        return { ok: true, result: await compute(type, value, await overrideOf(type, value, version), platforms) };
       }
       // Ingest runs and override changes both bump the data version (the store contract tests it),
       // so an entry under the current version already reflects any override.
@@ -290,7 +322,7 @@ export function createLookup(deps: EnrichDeps, opts: LookupOptions = {}) {
       const version = await dataVersion.read();
       const hit = await deps.cache.get(cacheKey, version);
       if (hit !== undefined) return { ok: true, result: hit as LookupResponse };
-      const result = await compute(type, value, await deps.store.overrides.get(type, value), platforms);
+      const result = await compute(type, value, await overrideOf(type, value, version), platforms);
       await deps.cache.set(cacheKey, version, result);
       return { ok: true, result };
     },
@@ -298,6 +330,9 @@ export function createLookup(deps: EnrichDeps, opts: LookupOptions = {}) {
 }
 
 export type Lookup = ReturnType<typeof createLookup>;
+
+/** Overrides held in memory per data version (see overrideOf); more are read one by one. */
+const OVERRIDES_HELD = 10_000;
 
 function lookupCacheKey(type: IndicatorType, value: string, platforms: readonly HuntingPlatform[]): string {
   return `lookup:${type}:${value}:${platforms.join(',')}`;

@@ -200,7 +200,7 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
     onCreated: (hash) => verifier.created(hash),
   });
   registerFeedRoutes(app, deps);
-  registerOverrideRoutes(app, { overrides: deps.store.overrides, clock: deps.clock });
+  registerOverrideRoutes(app, { overrides: deps.store.overrides, clock: deps.clock, onChanged: () => lookup.dataChanged() });
   registerReportRoutes(app, deps);
   // the IOC catalogue; its background refresh is waited for before the store closes
   const catalogue = createCatalogue({ store: deps.store, intel: deps.intel, catalog: deps.catalog, clock: deps.clock }, { logger: deps.logger });

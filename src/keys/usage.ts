@@ -22,8 +22,13 @@ export interface UsageSink {
 
 const DAY_MS = 86_400_000;
 
+/** The last day formatted: every request of a day asks for the same one. */
+let lastDay = { start: NaN, text: '' };
+
 export function utcDay(ms: number): string {
-  return new Date(Math.floor(ms / DAY_MS) * DAY_MS).toISOString().slice(0, 10);
+  const start = Math.floor(ms / DAY_MS) * DAY_MS;
+  if (start !== lastDay.start) lastDay = { start, text: new Date(start).toISOString().slice(0, 10) };
+  return lastDay.text;
 }
 
 export class UsageRecorder {

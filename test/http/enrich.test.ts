@@ -139,3 +139,52 @@ describe('enrich: parsed indicators memo', () => {
     }
   });
 });
+
+describe('enrich: overrides read once per data version', () => {
+  let dir: string;
+  let store: Store;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'verdict-enrich-overrides-'));
+    store = await openStore(join(dir, 'v.db'));
+  });
+  after(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('lookups under one version share one reading of the overrides; a change shows at once after dataChanged, and at the next window without it', async () => {
+    let lists = 0;
+    let gets = 0;
+    // the real store, its override reads counted
+    const overrides = Object.create(store.overrides, {
+      list: { value: () => ((lists += 1), store.overrides.list()) },
+      get: { value: (t: never, v: string) => ((gets += 1), store.overrides.get(t, v)) },
+    }) as Store['overrides'];
+    const counted = Object.create(store, { overrides: { value: overrides } }) as Store;
+    let clockMs = 0;
+    const lookup = createLookup(
+      { store: counted, catalog: testCatalog, intel: (await import('../../src/intel.ts')).createIntelligence(), hunting: createHuntingQueryBuilder(), cache: null, clock: () => NOW },
+      { versionWindowMs: 1_000, monotonicMs: () => clockMs },
+    );
+    const factorKinds = async (value: string) => {
+      const out = await lookup.lookup({ value });
+      assert.ok(out.ok, `${value} is looked up`);
+      return out.result.risk.factors.map((f) => f['kind']);
+    };
+    for (const v of ['192.0.2.10', '192.0.2.11', 'evil.com', '192.0.2.12']) assert.ok(!(await factorKinds(v)).includes('override'), `${v}: no override yet`);
+    assert.equal(lists, 1, 'one reading for four lookups');
+    assert.equal(gets, 0);
+
+    await store.overrides.put({ type: 'ipv4', value: '192.0.2.10', verdict: 'deny', reason: 'seen in our incident', createdAt: NOW.toISOString(), createdBy: null });
+    // within the window, another process's change is not seen yet…
+    assert.ok(!(await factorKinds('192.0.2.10')).includes('override'), 'not seen within the window');
+    // …this process's is, at once
+    lookup.dataChanged();
+    assert.ok((await factorKinds('192.0.2.10')).includes('override'), 'seen after dataChanged');
+    assert.equal(lists, 2);
+    await store.overrides.delete('ipv4', '192.0.2.10');
+    clockMs += 1_000; // the window has passed: the version is read again
+    assert.ok(!(await factorKinds('192.0.2.10')).includes('override'), 'gone after the window');
+    assert.equal(lists, 3);
+  });
+});

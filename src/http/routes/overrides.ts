@@ -46,7 +46,14 @@ function canonical(params: { type: string; value: string }): { type: IndicatorTy
   return { type, value: parsed.value };
 }
 
-export function registerOverrideRoutes(app: FastifyInstance, deps: { overrides: OverrideRepository; clock: () => Date }): void {
+export interface OverrideRouteDeps {
+  overrides: OverrideRepository;
+  clock: () => Date;
+  /** Called after an override is set or removed (the lookups of this process then see it at once). */
+  onChanged?: () => void;
+}
+
+export function registerOverrideRoutes(app: FastifyInstance, deps: OverrideRouteDeps): void {
   app.get(
     '/api/v1/overrides',
     { config: admin, schema: { summary: 'List overrides', tags: ['overrides'], security, response: { 200: Type.Object({ overrides: Type.Array(OverrideView) }), ...errorResponses(...AUTH_ERRORS) } } },
@@ -90,6 +97,7 @@ export function registerOverrideRoutes(app: FastifyInstance, deps: { overrides: 
         createdBy: req.apiKey?.id ?? null,
       };
       await deps.overrides.put(override);
+      deps.onChanged?.();
       return view(override);
     },
   );
@@ -100,6 +108,7 @@ export function registerOverrideRoutes(app: FastifyInstance, deps: { overrides: 
     async (req, reply) => {
       const { type, value } = canonical(req.params as { type: string; value: string });
       if (!(await deps.overrides.delete(type, value))) throw new ApiError('not_found', 'No override for this indicator.');
+      deps.onChanged?.();
       return reply.code(204).send();
     },
   );
