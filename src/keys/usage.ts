@@ -1,8 +1,8 @@
 /**
  * Per-key usage: requests per UTC day and route, counted on the request path in memory (one map
- * increment) and added to the store — or to Redis in the scale-out setup — in batches by `flush`,
- * so that recording never makes a request wait on I/O. Counts are added, never overwritten, so
- * several processes sharing one store sum up. `usageReport` shapes what GET /api/v1/keys/{id}/usage
+ * increment) and added to the store (the shared PostgreSQL in the scale-out setup) in batches by
+ * `flush`, so that recording never makes a request wait on I/O. Counts are added, never
+ * overwritten, so several processes sharing one store sum up. `usageReport` shapes what GET /api/v1/keys/{id}/usage
  * answers from the stored rows.
  */
 
@@ -15,7 +15,7 @@ export interface UsageCount {
   requests: number;
 }
 
-/** Where batches go: the store's key-usage table, or Redis hashes. */
+/** Where batches go: the store's key-usage table. */
 export interface UsageSink {
   addUsage(counts: readonly UsageCount[]): Promise<void>;
 }
