@@ -272,7 +272,10 @@ export function addedQuery(q: AddedQuery): { sql: string; params: unknown[] } {
     where.push(xs.length === 0 ? '1 = 0' : `${column} IN (${xs.map(() => '?').join(', ')})`);
     params.push(...xs);
   };
-  if (q.types !== undefined) list('c.type', q.types);
+  // A few types (CVEs, techniques: few rows) are found through the (type, value) key and sorted;
+  // more (every observable type: most rows) are read in recording order and filtered — the
+  // expression keeps the planner from sorting a million rows found by type.
+  if (q.types !== undefined) list(q.types.length <= 2 ? 'c.type' : "(c.type || '')", q.types);
   if (q.stixIds !== undefined) list('c.stix_id', q.stixIds);
   if (q.addedAtUs !== undefined) list('c.added_at', q.addedAtUs);
   if (q.addedAfterUs !== undefined) {
