@@ -250,7 +250,8 @@ describe('Catalogue, the lookup card\'s timeline and override, and the STIX expo
     // Escape closes the form and gives the focus back to its button
     await page.getByRole('button', { name: 'Override', exact: true }).click();
     await page.getByLabel('Reason').press('Escape');
-    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Override');
+    // (the focus moves when the form has closed, a render later: waited for, not read at once)
+    await page.waitForFunction(() => document.activeElement?.textContent === 'Override', undefined, { timeout: 5_000 });
     await page.keyboard.press('Enter');
     await page.getByLabel('deny — known bad').check();
     await page.getByRole('button', { name: 'Save override' }).click();
