@@ -79,6 +79,20 @@ function suites(engine: string, open: () => Promise<Harness>): void {
       assert.ok(l.related.related_iocs.some((x: { value: string }) => x.value === 'https://stage.quiet-harbor.example.com/p.bin'));
     });
 
+    test("a submission is recorded as the internal-reports feed's run, with what it added", async () => {
+      const res = await post({ title: 'Run record', text: 'Beacon to 192.0.2.91 and hxxp://run-record[.]example[.]net/x observed.' });
+      assert.equal(res.statusCode, 201, res.body);
+      const feeds = await h.app.inject({ url: '/api/v1/feeds', headers: h.auth() });
+      const feed = (feeds.json().feeds as { id: string; health: { last_run: { status: string; started_at: string; result: { received: number; added: number } } | null } }[]).find((f) => f.id === 'internal-reports');
+      assert.ok(feed, 'internal-reports is listed');
+      const run = feed.health.last_run;
+      assert.ok(run !== null, 'its last run is the submission');
+      assert.equal(run.status, 'success');
+      assert.equal(run.started_at, res.json().fetched);
+      assert.ok(run.result.received >= 2, JSON.stringify(run.result));
+      assert.ok(run.result.added >= 2, JSON.stringify(run.result));
+    });
+
     test('the same text again is the same report, replaced', async () => {
       const a = (await post({ title: 'Quiet Harbor (again)', text: TEXT })).json();
       const b = (await post({ title: 'Quiet Harbor (again)', text: TEXT })).json();

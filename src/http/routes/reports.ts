@@ -355,7 +355,12 @@ export function registerReportRoutes(app: FastifyInstance, deps: ReportRouteDeps
         // the report first, then its sightings: the ingest moves the data version, so no lookup
         // cached after it misses the report in related.reports
         await deps.store.reports.put(report);
-        await deps.store.ingest({ feedId: INTERNAL_REPORTS_FEED, mode: 'incremental', runAt: now }, reportSightings(report));
+        const result = await deps.store.ingest({ feedId: INTERNAL_REPORTS_FEED, mode: 'incremental', runAt: now }, reportSightings(report));
+        // a submission is the internal-reports feed's run: its health says when analysts last
+        // submitted and what it added, as a report feed's fetch would
+        await deps.store
+          .recordFeedRun({ feedId: INTERNAL_REPORTS_FEED, startedAt: now, finishedAt: deps.clock().toISOString(), status: 'success', result, rejected: 0, rejectedSamples: [], error: null, etag: null, lastModified: null })
+          .catch((err: unknown) => req.log.error({ err }, 'could not record the internal-reports run; the report and its sightings are stored'));
         reply.header('location', `/api/v1/reports/${report.id}`);
         return reply.code(201).send(detailOf(report));
       },
