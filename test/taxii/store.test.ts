@@ -109,6 +109,14 @@ function suite(engine: string, open: () => Promise<{ store: Store; cleanup(): Pr
       assert.deepEqual((await all({}, 10)).map((r) => r.value), ['203.0.113.1']);
       assert.deepEqual((await all({ includeDelisted: true }, 10)).map((r) => r.value), ['203.0.113.1', 'evil.example']);
     });
+
+    test('listed again, a row comes back as a new version after everything recorded before', async () => {
+      const before = await all({ includeDelisted: true }, 10);
+      await store.catalogue.write([write(entry('domain', 'evil.example', { listed: true, categories: ['government'], level: 'high', confidence: 'high' }))], [], []);
+      const rows = await all({}, 10);
+      assert.deepEqual(rows.map((r) => r.value), ['203.0.113.1', 'evil.example']);
+      assert.ok(rows[1]!.addedUs > Math.max(...before.map((r) => r.addedUs)));
+    });
   });
 }
 
