@@ -330,7 +330,7 @@ export function registerIocRoutes(app: FastifyInstance, deps: IocRouteDeps): voi
         summary: 'IOC catalogue statistics',
         description:
           'Listed indicators by type, category, feed and level; indicators first seen in the last 24 hours, 7 and 30 days; each feed\'s health (healthy, degraded or error, with the reason); the top ATT&CK techniques, malware families and CVEs. ' +
-          'Computed at most once a minute per data version: X-Cache-Age-Seconds says how old the answer is.',
+          'The counts are kept as the catalogue is written (exact for the rows of meta.data_version); the answer is served from memory for up to a minute per data version: X-Cache-Age-Seconds says how old it is.',
         tags: ['iocs'],
         security: KEY_SECURITY,
         querystring: Type.Object({ top: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 10 })) }),
