@@ -11,7 +11,7 @@
  * the single lookup's whatever it comes to read. Results are yielded as they are ready: the
  * caller streams them, and memory stays bounded by the chunk, not the batch.
  */
-import { createLookup, parentDomains, RELATED_REPORTS, urlHost, type EnrichDeps, type LookupOutcome, type LookupResponse } from './enrich.ts';
+import { createLookup, parentDomains, RELATED_REPORTS, urlHost, type EnrichDeps, type LookupResponse, type ParsedIndicator } from './enrich.ts';
 import { ParsedIndicators } from './enrich.ts';
 import type { IndicatorType, StoredType } from './indicators/types.ts';
 import { parseTypeHint } from './indicators/type-hint.ts';
@@ -88,6 +88,8 @@ function prefetchedView(store: Store, state: { reads: Reads; overrides: Map<stri
     sightingsOf: { value: async (type: StoredType, value: string) => state.reads.sightings.get(key(type, value)) ?? store.sightingsOf(type, value) },
     rangesContaining: { value: async (ip: string) => state.reads.ranges.get(ip) ?? store.rangesContaining(ip) },
     dataVersion: { value: async () => state.version },
+    // the chunk's reads are in memory already: no transaction to share
+    readTogether: { value: <T>(reads: () => T): T => reads() },
     overrides: { value: overrides },
     reports: { value: reports },
   }) as Store;
@@ -145,17 +147,20 @@ export function createBulkLookup(deps: EnrichDeps) {
   ): Promise<Reads> {
     const sightings = new Map<string, Sighting[]>();
     const reports = new Map<string, ReportRecord[]>();
-    const reads = [...want.byType].map(async ([type, values]) => {
-      const got = await store.sightingsOfMany(type, [...values]);
-      for (const [v, list] of got) sightings.set(key(type, v), list);
-    });
-    // related.reports: the reports naming each indicator asked (its own value only)
-    const mentions = [...want.own].map(async ([type, values]) => {
-      const got = await store.reports.mentioningMany(type, values, RELATED_REPORTS);
-      for (const [v, list] of got) reports.set(key(type, v), list);
-    });
-    const ranges = want.ips.size === 0 ? Promise.resolve(new Map<string, Sighting[]>()) : store.rangesContainingMany([...want.ips]);
-    const [, , r] = await Promise.all([Promise.all(reads), Promise.all(mentions), ranges]);
+    const all = () => {
+      const reads = [...want.byType].map(async ([type, values]) => {
+        const got = await store.sightingsOfMany(type, [...values]);
+        for (const [v, list] of got) sightings.set(key(type, v), list);
+      });
+      // related.reports: the reports naming each indicator asked (its own value only)
+      const mentions = [...want.own].map(async ([type, values]) => {
+        const got = await store.reports.mentioningMany(type, values, RELATED_REPORTS);
+        for (const [v, list] of got) reports.set(key(type, v), list);
+      });
+      const ranges = want.ips.size === 0 ? Promise.resolve(new Map<string, Sighting[]>()) : store.rangesContainingMany([...want.ips]);
+      return Promise.all([Promise.all(reads), Promise.all(mentions), ranges]);
+    };
+    const [, , r] = await (store.readTogether === undefined ? all() : store.readTogether(all));
     return { sightings, ranges: r, reports };
   }
 
@@ -190,7 +195,7 @@ export function createBulkLookup(deps: EnrichDeps) {
       const platforms = opts.platforms ?? [];
 
       for (let start = 0; start < inputs.length; start += chunkSize) {
-        const chunk: ({ index: number; type: IndicatorType; value: string; raw: string; hint?: IndicatorType } | BulkItem)[] = [];
+        const chunk: ({ index: number; parsed: ParsedIndicator } | BulkItem)[] = [];
         const want = { byType: new Map<StoredType, Set<string>>(), ips: new Set<string>(), own: new Map<IndicatorType, string[]>() };
         network.clear();
         for (let i = start; i < Math.min(inputs.length, start + chunkSize); i++) {
@@ -234,7 +239,7 @@ export function createBulkLookup(deps: EnrichDeps) {
           const own = want.own.get(parsed.type);
           if (own === undefined) want.own.set(parsed.type, [parsed.value]);
           else own.push(parsed.value);
-          chunk.push({ index: i, type: parsed.type, value: parsed.value, raw, ...(hint ? { hint } : {}) });
+          chunk.push({ index: i, parsed });
         }
         state.reads = await readAhead(deps.store, want);
         // one result at a time: each is computed when the caller takes the one before, so no
@@ -243,11 +248,8 @@ export function createBulkLookup(deps: EnrichDeps) {
         for (const c of chunk) {
           let a: BulkItem;
           if ('result' in c || 'error' in c) a = c;
-          else {
-            // the canonical value with its type parses to itself: the single lookup's own path
-            const o: LookupOutcome = await single.lookup({ value: c.value, type: c.type, platforms });
-            a = o.ok ? { index: c.index, result: o.result } : itemError(c.index, c.raw, 'invalid_indicator', 'The value is not a valid indicator.');
-          }
+          // the single lookup's own path, from the value as parsed above
+          else a = { index: c.index, result: await single.lookupParsed(c.parsed, platforms) };
           summary.answered += 1;
           if ('error' in a) summary.errors += 1;
           else {

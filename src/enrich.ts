@@ -179,35 +179,39 @@ export function createLookup(deps: EnrichDeps, opts: LookupOptions = {}) {
     // a feed removed from the catalog still shows what it reported, as an internal source of unknown reliability
     deps.catalog.info(feedId) ?? { id: feedId, name: feedId, category: 'internal', reliability: 'F' };
   const withFeed = (s: Sighting): EvidenceSighting => ({ ...s, feed: feedInfo(s.feedId) });
-  const asContext = (relation: ContextSighting['relation']) => (s: Sighting): ContextSighting => ({ ...withFeed(s), relation });
 
+  /**
+   * What contains the indicator, most specific first. Every read is started before any is
+   * awaited, so that they can share one read transaction (`readTogether`).
+   */
   async function gatherContext(type: IndicatorType, value: string, network: NetworkAnswer | null): Promise<ContextSighting[]> {
     const { store } = deps;
+    const reads: Promise<Sighting[]>[] = [];
+    const relations: ContextSighting['relation'][] = [];
+    const read = (relation: ContextSighting['relation'], sightings: Promise<Sighting[]>): void => {
+      reads.push(sightings);
+      relations.push(relation);
+    };
     if (type === 'ipv4' || type === 'ipv6') {
-      const ranges = (await store.rangesContaining(value)).map(asContext('range'));
+      read('range', store.rangesContaining(value));
       // evidence on the AS announcing the address (Spamhaus ASN-DROP lists whole ASes)
-      if (network === null || network.asn === null) return ranges;
-      return [...ranges, ...(await store.sightingsOf('asn', network.asn)).map(asContext('asn'))];
-    }
-    if (type === 'domain') return parentSightings(value);
-    if (type === 'url') {
+      if (network !== null && network.asn !== null) read('asn', store.sightingsOf('asn', network.asn));
+    } else if (type === 'domain') {
+      for (const parent of parentDomains(value)) read('parent_domain', store.sightingsOf('domain', parent));
+    } else if (type === 'url') {
       const host = urlHost(value);
-      if (host === null) return [];
-      if (host.type === 'domain') {
-        const own = (await store.sightingsOf('domain', host.value)).map(asContext('host'));
-        return [...own, ...(await parentSightings(host.value))];
+      if (host !== null) {
+        read('host', store.sightingsOf(host.type, host.value));
+        if (host.type === 'domain') for (const parent of parentDomains(host.value)) read('parent_domain', store.sightingsOf('domain', parent));
+        else read('range', store.rangesContaining(host.value));
       }
-      const own = (await store.sightingsOf(host.type, host.value)).map(asContext('host'));
-      const ranges = (await store.rangesContaining(host.value)).map(asContext('range'));
-      return [...own, ...ranges];
     }
-    return [];
-  }
-
-  async function parentSightings(domain: string): Promise<ContextSighting[]> {
+    if (reads.length === 0) return [];
+    const lists = await Promise.all(reads);
     const out: ContextSighting[] = [];
-    for (const parent of parentDomains(domain)) {
-      out.push(...(await deps.store.sightingsOf('domain', parent)).map(asContext('parent_domain')));
+    for (let i = 0; i < lists.length; i++) {
+      const relation = relations[i]!;
+      for (const s of lists[i]!) out.push({ ...s, feed: feedInfo(s.feedId), relation });
     }
     return out;
   }
@@ -237,8 +241,11 @@ export function createLookup(deps: EnrichDeps, opts: LookupOptions = {}) {
     const now = deps.clock();
     // the address's AS, range and country, from the offline tables (docs/api.md, related.network)
     const network = type === 'ipv4' || type === 'ipv6' ? (deps.intel.network?.(value) ?? null) : null;
-    const sightings = (await deps.store.sightingsOf(type, value)).map(withFeed);
-    const context = await gatherContext(type, value, network);
+    // every read of the lookup at once: on SQLite they share one read transaction instead of one each
+    const { store } = deps;
+    const reads = () => Promise.all([store.sightingsOf(type, value), gatherContext(type, value, network), relatedReports(type, value)]);
+    const [own, context, reports] = await (store.readTogether === undefined ? reads() : store.readTogether(reads));
+    const sightings = own.map(withFeed);
     const evidence: Evidence = { type, value, sightings, context, override };
     const assessment = deps.intel.assess(evidence, now);
     const hunting = deps.hunting.build(
@@ -255,21 +262,20 @@ export function createLookup(deps: EnrichDeps, opts: LookupOptions = {}) {
       },
       platforms,
     );
-    const reports = await relatedReports(type, value);
     const related = { ...assessment.related, ...(network === null ? {} : { network }), ...reports };
-    return toResponse(type, value, sightings, context, { ...assessment, related }, hunting);
+    return toResponse(type, value, sightings, context, assessment, related, hunting);
   }
 
   function invalid(parsed: Extract<ParsedLookup, { ok: false }>): LookupOutcome {
     return { ok: false, problem: 'invalid_indicator', expectedTypes: unique(parsed.tried.map((t) => t.type)), reasons: parsed.tried };
   }
 
-  function platformsOf(req: LookupRequest): readonly HuntingPlatform[] {
-    return req.platforms === undefined || req.platforms.length === 0 ? SEED_PLATFORMS : unique([...SEED_PLATFORMS, ...req.platforms]);
+  function platformsOf(extra: readonly HuntingPlatform[] | undefined): readonly HuntingPlatform[] {
+    return extra === undefined || extra.length === 0 ? SEED_PLATFORMS : unique([...SEED_PLATFORMS, ...extra]);
   }
 
   /** The seed platforms' key is made once per parsed value; other platform sets are keyed here. */
-  function cacheKeyOf(parsed: ParsedLookup & { ok: true }, platforms: readonly HuntingPlatform[]): string {
+  function cacheKeyOf(parsed: ParsedIndicator, platforms: readonly HuntingPlatform[]): string {
     return platforms === SEED_PLATFORMS ? parsed.seedCacheKey : lookupCacheKey(parsed.type, parsed.value, platforms);
   }
 
@@ -303,30 +309,41 @@ export function createLookup(deps: EnrichDeps, opts: LookupOptions = {}) {
       if (deps.cache === null) return undefined;
       const version = dataVersion.fresh();
       if (version === undefined) return undefined;
-      const hit = deps.cache.peek(cacheKeyOf(parsed, platformsOf(req)), version);
+      const hit = deps.cache.peek(cacheKeyOf(parsed, platformsOf(req.platforms)), version);
       return hit === undefined ? undefined : { ok: true, result: hit as LookupResponse };
     },
 
     async lookup(req: LookupRequest): Promise<LookupOutcome> {
       const parsed = parsedIndicators.parse(req.value, req.type);
       if (!parsed.ok) return invalid(parsed);
-      const { type, value } = parsed;
-      const platforms = platformsOf(req);
-      if (deps.cache === null) {
-        const version = await dataVersion.read();
-        return { ok: true, result: await compute(type, value, await overrideOf(type, value, version), platforms) };
-      }
-      // Ingest runs and override changes both bump the data version (the store contract tests it),
-      // so an entry under the current version already reflects any override.
-      const cacheKey = cacheKeyOf(parsed, platforms);
-      const version = await dataVersion.read();
-      const hit = await deps.cache.get(cacheKey, version);
-      if (hit !== undefined) return { ok: true, result: hit as LookupResponse };
-      const result = await compute(type, value, await overrideOf(type, value, version), platforms);
-      await deps.cache.set(cacheKey, version, result);
-      return { ok: true, result };
+      return { ok: true, result: await answer(parsed, platformsOf(req.platforms)) };
+    },
+
+    /**
+     * An indicator its caller has parsed already (`ParsedIndicators`): the bulk lookup parses
+     * every value to plan its reads, and this spares parsing it a second time.
+     */
+    lookupParsed(parsed: ParsedIndicator, extraPlatforms?: readonly HuntingPlatform[]): Promise<LookupResponse> {
+      return answer(parsed, platformsOf(extraPlatforms));
     },
   };
+
+  async function answer(parsed: ParsedIndicator, platforms: readonly HuntingPlatform[]): Promise<LookupResponse> {
+    const { type, value } = parsed;
+    if (deps.cache === null) {
+      const version = await dataVersion.read();
+      return compute(type, value, await overrideOf(type, value, version), platforms);
+    }
+    // Ingest runs and override changes both bump the data version (the store contract tests it),
+    // so an entry under the current version already reflects any override.
+    const cacheKey = cacheKeyOf(parsed, platforms);
+    const version = await dataVersion.read();
+    const hit = await deps.cache.get(cacheKey, version);
+    if (hit !== undefined) return hit as LookupResponse;
+    const result = await compute(type, value, await overrideOf(type, value, version), platforms);
+    await deps.cache.set(cacheKey, version, result);
+    return result;
+  }
 }
 
 export type Lookup = ReturnType<typeof createLookup>;
@@ -338,9 +355,16 @@ function lookupCacheKey(type: IndicatorType, value: string, platforms: readonly 
   return `lookup:${type}:${value}:${platforms.join(',')}`;
 }
 
-type ParsedLookup =
-  | { ok: true; type: IndicatorType; value: string; /** The cache key with the seed platforms only. */ seedCacheKey: string }
-  | Extract<ParseResult, { ok: false }>;
+/** A value parsed to its canonical form and type. */
+export interface ParsedIndicator {
+  ok: true;
+  type: IndicatorType;
+  value: string;
+  /** The cache key with the seed platforms only. */
+  seedCacheKey: string;
+}
+
+type ParsedLookup = ParsedIndicator | Extract<ParseResult, { ok: false }>;
 
 /**
  * Parsed indicators by type hint and raw value: parsing is a pure function of the two, and the
@@ -349,7 +373,7 @@ type ParsedLookup =
  * stays bounded whatever values arrive.
  */
 export class ParsedIndicators {
-  readonly #byType = new Map<IndicatorType | undefined, Map<string, ParsedLookup & { ok: true }>>();
+  readonly #byType = new Map<IndicatorType | undefined, Map<string, ParsedIndicator>>();
   #size = 0;
   constructor(readonly maxEntries = 1_000) {}
 
@@ -403,14 +427,23 @@ function toResponse(
   sightings: EvidenceSighting[],
   context: ContextSighting[],
   a: Assessment,
+  related: Record<string, unknown>,
   hunting: Partial<Record<HuntingPlatform, string>>,
 ): LookupResponse {
   // The indicator's own entries first (by feed name), then what contains it, most specific first:
   // a feed that lists a range, a URL's host or a parent domain reports every value inside it.
-  const sources = [...[...sightings].sort(byFeedName).map((s) => sourceOf(s, 'exact')), ...context.map((c) => sourceOf(c, c.relation))];
-  // stored times all have milliseconds, so they sort as text (the API form drops `.000`)
-  const firsts = [...sightings, ...context].map((s) => s.firstSeen).sort();
-  const lasts = [...sightings, ...context].map((s) => s.lastSeen).sort();
+  const sources: LookupSource[] = [];
+  for (const s of sightings.length > 1 ? [...sightings].sort(byFeedName) : sightings) sources.push(sourceOf(s, 'exact'));
+  for (const c of context) sources.push(sourceOf(c, c.relation));
+  // stored times all have milliseconds, so they compare as text (the API form drops `.000`)
+  let first: string | undefined;
+  let last: string | undefined;
+  for (const list of [sightings, context]) {
+    for (const s of list) {
+      if (first === undefined || s.firstSeen < first) first = s.firstSeen;
+      if (last === undefined || s.lastSeen > last) last = s.lastSeen;
+    }
+  }
   const queries: Record<string, string> = {};
   for (const [platform, query] of Object.entries(hunting)) if (typeof query === 'string') queries[platform] = query;
   return {
@@ -418,18 +451,20 @@ function toResponse(
     type,
     risk_score: a.risk.level,
     confidence: a.confidence,
-    mitre_techniques: a.techniques.map((t) => ({ id: t.id, name: t.name, derived_from: t.derived_from, ...(t.mapping_type === undefined ? {} : { mapping_type: t.mapping_type }) })),
+    mitre_techniques: a.techniques.map((t) =>
+      t.mapping_type === undefined ? { id: t.id, name: t.name, derived_from: t.derived_from } : { id: t.id, name: t.name, derived_from: t.derived_from, mapping_type: t.mapping_type },
+    ),
     hunting_queries: queries,
     sources,
     found: sources.length > 0 || a.knownReference === true,
-    first_seen: firsts[0] === undefined ? null : rfc3339(firsts[0]),
-    last_seen: lasts[lasts.length - 1] === undefined ? null : rfc3339(lasts[lasts.length - 1]!),
+    first_seen: first === undefined ? null : rfc3339(first),
+    last_seen: last === undefined ? null : rfc3339(last),
     risk: { score: a.risk.score, level: a.risk.level, factors: a.risk.factors },
     threat_types: a.threatTypes,
     malware_families: a.malwareFamilies,
     tags: a.tags,
     warninglists: a.warninglists.map((w) => ({ id: w.id, name: w.name })),
-    related: a.related,
+    related,
   };
 }
 

@@ -493,6 +493,12 @@ export interface Store {
   sightingsOfMany(type: StoredType, values: readonly string[]): Promise<Map<string, Sighting[]>>;
   /** `rangesContaining` for many IPs at once, by IP (every IP asked is a key); throws TypeError on one that is not an IP. */
   rangesContainingMany(ips: readonly string[]): Promise<Map<string, Sighting[]>>;
+  /**
+   * Runs `reads`, which starts reads of this store and returns without awaiting them (say, a
+   * `Promise.all` of them): on SQLite they share one read transaction — one snapshot, and one
+   * transaction's cost instead of one per statement. Absent: the reads run as they come.
+   */
+  readTogether?<T>(reads: () => T): T;
 
   /**
    * One feed run as one transaction. Records may repeat an indicator (last one wins, tags merged).

@@ -152,6 +152,9 @@ function assemble(c: Connections): SqliteStore {
     rangeKeys: reader.prepare('SELECT family, prefix, start FROM cidr_ranges'),
     rangesAt: reader.prepare(RANGES_AT_SQL),
     meta: reader.prepare('SELECT value FROM meta WHERE key = ?').pluck(),
+    // a read transaction over several statements: outside one, each statement starts its own
+    begin: reader.prepare('BEGIN'),
+    commit: reader.prepare('COMMIT'),
   };
   let closed = false;
   let ranges: RangeIndex | null = null;
@@ -209,6 +212,16 @@ function assemble(c: Connections): SqliteStore {
         for (const r of q.rangesAt.all(parsed.family, prefix, start) as SightingRow[]) out.push(toSighting(r));
       }
       return out; // most specific range first
+    },
+    readTogether<T>(reads: () => T): T {
+      // every read method here does its work before it returns its promise: all of them run in the transaction
+      if (reader.inTransaction) return reads();
+      q.begin.run();
+      try {
+        return reads();
+      } finally {
+        q.commit.run();
+      }
     },
     async sightingsOfMany(type: StoredType, values: readonly string[]) {
       const out = new Map<string, ReturnType<typeof toSighting>[]>();
