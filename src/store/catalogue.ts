@@ -77,16 +77,6 @@ export const CATALOGUE_SQL = {
       WHERE o.type = ? AND o.value = ? AND o.kind = 'origin' AND t.type = c.type AND t.value = c.value)
     AND NOT (c.type = ? AND c.value = ?)
     ORDER BY c.score DESC, c.last_seen DESC, c.type DESC, c.value DESC LIMIT ?`,
-  statsByType: 'SELECT type AS k, count(*) AS n FROM catalogue WHERE listed = 1 GROUP BY type',
-  statsByLevel: 'SELECT level AS k, count(*) AS n FROM catalogue WHERE listed = 1 GROUP BY level',
-  statsTerms: `SELECT t.kind AS kind, t.term AS k, count(*) AS n FROM catalogue_terms t JOIN catalogue c ON c.type = t.type AND c.value = t.value
-    WHERE c.listed = 1 AND t.kind <> 'origin' GROUP BY t.kind, t.term`,
-  statsNew: `SELECT
-      sum(CASE WHEN first_seen >= ? THEN 1 ELSE 0 END) AS d1,
-      sum(CASE WHEN first_seen >= ? THEN 1 ELSE 0 END) AS d7,
-      sum(CASE WHEN first_seen >= ? THEN 1 ELSE 0 END) AS d30,
-      count(*) AS total, sum(listed) AS listed, min(computed_at) AS oldest
-    FROM catalogue`,
 } as const;
 
 export class CatalogueCursorError extends Error {
@@ -308,33 +298,6 @@ export function pageOf(rows: CatalogueRow[], q: CatalogueQuery): { entries: Cata
   const page = more ? rows.slice(0, q.limit) : rows;
   const last = page[page.length - 1];
   return { entries: page.map(toEntry), next: more && last !== undefined ? cursorOf(last, q.order ?? 'last_seen') : null };
-}
-
-export interface StatsRows {
-  byType: { k: string; n: number | string }[];
-  byLevel: { k: number | string; n: number | string }[];
-  terms: { kind: string; k: string; n: number | string }[];
-  fresh: { d1: number | string | null; d7: number | string | null; d30: number | string | null; total: number | string; listed: number | string | null; oldest: number | string | null };
-}
-
-export function statsOf(r: StatsRows): import('./types.ts').CatalogueStats {
-  const byType: Record<string, number> = {};
-  for (const x of r.byType) byType[x.k] = num(x.n);
-  const byLevel: Record<string, number> = { low: 0, medium: 0, high: 0, critical: 0 };
-  for (const x of r.byLevel) byLevel[RISK_LEVELS[num(x.k)] ?? 'low'] = num(x.n);
-  const terms: Record<string, { term: string; count: number }[]> = {};
-  for (const x of r.terms) (terms[x.kind] ??= []).push({ term: x.k, count: num(x.n) });
-  for (const k of Object.keys(terms)) terms[k]!.sort((a, b) => b.count - a.count || (a.term < b.term ? -1 : a.term > b.term ? 1 : 0));
-  const f = r.fresh;
-  return {
-    total: num(f.total),
-    listed: f.listed === null ? 0 : num(f.listed),
-    byType,
-    byLevel,
-    terms,
-    newSince: { d1: f.d1 === null ? 0 : num(f.d1), d7: f.d7 === null ? 0 : num(f.d7), d30: f.d30 === null ? 0 : num(f.d30) },
-    oldestComputedAt: f.oldest === null ? null : iso(f.oldest),
-  };
 }
 
 export const keyOf = (k: CatalogueKey): string => `${k.type}\u0000${k.value}`;
