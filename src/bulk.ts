@@ -56,11 +56,14 @@ const MAX_VALUE_LENGTH = 2_048;
 
 const key = (type: string, value: string): string => `${type}\u0000${value}`;
 
-/** What one chunk read ahead: sightings by type and value, ranges by address, reports by type and value. */
+/**
+ * What one chunk read ahead: sightings by type then value, ranges by address, reports by type
+ * then value — the maps the batched reads return, kept as they are (no key made per value).
+ */
 interface Reads {
-  sightings: Map<string, Sighting[]>;
+  sightings: Map<StoredType, Map<string, Sighting[]>>;
   ranges: Map<string, Sighting[]>;
-  reports: Map<string, ReportRecord[]>;
+  reports: Map<StoredType, Map<string, ReportRecord[]>>;
 }
 
 const NO_READS: Reads = { sightings: new Map(), ranges: new Map(), reports: new Map() };
@@ -81,11 +84,11 @@ function prefetchedView(store: Store, state: { reads: Reads; overrides: Map<stri
   const reports: Store['reports'] = Object.create(store.reports, {
     mentioning: {
       value: async (type: StoredType, value: string, limit: number) =>
-        (limit === RELATED_REPORTS ? state.reads.reports.get(key(type, value)) : undefined) ?? store.reports.mentioning(type, value, limit),
+        (limit === RELATED_REPORTS ? state.reads.reports.get(type)?.get(value) : undefined) ?? store.reports.mentioning(type, value, limit),
     },
   });
   return Object.create(store, {
-    sightingsOf: { value: async (type: StoredType, value: string) => state.reads.sightings.get(key(type, value)) ?? store.sightingsOf(type, value) },
+    sightingsOf: { value: async (type: StoredType, value: string) => state.reads.sightings.get(type)?.get(value) ?? store.sightingsOf(type, value) },
     rangesContaining: { value: async (ip: string) => state.reads.ranges.get(ip) ?? store.rangesContaining(ip) },
     dataVersion: { value: async () => state.version },
     // the chunk's reads are in memory already: no transaction to share
@@ -145,17 +148,15 @@ export function createBulkLookup(deps: EnrichDeps) {
     store: Store,
     want: { byType: Map<StoredType, Set<string>>; ips: Set<string>; own: Map<IndicatorType, string[]> },
   ): Promise<Reads> {
-    const sightings = new Map<string, Sighting[]>();
-    const reports = new Map<string, ReportRecord[]>();
+    const sightings: Reads['sightings'] = new Map();
+    const reports: Reads['reports'] = new Map();
     const all = () => {
       const reads = [...want.byType].map(async ([type, values]) => {
-        const got = await store.sightingsOfMany(type, [...values]);
-        for (const [v, list] of got) sightings.set(key(type, v), list);
+        sightings.set(type, await store.sightingsOfMany(type, [...values]));
       });
       // related.reports: the reports naming each indicator asked (its own value only)
       const mentions = [...want.own].map(async ([type, values]) => {
-        const got = await store.reports.mentioningMany(type, values, RELATED_REPORTS);
-        for (const [v, list] of got) reports.set(key(type, v), list);
+        reports.set(type, await store.reports.mentioningMany(type, values, RELATED_REPORTS));
       });
       const ranges = want.ips.size === 0 ? Promise.resolve(new Map<string, Sighting[]>()) : store.rangesContainingMany([...want.ips]);
       return Promise.all([Promise.all(reads), Promise.all(mentions), ranges]);
