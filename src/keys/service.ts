@@ -133,9 +133,29 @@ export function checkKeyUpdate(input: KeyUpdateInput, now: Date): { ok: true; ch
   return { ok: true, changes };
 }
 
+/**
+ * Revoking the last active admin key, or taking `admin` from it, would leave nobody able to
+ * manage keys through the API: refused (409). `verdict keys create --scopes admin` on the
+ * store's host can always mint another.
+ */
+export class LastAdminKeyError extends Error {
+  constructor(readonly keyId: string) {
+    super(`Key "${keyId}" is the last active admin key: create another admin key before revoking it or taking its admin scope.`);
+    this.name = 'LastAdminKeyError';
+  }
+}
+
+const isActiveAdmin = (k: ApiKeyRecord, nowMs: number): boolean => k.revokedAt === null && (k.expiresAt === null || Date.parse(k.expiresAt) > nowMs) && k.scopes.includes('admin');
+
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:\d{2})$/;
 
 export function createKeyService(deps: KeyServiceDeps) {
+  /** Throws LastAdminKeyError when `record` is the only active admin key. */
+  async function keepAnAdmin(record: ApiKeyRecord): Promise<void> {
+    const nowMs = deps.clock().getTime();
+    if (!isActiveAdmin(record, nowMs)) return;
+    if (!(await deps.keys.list()).some((k) => k.id !== record.id && isActiveAdmin(k, nowMs))) throw new LastAdminKeyError(record.id);
+  }
   return {
     /** Returns the stored record and the key, which must be shown once and then forgotten. */
     async create(input: CreateKeyInput): Promise<{ key: string; record: ApiKeyRecord }> {
@@ -150,8 +170,11 @@ export function createKeyService(deps: KeyServiceDeps) {
     now: () => deps.clock(),
     list: () => deps.keys.list(),
     get: (id: string) => deps.keys.get(id),
-    /** Revokes and returns the record, or null when there is no such active key. */
+    /** Revokes and returns the record, or null when there is no such active key; LastAdminKeyError for the last admin key. */
     async revoke(id: string): Promise<ApiKeyRecord | null> {
+      const current = await deps.keys.get(id);
+      if (current === null || current.revokedAt !== null) return null;
+      await keepAnAdmin(current);
       const ok = await deps.keys.revoke(id, toRfc3339(deps.clock()));
       return ok ? deps.keys.get(id) : null;
     },
@@ -162,6 +185,7 @@ export function createKeyService(deps: KeyServiceDeps) {
     async update(id: string, changes: ApiKeyChanges): Promise<{ before: ApiKeyRecord; after: ApiKeyRecord } | null> {
       const before = await deps.keys.get(id);
       if (before === null || before.revokedAt !== null) return null;
+      if (changes.scopes !== undefined && !changes.scopes.includes('admin')) await keepAnAdmin(before);
       const after = await deps.keys.update(id, changes);
       return after === null ? null : { before, after };
     },

@@ -2,7 +2,7 @@
 import { Type } from '../typebox.ts';
 import type { FastifyInstance } from 'fastify';
 import { SCOPES, TIERS, type Scope, type Tier } from '../../store/types.ts';
-import { checkAllowedIps, checkKeyInput, checkKeyUpdate, keyView, type KeyService, type KeyUpdateInput } from '../../keys/service.ts';
+import { checkAllowedIps, checkKeyInput, checkKeyUpdate, keyView, LastAdminKeyError, type KeyService, type KeyUpdateInput } from '../../keys/service.ts';
 import { MAX_ALLOWED_IPS } from '../../keys/allowed-ips.ts';
 import { usageReport, utcDay } from '../../keys/usage.ts';
 import type { ApiKeyRepository } from '../../store/types.ts';
@@ -58,6 +58,12 @@ export interface KeyRouteHooks {
   onCreated?: (keyHash: string) => void;
   /** Where GET /api/v1/keys/{id}/usage reads: the stored counts, after the pending ones were flushed. */
   usage?: { store: ApiKeyRepository; flush: () => Promise<void>; tiers: Readonly<Record<Tier, Readonly<TierLimits>>>; clock: () => Date };
+}
+
+/** The last admin key kept: a 409 saying what to do instead. */
+function lastAdminConflict(err: unknown): never {
+  if (err instanceof LastAdminKeyError) throw new ApiError('conflict', err.message, { reason: 'last_admin_key', key_id: err.keyId });
+  throw err;
 }
 
 export function registerKeyRoutes(app: FastifyInstance, keys: KeyService, hooks: KeyRouteHooks = {}): void {
@@ -158,14 +164,14 @@ export function registerKeyRoutes(app: FastifyInstance, keys: KeyService, hooks:
         security,
         params: IdParams,
         body: UpdateBody,
-        response: { 200: KeyView, ...errorResponses(400, 404, 413, 415, ...AUTH_ERRORS) },
+        response: { 200: KeyView, ...errorResponses(400, 404, 409, 413, 415, ...AUTH_ERRORS) },
       },
     },
     async (req) => {
       const { id } = req.params as { id: string };
       const checked = checkKeyUpdate(req.body as KeyUpdateInput, keys.now());
       if (!checked.ok) throw new ApiError('invalid_parameter', `Field "${checked.problem.field}" ${checked.problem.reason}.`, { parameter: checked.problem.field });
-      const result = await keys.update(id, checked.changes);
+      const result = await keys.update(id, checked.changes).catch(lastAdminConflict);
       if (result === null) throw new ApiError('not_found', `No active API key with id "${id}".`);
       hooks.onUpdated?.(id);
       // what changed, from what to what (names, tiers, scopes, ranges and times only: nothing secret)
@@ -182,11 +188,11 @@ export function registerKeyRoutes(app: FastifyInstance, keys: KeyService, hooks:
     '/api/v1/keys/:id',
     {
       config: admin,
-      schema: { summary: 'Revoke an API key', tags: ['keys'], security, params: IdParams, response: { 200: KeyView, ...errorResponses(404, ...AUTH_ERRORS) } },
+      schema: { summary: 'Revoke an API key', description: 'The last active admin key cannot be revoked (409): create another admin key first.', tags: ['keys'], security, params: IdParams, response: { 200: KeyView, ...errorResponses(404, 409, ...AUTH_ERRORS) } },
     },
     async (req) => {
       const { id } = req.params as { id: string };
-      const record = await keys.revoke(id);
+      const record = await keys.revoke(id).catch(lastAdminConflict);
       if (record === null) throw new ApiError('not_found', `No active API key with id "${id}".`);
       await hooks.onRevoked?.(id);
       return keyView(record);
