@@ -31,18 +31,21 @@ const config = loadConfig({
 const now = new Date(process.env['BENCH_NOW'] ?? Date.now());
 const server = await startServer(config, { print: () => {}, overrides: { clock: () => now } });
 const { deps } = server;
-const { key } = await createKeyService({ keys: deps.store.keys, clock: deps.clock, newId: deps.ids.keyId }).create({ name: 'bench', tier: 'enterprise', scopes: ['read:iocs'] });
+const { key } = await createKeyService({ keys: deps.store.keys, clock: deps.clock, newId: deps.ids.keyId }).create({ name: 'bench', tier: 'enterprise', scopes: ['read:iocs', 'read:export'] });
 
 let sampling = null;
 process.on('message', (m) => {
   if (m?.rss === 'start') {
     globalThis.gc?.();
-    const rss0 = process.memoryUsage().rss;
-    sampling = { rss0, peak: rss0, timer: setInterval(() => (sampling.peak = Math.max(sampling.peak, process.memoryUsage().rss)), 20) };
+    const { rss: rss0, heapUsed: heap0 } = process.memoryUsage();
+    sampling = { rss0, heap0, peak: rss0, timer: setInterval(() => (sampling.peak = Math.max(sampling.peak, process.memoryUsage().rss)), 20) };
     process.send({ rss: 'started' });
   } else if (m?.rss === 'stop' && sampling !== null) {
     clearInterval(sampling.timer);
-    process.send({ rss0: sampling.rss0, peak: Math.max(sampling.peak, process.memoryUsage().rss) });
+    const peak = Math.max(sampling.peak, process.memoryUsage().rss);
+    // what the measured work left behind once garbage is collected: retained, not garbage
+    globalThis.gc?.();
+    process.send({ rss0: sampling.rss0, peak, heapRetained: process.memoryUsage().heapUsed - sampling.heap0 });
     sampling = null;
   }
 });

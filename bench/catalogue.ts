@@ -9,6 +9,8 @@
  *   - the same over HTTP from a server process of its own (the build: run `npm run build` first, as
  *     the npm script does), pages of 100,000 followed through the Link header, with the server's
  *     RSS growth;
+ *   - a STIX 2.1 export of 100,000 indicators over HTTP (--stix N for another count) with the
+ *     server's RSS growth and the heap it keeps after it (a streamed export keeps nothing);
  *   - exact search (a normalized value's point read) p50/p99 over 2,000 random values;
  *   - substring search (FTS5 trigram / pg_trgm, 6 characters, limit 50) p50/p99 over 200;
  *   - stats uncached once, then cached p99 over 1,000.
@@ -72,6 +74,8 @@ const referenceRow = (e: CatalogueEntry) => [e.type, e.value, e.level, e.score, 
 
 /** The tier's largest page: GET /api/v1/iocs?format=csv is followed through its Link headers. */
 const HTTP_PAGE = 100_000;
+/** Indicators in the STIX export measured over HTTP. */
+const STIX_EXPORT = Number(arg('--stix') ?? 100_000);
 const SERVER = fileURLToPath(new URL('./catalogue-server.mjs', import.meta.url));
 
 /**
@@ -116,6 +120,29 @@ async function overHttp(engine: string, storeUrl: string, bareRate: number): Pro
     const rows = lines - pages;
     console.log(
       `${engine}: CSV of everything over HTTP (GET /api/v1/iocs?format=csv, ${pages} pages of ${HTTP_PAGE}): ${rows} rows in ${seconds.toFixed(1)} s, ${Math.round(rows / seconds)} rows/s (goal >= 100,000), server RSS growth ${((m.peak - m.rss0) / 1e6).toFixed(0)} MB (goal < 100); /bare keyset pages in process ${(rows / seconds / bareRate).toFixed(2)}`,
+    );
+
+    // a STIX 2.1 bundle of 100,000 indicators (GET /api/v1/iocs/stix): streamed, so the server's
+    // memory must not grow with it
+    await ask({ rss: 'start' });
+    const ts = performance.now();
+    const stix = await fetch(`${address}/api/v1/iocs/stix?limit=${STIX_EXPORT}`, { headers: { authorization: `Bearer ${key}` } });
+    if (stix.status !== 200) throw new Error(`stix export: ${stix.status} ${await stix.text()}`);
+    let bytes = 0;
+    let indicators = 0;
+    const marker = Buffer.from('"type":"indicator"');
+    let tail = Buffer.alloc(0);
+    for await (const chunk of stix.body as unknown as AsyncIterable<Uint8Array>) {
+      bytes += chunk.length;
+      // the indicator objects, also where one's marker spans two chunks: the tail kept is too short to hold a whole marker
+      const joined = Buffer.concat([tail, chunk]);
+      for (let i = joined.indexOf(marker); i >= 0; i = joined.indexOf(marker, i + 1)) indicators++;
+      tail = Buffer.from(joined.subarray(Math.max(0, joined.length - (marker.length - 1))));
+    }
+    const stixSeconds = (performance.now() - ts) / 1000;
+    const ms2 = await ask<{ rss0: number; peak: number; heapRetained: number }>({ rss: 'stop' });
+    console.log(
+      `${engine}: STIX 2.1 export of ${STIX_EXPORT.toLocaleString('en')} indicators over HTTP (GET /api/v1/iocs/stix): ${indicators} indicator objects, ${(bytes / 1e6).toFixed(0)} MB in ${stixSeconds.toFixed(1)} s (${Math.round(indicators / stixSeconds)} indicators/s), server RSS growth ${((ms2.peak - ms2.rss0) / 1e6).toFixed(0)} MB, heap kept after it ${(ms2.heapRetained / 1e6).toFixed(1)} MB (streamed: nothing of the export is held)`,
     );
   } finally {
     child.disconnect();
