@@ -8,7 +8,7 @@
  */
 import { CONFIDENCE_LEVELS, RISK_LEVELS } from '../model.ts';
 import type { StoredType } from '../indicators/types.ts';
-import { CATALOGUE_COLUMNS, decodeCursor, encodeCursor, filters } from './catalogue.ts';
+import { CATALOGUE_COLUMNS, decodeCursor, encodeCursor, entryColumns, filters } from './catalogue.ts';
 import type { CatalogueEntry, CatalogueQuery } from './types.ts';
 
 /**
@@ -171,21 +171,5 @@ export async function* scanBatches(q: CatalogueScan, batch: number, read: (sql: 
 
 /** The tuple of an entry (as the store would read its row back). */
 export function entryTuple(e: CatalogueEntry): CatalogueTuple {
-  return [
-    e.type,
-    e.value,
-    Date.parse(e.firstSeen),
-    Date.parse(e.lastSeen),
-    e.score,
-    RISK_LEVELS.indexOf(e.level),
-    CONFIDENCE_LEVELS.indexOf(e.confidence),
-    e.listed ? 1 : 0,
-    JSON.stringify(e.feeds),
-    JSON.stringify(e.categories),
-    JSON.stringify(e.threatTypes),
-    JSON.stringify(e.families),
-    JSON.stringify(e.techniques),
-    JSON.stringify(e.cves),
-    Date.parse(e.computedAt),
-  ];
+  return entryColumns(e, e.score);
 }

@@ -118,12 +118,17 @@ export function toEntry(r: CatalogueRow): CatalogueEntry {
  * if it is new or its STIX object changed (unique: see `recordingTimes`).
  */
 export function entryParams(e: CatalogueEntry, addedUs: number, stixId: string | null = null): unknown[] {
+  return [...entryColumns(e, Math.round(e.score)), addedUs, stixId];
+}
+
+/** An entry's values in CATALOGUE_COLUMNS' order, as the columns hold them, with `score` as given. */
+export function entryColumns(e: CatalogueEntry, score: number) {
   return [
     e.type,
     e.value,
     Date.parse(e.firstSeen),
     Date.parse(e.lastSeen),
-    Math.round(e.score),
+    score,
     levelRank(e.level),
     confidenceRank(e.confidence),
     e.listed ? 1 : 0,
@@ -134,9 +139,7 @@ export function entryParams(e: CatalogueEntry, addedUs: number, stixId: string |
     JSON.stringify(e.techniques),
     JSON.stringify(e.cves),
     Date.parse(e.computedAt),
-    addedUs,
-    stixId,
-  ];
+  ] as [string, string, number, number, number, number, number, number, string, string, string, string, string, string, number];
 }
 
 /**
