@@ -1,19 +1,22 @@
 /**
  * Keeps the catalogue's rows true: every indicator the store queued as changed (its sightings or
  * its override; triggers in both engines) is assessed again with the lookup's own model — the
- * same `Intelligence.assess` over the indicator's own sightings and override — and written back;
+ * same `Intelligence.assess` over the indicator's own sightings, the context a lookup weighs (the
+ * ranges and AS holding an address, a URL's host, parent domains) and its override — and written back;
  * an indicator with no sighting left leaves the catalogue. Rows computed longer ago than the
  * freshness window are assessed again too, since decay lowers a score as time passes.
  */
+import { parentDomains, urlHost } from '../enrich.ts';
 import { originOf } from '../evidence/origin.ts';
-import type { IndicatorType } from '../indicators/types.ts';
-import type { EvidenceSighting, FeedInfo, Intelligence, Override, Sighting } from '../model.ts';
+import type { IndicatorType, StoredType } from '../indicators/types.ts';
+import type { ContextSighting, EvidenceSighting, FeedInfo, Intelligence, Override, Sighting } from '../model.ts';
 import type { CatalogueEntry, CatalogueKey, CatalogueWrite, Store } from '../store/types.ts';
 import { stixSubjectId } from '../taxii/ids.ts';
 
 export interface RefreshDeps {
   store: Store;
-  intel: Pick<Intelligence, 'assess'>;
+  /** `network`: the AS of an address, whose evidence is context as in a lookup. */
+  intel: Pick<Intelligence, 'assess' | 'network'>;
   catalog: { info(id: string): FeedInfo | undefined };
   clock: () => Date;
 }
@@ -45,10 +48,18 @@ function cvesOf(type: string, value: string, sightings: readonly Sighting[]): st
 const sorted = (xs: Iterable<string>): string[] => [...new Set(xs)].sort();
 
 /** One indicator's entry from its sightings (non-empty), as a lookup would assess it now. */
-export function entryOf(deps: Pick<RefreshDeps, 'intel' | 'catalog'>, key: CatalogueKey, sightings: readonly Sighting[], override: Override | null, now: Date): { entry: CatalogueEntry; origins: string[]; stixId: string | null } {
+export function entryOf(
+  deps: Pick<RefreshDeps, 'intel' | 'catalog'>,
+  key: CatalogueKey,
+  sightings: readonly Sighting[],
+  override: Override | null,
+  now: Date,
+  context: readonly { relation: ContextSighting['relation']; sighting: Sighting }[] = [],
+): { entry: CatalogueEntry; origins: string[]; stixId: string | null } {
   const feedInfo = (id: string): FeedInfo => deps.catalog.info(id) ?? { id, name: id, category: 'internal', reliability: 'F' };
   const evidence: EvidenceSighting[] = sightings.map((s) => ({ ...s, feed: feedInfo(s.feedId) }));
-  const a = deps.intel.assess({ type: key.type as IndicatorType, value: key.value, sightings: evidence, context: [], override }, now);
+  const contextEvidence: ContextSighting[] = context.map(({ relation, sighting }) => ({ ...sighting, feed: feedInfo(sighting.feedId), relation }));
+  const a = deps.intel.assess({ type: key.type as IndicatorType, value: key.value, sightings: evidence, context: contextEvidence, override }, now);
   let first = sightings[0]!.firstSeen;
   let last = sightings[0]!.lastSeen;
   for (const s of sightings) {
@@ -94,16 +105,77 @@ async function refreshKeys(deps: RefreshDeps, keys: readonly CatalogueKey[], don
   }
   const entries: CatalogueWrite[] = [];
   const removed: CatalogueKey[] = [];
+  const context = await contextOf(deps, keys);
   for (const [type, values] of byType) {
     const found = await deps.store.sightingsOfMany(type, values);
     for (const value of values) {
       const sightings = found.get(value) ?? [];
       if (sightings.length === 0) removed.push({ type, value });
-      else entries.push(entryOf(deps, { type, value }, sightings, overrides.get(`${type} ${value}`) ?? null, now));
+      else entries.push(entryOf(deps, { type, value }, sightings, overrides.get(`${type} ${value}`) ?? null, now, context(type, value)));
     }
   }
   await deps.store.catalogue.write(entries, removed, done);
   return { written: entries.length, removed: removed.length };
+}
+
+type ContextRead = { relation: ContextSighting['relation']; type: StoredType; value: string } | { relation: 'range'; ip: string };
+
+/** The context reads a lookup makes for one indicator (src/enrich.ts gatherContext), in its order. */
+function contextReads(deps: Pick<RefreshDeps, 'intel'>, type: string, value: string): ContextRead[] {
+  const out: ContextRead[] = [];
+  if (type === 'ipv4' || type === 'ipv6') {
+    out.push({ relation: 'range', ip: value });
+    const asn = deps.intel.network?.(value)?.asn ?? null;
+    if (asn !== null) out.push({ relation: 'asn', type: 'asn', value: asn });
+  } else if (type === 'domain') {
+    for (const parent of parentDomains(value)) out.push({ relation: 'parent_domain', type: 'domain', value: parent });
+  } else if (type === 'url') {
+    const host = urlHost(value);
+    if (host !== null) {
+      out.push({ relation: 'host', type: host.type, value: host.value });
+      if (host.type === 'domain') for (const parent of parentDomains(host.value)) out.push({ relation: 'parent_domain', type: 'domain', value: parent });
+      else out.push({ relation: 'range', ip: host.value });
+    }
+  }
+  return out;
+}
+
+/**
+ * The evidence about what contains each indicator of a batch — the ranges holding an address, its
+ * AS, a URL's host, parent domains — as a lookup weighs it, read with one query per type for the
+ * whole batch (and the ranges from the store's index), so the catalogue's score is the lookup's.
+ */
+async function contextOf(deps: RefreshDeps, keys: readonly CatalogueKey[]): Promise<(type: string, value: string) => { relation: ContextSighting['relation']; sighting: Sighting }[]> {
+  const plans = new Map<string, ContextRead[]>();
+  const wanted = new Map<StoredType, Set<string>>();
+  const ips = new Set<string>();
+  for (const k of keys) {
+    const reads = contextReads(deps, k.type, k.value);
+    if (reads.length === 0) continue;
+    plans.set(`${k.type}\u0000${k.value}`, reads);
+    for (const r of reads) {
+      if ('ip' in r) ips.add(r.ip);
+      else {
+        let set = wanted.get(r.type);
+        if (set === undefined) wanted.set(r.type, (set = new Set()));
+        set.add(r.value);
+      }
+    }
+  }
+  if (plans.size === 0) return () => [];
+  const sightings = new Map<StoredType, Map<string, Sighting[]>>();
+  for (const [type, values] of wanted) sightings.set(type, await deps.store.sightingsOfMany(type, [...values]));
+  const ranges = ips.size === 0 ? new Map<string, Sighting[]>() : await deps.store.rangesContainingMany([...ips]);
+  return (type, value) => {
+    const reads = plans.get(`${type}\u0000${value}`);
+    if (reads === undefined) return [];
+    const out: { relation: ContextSighting['relation']; sighting: Sighting }[] = [];
+    for (const r of reads) {
+      const list = 'ip' in r ? ranges.get(r.ip) : sightings.get(r.type)?.get(r.value);
+      for (const s of list ?? []) out.push({ relation: r.relation, sighting: s });
+    }
+    return out;
+  };
 }
 
 async function overrideMap(store: Store): Promise<Map<string, Override>> {

@@ -3,6 +3,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createCatalogue, entryOf } from '../../src/catalogue/index.ts';
 import { createIntelligence } from '../../src/intel.ts';
+import { createLookup } from '../../src/enrich.ts';
+import { createHuntingQueryBuilder } from '../../src/hunting/index.ts';
 import { openStore } from '../../src/store/index.ts';
 import type { Store } from '../../src/store/types.ts';
 import { testCatalog } from '../http/harness.ts';
@@ -53,6 +55,41 @@ describe('catalogue refresh', () => {
     await catalogue.ensureFresh();
     assert.equal(await store.catalogue.get('ipv4', '203.0.113.5'), null);
     assert.equal(await store.catalogue.get('ipv4', '203.0.113.6'), null);
+  });
+
+  test('what contains an indicator counts as in a lookup: a listed range, a listed host, a listed parent domain — the same score, level and confidence', async () => {
+    now = T0;
+    const catalogue = createCatalogue({ store, intel, catalog: testCatalog, clock: () => now });
+    await store.ingest({ feedId: 'cisa-alerts', mode: 'incremental', runAt: T0.toISOString() }, [
+      { type: 'cidr', value: '45.83.192.0/22', threatType: 'hijacked_range' },
+      { type: 'domain', value: 'evil-parent.com', threatType: 'payload_delivery' },
+      { type: 'domain', value: 'cdn.bad-host.net', threatType: 'payload_delivery' },
+    ]);
+    const own = [
+      { type: 'ipv4' as const, value: '45.83.193.150' },
+      { type: 'domain' as const, value: 'a.b.evil-parent.com' },
+      { type: 'url' as const, value: 'http://cdn.bad-host.net/payload.bin' },
+      { type: 'ipv4' as const, value: '91.215.85.17' }, // no container: its own evidence only
+    ];
+    await store.ingest({ feedId: 'emerging-threats', mode: 'incremental', runAt: T0.toISOString() }, own.map((o) => ({ ...o, threatType: 'scanner' as const })));
+    await catalogue.ensureFresh();
+    const lookup = createLookup({ store, catalog: testCatalog, intel, hunting: createHuntingQueryBuilder(), cache: null, clock: () => now });
+    for (const o of own) {
+      const row = await store.catalogue.get(o.type, o.value);
+      const l = await lookup.lookup({ value: o.value, type: o.type });
+      assert.ok(row !== null && l.ok, o.value);
+      assert.deepEqual([row.score, row.level, row.confidence], [l.result.risk.score, l.result.risk.level, l.result.confidence], `${o.value}: catalogue as the lookup`);
+      if (o.value !== '91.215.85.17') assert.ok(l.result.sources.some((x) => x.match !== 'exact'), `${o.value} has context in the lookup`);
+      // the row's feeds are the ones that listed the indicator itself
+      assert.deepEqual(row.feeds, ['emerging-threats']);
+    }
+    // without the context, the address in the hijacked range would rank lower: the context is what moved it
+    const alone = entryOf({ intel, catalog: testCatalog }, { type: 'ipv4', value: '45.83.193.150' }, await store.sightingsOf('ipv4', '45.83.193.150'), null, T0).entry;
+    const inRange = await store.catalogue.get('ipv4', '45.83.193.150');
+    assert.ok(inRange!.score > alone.score, `${inRange!.score} > ${alone.score}`);
+    await store.purgeFeed('cisa-alerts');
+    await store.purgeFeed('emerging-threats');
+    await catalogue.ensureFresh();
   });
 
   test('stream yields every match a page at a time, in order', async () => {
