@@ -11,8 +11,7 @@
  * the single lookup's whatever it comes to read. Results are yielded as they are ready: the
  * caller streams them, and memory stays bounded by the chunk, not the batch.
  */
-import { createLookup, parentDomains, RELATED_REPORTS, urlHost, type EnrichDeps, type LookupResponse, type ParsedIndicator } from './enrich.ts';
-import { ParsedIndicators } from './enrich.ts';
+import { contextReads, createLookup, ParsedIndicators, RELATED_REPORTS, type EnrichDeps, type LookupResponse, type ParsedIndicator } from './enrich.ts';
 import type { IndicatorType, StoredType } from './indicators/types.ts';
 import { parseTypeHint } from './indicators/type-hint.ts';
 import type { HuntingPlatform, HuntingQueryBuilder, Intelligence, Override, Sighting } from './model.ts';
@@ -129,18 +128,10 @@ export function createBulkLookup(deps: EnrichDeps) {
       s.add(v);
     };
     add(type, value);
-    if (type === 'ipv4' || type === 'ipv6') {
-      want.ips.add(value);
-      const asn = intel.network?.(value)?.asn ?? null;
-      if (asn !== null) add('asn', asn);
-    } else if (type === 'domain') {
-      for (const p of parentDomains(value)) add('domain', p);
-    } else if (type === 'url') {
-      const host = urlHost(value);
-      if (host === null) return;
-      add(host.type, host.value);
-      if (host.type === 'domain') for (const p of parentDomains(host.value)) add('domain', p);
-      else want.ips.add(host.value);
+    const asn = type === 'ipv4' || type === 'ipv6' ? (intel.network?.(value)?.asn ?? null) : null;
+    for (const r of contextReads(type, value, asn)) {
+      if ('ip' in r) want.ips.add(r.ip);
+      else add(r.type, r.value);
     }
   }
 

@@ -186,27 +186,10 @@ export function createLookup(deps: EnrichDeps, opts: LookupOptions = {}) {
    */
   async function gatherContext(type: IndicatorType, value: string, network: NetworkAnswer | null): Promise<ContextSighting[]> {
     const { store } = deps;
-    const reads: Promise<Sighting[]>[] = [];
-    const relations: ContextSighting['relation'][] = [];
-    const read = (relation: ContextSighting['relation'], sightings: Promise<Sighting[]>): void => {
-      reads.push(sightings);
-      relations.push(relation);
-    };
-    if (type === 'ipv4' || type === 'ipv6') {
-      read('range', store.rangesContaining(value));
-      // evidence on the AS announcing the address (Spamhaus ASN-DROP lists whole ASes)
-      if (network !== null && network.asn !== null) read('asn', store.sightingsOf('asn', network.asn));
-    } else if (type === 'domain') {
-      for (const parent of parentDomains(value)) read('parent_domain', store.sightingsOf('domain', parent));
-    } else if (type === 'url') {
-      const host = urlHost(value);
-      if (host !== null) {
-        read('host', store.sightingsOf(host.type, host.value));
-        if (host.type === 'domain') for (const parent of parentDomains(host.value)) read('parent_domain', store.sightingsOf('domain', parent));
-        else read('range', store.rangesContaining(host.value));
-      }
-    }
-    if (reads.length === 0) return [];
+    const planned = contextReads(type, value, network?.asn ?? null);
+    if (planned.length === 0) return [];
+    const reads = planned.map((r) => ('ip' in r ? store.rangesContaining(r.ip) : store.sightingsOf(r.type, r.value)));
+    const relations = planned.map((r) => r.relation);
     const lists = await Promise.all(reads);
     const out: ContextSighting[] = [];
     for (let i = 0; i < lists.length; i++) {
@@ -503,6 +486,33 @@ function toResponse(
 }
 
 /** `a.b.evil.co.uk` → `b.evil.co.uk`, `evil.co.uk` (stops at the registrable domain). */
+/** One read of the evidence about what contains an indicator: sightings of a value, or the ranges holding an address. */
+export type ContextRead = { relation: ContextSighting['relation']; type: StoredType; value: string } | { relation: 'range'; ip: string };
+
+/**
+ * The context a lookup weighs for an indicator, in the order it weighs it: the ranges holding an
+ * address and its AS (`asn`, from the network table; Spamhaus ASN-DROP lists whole ASes), a URL's
+ * host with the host's parent domains or ranges, a domain's parent domains. The single lookup,
+ * the bulk read-ahead and the catalogue's refresh all read these.
+ */
+export function contextReads(type: string, value: string, asn: string | null): ContextRead[] {
+  const out: ContextRead[] = [];
+  if (type === 'ipv4' || type === 'ipv6') {
+    out.push({ relation: 'range', ip: value });
+    if (asn !== null) out.push({ relation: 'asn', type: 'asn', value: asn });
+  } else if (type === 'domain') {
+    for (const parent of parentDomains(value)) out.push({ relation: 'parent_domain', type: 'domain', value: parent });
+  } else if (type === 'url') {
+    const host = urlHost(value);
+    if (host !== null) {
+      out.push({ relation: 'host', type: host.type, value: host.value });
+      if (host.type === 'domain') for (const parent of parentDomains(host.value)) out.push({ relation: 'parent_domain', type: 'domain', value: parent });
+      else out.push({ relation: 'range', ip: host.value });
+    }
+  }
+  return out;
+}
+
 export function parentDomains(domain: string): string[] {
   const registrable = getDomain(domain, { allowPrivateDomains: false });
   if (registrable === null || registrable === domain) return [];

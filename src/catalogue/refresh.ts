@@ -6,7 +6,7 @@
  * an indicator with no sighting left leaves the catalogue. Rows computed longer ago than the
  * freshness window are assessed again too, since decay lowers a score as time passes.
  */
-import { parentDomains, urlHost } from '../enrich.ts';
+import { contextReads, type ContextRead } from '../enrich.ts';
 import { originOf } from '../evidence/origin.ts';
 import type { IndicatorType, StoredType } from '../indicators/types.ts';
 import type { ContextSighting, EvidenceSighting, FeedInfo, Intelligence, Override, Sighting } from '../model.ts';
@@ -118,28 +118,6 @@ async function refreshKeys(deps: RefreshDeps, keys: readonly CatalogueKey[], don
   return { written: entries.length, removed: removed.length };
 }
 
-type ContextRead = { relation: ContextSighting['relation']; type: StoredType; value: string } | { relation: 'range'; ip: string };
-
-/** The context reads a lookup makes for one indicator (src/enrich.ts gatherContext), in its order. */
-function contextReads(deps: Pick<RefreshDeps, 'intel'>, type: string, value: string): ContextRead[] {
-  const out: ContextRead[] = [];
-  if (type === 'ipv4' || type === 'ipv6') {
-    out.push({ relation: 'range', ip: value });
-    const asn = deps.intel.network?.(value)?.asn ?? null;
-    if (asn !== null) out.push({ relation: 'asn', type: 'asn', value: asn });
-  } else if (type === 'domain') {
-    for (const parent of parentDomains(value)) out.push({ relation: 'parent_domain', type: 'domain', value: parent });
-  } else if (type === 'url') {
-    const host = urlHost(value);
-    if (host !== null) {
-      out.push({ relation: 'host', type: host.type, value: host.value });
-      if (host.type === 'domain') for (const parent of parentDomains(host.value)) out.push({ relation: 'parent_domain', type: 'domain', value: parent });
-      else out.push({ relation: 'range', ip: host.value });
-    }
-  }
-  return out;
-}
-
 /**
  * The evidence about what contains each indicator of a batch — the ranges holding an address, its
  * AS, a URL's host, parent domains — as a lookup weighs it, read with one query per type for the
@@ -150,7 +128,7 @@ async function contextOf(deps: RefreshDeps, keys: readonly CatalogueKey[]): Prom
   const wanted = new Map<StoredType, Set<string>>();
   const ips = new Set<string>();
   for (const k of keys) {
-    const reads = contextReads(deps, k.type, k.value);
+    const reads = contextReads(k.type, k.value, k.type === 'ipv4' || k.type === 'ipv6' ? (deps.intel.network?.(k.value)?.asn ?? null) : null);
     if (reads.length === 0) continue;
     plans.set(`${k.type}\u0000${k.value}`, reads);
     for (const r of reads) {
