@@ -14,7 +14,7 @@
 import { contextReads, createLookup, ParsedIndicators, RELATED_REPORTS, type EnrichDeps, type LookupResponse, type ParsedIndicator } from './enrich.ts';
 import type { IndicatorType, StoredType } from './indicators/types.ts';
 import { parseTypeHint } from './indicators/type-hint.ts';
-import type { HuntingPlatform, HuntingQueryBuilder, Intelligence, Override, Sighting } from './model.ts';
+import type { HuntingPlatform, HuntingQueryBuilder, Intelligence, Sighting } from './model.ts';
 import type { NetworkAnswer } from './network/index.ts';
 import type { ReportRecord, Store } from './store/types.ts';
 import type { LookupCache } from './cache/types.ts';
@@ -72,14 +72,11 @@ const NO_HUNTING: HuntingQueryBuilder = { build: () => ({}) };
 
 /**
  * The store as the single lookup sees it during a bulk call: the reads of the current chunk
- * come from what was read ahead, overrides from one reading per call, the data version fixed
- * for the call; anything else is the store's own. Made once per call, an object whose prototype
+ * come from what was read ahead, the data version fixed for the call (so the lookup reads the
+ * overrides once for the call); anything else is the store's own. Made once per call, an object whose prototype
  * is the store: nothing is allocated per read.
  */
-function prefetchedView(store: Store, state: { reads: Reads; overrides: Map<string, Override>; version: number }): Store {
-  const overrides: Store['overrides'] = Object.create(store.overrides, {
-    get: { value: async (type: IndicatorType, value: string) => state.overrides.get(key(type, value)) ?? null },
-  });
+function prefetchedView(store: Store, state: { reads: Reads; version: number }): Store {
   const reports: Store['reports'] = Object.create(store.reports, {
     mentioning: {
       value: async (type: StoredType, value: string, limit: number) =>
@@ -92,7 +89,6 @@ function prefetchedView(store: Store, state: { reads: Reads; overrides: Map<stri
     dataVersion: { value: async () => state.version },
     // the chunk's reads are in memory already: no transaction to share
     readTogether: { value: <T>(reads: () => T): T => reads() },
-    overrides: { value: overrides },
     reports: { value: reports },
   }) as Store;
 }
@@ -169,7 +165,7 @@ export function createBulkLookup(deps: EnrichDeps) {
     async *run(inputs: readonly BulkInput[], opts: BulkOptions = {}): AsyncGenerator<BulkItem, BulkSummary> {
       const chunkSize = Math.max(1, opts.chunkSize ?? DEFAULT_CHUNK);
       const summary: BulkSummary = { total: inputs.length, answered: 0, duplicates: 0, errors: 0, found: 0, by_type: {}, by_level: {} };
-      const state = { reads: NO_READS, overrides: new Map<string, Override>(), version: 0 };
+      const state = { reads: NO_READS, version: 0 };
       const view = prefetchedView(deps.store, state);
       const network = memoNetwork(deps.intel);
       const single = createLookup({
@@ -181,8 +177,6 @@ export function createBulkLookup(deps: EnrichDeps) {
       });
       state.version = await deps.store.dataVersion();
       await deps.catalog.refreshAt?.(state.version);
-      // overrides are few (an analyst's decisions): one reading serves the call
-      for (const o of await deps.store.overrides.list()) state.overrides.set(key(o.type, o.value), o);
       const seen = new Set<string>();
       const platforms = opts.platforms ?? [];
 

@@ -65,6 +65,19 @@ describe('POST /api/v1/lookup/bulk', () => {
     assert.equal(body.summary.by_level.critical, body.results.filter((r: { risk_score?: string }) => r.risk_score === 'critical').length);
   });
 
+  test("an analyst's override applies in bulk as in the single lookup", async () => {
+    const put = await h.app.inject({ method: 'PUT', url: '/api/v1/overrides/ipv4/203.0.113.7', headers: h.auth(), payload: { verdict: 'allow', reason: 'our scanner' } });
+    assert.equal(put.statusCode, 200, put.body);
+    try {
+      const body = (await post({ values: ['203.0.113.7', '198.51.100.20'] })).json();
+      assert.ok(body.results[0].risk.factors.some((f: { kind: string }) => f.kind === 'override'), 'the override is among the factors');
+      assert.deepEqual(body.results[0], await single('203.0.113.7'));
+      assert.ok(!body.results[1].risk.factors.some((f: { kind: string }) => f.kind === 'override'));
+    } finally {
+      await h.app.inject({ method: 'DELETE', url: '/api/v1/overrides/ipv4/203.0.113.7', headers: h.auth() });
+    }
+  });
+
   test('the store is read in batches, not value by value', async () => {
     const calls = { one: 0, many: 0, ranges: 0, manyRanges: 0 };
     const store = h.store as unknown as Record<string, (...a: unknown[]) => unknown>;
