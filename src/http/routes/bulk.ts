@@ -16,7 +16,13 @@ import { ApiError, unknownNameError } from '../errors.ts';
 import { AUTH_ERRORS, ErrorEnvelope, KEY_SECURITY, LookupResult, errorResponses } from '../schemas.ts';
 
 /** Room per value in a bulk body, so that the largest batch a tier allows fits. */
-export const BULK_BYTES_PER_VALUE = 256;
+const BULK_BYTES_PER_VALUE = 256;
+
+/** The body limit of a route taking a batch of values: room for the largest batch a tier allows (the per-tier count is checked in the handler). */
+export function bulkBodyLimit(config: Config): number {
+  const largest = Math.max(...Object.values(config.tiers).map((t) => (t.bulk ? t.maxResults : 0)));
+  return Math.max(config.bodyLimit, largest * BULK_BYTES_PER_VALUE);
+}
 
 export const BulkValue = Type.Union([
   Type.String({ description: 'An indicator; its type is detected' }),
@@ -159,13 +165,11 @@ export async function streamItems(
 }
 
 export function registerBulkRoute(app: FastifyInstance, bulk: BulkLookup, deps: BulkRouteDeps): void {
-  const largest = Math.max(...Object.values(deps.config.tiers).map((t) => (t.bulk ? t.maxResults : 0)));
   app.post(
     '/api/v1/lookup/bulk',
     {
       config: { scope: 'read:lookup' },
-      // a body of the largest batch a tier allows; the per-tier count is checked in the handler
-      bodyLimit: Math.max(deps.config.bodyLimit, largest * BULK_BYTES_PER_VALUE),
+      bodyLimit: bulkBodyLimit(deps.config),
       schema: {
         summary: 'Enrich many indicators',
         description:

@@ -18,7 +18,7 @@ import type { BulkInput, BulkLookup } from '../../bulk.ts';
 import { parseIndicator } from '../../indicators/detect.ts';
 import { ApiError } from '../errors.ts';
 import { AUTH_ERRORS, KEY_SECURITY, errorResponses } from '../schemas.ts';
-import { BULK_BYTES_PER_VALUE, BulkValue, admitBatch, type BulkRouteDeps } from './bulk.ts';
+import { BulkValue, admitBatch, bulkBodyLimit, type BulkRouteDeps } from './bulk.ts';
 import { MAX_VALUE_LENGTH } from './lookup.ts';
 
 export interface ExportDeps {
@@ -144,12 +144,11 @@ function checkValues(values: readonly BulkInput[]): void {
  */
 export function registerLookupListExportRoute(app: FastifyInstance, bulk: BulkLookup, deps: ExportDeps & BulkRouteDeps): void {
   const lifetimeDays = lifetimesOf(deps.intel);
-  const largest = Math.max(...Object.values(deps.config.tiers).map((t) => (t.bulk ? t.maxResults : 0)));
   app.post(
     '/api/v1/lookup/export',
     {
       config: { scope: 'read:export' },
-      bodyLimit: Math.max(deps.config.bodyLimit, largest * BULK_BYTES_PER_VALUE),
+      bodyLimit: bulkBodyLimit(deps.config),
       schema: {
         summary: 'Export the lookup results of many indicators',
         description:
