@@ -272,6 +272,12 @@ export function createLookup(deps: EnrichDeps, opts: LookupOptions = {}) {
 
   return {
     /**
+     * Whether results are kept (an in-process or shared cache): a result object handed out may
+     * then come back for a later request, and work derived from it, like its JSON, is worth keeping.
+     */
+    caching: deps.cache !== null,
+
+    /**
      * The store's data version results are computed and cached under (read at most once per
      * window): what keys anything derived from a result, like its analyst summary (src/llm).
      */

@@ -154,6 +154,48 @@ describe('query plans', () => {
   });
 });
 
+describe('lookups of one event-loop turn share a read transaction', () => {
+  const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+  const run = { mode: 'incremental' as const, runAt: '2026-01-01T00:00:00.000Z' };
+
+  it('a write of this process ends it at once: the next read sees the write', async () => {
+    const store = await openSqliteStore(':memory:');
+    const read = (value: string) => store.readTogether!(() => store.sightingsOf('ipv4', value));
+    assert.deepEqual(await read('192.0.2.7'), []);
+    // still in the same turn: the ingest's commit must not be hidden by the snapshot above
+    await store.ingest({ feedId: 'f', ...run }, [{ type: 'ipv4', value: '192.0.2.7' }]);
+    assert.equal((await read('192.0.2.7')).length, 1);
+    await store.close();
+  });
+
+  it('ends with the turn: another connection then checkpoints the whole WAL and its writes are seen', async () => {
+    const path = join(dir, 'turns', 'verdict.db');
+    const store = await openSqliteStore(path);
+    await store.ingest({ feedId: 'f', ...run }, [{ type: 'ipv4', value: '192.0.2.8' }]);
+    const other = new Database(path);
+    other.pragma('busy_timeout = 0');
+    const read = (value: string) => store.readTogether!(() => store.sightingsOf('ipv4', value));
+    assert.equal((await read('192.0.2.8')).length, 1);
+    // the snapshot is held within the turn: the WAL cannot be emptied under it
+    other.prepare("UPDATE sightings SET threat_type = 'botnet_cc' WHERE value = '192.0.2.8'").run();
+    assert.equal((other.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[])[0]?.busy, 1);
+    assert.equal((await read('192.0.2.8'))[0]?.threatType, null, 'one snapshot within the turn');
+    await nextTurn();
+    assert.deepEqual(other.pragma('wal_checkpoint(TRUNCATE)'), [{ busy: 0, log: 0, checkpointed: 0 }]);
+    assert.equal((await read('192.0.2.8'))[0]?.threatType, 'botnet_cc');
+    await nextTurn();
+    other.close();
+    await store.close();
+  });
+
+  it('a store closed within the turn ends it without an error', async () => {
+    const store = await openSqliteStore(':memory:');
+    await store.readTogether!(() => store.sightingsOf('ipv4', '192.0.2.9'));
+    await store.close();
+    await nextTurn();
+  });
+});
+
 describe('API key last-use stamps', () => {
   const key = {
     id: 'k1',

@@ -159,13 +159,34 @@ function assemble(c: Connections): SqliteStore {
   let closed = false;
   let ranges: RangeIndex | null = null;
 
+  /**
+   * Lookups started in one turn of the event loop share one read transaction (readTogether),
+   * ended when the turn's I/O callbacks are done (setImmediate) or as soon as this process has
+   * written: beginning and ending one costs file-lock system calls, more than a point read
+   * inside it. The lookups of a turn see one snapshot, as lookups started together would.
+   */
+  let sharedRead = false;
+  /** Counts shared read transactions: what was read under one number stays true until it moves. */
+  let snapshot = 0;
+  const endSharedRead = (): void => {
+    if (!sharedRead) return;
+    sharedRead = false;
+    snapshot += 1;
+    if (reader.open && reader.inTransaction) q.commit.run();
+  };
+  gate.onRelease(endSharedRead);
+
   /** The in-memory range keys, reloaded when a run (here or in another process) changed them. */
+  let rangesCheckedIn = -1;
   const rangeIndex = (): RangeIndex => {
+    // within one shared read the version cannot move: checked once per snapshot
+    if (ranges !== null && sharedRead && rangesCheckedIn === snapshot) return ranges;
     // read the version before the keys: the keys are then at least that new
     const version = Number(q.meta.get('ranges_version') ?? 0);
     if (ranges === null || ranges.version !== version) {
       ranges = new RangeIndex(version, q.rangeKeys.iterate() as Iterable<{ family: number; prefix: number; start: string }>);
     }
+    rangesCheckedIn = sharedRead ? snapshot : -1;
     return ranges;
   };
 
@@ -214,14 +235,14 @@ function assemble(c: Connections): SqliteStore {
       return out; // most specific range first
     },
     readTogether<T>(reads: () => T): T {
-      // every read method here does its work before it returns its promise: all of them run in the transaction
-      if (reader.inTransaction) return reads();
-      q.begin.run();
-      try {
-        return reads();
-      } finally {
-        q.commit.run();
+      // every read method here does its work before it returns its promise: all of them run in
+      // the transaction, which the turn's later lookups join (sharedRead above)
+      if (!reader.inTransaction) {
+        q.begin.run();
+        sharedRead = true;
+        setImmediate(endSharedRead);
       }
+      return reads();
     },
     async sightingsOfMany(type: StoredType, values: readonly string[]) {
       const out = new Map<string, ReturnType<typeof toSighting>[]>();
