@@ -14,6 +14,7 @@ import type {
   EvidenceSighting,
   FeedInfo,
   HuntingPlatform,
+  HuntingQueries,
   HuntingQueryBuilder,
   Intelligence,
   Override,
@@ -54,7 +55,7 @@ export interface LookupResponse {
   risk_score: string;
   confidence: string;
   mitre_techniques: { id: string; name: string; derived_from: string; mapping_type?: string }[];
-  hunting_queries: Record<string, string>;
+  hunting_queries: HuntingQueries;
   sources: LookupSource[];
   found: boolean;
   first_seen: string | null;
@@ -451,7 +452,7 @@ function toResponse(
   context: ContextSighting[],
   a: Assessment,
   related: Record<string, unknown>,
-  hunting: Partial<Record<HuntingPlatform, string>>,
+  hunting: HuntingQueries,
 ): LookupResponse {
   // The indicator's own entries first (by feed name), then what contains it, most specific first:
   // a feed that lists a range, a URL's host or a parent domain reports every value inside it.
@@ -467,8 +468,6 @@ function toResponse(
       if (last === undefined || s.lastSeen > last) last = s.lastSeen;
     }
   }
-  const queries: Record<string, string> = {};
-  for (const [platform, query] of Object.entries(hunting)) if (typeof query === 'string') queries[platform] = query;
   return {
     value,
     type,
@@ -477,7 +476,8 @@ function toResponse(
     mitre_techniques: a.techniques.map((t) =>
       t.mapping_type === undefined ? { id: t.id, name: t.name, derived_from: t.derived_from } : { id: t.id, name: t.name, derived_from: t.derived_from, mapping_type: t.mapping_type },
     ),
-    hunting_queries: queries,
+    // the builder's record as it is: it carries its JSON text (QUERIES_JSON)
+    hunting_queries: hunting,
     sources,
     found: sources.length > 0 || a.knownReference === true,
     first_seen: first === undefined ? null : rfc3339(first),

@@ -211,7 +211,18 @@ export interface HuntingInput {
   context?: { threatTypes?: string[]; malwareFamilies?: string[]; references?: string[] };
 }
 
+/**
+ * The JSON text of a HuntingQueries record, as its builder made it from pre-escaped templates:
+ * answers are serialized with it (src/lookup-json.ts) instead of escaping every query again.
+ * Non-enumerable: JSON.stringify, spreads and copies leave it behind, so a changed copy never
+ * carries stale text.
+ */
+export const QUERIES_JSON: unique symbol = Symbol('hunting queries as JSON');
+
+/** Queries by platform, each present platform with its query. */
+export type HuntingQueries = { readonly [P in HuntingPlatform]?: string } & { readonly [QUERIES_JSON]?: string };
+
 /** Builds ready-to-paste queries. Implemented in src/hunting. */
 export interface HuntingQueryBuilder {
-  build(input: HuntingInput, platforms?: readonly HuntingPlatform[]): Partial<Record<HuntingPlatform, string>>;
+  build(input: HuntingInput, platforms?: readonly HuntingPlatform[]): HuntingQueries;
 }

@@ -7,6 +7,7 @@ import { buildLookupDeps, commandLogger, type LookupDeps } from '../deps.ts';
 import { createLookup, type LookupResponse } from '../enrich.ts';
 import { createBulkLookup, type BulkInput, type BulkItem, type BulkSummary } from '../bulk.ts';
 import { errorText } from '../file-errors.ts';
+import { itemJson } from '../lookup-json.ts';
 import { readFile } from 'node:fs/promises';
 import { parsePlatforms } from '../hunting/index.ts';
 import { parseTypeName } from '../indicators/type-hint.ts';
@@ -86,7 +87,7 @@ async function lookupFileCommand(file: string, opts: LookupCommandOptions): Prom
     else if (!opts.ndjson) await write(TABLE_HEAD);
     while (step.done !== true) {
       const item = step.value;
-      const json = 'result' in item ? JSON.stringify(item.result) : JSON.stringify({ error: item.error });
+      const json = itemJson(item);
       if (opts.ndjson) await write(`${json}\n`);
       else if (opts.json) await write(n === 0 ? json : `,${json}`);
       else await write(tableRow(item));

@@ -6,7 +6,7 @@ import type { IndicatorType } from '../indicators/types.ts';
 import type { HuntingInput } from '../model.ts';
 import { esqlString } from './escape.ts';
 import { ESQL_RULES, type EsqlRule, type EsqlTerm } from './rules/esql.ts';
-import { SLOT, literalBody, prepare, render, type Template } from './template.ts';
+import { SLOT, literalBody, prepare, render, renderJson, type Template } from './template.ts';
 import type { QueryGenerator } from './types.ts';
 import { searchedValue } from './value.ts';
 
@@ -47,6 +47,9 @@ export function createEsqlGenerator(options: EsqlOptions = { lookbackDays: 30 })
     platform: 'esql',
     generate(input: HuntingInput): string {
       return render(templates.get(input.type)!, literalBody(esqlString(searchedValue(input.type, input.value))));
+    },
+    generateJson(input: HuntingInput): string {
+      return renderJson(templates.get(input.type)!, literalBody(esqlString(searchedValue(input.type, input.value))));
     },
   };
 }

@@ -6,9 +6,11 @@ import { unknownName, type UnknownName } from '../indicators/type-hint.ts';
 import { isIndicatorType } from '../indicators/types.ts';
 import {
   HUNTING_PLATFORMS,
+  QUERIES_JSON,
   RISK_LEVELS,
   type HuntingInput,
   type HuntingPlatform,
+  type HuntingQueries,
   type HuntingQueryBuilder,
   type RiskLevel,
 } from '../model.ts';
@@ -83,13 +85,20 @@ export function createHuntingQueryBuilder(options: HuntingOptions = {}): Hunting
     esql: createEsqlGenerator({ lookbackDays: days }),
   };
   return {
-    build(input: HuntingInput, platforms: readonly HuntingPlatform[] = HUNTING_PLATFORMS): Partial<Record<HuntingPlatform, string>> {
+    build(input: HuntingInput, platforms: readonly HuntingPlatform[] = HUNTING_PLATFORMS): HuntingQueries {
       check(input);
       const out: Partial<Record<HuntingPlatform, string>> = {};
+      // the record's JSON text too, from each generator's pre-escaped templates (QUERIES_JSON)
+      let json = '';
       for (const p of platforms) {
         if (!isPlatform(p)) throw new HuntingInputError(`unknown hunting platform: ${String(p)}; expected one of ${HUNTING_PLATFORMS.join(', ')}`);
-        out[p] = generators[p].generate(input);
+        const g = generators[p];
+        const text = g.generate(input);
+        // a platform asked twice keeps its first place, as assigning the key again would
+        if (!(p in out)) json += `${json === '' ? '{' : ','}"${p}":${g.generateJson?.(input) ?? JSON.stringify(text)}`;
+        out[p] = text;
       }
+      Object.defineProperty(out, QUERIES_JSON, { value: json === '' ? '{}' : `${json}}` });
       return out;
     },
   };

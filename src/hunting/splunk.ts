@@ -7,7 +7,7 @@ import type { IndicatorType } from '../indicators/types.ts';
 import type { HuntingInput, HuntingPlatform } from '../model.ts';
 import { splString } from './escape.ts';
 import { SPLUNK_RULES, type SplunkRule, type SplunkTerm, type SplunkTstatsLeg } from './rules/splunk.ts';
-import { SLOT, literalBody, prepare, render, type Template } from './template.ts';
+import { SLOT, literalBody, prepare, render, renderJson, type Template } from './template.ts';
 import type { QueryGenerator } from './types.ts';
 import { searchedValue } from './value.ts';
 
@@ -79,6 +79,11 @@ function generator(platform: HuntingPlatform, text: (rule: SplunkRule, exactFilt
       const t = templates.get(input.type)!;
       const value = searchedValue(input.type, input.value);
       return render(value.includes('*') ? t.star : t.plain, literalBody(splString(value)));
+    },
+    generateJson(input: HuntingInput): string {
+      const t = templates.get(input.type)!;
+      const value = searchedValue(input.type, input.value);
+      return renderJson(value.includes('*') ? t.star : t.plain, literalBody(splString(value)));
     },
   };
 }

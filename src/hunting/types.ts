@@ -4,4 +4,9 @@ import type { HuntingInput, HuntingPlatform } from '../model.ts';
 export interface QueryGenerator {
   readonly platform: HuntingPlatform;
   generate(input: HuntingInput): string;
+  /**
+   * `JSON.stringify(generate(input))`, built from pre-escaped templates; generators without
+   * templates leave it out and the builder encodes their text.
+   */
+  generateJson?(input: HuntingInput): string;
 }

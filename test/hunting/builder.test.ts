@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHuntingQueryBuilder, HuntingInputError } from '../../src/hunting/index.ts';
 import { uuidV5 } from '../../src/hunting/uuid.ts';
-import { HUNTING_PLATFORMS, type HuntingInput } from '../../src/model.ts';
+import { HUNTING_PLATFORMS, QUERIES_JSON, type HuntingInput, type HuntingPlatform } from '../../src/model.ts';
 import { TYPES, sampleInput } from './samples.ts';
 
 const builder = createHuntingQueryBuilder();
@@ -19,6 +19,20 @@ describe('HuntingQueryBuilder', () => {
   it('builds only the platforms asked for, in the order asked', () => {
     assert.deepEqual(Object.keys(builder.build(sampleInput('ipv4'), ['kql', 'splunk'])), ['kql', 'splunk']);
     assert.deepEqual(builder.build(sampleInput('ipv4'), []), {});
+  });
+
+  it('carries the record\'s JSON text, the same as JSON.stringify writes, out of sight of copies', () => {
+    const cases: HuntingPlatform[][] = [[...HUNTING_PLATFORMS], ['kql', 'splunk'], ['sigma'], [], ['splunk', 'kql', 'splunk', 'esql']];
+    for (const type of TYPES) {
+      for (const platforms of cases) {
+        const out = builder.build(sampleInput(type, 'say "hi" \\ \u2028 😀 \ud800'), platforms);
+        assert.equal(out[QUERIES_JSON], JSON.stringify(out), `${type} ${platforms.join(',')}`);
+        assert.equal(Object.keys(out).length, new Set(platforms).size);
+        // neither enumerable nor copied: a changed copy cannot carry the original's text
+        assert.equal({ ...out }[QUERIES_JSON], undefined);
+        assert.equal(JSON.stringify(out).includes('QUERIES'), false);
+      }
+    }
   });
 
   it('is deterministic and pure: same input, same output; input is not modified', () => {

@@ -48,6 +48,24 @@ for (const [generator, literal] of CASES) {
       );
     });
 
+    it('its JSON text, when it makes one, is JSON.stringify of its query, whatever the string', () => {
+      const json = generator.generateJson?.bind(generator);
+      if (json === undefined) {
+        assert.equal(generator.platform, 'sigma', 'every template generator makes its JSON text');
+        return;
+      }
+      for (const type of TYPES) assert.equal(json(sampleInput(type)), JSON.stringify(generator.generate(sampleInput(type))), type);
+      // quotes, backslashes, control characters, lone and paired surrogates, U+2028
+      const value = fc.oneof(fc.string({ unit: fc.constantFrom(...SPECIAL_UNITS), minLength: 1 }), fc.string({ unit: 'binary', minLength: 1 }), fc.string({ unit: 'grapheme', minLength: 1 }));
+      fc.assert(
+        fc.property(fc.constantFrom(...TYPES), value, (type, v) => {
+          const input = sampleInput(type, v);
+          assert.equal(json(input), JSON.stringify(generator.generate(input)));
+        }),
+        { numRuns: 300 },
+      );
+    });
+
     it('differs only where the value is: two plain values give the same text once swapped', () => {
       for (const type of TYPES) {
         const a = generator.generate(sampleInput(type, 'aaaa1111'));

@@ -12,6 +12,7 @@ import { parsePlatforms } from '../../hunting/index.ts';
 import { HUNTING_PLATFORMS, type HuntingPlatform } from '../../model.ts';
 import type { RateLimiter } from '../../ratelimit/types.ts';
 import type { BulkInput, BulkItem, BulkLookup, BulkSummary } from '../../bulk.ts';
+import { itemJson } from '../../lookup-json.ts';
 import { ApiError, unknownNameError } from '../errors.ts';
 import { AUTH_ERRORS, ErrorEnvelope, KEY_SECURITY, LookupResult, errorResponses } from '../schemas.ts';
 
@@ -63,11 +64,6 @@ export interface BulkRouteDeps {
   config: Config;
   rateLimiter: RateLimiter;
   clock: () => Date;
-}
-
-/** How one item is written: a result as the single lookup writes it, an error in the envelope's shape. */
-export function itemJson(item: BulkItem): string {
-  return 'result' in item ? JSON.stringify(item.result) : JSON.stringify({ error: item.error });
 }
 
 /**

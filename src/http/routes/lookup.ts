@@ -8,6 +8,7 @@ import { HUNTING_PLATFORMS } from '../../model.ts';
 import type { Lookup, LookupOutcome, LookupRequest } from '../../enrich.ts';
 import { unknownName } from '../../indicators/type-hint.ts';
 import type { Summarizer } from '../../llm/summary.ts';
+import { lookupJson } from '../../lookup-json.ts';
 import { ApiError, unknownNameError } from '../errors.ts';
 import { AUTH_ERRORS, KEY_SECURITY, LookupResult, errorResponses } from '../schemas.ts';
 
@@ -105,7 +106,7 @@ export function registerLookupRoute(app: FastifyInstance, lookup: Lookup, summar
     if (!outcome.ok || summarizer === undefined) return send(reply, outcome, type);
     const summary = await summarizer.summarizeLookup(outcome.result, await lookup.dataVersion());
     const body = summary.ok ? { ...outcome.result, summary: summary.summary } : { ...outcome.result, summary_error: summary.error };
-    reply.type('application/json; charset=utf-8').send(JSON.stringify(body));
+    reply.type('application/json; charset=utf-8').send(lookupJson(body));
   }
 
   function send(reply: FastifyReply, outcome: LookupOutcome, type: IndicatorType | undefined): void {
@@ -118,7 +119,7 @@ export function registerLookupRoute(app: FastifyInstance, lookup: Lookup, summar
     }
     let body = serialized?.get(outcome.result);
     if (body === undefined) {
-      body = JSON.stringify(outcome.result);
+      body = lookupJson(outcome.result);
       serialized?.set(outcome.result, body);
     }
     reply.type('application/json; charset=utf-8').send(body);

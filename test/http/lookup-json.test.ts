@@ -1,0 +1,88 @@
+/**
+ * A lookup's JSON text (src/lookup-json.ts) is byte for byte what JSON.stringify writes of the
+ * result, for every type and platform set: the hunting queries come from their builder's JSON
+ * text, every other field from JSON.stringify.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { createLookup, type LookupResponse } from '../../src/enrich.ts';
+import { itemJson, lookupJson } from '../../src/lookup-json.ts';
+import { HUNTING_PLATFORMS, QUERIES_JSON, type HuntingPlatform } from '../../src/model.ts';
+import { makeHarness, type Harness } from './harness.ts';
+
+const VALUES = [
+  '198.51.100.23',
+  '203.0.113.99',
+  '2001:db8::1',
+  'evil.example.com',
+  'hxxps://login.evil.example[.]com/a?b="c"&d=\\e',
+  'https://evil.example.com/päth/😀',
+  'user@evil.example.com',
+  '44d88612fea8a8f36de82e1278abb02f',
+  'CVE-2023-4966',
+  'T1071.001',
+  'AS13335',
+];
+
+describe('lookup JSON text', () => {
+  let h: Harness;
+  let lookup: ReturnType<typeof createLookup>;
+  before(async () => {
+    h = await makeHarness();
+    await h.ingest('abuse-ch-feodo', [
+      { type: 'ipv4', value: '198.51.100.23', threatType: 'botnet_cc', malwareFamily: 'Emotet', tags: ['a "quoted" tag', 'line\nbreak'] },
+      { type: 'domain', value: 'evil.example.com', threatType: 'phishing', referenceUrl: 'https://example.org/r?x="y"' },
+      { type: 'md5', value: '44d88612fea8a8f36de82e1278abb02f', threatType: 'payload', malwareFamily: 'Eicar \u2028 test' },
+    ]);
+    lookup = createLookup(h.deps);
+  });
+  after(() => h.close());
+
+  async function result(value: string, platforms?: HuntingPlatform[]): Promise<LookupResponse> {
+    const out = await lookup.lookup({ value, ...(platforms ? { platforms } : {}) });
+    assert.ok(out.ok, value);
+    return out.result;
+  }
+
+  it('is JSON.stringify of the result, for every type and platform set', async () => {
+    for (const value of VALUES) {
+      for (const platforms of [undefined, [...HUNTING_PLATFORMS], ['sigma' as const]]) {
+        const r = await result(value, platforms);
+        assert.equal(typeof r.hunting_queries[QUERIES_JSON], 'string', 'the builder made the queries\' text');
+        assert.equal(lookupJson(r), JSON.stringify(r), `${value} ${platforms?.join(',') ?? 'seed'}`);
+      }
+    }
+  });
+
+  it('writes a copy with changed queries from the copy, never from the original text', async () => {
+    const r = await result('198.51.100.23');
+    const changed = { ...r, hunting_queries: { ...r.hunting_queries, kql: 'changed "query"' } };
+    assert.equal(lookupJson(changed), JSON.stringify(changed));
+    assert.match(lookupJson(changed), /changed \\"query\\"/);
+    // a result read back from a shared cache has no prepared text: JSON.stringify's own
+    const parsed = JSON.parse(JSON.stringify(r)) as LookupResponse;
+    assert.equal(lookupJson(parsed), JSON.stringify(r));
+  });
+
+  it('leaves out what JSON.stringify leaves out, and adds fields a summary brings', async () => {
+    const r = await result('evil.example.com');
+    const withSummary = { ...r, summary: { text: 'x', model: 'm', generated_at: '2026-01-01T00:00:00Z' }, skipped: undefined };
+    assert.equal(lookupJson(withSummary), JSON.stringify(withSummary));
+    assert.equal(lookupJson({}), '{}');
+    fc.assert(fc.property(fc.dictionary(fc.string(), fc.jsonValue()), (o) => assert.equal(lookupJson(o), JSON.stringify(o))), { numRuns: 200 });
+  });
+
+  it('bulk items: a result as lookupJson writes it, an error in the envelope', async () => {
+    const r = await result('203.0.113.99');
+    assert.equal(itemJson({ index: 0, result: r }), JSON.stringify(r));
+    const error = { code: 'invalid_indicator' as const, message: 'no', details: { index: 1 } };
+    assert.equal(itemJson({ index: 1, error }), JSON.stringify({ error }));
+  });
+
+  it('the lookup route answers the same bytes', async () => {
+    const res = await h.app.inject({ method: 'GET', url: '/api/v1/lookup?value=198.51.100.23&platforms=sigma,esql', headers: h.auth() });
+    assert.equal(res.statusCode, 200);
+    assert.equal(res.body, JSON.stringify(await result('198.51.100.23', ['sigma', 'esql'])));
+  });
+});
