@@ -13,6 +13,7 @@ import { HUNTING_PLATFORMS, type HuntingPlatform } from '../../model.ts';
 import type { RateLimiter } from '../../ratelimit/types.ts';
 import type { BulkInput, BulkItem, BulkLookup, BulkSummary } from '../../bulk.ts';
 import { itemJson } from '../../lookup-json.ts';
+import { Utf8Chunks } from '../utf8.ts';
 import { ApiError, unknownNameError } from '../errors.ts';
 import { AUTH_ERRORS, ErrorEnvelope, KEY_SECURITY, LookupResult, errorResponses } from '../schemas.ts';
 
@@ -126,35 +127,32 @@ export async function streamItems(
   wrap: { head: string; summaryKey: string; tail?: (summary: BulkSummary) => string } = { head: '{"results":[', summaryKey: 'summary' },
 ): Promise<FastifyReply> {
   const first = await items.next();
-  async function* body(): AsyncGenerator<string> {
+  async function* body(): AsyncGenerator<Buffer> {
     let step = first;
     let n = 0;
     // lines are sent in pieces of about FLUSH_BYTES, not one write per result; the stream pulls
     // a piece when the socket has taken the last (backpressure), so memory stays bounded
-    let pending = ndjson ? '' : wrap.head;
+    const out = new Utf8Chunks(FLUSH_BYTES);
+    if (!ndjson) out.add(wrap.head);
     try {
       while (step.done !== true) {
         const line = itemJson(step.value);
-        pending += ndjson ? `${line}\n` : n === 0 ? line : `,${line}`;
+        out.add(ndjson ? `${line}\n` : n === 0 ? line : `,${line}`);
         n += 1;
-        if (pending.length >= FLUSH_BYTES) {
-          yield pending;
-          pending = '';
-        }
+        yield* out.full();
         step = await items.next();
       }
     } catch (err) {
       reply.log.error({ err }, 'bulk lookup failed while streaming');
-      if (ndjson) yield `${pending}${JSON.stringify({ error: { code: 'service_unavailable', message: 'The lookup stopped before its end; retry the values not answered.', request_id: reply.request.id } })}\n`;
-      else {
-        if (pending !== '') yield pending;
-        throw err;
-      }
+      if (ndjson) out.add(`${JSON.stringify({ error: { code: 'service_unavailable', message: 'The lookup stopped before its end; retry the values not answered.', request_id: reply.request.id } })}\n`);
+      yield* out.end();
+      if (!ndjson) throw err;
       return;
     }
     const summary = step.value;
-    if (ndjson) yield `${pending}${JSON.stringify({ [wrap.summaryKey]: summary })}\n`;
-    else yield pending + (wrap.tail !== undefined ? wrap.tail(summary) : `],"${wrap.summaryKey}":${JSON.stringify(summary)}}`);
+    if (ndjson) out.add(`${JSON.stringify({ [wrap.summaryKey]: summary })}\n`);
+    else out.add(wrap.tail !== undefined ? wrap.tail(summary) : `],"${wrap.summaryKey}":${JSON.stringify(summary)}}`);
+    yield* out.end();
   }
   reply.type(ndjson ? 'application/x-ndjson; charset=utf-8' : 'application/json; charset=utf-8');
   return reply.send(Readable.from(body(), { objectMode: false, highWaterMark: FLUSH_BYTES }));
