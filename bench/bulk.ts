@@ -97,11 +97,12 @@ const headersOf = (s: Server) => ({ authorization: `Bearer ${s.key}`, 'content-t
 async function bulkMs(s: Server, values: string[]): Promise<number> {
   const t = performance.now();
   const res = await fetch(`${s.address}/api/v1/lookup/bulk`, { method: 'POST', headers: headersOf(s), body: JSON.stringify({ values }) });
-  // the whole answer is read, as the one-by-one lookups' are, and only its summary parsed: the
-  // figure is the server's, not the client's JSON parser's
-  const text = Buffer.from(await res.arrayBuffer()).toString('utf8');
-  const at = text.lastIndexOf('],"summary":');
-  const body = (at < 0 ? { summary: undefined } : JSON.parse(`{${text.slice(at + 2)}`)) as { summary?: { answered: number; found: number } };
+  // the whole answer is read, as the one-by-one lookups' are, and only its summary decoded and
+  // parsed: the figure is the server's, not the client's (decoding 6 MB to a string alone took
+  // some 19 ms, where the one-by-one lookups decode nothing)
+  const bytes = Buffer.from(await res.arrayBuffer());
+  const at = bytes.lastIndexOf('],"summary":');
+  const body = (at < 0 ? { summary: undefined } : JSON.parse(`{${bytes.subarray(at + 2).toString('utf8')}`)) as { summary?: { answered: number; found: number } };
   if (body.summary?.answered !== values.length) throw new Error(`bulk answered ${JSON.stringify(body).slice(0, 300)}`);
   if (body.summary.found !== values.length / 2) throw new Error(`bulk found ${body.summary.found} of ${values.length}, expected half`);
   return performance.now() - t;
