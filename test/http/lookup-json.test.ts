@@ -73,6 +73,21 @@ describe('lookup JSON text', () => {
     fc.assert(fc.property(fc.dictionary(fc.string(), fc.jsonValue()), (o) => assert.equal(lookupJson(o), JSON.stringify(o))), { numRuns: 200 });
   });
 
+  it('places the prepared queries wherever they stand among any other fields', async () => {
+    const r = await result('198.51.100.23', ['kql', 'sigma']);
+    const fields = fc.dictionary(fc.string().filter((k) => k !== 'hunting_queries'), fc.jsonValue(), { maxKeys: 6 });
+    fc.assert(
+      fc.property(fields, fields, (before, after) => {
+        const o = { ...before, hunting_queries: r.hunting_queries, ...after };
+        assert.equal(lookupJson(o), JSON.stringify(o));
+      }),
+      { numRuns: 300 },
+    );
+    const parsedProto = JSON.parse('{"__proto__":{"a":1},"b":2}') as object;
+    const withProto = Object.assign(parsedProto, { hunting_queries: r.hunting_queries });
+    assert.equal(lookupJson(withProto), JSON.stringify(withProto));
+  });
+
   it('bulk items: a result as lookupJson writes it, an error in the envelope', async () => {
     const r = await result('203.0.113.99');
     assert.equal(itemJson({ index: 0, result: r }), JSON.stringify(r));
