@@ -473,9 +473,8 @@ function toResponse(
     type,
     risk_score: a.risk.level,
     confidence: a.confidence,
-    mitre_techniques: a.techniques.map((t) =>
-      t.mapping_type === undefined ? { id: t.id, name: t.name, derived_from: t.derived_from } : { id: t.id, name: t.name, derived_from: t.derived_from, mapping_type: t.mapping_type },
-    ),
+    // the mapper's objects are the answer's shape, frozen and shared between answers
+    mitre_techniques: a.techniques,
     // the builder's record as it is: it carries its JSON text (QUERIES_JSON)
     hunting_queries: hunting,
     sources,

@@ -20,11 +20,32 @@ function quotedKey(key: string): string {
   return quoted;
 }
 
+/** The JSON of the frozen objects answers share (the ATT&CK mapper's techniques: flat, so frozen means unchanging), written once each. */
+const sharedJson = new WeakMap<object, string>();
+
+function listJson(list: readonly unknown[]): string {
+  let out = '';
+  for (const item of list) {
+    let json: string | undefined;
+    if (item !== null && typeof item === 'object' && Object.isFrozen(item)) {
+      json = sharedJson.get(item);
+      if (json === undefined) sharedJson.set(item, (json = JSON.stringify(item)));
+    } else json = JSON.stringify(item) ?? 'null';
+    out += out === '' ? json : `,${json}`;
+  }
+  return `[${out}]`;
+}
+
 export function lookupJson(result: object): string {
   let out = '';
   for (const key of Object.keys(result)) {
     const value: unknown = (result as Record<string, unknown>)[key];
-    const json = key === 'hunting_queries' && value !== null && typeof value === 'object' ? ((value as HuntingQueries)[QUERIES_JSON] ?? JSON.stringify(value)) : JSON.stringify(value);
+    const json =
+      key === 'hunting_queries' && value !== null && typeof value === 'object'
+        ? ((value as HuntingQueries)[QUERIES_JSON] ?? JSON.stringify(value))
+        : key === 'mitre_techniques' && Array.isArray(value)
+          ? listJson(value)
+          : JSON.stringify(value);
     // JSON.stringify leaves out a field it cannot write (undefined, a function)
     if (json === undefined) continue;
     out += `${out === '' ? '{' : ','}${quotedKey(key)}:${json}`;

@@ -132,19 +132,32 @@ export function createTechniqueMapper(catalog: AttackCatalog, rules: MappingRule
     return known;
   }
 
+  /**
+   * One frozen object per technique and derivation, shared by every answer that names it: an
+   * answer's list is made without copying them, and their JSON is written once (lookup-json.ts).
+   */
+  const shared = new Map<string, Map<Technique, MappedTechnique>>();
+  function sharedOf(t: Technique, derivedFrom: string): MappedTechnique {
+    let byTechnique = shared.get(derivedFrom);
+    if (byTechnique === undefined) shared.set(derivedFrom, (byTechnique = new Map()));
+    let m = byTechnique.get(t);
+    if (m === undefined) byTechnique.set(t, (m = Object.freeze({ id: t.id, name: t.name, derived_from: derivedFrom })));
+    return m;
+  }
+
   function map(type: string, value: string, sightings: readonly MappableSighting[]): MappedTechnique[] {
     const out: MappedTechnique[] = [];
     const seen = new Set<string>();
     const add = (t: Technique | null, derivedFrom: string): void => {
       if (t === null || seen.has(t.id)) return;
       seen.add(t.id);
-      out.push({ id: t.id, name: t.name, derived_from: derivedFrom });
+      out.push(sharedOf(t, derivedFrom));
     };
     const addMapped = (list: readonly MappedTechnique[]): void => {
       for (const t of list) {
         if (seen.has(t.id)) continue;
         seen.add(t.id);
-        out.push({ ...t });
+        out.push(t);
       }
     };
     for (const s of sightings) {
@@ -222,7 +235,8 @@ function resolveCtid(catalog: AttackCatalog, mappings: readonly CtidMapping[]): 
     });
     if (seen.has(t.id)) continue;
     seen.add(t.id);
-    (m.mappingType === 'uncategorized' ? uncategorized : typed).push({ id: t.id, name: t.name, derived_from: 'ctid', mapping_type: m.mappingType });
+    // kept for the CVE and shared by its answers, as sharedOf's are
+    (m.mappingType === 'uncategorized' ? uncategorized : typed).push(Object.freeze({ id: t.id, name: t.name, derived_from: 'ctid', mapping_type: m.mappingType }));
   }
   return { typed, uncategorized, rows };
 }

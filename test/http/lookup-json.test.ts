@@ -88,6 +88,18 @@ describe('lookup JSON text', () => {
     assert.equal(lookupJson(withProto), JSON.stringify(withProto));
   });
 
+  it('techniques are the mapper\'s frozen objects, shared between answers; a changed list is written as it is', async () => {
+    const [a, b] = [await result('198.51.100.23'), await result('198.51.100.23')];
+    assert.ok(a.mitre_techniques.length > 0);
+    assert.equal(a.mitre_techniques[0], b.mitre_techniques[0]);
+    assert.ok(a.mitre_techniques.every((t) => Object.isFrozen(t)));
+    assert.throws(() => ((a.mitre_techniques[0] as { name: string }).name = 'x'), TypeError);
+    const changed = { ...a, mitre_techniques: [...a.mitre_techniques.slice(1), { id: 'T0000', name: 'not "shared"', derived_from: 'source' }, undefined] };
+    assert.equal(lookupJson(changed), JSON.stringify(changed));
+    const cve = await result('CVE-2023-4966');
+    assert.equal(lookupJson(cve), JSON.stringify(cve));
+  });
+
   it('bulk items: a result as lookupJson writes it, an error in the envelope', async () => {
     const r = await result('203.0.113.99');
     assert.equal(itemJson({ index: 0, result: r }), JSON.stringify(r));
