@@ -15,6 +15,7 @@ import { openStore, parseStoreUrl } from '../../src/store/index.ts';
 import type { StoreLocation } from '../../src/store/index.ts';
 import { openSqliteStore, RANGES_AT_SQL } from '../../src/store/sqlite/index.ts';
 import { applyMigrations, MIGRATIONS, schemaVersion } from '../../src/store/sqlite/migrations.ts';
+import { WriteGate } from '../../src/store/sqlite/write-gate.ts';
 import type { SightingRecord } from '../../src/model.ts';
 
 runStoreContract('sqlite', async () => {
@@ -186,6 +187,15 @@ describe('lookups of one event-loop turn share a read transaction', () => {
     await nextTurn();
     other.close();
     await store.close();
+  });
+
+  it('the write gate ends it before each write of this process and after: enter hooks, the write, release hooks', async () => {
+    const gate = new WriteGate(100);
+    const seen: string[] = [];
+    gate.onEnter(() => seen.push('enter'));
+    gate.onRelease(() => seen.push('release'));
+    await Promise.all([gate.run(async () => void seen.push('run')), gate.write(() => seen.push('write'))]);
+    assert.deepEqual(seen, ['enter', 'run', 'release', 'enter', 'write', 'release']);
   });
 
   it('a store closed within the turn ends it without an error', async () => {

@@ -174,6 +174,9 @@ function assemble(c: Connections): SqliteStore {
     snapshot += 1;
     if (reader.open && reader.inTransaction) q.commit.run();
   };
+  // ended before any write of this process starts and once it is done: a read after it sees it,
+  // and the commit's checkpoint is not held back by a snapshot of this process
+  gate.onEnter(endSharedRead);
   gate.onRelease(endSharedRead);
 
   /** The in-memory range keys, reloaded when a run (here or in another process) changed them. */
@@ -275,7 +278,7 @@ function assemble(c: Connections): SqliteStore {
       return out;
     },
     async ingest(options: IngestOptions, records: AsyncIterable<SightingRecord> | Iterable<SightingRecord>): Promise<IngestResult> {
-      return gate.run(() => runIngest(writer, ingestStatements, options, records, (begin) => gate.retryWhileBusy(begin)));
+      return gate.run(() => runIngest(writer, ingestStatements, options, records, (begin) => gate.retryWhileBusy(begin), endSharedRead));
     },
     async stats() {
       const lastIngestAt = q.meta.get('last_ingest_at') as string | undefined;

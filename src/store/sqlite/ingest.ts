@@ -382,6 +382,8 @@ export async function runIngest(
   records: AsyncIterable<SightingRecord> | Iterable<SightingRecord>,
   /** Waits out another process's write lock (without blocking the event loop). */
   retryWhileBusy: (begin: () => void) => Promise<void> = async (begin) => begin(),
+  /** Called right before COMMIT (the store ends its shared read there, so the commit's checkpoint is not held back by it). */
+  beforeCommit: () => void = () => undefined,
 ): Promise<IngestResult> {
   validateOptions(options);
   checkRecordSource(records);
@@ -433,6 +435,7 @@ export async function runIngest(
     s.setMeta.run('last_ingest_at', new Date(runAt).toISOString());
     if (run.added + run.updated + delisted > 0) s.addMeta.run(1, 'data_version');
     if (run.rangesAdded > 0) s.bumpMeta.run('ranges_version');
+    beforeCommit();
     db.exec('COMMIT');
     return { received: run.received, added: run.added, updated: run.updated, unchanged: run.unchanged, delisted };
   } catch (err) {

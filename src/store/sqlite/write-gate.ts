@@ -10,6 +10,7 @@
 export class WriteGate {
   private tail: Promise<void> = Promise.resolve();
   private readonly releaseHooks: (() => void)[] = [];
+  private readonly enterHooks: (() => void)[] = [];
 
   constructor(
     /** How long a write waits for another process's lock before failing (ms). */
@@ -24,6 +25,7 @@ export class WriteGate {
     this.tail = new Promise<void>((resolve) => (release = resolve));
     await previous;
     try {
+      for (const hook of this.enterHooks) hook();
       return await fn();
     } finally {
       this.runReleaseHooks();
@@ -49,6 +51,11 @@ export class WriteGate {
       await this.sleep(wait);
       wait = Math.min(wait * 2, 100);
     }
+  }
+
+  /** Calls `fn` each time a holder is let in, before it runs (it must not throw). */
+  onEnter(fn: () => void): void {
+    this.enterHooks.push(fn);
   }
 
   /** Calls `fn` each time the gate is released (used to retry deferred best-effort writes). */
