@@ -166,12 +166,12 @@ function assemble(c: Connections): SqliteStore {
    * inside it. The lookups of a turn see one snapshot, as lookups started together would.
    */
   let sharedRead = false;
-  /** Counts shared read transactions: what was read under one number stays true until it moves. */
-  let snapshot = 0;
+  /** Whether the range keys' version was read within the current shared read (it cannot move there). */
+  let rangesChecked = false;
   const endSharedRead = (): void => {
     if (!sharedRead) return;
     sharedRead = false;
-    snapshot += 1;
+    rangesChecked = false;
     if (reader.open && reader.inTransaction) q.commit.run();
   };
   // ended before any write of this process starts and once it is done: a read after it sees it,
@@ -180,16 +180,14 @@ function assemble(c: Connections): SqliteStore {
   gate.onRelease(endSharedRead);
 
   /** The in-memory range keys, reloaded when a run (here or in another process) changed them. */
-  let rangesCheckedIn = -1;
   const rangeIndex = (): RangeIndex => {
-    // within one shared read the version cannot move: checked once per snapshot
-    if (ranges !== null && sharedRead && rangesCheckedIn === snapshot) return ranges;
+    if (ranges !== null && rangesChecked) return ranges;
     // read the version before the keys: the keys are then at least that new
     const version = Number(q.meta.get('ranges_version') ?? 0);
     if (ranges === null || ranges.version !== version) {
       ranges = new RangeIndex(version, q.rangeKeys.iterate() as Iterable<{ family: number; prefix: number; start: string }>);
     }
-    rangesCheckedIn = sharedRead ? snapshot : -1;
+    rangesChecked = sharedRead;
     return ranges;
   };
 
