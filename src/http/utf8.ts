@@ -29,7 +29,7 @@ export class Utf8Chunks {
       this.#close();
       // a text larger than a chunk is a chunk of its own
       if (bytes > this.size) {
-        this.#full.push(bytes === text.length ? Buffer.from(text, 'latin1') : Buffer.from(text, 'utf8'));
+        this.#full.push(utf8Bytes(text));
         return;
       }
     }

@@ -43,13 +43,11 @@ export function createEsqlGenerator(options: EsqlOptions = { lookbackDays: 30 })
   if (!Number.isInteger(days) || days < 1 || days > 3650) throw new RangeError(`ES|QL lookback must be 1–3650 whole days, got ${days}`);
   const templates = new Map<IndicatorType, Template>();
   for (const [type, rule] of Object.entries(ESQL_RULES) as [IndicatorType, EsqlRule][]) templates.set(type, prepare(text(rule, days)));
+  /** The template for the input and the escaped value that goes into it. */
+  const parts = (input: HuntingInput): [Template, string] => [templates.get(input.type)!, literalBody(esqlString(searchedValue(input.type, input.value)))];
   return {
     platform: 'esql',
-    generate(input: HuntingInput): string {
-      return render(templates.get(input.type)!, literalBody(esqlString(searchedValue(input.type, input.value))));
-    },
-    generateJson(input: HuntingInput): string {
-      return renderJson(templates.get(input.type)!, literalBody(esqlString(searchedValue(input.type, input.value))));
-    },
+    generate: (input: HuntingInput): string => render(...parts(input)),
+    generateJson: (input: HuntingInput): string => renderJson(...parts(input)),
   };
 }

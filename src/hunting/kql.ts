@@ -8,7 +8,7 @@ import type { HuntingInput } from '../model.ts';
 import type { IndicatorType } from '../indicators/types.ts';
 import { kqlString } from './escape.ts';
 import { KQL_RULES, type KqlLeg, type KqlRule } from './rules/kql.ts';
-import { jsonContent } from './template.ts';
+import { SLOT, prepare, render, renderJson, type Template } from './template.ts';
 import type { QueryGenerator } from './types.ts';
 import { searchedValue } from './value.ts';
 
@@ -51,20 +51,13 @@ function renderRest(rule: KqlRule): string {
 export function createKqlGenerator(options: KqlOptions = { lookback: '30d' }): QueryGenerator {
   if (!TIMESPAN.test(options.lookback)) throw new RangeError(`KQL lookback must look like 30d, 12h or 90m, got ${JSON.stringify(options.lookback)}`);
   const head = `let lookback = ${options.lookback};\nlet ioc = `;
-  // Everything after the literal is fixed per type: prepared once, as text and as JSON content.
-  const tails = new Map<IndicatorType, { text: string; json: string }>();
-  for (const [type, rule] of Object.entries(KQL_RULES) as [IndicatorType, KqlRule][]) {
-    const text = renderRest(rule);
-    tails.set(type, { text, json: jsonContent(text) });
-  }
-  const headJson = jsonContent(head);
+  // Everything around the literal is fixed per type: prepared once, the literal goes in its slot.
+  const templates = new Map<IndicatorType, Template>();
+  for (const [type, rule] of Object.entries(KQL_RULES) as [IndicatorType, KqlRule][]) templates.set(type, prepare(`${head}${SLOT}${renderRest(rule)}`));
+  const parts = (input: HuntingInput): [Template, string] => [templates.get(input.type)!, kqlString(searchedValue(input.type, input.value))];
   return {
     platform: 'kql',
-    generate(input: HuntingInput): string {
-      return head + kqlString(searchedValue(input.type, input.value)) + tails.get(input.type)!.text;
-    },
-    generateJson(input: HuntingInput): string {
-      return `"${headJson}${jsonContent(kqlString(searchedValue(input.type, input.value)))}${tails.get(input.type)!.json}"`;
-    },
+    generate: (input: HuntingInput): string => render(...parts(input)),
+    generateJson: (input: HuntingInput): string => renderJson(...parts(input)),
   };
 }

@@ -73,18 +73,16 @@ function generator(platform: HuntingPlatform, text: (rule: SplunkRule, exactFilt
   for (const [type, rule] of Object.entries(SPLUNK_RULES) as [IndicatorType, SplunkRule][]) {
     templates.set(type, { plain: prepare(text(rule, false)), star: prepare(text(rule, true)) });
   }
+  /** The template for the input and the escaped value that goes into it. */
+  const parts = (input: HuntingInput): [Template, string] => {
+    const t = templates.get(input.type)!;
+    const value = searchedValue(input.type, input.value);
+    return [value.includes('*') ? t.star : t.plain, literalBody(splString(value))];
+  };
   return {
     platform,
-    generate(input: HuntingInput): string {
-      const t = templates.get(input.type)!;
-      const value = searchedValue(input.type, input.value);
-      return render(value.includes('*') ? t.star : t.plain, literalBody(splString(value)));
-    },
-    generateJson(input: HuntingInput): string {
-      const t = templates.get(input.type)!;
-      const value = searchedValue(input.type, input.value);
-      return renderJson(value.includes('*') ? t.star : t.plain, literalBody(splString(value)));
-    },
+    generate: (input: HuntingInput): string => render(...parts(input)),
+    generateJson: (input: HuntingInput): string => renderJson(...parts(input)),
   };
 }
 

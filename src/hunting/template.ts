@@ -34,7 +34,7 @@ export function renderJson(template: Template, escapedBody: string): string {
  * so the content of a concatenation is the concatenation of the contents, as long as no
  * surrogate pair is cut in two (pieces here are cut at the marker, and values are whole).
  */
-export function jsonContent(s: string): string {
+function jsonContent(s: string): string {
   return JSON.stringify(s).slice(1, -1);
 }
 
