@@ -37,8 +37,9 @@ export class ApiFailure extends Error {
 
 let csrfToken: string | null = null;
 
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json' };
+/** Sends a request with the session's CSRF token on writes; answers the response when it is ok, else throws its ApiFailure. */
+async function send(method: string, path: string, body: unknown, accept: string): Promise<Response> {
+  const headers: Record<string, string> = { accept };
   // a FormData body (an upload) sets its own multipart content type
   const form = body instanceof FormData;
   if (body !== undefined && !form) headers['content-type'] = 'application/json';
@@ -49,15 +50,14 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
   } catch {
     throw new ApiFailure(0, 'network_error', 'Verdict could not be reached: check the connection or that the server is running.', null, null);
   }
-  if (res.status === 204) return undefined as T;
-  const text = await res.text();
-  let parsed: unknown = null;
-  try {
-    parsed = text === '' ? null : JSON.parse(text);
-  } catch {
-    parsed = null;
-  }
   if (!res.ok) {
+    let parsed: unknown = null;
+    try {
+      const text = await res.text();
+      parsed = text === '' ? null : JSON.parse(text);
+    } catch {
+      parsed = null;
+    }
     const err = (parsed as { error?: { code?: string; message?: string; request_id?: string } } | null)?.error;
     const retry = res.headers.get('retry-after');
     throw new ApiFailure(
@@ -68,7 +68,18 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
       retry === null || !Number.isFinite(Number(retry)) ? null : Number(retry),
     );
   }
-  return parsed as T;
+  return res;
+}
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const res = await send(method, path, body, 'application/json');
+  if (res.status === 204) return undefined as T;
+  const text = await res.text();
+  try {
+    return (text === '' ? null : JSON.parse(text)) as T;
+  } catch {
+    return null as T;
+  }
 }
 
 export async function currentSession(): Promise<SessionInfo | null> {
@@ -388,23 +399,6 @@ export function removeOverride(type: string, value: string): Promise<void> {
 
 /** The lookup results of the listed indicators as one export document (POST /api/v1/lookup/export), as a Blob to save. */
 export async function exportLookups(values: { type: string; value: string }[], format: 'stix'): Promise<Blob> {
-  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/stix+json, application/json' };
-  if (csrfToken !== null) headers['x-csrf-token'] = csrfToken;
-  let res: Response;
-  try {
-    res = await fetch('/api/v1/lookup/export', { method: 'POST', headers, credentials: 'same-origin', body: JSON.stringify({ values, format }) });
-  } catch {
-    throw new ApiFailure(0, 'network_error', 'Verdict could not be reached: check the connection or that the server is running.', null, null);
-  }
-  if (!res.ok) {
-    let err: { code?: string; message?: string; request_id?: string } | undefined;
-    try {
-      err = ((await res.json()) as { error?: typeof err }).error;
-    } catch {
-      err = undefined;
-    }
-    const retry = res.headers.get('retry-after');
-    throw new ApiFailure(res.status, err?.code ?? 'http_error', err?.message ?? `The server answered ${res.status}.`, err?.request_id ?? res.headers.get('x-request-id'), retry === null || !Number.isFinite(Number(retry)) ? null : Number(retry));
-  }
+  const res = await send('POST', '/api/v1/lookup/export', { values, format }, 'application/stix+json, application/json');
   return res.blob();
 }
