@@ -7,7 +7,7 @@ import { cefLines } from './cef.ts';
 import { mispEvent } from './misp.ts';
 import { openIoc } from './openioc.ts';
 import { sigmaRules } from './sigma.ts';
-import { stixBundle } from './stix.ts';
+import { STIX_MEDIA_TYPE, stixBundle } from './stix.ts';
 import { syslogLines } from './syslog.ts';
 import type { ExportFormat, ExportItems, ExportOptions } from './types.ts';
 
@@ -15,7 +15,7 @@ export { EXPORT_FORMATS, type ExportFormat, type ExportItem, type ExportItems, t
 export { TLP_LEVELS, parseTlp, type TlpLevel } from './tlp.ts';
 
 export const EXPORT_MEDIA_TYPES: Readonly<Record<ExportFormat, string>> = {
-  stix: 'application/stix+json;version=2.1',
+  stix: STIX_MEDIA_TYPE,
   misp: 'application/json; charset=utf-8',
   cef: 'text/plain; charset=utf-8',
   syslog: 'text/plain; charset=utf-8',

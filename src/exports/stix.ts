@@ -19,6 +19,9 @@ import { eachItem, type ExportItem, type ExportItems, type ExportOptions } from 
 export type StixObject = Record<string, unknown> & { type: string; id: string };
 
 /** Namespace of Verdict's STIX ids; never change it, or every exported id changes. */
+/** The media type of STIX 2.1 content (exports, TAXII collections and manifests). */
+export const STIX_MEDIA_TYPE = 'application/stix+json;version=2.1';
+
 export const STIX_NAMESPACE = '3b1f6a52-5c0e-5d8a-9f47-0e2c8d7b4a61';
 /** The namespace STIX 2.1 §2.9 fixes for deterministic SCO ids. */
 export const STIX_SCO_NAMESPACE = '00abedb4-aa42-466c-9c01-fed23315a9b7';

@@ -4,6 +4,7 @@
  * pulses). All are gathered before the store's transaction opens, so a slow server never holds
  * the write lock.
  */
+import { TAXII_MEDIA_TYPE } from '../taxii/collections.ts';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -132,7 +133,7 @@ export async function spoolMispFeed(url: string, sinceEpoch: number, maxEvents: 
   }
 }
 
-export const TAXII_MEDIA_TYPE = 'application/taxii+json;version=2.1';
+export { TAXII_MEDIA_TYPE };
 
 export interface TaxiiRequest {
   /** The API root, e.g. `https://taxii.example.org/api/v21/`. */

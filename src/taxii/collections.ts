@@ -8,7 +8,8 @@ import { FEED_CATEGORIES } from '../model.ts';
 import type { CatalogueFilters } from '../store/types.ts';
 import { collectionId } from './ids.ts';
 
-export const STIX_MEDIA_TYPE = 'application/stix+json;version=2.1';
+/** The media type of TAXII 2.1 messages (what the server answers, what the feed client asks for). */
+export const TAXII_MEDIA_TYPE = 'application/taxii+json;version=2.1';
 
 export interface TaxiiCollection {
   id: string;

@@ -5,13 +5,11 @@
  * (`date_added`, unique per row), paged by a keyset cursor: a deep page costs what the first does.
  */
 import type { AddedEntry, AddedQuery } from '../store/types.ts';
-import { findCollection, STIX_MEDIA_TYPE, TAXII_COLLECTIONS, type TaxiiCollection } from './collections.ts';
+import { findCollection, TAXII_COLLECTIONS, type TaxiiCollection } from './collections.ts';
 import { encodeCursor, fingerprint, type TaxiiFilter } from './filters.ts';
 import { REFERENCE_ADDED_US, REFERENCE_OBJECTS, referenceVersion, rowObject, storedTypesFor, type ObjectOptions } from './objects.ts';
-import type { StixObject } from '../exports/stix.ts';
+import { STIX_MEDIA_TYPE, type StixObject } from '../exports/stix.ts';
 import { isoMicros, parseMicros } from './time.ts';
-
-export const TAXII_MEDIA_TYPE = 'application/taxii+json;version=2.1';
 
 export interface TaxiiDeps extends ObjectOptions {
   /** The catalogue's rows in recording order, brought up to date first (src/catalogue/). */

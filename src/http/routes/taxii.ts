@@ -13,8 +13,9 @@ import type { CatalogueLabels } from '../../exports/catalogue.ts';
 import type { ExportOptions } from '../../exports/types.ts';
 import type { AddedQuery, AddedEntry } from '../../store/types.ts';
 import { parseFilter, type TaxiiFilter } from '../../taxii/filters.ts';
-import { collectionResource, createTaxiiService, TAXII_MEDIA_TYPE, type Page, type TaxiiService } from '../../taxii/service.ts';
-import type { TaxiiCollection } from '../../taxii/collections.ts';
+import { collectionResource, createTaxiiService, type Page, type TaxiiService } from '../../taxii/service.ts';
+import { TAXII_MEDIA_TYPE, type TaxiiCollection } from '../../taxii/collections.ts';
+import { STIX_MEDIA_TYPE } from '../../exports/stix.ts';
 
 export const TAXII_PREFIX = '/taxii2';
 export const TAXII_API_ROOT = `${TAXII_PREFIX}/api/`;
@@ -348,7 +349,7 @@ export async function registerTaxiiRoutes(app: FastifyInstance, deps: TaxiiRoute
         async (req, reply) => {
           const c = collectionOf(service, (req.params as { collectionId: string }).collectionId);
           const page = await service.page(c, filterOf(req, c.id), null);
-          const records = page.items.map((i) => ({ id: i.id, date_added: i.dateAdded, version: i.version, media_type: 'application/stix+json;version=2.1' }));
+          const records = page.items.map((i) => ({ id: i.id, date_added: i.dateAdded, version: i.version, media_type: STIX_MEDIA_TYPE }));
           return sendTaxii(reply, envelope(page, records), page);
         },
       );
