@@ -9,7 +9,7 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { catalogue, catalogueStats, describeFailure, searchCatalogue, type CatalogueFilters, type CatalogueIoc, type CatalogueStats } from './api.ts';
-import { lookupPath, navigate } from './router.ts';
+import { lookupPath, navigate, useSearch } from './router.ts';
 import { LEVELS, levelRank } from './indicator-text.ts';
 
 const date = (s: string | null | undefined): string => (s ? s.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC') : '—');
@@ -58,22 +58,6 @@ function narrow(rows: CatalogueIoc[], f: CatalogueFilters): CatalogueIoc[] {
   );
 }
 
-function useSearchString(): string {
-  const [search, setSearch] = useState(location.search);
-  useEffect(() => {
-    const onPop = () => setSearch(location.search);
-    addEventListener('popstate', onPop);
-    return () => removeEventListener('popstate', onPop);
-  }, []);
-  return search;
-}
-
-function go(href: string) {
-  if (href === location.pathname + location.search) return;
-  history.pushState(null, '', href);
-  dispatchEvent(new PopStateEvent('popstate'));
-}
-
 function InternalLink({ href, children, class: cls }: { href: string; children: ComponentChildren; class?: string }) {
   return (
     <a
@@ -82,8 +66,7 @@ function InternalLink({ href, children, class: cls }: { href: string; children: 
       onClick={(e) => {
         if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey) return;
         e.preventDefault();
-        if (href.startsWith('/catalogue')) go(href);
-        else navigate(href);
+        navigate(href);
       }}
     >
       {children}
@@ -98,7 +81,7 @@ type Results =
   | { state: 'done'; mode: 'search' | 'list'; rows: CatalogueIoc[]; next: string | null; total: number | null; exact: boolean; loadingMore: boolean };
 
 export function CataloguePage() {
-  const search = useSearchString();
+  const search = useSearch();
   const query = queryOf(search);
   const [draft, setDraft] = useState<Query>(query);
   const [stats, setStats] = useState<CatalogueStats | null>(null);
@@ -170,7 +153,7 @@ export function CataloguePage() {
         aria-label="Catalogue"
         onSubmit={(e) => {
           e.preventDefault();
-          go(catalogueHref(draft));
+          navigate(catalogueHref(draft));
         }}
       >
         <div class="catalogue-q">
@@ -224,7 +207,7 @@ export function CataloguePage() {
               <input id="cat-family" class="short" type="text" value={draft.family} onInput={set('family')} />
             </span>
           )}
-          <button type="button" class="secondary" disabled={!filtered} onClick={() => go('/catalogue')}>
+          <button type="button" class="secondary" disabled={!filtered} onClick={() => navigate('/catalogue')}>
             Clear
           </button>
         </div>

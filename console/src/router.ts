@@ -1,22 +1,29 @@
 /** The console's pages are paths (deep links); the server answers each with this app. */
 import { useEffect, useState } from 'preact/hooks';
 
+/** Goes to `path` (a path with an optional `?query`); nothing when the address is that already. */
 export function navigate(path: string, replace = false): void {
-  if (path === location.pathname) return;
+  if (path === location.pathname + location.search) return;
   if (replace) history.replaceState(null, '', path);
   else history.pushState(null, '', path);
   dispatchEvent(new PopStateEvent('popstate'));
 }
 
-export function usePath(): string {
-  const [path, setPath] = useState(location.pathname);
+/** A part of the address, kept up to date as it changes (navigate, links, the back button). */
+function useAddress(read: () => string): string {
+  const [value, setValue] = useState(read);
   useEffect(() => {
-    const onPop = () => setPath(location.pathname);
+    const onPop = () => setValue(read());
     addEventListener('popstate', onPop);
     return () => removeEventListener('popstate', onPop);
   }, []);
-  return path;
+  return value;
 }
+
+export const usePath = (): string => useAddress(() => location.pathname);
+
+/** The address's query (`?…`, or '' when it has none). */
+export const useSearch = (): string => useAddress(() => location.search);
 
 /** `/lookup/{type}/{value}` → its parts (the value is one encoded segment); `any` means no type. */
 export function lookupTarget(path: string): { type: string | undefined; value: string } | null {
