@@ -5,14 +5,14 @@
  * store's data version moved (a feed run, a purge, an override), and rows computed longer ago than
  * `freshnessMs` are assessed again in the background, so decay shows at most that late.
  *
- * Exports read `stream(filters)`: an async iterator over every matching entry, a keyset page at
+ * Exports read `stream(filters)`: an async iterator over every matching entry, a keyset batch at
  * a time, so any number of indicators streams in bounded memory. Large pages of the list read
  * `rows(scan)`: the same rows as the store's tuples, in batches, with no object per row.
  */
 import type { Logger } from 'pino';
 import type { CatalogueEntry, CatalogueFilters, CatalogueQuery, CatalogueStats } from '../store/types.ts';
 import { refreshQueued, refreshStale, type RefreshDeps, type RefreshResult } from './refresh.ts';
-import { entryTuple, tupleCursor, tupleEntry, type CatalogueScan, type CatalogueTuple } from '../store/catalogue-scan.ts';
+import { tupleEntry, type CatalogueScan, type CatalogueTuple } from '../store/catalogue-scan.ts';
 
 export { entryOf, refreshQueued, refreshStale, type RefreshDeps, type RefreshResult } from './refresh.ts';
 
@@ -20,8 +20,6 @@ export { entryOf, refreshQueued, refreshStale, type RefreshDeps, type RefreshRes
 export const DEFAULT_FRESHNESS_MS = 6 * 3_600_000;
 /** A queue longer than this is worked off in the background; answers meanwhile say how many are pending. */
 export const INLINE_REFRESH_MAX = 20_000;
-/** Entries per page of a stream. */
-export const STREAM_PAGE = 2_000;
 /** How long stats serve from memory (ms). */
 export const STATS_TTL_MS = 60_000;
 
@@ -40,21 +38,6 @@ export interface Freshness {
 }
 
 export function createCatalogue(deps: RefreshDeps, opts: CatalogueOptions = {}) {
-  /** A scan through the keyset pages (stores without `scan`): its cursor, `until` and `limit` honoured. */
-  async function* listed(scan: CatalogueScan): AsyncGenerator<CatalogueEntry> {
-    let cursor = scan.cursor ?? null;
-    let n = 0;
-    for (;;) {
-      const page = await deps.store.catalogue.list({ ...scan, limit: Math.min(STREAM_PAGE, scan.limit - n), cursor });
-      for (const e of page.entries) {
-        yield e;
-        n++;
-        if (scan.until !== undefined && scan.until !== null && tupleCursor(entryTuple(e), scan.order ?? 'last_seen') === scan.until) return;
-      }
-      cursor = page.next;
-      if (cursor === null || n >= scan.limit) return;
-    }
-  }
   const freshnessMs = opts.freshnessMs ?? DEFAULT_FRESHNESS_MS;
   const mono = opts.monotonicMs ?? (() => performance.now());
   let refreshedVersion = -1;
@@ -116,38 +99,20 @@ export function createCatalogue(deps: RefreshDeps, opts: CatalogueOptions = {}) 
     },
     /** The rows of a scan (its filters and order, from its cursor, down to `until`, at most `limit`) as tuples, a batch at a time. */
     rows(scan: CatalogueScan): AsyncIterable<CatalogueTuple[]> {
-      const repo = deps.store.catalogue;
-      if (repo.scan !== undefined) return repo.scan(scan);
-      return (async function* () {
-        // a store without scans: the same rows through the keyset pages
-        for await (const e of listed(scan)) yield [entryTuple(e)];
-      })();
+      return deps.store.catalogue.scan(scan);
     },
     /** The cursor ending a page of `query.limit` rows from its cursor when another row follows, else null. */
-    async boundary(query: CatalogueQuery): Promise<string | null> {
-      const repo = deps.store.catalogue;
-      if (repo.boundary !== undefined) return repo.boundary(query);
-      return (await repo.list(query)).next;
+    boundary(query: CatalogueQuery): Promise<string | null> {
+      return deps.store.catalogue.boundary(query);
     },
-    /** Every entry matching `filters`, in `order`, a keyset page at a time. */
-    async *stream(filters: CatalogueFilters, order: CatalogueQuery['order'] = 'last_seen', pageSize = STREAM_PAGE, max = Number.POSITIVE_INFINITY): AsyncGenerator<CatalogueEntry> {
-      if (deps.store.catalogue.scan !== undefined) {
-        // tuples read in batches, an entry made only as each is taken
-        for await (const rows of deps.store.catalogue.scan({ ...filters, order, limit: max === Number.POSITIVE_INFINITY ? Number.MAX_SAFE_INTEGER : max })) {
-          for (const t of rows) yield tupleEntry(t);
-        }
-        return;
+    /**
+     * Every entry matching `filters`, in `order`, at most `max`: tuples read in the store's batches,
+     * an entry made only as each is taken. The third argument is not read (callers still pass it).
+     */
+    async *stream(filters: CatalogueFilters, order: CatalogueQuery['order'] = 'last_seen', _pageSize?: number, max = Number.POSITIVE_INFINITY): AsyncGenerator<CatalogueEntry> {
+      for await (const rows of deps.store.catalogue.scan({ ...filters, order, limit: max === Number.POSITIVE_INFINITY ? Number.MAX_SAFE_INTEGER : max })) {
+        for (const t of rows) yield tupleEntry(t);
       }
-      let cursor: string | null = null;
-      let n = 0;
-      do {
-        const page: { entries: CatalogueEntry[]; next: string | null } = await deps.store.catalogue.list({ ...filters, order, limit: Math.min(pageSize, max - n), cursor });
-        for (const e of page.entries) {
-          yield e;
-          n++;
-        }
-        cursor = page.next;
-      } while (cursor !== null && n < max);
     },
     get(type: CatalogueEntry['type'], value: string) {
       return deps.store.catalogue.get(type, value);

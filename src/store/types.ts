@@ -299,9 +299,9 @@ export interface CatalogueRepository {
   /** Totals; `now` dates the 1/7/30-day counts. */
   stats(now: Date): Promise<CatalogueStats>;
   /** The rows of a scan as tuples, a keyset batch at a time, for pages and exports of any size (src/store/catalogue-scan.ts). */
-  scan?(query: import('./catalogue-scan.ts').CatalogueScan): AsyncIterable<import('./catalogue-scan.ts').CatalogueTuple[]>;
+  scan(query: import('./catalogue-scan.ts').CatalogueScan): AsyncIterable<import('./catalogue-scan.ts').CatalogueTuple[]>;
   /** The cursor of the last row of a page of `query.limit` rows when another row follows it, else null. */
-  boundary?(query: CatalogueQuery): Promise<string | null>;
+  boundary(query: CatalogueQuery): Promise<string | null>;
   /** A page in the order rows were recorded; `more` says whether another row follows. */
   byAdded(query: AddedQuery): Promise<{ entries: AddedEntry[]; more: boolean }>;
 }
