@@ -7,9 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { stringify } from 'csv-stringify/sync';
-import { makeHarness, NOW, type Harness } from '../http/harness.ts';
-import { postgresForTests } from '../scaleout/services.ts';
-import { dropSchema, freshPostgresStore } from '../scaleout/postgres.ts';
+import { onBothEngines, NOW, type Harness } from '../http/harness.ts';
 import { CSV_COLUMNS } from '../../src/catalogue/formats.ts';
 import { createCatalogue } from '../../src/catalogue/index.ts';
 import { STREAM_FROM } from '../../src/http/routes/iocs.ts';
@@ -157,13 +155,4 @@ function suites(engine: string, open: () => Promise<Harness>): void {
   });
 }
 
-suites('sqlite', () => makeHarness());
-
-const pgUrl = await postgresForTests();
-if (pgUrl !== null) {
-  suites('postgres', async () => {
-    const pg = await freshPostgresStore(pgUrl);
-    const h = await makeHarness({ overrides: { store: pg.store } });
-    return { ...h, close: async () => { await h.close(); await dropSchema(pgUrl, pg.schema); } };
-  });
-}
+await onBothEngines(suites);

@@ -149,5 +149,32 @@ export async function makeHarness(opts: HarnessOptions = {}): Promise<Harness> {
   };
 }
 
+/**
+ * Registers `suites` on a SQLite harness, then on one over a fresh PostgreSQL schema when PostgreSQL
+ * is reachable; when it is not, postgresForTests has printed its loud skip line (or failed, under
+ * CI=true) and this resolves to false. The PostgreSQL harness's close() closes the app and the store
+ * as every harness does, then drops the schema.
+ */
+export async function onBothEngines(suites: (engine: 'sqlite' | 'postgres', open: () => Promise<Harness>) => void): Promise<boolean> {
+  suites('sqlite', () => makeHarness());
+  // loaded here, so the many SQLite-only files using this harness do not load the PostgreSQL code
+  const { postgresForTests } = await import('../scaleout/services.ts');
+  const pgUrl = await postgresForTests();
+  if (pgUrl === null) return false;
+  const { dropSchema, freshPostgresStore } = await import('../scaleout/postgres.ts');
+  suites('postgres', async () => {
+    const { store, schema } = await freshPostgresStore(pgUrl);
+    const h = await makeHarness({ overrides: { store } });
+    return {
+      ...h,
+      async close() {
+        await h.close();
+        await dropSchema(pgUrl, schema);
+      },
+    };
+  });
+  return true;
+}
+
 /** Keys of an object in order. */
 export const keysOf = (o: unknown): string[] => Object.keys(o as object);

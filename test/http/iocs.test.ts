@@ -2,9 +2,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { makeHarness, NOW, type Harness } from './harness.ts';
-import { postgresForTests } from '../scaleout/services.ts';
-import { dropSchema, freshPostgresStore } from '../scaleout/postgres.ts';
+import { onBothEngines, NOW, type Harness } from './harness.ts';
 import { CSV_COLUMNS } from '../../src/http/routes/iocs.ts';
 
 const day = (n: number): string => new Date(NOW.getTime() - n * 86_400_000).toISOString();
@@ -155,13 +153,4 @@ function suites(engine: string, open: () => Promise<Harness>): void {
   });
 }
 
-suites('sqlite', () => makeHarness());
-
-const pgUrl = await postgresForTests();
-if (pgUrl !== null) {
-  suites('postgres', async () => {
-    const pg = await freshPostgresStore(pgUrl);
-    const h = await makeHarness({ overrides: { store: pg.store } });
-    return { ...h, close: async () => { await h.close(); await dropSchema(pgUrl, pg.schema); } };
-  });
-}
+await onBothEngines(suites);

@@ -3,9 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { makeHarness, type Harness } from './harness.ts';
-import { postgresForTests } from '../scaleout/services.ts';
-import { dropSchema, freshPostgresStore } from '../scaleout/postgres.ts';
+import { onBothEngines, type Harness } from './harness.ts';
 import type { ReportRecord } from '../../src/store/types.ts';
 
 const json = { 'content-type': 'application/json' };
@@ -375,14 +373,4 @@ function suites(engine: string, open: () => Promise<Harness>): void {
   });
 }
 
-suites('sqlite', () => makeHarness());
-
-const pgUrl = await postgresForTests();
-if (pgUrl !== null) {
-  suites('postgres', async () => {
-    const pg = await freshPostgresStore(pgUrl);
-    const h = await makeHarness({ overrides: { store: pg.store } });
-    // the harness closes the store; the schema goes after it
-    return { ...h, close: async () => { await h.close(); await dropSchema(pgUrl, pg.schema); } };
-  });
-}
+await onBothEngines(suites);

@@ -5,9 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { makeHarness, type Harness } from '../http/harness.ts';
-import { postgresForTests } from '../scaleout/services.ts';
-import { dropSchema, freshPostgresStore } from '../scaleout/postgres.ts';
+import { onBothEngines, type Harness } from '../http/harness.ts';
 import { checkKeyUpdate } from '../../src/keys/service.ts';
 
 function suites(engine: string, open: () => Promise<Harness>): void {
@@ -141,13 +139,4 @@ test('checkKeyUpdate: canonical changes, or the field at fault', () => {
   assert.equal(!r.ok && r.problem.field, 'expires_at');
 });
 
-suites('sqlite', () => makeHarness());
-
-const pgUrl = await postgresForTests();
-if (pgUrl !== null) {
-  suites('postgres', async () => {
-    const pg = await freshPostgresStore(pgUrl);
-    const h = await makeHarness({ overrides: { store: pg.store } });
-    return { ...h, close: async () => { await h.close(); await dropSchema(pgUrl, pg.schema); } };
-  });
-}
+await onBothEngines(suites);

@@ -7,9 +7,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { makeHarness, NOW, type Harness } from '../http/harness.ts';
-import { postgresForTests } from '../scaleout/services.ts';
-import { dropSchema, freshPostgresStore } from '../scaleout/postgres.ts';
+import { onBothEngines, NOW, type Harness } from '../http/harness.ts';
 import { stixValidators } from '../exports/helpers.ts';
 import { parseStixPattern } from '../../src/feeds/parsers/stix-pattern.ts';
 import { collectionId } from '../../src/taxii/ids.ts';
@@ -350,15 +348,4 @@ function suite(engine: string, open: () => Promise<Harness>): void {
   });
 }
 
-suite('sqlite', () => makeHarness());
-
-const pgUrl = await postgresForTests();
-if (pgUrl === null) {
-  test('TAXII 2.1 server (postgres)', { skip: 'no PostgreSQL reachable' }, () => {});
-} else {
-  suite('postgres', async () => {
-    const { store, schema } = await freshPostgresStore(pgUrl);
-    const h = await makeHarness({ overrides: { store } });
-    return { ...h, close: async () => { await h.close(); await dropSchema(pgUrl, schema); } };
-  });
-}
+if (!(await onBothEngines(suite))) test('TAXII 2.1 server (postgres)', { skip: 'no PostgreSQL reachable' }, () => {});
