@@ -152,6 +152,42 @@ function reference(type: string, id: string, props: Record<string, unknown>): St
   return { type, spec_version: '2.1', id, created: REFERENCE_TIME, modified: REFERENCE_TIME, ...props };
 }
 
+/** Verdict's own identity, which every object Verdict writes names as its creator. */
+export const VERDICT_IDENTITY: StixObject = Object.freeze(
+  reference('identity', verdictIdentityId, { name: 'Verdict', identity_class: 'system', description: 'Self-hosted threat-intelligence lookup service' }),
+);
+
+/**
+ * The indicator of an observable as the export writes it: valid from its first sighting, until
+ * its last one plus the type's lifetime (`lifetimeDays`, none when null), its sources' reference
+ * URLs as external references. TAXII serves the same object with its own version dates.
+ */
+export function indicatorObject(item: ExportItem, id: string, pattern: string, firstSeen: string, lastSeen: string, lifetimeDays: number | null, marking: string[]): StixObject {
+  const refs = new Map<string, { source_name: string; url: string }>();
+  for (const s of item.sources) if (s.reference_url !== null && !refs.has(s.reference_url)) refs.set(s.reference_url, { source_name: s.feed_name, url: s.reference_url });
+  const indicator: StixObject = {
+    type: 'indicator',
+    spec_version: '2.1',
+    id,
+    created: firstSeen,
+    modified: lastSeen,
+    name: `${item.type} ${item.value}`,
+    description: `Verdict: risk ${item.risk.level} (${item.risk.score}/100), confidence ${item.confidence}; reported by ${[...new Set(item.sources.map((s) => s.feed_name))].join(', ')}.`,
+    indicator_types: indicatorTypes(item.threat_types),
+    pattern,
+    pattern_type: 'stix',
+    pattern_version: '2.1',
+    valid_from: firstSeen,
+    confidence: CONFIDENCE[item.confidence] ?? 50,
+    labels: [`risk:${item.risk.level}`, ...item.threat_types, ...item.tags].filter((l, i, all) => l !== '' && all.indexOf(l) === i),
+    created_by_ref: verdictIdentityId,
+    object_marking_refs: marking,
+  };
+  if (lifetimeDays !== null) indicator.valid_until = new Date(Date.parse(lastSeen) + Math.max(lifetimeDays * DAY_MS, 1)).toISOString();
+  if (refs.size > 0) indicator.external_references = [...refs.values()];
+  return indicator;
+}
+
 /**
  * The objects of one indicator, and before them whichever shared object it refers to that `seen`
  * does not hold yet (`seen` is kept across items by the caller; it only grows with distinct feeds,
@@ -167,7 +203,7 @@ export function* stixObjectsOf(item: ExportItem, opts: ExportOptions, seen: Set<
     yield obj;
   }
   yield* once(tlpMarking(tlp));
-  yield* once(reference('identity', verdictIdentityId, { name: 'Verdict', identity_class: 'system', description: 'Self-hosted threat-intelligence lookup service' }));
+  yield* once(VERDICT_IDENTITY);
 
   const now = opts.now.toISOString();
   const firstSeen = item.first_seen === null ? now : iso(item.first_seen);
@@ -207,28 +243,7 @@ export function* stixObjectsOf(item: ExportItem, opts: ExportOptions, seen: Set<
     const obs = observableOf(item.type, item.value);
     if (obs === null) return;
     subject = indicatorId(item.type, item.value);
-    const lifetime = opts.lifetimeDays(item.type);
-    const refs = new Map<string, { source_name: string; url: string }>();
-    for (const s of item.sources) if (s.reference_url !== null && !refs.has(s.reference_url)) refs.set(s.reference_url, { source_name: s.feed_name, url: s.reference_url });
-    const indicator: StixObject = {
-      type: 'indicator',
-      spec_version: '2.1',
-      id: subject,
-      created: firstSeen,
-      modified: lastSeen,
-      name: `${item.type} ${item.value}`,
-      description: `Verdict: risk ${item.risk.level} (${item.risk.score}/100), confidence ${item.confidence}; reported by ${[...new Set(item.sources.map((s) => s.feed_name))].join(', ')}.`,
-      indicator_types: indicatorTypes(item.threat_types),
-      pattern: obs.pattern,
-      pattern_type: 'stix',
-      pattern_version: '2.1',
-      valid_from: firstSeen,
-      confidence: CONFIDENCE[item.confidence] ?? 50,
-      labels: [`risk:${item.risk.level}`, ...item.threat_types, ...item.tags].filter((l, i, all) => l !== '' && all.indexOf(l) === i),
-      ...common,
-    };
-    if (lifetime !== null) indicator.valid_until = new Date(Date.parse(lastSeen) + Math.max(lifetime * DAY_MS, 1)).toISOString();
-    if (refs.size > 0) indicator.external_references = [...refs.values()];
+    const indicator = indicatorObject(item, subject, obs.pattern, firstSeen, lastSeen, opts.lifetimeDays(item.type), marking);
     yield { ...obs.sco, object_marking_refs: marking };
     sdos.push(indicator);
     sdos.push(relationship(subject, 'based-on', obs.sco.id, firstSeen, lastSeen, common));

@@ -8,7 +8,7 @@
  * marking definitions, dated REFERENCE_TIME.
  */
 import { catalogueItem, type CatalogueLabels } from '../exports/catalogue.ts';
-import { CONFIDENCE, REFERENCE_TIME, TLP_MARKING_IDS, indicatorTypes, observableOf, stixObjectsOf, tlpMarking, verdictIdentityId, type StixObject } from '../exports/stix.ts';
+import { REFERENCE_TIME, TLP_MARKING_IDS, VERDICT_IDENTITY, indicatorObject, observableOf, stixObjectsOf, tlpMarking, type StixObject } from '../exports/stix.ts';
 import { TLP_LEVELS, itemTlp } from '../exports/tlp.ts';
 import type { ExportOptions } from '../exports/types.ts';
 import { STORED_TYPES, type StoredType } from '../indicators/types.ts';
@@ -20,16 +20,7 @@ export const REFERENCE_ADDED_US = Date.parse(REFERENCE_TIME) * 1000;
 
 /** The objects every collection starts with, in a fixed order. */
 export const REFERENCE_OBJECTS: readonly StixObject[] = Object.freeze([
-  {
-    type: 'identity',
-    spec_version: '2.1',
-    id: verdictIdentityId,
-    created: REFERENCE_TIME,
-    modified: REFERENCE_TIME,
-    name: 'Verdict',
-    identity_class: 'system',
-    description: 'Self-hosted threat-intelligence lookup service',
-  },
+  VERDICT_IDENTITY,
   ...TLP_LEVELS.map(tlpMarking),
 ]);
 
@@ -53,41 +44,21 @@ export interface ObjectOptions {
   lifetimeDays: ExportOptions['lifetimeDays'];
 }
 
-const DAY_MS = 86_400_000;
-
 /**
- * The indicator of an observable, written directly: a page builds a thousand of them, and the
- * export's generator also builds the observable, relationships and sightings around each. Its
- * fields are the export's, field for field (test/taxii/objects.test.ts holds the two equal).
+ * The indicator of an observable: the export's (`indicatorObject`), versioned when Verdict
+ * recorded it, and described without the numeric score, which decay moves without a new version.
+ * Built directly rather than through the export's generator, which also builds the observable,
+ * relationships and sightings around each: a page holds a thousand of them.
  */
 function indicatorOf(e: AddedEntry, pattern: string, opts: ObjectOptions): StixObject {
   const item = catalogueItem(e, opts.labels);
   const version = isoMicros(e.addedUs);
   const firstSeen = new Date(e.firstSeen).toISOString();
   const lastSeen = new Date(e.lastSeen).toISOString();
-  const validTo = lastSeen >= firstSeen ? lastSeen : firstSeen;
-  const created = Date.parse(firstSeen) * 1000 > e.addedUs ? version : firstSeen;
-  const feeds = [...new Set(item.sources.map((s) => s.feed_name))].join(', ');
-  const indicator: StixObject = {
-    type: 'indicator',
-    spec_version: '2.1',
-    id: e.stixId,
-    created,
-    modified: version,
-    name: `${e.type} ${e.value}`,
-    description: `Verdict: risk ${e.level}, confidence ${e.confidence}; reported by ${feeds}.`,
-    indicator_types: indicatorTypes(e.threatTypes),
-    pattern,
-    pattern_type: 'stix',
-    pattern_version: '2.1',
-    valid_from: firstSeen,
-    confidence: CONFIDENCE[e.confidence] ?? 50,
-    labels: [`risk:${e.level}`, ...e.threatTypes].filter((l, i, all) => l !== '' && all.indexOf(l) === i),
-    created_by_ref: verdictIdentityId,
-    object_marking_refs: [TLP_MARKING_IDS[itemTlp(item.sources, undefined)]],
-  };
-  const lifetime = opts.lifetimeDays(e.type);
-  if (lifetime !== null) indicator['valid_until'] = new Date(Date.parse(validTo) + Math.max(lifetime * DAY_MS, 1)).toISOString();
+  const indicator = indicatorObject(item, e.stixId, pattern, firstSeen, lastSeen >= firstSeen ? lastSeen : firstSeen, opts.lifetimeDays(e.type), [TLP_MARKING_IDS[itemTlp(item.sources, undefined)]]);
+  indicator['created'] = Date.parse(firstSeen) * 1000 > e.addedUs ? version : firstSeen;
+  indicator['modified'] = version;
+  indicator['description'] = `Verdict: risk ${e.level}, confidence ${e.confidence}; reported by ${[...new Set(item.sources.map((s) => s.feed_name))].join(', ')}.`;
   return indicator;
 }
 
