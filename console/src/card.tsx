@@ -29,6 +29,23 @@ export function ExternalLink({ href, children }: { href: string; children: Compo
   );
 }
 
+/** A link to a page of the console: a plain click goes there in the page; other clicks (a new tab, a modifier) are the browser's. */
+export function InternalLink({ href, children, class: cls }: { href: string; children: ComponentChildren; class?: string }) {
+  return (
+    <a
+      href={href}
+      class={cls}
+      onClick={(e) => {
+        if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey) return;
+        e.preventDefault();
+        navigate(href);
+      }}
+    >
+      {children}
+    </a>
+  );
+}
+
 /**
  * `admin`: the key may override the verdict (the panel is shown); `onOverride` looks the
  * indicator up again once an override is saved or removed.
@@ -271,27 +288,16 @@ function Related({ related }: { related: LookupResult['related'] }) {
         <>
           <h4>Indicators named with it</h4>
           <ul class="related-iocs" data-testid="related-iocs">
-            {iocs.map((x) => {
-              const path = lookupPath(x.type, x.value);
-              return (
-                <li key={`${x.type} ${x.value}`}>
-                  <a
-                    class="mono"
-                    href={path}
-                    onClick={(e) => {
-                      if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey) return;
-                      e.preventDefault();
-                      navigate(path);
-                    }}
-                  >
-                    {x.value}
-                  </a>{' '}
-                  <span class="muted small">
-                    ({x.type}{titles.has(x.report_id) ? `, in ${titles.get(x.report_id)}` : ''})
-                  </span>
-                </li>
-              );
-            })}
+            {iocs.map((x) => (
+              <li key={`${x.type} ${x.value}`}>
+                <InternalLink class="mono" href={lookupPath(x.type, x.value)}>
+                  {x.value}
+                </InternalLink>{' '}
+                <span class="muted small">
+                  ({x.type}{titles.has(x.report_id) ? `, in ${titles.get(x.report_id)}` : ''})
+                </span>
+              </li>
+            ))}
           </ul>
         </>
       )}

@@ -6,9 +6,9 @@
  * to; and a dashboard of GET /api/v1/iocs/stats drawn as CSS bars. Values, feed and family names
  * are feed data: rendered as text.
  */
-import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { catalogue, catalogueStats, describeFailure, searchCatalogue, type CatalogueFilters, type CatalogueIoc, type CatalogueStats } from './api.ts';
+import { InternalLink } from './card.tsx';
 import { lookupPath, navigate, useSearch } from './router.ts';
 import { LEVELS, levelRank } from './indicator-text.ts';
 
@@ -55,22 +55,6 @@ function narrow(rows: CatalogueIoc[], f: CatalogueFilters): CatalogueIoc[] {
       (f.cve === undefined || r.cves.includes(up(f.cve) ?? '')) &&
       (f.family === undefined || r.malware_families.some((m) => m.toLowerCase() === f.family?.toLowerCase())) &&
       (f.since === undefined || r.last_seen >= f.since),
-  );
-}
-
-function InternalLink({ href, children, class: cls }: { href: string; children: ComponentChildren; class?: string }) {
-  return (
-    <a
-      href={href}
-      class={cls}
-      onClick={(e) => {
-        if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey) return;
-        e.preventDefault();
-        navigate(href);
-      }}
-    >
-      {children}
-    </a>
   );
 }
 

@@ -4,11 +4,10 @@
  * ATT&CK ids, CVEs and indicators, each linking to its lookup. Titles and links are feed data:
  * rendered as text, links only when http(s), with rel="noopener noreferrer".
  */
-import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { describeFailure, report, reports, type ReportDetail, type ReportSummary } from './api.ts';
-import { ExternalLink } from './card.tsx';
-import { lookupPath, navigate } from './router.ts';
+import { ExternalLink, InternalLink } from './card.tsx';
+import { lookupPath } from './router.ts';
 
 const date = (s: string | null | undefined): string => (s ? s.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC') : '—');
 export const reportPath = (id: string): string => `/reports/${encodeURIComponent(id)}`;
@@ -22,21 +21,6 @@ export function reportTarget(path: string): string | null {
   } catch {
     return null;
   }
-}
-
-function InternalLink({ href, children }: { href: string; children: ComponentChildren }) {
-  return (
-    <a
-      href={href}
-      onClick={(e) => {
-        if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey) return;
-        e.preventDefault();
-        navigate(href);
-      }}
-    >
-      {children}
-    </a>
-  );
 }
 
 function Techniques({ ids }: { ids: string[] }) {
