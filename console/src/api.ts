@@ -134,7 +134,12 @@ export interface LookupResult {
   found: boolean;
   first_seen: string | null;
   last_seen: string | null;
-  risk: { score: number; level: string; factors: { kind: string; description: string; delta?: number }[] };
+  risk: {
+    score: number;
+    level: string;
+    /** An `override` factor carries its verdict, and `feed_id` when an internal list decided (none for an analyst override). */
+    factors: { kind: string; description: string; delta?: number; verdict?: 'allow' | 'deny'; feed_id?: string }[];
+  };
   threat_types: string[];
   malware_families: string[];
   tags: string[];

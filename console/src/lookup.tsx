@@ -62,7 +62,8 @@ export function LookupPage({ path, admin = false }: { path: string; admin?: bool
     for (let attempt = 0; ; attempt++) {
       const result = await lookup(value, type);
       if (n !== latest.current) return;
-      const applied = result.risk.factors.find((f) => f.kind === 'override' && f.description.startsWith('An analyst override')) as { verdict?: string } | undefined;
+      // the analyst override's factor: an internal list's names its feed
+      const applied = result.risk.factors.find((f) => f.kind === 'override' && f.feed_id === undefined);
       if ((verdict === null ? applied === undefined : applied?.verdict === verdict) || attempt >= 5) {
         setState({ state: 'done', result });
         return;
