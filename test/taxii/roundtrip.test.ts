@@ -10,7 +10,7 @@ import { fetch } from 'undici';
 import { runFeed, type RunEnv } from '../../src/feeds/index.ts';
 import type { FeedDefinition } from '../../src/feeds/types.ts';
 import type { SightingRecord } from '../../src/model.ts';
-import type { Store } from '../../src/store/types.ts';
+import type { FeedRunRecord, Store } from '../../src/store/types.ts';
 import { collectionId } from '../../src/taxii/ids.ts';
 import { makeHarness, NOW, type Harness } from '../http/harness.ts';
 import { quietLogger, tempStore } from '../feeds/helpers.ts';
@@ -38,7 +38,7 @@ let key: string;
 before(async () => {
   h = await makeHarness();
   key = (await h.createKey('enterprise', ['read:export'])).key;
-  await h.store.ingest({ feedId: 'cisa-alerts', mode: 'incremental', runAt: NOW.toISOString() }, SEEDED);
+  await h.ingest('cisa-alerts', SEEDED);
   await h.app.listen({ host: '127.0.0.1', port: 0 });
   url = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`;
   second = await tempStore();
@@ -48,32 +48,32 @@ after(async () => {
   await h.close();
 });
 
-test("Verdict's taxii21 client reads a Verdict collection over loopback, page by page, into a second store with the same indicators", async () => {
+/**
+ * One run of a taxii21 feed reading this server's TAXII API root into `store`, with `credentials`
+ * (`user:key`) as the Basic credentials and `options` besides the one naming their variable.
+ */
+function pull(store: Store, feed: Pick<FeedDefinition, 'id' | 'name' | 'options'> & { credentials: string; maxBytes: number }): Promise<FeedRunRecord> {
   const def: FeedDefinition = {
+    id: feed.id, name: feed.name, category: 'internal', reliability: 'B', format: 'taxii21', url: `${url}/taxii2/api/`,
+    interval: 3600, mode: 'incremental', enabled: true, license: 'internal', options: { authEnv: 'UPSTREAM_AUTH', ...feed.options },
+  };
+  const env: RunEnv = {
+    store, logger: quietLogger, clock: () => NOW, fetch, sleep: async () => {},
+    env: { UPSTREAM_AUTH: `Basic ${Buffer.from(feed.credentials).toString('base64')}` },
+    fetchSettings: { timeoutMs: 5_000, maxBytes: feed.maxBytes, retries: 0, backoffMs: 0 },
+  };
+  return runFeed(def, { kind: 'remote' }, env);
+}
+
+test("Verdict's taxii21 client reads a Verdict collection over loopback, page by page, into a second store with the same indicators", async () => {
+  const run = await pull(second.store, {
     id: 'verdict-upstream',
     name: 'Upstream Verdict',
-    category: 'internal',
-    reliability: 'B',
-    format: 'taxii21',
-    url: `${url}/taxii2/api/`,
-    interval: 3600,
-    mode: 'incremental',
-    enabled: true,
-    license: 'internal',
+    credentials: `verdict:${key}`,
     // five objects a page: 6 reference objects and 18 indicators come only by following `next`
-    options: { authEnv: 'UPSTREAM_AUTH', collectionId: collectionId('all'), pageSize: 5 },
-  };
-  const basic = `Basic ${Buffer.from(`verdict:${key}`).toString('base64')}`;
-  const env: RunEnv = {
-    store: second.store,
-    logger: quietLogger,
-    clock: () => NOW,
-    fetch,
-    sleep: async () => {},
-    env: { UPSTREAM_AUTH: basic },
-    fetchSettings: { timeoutMs: 5_000, maxBytes: 10_000_000, retries: 0, backoffMs: 0 },
-  };
-  const run = await runFeed(def, { kind: 'remote' }, env);
+    options: { collectionId: collectionId('all'), pageSize: 5 },
+    maxBytes: 10_000_000,
+  });
   assert.equal(run.status, 'success', run.error ?? '');
   const missing: string[] = [];
   for (const r of INDICATORS) if ((await second.store.sightingsOf(r.type, r.value)).length === 0) missing.push(`${r.type} ${r.value}`);
@@ -92,15 +92,7 @@ test('the same run with a key lacking read:export fails on a 403 and ingests not
   const reader = (await h.createKey('pro', ['read:iocs'])).key;
   const other = await tempStore();
   try {
-    const def: FeedDefinition = {
-      id: 'verdict-refused', name: 'Refused', category: 'internal', reliability: 'B', format: 'taxii21', url: `${url}/taxii2/api/`,
-      interval: 3600, mode: 'incremental', enabled: true, license: 'internal', options: { authEnv: 'UPSTREAM_AUTH' },
-    };
-    const run = await runFeed(def, { kind: 'remote' }, {
-      store: other.store, logger: quietLogger, clock: () => NOW, fetch, sleep: async () => {},
-      env: { UPSTREAM_AUTH: `Basic ${Buffer.from(`x:${reader}`).toString('base64')}` },
-      fetchSettings: { timeoutMs: 5_000, maxBytes: 1_000_000, retries: 0, backoffMs: 0 },
-    });
+    const run = await pull(other.store, { id: 'verdict-refused', name: 'Refused', credentials: `x:${reader}`, maxBytes: 1_000_000 });
     assert.equal(run.status, 'failure');
     assert.match(run.error ?? '', /403/);
     assert.equal((await other.store.stats()).indicators, 0);

@@ -46,12 +46,12 @@ function suite(engine: string, open: () => Promise<Harness>): void {
     before(async () => {
       h = await open();
       exporter = (await h.createKey('enterprise', ['read:export'])).key;
-      await h.store.ingest({ feedId: 'cisa-alerts', mode: 'incremental', runAt: NOW.toISOString() }, government());
-      await h.store.ingest({ feedId: 'emerging-threats', mode: 'incremental', runAt: NOW.toISOString() }, community());
+      await h.ingest('cisa-alerts', government());
+      await h.ingest('emerging-threats', community());
     });
     after(() => h.close());
 
-    const get = (url: string, headers: Record<string, string> = { authorization: `Bearer ${exporter}` }) => h.app.inject({ method: 'GET', url, headers });
+    const get = (url: string, headers: Record<string, string> = h.auth(exporter)) => h.app.inject({ method: 'GET', url, headers });
     const json = async <T>(url: string): Promise<T> => {
       const res = await get(url);
       assert.equal(res.statusCode, 200, `${url}: ${res.body}`);
@@ -174,7 +174,7 @@ function suite(engine: string, open: () => Promise<Harness>): void {
       const before = (await json<{ objects: { version: string }[] }>(`/taxii2/api/collections/${ALL}/manifest/?match[id]=${indicatorId('ipv4', '203.0.113.9')}`)).objects[0]!.version;
       h.setNow(new Date(NOW.getTime() + 3_600_000));
       try {
-        await h.store.ingest({ feedId: 'cisa-alerts', mode: 'incremental', runAt: NOW.toISOString() }, [{ type: 'ipv4', value: '203.0.113.9', threatType: 'scanner', firstSeen: day(19), lastSeen: day(0) }]);
+        await h.ingest('cisa-alerts', [{ type: 'ipv4', value: '203.0.113.9', threatType: 'scanner', firstSeen: day(19), lastSeen: day(0) }]);
         const env = JSON.parse((await get(`/taxii2/api/collections/${ALL}/objects/?added_after=${mark}`)).body) as Envelope;
         assert.deepEqual(env.objects?.map((o) => o.id), [indicatorId('ipv4', '203.0.113.9')]);
         assert.ok((env.objects![0]!['modified'] as string) > before, 'a new version');
@@ -232,12 +232,12 @@ function suite(engine: string, open: () => Promise<Harness>): void {
     });
 
     test('the collections are read-only: a POST of objects is a 405 in the TAXII envelope', async () => {
-      const res = await h.app.inject({ method: 'POST', url: `/taxii2/api/collections/${ALL}/objects/`, headers: { authorization: `Bearer ${exporter}`, 'content-type': 'application/taxii+json;version=2.1' }, payload: '{"objects":[]}' });
+      const res = await h.app.inject({ method: 'POST', url: `/taxii2/api/collections/${ALL}/objects/`, headers: { ...h.auth(exporter), 'content-type': 'application/taxii+json;version=2.1' }, payload: '{"objects":[]}' });
       assert.equal(res.statusCode, 405, res.body);
       assert.equal(res.headers['allow'], 'GET, HEAD');
       assert.equal(res.headers['content-type'], TAXII);
       assert.equal(res.json().http_status, '405');
-      const nowhere = await h.app.inject({ method: 'POST', url: '/taxii2/api/nothing/', headers: { authorization: `Bearer ${exporter}` } });
+      const nowhere = await h.app.inject({ method: 'POST', url: '/taxii2/api/nothing/', headers: h.auth(exporter) });
       assert.equal(nowhere.statusCode, 404);
     });
 
@@ -255,7 +255,7 @@ function suite(engine: string, open: () => Promise<Harness>): void {
     });
 
     test('content negotiation: TAXII 2.1, any TAXII, */* and no Accept are served; anything else is a 406 in the TAXII envelope', async () => {
-      const auth = { authorization: `Bearer ${exporter}` };
+      const auth = h.auth(exporter);
       for (const accept of [TAXII, 'application/taxii+json', 'application/taxii+json; version=2.1', '*/*', 'application/*', 'text/html, */*;q=0.1']) {
         const res = await get('/taxii2/api/collections/', { ...auth, accept });
         assert.equal(res.statusCode, 200, accept);
@@ -281,7 +281,7 @@ function suite(engine: string, open: () => Promise<Harness>): void {
         ['Basic without a password', basic('opencti', ''), 401, 'missing_api_key'],
         ['a wrong key', basic('opencti', 'sk_live_nope'), 401, 'invalid_api_key'],
         ['another scheme', { authorization: 'Digest abc' }, 401, 'invalid_api_key'],
-        ['read:iocs only', { authorization: `Bearer ${(await h.createKey('pro', ['read:iocs'])).key}` }, 403, 'insufficient_scope'],
+        ['read:iocs only', h.auth((await h.createKey('pro', ['read:iocs'])).key), 403, 'insufficient_scope'],
       ];
       const allowList = await h.app.inject({ method: 'POST', url: '/api/v1/keys', headers: h.auth(), payload: { name: 'elsewhere', tier: 'pro', scopes: ['read:export'], allowed_ips: ['10.1.0.0/16'] } });
       assert.equal(allowList.statusCode, 201, allowList.body);

@@ -10,27 +10,13 @@ import type { AddedEntry, AddedQuery, CatalogueEntry, Store } from '../../src/st
 import { stixSubjectId } from '../../src/taxii/ids.ts';
 import { postgresForTests } from '../scaleout/services.ts';
 import { freshPostgresStore } from '../scaleout/postgres.ts';
+import { catalogueEntry } from '../store/contract/catalogue.ts';
 
 const T0 = '2026-03-01T00:00:00.000Z';
 
-const entry = (type: CatalogueEntry['type'], value: string, extra: Partial<CatalogueEntry> = {}): CatalogueEntry => ({
-  type,
-  value,
-  firstSeen: '2026-02-01T00:00:00.000Z',
-  lastSeen: '2026-02-20T00:00:00.000Z',
-  score: 50,
-  level: 'medium',
-  confidence: 'medium',
-  listed: true,
-  feeds: ['feed-a'],
-  categories: ['community'],
-  threatTypes: ['botnet_cc'],
-  families: [],
-  techniques: [],
-  cves: [],
-  computedAt: T0,
-  ...extra,
-});
+/** The contract's catalogue entry, seen in February and computed at T0. */
+const entry = (type: CatalogueEntry['type'], value: string, extra: Partial<CatalogueEntry> = {}): CatalogueEntry =>
+  catalogueEntry(value, { type, firstSeen: '2026-02-01T00:00:00.000Z', lastSeen: '2026-02-20T00:00:00.000Z', threatTypes: ['botnet_cc'], computedAt: T0, ...extra });
 
 const write = (e: CatalogueEntry, stixId: string | null = stixSubjectId(e.type, e.value)) => ({ entry: e, origins: [], stixId });
 
