@@ -56,12 +56,12 @@ export type KeyInputProblem = { field: string; reason: string };
 export const MAX_KEY_NAME = 200;
 export const DEFAULT_SCOPES: readonly Scope[] = ['read:lookup'];
 
-/** Checks user input for a new key; returns the problem or null. */
-export function checkKeyInput(input: { name?: unknown; tier?: unknown; scopes?: unknown; expiresInDays?: unknown }): KeyInputProblem | null {
-  if (typeof input.name !== 'string' || input.name.trim() === '' || input.name.length > MAX_KEY_NAME) {
+/** A key's name, tier and scopes, each checked when given; the problem with the first at fault, or null. */
+function checkKeyFields(input: { name?: unknown; tier?: unknown; scopes?: unknown }): KeyInputProblem | null {
+  if (input.name !== undefined && (typeof input.name !== 'string' || input.name.trim() === '' || input.name.length > MAX_KEY_NAME)) {
     return { field: 'name', reason: `must be a non-empty string of at most ${MAX_KEY_NAME} characters` };
   }
-  if (typeof input.tier !== 'string' || !(TIERS as readonly string[]).includes(input.tier)) {
+  if (input.tier !== undefined && (typeof input.tier !== 'string' || !(TIERS as readonly string[]).includes(input.tier))) {
     return { field: 'tier', reason: `must be one of ${TIERS.join(', ')}` };
   }
   if (input.scopes !== undefined) {
@@ -69,6 +69,13 @@ export function checkKeyInput(input: { name?: unknown; tier?: unknown; scopes?: 
     const bad = input.scopes.find((s) => typeof s !== 'string' || !(SCOPES as readonly string[]).includes(s));
     if (bad !== undefined) return { field: 'scopes', reason: `unknown scope "${String(bad)}"; allowed: ${SCOPES.join(', ')}` };
   }
+  return null;
+}
+
+/** Checks user input for a new key (a name and a tier are required); returns the problem or null. */
+export function checkKeyInput(input: { name?: unknown; tier?: unknown; scopes?: unknown; expiresInDays?: unknown }): KeyInputProblem | null {
+  const fields = checkKeyFields({ name: input.name ?? null, tier: input.tier ?? null, scopes: input.scopes });
+  if (fields !== null) return fields;
   if (input.expiresInDays !== undefined && input.expiresInDays !== null) {
     const d = input.expiresInDays;
     if (typeof d !== 'number' || !Number.isInteger(d) || d < 1 || d > 3650) {
@@ -99,21 +106,12 @@ export interface KeyUpdateInput {
 /** Checks an update; returns the changes as the store takes them, or the problem with the field at fault. */
 export function checkKeyUpdate(input: KeyUpdateInput, now: Date): { ok: true; changes: ApiKeyChanges } | { ok: false; problem: KeyInputProblem } {
   const fail = (field: string, reason: string) => ({ ok: false as const, problem: { field, reason } });
+  const fields = checkKeyFields(input);
+  if (fields !== null) return { ok: false, problem: fields };
   const changes: ApiKeyChanges = {};
-  if (input.name !== undefined) {
-    if (typeof input.name !== 'string' || input.name.trim() === '' || input.name.length > MAX_KEY_NAME) return fail('name', `must be a non-empty string of at most ${MAX_KEY_NAME} characters`);
-    changes.name = input.name.trim();
-  }
-  if (input.tier !== undefined) {
-    if (typeof input.tier !== 'string' || !(TIERS as readonly string[]).includes(input.tier)) return fail('tier', `must be one of ${TIERS.join(', ')}`);
-    changes.tier = input.tier as Tier;
-  }
-  if (input.scopes !== undefined) {
-    if (!Array.isArray(input.scopes) || input.scopes.length === 0) return fail('scopes', 'must be a non-empty list');
-    const bad = input.scopes.find((x) => typeof x !== 'string' || !(SCOPES as readonly string[]).includes(x));
-    if (bad !== undefined) return fail('scopes', `unknown scope "${String(bad)}"; allowed: ${SCOPES.join(', ')}`);
-    changes.scopes = [...new Set(input.scopes as Scope[])];
-  }
+  if (input.name !== undefined) changes.name = (input.name as string).trim();
+  if (input.tier !== undefined) changes.tier = input.tier as Tier;
+  if (input.scopes !== undefined) changes.scopes = [...new Set(input.scopes as Scope[])];
   if (input.allowed_ips !== undefined) {
     const allowed = checkAllowedIps(input.allowed_ips);
     if (!allowed.ok) return { ok: false, problem: allowed.problem };
