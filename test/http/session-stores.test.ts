@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { createMemorySessionStore, tokenHash, type SessionStore } from '../../src/http/sessions.ts';
 import { createRedisSessionStore } from '../../src/http/sessions-redis.ts';
-import { redisForTests } from '../scaleout/services.ts';
+import { redisForTests, uniqueSuffix } from '../scaleout/services.ts';
 
 const TTL = 60_000;
 const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
@@ -71,24 +71,38 @@ function contract(name: string, make: () => Promise<{ store: SessionStore; close
 contract('in memory', async () => ({ store: createMemorySessionStore(TTL), close: async () => {} }));
 
 const redisUrl = await redisForTests();
-const prefix = `verdict-test:session:${randomBytes(6).toString('hex')}:`;
-let client: Redis | null = null;
+const skipRedis = redisUrl === null ? 'no Redis reachable' : false;
+const newPrefix = (): string => `verdict-test:session:${uniqueSuffix()}:`;
+
+/** Deletes every key under the prefix, then disconnects the client. */
+async function dropKeys(client: Redis, prefix: string): Promise<void> {
+  try {
+    const keys = await client.keys(`${prefix}*`);
+    if (keys.length > 0) await client.del(...keys);
+  } finally {
+    client.disconnect();
+  }
+}
+
 contract(
   'in Redis',
   async () => {
-    client = new Redis(redisUrl!);
+    const prefix = newPrefix();
+    const client = new Redis(redisUrl!);
     const store = createRedisSessionStore({ url: redisUrl!, ttlMs: TTL, keyPrefix: prefix, client });
-    return { store, close: async () => {} };
+    return { store, close: () => dropKeys(client, prefix) };
   },
-  redisUrl === null ? 'no Redis reachable' : false,
+  skipRedis,
 );
 
-describe('console sessions in Redis: what is stored', { skip: redisUrl === null ? 'no Redis reachable' : false }, () => {
+describe('console sessions in Redis: what is stored', { skip: skipRedis }, () => {
+  const prefix = newPrefix();
+  let client: Redis | null = null;
+  before(() => {
+    client = new Redis(redisUrl!);
+  });
   after(async () => {
-    if (client === null) return;
-    const keys = await client.keys(`${prefix}*`);
-    if (keys.length > 0) await client.del(...keys);
-    client.disconnect();
+    if (client !== null) await dropKeys(client, prefix);
   });
 
   test('the token is never stored; the entry expires with the session; a second instance finds it', async () => {
