@@ -19,7 +19,7 @@ import { parseTypeName } from '../../indicators/type-hint.ts';
 import type { StoredType } from '../../indicators/types.ts';
 import { CONFIDENCE_LEVELS, RISK_LEVELS } from '../../model.ts';
 import { CatalogueCursorError } from '../../store/catalogue.ts';
-import { tupleEntry } from '../../store/catalogue-scan.ts';
+import { tupleCursor, tupleEntry, type CatalogueTuple } from '../../store/catalogue-scan.ts';
 import type { CatalogueEntry, CatalogueFilters, CatalogueQuery, Store } from '../../store/types.ts';
 import { ApiError, unknownNameError } from '../errors.ts';
 import { AUTH_ERRORS, KEY_SECURITY, errorResponses } from '../schemas.ts';
@@ -174,6 +174,13 @@ function tierLimit(req: FastifyRequest, deps: IocRouteDeps): { max: number; tier
   return { max: deps.config.tiers[tier].maxResults, tier };
 }
 
+/** The rows of a scan in one array (a small page). */
+async function pageRows(batches: AsyncIterable<CatalogueTuple[]>): Promise<CatalogueTuple[]> {
+  const out: CatalogueTuple[] = [];
+  for await (const rows of batches) for (const t of rows) out.push(t);
+  return out;
+}
+
 const cursorError = (err: unknown): never => {
   if (err instanceof CatalogueCursorError) throw new ApiError('invalid_parameter', 'The cursor is not one this service gave for this order: start again without it.', { parameter: 'cursor' });
   throw err;
@@ -232,12 +239,25 @@ export function registerIocRoutes(app: FastifyInstance, deps: IocRouteDeps): voi
           meta: { total: count.count, total_exact: !count.capped, filters: echo, order, limit, data_version: fresh.dataVersion, pending: fresh.pending },
         });
       }
-      // a large page, or another format: its end found first (the Link header goes before the body), then its rows
-      // read in batches and written as text as the reply takes them
-      const until = await deps.catalogue.boundary({ ...base, limit }).catch(cursorError);
+      let until: string | null;
+      let rows: AsyncIterable<CatalogueTuple[]>;
+      if (limit > STREAM_FROM) {
+        // a large page: its end found first (the Link header goes before the body), then its rows read in
+        // batches and written as text as the reply takes them, down to that end (rows written meanwhile do
+        // not move it)
+        until = await deps.catalogue.boundary({ ...base, limit }).catch(cursorError);
+        rows = deps.catalogue.rows({ ...base, limit: until === null ? limit : Number.MAX_SAFE_INTEGER, until });
+      } else {
+        // a small page in another format: its rows read whole, one more than asked to know whether another
+        // page follows (its cursor is the last row's of the page)
+        const page = await pageRows(deps.catalogue.rows({ ...base, limit: limit + 1 })).catch(cursorError);
+        until = page.length > limit ? tupleCursor(page[limit - 1]!, order) : null;
+        page.length = Math.min(page.length, limit);
+        rows = (async function* () {
+          yield page;
+        })();
+      }
       const next = until === null ? null : nextLink(req, until);
-      // down to the page's last row, found above (rows written meanwhile do not move the page's end)
-      const rows = deps.catalogue.rows({ ...base, limit: until === null ? limit : Number.MAX_SAFE_INTEGER, until });
       let body: AsyncGenerator<string>;
       if (format === 'json') {
         const count = await deps.catalogue.count(filters, COUNT_CAP);
