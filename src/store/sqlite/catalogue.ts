@@ -49,23 +49,15 @@ export function createCatalogueRepository(reader: Database.Database, writer: Dat
     w.sweep.run(swept);
     w.swept.run(seq);
   });
-  // the filters make a bounded number of statement texts: each prepared once
-  const prepared = new Map<string, Database.Statement>();
-  const stmt = (sql: string): Database.Statement => {
-    let s = prepared.get(sql);
+  // the filters make a bounded number of statement texts: each prepared once; scans read raw rows
+  // (arrays, no object per row) through statements of their own
+  const prepared = { rows: new Map<string, Database.Statement>(), raw: new Map<string, Database.Statement>() };
+  const stmt = (sql: string, raw = false): Database.Statement => {
+    const memo = raw ? prepared.raw : prepared.rows;
+    let s = memo.get(sql);
     if (s === undefined) {
-      s = reader.prepare(sql);
-      prepared.set(sql, s);
-    }
-    return s;
-  };
-  // scans read raw rows (arrays, no object per row) through statements of their own
-  const rawPrepared = new Map<string, Database.Statement>();
-  const raw = (sql: string): Database.Statement => {
-    let s = rawPrepared.get(sql);
-    if (s === undefined) {
-      s = reader.prepare(sql).raw(true);
-      rawPrepared.set(sql, s);
+      s = raw ? reader.prepare(sql).raw(true) : reader.prepare(sql);
+      memo.set(sql, s);
     }
     return s;
   };
@@ -142,11 +134,11 @@ export function createCatalogueRepository(reader: Database.Database, writer: Dat
       return addedPageOf(stmt(sql).all(...params) as AddedRow[], query);
     },
     scan(query) {
-      return scanBatches(query, SCAN_BATCH, (sql, params) => raw(sql).all(...params) as CatalogueTuple[]);
+      return scanBatches(query, SCAN_BATCH, (sql, params) => stmt(sql, true).all(...params) as CatalogueTuple[]);
     },
     async boundary(query) {
       const { sql, params } = boundaryQuery(query);
-      const keys = raw(sql).all(...params) as unknown[][];
+      const keys = stmt(sql, true).all(...params) as unknown[][];
       return keys.length < 2 ? null : boundaryCursor(keys[0]!, query.order ?? 'last_seen');
     },
     async stats(now) {
