@@ -146,10 +146,21 @@ function sendTaxii(reply: FastifyReply, body: unknown, page?: Page): FastifyRepl
   return reply.header('content-type', TAXII_MEDIA_TYPE).send(Buffer.from(JSON.stringify(body)));
 }
 
-function filterOf(req: FastifyRequest, collectionId: string, objectId: string | null = null): TaxiiFilter {
-  const parsed = parseFilter(req.query as Record<string, unknown>, collectionId, objectId);
+function filterOf(query: unknown, collectionId: string, objectId: string | null = null): TaxiiFilter {
+  const parsed = parseFilter(query as Record<string, unknown>, collectionId, objectId);
   if (!parsed.ok) throw new ApiError('invalid_parameter', parsed.message, { parameter: parsed.parameter });
   return parsed.filter;
+}
+
+/** The page of one object's entries in a collection; 404 when the collection does not hold it at all. */
+async function objectPage(service: TaxiiService, req: FastifyRequest, query: unknown): Promise<Page> {
+  const { collectionId, objectId } = req.params as { collectionId: string; objectId: string };
+  const c = collectionOf(service, collectionId);
+  const page = await service.page(c, filterOf(query, c.id, objectId), objectId);
+  if (page.items.length === 0 && !(await service.holds(c, objectId))) {
+    throw new ApiError('not_found', `No object ${objectId.slice(0, 120)} in this collection.`, { object_id: objectId.slice(0, 120) });
+  }
+  return page;
 }
 
 function collectionOf(service: TaxiiService, id: string): TaxiiCollection {
@@ -276,7 +287,7 @@ export async function registerTaxiiRoutes(app: FastifyInstance, deps: TaxiiRoute
         },
         async (req, reply) => {
           const c = collectionOf(service, (req.params as { collectionId: string }).collectionId);
-          const page = await service.page(c, filterOf(req, c.id), null);
+          const page = await service.page(c, filterOf(req.query, c.id), null);
           const objects = page.items.map((i) => i.object()).filter((o) => o !== null);
           return sendTaxii(reply, envelope(page, objects), page);
         },
@@ -295,12 +306,7 @@ export async function registerTaxiiRoutes(app: FastifyInstance, deps: TaxiiRoute
           },
         },
         async (req, reply) => {
-          const { collectionId, objectId } = req.params as { collectionId: string; objectId: string };
-          const c = collectionOf(service, collectionId);
-          const page = await service.page(c, filterOf(req, c.id, objectId), objectId);
-          if (page.items.length === 0 && !(await service.holds(c, objectId))) {
-            throw new ApiError('not_found', `No object ${objectId.slice(0, 120)} in this collection.`, { object_id: objectId.slice(0, 120) });
-          }
+          const page = await objectPage(service, req, req.query);
           const objects = page.items.map((i) => i.object()).filter((o) => o !== null);
           return sendTaxii(reply, envelope(page, objects), page);
         },
@@ -319,17 +325,10 @@ export async function registerTaxiiRoutes(app: FastifyInstance, deps: TaxiiRoute
           },
         },
         async (req, reply) => {
-          const { collectionId, objectId } = req.params as { collectionId: string; objectId: string };
-          const c = collectionOf(service, collectionId);
           // every version of the object: §5.8 has no match[version] (nor type or id) here
           const query = { ...(req.query as Record<string, unknown>) };
           for (const k of ['match[version]', 'match[type]', 'match[id]']) delete query[k];
-          const parsed = parseFilter(query, c.id, objectId);
-          if (!parsed.ok) throw new ApiError('invalid_parameter', parsed.message, { parameter: parsed.parameter });
-          const page = await service.page(c, parsed.filter, objectId);
-          if (page.items.length === 0 && !(await service.holds(c, objectId))) {
-            throw new ApiError('not_found', `No object ${objectId.slice(0, 120)} in this collection.`, { object_id: objectId.slice(0, 120) });
-          }
+          const page = await objectPage(service, req, query);
           return sendTaxii(reply, envelope(page, page.items.map((i) => i.version), 'versions'), page);
         },
       );
@@ -348,7 +347,7 @@ export async function registerTaxiiRoutes(app: FastifyInstance, deps: TaxiiRoute
         },
         async (req, reply) => {
           const c = collectionOf(service, (req.params as { collectionId: string }).collectionId);
-          const page = await service.page(c, filterOf(req, c.id), null);
+          const page = await service.page(c, filterOf(req.query, c.id), null);
           const records = page.items.map((i) => ({ id: i.id, date_added: i.dateAdded, version: i.version, media_type: STIX_MEDIA_TYPE }));
           return sendTaxii(reply, envelope(page, records), page);
         },
