@@ -10,10 +10,9 @@ import { API_ANSWER_MARK, CARD_RENDER_MEASURE } from './perf.ts';
 import { lookupPath, navigate } from './router.ts';
 import { Timeline } from './timeline.tsx';
 import { OverridePanel } from './override.tsx';
+import { date } from './format.ts';
 
 const PLATFORM_NAMES: Record<string, string> = { splunk: 'Splunk', splunk_tstats: 'Splunk tstats', kql: 'Sentinel / Defender (KQL)', sigma: 'Sigma', esql: 'Elastic ES|QL' };
-
-const date = (s: string | null | undefined): string => (s ? s.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC') : '—');
 
 function text(v: unknown): string {
   return typeof v === 'string' ? v : JSON.stringify(v);

@@ -6,13 +6,15 @@
  * to; and a dashboard of GET /api/v1/iocs/stats drawn as CSS bars. Values, feed and family names
  * are feed data: rendered as text.
  */
+import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { catalogue, catalogueStats, describeFailure, searchCatalogue, type CatalogueFilters, type CatalogueIoc, type CatalogueStats } from './api.ts';
 import { InternalLink } from './card.tsx';
+import { date } from './format.ts';
+import { useSlashFocus } from './slash-focus.ts';
 import { lookupPath, navigate, useSearch } from './router.ts';
 import { LEVELS, levelRank } from './indicator-text.ts';
 
-const date = (s: string | null | undefined): string => (s ? s.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC') : '—');
 const TYPES = ['ipv4', 'ipv6', 'domain', 'url', 'md5', 'sha1', 'sha256', 'sha512', 'email', 'cve', 'mitre-attack', 'asn', 'cidr'];
 /** The catalogue's levels, least first (the list's `level` is a minimum). */
 const MIN_LEVELS = ['low', 'medium', 'high', 'critical'];
@@ -94,19 +96,7 @@ export function CataloguePage() {
     );
   }, [search]);
 
-  // `/` focuses the search field from anywhere on the page but another field
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      if (e.key !== '/' || e.ctrlKey || e.metaKey || e.altKey) return;
-      const t = e.target as HTMLElement | null;
-      if (t !== null && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT' || t.isContentEditable)) return;
-      e.preventDefault();
-      field.current?.focus();
-      field.current?.select();
-    };
-    addEventListener('keydown', onKey);
-    return () => removeEventListener('keydown', onKey);
-  }, []);
+  useSlashFocus(field);
 
   async function more() {
     if (results.state !== 'done' || results.next === null) return;
@@ -342,54 +332,13 @@ function Dashboard({ stats, error }: { stats: CatalogueStats | null; error: stri
         <Bars id="chart-feed" title="Listed by feed" rows={byCount(s.by_feed).map(([id, n]) => [feedName.get(id) ?? id, n])} />
       </div>
       <div class="tops">
-        <div data-testid="top-techniques">
-          <h3>Top techniques</h3>
-          {s.top_techniques.length === 0 ? (
-            <p class="muted small">None yet.</p>
-          ) : (
-            <ul class="chips">
-              {s.top_techniques.map((t) => (
-                <li key={t.id}>
-                  <a class="chip" href={`https://attack.mitre.org/techniques/${t.id.replace('.', '/')}/`} target="_blank" rel="noopener noreferrer">
-                    {t.id} <span class="muted">({t.count})</span>
-                  </a>
-                </li>
-              ))}
-            </ul>
-          )}
-        </div>
-        <div data-testid="top-families">
-          <h3>Top families</h3>
-          {s.top_families.length === 0 ? (
-            <p class="muted small">None yet.</p>
-          ) : (
-            <ul class="chips">
-              {s.top_families.map((f) => (
-                <li key={f.id}>
-                  <InternalLink class="chip" href={catalogueHref({ family: f.id })}>
-                    {f.id} <span class="muted">({f.count})</span>
-                  </InternalLink>
-                </li>
-              ))}
-            </ul>
-          )}
-        </div>
-        <div data-testid="top-cves">
-          <h3>Top CVEs</h3>
-          {s.top_cves.length === 0 ? (
-            <p class="muted small">None yet.</p>
-          ) : (
-            <ul class="chips">
-              {s.top_cves.map((c) => (
-                <li key={c.id}>
-                  <InternalLink class="chip" href={catalogueHref({ cve: c.id })}>
-                    {c.id} <span class="muted">({c.count})</span>
-                  </InternalLink>
-                </li>
-              ))}
-            </ul>
-          )}
-        </div>
+        <Top testId="top-techniques" title="Top techniques" rows={s.top_techniques} link={(t, label) => (
+          <a class="chip" href={`https://attack.mitre.org/techniques/${t.replace('.', '/')}/`} target="_blank" rel="noopener noreferrer">
+            {label}
+          </a>
+        )} />
+        <Top testId="top-families" title="Top families" rows={s.top_families} link={(f, label) => <InternalLink class="chip" href={catalogueHref({ family: f })}>{label}</InternalLink>} />
+        <Top testId="top-cves" title="Top CVEs" rows={s.top_cves} link={(c, label) => <InternalLink class="chip" href={catalogueHref({ cve: c })}>{label}</InternalLink>} />
       </div>
       <h3 id="health-title">Feed health</h3>
       <div class="table-wrap">
@@ -422,5 +371,25 @@ function Dashboard({ stats, error }: { stats: CatalogueStats | null; error: stri
         </table>
       </div>
     </section>
+  );
+}
+
+/** One "Top …" list of the dashboard: each id with its count, as the link `link` makes of it. */
+function Top({ testId, title, rows, link }: { testId: string; title: string; rows: { id: string; count: number }[]; link: (id: string, label: ComponentChildren) => ComponentChildren }) {
+  return (
+    <div data-testid={testId}>
+      <h3>{title}</h3>
+      {rows.length === 0 ? (
+        <p class="muted small">None yet.</p>
+      ) : (
+        <ul class="chips">
+          {rows.map((r) => (
+            <li key={r.id}>
+              {link(r.id, <>{r.id} <span class="muted">({r.count})</span></>)}
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
   );
 }

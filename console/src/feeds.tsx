@@ -5,8 +5,7 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { describeFailure, feeds, syncFeed, type FeedRun, type FeedStatus } from './api.ts';
-
-const date = (s: string | null | undefined): string => (s ? s.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC') : '—');
+import { date } from './format.ts';
 
 /** "3 h ago", "in 20 min": how far a time is from now, in the largest whole unit. */
 export function relative(iso: string | null, now: number): string {

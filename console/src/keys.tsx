@@ -5,8 +5,7 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { SCOPES, TIERS, createKey, describeFailure, listKeys, revokeKey, type ApiKey, type Scope } from './api.ts';
-
-const date = (s: string | null | undefined): string => (s ? s.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC') : '—');
+import { date } from './format.ts';
 
 export function KeysPage({ selfId }: { selfId: string }) {
   const [list, setList] = useState<ApiKey[] | null>(null);

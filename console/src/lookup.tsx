@@ -3,6 +3,7 @@ import { describeFailure, lookup, type LookupResult } from './api.ts';
 import { lookupPath, lookupTarget, navigate } from './router.ts';
 import { ResultCard } from './card.tsx';
 import { API_ANSWER_MARK } from './perf.ts';
+import { useSlashFocus } from './slash-focus.ts';
 
 type State = { state: 'idle' } | { state: 'loading'; value: string } | { state: 'error'; message: string } | { state: 'done'; result: LookupResult };
 
@@ -36,19 +37,7 @@ export function LookupPage({ path, admin = false }: { path: string; admin?: bool
     void run(target.value, target.type);
   }, [path]);
 
-  // `/` focuses the indicator field from anywhere on the page but another field
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      if (e.key !== '/' || e.ctrlKey || e.metaKey || e.altKey) return;
-      const t = e.target as HTMLElement | null;
-      if (t !== null && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.isContentEditable)) return;
-      e.preventDefault();
-      field.current?.focus();
-      field.current?.select();
-    };
-    addEventListener('keydown', onKey);
-    return () => removeEventListener('keydown', onKey);
-  }, []);
+  useSlashFocus(field);
 
   /**
    * After an override is saved or removed: the indicator looked up again, the card kept in place.

@@ -5,8 +5,7 @@
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { describeFailure, getOverride, removeOverride, setOverride, type OverrideView } from './api.ts';
-
-const date = (s: string): string => s.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC');
+import { date } from './format.ts';
 
 export function OverridePanel({ type, value, onChanged }: { type: string; value: string; onChanged: (verdict: 'allow' | 'deny' | null) => Promise<void> }) {
   const [current, setCurrent] = useState<OverrideView | null | undefined>(undefined);

@@ -8,8 +8,8 @@ import { useEffect, useState } from 'preact/hooks';
 import { describeFailure, report, reports, type ReportDetail, type ReportSummary } from './api.ts';
 import { ExternalLink, InternalLink } from './card.tsx';
 import { lookupPath } from './router.ts';
+import { date } from './format.ts';
 
-const date = (s: string | null | undefined): string => (s ? s.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC') : '—');
 export const reportPath = (id: string): string => `/reports/${encodeURIComponent(id)}`;
 
 /** `/reports/{id}` → the id; null for the list. */
