@@ -12,7 +12,7 @@
  * to the same output).
  */
 import { CONFIDENCE_LEVELS, RISK_LEVELS } from '../model.ts';
-import { T, listOf, tupleEntry, type CatalogueTuple } from '../store/catalogue-scan.ts';
+import { T, listOf, num, tupleEntry, type CatalogueTuple } from '../store/catalogue.ts';
 import type { CatalogueEntry } from '../store/types.ts';
 
 /** The CSV header of format=csv (docs/api.md). */
@@ -46,8 +46,6 @@ function spaced(json: string): string {
   if (!json.includes('\\')) return json.slice(2, -2).replaceAll('","', ' ');
   return listOf(json).join(' ');
 }
-
-const num = (v: number | string): number => (typeof v === 'number' ? v : Number(v));
 
 /** Epoch ms as RFC 3339, remembering the last one (rows come sorted by last_seen: neighbours share it). */
 function isoTimes(): (v: number | string) => string {

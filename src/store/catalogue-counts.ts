@@ -10,7 +10,7 @@
  * then, over the first_seen index.
  */
 import { RISK_LEVELS } from '../model.ts';
-import { entryTerms } from './catalogue.ts';
+import { entryTerms, num } from './catalogue.ts';
 import type { CatalogueKey, CatalogueStats, CatalogueWrite } from './types.ts';
 
 /** A row as it stood before a write: whether listed, its type and level rank, its terms (origins left out). */
@@ -82,7 +82,8 @@ export const COUNTS_SQL = {
   add: 'INSERT INTO catalogue_counts (kind, term, n) VALUES (?, ?, ?) ON CONFLICT (kind, term) DO UPDATE SET n = catalogue_counts.n + excluded.n',
 } as const;
 
-const num = (v: number | string | null): number => (v === null ? 0 : typeof v === 'number' ? v : Number(v));
+// a count or time read back (text from PostgreSQL); none (an empty table's min) is 0
+const numOr0 = (v: number | string | null): number => (v === null ? 0 : num(v));
 
 /** The stats of the counts and the first-seen windows. */
 export function countsStats(
@@ -95,7 +96,7 @@ export function countsStats(
   const byLevel: Record<string, number> = { low: 0, medium: 0, high: 0, critical: 0 };
   const terms: Record<string, { term: string; count: number }[]> = {};
   for (const c of counts) {
-    const n = num(c.n);
+    const n = numOr0(c.n);
     if (c.kind === 'total') total = n;
     else if (c.kind === 'listed') listed = n;
     else if (c.kind === 'type') byType[c.term] = n;
@@ -109,7 +110,7 @@ export function countsStats(
     byType,
     byLevel,
     terms,
-    newSince: { d1: num(fresh.d1), d7: num(fresh.d7), d30: num(fresh.d30) },
+    newSince: { d1: numOr0(fresh.d1), d7: numOr0(fresh.d7), d30: numOr0(fresh.d30) },
     oldestComputedAt: fresh.oldest === null ? null : new Date(num(fresh.oldest)).toISOString(),
   };
 }

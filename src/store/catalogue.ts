@@ -88,29 +88,80 @@ export class CatalogueCursorError extends Error {
 
 const levelRank = (l: RiskLevel): number => RISK_LEVELS.indexOf(l);
 const confidenceRank = (c: ConfidenceLevel): number => CONFIDENCE_LEVELS.indexOf(c);
-const num = (v: number | string): number => (typeof v === 'number' ? v : Number(v));
+/** A number column as read (PostgreSQL's bigint and COPY give text). */
+export const num = (v: number | string): number => (typeof v === 'number' ? v : Number(v));
 const iso = (v: number | string): string => new Date(num(v)).toISOString();
-// most lists are empty: no parse for them (a stream reads six per row)
-const list = (s: string): string[] => (s === '[]' || s === '' ? [] : (JSON.parse(s) as string[]));
 
-export function toEntry(r: CatalogueRow): CatalogueEntry {
+/** A JSON list column (as the catalogue writes it: JSON.stringify of strings) as an array; most are empty: no parse for them. */
+export function listOf(s: string): string[] {
+  return s === '[]' || s === '' ? [] : (JSON.parse(s) as string[]);
+}
+
+/**
+ * A catalogue row in CATALOGUE_COLUMNS order: type, value, first_seen, last_seen, score, level,
+ * confidence, listed, feeds, categories, threat_types, families, techniques, cves, computed_at.
+ * Numbers may come as text (PostgreSQL's bigint, COPY); lists are JSON text.
+ */
+export type CatalogueTuple = [
+  type: string,
+  value: string,
+  firstSeen: number | string,
+  lastSeen: number | string,
+  score: number | string,
+  level: number | string,
+  confidence: number | string,
+  listed: number | string,
+  feeds: string,
+  categories: string,
+  threatTypes: string,
+  families: string,
+  techniques: string,
+  cves: string,
+  computedAt: number | string,
+];
+
+export const T = {
+  type: 0,
+  value: 1,
+  firstSeen: 2,
+  lastSeen: 3,
+  score: 4,
+  level: 5,
+  confidence: 6,
+  listed: 7,
+  feeds: 8,
+  categories: 9,
+  threatTypes: 10,
+  families: 11,
+  techniques: 12,
+  cves: 13,
+  computedAt: 14,
+} as const;
+
+/** The entry of a tuple (what `list` returns for the same row). */
+export function tupleEntry(t: CatalogueTuple): CatalogueEntry {
   return {
-    type: r.type as StoredType,
-    value: r.value,
-    firstSeen: iso(r.first_seen),
-    lastSeen: iso(r.last_seen),
-    score: num(r.score),
-    level: RISK_LEVELS[num(r.level)] ?? 'low',
-    confidence: CONFIDENCE_LEVELS[num(r.confidence)] ?? 'low',
-    listed: num(r.listed) === 1,
-    feeds: list(r.feeds),
-    categories: list(r.categories),
-    threatTypes: list(r.threat_types),
-    families: list(r.families),
-    techniques: list(r.techniques),
-    cves: list(r.cves),
-    computedAt: iso(r.computed_at),
+    type: t[T.type] as StoredType,
+    value: t[T.value],
+    firstSeen: iso(t[T.firstSeen]),
+    lastSeen: iso(t[T.lastSeen]),
+    score: num(t[T.score]),
+    level: RISK_LEVELS[num(t[T.level])] ?? 'low',
+    confidence: CONFIDENCE_LEVELS[num(t[T.confidence])] ?? 'low',
+    listed: num(t[T.listed]) === 1,
+    feeds: listOf(t[T.feeds]),
+    categories: listOf(t[T.categories]),
+    threatTypes: listOf(t[T.threatTypes]),
+    families: listOf(t[T.families]),
+    techniques: listOf(t[T.techniques]),
+    cves: listOf(t[T.cves]),
+    computedAt: iso(t[T.computedAt]),
   };
+}
+
+/** The entry of a row read with its column names. */
+export function toEntry(r: CatalogueRow): CatalogueEntry {
+  return tupleEntry([r.type, r.value, r.first_seen, r.last_seen, r.score, r.level, r.confidence, r.listed, r.feeds, r.categories, r.threat_types, r.families, r.techniques, r.cves, r.computed_at]);
 }
 
 /**
@@ -192,8 +243,14 @@ export function decodeCursor(cursor: string, order: 'last_seen' | 'risk'): Curso
   return key as CursorKey;
 }
 
+/** The cursor after a row with these sort keys (numbers may come as text): the next page starts below it. */
+export function keyCursor(order: 'last_seen' | 'risk', score: unknown, lastSeen: unknown, type: unknown, value: unknown): string {
+  const n = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
+  return encodeCursor(order === 'risk' ? [n(score), n(lastSeen), String(type), String(value)] : [n(lastSeen), String(type), String(value)]);
+}
+
 export function cursorOf(r: CatalogueRow, order: 'last_seen' | 'risk'): string {
-  return encodeCursor(order === 'risk' ? [num(r.score), num(r.last_seen), r.type, r.value] : [num(r.last_seen), r.type, r.value]);
+  return keyCursor(order, r.score, r.last_seen, r.type, r.value);
 }
 
 /** The WHERE clause of a query's filters (the cursor apart), with its parameters. */
@@ -237,18 +294,41 @@ export function filters(q: Omit<CatalogueQuery, 'limit' | 'cursor' | 'order' | '
   return { where, params };
 }
 
+/** The sort of each order, newest (or riskiest) first, and its key as a row value. */
+export const ORDER_BY = {
+  last_seen: 'c.last_seen DESC, c.type DESC, c.value DESC',
+  risk: 'c.score DESC, c.last_seen DESC, c.type DESC, c.value DESC',
+} as const;
+const KEY = { last_seen: '(c.last_seen, c.type, c.value)', risk: '(c.score, c.last_seen, c.type, c.value)' } as const;
+
+/** The filters of a query with its keyset bounds: below its cursor, down to `until` (inclusive) when given. */
+export function keysetWhere(q: CatalogueQuery & { until?: string | null }): { where: string[]; params: unknown[] } {
+  const order = q.order ?? 'last_seen';
+  const w = filters(q);
+  const marks = order === 'risk' ? '(?, ?, ?, ?)' : '(?, ?, ?)';
+  if (q.cursor !== undefined && q.cursor !== null && q.cursor !== '') {
+    w.where.push(`${KEY[order]} < ${marks}`);
+    w.params.push(...decodeCursor(q.cursor, order));
+  }
+  if (q.until !== undefined && q.until !== null && q.until !== '') {
+    w.where.push(`${KEY[order]} >= ${marks}`);
+    w.params.push(...decodeCursor(q.until, order));
+  }
+  return w;
+}
+
+export const whereClause = (w: readonly string[]): string => (w.length > 0 ? ` WHERE ${w.join(' AND ')}` : '');
+
+/** The rows of a query (and its `until`) in its order, `limit` at most. */
+export function rowsQuery(q: CatalogueQuery & { until?: string | null }, limit: number): { sql: string; params: unknown[] } {
+  const w = keysetWhere(q);
+  w.params.push(limit);
+  return { sql: `SELECT ${CATALOGUE_COLUMNS} FROM catalogue c${whereClause(w.where)} ORDER BY ${ORDER_BY[q.order ?? 'last_seen']} LIMIT ?`, params: w.params };
+}
+
 /** A page of the catalogue: one row more than asked, to know whether a next page exists. */
 export function listQuery(q: CatalogueQuery): { sql: string; params: unknown[] } {
-  const order = q.order ?? 'last_seen';
-  const { where, params } = filters(q);
-  if (q.cursor !== undefined && q.cursor !== null && q.cursor !== '') {
-    const key = decodeCursor(q.cursor, order);
-    where.push(order === 'risk' ? '(c.score, c.last_seen, c.type, c.value) < (?, ?, ?, ?)' : '(c.last_seen, c.type, c.value) < (?, ?, ?)');
-    params.push(...key);
-  }
-  const orderBy = order === 'risk' ? 'c.score DESC, c.last_seen DESC, c.type DESC, c.value DESC' : 'c.last_seen DESC, c.type DESC, c.value DESC';
-  params.push(q.limit + 1);
-  return { sql: `SELECT ${CATALOGUE_COLUMNS} FROM catalogue c${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${orderBy} LIMIT ?`, params };
+  return rowsQuery(q, q.limit + 1);
 }
 
 export interface AddedRow extends CatalogueRow {
