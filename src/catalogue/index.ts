@@ -107,9 +107,9 @@ export function createCatalogue(deps: RefreshDeps, opts: CatalogueOptions = {}) 
     },
     /**
      * Every entry matching `filters`, in `order`, at most `max`: tuples read in the store's batches,
-     * an entry made only as each is taken. The third argument is not read (callers still pass it).
+     * an entry made only as each is taken.
      */
-    async *stream(filters: CatalogueFilters, order: CatalogueQuery['order'] = 'last_seen', _pageSize?: number, max = Number.POSITIVE_INFINITY): AsyncGenerator<CatalogueEntry> {
+    async *stream(filters: CatalogueFilters, order: CatalogueQuery['order'] = 'last_seen', max = Number.POSITIVE_INFINITY): AsyncGenerator<CatalogueEntry> {
       for await (const rows of deps.store.catalogue.scan({ ...filters, order, limit: max === Number.POSITIVE_INFINITY ? Number.MAX_SAFE_INTEGER : max })) {
         for (const t of rows) yield tupleEntry(t);
       }

@@ -62,7 +62,7 @@ export function registerIocExportRoutes(app: FastifyInstance, deps: IocExportDep
         }
         // as the list does: changed indicators are taken into the catalogue before it is read
         await deps.catalogue.ensureFresh();
-        const entries = deps.catalogue.stream(filters, q.order ?? 'last_seen', undefined, q.limit ?? Number.POSITIVE_INFINITY);
+        const entries = deps.catalogue.stream(filters, q.order ?? 'last_seen', q.limit ?? Number.POSITIVE_INFINITY);
         const body = exportBody(format, catalogueItems(entries, labels), { now: deps.clock(), tlp, lifetimeDays, hunting: deps.hunting }, 'verdict-iocs');
         reply.type(body.type).header('content-disposition', body.disposition);
         return reply.send(body.stream);
