@@ -5,7 +5,7 @@
  * entries); a server builds each once, on the first lookup of that kind (see createIntelligence's
  * `warm` to build them all ahead).
  */
-import { ipv4ToInt, ipv6ToBigInt, parseIpv4Range, parseIpv6Range, RangeTable } from './ip.ts';
+import { ipv4ToInt, ipv6ToBigInt, parseIpv4Range, parseIpv6Range, RangeSets, RangeTable } from './ip.ts';
 import { NameIndex, nameEntry } from './names.ts';
 import type { MatchVia, WarninglistMatch, WarninglistSource, WarninglistSummary, Warninglists } from './types.ts';
 
@@ -74,9 +74,9 @@ export function compileWarninglists(sources: readonly WarninglistSource[]): Warn
     if (n > 0 && !bad.has(id)) bad.set(id, n);
   };
 
-  /** The range tables of one IP family, built on the first address of that family. */
-  function rangeTables<N extends number | bigint>(family: 4 | 6): { list: ListRef; table: RangeTable<N> }[] {
-    const out: { list: ListRef; table: RangeTable<N> }[] = [];
+  /** The range tables of one IP family, built on the first address of that family, as one table of which lists hold each address. */
+  function rangeSets<N extends number | bigint>(family: 4 | 6, after: (n: N) => N): RangeSets<N, ListRef> {
+    const out: { item: ListRef; table: RangeTable<N> }[] = [];
     for (const p of prepared) {
       if (p.type !== 'cidr') continue;
       const ranges: [N, N][] = [];
@@ -89,14 +89,14 @@ export function compileWarninglists(sources: readonly WarninglistSource[]): Warn
         else ranges.push(r as [N, N]);
       }
       if (n > 0) bad.set(p.list.id, (bad.get(p.list.id) ?? 0) + n);
-      if (ranges.length > 0) out.push({ list: p.list, table: new RangeTable(ranges) });
+      if (ranges.length > 0) out.push({ item: p.list, table: new RangeTable(ranges) });
     }
-    return out;
+    return new RangeSets(out, after);
   }
-  let v4Tables: { list: ListRef; table: RangeTable<number> }[] | null = null;
-  let v6Tables: { list: ListRef; table: RangeTable<bigint> }[] | null = null;
-  const v4 = () => (v4Tables ??= rangeTables<number>(4));
-  const v6 = () => (v6Tables ??= rangeTables<bigint>(6));
+  let v4Sets: RangeSets<number, ListRef> | null = null;
+  let v6Sets: RangeSets<bigint, ListRef> | null = null;
+  const v4 = () => (v4Sets ??= rangeSets<number>(4, (n) => n + 1));
+  const v6 = () => (v6Sets ??= rangeSets<bigint>(6, (n) => n + 1n));
 
   interface KindIndex {
     names: NameIndex<ListRef>;
@@ -164,16 +164,15 @@ export function compileWarninglists(sources: readonly WarninglistSource[]): Warn
   function matchIp(ip: string, via: MatchVia, out: Collector): boolean {
     const n4 = ipv4ToInt(ip);
     if (n4 !== null) {
-      for (const t of v4()) if (t.table.has(n4)) out.add(t.list, via);
+      for (const list of v4().find(n4)) out.add(list, via);
       return true;
     }
     const n6 = ipv6ToBigInt(ip);
     if (n6 !== null) {
-      for (const t of v6()) if (t.table.has(n6)) out.add(t.list, via);
+      for (const list of v6().find(n6)) out.add(list, via);
       // An IPv4-mapped address (::ffff:a.b.c.d) is the IPv4 address for every list.
       if (n6 >> 32n === 0xffffn) {
-        const n = Number(n6 & 0xffffffffn);
-        for (const t of v4()) if (t.table.has(n)) out.add(t.list, via);
+        for (const list of v4().find(Number(n6 & 0xffffffffn))) out.add(list, via);
       }
       return true;
     }

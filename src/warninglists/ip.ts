@@ -4,23 +4,11 @@
  */
 import ipaddr from '../vendor/ipaddr.ts';
 
-const IPV4_CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:\/(\d{1,2}))?$/;
-
-/** Dotted-quad IPv4 to an unsigned 32-bit integer; null when not a plain IPv4 address. */
+/** Dotted-quad IPv4 (one to three digits an octet) to an unsigned 32-bit integer; null when not a plain IPv4 address. */
 export function ipv4ToInt(ip: string): number | null {
-  const m = IPV4_CIDR.exec(ip);
-  if (m === null || m[5] !== undefined) return null;
-  return octets(m);
-}
-
-function octets(m: RegExpExecArray): number | null {
-  let n = 0;
-  for (let i = 1; i <= 4; i++) {
-    const o = Number(m[i]);
-    if (o > 255) return null;
-    n = n * 256 + o;
-  }
-  return n;
+  if (ip.includes('/')) return null;
+  const range = parseIpv4Range(ip);
+  return range === null ? null : range[0];
 }
 
 /**
@@ -109,6 +97,11 @@ export class RangeTable<N extends number | bigint> {
     return this.starts.length;
   }
 
+  /** The merged ranges' starts and (inclusive) ends, ascending. */
+  bounds(): { starts: readonly N[]; ends: readonly N[] } {
+    return { starts: this.starts, ends: this.ends };
+  }
+
   has(ip: N): boolean {
     let lo = 0;
     let hi = this.starts.length - 1;
@@ -121,3 +114,70 @@ export class RangeTable<N extends number | bigint> {
     return hi >= 0 && (this.ends[hi] as N) >= ip;
   }
 }
+
+/**
+ * Several lists' range tables as one: the address line cut where any range starts or ends, each
+ * piece naming the lists that hold it. Which lists hold an address is then one binary search,
+ * however many lists there are, instead of one search a list.
+ */
+export class RangeSets<N extends number | bigint, T> {
+  /** Where each piece starts, ascending; a piece ends where the next starts. */
+  private readonly starts: N[] = [];
+  /** The lists holding each piece, in the order the lists were given (shared between pieces). */
+  private readonly sets: (readonly T[])[] = [];
+
+  /** `after(n)` is n + 1 in N's arithmetic. */
+  constructor(lists: readonly { item: T; table: RangeTable<N> }[], after: (n: N) => N) {
+    // A merge of the lists' edges: each list's own are in order (its ranges are merged and
+    // apart), so the next edge of all is the least of the lists' next ones.
+    const k = lists.length;
+    const tables = lists.map((l) => l.table.bounds());
+    /** The index of each list's next edge: 2i opens its range i, 2i + 1 closes it (one past its end). */
+    const head = new Array<number>(k).fill(0);
+    const at = (j: number): N | undefined => {
+      const { starts, ends } = tables[j]!;
+      const h = head[j]!;
+      if (h >= 2 * starts.length) return undefined;
+      return h % 2 === 0 ? starts[h / 2] : after(ends[(h - 1) / 2]!);
+    };
+    const next = lists.map((_, j) => at(j));
+    const open = new Array<boolean>(k).fill(false);
+    // the set of lists open is named by a bit mask while there are few lists, by their indices past that
+    const shared = new Map<number | string, readonly T[]>();
+    const fewLists = k <= 30;
+    for (;;) {
+      let least: N | undefined;
+      for (const n of next) if (n !== undefined && (least === undefined || n < least)) least = n;
+      if (least === undefined) break;
+      for (let j = 0; j < k; j++) {
+        while (next[j] === least) {
+          open[j] = head[j]! % 2 === 0;
+          head[j]!++;
+          next[j] = at(j);
+        }
+      }
+      let key: number | string = fewLists ? 0 : '';
+      for (let j = 0; j < k; j++) if (open[j]) key = fewLists ? (key as number) | (1 << j) : `${key}${j},`;
+      let set = shared.get(key);
+      if (set === undefined) shared.set(key, (set = Object.freeze(lists.filter((_, j) => open[j]).map((l) => l.item))));
+      // a piece held by the same lists as the one before it only extends it
+      if (this.sets[this.sets.length - 1] === set) continue;
+      this.starts.push(least);
+      this.sets.push(set);
+    }
+  }
+
+  /** The lists holding `ip`, in the order given (an empty list when none does). */
+  find(ip: N): readonly T[] {
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.starts[mid] as N) <= ip) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return hi >= 0 ? this.sets[hi]! : NONE;
+  }
+}
+
+const NONE: readonly never[] = Object.freeze([]);

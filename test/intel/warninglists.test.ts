@@ -4,7 +4,8 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileWarninglists, checkList, loadWarninglists, WarninglistError } from '../../src/warninglists/index.ts';
-import { RangeTable, parseIpv4Range, parseIpv6Range } from '../../src/warninglists/ip.ts';
+import fc from 'fast-check';
+import { RangeSets, RangeTable, ipv4ToInt, parseIpv4Range, parseIpv6Range } from '../../src/warninglists/ip.ts';
 import type { WarninglistSource } from '../../src/warninglists/index.ts';
 
 const shipped = loadWarninglists(new URL('../../data/warninglists/', import.meta.url).pathname);
@@ -115,6 +116,34 @@ test('range tables: overlapping ranges merge and the binary search finds the edg
   for (const ip of ['9.255.255.255', '12.0.0.0', '192.168.1.6', '192.168.1.8', '0.0.0.0']) assert.ok(!table.has(n(ip)), ip);
   const v6 = parseIpv6Range('2001:DB8::/32') as [bigint, bigint];
   assert.equal(v6[1] - v6[0] + 1n, 1n << 96n);
+});
+
+test('range sets: the lists holding an address are those whose own table holds it, in the order given', () => {
+  // small numbers, so that ranges of different lists overlap, touch and nest often
+  const range = fc.tuple(fc.integer({ min: 0, max: 60 }), fc.integer({ min: 0, max: 8 })).map(([s, n]): [number, number] => [s, s + n]);
+  fc.assert(
+    fc.property(fc.array(fc.array(range, { maxLength: 6 }), { maxLength: 6 }), (lists) => {
+      const tables = lists.map((ranges, i) => ({ item: `list${i}`, table: new RangeTable(ranges) }));
+      const sets = new RangeSets(tables, (n) => n + 1);
+      for (let ip = -1; ip <= 71; ip++) {
+        assert.deepEqual(sets.find(ip), tables.filter((t) => t.table.has(ip)).map((t) => t.item), `address ${ip}`);
+      }
+    }),
+    { numRuns: 300 },
+  );
+  // IPv6 arithmetic, and the ends of the address space
+  const v6 = new RangeSets([{ item: 'a', table: new RangeTable([parseIpv6Range('::/0')!]) }, { item: 'b', table: new RangeTable([parseIpv6Range('ffff::/16')!]) }], (n) => n + 1n);
+  assert.deepEqual(v6.find(0n), ['a']);
+  assert.deepEqual(v6.find((1n << 128n) - 1n), ['a', 'b']);
+  const v4 = new RangeSets([{ item: 'all', table: new RangeTable([parseIpv4Range('0.0.0.0/0')!]) }], (n) => n + 1);
+  assert.deepEqual([v4.find(0), v4.find(2 ** 32 - 1)], [['all'], ['all']]);
+});
+
+test('ipv4ToInt reads plain dotted quads only', () => {
+  assert.equal(ipv4ToInt('10.1.2.3'), 0x0a010203);
+  assert.equal(ipv4ToInt('255.255.255.255'), 2 ** 32 - 1);
+  assert.equal(ipv4ToInt('010.001.002.003'), 0x0a010203);
+  for (const bad of ['10.1.2.3/8', '10.1.2', '10.1.2.3.4', '256.1.1.1', '1.2.3.4 ', '', '1..2.3', '1.2.3.4/', '1234.1.1.1', '::1']) assert.equal(ipv4ToInt(bad), null, bad);
 });
 
 test('data/warninglists/index.json describes the shipped lists exactly (scripts/warninglists-index.mjs writes it)', async () => {
