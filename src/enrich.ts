@@ -254,7 +254,11 @@ export function createLookup(deps: EnrichDeps, opts: LookupOptions = {}) {
       },
       platforms,
     );
-    const related = { ...assessment.related, ...(network === null ? {} : { network }), ...reports };
+    // The assessment is this lookup's own: its related record is completed in place, in the
+    // order the three would spread into a new one (spreading records of three shapes cost ~1 µs).
+    const related = assessment.related;
+    if (network !== null) related['network'] = network;
+    for (const key in reports) related[key] = reports[key];
     return toResponse(type, value, sightings, context, assessment, related, hunting);
   }
 

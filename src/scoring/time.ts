@@ -47,8 +47,9 @@ function fast(s: string): number {
     const start = i;
     while (i < s.length && s.charCodeAt(i) >= ZERO && s.charCodeAt(i) <= ZERO + 9) i++;
     if (i === start) return Number.NaN;
-    // Milliseconds are the first three digits; further digits are dropped, as Date.parse does.
-    ms = digits((s.slice(start, Math.min(i, start + 3)) + '00').slice(0, 3), 0, 3);
+    // Milliseconds are the first three digits (a shorter fraction padded with zeros); further
+    // digits are dropped, as Date.parse does.
+    for (let k = start; k < start + 3; k++) ms = ms * 10 + (k < i ? s.charCodeAt(k) - ZERO : 0);
   }
   let offset = 0;
   const z = s.charCodeAt(i);
