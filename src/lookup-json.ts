@@ -38,18 +38,31 @@ function listJson(list: readonly unknown[]): string {
 
 export function lookupJson(result: object): string {
   let out = '';
+  // Fields with no text of their own are gathered and written by one JSON.stringify call each
+  // run of them: a call costs about as much to set up as a short field costs to write.
+  let run: Record<string, unknown> | null = null;
+  const flush = (): void => {
+    if (run === null) return;
+    const json = JSON.stringify(run);
+    run = null;
+    if (json !== '{}') out += `${out === '' ? '{' : ','}${json.slice(1, -1)}`;
+  };
   for (const key of Object.keys(result)) {
     const value: unknown = (result as Record<string, unknown>)[key];
-    const json =
-      key === 'hunting_queries' && value !== null && typeof value === 'object'
-        ? ((value as HuntingQueries)[QUERIES_JSON] ?? JSON.stringify(value))
-        : key === 'mitre_techniques' && Array.isArray(value)
-          ? listJson(value)
-          : JSON.stringify(value);
+    let json: string | undefined;
+    if (key === 'hunting_queries' && value !== null && typeof value === 'object') json = (value as HuntingQueries)[QUERIES_JSON] ?? JSON.stringify(value);
+    else if (key === 'mitre_techniques' && Array.isArray(value)) json = listJson(value);
+    // a key that would set a prototype on the run's object is written on its own
+    else if (key !== '__proto__') {
+      (run ??= {})[key] = value;
+      continue;
+    } else json = JSON.stringify(value);
+    flush();
     // JSON.stringify leaves out a field it cannot write (undefined, a function)
     if (json === undefined) continue;
     out += `${out === '' ? '{' : ','}${quotedKey(key)}:${json}`;
   }
+  flush();
   return out === '' ? '{}' : `${out}}`;
 }
 

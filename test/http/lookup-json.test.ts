@@ -83,6 +83,16 @@ describe('lookup JSON text', () => {
       }),
       { numRuns: 300 },
     );
+    // runs of plain fields are written together: keys that reorder (index-like) or would set a prototype, between the prepared ones
+    const awkward = fc.array(fc.tuple(fc.constantFrom('__proto__', '0', '12', 'a', 'mitre_techniques', 'z'), fc.jsonValue()), { maxLength: 6 });
+    fc.assert(
+      fc.property(awkward, awkward, (before, after) => {
+        const o = JSON.parse(`{${[...before.map(([k, v]) => [k, v] as const), ['hunting_queries', null] as const, ...after].map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(',')}}`) as Record<string, unknown>;
+        o['hunting_queries'] = r.hunting_queries;
+        assert.equal(lookupJson(o), JSON.stringify(o));
+      }),
+      { numRuns: 300 },
+    );
     const parsedProto = JSON.parse('{"__proto__":{"a":1},"b":2}') as object;
     const withProto = Object.assign(parsedProto, { hunting_queries: r.hunting_queries });
     assert.equal(lookupJson(withProto), JSON.stringify(withProto));
