@@ -71,7 +71,7 @@ export function parseIpv6Range(entry: string): [bigint, bigint] | null {
   return [start, start + size - 1n];
 }
 
-/** Sorted, merged, non-overlapping ranges searched by binary search. */
+/** One list's ranges sorted and merged, so that no two overlap (RangeSets searches them). */
 export class RangeTable<N extends number | bigint> {
   private readonly starts: N[];
   private readonly ends: N[];
@@ -100,18 +100,6 @@ export class RangeTable<N extends number | bigint> {
   /** The merged ranges' starts and (inclusive) ends, ascending. */
   bounds(): { starts: readonly N[]; ends: readonly N[] } {
     return { starts: this.starts, ends: this.ends };
-  }
-
-  has(ip: N): boolean {
-    let lo = 0;
-    let hi = this.starts.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((this.starts[mid] as N) <= ip) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    // hi is now the last range starting at or before ip.
-    return hi >= 0 && (this.ends[hi] as N) >= ip;
   }
 }
 
@@ -146,9 +134,8 @@ export class RangeSets<N extends number | bigint, T> {
     };
     const next = lists.map((_, j) => at(j));
     const open = new Array<boolean>(k).fill(false);
-    // the set of lists open is named by a bit mask while there are few lists, by their indices past that
-    const shared = new Map<number | string, readonly T[]>();
-    const fewLists = k <= 30;
+    // each set of lists, named by the indices of its lists, is one frozen array shared by its pieces
+    const shared = new Map<string, readonly T[]>();
     const starts: N[] = [];
     for (;;) {
       let least: N | undefined;
@@ -161,8 +148,8 @@ export class RangeSets<N extends number | bigint, T> {
           next[j] = at(j);
         }
       }
-      let key: number | string = fewLists ? 0 : '';
-      for (let j = 0; j < k; j++) if (open[j]) key = fewLists ? (key as number) | (1 << j) : `${key}${j},`;
+      let key = '';
+      for (let j = 0; j < k; j++) if (open[j]) key += `${j},`;
       let set = shared.get(key);
       if (set === undefined) shared.set(key, (set = Object.freeze(lists.filter((_, j) => open[j]).map((l) => l.item))));
       // a piece held by the same lists as the one before it only extends it
