@@ -7,18 +7,9 @@
 import type { BulkItem } from './bulk.ts';
 import { QUERIES_JSON, type HuntingQueries } from './model.ts';
 
-/** Field names as JSON keys, quoted once. */
-const keys = new Map<string, string>();
-
-function quotedKey(key: string): string {
-  let quoted = keys.get(key);
-  if (quoted === undefined) {
-    quoted = JSON.stringify(key);
-    // a result's fields are a fixed few; anything else is quoted each time rather than kept
-    if (keys.size < 64) keys.set(key, quoted);
-  }
-  return quoted;
-}
+/** Keys written on their own (the prepared fields' and `__proto__`: a few), quoted once each. */
+const quotedKeys = new Map<string, string>();
+const quoted = (key: string): string => quotedKeys.get(key) ?? quotedKeys.set(key, JSON.stringify(key)).get(key)!;
 
 /** The JSON of the frozen objects answers share (the ATT&CK mapper's techniques: flat, so frozen means unchanging), written once each. */
 const sharedJson = new WeakMap<object, string>();
@@ -60,7 +51,7 @@ export function lookupJson(result: object): string {
     flush();
     // JSON.stringify leaves out a field it cannot write (undefined, a function)
     if (json === undefined) continue;
-    out += `${out === '' ? '{' : ','}${quotedKey(key)}:${json}`;
+    out += `${out === '' ? '{' : ','}${quoted(key)}:${json}`;
   }
   flush();
   return out === '' ? '{}' : `${out}}`;
