@@ -23,37 +23,12 @@ function writeUtf8(buf: Buffer, text: string, at: number): number {
   return buf.write(text, at, 'utf8');
 }
 
-/** Response text as UTF-8 bytes, in a buffer of its own (for bytes that are kept). */
+/** Response text as UTF-8 bytes, in a buffer of its own. */
 export function utf8Bytes(text: string): Buffer {
   if (WIDE.test(text)) return Buffer.from(text, 'utf8');
   const bytes = Buffer.allocUnsafe(text.length);
   bytes.write(text, 0, 'latin1');
   return isAscii(bytes) ? bytes : Buffer.from(text, 'utf8');
-}
-
-/** Pool chunks: one holds some twenty 6 KB answers; a text that may take over a quarter of one gets a buffer of its own. */
-const POOL_SIZE = 128 * 1024;
-let pool = Buffer.allocUnsafe(POOL_SIZE);
-let poolUsed = 0;
-
-/**
- * Response text as UTF-8 bytes for a response that is sent and dropped: written into a shared
- * 128 KB chunk, as Node pools small buffers, instead of a buffer of its own (an allocation the
- * collector then tracks). Not for bytes that are kept: each would keep its whole chunk alive.
- */
-export function transientUtf8(text: string): Buffer {
-  const room = text.length * 3;
-  if (room > POOL_SIZE / 4) return utf8Bytes(text);
-  if (poolUsed + room > POOL_SIZE) {
-    pool = Buffer.allocUnsafe(POOL_SIZE);
-    poolUsed = 0;
-  }
-  const start = poolUsed;
-  poolUsed += writeUtf8(pool, text, start);
-  // the next text starts at a multiple of 8, as Node's own pool aligns
-  const bytes = pool.subarray(start, poolUsed);
-  poolUsed = (poolUsed + 7) & ~7;
-  return bytes;
 }
 
 /**

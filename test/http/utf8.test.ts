@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { Utf8Chunks, transientUtf8, utf8Bytes } from '../../src/http/utf8.ts';
+import { Utf8Chunks, utf8Bytes } from '../../src/http/utf8.ts';
 
 describe('utf8Bytes', () => {
   it('writes the bytes the UTF-8 encoder writes: ASCII, Latin-1, astral, lone surrogates', () => {
@@ -17,24 +17,11 @@ describe('utf8Bytes', () => {
   });
 });
 
-describe('transientUtf8', () => {
-  const text = fc.oneof(fc.string({ unit: 'binary', maxLength: 3000 }), fc.string({ maxLength: 3000 }), fc.string({ unit: fc.constantFrom('a', '\u007f', '\u0080', '\u00ff', '\u0100', '\ud800', '😀'), maxLength: 200 }));
-
-  it('writes the bytes the UTF-8 encoder writes, and a later text never overwrites an earlier one', () => {
-    fc.assert(
-      fc.property(fc.array(text, { maxLength: 40 }), (texts) => {
-        const out = texts.map((t) => transientUtf8(t));
-        texts.forEach((t, i) => assert.deepEqual(out[i], Buffer.from(t, 'utf8')));
-      }),
-      { numRuns: 200 },
-    );
-  });
-
-  it('a text whose units are all below 0x100 but held as two bytes a unit, and one too large for the pool', () => {
+describe('utf8Bytes, text held two bytes a character', () => {
+  it('a text whose units are all below 0x100 but held as two bytes a unit, and a long one', () => {
     // a slice of a text with a wide unit may keep the wide representation
     const wide = `${'é'.repeat(50)}\u0100`;
     for (const t of [wide.slice(0, 50), wide.slice(0, 10) + 'abc', 'é'.repeat(30_000), 'a'.repeat(30_000)]) {
-      assert.deepEqual(transientUtf8(t), Buffer.from(t, 'utf8'));
       assert.deepEqual(utf8Bytes(t), Buffer.from(t, 'utf8'));
     }
   });

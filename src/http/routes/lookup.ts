@@ -9,7 +9,7 @@ import type { Lookup, LookupOutcome, LookupRequest } from '../../enrich.ts';
 import { unknownName } from '../../indicators/type-hint.ts';
 import type { Summarizer } from '../../llm/summary.ts';
 import { lookupJson } from '../../lookup-json.ts';
-import { transientUtf8, utf8Bytes } from '../utf8.ts';
+import { utf8Bytes } from '../utf8.ts';
 import { ApiError, unknownNameError } from '../errors.ts';
 import { AUTH_ERRORS, KEY_SECURITY, LookupResult, errorResponses } from '../schemas.ts';
 
@@ -107,7 +107,7 @@ export function registerLookupRoute(app: FastifyInstance, lookup: Lookup, summar
     if (!outcome.ok || summarizer === undefined) return send(reply, outcome, type);
     const summary = await summarizer.summarizeLookup(outcome.result, await lookup.dataVersion());
     const body = summary.ok ? { ...outcome.result, summary: summary.summary } : { ...outcome.result, summary_error: summary.error };
-    reply.type('application/json; charset=utf-8').send(transientUtf8(lookupJson(body)));
+    reply.type('application/json; charset=utf-8').send(utf8Bytes(lookupJson(body)));
   }
 
   function send(reply: FastifyReply, outcome: LookupOutcome, type: IndicatorType | undefined): void {
@@ -118,11 +118,10 @@ export function registerLookupRoute(app: FastifyInstance, lookup: Lookup, summar
         reasons: outcome.reasons.map((r) => ({ type: r.type, reason: r.reason })),
       });
     }
-    let body: Buffer | undefined;
-    if (serialized === null) body = transientUtf8(lookupJson(outcome.result));
-    else {
-      body = serialized.get(outcome.result);
-      if (body === undefined) serialized.set(outcome.result, (body = utf8Bytes(lookupJson(outcome.result))));
+    let body = serialized?.get(outcome.result);
+    if (body === undefined) {
+      body = utf8Bytes(lookupJson(outcome.result));
+      serialized?.set(outcome.result, body);
     }
     reply.type('application/json; charset=utf-8').send(body);
   }
