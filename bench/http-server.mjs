@@ -2,7 +2,8 @@
  * The server process of `bench:http` (started by bench/http.ts, not on its own). It runs Verdict
  * the way production does — the compiled JavaScript in dist/, started by startServer as
  * `verdict serve` starts it, with no TypeScript loader — and, in the same process, a bare
- * Fastify route answering a constant of the lookup's own size: the baseline.
+ * Fastify route answering a constant of the lookup's own size: the baseline (and the same route
+ * writing its answer at the end of the turn, as the lookup route does).
  *
  * Plain JavaScript, so that nothing but node loads it. Settings come from the environment:
  * BENCH_STORE (a database URL), BENCH_CACHE (`off` turns the cache off), BENCH_REDIS (a URL or
@@ -12,6 +13,7 @@ import Fastify from 'fastify';
 import { loadConfig } from '../dist/config.js';
 import { createKeyService } from '../dist/keys/service.js';
 import { startServer } from '../dist/main.js';
+import { turnEnd } from '../dist/http/turn-end.js';
 
 const KNOWN = process.env['BENCH_KNOWN'];
 if (!KNOWN || process.send === undefined) {
@@ -50,9 +52,15 @@ const constant = sample.body;
 const bare = Fastify({ logger: false });
 bare.get('/bare', async (_req, reply) => reply.type('application/json; charset=utf-8').send(constant));
 bare.get('/bare-small', async () => ({ ok: true }));
+// the same constant written at the end of the turn, as the lookup route writes its answers
+bare.get('/bare-turn', (_req, reply) =>
+  turnEnd().then(() => {
+    reply.type('application/json; charset=utf-8').send(constant);
+  }),
+);
 await bare.ready();
 const bareAddr = await bare.listen({ host: '127.0.0.1', port: 0 });
-process.send?.({ bare: `${bareAddr}/bare`, bareSmall: `${bareAddr}/bare-small`, lookup: `${server.address}/api/v1/lookup`, key, bytes: constant.length });
+process.send?.({ bare: `${bareAddr}/bare`, bareTurn: `${bareAddr}/bare-turn`, bareSmall: `${bareAddr}/bare-small`, lookup: `${server.address}/api/v1/lookup`, key, bytes: constant.length });
 process.on('disconnect', () => {
   // autocannon stops on time, not on an idle socket: let the last requests finish first
   void new Promise((r) => setTimeout(r, 300))

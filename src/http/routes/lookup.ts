@@ -9,6 +9,7 @@ import type { Lookup, LookupOutcome, LookupRequest } from '../../enrich.ts';
 import { unknownName } from '../../indicators/type-hint.ts';
 import type { Summarizer } from '../../llm/summary.ts';
 import { lookupJson } from '../../lookup-json.ts';
+import { turnEnd } from '../turn-end.ts';
 import { utf8Bytes } from '../utf8.ts';
 import { ApiError, unknownNameError } from '../errors.ts';
 import { AUTH_ERRORS, KEY_SECURITY, LookupResult, errorResponses } from '../schemas.ts';
@@ -89,12 +90,11 @@ export function registerLookupRoute(app: FastifyInstance, lookup: Lookup, summar
       const type = hint.type;
       const request: LookupRequest = { value: raw, ...(type ? { type } : {}), platforms: extra.platforms };
       if (included.include.has('summary')) return withSummary(reply, request, type);
-      // A repeated lookup is answered without awaiting anything (and the handler returns nothing:
-      // the reply is sent); the rest goes to the store, and Fastify waits for that promise.
+      // A repeated lookup needs no I/O; the rest goes to the store. Either answer is written at
+      // the end of the turn, with the other answers of that turn (turn-end.ts).
       const at = lookup.cached(request);
-      if (at === undefined) return lookup.lookup(request).then((outcome) => send(reply, outcome, type));
-      send(reply, at, type);
-      return undefined;
+      if (at === undefined) return lookup.lookup(request).then((outcome) => turnEnd().then(() => send(reply, outcome, type)));
+      return turnEnd().then(() => send(reply, at, type));
     },
   );
 
