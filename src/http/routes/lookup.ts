@@ -93,8 +93,8 @@ export function registerLookupRoute(app: FastifyInstance, lookup: Lookup, summar
       // A repeated lookup needs no I/O; the rest goes to the store. Either answer is written at
       // the end of the turn, with the other answers of that turn (turn-end.ts).
       const at = lookup.cached(request);
-      if (at === undefined) return lookup.lookup(request).then((outcome) => turnEnd().then(() => send(reply, outcome, type)));
-      return turnEnd().then(() => send(reply, at, type));
+      if (at === undefined) return lookup.lookup(request).then((outcome) => sendAtTurnEnd(reply, bytesOf(outcome, type)));
+      return sendAtTurnEnd(reply, bytesOf(at, type));
     },
   );
 
@@ -104,13 +104,28 @@ export function registerLookupRoute(app: FastifyInstance, lookup: Lookup, summar
    */
   async function withSummary(reply: FastifyReply, request: LookupRequest, type: IndicatorType | undefined): Promise<void> {
     const outcome = lookup.cached(request) ?? (await lookup.lookup(request));
-    if (!outcome.ok || summarizer === undefined) return send(reply, outcome, type);
+    if (!outcome.ok || summarizer === undefined) {
+      reply.type('application/json; charset=utf-8').send(bytesOf(outcome, type));
+      return;
+    }
     const summary = await summarizer.summarizeLookup(outcome.result, await lookup.dataVersion());
     const body = summary.ok ? { ...outcome.result, summary: summary.summary } : { ...outcome.result, summary_error: summary.error };
     reply.type('application/json; charset=utf-8').send(utf8Bytes(lookupJson(body)));
   }
 
-  function send(reply: FastifyReply, outcome: LookupOutcome, type: IndicatorType | undefined): void {
+  /**
+   * The answer's bytes are made at once and only they wait for the turn's end: they sit outside
+   * V8's heap, while a result's objects kept alive until then would be copied by every young
+   * collection that ran meanwhile.
+   */
+  function sendAtTurnEnd(reply: FastifyReply, body: Buffer): Promise<void> {
+    return turnEnd().then(() => {
+      reply.type('application/json; charset=utf-8').send(body);
+    });
+  }
+
+  /** A result's JSON as bytes (kept beside a cached result); an invalid value is the error it is. */
+  function bytesOf(outcome: LookupOutcome, type: IndicatorType | undefined): Buffer {
     if (!outcome.ok) {
       const what = type ? `a valid ${type}` : 'a valid indicator of any supported type';
       throw new ApiError('invalid_indicator', `The value is not ${what}.`, {
@@ -123,6 +138,6 @@ export function registerLookupRoute(app: FastifyInstance, lookup: Lookup, summar
       body = utf8Bytes(lookupJson(outcome.result));
       serialized?.set(outcome.result, body);
     }
-    reply.type('application/json; charset=utf-8').send(body);
+    return body;
   }
 }
