@@ -8,7 +8,8 @@
  * end of the turn, the answers of one turn wake their readers once, and their next requests
  * arrive together too (Redis writes its replies before its event loop sleeps, for the same
  * reason). An idle server's answer waits only for the rest of its turn; a busy one's for the
- * other lookups read with it, which is less than the queueing it saves (docs/deploy.md).
+ * other lookups read with it, which is less than the queueing it saves (docs/deploy.md, "Answers
+ * leave at the end of a turn").
  */
 
 let current: Promise<void> | null = null;
