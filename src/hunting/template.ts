@@ -26,7 +26,8 @@ export function render(template: Template, escapedBody: string): string {
 
 /** `JSON.stringify(render(template, escapedBody))`, from the prepared pieces. */
 export function renderJson(template: Template, escapedBody: string): string {
-  return `"${joined(template.json, jsonContent(escapedBody))}"`;
+  // a template without a slot needs no escaped value
+  return `"${template.json.length === 1 ? template.json[0]! : joined(template.json, jsonContent(escapedBody))}"`;
 }
 
 /**
