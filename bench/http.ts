@@ -5,7 +5,9 @@
  * writes its answers at the end of the event loop's turn; a second bare route that does the same
  * is measured too, for reading the route's own work apart from how its answers are written. The child runs the
  * compiled JavaScript in dist/ under plain node, as production does (bench/http-server.mjs;
- * `npm run bench:http` builds first).
+ * `npm run bench:http` builds first). On Linux each row also gives the server's CPU per request and the
+ * share of the time its main thread was ready to run but waited for a core: the client shares the
+ * machine, and a p99 that misses while the server waited says as much about the machine as the route.
  *
  *   npm run bench:http                         # embedded SQLite store
  *   npm run bench:http -- --store postgres     # VERDICT_TEST_POSTGRES_URL (or --store postgres://…)
@@ -16,8 +18,8 @@
  * Redis for rate limits and the cache (VERDICT_TEST_REDIS_URL, or --redis URL; --no-redis for
  * per-instance limits and cache).
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,12 +61,49 @@ interface Target {
   name: string;
   url: string;
   headers: Record<string, string>;
+  /** The server process that answers it. */
+  pid: number | undefined;
 }
 
 interface Measured {
   rps: number;
   p50: number;
   p99: number;
+  /** Server CPU (all its threads) per request, µs; null where /proc cannot tell. */
+  cpuPerRequest: number | null;
+  /** Share of the target's time the server's main thread was ready to run but waited for a core. */
+  queued: number | null;
+}
+
+/**
+ * What the server process spent while a target ran, read from Linux's /proc: CPU time of all its
+ * threads (stat: utime + stime, in clock ticks) and its main thread's time waiting on the run queue
+ * (schedstat, ns). A p99 that misses while the main thread waited for a core says the machine was
+ * busy elsewhere; CPU per request says what the route itself costs. Elsewhere: null.
+ */
+const TICK_MS = (() => {
+  try {
+    return 1000 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+  } catch {
+    return 10;
+  }
+})();
+
+interface ProcessTimes {
+  cpuMs: number;
+  queuedMs: number;
+}
+
+function processTimes(pid: number | undefined): ProcessTimes | null {
+  if (pid === undefined) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const sched = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').trim().split(' ');
+    return { cpuMs: (Number(fields[11]) + Number(fields[12])) * TICK_MS, queuedMs: Number(sched[1]) / 1e6 };
+  } catch {
+    return null;
+  }
 }
 
 async function once(t: Target, seconds: number) {
@@ -81,16 +120,30 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
  */
 async function measureAll(targets: Target[], seconds: number, rounds: number): Promise<Measured[]> {
   for (const t of targets) await once(t, 1); // warm-up: JIT, caches, connections
-  const acc = targets.map(() => ({ requests: 0, p50: [] as number[], p99: [] as number[] }));
+  const acc = targets.map(() => ({ requests: 0, p50: [] as number[], p99: [] as number[], cpuMs: 0, queuedMs: 0, known: true }));
   for (let round = 0; round < rounds; round++) {
     for (const [i, t] of targets.entries()) {
+      const a = acc[i]!;
+      const before = processTimes(t.pid);
       const r = await once(t, seconds);
-      acc[i]!.requests += r.requests.total;
-      acc[i]!.p50.push(r.latency.p50);
-      acc[i]!.p99.push(r.latency.p99);
+      const after = processTimes(t.pid);
+      a.requests += r.requests.total;
+      a.p50.push(r.latency.p50);
+      a.p99.push(r.latency.p99);
+      if (before === null || after === null) a.known = false;
+      else {
+        a.cpuMs += after.cpuMs - before.cpuMs;
+        a.queuedMs += after.queuedMs - before.queuedMs;
+      }
     }
   }
-  return acc.map((a) => ({ rps: a.requests / (seconds * rounds), p50: median(a.p50), p99: median(a.p99) }));
+  return acc.map((a) => ({
+    rps: a.requests / (seconds * rounds),
+    p50: median(a.p50),
+    p99: median(a.p99),
+    cpuPerRequest: a.known && a.requests > 0 ? (a.cpuMs * 1000) / a.requests : null,
+    queued: a.known ? a.queuedMs / (seconds * rounds * 1000) : null,
+  }));
 }
 
 interface Server {
@@ -123,19 +176,22 @@ async function main(): Promise<void> {
     servers.push(await startServer(storeUrl('sqlite', dir), cache, null));
     if (store !== 'sqlite') servers.push(await startServer(storeUrl(store, dir), cache, redis));
     const base = servers[0]!.ready;
-    const targets = [
-      { name: 'bare-small', url: base.bareSmall, headers: {} },
-      { name: 'bare', url: base.bare, headers: {} },
-      { name: 'bare-turn', url: base.bareTurn, headers: {} },
+    const basePid = servers[0]!.child.pid;
+    const targets: Target[] = [
+      { name: 'bare-small', url: base.bareSmall, headers: {}, pid: basePid },
+      { name: 'bare', url: base.bare, headers: {}, pid: basePid },
+      { name: 'bare-turn', url: base.bareTurn, headers: {}, pid: basePid },
     ];
-    for (const { ready } of servers) {
+    for (const { ready, child } of servers) {
       const auth = { authorization: `Bearer ${ready.key}` };
-      targets.push({ name: 'known', url: `${ready.lookup}?value=${KNOWN}`, headers: auth });
-      targets.push({ name: 'unknown', url: `${ready.lookup}?value=${UNKNOWN}`, headers: auth });
+      targets.push({ name: 'known', url: `${ready.lookup}?value=${KNOWN}`, headers: auth, pid: child.pid });
+      targets.push({ name: 'unknown', url: `${ready.lookup}?value=${UNKNOWN}`, headers: auth, pid: child.pid });
     }
     const [small, bare, bareTurn, known, unknown, otherKnown, otherUnknown] = await measureAll(targets, seconds, ROUNDS);
+    const server = (m: Measured) =>
+      m.cpuPerRequest === null || m.queued === null ? '' : `   server ${m.cpuPerRequest.toFixed(0).padStart(3)} µs CPU/req, main thread queued ${(100 * m.queued).toFixed(1).padStart(4)} %`;
     const row = (name: string, m: Measured) =>
-      `${name.padEnd(44)} ${m.rps.toFixed(0).padStart(8)} req/s   p50 ${String(m.p50).padStart(3)} ms   p99 ${String(m.p99).padStart(3)} ms   ratio ${(m.rps / bare!.rps).toFixed(2)}`;
+      `${name.padEnd(44)} ${m.rps.toFixed(0).padStart(8)} req/s   p50 ${String(m.p50).padStart(3)} ms   p99 ${String(m.p99).padStart(3)} ms   ratio ${(m.rps / bare!.rps).toFixed(2)}${server(m)}`;
     console.log(`HTTP lookup benchmark: ${CONNECTIONS} connections, ${ROUNDS} rounds of ${seconds} s per target, cache ${cache}, log level warn`);
     console.log(row('bare route, tiny constant', small!));
     console.log(row(`bare route, ${base.bytes} B constant`, bare!));
