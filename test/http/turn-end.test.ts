@@ -4,7 +4,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { turnEnd } from '../../src/http/turn-end.ts';
+import { afterTurn, turnEnd } from '../../src/http/turn-end.ts';
 import { createMemoryLookupCache } from '../../src/cache/memory.ts';
 import { makeHarness, type Harness } from './harness.ts';
 
@@ -65,5 +65,48 @@ describe('lookups answered together at the end of the turn', () => {
         assert.equal(a.body.found, known.includes(a.value), `${round} ${a.value}`);
       }
     }
+  });
+});
+
+describe('afterTurn', () => {
+  test('runs after the turn, in order; work without I/O settles together, after the last of its batch', async () => {
+    const order: string[] = [];
+    setImmediate(() => order.push('queued before'));
+    const results = [1, 2, 3].map((n) =>
+      afterTurn(async () => {
+        order.push(`run ${n}`);
+        // a few awaits, as a lookup on SQLite takes: still no I/O
+        for (let i = 0; i < n * 3; i++) await Promise.resolve();
+        order.push(`done ${n}`);
+        return n * 10;
+      }).then((value) => {
+        order.push(`settled ${n}`);
+        return value;
+      }),
+    );
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+    assert.deepEqual(order, [], 'nothing runs within the microtasks of the turn that queued it');
+    assert.deepEqual(await Promise.all(results), [10, 20, 30]);
+    assert.deepEqual(order, ['queued before', 'run 1', 'run 2', 'run 3', 'done 1', 'done 2', 'done 3', 'settled 1', 'settled 2', 'settled 3']);
+  });
+
+  test('work that waits for I/O holds none of its batch up, and a failure is its own', async () => {
+    const settled: string[] = [];
+    const slow = afterTurn(() => new Promise<string>((resolve) => setTimeout(() => resolve('slow'), 30))).then((v) => void settled.push(v));
+    const quick = afterTurn(() => 'quick').then((v) => void settled.push(v));
+    const thrown = afterTurn(() => {
+      throw new Error('thrown');
+    }).catch((err: Error) => void settled.push(err.message));
+    const rejected = afterTurn(() => Promise.reject(new Error('rejected'))).catch((err: Error) => void settled.push(err.message));
+    await Promise.all([quick, thrown, rejected]);
+    assert.deepEqual(settled, ['quick', 'thrown', 'rejected'], 'settled before the slow one');
+    await slow;
+    assert.deepEqual(settled, ['quick', 'thrown', 'rejected', 'slow']);
+  });
+
+  test('a new batch in each turn', async () => {
+    const first = await afterTurn(() => 'a');
+    const second = await afterTurn(() => 'b');
+    assert.deepEqual([first, second], ['a', 'b']);
   });
 });

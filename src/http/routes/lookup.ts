@@ -9,7 +9,7 @@ import type { Lookup, LookupOutcome, LookupRequest } from '../../enrich.ts';
 import { unknownName } from '../../indicators/type-hint.ts';
 import type { Summarizer } from '../../llm/summary.ts';
 import { lookupJson } from '../../lookup-json.ts';
-import { turnEnd } from '../turn-end.ts';
+import { afterTurn, turnEnd } from '../turn-end.ts';
 import { utf8Bytes } from '../utf8.ts';
 import { ApiError, unknownNameError } from '../errors.ts';
 import { AUTH_ERRORS, KEY_SECURITY, LookupResult, errorResponses } from '../schemas.ts';
@@ -90,11 +90,18 @@ export function registerLookupRoute(app: FastifyInstance, lookup: Lookup, summar
       const type = hint.type;
       const request: LookupRequest = { value: raw, ...(type ? { type } : {}), platforms: extra.platforms };
       if (included.include.has('summary')) return withSummary(reply, request, type);
-      // A repeated lookup needs no I/O; the rest goes to the store. Either answer is written at
-      // the end of the turn, with the other answers of that turn (turn-end.ts).
+      // A repeated lookup needs no I/O: its answer is written at the end of the turn, with the
+      // other answers of that turn. The rest are computed together once the turn's requests are
+      // read, and written when the last of them that needed no I/O is done (turn-end.ts).
       const at = lookup.cached(request);
-      if (at === undefined) return lookup.lookup(request).then((outcome) => sendAtTurnEnd(reply, bytesOf(outcome, type)));
-      return sendAtTurnEnd(reply, bytesOf(at, type));
+      if (at !== undefined) return sendAtTurnEnd(reply, bytesOf(at, type));
+      return afterTurn(() => {
+        // the answer may have been cached since the request was read
+        const held = lookup.cached(request);
+        return held === undefined ? lookup.lookup(request).then((outcome) => bytesOf(outcome, type)) : bytesOf(held, type);
+      }).then((body) => {
+        reply.type('application/json; charset=utf-8').send(body);
+      });
     },
   );
 
