@@ -30,6 +30,43 @@ describe('RepeatDetector', () => {
 describe('PostgreSQL store behaviour', { skip: url === null ? 'no PostgreSQL reachable' : false }, () => {
   const pgUrl = url ?? '';
 
+  it('gathers the reads of lookups made together into one statement per kind', async () => {
+    const { store, cleanup } = await freshPostgresStore(pgUrl);
+    try {
+      await store.ingest({ feedId: 'c2', mode: 'snapshot', runAt: RUN_AT }, [
+        { type: 'ipv4', value: '198.51.100.1', threatType: 'botnet_cc' },
+        { type: 'cidr', value: '198.51.100.0/24' },
+      ]);
+      const statements: string[] = [];
+      const query = store.pool.query.bind(store.pool) as (...args: unknown[]) => unknown;
+      store.pool.query = ((...args: unknown[]) => {
+        const config = args[0] as { text?: string } | string;
+        statements.push(typeof config === 'string' ? config : (config.text ?? ''));
+        return query(...args);
+      }) as typeof store.pool.query;
+      const ips = Array.from({ length: 20 }, (_, i) => `198.51.100.${i + 1}`);
+      // as twenty lookups computed together ask: their own sightings, the ranges, the reports
+      const answers = await Promise.all(
+        ips.map(async (ip) => {
+          const own = await store.sightingsOf('ipv4', ip);
+          const ranges = await store.rangesContaining(ip);
+          const reports = await store.reports.mentioning('ipv4', ip, 10);
+          return { own: own.length, ranges: ranges.map((s) => s.value), reports: reports.length };
+        }),
+      );
+      assert.equal(statements.length, 3, `one statement per kind of read:\n${statements.join('\n')}`);
+      assert.deepEqual(answers[0], { own: 1, ranges: ['198.51.100.0/24'], reports: 0 });
+      assert.ok(answers.slice(1).every((a) => a.own === 0 && a.ranges[0] === '198.51.100.0/24'));
+      // asked alone, a read runs its own statement
+      statements.length = 0;
+      assert.equal((await store.sightingsOf('ipv4', '198.51.100.1')).length, 1);
+      assert.equal(statements.length, 1);
+      assert.doesNotMatch(statements[0]!, /ANY/);
+    } finally {
+      await cleanup();
+    }
+  });
+
   it('answers "ranges containing an IP" through the GiST index', async () => {
     const { store, schema, cleanup } = await freshPostgresStore(pgUrl);
     try {

@@ -4,7 +4,9 @@ import { SIGHTING_COLUMNS, toSighting } from '../rows.ts';
 import type { SightingRow } from '../rows.ts';
 import { SIGHTINGS_OF } from '../sql.ts';
 import type { Sighting } from '../../model.ts';
+import type { StoredType } from '../../indicators/types.ts';
 import type { Store } from '../types.ts';
+import { gatheredReads } from './gathered.ts';
 import { numbered, type Queries } from './queries.ts';
 
 const SQL = {
@@ -19,7 +21,7 @@ const SQL = {
 };
 
 export function createLookups(db: Queries): Pick<Store, 'sightingsOf' | 'rangesContaining' | 'sightingsOfMany' | 'rangesContainingMany'> {
-  return {
+  const lookups: Pick<Store, 'sightingsOf' | 'rangesContaining' | 'sightingsOfMany' | 'rangesContainingMany'> = {
     async sightingsOf(type, value) {
       return (await db.q<SightingRow>('lookup', SQL.sightingsOf, [type, value])).rows.map(toSighting);
     },
@@ -51,6 +53,24 @@ export function createLookups(db: Queries): Pick<Store, 'sightingsOf' | 'rangesC
         out.get(ip)?.push(toSighting(r));
       }
       return out;
+    },
+  };
+  // lookups made together share their statements (gathered.ts)
+  const sightings = gatheredReads<StoredType, Sighting>(
+    (type, value) => lookups.sightingsOf(type, value),
+    (type, values) => lookups.sightingsOfMany(type, values),
+  );
+  const ranges = gatheredReads<null, Sighting>(
+    (_, ip) => lookups.rangesContaining(ip),
+    (_, ips) => lookups.rangesContainingMany(ips),
+  );
+  return {
+    ...lookups,
+    sightingsOf: (type, value) => sightings.read(type, type, value),
+    rangesContaining(ip) {
+      // a bad address fails its own read, not those gathered with it
+      if (typeof ip !== 'string' || !ipaddr.isValid(ip)) return Promise.reject(new TypeError(`rangesContaining: ${JSON.stringify(ip)} is not an IP address`));
+      return ranges.read('', null, ip);
     },
   };
 }

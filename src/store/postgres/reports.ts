@@ -1,12 +1,18 @@
 /** Threat reports on PostgreSQL: a report and its mentions written in one transaction. */
 import { listQuery, mentioningManySql, mentionsByValue, pageOf, REPORT_SQL, reportParams, toReport, type ReportRow } from '../reports.ts';
-import type { ReportRepository } from '../types.ts';
+import type { ReportRecord, ReportRepository } from '../types.ts';
+import type { StoredType } from '../../indicators/types.ts';
+import { gatheredReads } from './gathered.ts';
 import { numbered, type Queries } from './queries.ts';
 
 const SQL = Object.fromEntries(Object.entries(REPORT_SQL).map(([k, v]) => [k, numbered(v)])) as Record<keyof typeof REPORT_SQL, string>;
 const MENTIONING_MANY = numbered(mentioningManySql('= ANY(?::text[])'));
 
 export function createReportRepository(db: Queries): ReportRepository {
+  const mentions = gatheredReads<{ type: StoredType; limit: number }, ReportRecord>(
+    async ({ type, limit }, value) => (await db.q<ReportRow>('reports mentioning', SQL.mentioning, [type, value, limit])).rows.map(toReport),
+    async ({ type, limit }, values) => mentionsByValue(values, (await db.q<ReportRow & { asked: string }>('reports mentioning many', MENTIONING_MANY, [type, values, limit])).rows),
+  );
   return {
     async put(report) {
       const p = reportParams(report);
@@ -31,9 +37,8 @@ export function createReportRepository(db: Queries): ReportRepository {
       const { sql, params } = listQuery(query);
       return pageOf((await db.q<ReportRow>('reports', numbered(sql), params)).rows, query.limit);
     },
-    async mentioning(type, value, limit) {
-      return (await db.q<ReportRow>('reports mentioning', SQL.mentioning, [type, value, limit])).rows.map(toReport);
-    },
+    // lookups made together share one statement (gathered.ts)
+    mentioning: (type, value, limit) => mentions.read(`${type} ${limit}`, { type, limit }, value),
     async mentioningMany(type, values, limit) {
       const distinct = [...new Set(values)];
       if (distinct.length === 0) return new Map();

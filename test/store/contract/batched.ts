@@ -2,6 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { SightingRecord } from '../../../src/model.ts';
+import type { StoredType } from '../../../src/indicators/types.ts';
 import { T1, T2, incremental, snapshot } from './helpers.ts';
 import type { StoreContext } from './helpers.ts';
 
@@ -56,6 +57,57 @@ export function batchedContract(ctx: StoreContext): void {
       assert.deepEqual(got.get('192.0.2.200')!.map((s) => s.value), ['192.0.2.128/25', '192.0.2.0/24'], 'most specific first');
       assert.deepEqual(got.get('2001:db8::1')!.map((s) => s.value), ['2001:db8::/32']);
       assert.deepEqual(got.get('203.0.113.9'), []);
+    });
+
+    it('reads asked for at once answer each as it would alone, a bad address failing only its own', async () => {
+      await ctx.store.ingest(incremental('at-once', T1), records);
+      await ctx.store.reports.put({
+        id: 'at-once-report',
+        feedId: 'dfir-report',
+        title: 'At once',
+        url: 'https://example.org/at-once',
+        published: T1,
+        fetched: T2,
+        indicators: [
+          { type: 'ipv4', value: '198.51.100.1' },
+          { type: 'domain', value: 'evil.example' },
+        ],
+        attackIds: [],
+        cves: [],
+      });
+      const sightings: [StoredType, string][] = [
+        ['ipv4', '198.51.100.1'],
+        ['ipv4', '198.51.100.2'],
+        ['ipv4', '198.51.100.1'],
+        ['ipv4', '198.51.100.77'],
+        ['domain', 'evil.example'],
+        ['domain', '198.51.100.1'],
+      ];
+      const ips = ['192.0.2.200', '203.0.113.9', '192.0.2.200', '2001:db8::1'];
+      const named: [StoredType, string][] = [
+        ['ipv4', '198.51.100.1'],
+        ['domain', 'evil.example'],
+        ['ipv4', '198.51.100.2'],
+      ];
+      // all asked for in one pass, as lookups computed together ask
+      const [own, held, mentions, bad] = await Promise.all([
+        Promise.all(sightings.map(([t, v]) => ctx.store.sightingsOf(t, v))),
+        Promise.all(ips.map((ip) => ctx.store.rangesContaining(ip))),
+        Promise.all(named.map(([t, v]) => ctx.store.reports.mentioning(t, v, 10))),
+        ctx.store.rangesContaining('evil.example').then(
+          () => 'answered',
+          (err: unknown) => (err instanceof TypeError ? 'refused' : String(err)),
+        ),
+      ]);
+      assert.equal(bad, 'refused');
+      for (const [i, [t, v]] of sightings.entries()) assert.deepEqual(own[i], await ctx.store.sightingsOf(t, v), `${t} ${v}`);
+      for (const [i, ip] of ips.entries()) assert.deepEqual(held[i], await ctx.store.rangesContaining(ip), ip);
+      for (const [i, [t, v]] of named.entries()) assert.deepEqual(mentions[i], await ctx.store.reports.mentioning(t, v, 10), `${t} ${v}`);
+      assert.deepEqual(own[0]!.map((s) => s.feedId), ['at-once']);
+      assert.notEqual(own[0], own[2], 'the same value asked twice: an array each');
+      assert.deepEqual(own[3], []);
+      assert.deepEqual(held[0]!.map((s) => s.value), ['192.0.2.128/25', '192.0.2.0/24']);
+      assert.deepEqual(mentions.map((m) => m.map((r) => r.id)), [['at-once-report'], ['at-once-report'], []]);
     });
 
     it('rangesContainingMany refuses a value that is not an address', async () => {
