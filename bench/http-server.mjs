@@ -7,7 +7,7 @@
  *
  * Plain JavaScript, so that nothing but node loads it. Settings come from the environment:
  * BENCH_STORE (a database URL), BENCH_CACHE (`off` turns the cache off), BENCH_REDIS (a URL or
- * empty), BENCH_KNOWN (the indicator it stores). It sends its addresses and key on the IPC channel and stops when that closes.
+ * empty), BENCH_KNOWN (the indicator it stores), BENCH_SPREAD (how many more distinct ones). It sends its addresses and key on the IPC channel and stops when that closes.
  */
 import Fastify from 'fastify';
 import { loadConfig } from '../dist/config.js';
@@ -16,6 +16,8 @@ import { startServer } from '../dist/main.js';
 import { turnEnd } from '../dist/http/turn-end.js';
 
 const KNOWN = process.env['BENCH_KNOWN'];
+/** BENCH_SPREAD distinct addresses (10.20.0.1 … 10.20.0.250, 10.20.1.1, …), stored besides KNOWN and sent to the bench. */
+const SPREAD = Array.from({ length: Number(process.env['BENCH_SPREAD'] ?? '0') }, (_, i) => `10.20.${Math.floor(i / 250)}.${(i % 250) + 1}`);
 if (!KNOWN || process.send === undefined) {
   console.error('bench/http-server.mjs is started by bench/http.ts (npm run bench:http), not on its own');
   process.exit(2);
@@ -38,6 +40,8 @@ const server = await startServer(config, { print: () => {} });
 const { deps } = server;
 await deps.store.ingest({ feedId: 'bench-feed', mode: 'incremental', runAt: new Date().toISOString() }, [
   { type: 'ipv4', value: KNOWN, threatType: 'botnet_cc', malwareFamily: 'Emotet', tags: ['bench'] },
+  // the distinct indicators of the bench's spread target, stored the same way
+  ...SPREAD.map((value) => ({ type: 'ipv4', value, threatType: 'botnet_cc', malwareFamily: 'Emotet', tags: ['bench'] })),
 ]);
 const { key } = await createKeyService({ keys: deps.store.keys, clock: deps.clock, newId: deps.ids.keyId }).create({
   name: 'bench',
@@ -60,7 +64,7 @@ bare.get('/bare-turn', (_req, reply) =>
 );
 await bare.ready();
 const bareAddr = await bare.listen({ host: '127.0.0.1', port: 0 });
-process.send?.({ bare: `${bareAddr}/bare`, bareTurn: `${bareAddr}/bare-turn`, bareSmall: `${bareAddr}/bare-small`, lookup: `${server.address}/api/v1/lookup`, key, bytes: constant.length });
+process.send?.({ bare: `${bareAddr}/bare`, bareTurn: `${bareAddr}/bare-turn`, bareSmall: `${bareAddr}/bare-small`, lookup: `${server.address}/api/v1/lookup`, key, bytes: constant.length, spread: SPREAD });
 process.on('disconnect', () => {
   // autocannon stops on time, not on an idle socket: let the last requests finish first
   void new Promise((r) => setTimeout(r, 300))
