@@ -496,9 +496,9 @@ export interface Store {
   /**
    * Runs `reads`, which starts reads of this store and returns without awaiting them (say, a
    * `Promise.all` of them): on SQLite they share one read transaction — one snapshot, and one
-   * transaction's cost instead of one per statement — which the other readTogether calls made
-   * before the microtask queue next empties share too (the lookups computed together in one turn
-   * of the event loop), unless this process writes first. Absent: the reads run as they come.
+   * transaction's cost instead of one per statement — which the other readTogether calls of the
+   * same event-loop turn share too, until the turn's I/O callbacks are done or this process
+   * writes. Absent: the reads run as they come.
    */
   readTogether?<T>(reads: () => T): T;
 

@@ -155,7 +155,7 @@ describe('query plans', () => {
   });
 });
 
-describe('lookups started together share a read transaction', () => {
+describe('lookups of one event-loop turn share a read transaction', () => {
   const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
   const run = { mode: 'incremental' as const, runAt: '2026-01-01T00:00:00.000Z' };
 
@@ -169,7 +169,7 @@ describe('lookups started together share a read transaction', () => {
     await store.close();
   });
 
-  it('ends once the reads started together are done: another connection then checkpoints the whole WAL and its writes are seen', async () => {
+  it('ends with the turn: another connection then checkpoints the whole WAL and its writes are seen', async () => {
     const path = join(dir, 'turns', 'verdict.db');
     const store = await openSqliteStore(path);
     await store.ingest({ feedId: 'f', ...run }, [{ type: 'ipv4', value: '192.0.2.8' }]);
@@ -177,12 +177,11 @@ describe('lookups started together share a read transaction', () => {
     other.pragma('busy_timeout = 0');
     const read = (value: string) => store.readTogether!(() => store.sightingsOf('ipv4', value));
     assert.equal((await read('192.0.2.8')).length, 1);
-    // the snapshot is held while the reads go on: the WAL cannot be emptied under it
+    // the snapshot is held within the turn: the WAL cannot be emptied under it
     other.prepare("UPDATE sightings SET threat_type = 'botnet_cc' WHERE value = '192.0.2.8'").run();
     assert.equal((other.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[])[0]?.busy, 1);
-    assert.equal((await read('192.0.2.8'))[0]?.threatType, null, 'one snapshot while the reads go on');
-    // the microtask queue empties: the transaction ends, though the turn has not
-    await new Promise<void>((resolve) => process.nextTick(() => queueMicrotask(() => process.nextTick(resolve))));
+    assert.equal((await read('192.0.2.8'))[0]?.threatType, null, 'one snapshot within the turn');
+    await nextTurn();
     assert.deepEqual(other.pragma('wal_checkpoint(TRUNCATE)'), [{ busy: 0, log: 0, checkpointed: 0 }]);
     assert.equal((await read('192.0.2.8'))[0]?.threatType, 'botnet_cc');
     await nextTurn();
