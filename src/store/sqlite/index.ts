@@ -166,8 +166,8 @@ function assemble(c: Connections): SqliteStore {
    * inside it. The lookups of a turn see one snapshot, as lookups started together would.
    * The single lookups of a turn are computed together in its check phase (src/http/turn-end.ts),
    * so theirs lasts until the next turn's check phase. Ending it once the microtask queue had
-   * emptied after their reads was tried: in bench:bulk's full runs the NDJSON stream's RSS growth
-   * then reached 95–104 MB in three of four, against 44–82 MB with this.
+   * emptied after their reads was tried and measured no different in bench:http or bench:bulk
+   * (whose NDJSON memory figure varied as widely either way), so the turn's end is kept.
    */
   let sharedRead = false;
   /** Whether the range keys' version was read within the current shared read (it cannot move there). */
