@@ -99,9 +99,7 @@ export function registerLookupRoute(app: FastifyInstance, lookup: Lookup, summar
         // the answer may have been cached since the request was read
         const held = lookup.cached(request);
         return held === undefined ? lookup.lookup(request).then((outcome) => bytesOf(outcome, type)) : bytesOf(held, type);
-      }).then((body) => {
-        reply.type('application/json; charset=utf-8').send(body);
-      });
+      }).then((body) => send(reply, body));
     },
   );
 
@@ -111,13 +109,14 @@ export function registerLookupRoute(app: FastifyInstance, lookup: Lookup, summar
    */
   async function withSummary(reply: FastifyReply, request: LookupRequest, type: IndicatorType | undefined): Promise<void> {
     const outcome = lookup.cached(request) ?? (await lookup.lookup(request));
-    if (!outcome.ok || summarizer === undefined) {
-      reply.type('application/json; charset=utf-8').send(bytesOf(outcome, type));
-      return;
-    }
+    if (!outcome.ok || summarizer === undefined) return send(reply, bytesOf(outcome, type));
     const summary = await summarizer.summarizeLookup(outcome.result, await lookup.dataVersion());
     const body = summary.ok ? { ...outcome.result, summary: summary.summary } : { ...outcome.result, summary_error: summary.error };
-    reply.type('application/json; charset=utf-8').send(utf8Bytes(lookupJson(body)));
+    send(reply, utf8Bytes(lookupJson(body)));
+  }
+
+  function send(reply: FastifyReply, body: Buffer): void {
+    reply.type('application/json; charset=utf-8').send(body);
   }
 
   /**
@@ -126,9 +125,7 @@ export function registerLookupRoute(app: FastifyInstance, lookup: Lookup, summar
    * collection that ran meanwhile.
    */
   function sendAtTurnEnd(reply: FastifyReply, body: Buffer): Promise<void> {
-    return turnEnd().then(() => {
-      reply.type('application/json; charset=utf-8').send(body);
-    });
+    return turnEnd().then(() => send(reply, body));
   }
 
   /** A result's JSON as bytes (kept beside a cached result); an invalid value is the error it is. */

@@ -19,16 +19,21 @@ interface Group<A, V> {
 }
 
 export interface GatheredReads<A, V> {
-  /** `group` names what `args` holds (reads of one group share a statement); `key` is the value read. */
-  read(group: string, args: A, key: string): Promise<V[]>;
+  /** Reads `key` under `args` (reads whose `args` name the same group share a statement). */
+  read(args: A, key: string): Promise<V[]>;
 }
 
-/**
- * `one` reads a key alone; `many` reads several in one statement, each key's rows in the order
- * `one` gives them (a key with none may be missing from its map). Every caller gets an array of
- * its own; the rows in them are shared.
- */
-export function gatheredReads<A, V>(one: (args: A, key: string) => Promise<V[]>, many: (args: A, keys: string[]) => Promise<Map<string, V[]>>): GatheredReads<A, V> {
+export interface GatheredReadsOptions<A, V> {
+  /** The group `args` belong to: reads of one group can share a statement. */
+  groupOf: (args: A) => string;
+  /** Reads a key alone. */
+  one: (args: A, key: string) => Promise<V[]>;
+  /** Reads several keys in one statement, each key's rows in the order `one` gives them (a key with none may be missing from the map). */
+  many: (args: A, keys: string[]) => Promise<Map<string, V[]>>;
+}
+
+/** Every caller gets an array of its own; the rows in them are shared. */
+export function gatheredReads<A, V>({ groupOf, one, many }: GatheredReadsOptions<A, V>): GatheredReads<A, V> {
   let pending: Map<string, Group<A, V>> | null = null;
 
   function settle(byKey: Map<string, Waiter<V>[]>, found: (key: string) => V[]): void {
@@ -62,7 +67,7 @@ export function gatheredReads<A, V>(one: (args: A, key: string) => Promise<V[]>,
   }
 
   return {
-    read(group, args, key) {
+    read(args, key) {
       return new Promise<V[]>((resolve, reject) => {
         if (pending === null) {
           pending = new Map();
@@ -70,6 +75,7 @@ export function gatheredReads<A, V>(one: (args: A, key: string) => Promise<V[]>,
           // lookup of the batch has asked for its read.
           process.nextTick(flush);
         }
+        const group = groupOf(args);
         let g = pending.get(group);
         if (g === undefined) pending.set(group, (g = { args, byKey: new Map() }));
         const waiters = g.byKey.get(key);

@@ -25,8 +25,8 @@ export function createLookups(db: Queries): Pick<Store, 'sightingsOf' | 'rangesC
     async sightingsOf(type, value) {
       return (await db.q<SightingRow>('lookup', SQL.sightingsOf, [type, value])).rows.map(toSighting);
     },
+    // the address is checked by the gathering wrapper below, before anything is read
     async rangesContaining(ip) {
-      if (typeof ip !== 'string' || !ipaddr.isValid(ip)) throw new TypeError(`rangesContaining: ${JSON.stringify(ip)} is not an IP address`);
       return (await db.q<SightingRow>('range lookup', SQL.rangesContaining, [ip])).rows.map(toSighting);
     },
     async sightingsOfMany(type, values) {
@@ -56,21 +56,23 @@ export function createLookups(db: Queries): Pick<Store, 'sightingsOf' | 'rangesC
     },
   };
   // lookups made together share their statements (gathered.ts)
-  const sightings = gatheredReads<StoredType, Sighting>(
-    (type, value) => lookups.sightingsOf(type, value),
-    (type, values) => lookups.sightingsOfMany(type, values),
-  );
-  const ranges = gatheredReads<null, Sighting>(
-    (_, ip) => lookups.rangesContaining(ip),
-    (_, ips) => lookups.rangesContainingMany(ips),
-  );
+  const sightings = gatheredReads<StoredType, Sighting>({
+    groupOf: (type) => type,
+    one: (type, value) => lookups.sightingsOf(type, value),
+    many: (type, values) => lookups.sightingsOfMany(type, values),
+  });
+  const ranges = gatheredReads<null, Sighting>({
+    groupOf: () => '',
+    one: (_, ip) => lookups.rangesContaining(ip),
+    many: (_, ips) => lookups.rangesContainingMany(ips),
+  });
   return {
     ...lookups,
-    sightingsOf: (type, value) => sightings.read(type, type, value),
+    sightingsOf: (type, value) => sightings.read(type, value),
     rangesContaining(ip) {
       // a bad address fails its own read, not those gathered with it
       if (typeof ip !== 'string' || !ipaddr.isValid(ip)) return Promise.reject(new TypeError(`rangesContaining: ${JSON.stringify(ip)} is not an IP address`));
-      return ranges.read('', null, ip);
+      return ranges.read(null, ip);
     },
   };
 }

@@ -9,11 +9,7 @@ const SQL = Object.fromEntries(Object.entries(REPORT_SQL).map(([k, v]) => [k, nu
 const MENTIONING_MANY = numbered(mentioningManySql('= ANY(?::text[])'));
 
 export function createReportRepository(db: Queries): ReportRepository {
-  const mentions = gatheredReads<{ type: StoredType; limit: number }, ReportRecord>(
-    async ({ type, limit }, value) => (await db.q<ReportRow>('reports mentioning', SQL.mentioning, [type, value, limit])).rows.map(toReport),
-    async ({ type, limit }, values) => mentionsByValue(values, (await db.q<ReportRow & { asked: string }>('reports mentioning many', MENTIONING_MANY, [type, values, limit])).rows),
-  );
-  return {
+  const repository: ReportRepository = {
     async put(report) {
       const p = reportParams(report);
       await db.transaction('report put', async (c) => {
@@ -37,12 +33,20 @@ export function createReportRepository(db: Queries): ReportRepository {
       const { sql, params } = listQuery(query);
       return pageOf((await db.q<ReportRow>('reports', numbered(sql), params)).rows, query.limit);
     },
-    // lookups made together share one statement (gathered.ts)
-    mentioning: (type, value, limit) => mentions.read(`${type} ${limit}`, { type, limit }, value),
+    async mentioning(type, value, limit) {
+      return (await db.q<ReportRow>('reports mentioning', SQL.mentioning, [type, value, limit])).rows.map(toReport);
+    },
     async mentioningMany(type, values, limit) {
       const distinct = [...new Set(values)];
       if (distinct.length === 0) return new Map();
       return mentionsByValue(distinct, (await db.q<ReportRow & { asked: string }>('reports mentioning many', MENTIONING_MANY, [type, distinct, limit])).rows);
     },
   };
+  // lookups made together share one statement (gathered.ts)
+  const mentions = gatheredReads<{ type: StoredType; limit: number }, ReportRecord>({
+    groupOf: ({ type, limit }) => `${type} ${limit}`,
+    one: ({ type, limit }, value) => repository.mentioning(type, value, limit),
+    many: ({ type, limit }, values) => repository.mentioningMany(type, values, limit),
+  });
+  return { ...repository, mentioning: (type, value, limit) => mentions.read({ type, limit }, value) };
 }
