@@ -15,6 +15,12 @@
  *   npm run bench:bulk -- --no-postgres
  *   npm run bench:bulk -- --quick       # the 1,000-value calls only (no one-by-one, NDJSON or extract)
  *   npm run bench:bulk -- --ndjson      # the NDJSON stream's memory only (SQLite)
+ *
+ * The NDJSON line gives the server's RSS growth, the goal's figure, and beside it how much V8's
+ * old generation grew: garbage that outlived the young generation and waits there for a full
+ * collection is what raises RSS. BENCH_OLD_GEN_PROFILE=FILE writes a heap profile of what reached
+ * it (bench/bulk-server.mjs); BENCH_SERVER_NODE_ARGS passes node options to the server
+ * (--trace-gc-nvp, say).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -143,7 +149,17 @@ async function oneByOneMs(s: Server, values: string[]): Promise<number> {
   return performance.now() - t;
 }
 
-async function ndjson(s: Server): Promise<{ lines: number; seconds: number; growthMb: number; retainedMb: number; heapPeakMb: number; heapRetainedMb: number }> {
+interface StreamFigures {
+  lines: number;
+  seconds: number;
+  growthMb: number;
+  oldGrowthMb: number;
+  retainedMb: number;
+  heapPeakMb: number;
+  heapRetainedMb: number;
+}
+
+async function ndjson(s: Server): Promise<StreamFigures> {
   const big = Array.from({ length: STREAMED }, (_, i) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
   await ask(s, { rss: 'start' });
   const t = performance.now();
@@ -151,8 +167,24 @@ async function ndjson(s: Server): Promise<{ lines: number; seconds: number; grow
   let lines = 0;
   for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) for (const c of chunk) if (c === 10) lines++;
   const seconds = (performance.now() - t) / 1000;
-  const m = await ask<{ rss0: number; peak: number; rssAfterGc: number; heap0: number; heapAfterGc: number; heapPeak: number }>(s, { rss: 'stop' });
-  return { lines, seconds, growthMb: (m.peak - m.rss0) / 1048576, retainedMb: (m.rssAfterGc - m.rss0) / 1048576, heapPeakMb: m.heapPeak / 1048576, heapRetainedMb: (m.heapAfterGc - m.heap0) / 1048576 };
+  const m = await ask<{ rss0: number; peak: number; rssAfterGc: number; heap0: number; heapAfterGc: number; heapPeak: number; oldGrowth: number }>(s, { rss: 'stop' });
+  const mb = (bytes: number) => bytes / 1048576;
+  return {
+    lines,
+    seconds,
+    growthMb: mb(m.peak - m.rss0),
+    oldGrowthMb: mb(m.oldGrowth),
+    retainedMb: mb(m.rssAfterGc - m.rss0),
+    heapPeakMb: mb(m.heapPeak),
+    heapRetainedMb: mb(m.heapAfterGc - m.heap0),
+  };
+}
+
+function ndjsonLine(label: string, n: StreamFigures): string {
+  return (
+    `${label}: NDJSON ${STREAMED.toLocaleString('en')} values: ${n.lines} lines in ${n.seconds.toFixed(1)} s; server RSS growth ${n.growthMb.toFixed(0)} MB (goal < 100), ` +
+    `of which V8's old generation ${n.oldGrowthMb.toFixed(0)} MB; peak V8 heap ${n.heapPeakMb.toFixed(0)} MB; after a gc at the end: RSS ${n.retainedMb.toFixed(0)} MB, heap used ${n.heapRetainedMb.toFixed(0)} MB above the start`
+  );
 }
 
 async function extractMs(s: Server, text: string): Promise<{ ms: number; distinct: number; enriched: number }> {
@@ -176,7 +208,7 @@ async function benchStore(label: string, store: string, records: string, values:
       // (the warning lists' indexes, ~27 MB), which is no part of the stream's memory
       await bulkRate(s, values);
       const n = await ndjson(s);
-      console.log(`${label}: NDJSON ${STREAMED.toLocaleString('en')} values: ${n.lines} lines in ${n.seconds.toFixed(1)} s; server RSS growth ${n.growthMb.toFixed(0)} MB (goal < 100); peak V8 heap ${n.heapPeakMb.toFixed(0)} MB; after a gc at the end: RSS ${n.retainedMb.toFixed(0)} MB, heap used ${n.heapRetainedMb.toFixed(0)} MB above the start`);
+      console.log(ndjsonLine(label, n));
     } finally {
       await stop(s);
     }
@@ -213,7 +245,7 @@ async function benchStore(label: string, store: string, records: string, values:
     }
     if (label === 'sqlite' && !quick) {
       const n = await ndjson(s);
-      console.log(`${label}: NDJSON ${STREAMED.toLocaleString('en')} values: ${n.lines} lines in ${n.seconds.toFixed(1)} s; server RSS growth ${n.growthMb.toFixed(0)} MB (goal < 100); peak V8 heap ${n.heapPeakMb.toFixed(0)} MB; after a gc at the end: RSS ${n.retainedMb.toFixed(0)} MB, heap used ${n.heapRetainedMb.toFixed(0)} MB above the start`);
+      console.log(ndjsonLine(label, n));
       const text = report(values);
       const e = await extractMs(s, text);
       console.log(`${label}: extract-and-enrich of a ${(Buffer.byteLength(text) / 1048576).toFixed(2)} MB report (${e.distinct} distinct, ${e.enriched} enriched): ${e.ms.toFixed(0)} ms (goal < 1000)`);

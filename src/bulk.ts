@@ -11,11 +11,10 @@
  * the single lookup's whatever it comes to read. Results are yielded as they are ready: the
  * caller streams them, and memory stays bounded by the chunk, not the batch.
  */
-import { contextReads, createLookup, ParsedIndicators, RELATED_REPORTS, type EnrichDeps, type LookupResponse, type ParsedIndicator } from './enrich.ts';
+import { contextReads, createLookup, parseLookupValue, RELATED_REPORTS, type EnrichDeps, type LookupResponse, type ParsedIndicator } from './enrich.ts';
 import type { IndicatorType, StoredType } from './indicators/types.ts';
 import { parseTypeHint } from './indicators/type-hint.ts';
 import type { HuntingPlatform, HuntingQueryBuilder, Intelligence, Sighting } from './model.ts';
-import type { NetworkAnswer } from './network/index.ts';
 import type { ReportRecord, Store } from './store/types.ts';
 import type { LookupCache } from './cache/types.ts';
 
@@ -52,8 +51,6 @@ export interface BulkOptions {
 export const DEFAULT_CHUNK = 500;
 /** Longest value accepted, as for the single lookup. */
 const MAX_VALUE_LENGTH = 2_048;
-
-const key = (type: string, value: string): string => `${type}\u0000${value}`;
 
 /**
  * What one chunk read ahead: sightings by type then value, ranges by address, reports by type
@@ -93,29 +90,7 @@ function prefetchedView(store: Store, state: { reads: Reads; version: number }):
   }) as Store;
 }
 
-/**
- * The offline network answer of each address, once per call chunk: planning the reads and the
- * lookup itself both ask for it.
- */
-function memoNetwork(intel: Intelligence): { intel: Intelligence; clear(): void } {
-  const network = intel.network;
-  if (network === undefined) return { intel, clear: () => undefined };
-  const memo = new Map<string, NetworkAnswer | null>();
-  const memoized = Object.create(intel, {
-    network: {
-      value: (ip: string): NetworkAnswer | null => {
-        let hit = memo.get(ip);
-        if (hit === undefined) memo.set(ip, (hit = network.call(intel, ip)));
-        return hit;
-      },
-    },
-  }) as Intelligence;
-  return { intel: memoized, clear: () => memo.clear() };
-}
-
 export function createBulkLookup(deps: EnrichDeps) {
-  const parser = new ParsedIndicators(10_000);
-
   /** The reads the single lookup makes for one indicator, added to `want`. */
   function plan(intel: Intelligence, type: IndicatorType, value: string, want: { byType: Map<StoredType, Set<string>>; ips: Set<string> }): void {
     const add = (t: StoredType, v: string) => {
@@ -167,23 +142,22 @@ export function createBulkLookup(deps: EnrichDeps) {
       const summary: BulkSummary = { total: inputs.length, answered: 0, duplicates: 0, errors: 0, found: 0, by_type: {}, by_level: {} };
       const state = { reads: NO_READS, version: 0 };
       const view = prefetchedView(deps.store, state);
-      const network = memoNetwork(deps.intel);
       const single = createLookup({
         ...deps,
         store: view,
-        intel: network.intel,
         hunting: opts.hunting === false ? NO_HUNTING : deps.hunting,
         cache: opts.hunting === false ? null : inProcessOnly(deps.cache),
       });
       state.version = await deps.store.dataVersion();
       await deps.catalog.refreshAt?.(state.version);
-      const seen = new Set<string>();
+      // each distinct indicator's value, by type: the values are kept for the call anyway (a key
+      // made of type and value for each would be one more string a value, kept as long)
+      const seen = new Map<IndicatorType, Set<string>>();
       const platforms = opts.platforms ?? [];
 
       for (let start = 0; start < inputs.length; start += chunkSize) {
         const chunk: ({ index: number; parsed: ParsedIndicator } | BulkItem)[] = [];
         const want = { byType: new Map<StoredType, Set<string>>(), ips: new Set<string>(), own: new Map<IndicatorType, string[]>() };
-        network.clear();
         for (let i = start; i < Math.min(inputs.length, start + chunkSize); i++) {
           const input = inputs[i]!;
           const raw = typeof input === 'string' ? input : input?.value;
@@ -204,7 +178,9 @@ export function createBulkLookup(deps: EnrichDeps) {
             }
             hint = h.type;
           }
-          const parsed = parser.parse(raw, hint);
+          // parsed without the single lookup's memo: a batch's values are mostly distinct, and a
+          // memo as large as a batch would keep each parsed value long after its chunk
+          const parsed = parseLookupValue(raw, hint);
           if (!parsed.ok) {
             const what = hint ? `a valid ${hint}` : 'a valid indicator of any supported type';
             chunk.push(
@@ -215,13 +191,14 @@ export function createBulkLookup(deps: EnrichDeps) {
             );
             continue;
           }
-          const k = key(parsed.type, parsed.value);
-          if (seen.has(k)) {
+          let seenOfType = seen.get(parsed.type);
+          if (seenOfType === undefined) seen.set(parsed.type, (seenOfType = new Set()));
+          if (seenOfType.has(parsed.value)) {
             summary.duplicates += 1;
             continue;
           }
-          seen.add(k);
-          plan(network.intel, parsed.type, parsed.value, want);
+          seenOfType.add(parsed.value);
+          plan(deps.intel, parsed.type, parsed.value, want);
           const own = want.own.get(parsed.type);
           if (own === undefined) want.own.set(parsed.type, [parsed.value]);
           else own.push(parsed.value);
@@ -248,7 +225,6 @@ export function createBulkLookup(deps: EnrichDeps) {
         }
       }
       state.reads = NO_READS;
-      network.clear();
       return summary;
     },
   };

@@ -359,14 +359,38 @@ function lookupCacheKey(type: IndicatorType, value: string, platforms: readonly 
 
 /** A value parsed to its canonical form and type. */
 export interface ParsedIndicator {
-  ok: true;
-  type: IndicatorType;
-  value: string;
-  /** The cache key with the seed platforms only. */
-  seedCacheKey: string;
+  readonly ok: true;
+  readonly type: IndicatorType;
+  readonly value: string;
+  /** The cache key with the seed platforms only (made when first asked). */
+  readonly seedCacheKey: string;
 }
 
 type ParsedLookup = ParsedIndicator | Extract<ParseResult, { ok: false }>;
+
+/**
+ * A parsed value whose cache key is made when a lookup first asks for it: a bulk call without a
+ * cache never does, and its parsed values live for a whole chunk, long enough that a key made
+ * for each would be promoted to V8's old generation and pile up there as garbage.
+ */
+class Parsed implements ParsedIndicator {
+  readonly ok = true as const;
+  #seedCacheKey: string | undefined;
+  constructor(
+    readonly type: IndicatorType,
+    readonly value: string,
+  ) {}
+  get seedCacheKey(): string {
+    return (this.#seedCacheKey ??= lookupCacheKey(this.type, this.value, SEED_PLATFORMS));
+  }
+}
+
+/** A lookup's value parsed as `parseIndicator` parses it (no memo: see ParsedIndicators). */
+export function parseLookupValue(raw: string, type?: IndicatorType): ParsedLookup {
+  const parsed = parseIndicator(raw, type);
+  // parseIndicator detects lookup types only, never cidr
+  return parsed.ok ? new Parsed(parsed.type as IndicatorType, parsed.value) : parsed;
+}
 
 /**
  * Parsed indicators by type hint and raw value: parsing is a pure function of the two, and the
@@ -383,11 +407,8 @@ export class ParsedIndicators {
     let known = this.#byType.get(type);
     const hit = known?.get(raw);
     if (hit !== undefined) return hit;
-    const parsed = parseIndicator(raw, type);
-    if (!parsed.ok) return parsed;
-    // parseIndicator detects lookup types only, never cidr
-    const t = parsed.type as IndicatorType;
-    const entry = { ok: true as const, type: t, value: parsed.value, seedCacheKey: lookupCacheKey(t, parsed.value, SEED_PLATFORMS) };
+    const entry = parseLookupValue(raw, type);
+    if (!entry.ok) return entry;
     if (this.#size >= this.maxEntries) {
       this.#byType.clear();
       this.#size = 0;

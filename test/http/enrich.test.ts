@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLookup, ParsedIndicators, parentDomains, urlHost } from '../../src/enrich.ts';
+import { createLookup, ParsedIndicators, parentDomains, parseLookupValue, urlHost } from '../../src/enrich.ts';
 import { parseIndicator } from '../../src/indicators/index.ts';
 import { createHuntingQueryBuilder } from '../../src/hunting/index.ts';
 import { openStore } from '../../src/store/index.ts';
@@ -126,6 +126,26 @@ describe('enrich: parsed indicators memo', () => {
     const bad = memo.parse('not an indicator');
     assert.equal(bad.ok, false);
     assert.deepEqual(bad, parseIndicator('not an indicator'));
+  });
+
+  test('parses without a memo as the memo does, the cache key made when asked', () => {
+    for (const [raw, hint] of [[' hxxp://Evil[.]com/x '], ['198.51.100.23'], ['EVIL.example.com.', 'domain'], ['not an indicator']] as [string, 'domain'?][]) {
+      const direct = parseLookupValue(raw, hint);
+      const fresh = parseIndicator(raw, hint);
+      assert.equal(direct.ok, fresh.ok, raw);
+      if (!direct.ok || !fresh.ok) {
+        assert.deepEqual(direct, fresh);
+        continue;
+      }
+      assert.equal(direct.type, fresh.type);
+      assert.equal(direct.value, fresh.value);
+      assert.equal(direct.seedCacheKey, `lookup:${fresh.type}:${fresh.value}:splunk,kql`);
+      // asked again, the same key (made once)
+      assert.equal(direct.seedCacheKey, `lookup:${fresh.type}:${fresh.value}:splunk,kql`);
+    }
+    // the memo hands out the entry it keeps
+    const memo = new ParsedIndicators(10);
+    assert.equal(memo.parse('198.51.100.23'), memo.parse('198.51.100.23'));
   });
 
   test('stays within its bound and still answers after starting over', () => {
