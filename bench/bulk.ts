@@ -2,7 +2,7 @@
  * Bulk lookup benchmark, in one run: 1,000 distinct mixed indicators (half known) in one
  * POST /api/v1/lookup/bulk call, with the seed's two hunting queries and without any, against the
  * same indicators looked up one by one over HTTP (uncached, 10 at a time); on SQLite and (when
- * reachable) PostgreSQL; 100,000 values streamed as NDJSON with the server's RSS growth; and
+ * reachable) PostgreSQL; 100,000 values of five types streamed as NDJSON with the server's RSS growth; and
  * extract-and-enrich of a 1 MB report.
  *
  * The server runs in its own process (bench/bulk-server.mjs: the compiled dist/ under plain
@@ -159,8 +159,26 @@ interface StreamFigures {
   heapRetainedMb: number;
 }
 
+/** STREAMED distinct values, a fifth each IPv4 (public and special), IPv6, domain, URL and SHA-256: none stored. */
+function streamed(): string[] {
+  return Array.from({ length: STREAMED }, (_, i) => {
+    switch (i % 5) {
+      case 0:
+        return `${20 + (i % 180)}.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+      case 1:
+        return `2a02:${(i >> 16).toString(16)}:${(i & 65535).toString(16)}::1`;
+      case 2:
+        return `h${i}.stream-bench.com`;
+      case 3:
+        return `http://s${i}.stream-bench.net/p?q=${i}`;
+      default:
+        return i.toString(16).padStart(64, '0');
+    }
+  });
+}
+
 async function ndjson(s: Server): Promise<StreamFigures> {
-  const big = Array.from({ length: STREAMED }, (_, i) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
+  const big = streamed();
   await ask(s, { rss: 'start' });
   const t = performance.now();
   const res = await fetch(`${s.address}/api/v1/lookup/bulk`, { method: 'POST', headers: { ...headersOf(s), accept: 'application/x-ndjson' }, body: JSON.stringify({ values: big }) });
@@ -168,6 +186,8 @@ async function ndjson(s: Server): Promise<StreamFigures> {
   for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) for (const c of chunk) if (c === 10) lines++;
   const seconds = (performance.now() - t) / 1000;
   const m = await ask<{ rss0: number; peak: number; rssAfterGc: number; heap0: number; heapAfterGc: number; heapPeak: number; oldGrowth: number }>(s, { rss: 'stop' });
+  // one line per value (all distinct and valid) and the summary's
+  if (lines !== STREAMED + 1) throw new Error(`NDJSON: ${lines} lines for ${STREAMED} values`);
   const mb = (bytes: number) => bytes / 1048576;
   return {
     lines,

@@ -11,7 +11,7 @@
  * the single lookup's whatever it comes to read. Results are yielded as they are ready: the
  * caller streams them, and memory stays bounded by the chunk, not the batch.
  */
-import { contextReads, createLookup, parseLookupValue, RELATED_REPORTS, type EnrichDeps, type LookupResponse, type ParsedIndicator } from './enrich.ts';
+import { contextReads, createLookup, parsedIndicator, parseLookupValue, RELATED_REPORTS, type EnrichDeps, type LookupResponse } from './enrich.ts';
 import type { IndicatorType, StoredType } from './indicators/types.ts';
 import { parseTypeHint } from './indicators/type-hint.ts';
 import type { HuntingPlatform, HuntingQueryBuilder, Intelligence, Sighting } from './model.ts';
@@ -156,24 +156,34 @@ export function createBulkLookup(deps: EnrichDeps) {
       const platforms = opts.platforms ?? [];
 
       for (let start = 0; start < inputs.length; start += chunkSize) {
-        const chunk: ({ index: number; parsed: ParsedIndicator } | BulkItem)[] = [];
+        // the chunk in input order, as columns: a value to look up (its type and input index
+        // beside it) or a per-item error. No object is made per value: what lives as long as the
+        // chunk outlives V8's young generation and waits in the old one as garbage.
+        const entries: (string | BulkItem)[] = [];
+        const types: (IndicatorType | undefined)[] = [];
+        const indexes: number[] = [];
+        const fail = (item: BulkItem): void => {
+          entries.push(item);
+          types.push(undefined);
+          indexes.push(item.index);
+        };
         const want = { byType: new Map<StoredType, Set<string>>(), ips: new Set<string>(), own: new Map<IndicatorType, string[]>() };
         for (let i = start; i < Math.min(inputs.length, start + chunkSize); i++) {
           const input = inputs[i]!;
           const raw = typeof input === 'string' ? input : input?.value;
           if (typeof raw !== 'string' || raw.trim() === '') {
-            chunk.push(itemError(i, input, 'invalid_indicator', 'The value is empty.'));
+            fail(itemError(i, input, 'invalid_indicator', 'The value is empty.'));
             continue;
           }
           if (raw.length > MAX_VALUE_LENGTH) {
-            chunk.push(itemError(i, input, 'invalid_indicator', `The value is longer than ${MAX_VALUE_LENGTH} characters.`));
+            fail(itemError(i, input, 'invalid_indicator', `The value is longer than ${MAX_VALUE_LENGTH} characters.`));
             continue;
           }
           let hint: IndicatorType | undefined;
           if (typeof input !== 'string' && input.type !== undefined) {
             const h = parseTypeHint(input.type);
             if (!h.ok) {
-              chunk.push(itemError(i, input, 'invalid_parameter', h.message, { parameter: 'type', allowed: [...h.allowed] }));
+              fail(itemError(i, input, 'invalid_parameter', h.message, { parameter: 'type', allowed: [...h.allowed] }));
               continue;
             }
             hint = h.type;
@@ -183,7 +193,7 @@ export function createBulkLookup(deps: EnrichDeps) {
           const parsed = parseLookupValue(raw, hint);
           if (!parsed.ok) {
             const what = hint ? `a valid ${hint}` : 'a valid indicator of any supported type';
-            chunk.push(
+            fail(
               itemError(i, input, 'invalid_indicator', `The value is not ${what}.`, {
                 expected_types: [...new Set(parsed.tried.map((t) => t.type))],
                 reasons: parsed.tried.map((t) => ({ type: t.type, reason: t.reason })),
@@ -191,28 +201,30 @@ export function createBulkLookup(deps: EnrichDeps) {
             );
             continue;
           }
-          let seenOfType = seen.get(parsed.type);
-          if (seenOfType === undefined) seen.set(parsed.type, (seenOfType = new Set()));
-          if (seenOfType.has(parsed.value)) {
+          const { type, value } = parsed;
+          let seenOfType = seen.get(type);
+          if (seenOfType === undefined) seen.set(type, (seenOfType = new Set()));
+          if (seenOfType.has(value)) {
             summary.duplicates += 1;
             continue;
           }
-          seenOfType.add(parsed.value);
-          plan(deps.intel, parsed.type, parsed.value, want);
-          const own = want.own.get(parsed.type);
-          if (own === undefined) want.own.set(parsed.type, [parsed.value]);
-          else own.push(parsed.value);
-          chunk.push({ index: i, parsed });
+          seenOfType.add(value);
+          plan(deps.intel, type, value, want);
+          const own = want.own.get(type);
+          if (own === undefined) want.own.set(type, [value]);
+          else own.push(value);
+          entries.push(value);
+          types.push(type);
+          indexes.push(i);
         }
         state.reads = await readAhead(deps.store, want);
         // one result at a time: each is computed when the caller takes the one before, so no
         // more than one result is alive at once (the chunk's results held together would outlive
         // V8's young generation and pile up as garbage in the old one)
-        for (const c of chunk) {
-          let a: BulkItem;
-          if ('result' in c || 'error' in c) a = c;
+        for (let k = 0; k < entries.length; k++) {
+          const e = entries[k]!;
           // the single lookup's own path, from the value as parsed above
-          else a = { index: c.index, result: await single.lookupParsed(c.parsed, platforms) };
+          const a: BulkItem = typeof e === 'string' ? { index: indexes[k]!, result: await single.lookupParsed(parsedIndicator(types[k]!, e), platforms) } : e;
           summary.answered += 1;
           if ('error' in a) summary.errors += 1;
           else {

@@ -392,6 +392,11 @@ export function parseLookupValue(raw: string, type?: IndicatorType): ParsedLooku
   return parsed.ok ? new Parsed(parsed.type as IndicatorType, parsed.value) : parsed;
 }
 
+/** A value its caller parsed before (with `parseLookupValue`) and kept as its type and canonical text. */
+export function parsedIndicator(type: IndicatorType, value: string): ParsedIndicator {
+  return new Parsed(type, value);
+}
+
 /**
  * Parsed indicators by type hint and raw value: parsing is a pure function of the two, and the
  * values asked about repeat (a cached lookup otherwise spends a good part of its time re-parsing

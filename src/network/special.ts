@@ -51,7 +51,8 @@ interface V4Block {
 interface V6Block {
   start: Uint32Array;
   end: Uint32Array;
-  block: SpecialBlock;
+  /** What specialIpv6 answers for the block: made once, shared by every lookup. */
+  answer: Readonly<SpecialBlock & { start: Uint32Array; end: Uint32Array }>;
 }
 
 function compile(): { v4: V4Block[]; v6: V6Block[] } {
@@ -69,7 +70,7 @@ function compile(): { v4: V4Block[]; v6: V6Block[] } {
         const mask = hostBits === 32 ? 0xffffffff : (2 ** hostBits - 1);
         end[k] = (start[k]! | mask) >>> 0;
       }
-      v6.push({ start, end, block });
+      v6.push({ start, end, answer: Object.freeze({ ...block, start, end }) });
     } else {
       const start = ipv4Number(addr);
       if (start < 0) throw new Error(`special block ${block.cidr}`);
@@ -95,7 +96,7 @@ function within(w: Uint32Array, start: Uint32Array, end: Uint32Array): boolean {
 }
 
 /** The special-purpose block holding an IPv6 address (four words), or null. */
-export function specialIpv6(w: Uint32Array): (SpecialBlock & { start: Uint32Array; end: Uint32Array }) | null {
-  for (const b of BLOCKS.v6) if (within(w, b.start, b.end)) return { ...b.block, start: b.start, end: b.end };
+export function specialIpv6(w: Uint32Array): Readonly<SpecialBlock & { start: Uint32Array; end: Uint32Array }> | null {
+  for (const b of BLOCKS.v6) if (within(w, b.start, b.end)) return b.answer;
   return null;
 }
