@@ -17,6 +17,9 @@
  * throughput of the chosen store is also printed as a ratio to SQLite's. A PostgreSQL server uses
  * Redis for rate limits and the cache (VERDICT_TEST_REDIS_URL, or --redis URL; --no-redis for
  * per-instance limits and cache).
+ *
+ * BENCH_SERVER_NODE_ARGS passes node options to the server (--trace-gc-nvp, say); BENCH_SERVER_PROF=DIR
+ * writes its CPU profiles there.
  */
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -176,7 +179,7 @@ interface Server {
 async function startServer(store: string, cache: string, redis: string | null): Promise<Server> {
   // plain node: no TypeScript loader in the server's process
   const child: ChildProcess = fork(SERVER, [], {
-    execArgv: process.env['BENCH_SERVER_PROF'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_SERVER_PROF']}`] : [],
+    execArgv: [...(process.env['BENCH_SERVER_NODE_ARGS']?.split(' ').filter(Boolean) ?? []), ...(process.env['BENCH_SERVER_PROF'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_SERVER_PROF']}`] : [])],
     env: { ...process.env, BENCH_STORE: store, BENCH_CACHE: cache, BENCH_REDIS: redis ?? '', BENCH_KNOWN: KNOWN, BENCH_SPREAD: String(SPREAD) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
