@@ -370,8 +370,9 @@ type ParsedLookup = ParsedIndicator | Extract<ParseResult, { ok: false }>;
 
 /**
  * A parsed value whose cache key is made when a lookup first asks for it: a bulk call without a
- * cache never does, and its parsed values live for a whole chunk, long enough that a key made
- * for each would be promoted to V8's old generation and pile up there as garbage.
+ * cache never does, and a key made for each of its values would only be garbage (while parsed
+ * values lived for a whole chunk, their keys were promoted to V8's old generation and piled up
+ * there).
  */
 class Parsed implements ParsedIndicator {
   readonly ok = true as const;
