@@ -148,11 +148,6 @@ export async function runExtract(opts: ExtractCommandOptions, input: Readable, o
 
 /** `verdict extract [FILE]` on this process's stdin and stdout. */
 export async function extractCommand(file: string | undefined, opts: ExtractCommandOptions): Promise<void> {
-  // `verdict extract report.pdf | head`: the reader has gone, which ends the command, not an error
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw err;
-  });
   const document = file !== undefined || opts.as !== undefined;
   const code = document ? await runExtractDocument(file ?? '-', opts, process.stdin, process.stdout, process.stderr) : await runExtract(opts, process.stdin, process.stdout);
   if (code !== 0) process.exitCode = code;

@@ -1,11 +1,12 @@
-/** `verdict lookup --file FILE|-`: the bulk path from the command line, as a table, --json or --ndjson. */
+/** `verdict lookup --file FILE|-`: the bulk path from the command line, as a table, --json or --ndjson; and any command whose reader goes away. */
+import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore } from '../../src/store/index.ts';
-import { runVerdict } from './run.ts';
+import { BIN, runVerdict } from './run.ts';
 
 describe('verdict lookup --file', () => {
   let dir: string;
@@ -55,4 +56,39 @@ describe('verdict lookup --file', () => {
     assert.notEqual(missing.code, 0);
     assert.match(missing.stderr, /no such file/);
   });
+});
+
+describe('a reader that goes away', () => {
+  /** Runs the command and closes its standard output once the first bytes arrive, as `| head -1` does. */
+  function runUntilFirstBytes(args: readonly string[], stdin: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; stderr: string }> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env });
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      child.stdout.once('data', () => child.stdout.destroy());
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stderr }));
+      child.stdin.end(stdin);
+    });
+  }
+
+  // some 300 KB of output: far more than a pipe holds, so the command writes after the reader has gone
+  const values = Array.from({ length: 3_000 }, (_, i) => `198.51.${(i >> 8) & 255}.${i & 255}`).join('\n');
+
+  for (const args of [['lookup', '--file', '-'], ['extract']]) {
+    test(`verdict ${args.join(' ')} | head: ends quietly with its own exit status`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'verdict-epipe-'));
+      try {
+        const env = { ...process.env, VERDICT_DATABASE_URL: join(dir, 'verdict.db'), VERDICT_LOG_LEVEL: 'warn' };
+        const store = await openStore(join(dir, 'verdict.db'));
+        await store.migrate();
+        await store.close();
+        const r = await runUntilFirstBytes(args, values, env);
+        assert.equal(r.code, 0, r.stderr);
+        assert.doesNotMatch(r.stderr, /EPIPE|Error/);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
 });
